@@ -1,0 +1,1 @@
+"""Typed SDK for the Kiwoom Securities REST and WebSocket API."""
