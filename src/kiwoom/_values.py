@@ -1,0 +1,85 @@
+"""Conversions from Kiwoom's string-encoded wire values to Python values.
+
+Every value arrives as a string: ``"-20800"``, ``"+82"``, ``"000000012300"``, ``""``,
+``"+0.16"``, ``"20250908"``, ``"165208"``. The generated converters inline the hot cases
+(``int(s) if s else None``); the helpers here cover dates, times and the rarer shapes.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import enum
+
+__all__ = ["Direction", "direction", "to_code", "to_date", "to_datetime", "to_time"]
+
+
+class Direction(enum.IntEnum):
+    """The direction a signed price carried on the wire, against the previous close."""
+
+    DOWN = -1
+    FLAT = 0
+    UP = 1
+
+
+def direction(wire: str | None) -> Direction:
+    """Direction carried by the sign of a wire value: ``"-20800"`` -> ``Direction.DOWN``.
+
+    Typed prices are magnitudes (``20800``); the sign of the wire string says whether the
+    price stands above (+) or below (-) the previous close. Read the wire string from the
+    ``...Wire`` model of the same response (``kiwoom.catalog.get(id).decode_wire(raw)``).
+    """
+    if not wire:
+        return Direction.FLAT
+    head = wire.lstrip()[:1]
+    if head == "-":
+        return Direction.DOWN
+    if head == "+":
+        return Direction.UP
+    return Direction.FLAT
+
+
+def to_date(s: str) -> _dt.date | None:
+    """``"20250908"`` -> ``date(2025, 9, 8)``; ``""`` and ``"00000000"`` -> ``None``."""
+    s = s.strip()
+    if not s or not s.strip("0"):
+        return None
+    if len(s) == 8:
+        return _dt.date(int(s[:4]), int(s[4:6]), int(s[6:]))
+    return _dt.date.fromisoformat(s)
+
+
+def to_time(s: str) -> _dt.time | None:
+    """``"165208"``, ``"16:52:08"``, ``"1652"`` or ``"16:52"`` -> ``time(16, 52, 8)``; ``""`` -> ``None``.
+
+    Kiwoom sends ``"240000"``-style end-of-day marks and the odd ``"999999"`` sentinel; any
+    hour past 23 maps to ``None`` rather than failing the whole response.
+    """
+    s = s.strip().replace(":", "")
+    if not s:
+        return None
+    if len(s) == 4:
+        s += "00"
+    hour, minute, second = int(s[:2]), int(s[2:4]), int(s[4:6])
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    micro = int(s[6:].ljust(6, "0")[:6]) if len(s) > 6 else 0
+    return _dt.time(hour, minute, second, micro)
+
+
+def to_datetime(s: str) -> _dt.datetime | None:
+    """``"20241107083713"`` -> ``datetime(2024, 11, 7, 8, 37, 13)``; ``""`` -> ``None``."""
+    s = s.strip()
+    if not s or not s.strip("0"):
+        return None
+    day = to_date(s[:8])
+    clock = to_time(s[8:]) if len(s) > 8 else _dt.time()
+    if day is None or clock is None:
+        return None
+    return _dt.datetime.combine(day, clock)
+
+
+def to_code(v: object) -> int | None:
+    """A ``return_code`` as sent (a JSON number, or now and then a string) -> ``int``."""
+    if v is None or v == "":
+        return None
+    return int(v)  # type: ignore[call-overload]

@@ -1,0 +1,257 @@
+"""The catalogue at run time: every API and real-time type, its types, and a decoder.
+
+>>> entry = kiwoom.catalog.get("ka10081")
+>>> entry.name, entry.path, entry.kind
+('주식일봉차트조회요청', '/api/dostk/chart', 'rest')
+>>> resp = entry.decode(body_bytes)          # -> Ka10081Response
+>>> wire = entry.decode_wire(body_bytes)     # -> Ka10081ResponseWire, every value as sent
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib
+import types
+import typing
+import re
+from collections.abc import Callable, Iterator, Mapping
+from functools import cached_property
+from typing import Any, Literal
+
+import msgspec
+
+from ._errors import DecodeError, InvalidRequestError
+from ._generated import _registry
+from ._values import to_date, to_datetime, to_time
+
+__all__ = ["Entry", "entries", "get"]
+
+Kind = Literal["rest", "realtime", "condition"]
+
+
+class Entry:
+    """One API or real-time type of the catalogue."""
+
+    __slots__ = (
+        "__dict__",
+        "api_id",
+        "group",
+        "is_order",
+        "kind",
+        "method",
+        "mock",
+        "module",
+        "name",
+        "pages",
+        "path",
+        "region",
+    )
+
+    def __init__(
+        self,
+        api_id: str,
+        name: str,
+        kind: Kind,
+        group: str,
+        region: str,
+        path: str,
+        method: str,
+        is_order: bool,
+        pages: bool,
+        mock: bool,
+        module: str,
+    ) -> None:
+        self.api_id = api_id
+        """API id (``ka10081``) or real-time type (``0B``)."""
+        self.name = name
+        """Korean name (``주식일봉차트조회요청``)."""
+        self.kind: Kind = kind
+        self.group = group
+        self.region = region
+        self.path = path
+        """URL path the API is POSTed to, or the WebSocket path."""
+        self.method = method
+        """Python name (``daily``; for real-time types ``trade``)."""
+        self.is_order = is_order
+        """True when the API moves money: never retried automatically."""
+        self.pages = pages
+        """True when the response pages with ``cont-yn``/``next-key``."""
+        self.mock = mock
+        """False when Kiwoom's mock-trading server does not serve it."""
+        self.module = module
+
+    def __repr__(self) -> str:
+        return f"<Entry {self.api_id} {self.name} {self.kind} {self.path}>"
+
+    @cached_property
+    def _types(self) -> tuple[Any, ...]:
+        mod = importlib.import_module(self.module)
+        return mod.TYPES[self.api_id]  # type: ignore[no-any-return]
+
+    @property
+    def request_type(self) -> type[msgspec.Struct] | None:
+        """The request body Struct (``None`` for real-time types)."""
+        return self._types[0]  # type: ignore[no-any-return]
+
+    @property
+    def response_type(self) -> type[msgspec.Struct]:
+        """The typed response Struct; for a real-time type, its values Struct."""
+        return self._types[1]  # type: ignore[no-any-return]
+
+    @property
+    def wire_type(self) -> type[msgspec.Struct]:
+        """The response Struct with every value exactly as sent (strings)."""
+        return self._types[2]  # type: ignore[no-any-return]
+
+    @cached_property
+    def _decoder(self) -> msgspec.json.Decoder[Any]:
+        return msgspec.json.Decoder(self.wire_type)
+
+    def decode_wire(self, raw: bytes | str) -> Any:
+        """Decode a response body (for real-time types: one ``values`` object) as sent."""
+        try:
+            return self._decoder.decode(raw)
+        except msgspec.ValidationError:
+            # A value of an unexpected JSON type (a number or null where Kiwoom documents a
+            # string): take the slow road, turning every scalar into its wire text.
+            try:
+                data = msgspec.json.decode(raw)
+            except msgspec.DecodeError as exc:
+                raise DecodeError(self.api_id, None, _preview(raw), f"not JSON: {exc}") from None
+            try:
+                return msgspec.convert(_as_text(data), self.wire_type)
+            except msgspec.ValidationError as exc:
+                raise DecodeError(self.api_id, None, _preview(raw), str(exc)) from None
+        except msgspec.DecodeError as exc:
+            raise DecodeError(self.api_id, None, _preview(raw), f"not JSON: {exc}") from None
+
+    def convert(self, wire: Any) -> Any:
+        """Turn a wire Struct of this entry into its typed Struct."""
+        try:
+            return self._types[3](wire)
+        except (ValueError, TypeError, ArithmeticError):
+            field, value, reason = _diagnose(wire, self.response_type)
+            raise DecodeError(self.api_id, field, value, reason) from None
+
+    def build_request(self, data: Mapping[str, Any] | msgspec.Struct) -> msgspec.Struct:
+        """The typed request of this entry from a dict of wire names (or a request, as is).
+
+        Raises :class:`InvalidRequestError` naming the API id and the field.
+        """
+        req_type = self.request_type
+        if req_type is None:
+            raise InvalidRequestError(self.api_id, None, "a real-time type has no request body")
+        if isinstance(data, req_type):
+            return data
+        if isinstance(data, msgspec.Struct):
+            raise InvalidRequestError(
+                self.api_id, None, f"expects {req_type.__name__}, got {type(data).__name__}"
+            )
+        try:
+            return msgspec.convert(data, req_type)
+        except msgspec.ValidationError as exc:
+            if isinstance(exc.__cause__, InvalidRequestError):
+                raise exc.__cause__ from None
+            text = str(exc)
+            match = _FIELD_IN_MESSAGE.search(text)
+            raise InvalidRequestError(self.api_id, match and match.group(1), text) from None
+
+    def decode(self, raw: bytes | str) -> Any:
+        """Decode a response body (for real-time types: one ``values`` object) into typed values."""
+        return self.convert(self.decode_wire(raw))
+
+
+# msgspec names the field as "... field `stk_cd`" or "... - at `$.stk_cd`".
+_FIELD_IN_MESSAGE = re.compile(r"(?:field `|at `\$\.)([^`\[.]+)")
+
+
+def _preview(raw: bytes | str) -> str:
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes | bytearray) else raw
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _as_text(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _as_text(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_as_text(v) for v in data]
+    if data is None:
+        return ""
+    if isinstance(data, bool):
+        return "Y" if data else "N"
+    if isinstance(data, int | float):
+        return str(data)
+    return data
+
+
+_PROBES: dict[Any, Callable[[str], object]] = {
+    int: int,
+    float: float,
+    _dt.date: to_date,
+    _dt.time: to_time,
+    _dt.datetime: to_datetime,
+}
+
+
+def _diagnose(wire: Any, typed: type[Any], path: str = "") -> tuple[str | None, object, str]:
+    """Find the wire value that failed to convert: (path, value, reason)."""
+    hints = typing.get_type_hints(typed)
+    for f in msgspec.structs.fields(typed):
+        value = getattr(wire, f.name, None)
+        where = f"{path}{f.encode_name}"
+        hint = hints.get(f.name)
+        target = hint
+        if typing.get_origin(hint) in (typing.Union, types.UnionType):
+            target = next(a for a in typing.get_args(hint) if a is not type(None))
+        if typing.get_origin(target) is list and isinstance(value, list):
+            row_type = typing.get_args(target)[0]
+            for i, row in enumerate(value):
+                found = _diagnose(row, row_type, f"{where}[{i}].")
+                if found[0] is not None:
+                    return found
+        elif isinstance(target, type) and issubclass(target, msgspec.Struct) and value is not None:
+            found = _diagnose(value, target, f"{where}.")
+            if found[0] is not None:
+                return found
+        elif target in _PROBES and isinstance(value, str) and value:
+            try:
+                _PROBES[target](value)
+            except (ValueError, TypeError, ArithmeticError) as exc:
+                kind = getattr(target, "__name__", str(target))
+                return where, value, f"expected {kind}: {exc}"
+    return None, None, "no field failed to convert"
+
+
+def _build() -> dict[str, Entry]:
+    out: dict[str, Entry] = {}
+    for api_id, name, kind, group, region, path, method, order, pages, mock, module, *_ in (
+        _registry.APIS
+    ):
+        out[api_id] = Entry(
+            api_id, name, typing.cast(Kind, kind), group, region, path, method, order, pages, mock,
+            module,
+        )  # fmt: skip
+    for type_id, name, region, path, py, module, _values in _registry.REALTIME:
+        # Domestic and US real-time types never share an id (0B vs FE).
+        out[type_id] = Entry(
+            type_id, name, "realtime", "realtime." + region, region, path, py, False, False, True,
+            module,
+        )  # fmt: skip
+    return out
+
+
+_ENTRIES = _build()
+
+
+def get(api_id: str) -> Entry:
+    """The entry of one API id (``ka10081``) or real-time type (``0B``); KeyError if unknown."""
+    try:
+        return _ENTRIES[api_id]
+    except KeyError:
+        raise KeyError(f"{api_id!r} is not in the Kiwoom catalogue") from None
+
+
+def entries(kind: Kind | None = None) -> Iterator[Entry]:
+    """Every entry, in catalogue order; only those of one kind when given."""
+    return (e for e in _ENTRIES.values() if kind is None or e.kind == kind)
+
