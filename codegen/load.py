@@ -48,12 +48,15 @@ def validate(path: Path, data: Any) -> None:
     """Raise CatalogueError listing every schema violation of one file."""
     problems = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
     if problems:
-        lines = [f"  at {'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message[:200]}" for e in problems[:20]]
+        lines = [
+            f"  at {'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message[:200]}"
+            for e in problems[:20]
+        ]
         raise CatalogueError(f"{path} does not match the catalogue schema:\n" + "\n".join(lines))
 
 
 def catalogue_files(spec_dir: Path) -> list[Path]:
-    """Every catalogue file under spec_dir, in a stable order (overrides are not catalogue files)."""
+    """Every catalogue file under spec_dir in a stable order (overrides are not catalogue files)."""
     return sorted(
         p for p in spec_dir.rglob("*.yaml") if "overrides" not in p.relative_to(spec_dir).parts
     )

@@ -53,7 +53,10 @@ def render(cat: Catalogue, out: Path) -> list[Path]:
         written.append(path)
 
     package = env.get_template("package.py.j2")
-    write(out / "__init__.py", package.render(doc="Generated typed models. Import them from `kiwoom`."))
+    write(
+        out / "__init__.py",
+        package.render(doc="Generated typed models. Import them from `kiwoom`."),
+    )
     for mod in modules:
         path = _module_path(out, mod)
         init = path.parent / "__init__.py"
@@ -89,7 +92,17 @@ def generate(cat: Catalogue) -> int:
         docs = staging / "_api.md"
         py_files = [str(p) for p in files if p.suffix == ".py"]
         # Formatting is part of generation so the output is stable and lint-clean.
-        _ruff("check", "--quiet", "--fix", "--select", "I,F401", "--isolated", "--line-length", "100", *py_files)
+        _ruff(
+            "check",
+            "--quiet",
+            "--fix",
+            "--select",
+            "I,F401",
+            "--isolated",
+            "--line-length",
+            "100",
+            *py_files,
+        )
         _ruff("format", "--quiet", "--isolated", "--line-length", "100", *py_files)
         DOCS_PATH.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(docs, DOCS_PATH)

@@ -27,7 +27,12 @@ def test_entries_cover_the_official_catalogue():
 
 def test_get_describes_an_entry():
     e = catalog.get("ka10081")
-    assert (e.api_id, e.name, e.path, e.kind) == ("ka10081", "주식일봉차트조회요청", "/api/dostk/chart", "rest")
+    assert (e.api_id, e.name, e.path, e.kind) == (
+        "ka10081",
+        "주식일봉차트조회요청",
+        "/api/dostk/chart",
+        "rest",
+    )
     assert e.is_order is False and e.pages is True
     assert e.request_type is kiwoom.Ka10081Request
     assert e.response_type is kiwoom.Ka10081Response

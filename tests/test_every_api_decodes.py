@@ -39,7 +39,11 @@ _SAMPLES = {
 
 def _sample(f: FieldM) -> tuple[object, object]:
     if f.type == "time":
-        return ("09:05:07", dt.time(9, 5, 7)) if ":" in (f.format or "") else ("090507", dt.time(9, 5, 7))
+        return (
+            ("09:05:07", dt.time(9, 5, 7))
+            if ":" in (f.format or "")
+            else ("090507", dt.time(9, 5, 7))
+        )
     wire, typed = _SAMPLES[(f.type, f.sign if f.type in ("integer", "decimal") else "none")]
     if f.scale:
         wire = "-254519" if f.sign != "none" else "254519"
@@ -53,8 +57,10 @@ def _body(st: StructM, depth: int = 0) -> tuple[dict, dict]:
     for f in st.fields:
         if f.struct is not None:
             sub_wire, sub_expected = _body(f.struct, depth + 1)
+            if f.struct.array_like:  # rows sent as arrays of values, in field order
+                sub_wire = list(sub_wire.values())
             if f.type == "list":
-                wire[f.wire] = [sub_wire, {}]
+                wire[f.wire] = [sub_wire, [] if f.struct.array_like else {}]
                 expected[f.attr] = [sub_expected, {}]
             else:
                 wire[f.wire] = sub_wire

@@ -9,7 +9,8 @@ def _run(code: str) -> str:
 
 def test_import_loads_no_generated_module():
     loaded = _run(
-        "import sys, kiwoom; print(sorted(m for m in sys.modules if m.startswith('kiwoom._generated')))"
+        "import sys, kiwoom; "
+        "print(sorted(m for m in sys.modules if m.startswith('kiwoom._generated')))"
     )
     assert loaded == "[]"
 
@@ -19,13 +20,16 @@ def test_a_name_loads_only_its_own_module():
         "import sys, kiwoom; kiwoom.Ka10081Response; "
         "print(sorted(m for m in sys.modules if m.startswith('kiwoom._generated.')))"
     )
-    assert loaded == "['kiwoom._generated._registry', 'kiwoom._generated.domestic', 'kiwoom._generated.domestic.chart']"
+    assert loaded.split(", ") == [
+        "['kiwoom._generated._registry'",
+        "'kiwoom._generated.domestic'",
+        "'kiwoom._generated.domestic.chart']",
+    ]
 
 
 def test_every_exported_name_resolves():
-    from kiwoom._generated._registry import NAMES
-
     import kiwoom
+    from kiwoom._generated._registry import NAMES
 
     for name in NAMES:
         assert getattr(kiwoom, name).__name__ == name

@@ -50,7 +50,12 @@ def test_to_datetime():
 
 @pytest.mark.parametrize(
     ("wire", "expected"),
-    [("-20800", Direction.DOWN), ("+82", Direction.UP), ("20800", Direction.FLAT), ("", Direction.FLAT)],
+    [
+        ("-20800", Direction.DOWN),
+        ("+82", Direction.UP),
+        ("20800", Direction.FLAT),
+        ("", Direction.FLAT),
+    ],
 )
 def test_direction(wire, expected):
     assert direction(wire) is expected

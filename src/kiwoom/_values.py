@@ -49,7 +49,7 @@ def to_date(s: str) -> _dt.date | None:
 
 
 def to_time(s: str) -> _dt.time | None:
-    """``"165208"``, ``"16:52:08"``, ``"1652"`` or ``"16:52"`` -> ``time(16, 52, 8)``; ``""`` -> ``None``.
+    """``"165208"``, ``"16:52:08"``, ``"1652"``, ``"16:52"`` -> a ``time``; ``""`` -> ``None``.
 
     Kiwoom sends ``"240000"``-style end-of-day marks and the odd ``"999999"`` sentinel; any
     hour past 23 maps to ``None`` rather than failing the whole response.
@@ -78,8 +78,8 @@ def to_datetime(s: str) -> _dt.datetime | None:
     return _dt.datetime.combine(day, clock)
 
 
-def to_code(v: object) -> int | None:
+def to_code(v: int | str | None) -> int | None:
     """A ``return_code`` as sent (a JSON number, or now and then a string) -> ``int``."""
     if v is None or v == "":
         return None
-    return int(v)  # type: ignore[call-overload]
+    return int(v)

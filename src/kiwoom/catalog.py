@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import importlib
+import re
 import types
 import typing
-import re
 from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
 from typing import Any, Literal
@@ -224,9 +224,20 @@ def _diagnose(wire: Any, typed: type[Any], path: str = "") -> tuple[str | None, 
 
 def _build() -> dict[str, Entry]:
     out: dict[str, Entry] = {}
-    for api_id, name, kind, group, region, path, method, order, pages, mock, module, *_ in (
-        _registry.APIS
-    ):
+    for (
+        api_id,
+        name,
+        kind,
+        group,
+        region,
+        path,
+        method,
+        order,
+        pages,
+        mock,
+        module,
+        *_,
+    ) in _registry.APIS:
         out[api_id] = Entry(
             api_id, name, typing.cast(Kind, kind), group, region, path, method, order, pages, mock,
             module,
@@ -254,4 +265,3 @@ def get(api_id: str) -> Entry:
 def entries(kind: Kind | None = None) -> Iterator[Entry]:
     """Every entry, in catalogue order; only those of one kind when given."""
     return (e for e in _ENTRIES.values() if kind is None or e.kind == kind)
-

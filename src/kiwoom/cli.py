@@ -1,8 +1,8 @@
 """The ``kiwoom`` command.
 
-    kiwoom demo                 decode a sample daily-chart response into typed values
-    kiwoom catalog [ID]         list every API and real-time type, or describe one
-    kiwoom decode ID [FILE]     decode a response body (or one real-time values object)
+kiwoom demo                 decode a sample daily-chart response into typed values
+kiwoom catalog [ID]         list every API and real-time type, or describe one
+kiwoom decode ID [FILE]     decode a response body (or one real-time values object)
 """
 
 from __future__ import annotations

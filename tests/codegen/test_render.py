@@ -16,7 +16,9 @@ def test_rendering_is_deterministic(tmp_path: Path):
     cat = load(SPEC_DIR)
     first = render(cat, tmp_path / "a")
     second = render(cat, tmp_path / "b")
-    assert [p.relative_to(tmp_path / "a") for p in first] == [p.relative_to(tmp_path / "b") for p in second]
+    assert [p.relative_to(tmp_path / "a") for p in first] == [
+        p.relative_to(tmp_path / "b") for p in second
+    ]
     for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
 
