@@ -15,6 +15,10 @@ from kiwoom._values import to_date as _to_date
 from kiwoom._values import to_time as _to_time
 
 __all__ = [
+    "Real00",
+    "Real00Wire",
+    "Real04",
+    "Real04Wire",
     "Real0A",
     "Real0AWire",
     "Real0B",
@@ -47,10 +51,6 @@ __all__ = [
     "Real0uWire",
     "Real0w",
     "Real0wWire",
-    "Real00",
-    "Real00Wire",
-    "Real04",
-    "Real04Wire",
     "Real1h",
     "Real1hWire",
 ]
