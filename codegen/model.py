@@ -93,9 +93,9 @@ class FieldM:
         elif t == "decimal":
             num = f"float({v}) / {10**self.scale}" if self.scale else f"float({v})"
         elif t == "date":
-            return f"_to_date({v}) if {v} else None"
+            return f"_fast_date({v}) if {v} else None"
         elif t == "time":
-            return f"_to_time({v}) if {v} else None"
+            return f"_fast_time({v}) if {v} else None"
         elif t == "datetime":
             return f"_to_datetime({v}) if {v} else None"
         else:
@@ -103,6 +103,20 @@ class FieldM:
         if self.sign == "direction":
             num = f"abs({num})"
         return f"{num} if {v} else None"
+
+    @property
+    def kind_code(self) -> str:
+        """How the tolerant converter (kiwoom._convert) reads this field."""
+        if self.type in ("list", "object"):
+            return self.type
+        if self.type in ("integer", "decimal"):
+            code = "int" if self.type == "integer" else "float"
+            if self.scale:
+                code += f"/{10**self.scale}"
+            return ("abs " if self.sign == "direction" else "") + code
+        if self.type in ("date", "time", "datetime"):
+            return self.type
+        return "str"
 
     # --- wire side -----------------------------------------------------------
     @property

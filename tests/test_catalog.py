@@ -106,3 +106,16 @@ def test_number_where_text_is_documented_still_decodes():
 def test_not_json_is_a_decode_error():
     with pytest.raises(DecodeError, match="not JSON"):
         catalog.get("ka10081").decode(b"<html>")
+
+
+def test_unusual_shapes_take_the_tolerant_road():
+    body = (
+        '{"stk_dt_pole_chart_qry":[{"cur_prc":" -70100","pred_pre":"--600",'
+        '"trde_tern_rt":"++0.16","trde_qty":"1,234","dt":" 20250908"}]}'
+    ).encode()
+    row = catalog.get("ka10081").decode(body).stk_dt_pole_chart_qry[0]
+    assert row.cur_prc == 70100
+    assert row.pred_pre == -600
+    assert row.trde_tern_rt == pytest.approx(0.16)
+    assert row.trde_qty == 1234
+    assert row.dt == dt.date(2025, 9, 8)

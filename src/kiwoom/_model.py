@@ -107,6 +107,8 @@ class Response(msgspec.Struct, repr_omit_defaults=True):
     """Base of every typed response body."""
 
     __api_id__: ClassVar[str] = ""
+    __kinds__: ClassVar[tuple[str, ...]] = ()
+    """How each field (after return_code, return_msg) converts from the wire."""
 
     return_code: int | None = None
     """결과코드: 0 ok, 20 no data; see ``kiwoom.errors``."""
@@ -116,6 +118,9 @@ class Response(msgspec.Struct, repr_omit_defaults=True):
 
 class Row(msgspec.Struct, repr_omit_defaults=True, gc=False):
     """Base of every typed row (an element of a response list) and real-time values object."""
+
+    __kinds__: ClassVar[tuple[str, ...]] = ()
+    """How each field converts from the wire: int, abs int, float/100, date, list, ..."""
 
 
 class WireResponse(msgspec.Struct):

@@ -10,7 +10,17 @@ from __future__ import annotations
 import datetime as _dt
 import enum
 
-__all__ = ["Direction", "direction", "to_code", "to_date", "to_datetime", "to_time"]
+__all__ = [
+    "Direction",
+    "direction",
+    "fast_date",
+    "fast_time",
+    "to_code",
+    "to_date",
+    "to_datetime",
+    "to_number",
+    "to_time",
+]
 
 
 class Direction(enum.IntEnum):
@@ -36,6 +46,27 @@ def direction(wire: str | None) -> Direction:
     if head == "+":
         return Direction.UP
     return Direction.FLAT
+
+
+# The generated converters' fast path: C parsers for the canonical shapes ("20250908",
+# "165208", "16:52:08"). Anything else ("00000000", " 165208", "240000") raises, and the
+# response is converted again by the tolerant path (kiwoom._convert) with the helpers below.
+fast_date = _dt.date.fromisoformat
+fast_time = _dt.time.fromisoformat
+
+
+def to_number(s: str) -> str:
+    """Wire number text in a form ``int``/``float`` accept: blanks stripped, a doubled sign
+    (``"--1100"``, ``"++0.34"``, ``"+-5"``) reduced to one, thousands separators dropped."""
+    s = s.strip().replace(",", "")
+    negative = False
+    i = 0
+    while i < len(s) and s[i] in "+-":
+        negative = negative or s[i] == "-"
+        i += 1
+    if i > 1 or (i == 1 and not negative):
+        s = ("-" if negative else "") + s[i:]
+    return s
 
 
 def to_date(s: str) -> _dt.date | None:

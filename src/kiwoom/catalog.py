@@ -9,20 +9,18 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import importlib
 import re
-import types
 import typing
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from functools import cached_property
 from typing import Any, Literal
 
 import msgspec
 
+from . import _convert
 from ._errors import DecodeError, InvalidRequestError
 from ._generated import _registry
-from ._values import to_date, to_datetime, to_time
 
 __all__ = ["Entry", "entries", "get"]
 
@@ -130,8 +128,8 @@ class Entry:
         try:
             return self._types[3](wire)
         except (ValueError, TypeError, ArithmeticError):
-            field, value, reason = _diagnose(wire, self.response_type)
-            raise DecodeError(self.api_id, field, value, reason) from None
+            # An unusual shape (blanks, a doubled sign, a zero date): the tolerant road.
+            return _convert.convert(self.api_id, wire, self.response_type)
 
     def build_request(self, data: Mapping[str, Any] | msgspec.Struct) -> msgspec.Struct:
         """The typed request of this entry from a dict of wire names (or a request, as is).
@@ -182,44 +180,6 @@ def _as_text(data: Any) -> Any:
     if isinstance(data, int | float):
         return str(data)
     return data
-
-
-_PROBES: dict[Any, Callable[[str], object]] = {
-    int: int,
-    float: float,
-    _dt.date: to_date,
-    _dt.time: to_time,
-    _dt.datetime: to_datetime,
-}
-
-
-def _diagnose(wire: Any, typed: type[Any], path: str = "") -> tuple[str | None, object, str]:
-    """Find the wire value that failed to convert: (path, value, reason)."""
-    hints = typing.get_type_hints(typed)
-    for f in msgspec.structs.fields(typed):
-        value = getattr(wire, f.name, None)
-        where = f"{path}{f.encode_name}"
-        hint = hints.get(f.name)
-        target = hint
-        if typing.get_origin(hint) in (typing.Union, types.UnionType):
-            target = next(a for a in typing.get_args(hint) if a is not type(None))
-        if typing.get_origin(target) is list and isinstance(value, list):
-            row_type = typing.get_args(target)[0]
-            for i, row in enumerate(value):
-                found = _diagnose(row, row_type, f"{where}[{i}].")
-                if found[0] is not None:
-                    return found
-        elif isinstance(target, type) and issubclass(target, msgspec.Struct) and value is not None:
-            found = _diagnose(value, target, f"{where}.")
-            if found[0] is not None:
-                return found
-        elif target in _PROBES and isinstance(value, str) and value:
-            try:
-                _PROBES[target](value)
-            except (ValueError, TypeError, ArithmeticError) as exc:
-                kind = getattr(target, "__name__", str(target))
-                return where, value, f"expected {kind}: {exc}"
-    return None, None, "no field failed to convert"
 
 
 def _build() -> dict[str, Entry]:

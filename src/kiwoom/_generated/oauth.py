@@ -52,6 +52,11 @@ class Au10001Response(_Response):
     """접근토큰 발급 (au10001) response body."""
 
     __api_id__ = "au10001"
+    __kinds__ = (
+        "datetime",
+        "str",
+        "str",
+    )
 
     expires_dt: _dt.datetime | None = None
     """만료일 (YYYYMMDDHHmmss)"""
@@ -109,6 +114,7 @@ class Au10002Response(_Response):
     """접근토큰폐기 (au10002) response body."""
 
     __api_id__ = "au10002"
+    __kinds__ = ()
 
 
 class Au10002ResponseWire(_WireResponse):

@@ -16,9 +16,9 @@ from kiwoom._model import Response as _Response
 from kiwoom._model import Row as _Row
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
+from kiwoom._values import fast_date as _fast_date
+from kiwoom._values import fast_time as _fast_time
 from kiwoom._values import to_code as _to_code
-from kiwoom._values import to_date as _to_date
-from kiwoom._values import to_time as _to_time
 
 __all__ = [
     "Ka00001Request",
@@ -185,6 +185,7 @@ class Ka00001Response(_Response):
     """계좌번호조회 (ka00001) response body."""
 
     __api_id__ = "ka00001"
+    __kinds__ = ("str",)
 
     acctNo: str | None = None
     """계좌번호 (max 20)"""
@@ -220,6 +221,19 @@ class Ka01690Request(_Request, kw_only=True):
 
 class Ka01690DayBalRt(_Row):
     """일별잔고수익률 [day_bal_rt]"""
+
+    __kinds__ = (
+        "abs int",
+        "str",
+        "str",
+        "int",
+        "int",
+        "float",
+        "int",
+        "float",
+        "int",
+        "float",
+    )
 
     cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -287,6 +301,17 @@ class Ka01690Response(_Response):
     """일별잔고수익률 (ka01690) response body."""
 
     __api_id__ = "ka01690"
+    __kinds__ = (
+        "date",
+        "int",
+        "int",
+        "int",
+        "float",
+        "int",
+        "int",
+        "float",
+        "list",
+    )
 
     dt: _dt.date | None = None
     """일자 (YYYYMMDD, max 20)"""
@@ -335,7 +360,7 @@ def _c_Ka01690Response(w: Ka01690ResponseWire) -> Ka01690Response:
     return Ka01690Response(
         _to_code(v0),
         v1 or None,
-        _to_date(v2) if v2 else None,
+        _fast_date(v2) if v2 else None,
         int(v3) if v3 else None,
         int(v4) if v4 else None,
         int(v5) if v5 else None,
@@ -368,6 +393,23 @@ class Ka10072Request(_Request, kw_only=True):
 
 class Ka10072DtStkDivRlztPl(_Row):
     """일자별종목별실현손익 [dt_stk_div_rlzt_pl]"""
+
+    __kinds__ = (
+        "str",
+        "int",
+        "float",
+        "abs int",
+        "float",
+        "float",
+        "str",
+        "int",
+        "int",
+        "int",
+        "date",
+        "str",
+        "str",
+        "float",
+    )
 
     stk_nm: str | None = None
     """종목명 (max 40)"""
@@ -444,7 +486,7 @@ def _c_Ka10072DtStkDivRlztPl(w: Ka10072DtStkDivRlztPlWire) -> Ka10072DtStkDivRlz
         int(v7) if v7 else None,
         int(v8) if v8 else None,
         int(v9) if v9 else None,
-        _to_date(v10) if v10 else None,
+        _fast_date(v10) if v10 else None,
         v11 or None,
         v12 or None,
         float(v13) if v13 else None,
@@ -455,6 +497,7 @@ class Ka10072Response(_Response):
     """일자별종목별실현손익요청_일자 (ka10072) response body."""
 
     __api_id__ = "ka10072"
+    __kinds__ = ("list",)
 
     dt_stk_div_rlzt_pl: list[Ka10072DtStkDivRlztPl] = []
     """일자별종목별실현손익"""
@@ -500,6 +543,23 @@ class Ka10073Request(_Request, kw_only=True):
 
 class Ka10073DtStkRlztPl(_Row):
     """일자별종목별실현손익 [dt_stk_rlzt_pl]"""
+
+    __kinds__ = (
+        "date",
+        "str",
+        "str",
+        "int",
+        "float",
+        "abs int",
+        "float",
+        "float",
+        "str",
+        "int",
+        "int",
+        "int",
+        "date",
+        "str",
+    )
 
     dt: _dt.date | None = None
     """일자 (YYYYMMDD, max 20)"""
@@ -566,7 +626,7 @@ class Ka10073DtStkRlztPlWire(_WireRow):
 def _c_Ka10073DtStkRlztPl(w: Ka10073DtStkRlztPlWire) -> Ka10073DtStkRlztPl:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13 = _astuple(w)
     return Ka10073DtStkRlztPl(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         v1 or None,
         v2 or None,
         int(v3) if v3 else None,
@@ -578,7 +638,7 @@ def _c_Ka10073DtStkRlztPl(w: Ka10073DtStkRlztPlWire) -> Ka10073DtStkRlztPl:
         int(v9) if v9 else None,
         int(v10) if v10 else None,
         int(v11) if v11 else None,
-        _to_date(v12) if v12 else None,
+        _fast_date(v12) if v12 else None,
         v13 or None,
     )
 
@@ -587,6 +647,7 @@ class Ka10073Response(_Response):
     """일자별종목별실현손익요청_기간 (ka10073) response body."""
 
     __api_id__ = "ka10073"
+    __kinds__ = ("list",)
 
     dt_stk_rlzt_pl: list[Ka10073DtStkRlztPl] = []
     """일자별종목별실현손익"""
@@ -629,6 +690,15 @@ class Ka10074Request(_Request, kw_only=True):
 class Ka10074DtRlztPl(_Row):
     """일자별실현손익 [dt_rlzt_pl]"""
 
+    __kinds__ = (
+        "date",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
+
     dt: _dt.date | None = None
     """일자 (YYYYMMDD, max 20)"""
 
@@ -662,7 +732,7 @@ class Ka10074DtRlztPlWire(_WireRow):
 def _c_Ka10074DtRlztPl(w: Ka10074DtRlztPlWire) -> Ka10074DtRlztPl:
     v0, v1, v2, v3, v4, v5 = _astuple(w)
     return Ka10074DtRlztPl(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         int(v1) if v1 else None,
         int(v2) if v2 else None,
         int(v3) if v3 else None,
@@ -675,6 +745,14 @@ class Ka10074Response(_Response):
     """일자별실현손익요청 (ka10074) response body."""
 
     __api_id__ = "ka10074"
+    __kinds__ = (
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "list",
+    )
 
     tot_buy_amt: int | None = None
     """총매수금액 (단위 원)"""
@@ -749,6 +827,39 @@ class Ka10075Request(_Request, kw_only=True):
 
 class Ka10075Oso(_Row):
     """미체결 [oso]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "time",
+        "str",
+        "abs int",
+        "int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "str",
+    )
 
     acnt_no: str | None = None
     """계좌번호 (max 20)"""
@@ -924,7 +1035,7 @@ def _c_Ka10075Oso(w: Ka10075OsoWire) -> Ka10075Oso:
         v11 or None,
         v12 or None,
         v13 or None,
-        _to_time(v14) if v14 else None,
+        _fast_time(v14) if v14 else None,
         v15 or None,
         abs(int(v16)) if v16 else None,
         int(v17) if v17 else None,
@@ -947,6 +1058,7 @@ class Ka10075Response(_Response):
     """미체결요청 (ka10075) response body."""
 
     __api_id__ = "ka10075"
+    __kinds__ = ("list",)
 
     oso: list[Ka10075Oso] = []
     """미체결"""
@@ -1000,6 +1112,28 @@ class Ka10076Request(_Request, kw_only=True):
 
 class Ka10076Cntr(_Row):
     """체결 [cntr]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "time",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+    )
 
     ord_no: str | None = None
     """주문번호 (max 20)"""
@@ -1101,7 +1235,7 @@ def _c_Ka10076Cntr(w: Ka10076CntrWire) -> Ka10076Cntr:
         v10 or None,
         v11 or None,
         v12 or None,
-        _to_time(v13) if v13 else None,
+        _fast_time(v13) if v13 else None,
         v14 or None,
         v15 or None,
         v16 or None,
@@ -1114,6 +1248,7 @@ class Ka10076Response(_Response):
     """체결요청 (ka10076) response body."""
 
     __api_id__ = "ka10076"
+    __kinds__ = ("list",)
 
     cntr: list[Ka10076Cntr] = []
     """체결"""
@@ -1149,6 +1284,18 @@ class Ka10077Request(_Request, kw_only=True):
 
 class Ka10077TdyRlztPlDtl(_Row):
     """당일실현손익상세 [tdy_rlzt_pl_dtl]"""
+
+    __kinds__ = (
+        "str",
+        "int",
+        "float",
+        "abs int",
+        "float",
+        "float",
+        "int",
+        "int",
+        "str",
+    )
 
     stk_nm: str | None = None
     """종목명 (max 40)"""
@@ -1211,6 +1358,10 @@ class Ka10077Response(_Response):
     """당일실현손익상세요청 (ka10077) response body."""
 
     __api_id__ = "ka10077"
+    __kinds__ = (
+        "int",
+        "list",
+    )
 
     tdy_rlzt_pl: int | None = None
     """당일실현손익 (단위 원)"""
@@ -1251,6 +1402,26 @@ class Ka10085Request(_Request, kw_only=True):
 
 class Ka10085AcntPrftRt(_Row):
     """계좌수익률 [acnt_prft_rt]"""
+
+    __kinds__ = (
+        "date",
+        "str",
+        "str",
+        "abs int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "str",
+        "date",
+        "int",
+        "int",
+        "int",
+        "int",
+        "date",
+    )
 
     dt: _dt.date | None = None
     """일자 (YYYYMMDD, max 20)"""
@@ -1329,7 +1500,7 @@ class Ka10085AcntPrftRtWire(_WireRow):
 def _c_Ka10085AcntPrftRt(w: Ka10085AcntPrftRtWire) -> Ka10085AcntPrftRt:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16 = _astuple(w)
     return Ka10085AcntPrftRt(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         v1 or None,
         v2 or None,
         abs(int(v3)) if v3 else None,
@@ -1340,12 +1511,12 @@ def _c_Ka10085AcntPrftRt(w: Ka10085AcntPrftRtWire) -> Ka10085AcntPrftRt:
         int(v8) if v8 else None,
         int(v9) if v9 else None,
         v10 or None,
-        _to_date(v11) if v11 else None,
+        _fast_date(v11) if v11 else None,
         int(v12) if v12 else None,
         int(v13) if v13 else None,
         int(v14) if v14 else None,
         int(v15) if v15 else None,
-        _to_date(v16) if v16 else None,
+        _fast_date(v16) if v16 else None,
     )
 
 
@@ -1353,6 +1524,7 @@ class Ka10085Response(_Response):
     """계좌수익률요청 (ka10085) response body."""
 
     __api_id__ = "ka10085"
+    __kinds__ = ("list",)
 
     acnt_prft_rt: list[Ka10085AcntPrftRt] = []
     """계좌수익률"""
@@ -1388,6 +1560,23 @@ class Ka10088Request(_Request, kw_only=True):
 
 class Ka10088Osop(_Row):
     """미체결분할주문리스트 [osop]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "int",
+        "str",
+        "abs int",
+        "str",
+        "str",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -1475,6 +1664,7 @@ class Ka10088Response(_Response):
     """미체결 분할주문 상세 (ka10088) response body."""
 
     __api_id__ = "ka10088"
+    __kinds__ = ("list",)
 
     osop: list[Ka10088Osop] = []
     """미체결분할주문리스트"""
@@ -1520,6 +1710,20 @@ class Ka10170Request(_Request, kw_only=True):
 
 class Ka10170TdyTrdeDiary(_Row):
     """당일매매일지 [tdy_trde_diary]"""
+
+    __kinds__ = (
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+        "str",
+    )
 
     stk_nm: str | None = None
     """종목명 (max 40)"""
@@ -1592,6 +1796,15 @@ class Ka10170Response(_Response):
     """당일매매일지요청 (ka10170) response body."""
 
     __api_id__ = "ka10170"
+    __kinds__ = (
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+        "list",
+    )
 
     tot_sell_amt: int | None = None
     """총매도금액 (단위 원)"""
@@ -1657,6 +1870,23 @@ class Kt00001Request(_Request, kw_only=True):
 
 class Kt00001StkEntrPrst(_Row):
     """종목별예수금 [stk_entr_prst]"""
+
+    __kinds__ = (
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
 
     crnc_cd: str | None = None
     """통화코드 (max 3)"""
@@ -1744,6 +1974,78 @@ class Kt00001Response(_Response):
     """예수금상세현황요청 (kt00001) response body."""
 
     __api_id__ = "kt00001"
+    __kinds__ = (
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "list",
+    )
 
     entr: int | None = None
     """예수금 (단위 원, signed, max 15)"""
@@ -2204,6 +2506,17 @@ class Kt00002Request(_Request, kw_only=True):
 class Kt00002DalyPrsmDpstAsetAmtPrst(_Row):
     """일별추정예탁자산현황 [daly_prsm_dpst_aset_amt_prst]"""
 
+    __kinds__ = (
+        "date",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
+
     dt: _dt.date | None = None
     """일자 (YYYYMMDD, max 8)"""
 
@@ -2247,7 +2560,7 @@ def _c_Kt00002DalyPrsmDpstAsetAmtPrst(
 ) -> Kt00002DalyPrsmDpstAsetAmtPrst:
     v0, v1, v2, v3, v4, v5, v6, v7 = _astuple(w)
     return Kt00002DalyPrsmDpstAsetAmtPrst(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         int(v1) if v1 else None,
         int(v2) if v2 else None,
         int(v3) if v3 else None,
@@ -2262,6 +2575,7 @@ class Kt00002Response(_Response):
     """일별추정예탁자산현황요청 (kt00002) response body."""
 
     __api_id__ = "kt00002"
+    __kinds__ = ("list",)
 
     daly_prsm_dpst_aset_amt_prst: list[Kt00002DalyPrsmDpstAsetAmtPrst] = []
     """일별추정예탁자산현황"""
@@ -2299,6 +2613,7 @@ class Kt00003Response(_Response):
     """추정자산조회요청 (kt00003) response body."""
 
     __api_id__ = "kt00003"
+    __kinds__ = ("int",)
 
     prsm_dpst_aset_amt: int | None = None
     """추정예탁자산 (단위 원, signed, max 12)"""
@@ -2340,6 +2655,24 @@ class Kt00004Request(_Request, kw_only=True):
 
 class Kt00004StkAcntEvltPrst(_Row):
     """종목별계좌평가현황 [stk_acnt_evlt_prst]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "float",
+        "date",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 12)"""
@@ -2418,7 +2751,7 @@ def _c_Kt00004StkAcntEvltPrst(w: Kt00004StkAcntEvltPrstWire) -> Kt00004StkAcntEv
         int(v5) if v5 else None,
         int(v6) if v6 else None,
         float(v7) if v7 else None,
-        _to_date(v8) if v8 else None,
+        _fast_date(v8) if v8 else None,
         int(v9) if v9 else None,
         int(v10) if v10 else None,
         int(v11) if v11 else None,
@@ -2432,6 +2765,27 @@ class Kt00004Response(_Response):
     """계좌평가현황요청 (kt00004) response body."""
 
     __api_id__ = "kt00004"
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+        "float",
+        "float",
+        "list",
+    )
 
     acnt_nm: str | None = None
     """계좌명 (max 30)"""
@@ -2580,6 +2934,22 @@ class Kt00005Request(_Request, kw_only=True):
 class Kt00005StkCntrRemn(_Row):
     """종목별체결잔고 [stk_cntr_remn]"""
 
+    __kinds__ = (
+        "str",
+        "date",
+        "date",
+        "str",
+        "str",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+    )
+
     crd_tp: str | None = None
     """신용구분 (max 2)"""
 
@@ -2642,8 +3012,8 @@ def _c_Kt00005StkCntrRemn(w: Kt00005StkCntrRemnWire) -> Kt00005StkCntrRemn:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12 = _astuple(w)
     return Kt00005StkCntrRemn(
         v0 or None,
-        _to_date(v1) if v1 else None,
-        _to_date(v2) if v2 else None,
+        _fast_date(v1) if v1 else None,
+        _fast_date(v2) if v2 else None,
         v3 or None,
         v4 or None,
         int(v5) if v5 else None,
@@ -2661,6 +3031,39 @@ class Kt00005Response(_Response):
     """체결잔고요청 (kt00005) response body."""
 
     __api_id__ = "kt00005"
+    __kinds__ = (
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+        "int",
+        "int",
+        "list",
+    )
 
     entr: int | None = None
     """예수금 (단위 원, signed, max 12)"""
@@ -2907,6 +3310,31 @@ class Kt00007Request(_Request, kw_only=True):
 class Kt00007AcntOrdCntrPrpsDtl(_Row):
     """계좌별주문체결내역상세 [acnt_ord_cntr_prps_dtl]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "str",
+        "str",
+        "time",
+        "str",
+        "str",
+        "str",
+        "date",
+        "int",
+        "int",
+        "int",
+        "str",
+        "str",
+        "time",
+        "str",
+        "int",
+    )
+
     ord_no: str | None = None
     """주문번호 (max 7)"""
 
@@ -3036,17 +3464,17 @@ def _c_Kt00007AcntOrdCntrPrpsDtl(w: Kt00007AcntOrdCntrPrpsDtlWire) -> Kt00007Acn
         int(v6) if v6 else None,
         v7 or None,
         v8 or None,
-        _to_time(v9) if v9 else None,
+        _fast_time(v9) if v9 else None,
         v10 or None,
         v11 or None,
         v12 or None,
-        _to_date(v13) if v13 else None,
+        _fast_date(v13) if v13 else None,
         int(v14) if v14 else None,
         int(v15) if v15 else None,
         int(v16) if v16 else None,
         v17 or None,
         v18 or None,
-        _to_time(v19) if v19 else None,
+        _fast_time(v19) if v19 else None,
         v20 or None,
         int(v21) if v21 else None,
     )
@@ -3056,6 +3484,7 @@ class Kt00007Response(_Response):
     """계좌별주문체결내역상세요청 (kt00007) response body."""
 
     __api_id__ = "kt00007"
+    __kinds__ = ("list",)
 
     acnt_ord_cntr_prps_dtl: list[Kt00007AcntOrdCntrPrpsDtl] = []
     """계좌별주문체결내역상세"""
@@ -3091,6 +3520,24 @@ class Kt00008Request(_Request, kw_only=True):
 
 class Kt00008AcntNxdySetlFrcsPrpsArray(_Row):
     """계좌별익일결제예정내역배열 [acnt_nxdy_setl_frcs_prps_array]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "date",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "str",
+    )
 
     seq: str | None = None
     """일련번호 (max 7)"""
@@ -3165,7 +3612,7 @@ def _c_Kt00008AcntNxdySetlFrcsPrpsArray(
     return Kt00008AcntNxdySetlFrcsPrpsArray(
         v0 or None,
         v1 or None,
-        _to_date(v2) if v2 else None,
+        _fast_date(v2) if v2 else None,
         int(v3) if v3 else None,
         int(v4) if v4 else None,
         int(v5) if v5 else None,
@@ -3185,6 +3632,13 @@ class Kt00008Response(_Response):
     """계좌별익일결제예정내역요청 (kt00008) response body."""
 
     __api_id__ = "kt00008"
+    __kinds__ = (
+        "date",
+        "date",
+        "int",
+        "int",
+        "list",
+    )
 
     trde_dt: _dt.date | None = None
     """매매일자 (YYYYMMDD, max 8)"""
@@ -3217,8 +3671,8 @@ def _c_Kt00008Response(w: Kt00008ResponseWire) -> Kt00008Response:
     return Kt00008Response(
         _to_code(v0),
         v1 or None,
-        _to_date(v2) if v2 else None,
-        _to_date(v3) if v3 else None,
+        _fast_date(v2) if v2 else None,
+        _fast_date(v3) if v3 else None,
         int(v4) if v4 else None,
         int(v5) if v5 else None,
         [_c_Kt00008AcntNxdySetlFrcsPrpsArray(x) for x in v6] if v6 else [],
@@ -3270,6 +3724,31 @@ class Kt00009Request(_Request, kw_only=True):
 
 class Kt00009AcntOrdCntrPrstArray(_Row):
     """계좌별주문체결현황배열 [acnt_ord_cntr_prst_array]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "str",
+        "str",
+        "time",
+        "str",
+        "int",
+    )
 
     stk_bond_tp: str | None = None
     """주식채권구분 (max 1). 0: 전체, 1: 주식, 2: 채권"""
@@ -3412,7 +3891,7 @@ def _c_Kt00009AcntOrdCntrPrstArray(
         int(v16) if v16 else None,
         v17 or None,
         v18 or None,
-        _to_time(v19) if v19 else None,
+        _fast_time(v19) if v19 else None,
         v20 or None,
         int(v21) if v21 else None,
     )
@@ -3422,6 +3901,12 @@ class Kt00009Response(_Response):
     """계좌별주문체결현황요청 (kt00009) response body."""
 
     __api_id__ = "kt00009"
+    __kinds__ = (
+        "int",
+        "int",
+        "int",
+        "list",
+    )
 
     sell_grntl_engg_amt: int | None = None
     """매도약정금액 (단위 원, signed, max 12)"""
@@ -3496,6 +3981,36 @@ class Kt00010Response(_Response):
     """주문인출가능금액요청 (kt00010) response body."""
 
     __api_id__ = "kt00010"
+    __kinds__ = (
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "str",
+    )
 
     profa_20ord_alow_amt: int | None = None
     """증거금20%주문가능금액 (단위 원, signed, max 12)"""
@@ -3705,6 +4220,44 @@ class Kt00011Response(_Response):
     """증거금율별주문가능수량조회요청 (kt00011) response body."""
 
     __api_id__ = "kt00011"
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
 
     stk_profa_rt: str | None = None
     """종목증거금율 (max 15)"""
@@ -3962,6 +4515,35 @@ class Kt00012Response(_Response):
     """신용보증금율별주문가능수량조회요청 (kt00012) response body."""
 
     __api_id__ = "kt00012"
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
 
     stk_assr_rt: str | None = None
     """종목보증금율 (max 1)"""
@@ -4156,6 +4738,58 @@ class Kt00013Response(_Response):
     """증거금세부내역조회요청 (kt00013) response body."""
 
     __api_id__ = "kt00013"
+    __kinds__ = (
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
 
     tdy_reu_objt_amt: int | None = None
     """금일재사용대상금액 (단위 원, signed, max 15)"""
@@ -4524,6 +5158,60 @@ class Kt00015Request(_Request, kw_only=True):
 class Kt00015TrstOvrlTrdePrpsArray(_Row):
     """위탁종합거래내역배열 [trst_ovrl_trde_prps_array]"""
 
+    __kinds__ = (
+        "date",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "float",
+        "float",
+        "int",
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "str",
+        "int",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "float",
+        "str",
+        "str",
+        "time",
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "date",
+        "str",
+        "int",
+        "date",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+    )
+
     trde_dt: _dt.date | None = None
     """거래일자 (YYYYMMDD, max 8)"""
 
@@ -4791,7 +5479,7 @@ def _c_Kt00015TrstOvrlTrdePrpsArray(
         v50,
     ) = _astuple(w)
     return Kt00015TrstOvrlTrdePrpsArray(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         v1 or None,
         v2 or None,
         v3 or None,
@@ -4821,16 +5509,16 @@ def _c_Kt00015TrstOvrlTrdePrpsArray(
         float(v27) if v27 else None,
         v28 or None,
         v29 or None,
-        _to_time(v30) if v30 else None,
+        _fast_time(v30) if v30 else None,
         v31 or None,
         v32 or None,
         v33 or None,
         v34 or None,
         int(v35) if v35 else None,
-        _to_date(v36) if v36 else None,
+        _fast_date(v36) if v36 else None,
         v37 or None,
         int(v38) if v38 else None,
-        _to_date(v39) if v39 else None,
+        _fast_date(v39) if v39 else None,
         v40 or None,
         v41 or None,
         v42 or None,
@@ -4849,6 +5537,7 @@ class Kt00015Response(_Response):
     """위탁종합거래내역요청 (kt00015) response body."""
 
     __api_id__ = "kt00015"
+    __kinds__ = ("list",)
 
     trst_ovrl_trde_prps_array: list[Kt00015TrstOvrlTrdePrpsArray] = []
     """위탁종합거래내역배열"""
@@ -4892,6 +5581,47 @@ class Kt00016Response(_Response):
     """일별계좌수익률상세현황요청 (kt00016) response body."""
 
     __api_id__ = "kt00016"
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
 
     mang_empno: str | None = None
     """관리사원번호 (max 8)"""
@@ -5158,6 +5888,33 @@ class Kt00017Response(_Response):
     """계좌별당일현황요청 (kt00017) response body."""
 
     __api_id__ = "kt00017"
+    __kinds__ = (
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
 
     d2_entra: int | None = None
     """D+2추정예수금 (단위 원, signed, max 12)"""
@@ -5348,6 +6105,32 @@ class Kt00018Request(_Request, kw_only=True):
 class Kt00018AcntEvltRemnIndvTot(_Row):
     """계좌평가잔고개별합산 [acnt_evlt_remn_indv_tot]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+        "float",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "str",
+        "float",
+        "str",
+        "str",
+        "date",
+    )
+
     stk_cd: str | None = None
     """종목번호 (max 12)"""
 
@@ -5495,7 +6278,7 @@ def _c_Kt00018AcntEvltRemnIndvTot(w: Kt00018AcntEvltRemnIndvTotWire) -> Kt00018A
         float(v19) if v19 else None,
         v20 or None,
         v21 or None,
-        _to_date(v22) if v22 else None,
+        _fast_date(v22) if v22 else None,
     )
 
 
@@ -5503,6 +6286,17 @@ class Kt00018Response(_Response):
     """계좌평가잔고내역요청 (kt00018) response body."""
 
     __api_id__ = "kt00018"
+    __kinds__ = (
+        "int",
+        "int",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "list",
+    )
 
     tot_pur_amt: int | None = None
     """총매입금액 (단위 원, signed, max 15)"""
@@ -5575,6 +6369,25 @@ class Kt50020Request(_Request, kw_only=True):
 
 class Kt50020GoldAcntEvltPrst(_Row):
     """금현물계좌평가현황 [gold_acnt_evlt_prst]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 30). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
@@ -5672,6 +6485,17 @@ class Kt50020Response(_Response):
     """금현물 잔고확인 (kt50020) response body."""
 
     __api_id__ = "kt50020"
+    __kinds__ = (
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "list",
+    )
 
     tot_entr: int | None = None
     """예수금 (단위 원, signed, max 12)"""
@@ -5746,6 +6570,22 @@ class Kt50021Response(_Response):
     """금현물 예수금 (kt50021) response body."""
 
     __api_id__ = "kt50021"
+    __kinds__ = (
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
 
     entra: int | None = None
     """예수금 (단위 원, signed, max 15)"""
@@ -5876,6 +6716,31 @@ class Kt50030Request(_Request, kw_only=True):
 
 class Kt50030AcntOrdCntrPrst(_Row):
     """계좌별주문체결현황 [acnt_ord_cntr_prst]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "int",
+    )
 
     stk_bond_tp: str | None = None
     """주식채권구분 (max 1). 0: 전체, 1: 주식, 2: 채권"""
@@ -6026,6 +6891,7 @@ class Kt50030Response(_Response):
     """금현물 주문체결전체조회 (kt50030) response body."""
 
     __api_id__ = "kt50030"
+    __kinds__ = ("list",)
 
     acnt_ord_cntr_prst: list[Kt50030AcntOrdCntrPrst] = []
     """계좌별주문체결현황"""
@@ -6087,6 +6953,31 @@ class Kt50031Request(_Request, kw_only=True):
 
 class Kt50031AcntOrdCntrPrpsDtl(_Row):
     """계좌별주문체결내역상세 [acnt_ord_cntr_prps_dtl]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "str",
+        "str",
+        "time",
+        "str",
+        "str",
+        "str",
+        "date",
+        "int",
+        "int",
+        "int",
+        "str",
+        "str",
+        "time",
+        "str",
+        "int",
+    )
 
     ord_no: str | None = None
     """주문번호 (max 7)"""
@@ -6217,17 +7108,17 @@ def _c_Kt50031AcntOrdCntrPrpsDtl(w: Kt50031AcntOrdCntrPrpsDtlWire) -> Kt50031Acn
         int(v6) if v6 else None,
         v7 or None,
         v8 or None,
-        _to_time(v9) if v9 else None,
+        _fast_time(v9) if v9 else None,
         v10 or None,
         v11 or None,
         v12 or None,
-        _to_date(v13) if v13 else None,
+        _fast_date(v13) if v13 else None,
         int(v14) if v14 else None,
         int(v15) if v15 else None,
         int(v16) if v16 else None,
         v17 or None,
         v18 or None,
-        _to_time(v19) if v19 else None,
+        _fast_time(v19) if v19 else None,
         v20 or None,
         int(v21) if v21 else None,
     )
@@ -6237,6 +7128,7 @@ class Kt50031Response(_Response):
     """금현물 주문체결조회 (kt50031) response body."""
 
     __api_id__ = "kt50031"
+    __kinds__ = ("list",)
 
     acnt_ord_cntr_prps_dtl: list[Kt50031AcntOrdCntrPrpsDtl] = []
     """계좌별주문체결내역상세"""
@@ -6286,6 +7178,33 @@ class Kt50032Request(_Request, kw_only=True):
 
 class Kt50032GoldTrdeHist(_Row):
     """금현물거래내역 [gold_trde_hist]"""
+
+    __kinds__ = (
+        "date",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "time",
+        "str",
+        "str",
+        "int",
+        "int",
+        "date",
+        "str",
+        "str",
+    )
 
     deal_dt: _dt.date | None = None
     """거래일자 (YYYYMMDD, max 8)"""
@@ -6417,7 +7336,7 @@ def _c_Kt50032GoldTrdeHist(w: Kt50032GoldTrdeHistWire) -> Kt50032GoldTrdeHist:
         v23,
     ) = _astuple(w)
     return Kt50032GoldTrdeHist(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         v1 or None,
         v2 or None,
         int(v3) if v3 else None,
@@ -6433,12 +7352,12 @@ def _c_Kt50032GoldTrdeHist(w: Kt50032GoldTrdeHistWire) -> Kt50032GoldTrdeHist:
         int(v13) if v13 else None,
         int(v14) if v14 else None,
         int(v15) if v15 else None,
-        _to_time(v16) if v16 else None,
+        _fast_time(v16) if v16 else None,
         v17 or None,
         v18 or None,
         int(v19) if v19 else None,
         int(v20) if v20 else None,
-        _to_date(v21) if v21 else None,
+        _fast_date(v21) if v21 else None,
         v22 or None,
         v23 or None,
     )
@@ -6448,6 +7367,10 @@ class Kt50032Response(_Response):
     """금현물 거래내역조회 (kt50032) response body."""
 
     __api_id__ = "kt50032"
+    __kinds__ = (
+        "str",
+        "list",
+    )
 
     acnt_print: str | None = None
     """계좌번호 (max 62)"""
@@ -6518,6 +7441,31 @@ class Kt50075Request(_Request, kw_only=True):
 
 class Kt50075AcntOrdOsoPrst(_Row):
     """계좌별주문미체결현황 [acnt_ord_oso_prst]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "int",
+    )
 
     stk_bond_tp: str | None = None
     """주식채권구분 (max 1). 0: 전체, 1: 주식, 2: 채권"""
@@ -6668,6 +7616,7 @@ class Kt50075Response(_Response):
     """금현물 미체결조회 (kt50075) response body."""
 
     __api_id__ = "kt50075"
+    __kinds__ = ("list",)
 
     acnt_ord_oso_prst: list[Kt50075AcntOrdOsoPrst] = []
     """계좌별주문미체결현황"""

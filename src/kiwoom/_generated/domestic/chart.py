@@ -15,10 +15,10 @@ from kiwoom._model import Response as _Response
 from kiwoom._model import Row as _Row
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
+from kiwoom._values import fast_date as _fast_date
+from kiwoom._values import fast_time as _fast_time
 from kiwoom._values import to_code as _to_code
-from kiwoom._values import to_date as _to_date
 from kiwoom._values import to_datetime as _to_datetime
-from kiwoom._values import to_time as _to_time
 
 __all__ = [
     "Ka10060Request",
@@ -163,6 +163,26 @@ class Ka10060Request(_Request, kw_only=True):
 class Ka10060StkInvsrOrgnChart(_Row):
     """종목별투자자기관별차트 [stk_invsr_orgn_chart]"""
 
+    __kinds__ = (
+        "date",
+        "abs int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
+
     dt: _dt.date | None = None
     """일자 (YYYYMMDD, max 20)"""
 
@@ -240,7 +260,7 @@ class Ka10060StkInvsrOrgnChartWire(_WireRow):
 def _c_Ka10060StkInvsrOrgnChart(w: Ka10060StkInvsrOrgnChartWire) -> Ka10060StkInvsrOrgnChart:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16 = _astuple(w)
     return Ka10060StkInvsrOrgnChart(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         int(v2) if v2 else None,
         int(v3) if v3 else None,
@@ -264,6 +284,7 @@ class Ka10060Response(_Response):
     """종목별투자자기관별차트요청 (ka10060) response body."""
 
     __api_id__ = "ka10060"
+    __kinds__ = ("list",)
 
     stk_invsr_orgn_chart: list[Ka10060StkInvsrOrgnChart] = []
     """종목별투자자기관별차트"""
@@ -314,6 +335,18 @@ class Ka10064Request(_Request, kw_only=True):
 class Ka10064OpmrInvsrTrdeChart(_Row):
     """장중투자자별매매차트 [opmr_invsr_trde_chart]"""
 
+    __kinds__ = (
+        "time",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
+
     tm: _dt.time | None = None
     """시간 (HHmmss, max 20)"""
 
@@ -359,7 +392,7 @@ class Ka10064OpmrInvsrTrdeChartWire(_WireRow):
 def _c_Ka10064OpmrInvsrTrdeChart(w: Ka10064OpmrInvsrTrdeChartWire) -> Ka10064OpmrInvsrTrdeChart:
     v0, v1, v2, v3, v4, v5, v6, v7, v8 = _astuple(w)
     return Ka10064OpmrInvsrTrdeChart(
-        _to_time(v0) if v0 else None,
+        _fast_time(v0) if v0 else None,
         int(v1) if v1 else None,
         int(v2) if v2 else None,
         int(v3) if v3 else None,
@@ -375,6 +408,7 @@ class Ka10064Response(_Response):
     """장중투자자별매매차트요청 (ka10064) response body."""
 
     __api_id__ = "ka10064"
+    __kinds__ = ("list",)
 
     opmr_invsr_trde_chart: list[Ka10064OpmrInvsrTrdeChart] = []
     """장중투자자별매매차트"""
@@ -420,6 +454,17 @@ class Ka10079Request(_Request, kw_only=True):
 
 class Ka10079StkTicChartQry(_Row):
     """주식틱차트조회 [stk_tic_chart_qry]"""
+
+    __kinds__ = (
+        "abs int",
+        "int",
+        "datetime",
+        "abs int",
+        "abs int",
+        "abs int",
+        "int",
+        "str",
+    )
 
     cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -477,6 +522,11 @@ class Ka10079Response(_Response):
     """주식틱차트조회요청 (ka10079) response body."""
 
     __api_id__ = "ka10079"
+    __kinds__ = (
+        "str",
+        "str",
+        "list",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 6)"""
@@ -537,6 +587,17 @@ class Ka10080Request(_Request, kw_only=True):
 class Ka10080StkMinPoleChartQry(_Row):
     """주식분봉차트조회 [stk_min_pole_chart_qry]"""
 
+    __kinds__ = (
+        "abs int",
+        "int",
+        "datetime",
+        "abs int",
+        "abs int",
+        "abs int",
+        "int",
+        "str",
+    )
+
     cur_prc: int | None = None
     """현재가(종가) (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
@@ -593,6 +654,10 @@ class Ka10080Response(_Response):
     """주식분봉차트조회요청 (ka10080) response body."""
 
     __api_id__ = "ka10080"
+    __kinds__ = (
+        "str",
+        "list",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 6)"""
@@ -643,6 +708,19 @@ class Ka10081Request(_Request, kw_only=True):
 
 class Ka10081StkDtPoleChartQry(_Row):
     """주식일봉차트조회 [stk_dt_pole_chart_qry]"""
+
+    __kinds__ = (
+        "abs int",
+        "int",
+        "int",
+        "date",
+        "abs int",
+        "abs int",
+        "abs int",
+        "int",
+        "str",
+        "float",
+    )
 
     cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -696,7 +774,7 @@ def _c_Ka10081StkDtPoleChartQry(w: Ka10081StkDtPoleChartQryWire) -> Ka10081StkDt
         abs(int(v0)) if v0 else None,
         int(v1) if v1 else None,
         int(v2) if v2 else None,
-        _to_date(v3) if v3 else None,
+        _fast_date(v3) if v3 else None,
         abs(int(v4)) if v4 else None,
         abs(int(v5)) if v5 else None,
         abs(int(v6)) if v6 else None,
@@ -710,6 +788,10 @@ class Ka10081Response(_Response):
     """주식일봉차트조회요청 (ka10081) response body."""
 
     __api_id__ = "ka10081"
+    __kinds__ = (
+        "str",
+        "list",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 6)"""
@@ -760,6 +842,19 @@ class Ka10082Request(_Request, kw_only=True):
 
 class Ka10082StkStkPoleChartQry(_Row):
     """주식주봉차트조회 [stk_stk_pole_chart_qry]"""
+
+    __kinds__ = (
+        "abs int",
+        "int",
+        "int",
+        "date",
+        "abs int",
+        "abs int",
+        "abs int",
+        "int",
+        "str",
+        "float",
+    )
 
     cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -813,7 +908,7 @@ def _c_Ka10082StkStkPoleChartQry(w: Ka10082StkStkPoleChartQryWire) -> Ka10082Stk
         abs(int(v0)) if v0 else None,
         int(v1) if v1 else None,
         int(v2) if v2 else None,
-        _to_date(v3) if v3 else None,
+        _fast_date(v3) if v3 else None,
         abs(int(v4)) if v4 else None,
         abs(int(v5)) if v5 else None,
         abs(int(v6)) if v6 else None,
@@ -827,6 +922,10 @@ class Ka10082Response(_Response):
     """주식주봉차트조회요청 (ka10082) response body."""
 
     __api_id__ = "ka10082"
+    __kinds__ = (
+        "str",
+        "list",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 6)"""
@@ -877,6 +976,19 @@ class Ka10083Request(_Request, kw_only=True):
 
 class Ka10083StkMthPoleChartQry(_Row):
     """주식월봉차트조회 [stk_mth_pole_chart_qry]"""
+
+    __kinds__ = (
+        "abs int",
+        "int",
+        "int",
+        "date",
+        "abs int",
+        "abs int",
+        "abs int",
+        "int",
+        "str",
+        "float",
+    )
 
     cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -930,7 +1042,7 @@ def _c_Ka10083StkMthPoleChartQry(w: Ka10083StkMthPoleChartQryWire) -> Ka10083Stk
         abs(int(v0)) if v0 else None,
         int(v1) if v1 else None,
         int(v2) if v2 else None,
-        _to_date(v3) if v3 else None,
+        _fast_date(v3) if v3 else None,
         abs(int(v4)) if v4 else None,
         abs(int(v5)) if v5 else None,
         abs(int(v6)) if v6 else None,
@@ -944,6 +1056,10 @@ class Ka10083Response(_Response):
     """주식월봉차트조회요청 (ka10083) response body."""
 
     __api_id__ = "ka10083"
+    __kinds__ = (
+        "str",
+        "list",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 6)"""
@@ -995,6 +1111,16 @@ class Ka10094Request(_Request, kw_only=True):
 class Ka10094StkYrPoleChartQry(_Row):
     """주식년봉차트조회 [stk_yr_pole_chart_qry]"""
 
+    __kinds__ = (
+        "abs int",
+        "int",
+        "int",
+        "date",
+        "abs int",
+        "abs int",
+        "abs int",
+    )
+
     cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
@@ -1035,7 +1161,7 @@ def _c_Ka10094StkYrPoleChartQry(w: Ka10094StkYrPoleChartQryWire) -> Ka10094StkYr
         abs(int(v0)) if v0 else None,
         int(v1) if v1 else None,
         int(v2) if v2 else None,
-        _to_date(v3) if v3 else None,
+        _fast_date(v3) if v3 else None,
         abs(int(v4)) if v4 else None,
         abs(int(v5)) if v5 else None,
         abs(int(v6)) if v6 else None,
@@ -1046,6 +1172,10 @@ class Ka10094Response(_Response):
     """주식년봉차트조회요청 (ka10094) response body."""
 
     __api_id__ = "ka10094"
+    __kinds__ = (
+        "str",
+        "list",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 6)"""
@@ -1092,6 +1222,17 @@ class Ka20004Request(_Request, kw_only=True):
 
 class Ka20004IndsTicChartQry(_Row):
     """업종틱차트조회 [inds_tic_chart_qry]"""
+
+    __kinds__ = (
+        "abs float/100",
+        "int",
+        "datetime",
+        "abs float/100",
+        "abs float/100",
+        "abs float/100",
+        "int",
+        "str",
+    )
 
     cur_prc: float | None = None
     """현재가 (단위 지수, wire value / 100, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -1149,6 +1290,10 @@ class Ka20004Response(_Response):
     """업종틱차트조회요청 (ka20004) response body."""
 
     __api_id__ = "ka20004"
+    __kinds__ = (
+        "str",
+        "list",
+    )
 
     inds_cd: str | None = None
     """업종코드 (max 20). 001: 종합(KOSPI), 101: 종합(KOSDAQ)"""
@@ -1199,6 +1344,18 @@ class Ka20005Request(_Request, kw_only=True):
 
 class Ka20005IndsMinPoleQry(_Row):
     """업종분봉조회 [inds_min_pole_qry]"""
+
+    __kinds__ = (
+        "abs float/100",
+        "int",
+        "datetime",
+        "abs float/100",
+        "abs float/100",
+        "abs float/100",
+        "int",
+        "int",
+        "str",
+    )
 
     cur_prc: float | None = None
     """현재가 (단위 지수, wire value / 100, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -1261,6 +1418,10 @@ class Ka20005Response(_Response):
     """업종분봉조회요청 (ka20005) response body."""
 
     __api_id__ = "ka20005"
+    __kinds__ = (
+        "str",
+        "list",
+    )
 
     inds_cd: str | None = None
     """업종코드 (max 20). 001: 종합(KOSPI), 101: 종합(KOSDAQ)"""
@@ -1308,6 +1469,16 @@ class Ka20006Request(_Request, kw_only=True):
 class Ka20006IndsDtPoleQry(_Row):
     """업종일봉조회 [inds_dt_pole_qry]"""
 
+    __kinds__ = (
+        "abs float/100",
+        "int",
+        "date",
+        "abs float/100",
+        "abs float/100",
+        "abs float/100",
+        "int",
+    )
+
     cur_prc: float | None = None
     """현재가 (단위 지수, wire value / 100, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
@@ -1347,7 +1518,7 @@ def _c_Ka20006IndsDtPoleQry(w: Ka20006IndsDtPoleQryWire) -> Ka20006IndsDtPoleQry
     return Ka20006IndsDtPoleQry(
         abs(float(v0) / 100) if v0 else None,
         int(v1) if v1 else None,
-        _to_date(v2) if v2 else None,
+        _fast_date(v2) if v2 else None,
         abs(float(v3) / 100) if v3 else None,
         abs(float(v4) / 100) if v4 else None,
         abs(float(v5) / 100) if v5 else None,
@@ -1359,6 +1530,10 @@ class Ka20006Response(_Response):
     """업종일봉조회요청 (ka20006) response body."""
 
     __api_id__ = "ka20006"
+    __kinds__ = (
+        "str",
+        "list",
+    )
 
     inds_cd: str | None = None
     """업종코드 (max 20). 001: 종합(KOSPI), 101: 종합(KOSDAQ)"""
@@ -1406,6 +1581,16 @@ class Ka20007Request(_Request, kw_only=True):
 class Ka20007IndsStkPoleQry(_Row):
     """업종주봉조회 [inds_stk_pole_qry]"""
 
+    __kinds__ = (
+        "abs float/100",
+        "int",
+        "date",
+        "abs float/100",
+        "abs float/100",
+        "abs float/100",
+        "int",
+    )
+
     cur_prc: float | None = None
     """현재가 (단위 지수, wire value / 100, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
@@ -1445,7 +1630,7 @@ def _c_Ka20007IndsStkPoleQry(w: Ka20007IndsStkPoleQryWire) -> Ka20007IndsStkPole
     return Ka20007IndsStkPoleQry(
         abs(float(v0) / 100) if v0 else None,
         int(v1) if v1 else None,
-        _to_date(v2) if v2 else None,
+        _fast_date(v2) if v2 else None,
         abs(float(v3) / 100) if v3 else None,
         abs(float(v4) / 100) if v4 else None,
         abs(float(v5) / 100) if v5 else None,
@@ -1457,6 +1642,10 @@ class Ka20007Response(_Response):
     """업종주봉조회요청 (ka20007) response body."""
 
     __api_id__ = "ka20007"
+    __kinds__ = (
+        "str",
+        "list",
+    )
 
     inds_cd: str | None = None
     """업종코드 (max 20). 001: 종합(KOSPI), 101: 종합(KOSDAQ)"""
@@ -1504,6 +1693,16 @@ class Ka20008Request(_Request, kw_only=True):
 class Ka20008IndsMthPoleQry(_Row):
     """업종월봉조회 [inds_mth_pole_qry]"""
 
+    __kinds__ = (
+        "abs float/100",
+        "int",
+        "date",
+        "abs float/100",
+        "abs float/100",
+        "abs float/100",
+        "int",
+    )
+
     cur_prc: float | None = None
     """현재가 (단위 지수, wire value / 100, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
@@ -1543,7 +1742,7 @@ def _c_Ka20008IndsMthPoleQry(w: Ka20008IndsMthPoleQryWire) -> Ka20008IndsMthPole
     return Ka20008IndsMthPoleQry(
         abs(float(v0) / 100) if v0 else None,
         int(v1) if v1 else None,
-        _to_date(v2) if v2 else None,
+        _fast_date(v2) if v2 else None,
         abs(float(v3) / 100) if v3 else None,
         abs(float(v4) / 100) if v4 else None,
         abs(float(v5) / 100) if v5 else None,
@@ -1555,6 +1754,10 @@ class Ka20008Response(_Response):
     """업종월봉조회요청 (ka20008) response body."""
 
     __api_id__ = "ka20008"
+    __kinds__ = (
+        "str",
+        "list",
+    )
 
     inds_cd: str | None = None
     """업종코드 (max 20)"""
@@ -1602,6 +1805,16 @@ class Ka20019Request(_Request, kw_only=True):
 class Ka20019IndsYrPoleQry(_Row):
     """업종년봉조회 [inds_yr_pole_qry]"""
 
+    __kinds__ = (
+        "abs float/100",
+        "int",
+        "date",
+        "abs float/100",
+        "abs float/100",
+        "abs float/100",
+        "int",
+    )
+
     cur_prc: float | None = None
     """현재가 (단위 지수, wire value / 100, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
@@ -1641,7 +1854,7 @@ def _c_Ka20019IndsYrPoleQry(w: Ka20019IndsYrPoleQryWire) -> Ka20019IndsYrPoleQry
     return Ka20019IndsYrPoleQry(
         abs(float(v0) / 100) if v0 else None,
         int(v1) if v1 else None,
-        _to_date(v2) if v2 else None,
+        _fast_date(v2) if v2 else None,
         abs(float(v3) / 100) if v3 else None,
         abs(float(v4) / 100) if v4 else None,
         abs(float(v5) / 100) if v5 else None,
@@ -1653,6 +1866,10 @@ class Ka20019Response(_Response):
     """업종년봉조회요청 (ka20019) response body."""
 
     __api_id__ = "ka20019"
+    __kinds__ = (
+        "str",
+        "list",
+    )
 
     inds_cd: str | None = None
     """업종코드 (max 20). 001: 종합(KOSPI), 101: 종합(KOSDAQ)"""
@@ -1703,6 +1920,18 @@ class Ka50079Request(_Request, kw_only=True):
 
 class Ka50079GdsTicChartQry(_Row):
     """금현물틱차트조회 [gds_tic_chart_qry]"""
+
+    __kinds__ = (
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "datetime",
+        "datetime",
+        "str",
+    )
 
     cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -1765,6 +1994,7 @@ class Ka50079Response(_Response):
     """금현물틱차트조회요청 (ka50079) response body."""
 
     __api_id__ = "ka50079"
+    __kinds__ = ("list",)
 
     gds_tic_chart_qry: list[Ka50079GdsTicChartQry] = []
     """금현물틱차트조회"""
@@ -1810,6 +2040,19 @@ class Ka50080Request(_Request, kw_only=True):
 
 class Ka50080GdsMinChartQry(_Row):
     """금현물분봉차트조회 [gds_min_chart_qry]"""
+
+    __kinds__ = (
+        "abs int",
+        "int",
+        "int",
+        "int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "datetime",
+        "datetime",
+        "str",
+    )
 
     cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -1877,6 +2120,7 @@ class Ka50080Response(_Response):
     """금현물분봉차트조회요청 (ka50080) response body."""
 
     __api_id__ = "ka50080"
+    __kinds__ = ("list",)
 
     gds_min_chart_qry: list[Ka50080GdsMinChartQry] = []
     """금현물분봉차트조회"""
@@ -1922,6 +2166,17 @@ class Ka50081Request(_Request, kw_only=True):
 
 class Ka50081GdsDayChartQry(_Row):
     """금현물일봉차트조회 [gds_day_chart_qry]"""
+
+    __kinds__ = (
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "date",
+        "str",
+    )
 
     cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -1970,7 +2225,7 @@ def _c_Ka50081GdsDayChartQry(w: Ka50081GdsDayChartQryWire) -> Ka50081GdsDayChart
         abs(int(v3)) if v3 else None,
         abs(int(v4)) if v4 else None,
         abs(int(v5)) if v5 else None,
-        _to_date(v6) if v6 else None,
+        _fast_date(v6) if v6 else None,
         v7 or None,
     )
 
@@ -1979,6 +2234,7 @@ class Ka50081Response(_Response):
     """금현물일봉차트조회요청 (ka50081) response body."""
 
     __api_id__ = "ka50081"
+    __kinds__ = ("list",)
 
     gds_day_chart_qry: list[Ka50081GdsDayChartQry] = []
     """금현물일봉차트조회"""
@@ -2024,6 +2280,16 @@ class Ka50082Request(_Request, kw_only=True):
 
 class Ka50082GdsWeekChartQry(_Row):
     """금현물일봉차트조회 [gds_week_chart_qry]"""
+
+    __kinds__ = (
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "datetime",
+    )
 
     cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -2076,6 +2342,7 @@ class Ka50082Response(_Response):
     """금현물주봉차트조회요청 (ka50082) response body."""
 
     __api_id__ = "ka50082"
+    __kinds__ = ("list",)
 
     gds_week_chart_qry: list[Ka50082GdsWeekChartQry] = []
     """금현물일봉차트조회"""
@@ -2121,6 +2388,16 @@ class Ka50083Request(_Request, kw_only=True):
 
 class Ka50083GdsMonthChartQry(_Row):
     """금현물일봉차트조회 [gds_month_chart_qry]"""
+
+    __kinds__ = (
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "datetime",
+    )
 
     cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -2173,6 +2450,7 @@ class Ka50083Response(_Response):
     """금현물월봉차트조회요청 (ka50083) response body."""
 
     __api_id__ = "ka50083"
+    __kinds__ = ("list",)
 
     gds_month_chart_qry: list[Ka50083GdsMonthChartQry] = []
     """금현물일봉차트조회"""
@@ -2214,6 +2492,18 @@ class Ka50091Request(_Request, kw_only=True):
 
 class Ka50091GdsTicChartQry(_Row):
     """금현물일봉차트조회 [gds_tic_chart_qry]"""
+
+    __kinds__ = (
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "datetime",
+        "datetime",
+        "str",
+    )
 
     cntr_pric: int | None = None
     """체결가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -2276,6 +2566,7 @@ class Ka50091Response(_Response):
     """금현물당일틱차트조회요청 (ka50091) response body."""
 
     __api_id__ = "ka50091"
+    __kinds__ = ("list",)
 
     gds_tic_chart_qry: list[Ka50091GdsTicChartQry] = []
     """금현물일봉차트조회"""
@@ -2317,6 +2608,20 @@ class Ka50092Request(_Request, kw_only=True):
 
 class Ka50092GdsMinChartQry(_Row):
     """금현물일봉차트조회 [gds_min_chart_qry]"""
+
+    __kinds__ = (
+        "abs int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "datetime",
+        "datetime",
+        "str",
+    )
 
     cntr_pric: int | None = None
     """체결가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -2389,6 +2694,7 @@ class Ka50092Response(_Response):
     """금현물당일분봉차트조회요청 (ka50092) response body."""
 
     __api_id__ = "ka50092"
+    __kinds__ = ("list",)
 
     gds_min_chart_qry: list[Ka50092GdsMinChartQry] = []
     """금현물일봉차트조회"""

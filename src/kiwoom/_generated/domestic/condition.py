@@ -15,8 +15,8 @@ from kiwoom._model import Response as _Response
 from kiwoom._model import Row as _Row
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
+from kiwoom._values import fast_time as _fast_time
 from kiwoom._values import to_code as _to_code
-from kiwoom._values import to_time as _to_time
 
 __all__ = [
     "Ka10171Data",
@@ -58,6 +58,11 @@ class Ka10171Request(_Request, kw_only=True):
 class Ka10171Data(_Row, array_like=True):
     """조건검색식 목록 [data]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+    )
+
     seq: str | None = None
     """조건검색식 일련번호"""
 
@@ -84,6 +89,10 @@ class Ka10171Response(_Response):
     """조건검색 목록조회 (ka10171) response body."""
 
     __api_id__ = "ka10171"
+    __kinds__ = (
+        "str",
+        "list",
+    )
 
     trnm: str | None = None
     """서비스명 (max 7)"""
@@ -146,6 +155,19 @@ class Ka10172Request(_Request, kw_only=True):
 
 class Ka10172Data(_Row):
     """검색결과데이터 [data]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float/1000",
+        "int",
+        "abs int",
+        "abs int",
+        "abs int",
+    )
 
     stk_cd: str | None = msgspec.field(default=None, name="9001")
     """종목코드 [9001]"""
@@ -213,6 +235,13 @@ class Ka10172Response(_Response):
     """조건검색 요청 일반 (ka10172) response body."""
 
     __api_id__ = "ka10172"
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "list",
+    )
 
     trnm: str | None = None
     """서비스명"""
@@ -283,6 +312,14 @@ class Ka10173Request(_Request, kw_only=True):
 class Ka10173DataValues(_Row):
     """실시간 수신 값 [values]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "time",
+        "str",
+    )
+
     seq: str | None = msgspec.field(default=None, name="841")
     """일련번호 [841]"""
 
@@ -315,13 +352,20 @@ def _c_Ka10173DataValues(w: Ka10173DataValuesWire) -> Ka10173DataValues:
         v0 or None,
         v1 or None,
         v2 or None,
-        _to_time(v3) if v3 else None,
+        _fast_time(v3) if v3 else None,
         v4 or None,
     )
 
 
 class Ka10173Data(_Row):
     """검색결과데이터 [data]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "object",
+    )
 
     jmcode: str | None = None
     """종목코드"""
@@ -359,6 +403,11 @@ class Ka10173Response(_Response):
     """조건검색 요청 실시간 (ka10173) response body."""
 
     __api_id__ = "ka10173"
+    __kinds__ = (
+        "str",
+        "str",
+        "list",
+    )
 
     trnm: str | None = None
     """서비스명"""
@@ -412,6 +461,10 @@ class Ka10174Response(_Response):
     """조건검색 실시간 해제 (ka10174) response body."""
 
     __api_id__ = "ka10174"
+    __kinds__ = (
+        "str",
+        "str",
+    )
 
     trnm: str | None = None
     """서비스명"""

@@ -69,6 +69,10 @@ class Kt10006Response(_Response):
     """신용 매수주문 (kt10006) response body."""
 
     __api_id__ = "kt10006"
+    __kinds__ = (
+        "str",
+        "str",
+    )
 
     ord_no: str | None = None
     """주문번호 (max 7)"""
@@ -141,6 +145,10 @@ class Kt10007Response(_Response):
     """신용 매도주문 (kt10007) response body."""
 
     __api_id__ = "kt10007"
+    __kinds__ = (
+        "str",
+        "str",
+    )
 
     ord_no: str | None = None
     """주문번호 (max 7)"""
@@ -205,6 +213,12 @@ class Kt10008Response(_Response):
     """신용 정정주문 (kt10008) response body."""
 
     __api_id__ = "kt10008"
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+        "str",
+    )
 
     ord_no: str | None = None
     """주문번호 (max 7)"""
@@ -271,6 +285,11 @@ class Kt10009Response(_Response):
     """신용 취소주문 (kt10009) response body."""
 
     __api_id__ = "kt10009"
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+    )
 
     ord_no: str | None = None
     """주문번호 (max 7)"""

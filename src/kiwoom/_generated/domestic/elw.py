@@ -15,9 +15,9 @@ from kiwoom._model import Response as _Response
 from kiwoom._model import Row as _Row
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
+from kiwoom._values import fast_date as _fast_date
+from kiwoom._values import fast_time as _fast_time
 from kiwoom._values import to_code as _to_code
-from kiwoom._values import to_date as _to_date
-from kiwoom._values import to_time as _to_time
 
 __all__ = [
     "Ka10048ElwdalySnstIx",
@@ -92,6 +92,17 @@ class Ka10048Request(_Request, kw_only=True):
 class Ka10048ElwdalySnstIx(_Row):
     """ELW일별민감도지표 [elwdaly_snst_ix]"""
 
+    __kinds__ = (
+        "str",
+        "float/100",
+        "float/1000000",
+        "float/1000000",
+        "float/1000000",
+        "float/1000000",
+        "float/1000000",
+        "float/100",
+    )
+
     dt: str | None = None
     """일자 (max 20)"""
 
@@ -148,6 +159,7 @@ class Ka10048Response(_Response):
     """ELW일별민감도지표요청 (ka10048) response body."""
 
     __api_id__ = "ka10048"
+    __kinds__ = ("list",)
 
     elwdaly_snst_ix: list[Ka10048ElwdalySnstIx] = []
     """ELW일별민감도지표"""
@@ -183,6 +195,19 @@ class Ka10050Request(_Request, kw_only=True):
 
 class Ka10050ElwsnstIxArray(_Row):
     """ELW민감도지표배열 [elwsnst_ix_array]"""
+
+    __kinds__ = (
+        "time",
+        "abs int",
+        "float/100",
+        "float/100",
+        "float/1000000",
+        "float/1000000",
+        "float/1000000",
+        "float/1000000",
+        "float/1000000",
+        "float/100",
+    )
 
     cntr_tm: _dt.time | None = None
     """체결시간 (HHmmss, max 20)"""
@@ -233,7 +258,7 @@ class Ka10050ElwsnstIxArrayWire(_WireRow):
 def _c_Ka10050ElwsnstIxArray(w: Ka10050ElwsnstIxArrayWire) -> Ka10050ElwsnstIxArray:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9 = _astuple(w)
     return Ka10050ElwsnstIxArray(
-        _to_time(v0) if v0 else None,
+        _fast_time(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         float(v2) / 100 if v2 else None,
         float(v3) / 100 if v3 else None,
@@ -250,6 +275,7 @@ class Ka10050Response(_Response):
     """ELW민감도지표요청 (ka10050) response body."""
 
     __api_id__ = "ka10050"
+    __kinds__ = ("list",)
 
     elwsnst_ix_array: list[Ka10050ElwsnstIxArray] = []
     """ELW민감도지표배열"""
@@ -320,6 +346,19 @@ class Ka30001Request(_Request, kw_only=True):
 class Ka30001ElwpricJmpflu(_Row):
     """ELW가격급등락 [elwpric_jmpflu]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "abs int",
+        "abs int",
+        "int",
+        "int",
+        "float",
+    )
+
     stk_cd: str | None = None
     """종목코드 (max 20)"""
 
@@ -386,6 +425,10 @@ class Ka30001Response(_Response):
     """ELW가격급등락요청 (ka30001) response body."""
 
     __api_id__ = "ka30001"
+    __kinds__ = (
+        "str",
+        "list",
+    )
 
     base_pric_tm: str | None = None
     """기준가시간 (max 20)"""
@@ -445,6 +488,17 @@ class Ka30002Request(_Request, kw_only=True):
 class Ka30002TrdeOriElwnettrdeUpper(_Row):
     """거래원별ELW순매매상위 [trde_ori_elwnettrde_upper]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "float",
+        "int",
+        "str",
+        "int",
+        "int",
+    )
+
     stk_cd: str | None = None
     """종목코드 (max 20)"""
 
@@ -503,6 +557,7 @@ class Ka30002Response(_Response):
     """거래원별ELW순매매상위요청 (ka30002) response body."""
 
     __api_id__ = "ka30002"
+    __kinds__ = ("list",)
 
     trde_ori_elwnettrde_upper: list[Ka30002TrdeOriElwnettrdeUpper] = []
     """거래원별ELW순매매상위"""
@@ -544,6 +599,19 @@ class Ka30003Request(_Request, kw_only=True):
 
 class Ka30003ElwlppossDalyTrnsn(_Row):
     """ELWLP보유일별추이 [elwlpposs_daly_trnsn]"""
+
+    __kinds__ = (
+        "date",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+    )
 
     dt: _dt.date | None = None
     """일자 (YYYYMMDD, max 20)"""
@@ -594,7 +662,7 @@ class Ka30003ElwlppossDalyTrnsnWire(_WireRow):
 def _c_Ka30003ElwlppossDalyTrnsn(w: Ka30003ElwlppossDalyTrnsnWire) -> Ka30003ElwlppossDalyTrnsn:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9 = _astuple(w)
     return Ka30003ElwlppossDalyTrnsn(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         v2 or None,
         int(v3) if v3 else None,
@@ -611,6 +679,7 @@ class Ka30003Response(_Response):
     """ELWLP보유일별추이요청 (ka30003) response body."""
 
     __api_id__ = "ka30003"
+    __kinds__ = ("list",)
 
     elwlpposs_daly_trnsn: list[Ka30003ElwlppossDalyTrnsn] = []
     """ELWLP보유일별추이"""
@@ -664,6 +733,24 @@ class Ka30004Request(_Request, kw_only=True):
 
 class Ka30004ElwdisptyRt(_Row):
     """ELW괴리율 [elwdispty_rt]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "float/100",
+        "float",
+        "str",
+        "float/100",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "str",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -756,6 +843,7 @@ class Ka30004Response(_Response):
     """ELW괴리율요청 (ka30004) response body."""
 
     __api_id__ = "ka30004"
+    __kinds__ = ("list",)
 
     elwdispty_rt: list[Ka30004ElwdisptyRt] = []
     """ELW괴리율"""
@@ -809,6 +897,48 @@ class Ka30005Request(_Request, kw_only=True):
 
 class Ka30005ElwcndQry(_Row):
     """ELW조건검색 [elwcnd_qry]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "date",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "float",
+        "int",
+        "int",
+        "abs int",
+        "abs int",
+        "float",
+        "float",
+        "float",
+        "str",
+        "float/100",
+        "str",
+        "float/1000000",
+        "str",
+        "float",
+        "float",
+        "float",
+        "str",
+        "date",
+        "date",
+        "date",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -1020,7 +1150,7 @@ def _c_Ka30005ElwcndQry(w: Ka30005ElwcndQryWire) -> Ka30005ElwcndQry:
         v2 or None,
         v3 or None,
         v4 or None,
-        _to_date(v5) if v5 else None,
+        _fast_date(v5) if v5 else None,
         abs(int(v6)) if v6 else None,
         v7 or None,
         int(v8) if v8 else None,
@@ -1043,9 +1173,9 @@ def _c_Ka30005ElwcndQry(w: Ka30005ElwcndQryWire) -> Ka30005ElwcndQry:
         float(v25) if v25 else None,
         float(v26) if v26 else None,
         v27 or None,
-        _to_date(v28) if v28 else None,
-        _to_date(v29) if v29 else None,
-        _to_date(v30) if v30 else None,
+        _fast_date(v28) if v28 else None,
+        _fast_date(v29) if v29 else None,
+        _fast_date(v30) if v30 else None,
         v31 or None,
         v32 or None,
         v33 or None,
@@ -1061,6 +1191,7 @@ class Ka30005Response(_Response):
     """ELW조건검색요청 (ka30005) response body."""
 
     __api_id__ = "ka30005"
+    __kinds__ = ("list",)
 
     elwcnd_qry: list[Ka30005ElwcndQry] = []
     """ELW조건검색"""
@@ -1106,6 +1237,20 @@ class Ka30009Request(_Request, kw_only=True):
 
 class Ka30009ElwfluRtRank(_Row):
     """ELW등락율순위 [elwflu_rt_rank]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
 
     rank: str | None = None
     """순위 (max 20)"""
@@ -1178,6 +1323,7 @@ class Ka30009Response(_Response):
     """ELW등락율순위요청 (ka30009) response body."""
 
     __api_id__ = "ka30009"
+    __kinds__ = ("list",)
 
     elwflu_rt_rank: list[Ka30009ElwfluRtRank] = []
     """ELW등락율순위"""
@@ -1223,6 +1369,21 @@ class Ka30010Request(_Request, kw_only=True):
 
 class Ka30010ElwreqRank(_Row):
     """ELW잔량순위 [elwreq_rank]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -1300,6 +1461,7 @@ class Ka30010Response(_Response):
     """ELW잔량순위요청 (ka30010) response body."""
 
     __api_id__ = "ka30010"
+    __kinds__ = ("list",)
 
     elwreq_rank: list[Ka30010ElwreqRank] = []
     """ELW잔량순위"""
@@ -1335,6 +1497,17 @@ class Ka30011Request(_Request, kw_only=True):
 
 class Ka30011ElwalaccRt(_Row):
     """ELW근접율 [elwalacc_rt]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "float",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -1392,6 +1565,7 @@ class Ka30011Response(_Response):
     """ELW근접율요청 (ka30011) response body."""
 
     __api_id__ = "ka30011"
+    __kinds__ = ("list",)
 
     elwalacc_rt: list[Ka30011ElwalaccRt] = []
     """ELW근접율"""
@@ -1429,6 +1603,73 @@ class Ka30012Response(_Response):
     """ELW종목상세정보요청 (ka30012) response body."""
 
     __api_id__ = "ka30012"
+    __kinds__ = (
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "float/100",
+        "str",
+        "str",
+        "float",
+        "str",
+        "float",
+        "float",
+        "float",
+        "float",
+        "str",
+        "str",
+        "int",
+        "str",
+        "float",
+        "int",
+        "float",
+        "float",
+        "float",
+        "date",
+        "date",
+        "date",
+        "date",
+        "date",
+        "date",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "float",
+        "str",
+        "float",
+        "str",
+        "str",
+        "float",
+        "str",
+        "float",
+        "str",
+        "float",
+        "str",
+        "float",
+        "str",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+    )
 
     aset_cd: str | None = None
     """자산코드 (max 20)"""
@@ -1797,12 +2038,12 @@ def _c_Ka30012Response(w: Ka30012ResponseWire) -> Ka30012Response:
         float(v27) if v27 else None,
         float(v28) if v28 else None,
         float(v29) if v29 else None,
-        _to_date(v30) if v30 else None,
-        _to_date(v31) if v31 else None,
-        _to_date(v32) if v32 else None,
-        _to_date(v33) if v33 else None,
-        _to_date(v34) if v34 else None,
-        _to_date(v35) if v35 else None,
+        _fast_date(v30) if v30 else None,
+        _fast_date(v31) if v31 else None,
+        _fast_date(v32) if v32 else None,
+        _fast_date(v33) if v33 else None,
+        _fast_date(v34) if v34 else None,
+        _fast_date(v35) if v35 else None,
         v36 or None,
         v37 or None,
         v38 or None,

@@ -14,9 +14,9 @@ from kiwoom._model import Response as _Response
 from kiwoom._model import Row as _Row
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
+from kiwoom._values import fast_date as _fast_date
+from kiwoom._values import fast_time as _fast_time
 from kiwoom._values import to_code as _to_code
-from kiwoom._values import to_date as _to_date
-from kiwoom._values import to_time as _to_time
 
 __all__ = [
     "Ka40001EtfprftRtLst",
@@ -91,6 +91,13 @@ class Ka40001Request(_Request, kw_only=True):
 class Ka40001EtfprftRtLst(_Row):
     """ETF수익율 [etfprft_rt_lst]"""
 
+    __kinds__ = (
+        "float",
+        "float",
+        "int",
+        "int",
+    )
+
     etfprft_rt: float | None = None
     """ETF수익률 (단위 %, signed, max 20)"""
 
@@ -127,6 +134,7 @@ class Ka40001Response(_Response):
     """ETF수익율요청 (ka40001) response body."""
 
     __api_id__ = "ka40001"
+    __kinds__ = ("list",)
 
     etfprft_rt_lst: list[Ka40001EtfprftRtLst] = []
     """ETF수익율"""
@@ -164,6 +172,13 @@ class Ka40002Response(_Response):
     """ETF종목정보요청 (ka40002) response body."""
 
     __api_id__ = "ka40002"
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+        "str",
+        "str",
+    )
 
     stk_nm: str | None = None
     """종목명 (max 40)"""
@@ -219,6 +234,23 @@ class Ka40003Request(_Request, kw_only=True):
 
 class Ka40003EtfdalyTrnsn(_Row):
     """ETF일별추이 [etfdaly_trnsn]"""
+
+    __kinds__ = (
+        "date",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "abs float",
+        "int",
+        "float",
+        "float",
+        "float/100",
+        "abs float/100",
+        "float/100",
+        "str",
+    )
 
     cntr_dt: _dt.date | None = None
     """체결일자 (YYYYMMDD, max 20)"""
@@ -285,7 +317,7 @@ class Ka40003EtfdalyTrnsnWire(_WireRow):
 def _c_Ka40003EtfdalyTrnsn(w: Ka40003EtfdalyTrnsnWire) -> Ka40003EtfdalyTrnsn:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13 = _astuple(w)
     return Ka40003EtfdalyTrnsn(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         v2 or None,
         int(v3) if v3 else None,
@@ -306,6 +338,7 @@ class Ka40003Response(_Response):
     """ETF일별추이요청 (ka40003) response body."""
 
     __api_id__ = "ka40003"
+    __kinds__ = ("list",)
 
     etfdaly_trnsn: list[Ka40003EtfdalyTrnsn] = []
     """ETF일별추이"""
@@ -363,6 +396,27 @@ class Ka40004Request(_Request, kw_only=True):
 
 class Ka40004EtfallMrpr(_Row):
     """ETF전체시세 [etfall_mrpr]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "abs float",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "float",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -470,6 +524,7 @@ class Ka40004Response(_Response):
     """ETF전체시세요청 (ka40004) response body."""
 
     __api_id__ = "ka40004"
+    __kinds__ = ("list",)
 
     etfall_mrpr: list[Ka40004EtfallMrpr] = []
     """ETF전체시세"""
@@ -505,6 +560,23 @@ class Ka40006Request(_Request, kw_only=True):
 
 class Ka40006EtftislTrnsn(_Row):
     """ETF시간대별추이 [etftisl_trnsn]"""
+
+    __kinds__ = (
+        "time",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "abs float",
+        "int",
+        "abs float",
+        "float",
+        "float",
+        "float/100",
+        "float/100",
+        "str",
+    )
 
     tm: _dt.time | None = None
     """시간 (HHmmss, max 20)"""
@@ -571,7 +643,7 @@ class Ka40006EtftislTrnsnWire(_WireRow):
 def _c_Ka40006EtftislTrnsn(w: Ka40006EtftislTrnsnWire) -> Ka40006EtftislTrnsn:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13 = _astuple(w)
     return Ka40006EtftislTrnsn(
-        _to_time(v0) if v0 else None,
+        _fast_time(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         v2 or None,
         int(v3) if v3 else None,
@@ -592,6 +664,14 @@ class Ka40006Response(_Response):
     """ETF시간대별추이요청 (ka40006) response body."""
 
     __api_id__ = "ka40006"
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+        "str",
+        "str",
+        "list",
+    )
 
     stk_nm: str | None = None
     """종목명 (max 40)"""
@@ -653,6 +733,15 @@ class Ka40007Request(_Request, kw_only=True):
 class Ka40007EtftislCntrArray(_Row):
     """ETF시간대별체결배열 [etftisl_cntr_array]"""
 
+    __kinds__ = (
+        "time",
+        "abs int",
+        "str",
+        "int",
+        "int",
+        "str",
+    )
+
     cntr_tm: _dt.time | None = None
     """체결시간 (HHmmss, max 20)"""
 
@@ -686,7 +775,7 @@ class Ka40007EtftislCntrArrayWire(_WireRow):
 def _c_Ka40007EtftislCntrArray(w: Ka40007EtftislCntrArrayWire) -> Ka40007EtftislCntrArray:
     v0, v1, v2, v3, v4, v5 = _astuple(w)
     return Ka40007EtftislCntrArray(
-        _to_time(v0) if v0 else None,
+        _fast_time(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         v2 or None,
         int(v3) if v3 else None,
@@ -699,6 +788,15 @@ class Ka40007Response(_Response):
     """ETF시간대별체결요청 (ka40007) response body."""
 
     __api_id__ = "ka40007"
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "float",
+        "int",
+        "list",
+    )
 
     stk_cls: str | None = None
     """종목분류 (max 20)"""
@@ -765,6 +863,16 @@ class Ka40008Request(_Request, kw_only=True):
 class Ka40008EtfnetprpsQtyArray(_Row):
     """ETF순매수수량배열 [etfnetprps_qty_array]"""
 
+    __kinds__ = (
+        "date",
+        "abs int",
+        "str",
+        "int",
+        "int",
+        "str",
+        "int",
+    )
+
     dt: _dt.date | None = None
     """일자 (YYYYMMDD, max 20)"""
 
@@ -802,7 +910,7 @@ class Ka40008EtfnetprpsQtyArrayWire(_WireRow):
 def _c_Ka40008EtfnetprpsQtyArray(w: Ka40008EtfnetprpsQtyArrayWire) -> Ka40008EtfnetprpsQtyArray:
     v0, v1, v2, v3, v4, v5, v6 = _astuple(w)
     return Ka40008EtfnetprpsQtyArray(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         v2 or None,
         int(v3) if v3 else None,
@@ -816,6 +924,14 @@ class Ka40008Response(_Response):
     """ETF일자별체결요청 (ka40008) response body."""
 
     __api_id__ = "ka40008"
+    __kinds__ = (
+        "time",
+        "abs int",
+        "str",
+        "int",
+        "int",
+        "list",
+    )
 
     cntr_tm: _dt.time | None = None
     """체결시간 (HHmmss, max 20)"""
@@ -852,7 +968,7 @@ def _c_Ka40008Response(w: Ka40008ResponseWire) -> Ka40008Response:
     return Ka40008Response(
         _to_code(v0),
         v1 or None,
-        _to_time(v2) if v2 else None,
+        _fast_time(v2) if v2 else None,
         abs(int(v3)) if v3 else None,
         v4 or None,
         int(v5) if v5 else None,
@@ -876,6 +992,21 @@ class Ka40009Request(_Request, kw_only=True):
 
 class Ka40009Etfnavarray(_Row):
     """ETFNAV배열 [etfnavarray]"""
+
+    __kinds__ = (
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "float",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+    )
 
     nav: float | None = None
     """NAV (magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -953,6 +1084,7 @@ class Ka40009Response(_Response):
     """ETF시간대별NAV현황 (ka40009) response body."""
 
     __api_id__ = "ka40009"
+    __kinds__ = ("list",)
 
     etfnavarray: list[Ka40009Etfnavarray] = []
     """ETFNAV배열"""
@@ -988,6 +1120,14 @@ class Ka40010Request(_Request, kw_only=True):
 
 class Ka40010EtftislTrnsn(_Row):
     """ETF시간대별추이 [etftisl_trnsn]"""
+
+    __kinds__ = (
+        "abs int",
+        "str",
+        "int",
+        "int",
+        "str",
+    )
 
     cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -1030,6 +1170,7 @@ class Ka40010Response(_Response):
     """ETF시간대별수급현황 (ka40010) response body."""
 
     __api_id__ = "ka40010"
+    __kinds__ = ("list",)
 
     etftisl_trnsn: list[Ka40010EtftislTrnsn] = []
     """ETF시간대별추이"""

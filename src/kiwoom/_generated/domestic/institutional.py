@@ -15,8 +15,8 @@ from kiwoom._model import Response as _Response
 from kiwoom._model import Row as _Row
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
+from kiwoom._values import fast_date as _fast_date
 from kiwoom._values import to_code as _to_code
-from kiwoom._values import to_date as _to_date
 
 __all__ = [
     "Ka10008Request",
@@ -52,6 +52,20 @@ class Ka10008Request(_Request, kw_only=True):
 
 class Ka10008StkFrgnr(_Row):
     """주식외국인 [stk_frgnr]"""
+
+    __kinds__ = (
+        "date",
+        "abs int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "float",
+    )
 
     dt: _dt.date | None = None
     """일자 (YYYYMMDD, max 20)"""
@@ -106,7 +120,7 @@ class Ka10008StkFrgnrWire(_WireRow):
 def _c_Ka10008StkFrgnr(w: Ka10008StkFrgnrWire) -> Ka10008StkFrgnr:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10 = _astuple(w)
     return Ka10008StkFrgnr(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         int(v2) if v2 else None,
         int(v3) if v3 else None,
@@ -124,6 +138,7 @@ class Ka10008Response(_Response):
     """주식외국인종목별매매동향 (ka10008) response body."""
 
     __api_id__ = "ka10008"
+    __kinds__ = ("list",)
 
     stk_frgnr: list[Ka10008StkFrgnr] = []
     """주식외국인"""
@@ -189,6 +204,28 @@ class Ka10131Request(_Request, kw_only=True):
 
 class Ka10131OrgnFrgnrContTrdePrst(_Row):
     """기관외국인연속매매현황 [orgn_frgnr_cont_trde_prst]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
 
     rank: str | None = None
     """순위"""
@@ -305,6 +342,7 @@ class Ka10131Response(_Response):
     """기관외국인연속매매현황요청 (ka10131) response body."""
 
     __api_id__ = "ka10131"
+    __kinds__ = ("list",)
 
     orgn_frgnr_cont_trde_prst: list[Ka10131OrgnFrgnrContTrdePrst] = []
     """기관외국인연속매매현황"""
@@ -337,6 +375,27 @@ class Ka52301Request(_Request, kw_only=True):
 
 class Ka52301InveTradStat(_Row):
     """금현물투자자현황 [inve_trad_stat]"""
+
+    __kinds__ = (
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "str",
+        "int",
+        "int",
+        "str",
+    )
 
     all_dfrt_trst_sell_qty: int | None = None
     """투자자별 매도 수량(천) (단위 천주, max 20)"""
@@ -444,6 +503,7 @@ class Ka52301Response(_Response):
     """금현물투자자현황 (ka52301) response body."""
 
     __api_id__ = "ka52301"
+    __kinds__ = ("list",)
 
     inve_trad_stat: list[Ka52301InveTradStat] = []
     """금현물투자자현황"""

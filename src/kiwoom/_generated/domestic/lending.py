@@ -15,8 +15,8 @@ from kiwoom._model import Response as _Response
 from kiwoom._model import Row as _Row
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
+from kiwoom._values import fast_date as _fast_date
 from kiwoom._values import to_code as _to_code
-from kiwoom._values import to_date as _to_date
 
 __all__ = [
     "Ka10068DbrtTrdeTrnsn",
@@ -68,6 +68,15 @@ class Ka10068Request(_Request, kw_only=True):
 class Ka10068DbrtTrdeTrnsn(_Row):
     """대차거래추이 [dbrt_trde_trnsn]"""
 
+    __kinds__ = (
+        "date",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
+
     dt: _dt.date | None = None
     """일자 (YYYYMMDD, max 8)"""
 
@@ -101,7 +110,7 @@ class Ka10068DbrtTrdeTrnsnWire(_WireRow):
 def _c_Ka10068DbrtTrdeTrnsn(w: Ka10068DbrtTrdeTrnsnWire) -> Ka10068DbrtTrdeTrnsn:
     v0, v1, v2, v3, v4, v5 = _astuple(w)
     return Ka10068DbrtTrdeTrnsn(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         int(v1) if v1 else None,
         int(v2) if v2 else None,
         int(v3) if v3 else None,
@@ -114,6 +123,7 @@ class Ka10068Response(_Response):
     """대차거래추이요청 (ka10068) response body."""
 
     __api_id__ = "ka10068"
+    __kinds__ = ("list",)
 
     dbrt_trde_trnsn: list[Ka10068DbrtTrdeTrnsn] = []
     """대차거래추이"""
@@ -159,6 +169,15 @@ class Ka10069Request(_Request, kw_only=True):
 
 class Ka10069DbrtTrdeUpper10stk(_Row):
     """대차거래상위10종목 [dbrt_trde_upper_10stk]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
 
     stk_nm: str | None = None
     """종목명 (max 40)"""
@@ -206,6 +225,17 @@ class Ka10069Response(_Response):
     """대차거래상위10종목요청 (ka10069) response body."""
 
     __api_id__ = "ka10069"
+    __kinds__ = (
+        "int",
+        "int",
+        "int",
+        "int",
+        "float/100",
+        "float/100",
+        "float/100",
+        "float/100",
+        "list",
+    )
 
     dbrt_trde_cntrcnt_sum: int | None = None
     """대차거래체결주수합 (단위 주)"""
@@ -296,6 +326,15 @@ class Ka20068Request(_Request, kw_only=True):
 class Ka20068DbrtTrdeTrnsn(_Row):
     """대차거래추이 [dbrt_trde_trnsn]"""
 
+    __kinds__ = (
+        "date",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
+
     dt: _dt.date | None = None
     """일자 (YYYYMMDD, max 20)"""
 
@@ -329,7 +368,7 @@ class Ka20068DbrtTrdeTrnsnWire(_WireRow):
 def _c_Ka20068DbrtTrdeTrnsn(w: Ka20068DbrtTrdeTrnsnWire) -> Ka20068DbrtTrdeTrnsn:
     v0, v1, v2, v3, v4, v5 = _astuple(w)
     return Ka20068DbrtTrdeTrnsn(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         int(v1) if v1 else None,
         int(v2) if v2 else None,
         int(v3) if v3 else None,
@@ -342,6 +381,7 @@ class Ka20068Response(_Response):
     """대차거래추이요청(종목별) (ka20068) response body."""
 
     __api_id__ = "ka20068"
+    __kinds__ = ("list",)
 
     dbrt_trde_trnsn: list[Ka20068DbrtTrdeTrnsn] = []
     """대차거래추이"""
@@ -383,6 +423,15 @@ class Ka90012Request(_Request, kw_only=True):
 
 class Ka90012DbrtTrdePrps(_Row):
     """대차거래내역 [dbrt_trde_prps]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
 
     stk_nm: str | None = None
     """종목명 (max 40)"""
@@ -430,6 +479,7 @@ class Ka90012Response(_Response):
     """대차거래내역요청 (ka90012) response body."""
 
     __api_id__ = "ka90012"
+    __kinds__ = ("list",)
 
     dbrt_trde_prps: list[Ka90012DbrtTrdePrps] = []
     """대차거래내역"""

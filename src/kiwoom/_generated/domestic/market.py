@@ -15,10 +15,10 @@ from kiwoom._model import Response as _Response
 from kiwoom._model import Row as _Row
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
+from kiwoom._values import fast_date as _fast_date
+from kiwoom._values import fast_time as _fast_time
 from kiwoom._values import to_code as _to_code
-from kiwoom._values import to_date as _to_date
 from kiwoom._values import to_datetime as _to_datetime
-from kiwoom._values import to_time as _to_time
 
 __all__ = [
     "Ka10004Request",
@@ -156,6 +156,77 @@ class Ka10004Response(_Response):
     """주식호가요청 (ka10004) response body."""
 
     __api_id__ = "ka10004"
+    __kinds__ = (
+        "time",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
 
     bid_req_base_tm: _dt.time | None = None
     """호가잔량기준시간 (HHmmss, max 20)"""
@@ -516,7 +587,7 @@ def _c_Ka10004Response(w: Ka10004ResponseWire) -> Ka10004Response:
     return Ka10004Response(
         _to_code(v0),
         v1 or None,
-        _to_time(v2) if v2 else None,
+        _fast_time(v2) if v2 else None,
         int(v3) if v3 else None,
         int(v4) if v4 else None,
         abs(int(v5)) if v5 else None,
@@ -604,6 +675,26 @@ class Ka10005Request(_Request, kw_only=True):
 class Ka10005StkDdwkmm(_Row):
     """주식일주월시분 [stk_ddwkmm]"""
 
+    __kinds__ = (
+        "date",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "int",
+        "float",
+        "int",
+        "int",
+        "float",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+        "int",
+    )
+
     date: _dt.date | None = None
     """날짜 (YYYYMMDD, max 20)"""
 
@@ -681,7 +772,7 @@ class Ka10005StkDdwkmmWire(_WireRow):
 def _c_Ka10005StkDdwkmm(w: Ka10005StkDdwkmmWire) -> Ka10005StkDdwkmm:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16 = _astuple(w)
     return Ka10005StkDdwkmm(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         abs(int(v2)) if v2 else None,
         abs(int(v3)) if v3 else None,
@@ -705,6 +796,7 @@ class Ka10005Response(_Response):
     """주식일주월시분요청 (ka10005) response body."""
 
     __api_id__ = "ka10005"
+    __kinds__ = ("list",)
 
     stk_ddwkmm: list[Ka10005StkDdwkmm] = []
     """주식일주월시분"""
@@ -742,6 +834,18 @@ class Ka10006Response(_Response):
     """주식시분요청 (ka10006) response body."""
 
     __api_id__ = "ka10006"
+    __kinds__ = (
+        "date",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "int",
+        "float",
+        "int",
+        "int",
+        "float",
+    )
 
     date: _dt.date | None = None
     """날짜 (YYYYMMDD, max 20)"""
@@ -794,7 +898,7 @@ def _c_Ka10006Response(w: Ka10006ResponseWire) -> Ka10006Response:
     return Ka10006Response(
         _to_code(v0),
         v1 or None,
-        _to_date(v2) if v2 else None,
+        _fast_date(v2) if v2 else None,
         abs(int(v3)) if v3 else None,
         abs(int(v4)) if v4 else None,
         abs(int(v5)) if v5 else None,
@@ -824,6 +928,132 @@ class Ka10007Response(_Response):
     """시세표성정보요청 (ka10007) response body."""
 
     __api_id__ = "ka10007"
+    __kinds__ = (
+        "str",
+        "str",
+        "date",
+        "time",
+        "abs int",
+        "int",
+        "abs int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "str",
+        "float",
+        "float",
+        "abs int",
+        "abs int",
+        "abs int",
+        "int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "abs int",
+        "abs int",
+        "date",
+        "int",
+        "abs int",
+        "abs int",
+        "date",
+        "date",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
 
     stk_nm: str | None = None
     """종목명 (max 40)"""
@@ -1461,8 +1691,8 @@ def _c_Ka10007Response(w: Ka10007ResponseWire) -> Ka10007Response:
         v1 or None,
         v2 or None,
         v3 or None,
-        _to_date(v4) if v4 else None,
-        _to_time(v5) if v5 else None,
+        _fast_date(v4) if v4 else None,
+        _fast_time(v5) if v5 else None,
         abs(int(v6)) if v6 else None,
         int(v7) if v7 else None,
         abs(int(v8)) if v8 else None,
@@ -1483,12 +1713,12 @@ def _c_Ka10007Response(w: Ka10007ResponseWire) -> Ka10007Response:
         int(v23) if v23 else None,
         abs(int(v24)) if v24 else None,
         abs(int(v25)) if v25 else None,
-        _to_date(v26) if v26 else None,
+        _fast_date(v26) if v26 else None,
         int(v27) if v27 else None,
         abs(int(v28)) if v28 else None,
         abs(int(v29)) if v29 else None,
-        _to_date(v30) if v30 else None,
-        _to_date(v31) if v31 else None,
+        _fast_date(v30) if v30 else None,
+        _fast_date(v31) if v31 else None,
         abs(int(v32)) if v32 else None,
         abs(int(v33)) if v33 else None,
         abs(int(v34)) if v34 else None,
@@ -1602,6 +1832,21 @@ class Ka10011Request(_Request, kw_only=True):
 class Ka10011NewstkRecvrhtMrpr(_Row):
     """신주인수권시세 [newstk_recvrht_mrpr]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "abs int",
+        "abs int",
+        "int",
+        "abs int",
+        "abs int",
+        "abs int",
+    )
+
     stk_cd: str | None = None
     """종목코드 (max 20)"""
 
@@ -1678,6 +1923,7 @@ class Ka10011Response(_Response):
     """신주인수권전체시세요청 (ka10011) response body."""
 
     __api_id__ = "ka10011"
+    __kinds__ = ("list",)
 
     newstk_recvrht_mrpr: list[Ka10011NewstkRecvrhtMrpr] = []
     """신주인수권시세"""
@@ -1732,6 +1978,13 @@ class Ka10044Request(_Request, kw_only=True):
 class Ka10044DalyOrgnTrdeStk(_Row):
     """일별기관매매종목 [daly_orgn_trde_stk]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+        "int",
+    )
+
     stk_cd: str | None = None
     """종목코드 (max 20)"""
 
@@ -1768,6 +2021,7 @@ class Ka10044Response(_Response):
     """일별기관매매종목요청 (ka10044) response body."""
 
     __api_id__ = "ka10044"
+    __kinds__ = ("list",)
 
     daly_orgn_trde_stk: list[Ka10044DalyOrgnTrdeStk] = []
     """일별기관매매종목"""
@@ -1822,6 +2076,20 @@ class Ka10045Request(_Request, kw_only=True):
 class Ka10045StkOrgnTrdeTrnsn(_Row):
     """종목별기관매매추이 [stk_orgn_trde_trnsn]"""
 
+    __kinds__ = (
+        "date",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "str",
+        "int",
+        "str",
+        "int",
+        "float",
+    )
+
     dt: _dt.date | None = None
     """일자 (YYYYMMDD, max 20)"""
 
@@ -1875,7 +2143,7 @@ class Ka10045StkOrgnTrdeTrnsnWire(_WireRow):
 def _c_Ka10045StkOrgnTrdeTrnsn(w: Ka10045StkOrgnTrdeTrnsnWire) -> Ka10045StkOrgnTrdeTrnsn:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10 = _astuple(w)
     return Ka10045StkOrgnTrdeTrnsn(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         v2 or None,
         int(v3) if v3 else None,
@@ -1893,6 +2161,11 @@ class Ka10045Response(_Response):
     """종목별기관매매추이요청 (ka10045) response body."""
 
     __api_id__ = "ka10045"
+    __kinds__ = (
+        "int",
+        "int",
+        "list",
+    )
 
     orgn_prsm_avg_pric: int | None = None
     """기관추정평균가 (단위 원)"""
@@ -1938,6 +2211,22 @@ class Ka10046Request(_Request, kw_only=True):
 
 class Ka10046CntrStrTm(_Row):
     """체결강도시간별 [cntr_str_tm]"""
+
+    __kinds__ = (
+        "time",
+        "abs int",
+        "int",
+        "str",
+        "float",
+        "int",
+        "int",
+        "int",
+        "float",
+        "float",
+        "float",
+        "float",
+        "str",
+    )
 
     cntr_tm: _dt.time | None = None
     """체결시간 (HHmmss, max 20)"""
@@ -2000,7 +2289,7 @@ class Ka10046CntrStrTmWire(_WireRow):
 def _c_Ka10046CntrStrTm(w: Ka10046CntrStrTmWire) -> Ka10046CntrStrTm:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12 = _astuple(w)
     return Ka10046CntrStrTm(
-        _to_time(v0) if v0 else None,
+        _fast_time(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         int(v2) if v2 else None,
         v3 or None,
@@ -2020,6 +2309,7 @@ class Ka10046Response(_Response):
     """체결강도추이시간별요청 (ka10046) response body."""
 
     __api_id__ = "ka10046"
+    __kinds__ = ("list",)
 
     cntr_str_tm: list[Ka10046CntrStrTm] = []
     """체결강도시간별"""
@@ -2055,6 +2345,21 @@ class Ka10047Request(_Request, kw_only=True):
 
 class Ka10047CntrStrDaly(_Row):
     """체결강도일별 [cntr_str_daly]"""
+
+    __kinds__ = (
+        "date",
+        "abs int",
+        "int",
+        "str",
+        "float",
+        "int",
+        "int",
+        "int",
+        "float",
+        "float",
+        "float",
+        "float",
+    )
 
     dt: _dt.date | None = None
     """일자 (YYYYMMDD, max 20)"""
@@ -2113,7 +2418,7 @@ class Ka10047CntrStrDalyWire(_WireRow):
 def _c_Ka10047CntrStrDaly(w: Ka10047CntrStrDalyWire) -> Ka10047CntrStrDaly:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11 = _astuple(w)
     return Ka10047CntrStrDaly(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         int(v2) if v2 else None,
         v3 or None,
@@ -2132,6 +2437,7 @@ class Ka10047Response(_Response):
     """체결강도추이일별요청 (ka10047) response body."""
 
     __api_id__ = "ka10047"
+    __kinds__ = ("list",)
 
     cntr_str_daly: list[Ka10047CntrStrDaly] = []
     """체결강도일별"""
@@ -2189,6 +2495,30 @@ class Ka10063Request(_Request, kw_only=True):
 
 class Ka10063OpmrInvsrTrde(_Row):
     """장중투자자별매매 [opmr_invsr_trde]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "str",
+        "int",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -2333,6 +2663,7 @@ class Ka10063Response(_Response):
     """장중투자자별매매요청 (ka10063) response body."""
 
     __api_id__ = "ka10063"
+    __kinds__ = ("list",)
 
     opmr_invsr_trde: list[Ka10063OpmrInvsrTrde] = []
     """장중투자자별매매"""
@@ -2382,6 +2713,28 @@ class Ka10066Request(_Request, kw_only=True):
 
 class Ka10066OpafInvsrTrde(_Row):
     """장중투자자별매매차트 [opaf_invsr_trde]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -2496,6 +2849,7 @@ class Ka10066Response(_Response):
     """장마감후투자자별매매요청 (ka10066) response body."""
 
     __api_id__ = "ka10066"
+    __kinds__ = ("list",)
 
     opaf_invsr_trde: list[Ka10066OpafInvsrTrde] = []
     """장중투자자별매매차트"""
@@ -2546,6 +2900,18 @@ class Ka10078Request(_Request, kw_only=True):
 class Ka10078SecStkTrdeTrend(_Row):
     """증권사별종목매매동향 [sec_stk_trde_trend]"""
 
+    __kinds__ = (
+        "date",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
+
     dt: _dt.date | None = None
     """일자 (YYYYMMDD, max 20)"""
 
@@ -2591,7 +2957,7 @@ class Ka10078SecStkTrdeTrendWire(_WireRow):
 def _c_Ka10078SecStkTrdeTrend(w: Ka10078SecStkTrdeTrendWire) -> Ka10078SecStkTrdeTrend:
     v0, v1, v2, v3, v4, v5, v6, v7, v8 = _astuple(w)
     return Ka10078SecStkTrdeTrend(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         v2 or None,
         int(v3) if v3 else None,
@@ -2607,6 +2973,7 @@ class Ka10078Response(_Response):
     """증권사별종목매매동향요청 (ka10078) response body."""
 
     __api_id__ = "ka10078"
+    __kinds__ = ("list",)
 
     sec_stk_trde_trend: list[Ka10078SecStkTrdeTrend] = []
     """증권사별종목매매동향"""
@@ -2652,6 +3019,31 @@ class Ka10086Request(_Request, kw_only=True):
 
 class Ka10086DalyStkpc(_Row):
     """일별주가 [daly_stkpc]"""
+
+    __kinds__ = (
+        "date",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "int",
+        "float",
+        "int",
+        "int",
+        "float",
+        "str",
+        "int",
+        "str",
+        "int",
+        "str",
+        "float",
+        "float",
+        "float",
+        "str",
+        "int",
+        "str",
+        "float",
+    )
 
     date: _dt.date | None = None
     """날짜 (YYYYMMDD, max 20)"""
@@ -2773,7 +3165,7 @@ def _c_Ka10086DalyStkpc(w: Ka10086DalyStkpcWire) -> Ka10086DalyStkpc:
         v21,
     ) = _astuple(w)
     return Ka10086DalyStkpc(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         abs(int(v2)) if v2 else None,
         abs(int(v3)) if v3 else None,
@@ -2802,6 +3194,7 @@ class Ka10086Response(_Response):
     """일별주가요청 (ka10086) response body."""
 
     __api_id__ = "ka10086"
+    __kinds__ = ("list",)
 
     daly_stkpc: list[Ka10086DalyStkpc] = []
     """일별주가"""
@@ -2839,6 +3232,54 @@ class Ka10087Response(_Response):
     """시간외단일가요청 (ka10087) response body."""
 
     __api_id__ = "ka10087"
+    __kinds__ = (
+        "time",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+    )
 
     bid_req_base_tm: _dt.time | None = None
     """호가잔량기준시간 (HHmmss)"""
@@ -3084,7 +3525,7 @@ def _c_Ka10087Response(w: Ka10087ResponseWire) -> Ka10087Response:
     return Ka10087Response(
         _to_code(v0),
         v1 or None,
-        _to_time(v2) if v2 else None,
+        _fast_time(v2) if v2 else None,
         int(v3) if v3 else None,
         int(v4) if v4 else None,
         int(v5) if v5 else None,
@@ -3148,6 +3589,22 @@ class Ka50010Request(_Request, kw_only=True):
 
 class Ka50010GoldCntr(_Row):
     """금현물체결추이 [gold_cntr]"""
+
+    __kinds__ = (
+        "abs int",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "time",
+        "str",
+        "abs int",
+        "abs int",
+        "float",
+        "float",
+        "float",
+    )
 
     cntr_pric: int | None = None
     """체결가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -3216,7 +3673,7 @@ def _c_Ka50010GoldCntr(w: Ka50010GoldCntrWire) -> Ka50010GoldCntr:
         int(v3) if v3 else None,
         int(v4) if v4 else None,
         int(v5) if v5 else None,
-        _to_time(v6) if v6 else None,
+        _fast_time(v6) if v6 else None,
         v7 or None,
         abs(int(v8)) if v8 else None,
         abs(int(v9)) if v9 else None,
@@ -3230,6 +3687,7 @@ class Ka50010Response(_Response):
     """금현물체결추이 (ka50010) response body."""
 
     __api_id__ = "ka50010"
+    __kinds__ = ("list",)
 
     gold_cntr: list[Ka50010GoldCntr] = []
     """금현물체결추이"""
@@ -3271,6 +3729,22 @@ class Ka50012Request(_Request, kw_only=True):
 
 class Ka50012GoldDalyTrnsn(_Row):
     """금현물일별추이 [gold_daly_trnsn]"""
+
+    __kinds__ = (
+        "abs int",
+        "int",
+        "float",
+        "int",
+        "int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "date",
+        "str",
+        "int",
+        "int",
+        "int",
+    )
 
     cur_prc: int | None = None
     """종가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -3341,7 +3815,7 @@ def _c_Ka50012GoldDalyTrnsn(w: Ka50012GoldDalyTrnsnWire) -> Ka50012GoldDalyTrnsn
         abs(int(v5)) if v5 else None,
         abs(int(v6)) if v6 else None,
         abs(int(v7)) if v7 else None,
-        _to_date(v8) if v8 else None,
+        _fast_date(v8) if v8 else None,
         v9 or None,
         int(v10) if v10 else None,
         int(v11) if v11 else None,
@@ -3353,6 +3827,7 @@ class Ka50012Response(_Response):
     """금현물일별추이 (ka50012) response body."""
 
     __api_id__ = "ka50012"
+    __kinds__ = ("list",)
 
     gold_daly_trnsn: list[Ka50012GoldDalyTrnsn] = []
     """금현물일별추이"""
@@ -3388,6 +3863,17 @@ class Ka50087Request(_Request, kw_only=True):
 
 class Ka50087GoldExptExec(_Row):
     """금현물예상체결 [gold_expt_exec]"""
+
+    __kinds__ = (
+        "abs int",
+        "int",
+        "str",
+        "int",
+        "str",
+        "time",
+        "str",
+        "str",
+    )
 
     exp_cntr_pric: int | None = None
     """예상 체결가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -3435,7 +3921,7 @@ def _c_Ka50087GoldExptExec(w: Ka50087GoldExptExecWire) -> Ka50087GoldExptExec:
         v2 or None,
         int(v3) if v3 else None,
         v4 or None,
-        _to_time(v5) if v5 else None,
+        _fast_time(v5) if v5 else None,
         v6 or None,
         v7 or None,
     )
@@ -3445,6 +3931,7 @@ class Ka50087Response(_Response):
     """금현물예상체결 (ka50087) response body."""
 
     __api_id__ = "ka50087"
+    __kinds__ = ("list",)
 
     gold_expt_exec: list[Ka50087GoldExptExec] = []
     """금현물예상체결"""
@@ -3482,6 +3969,19 @@ class Ka50100Response(_Response):
     """금현물 시세정보 (ka50100) response body."""
 
     __api_id__ = "ka50100"
+    __kinds__ = (
+        "str",
+        "int",
+        "float",
+        "int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "float",
+        "abs int",
+        "abs int",
+        "abs int",
+    )
 
     pred_pre_sig: str | None = None
     """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
@@ -3574,6 +4074,24 @@ class Ka50101Request(_Request, kw_only=True):
 class Ka50101GoldBid(_Row):
     """금현물호가 [gold_bid]"""
 
+    __kinds__ = (
+        "abs int",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "time",
+        "str",
+        "abs int",
+        "abs int",
+        "float",
+        "float",
+        "float",
+        "str",
+        "str",
+    )
+
     cntr_pric: int | None = None
     """체결가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
@@ -3649,7 +4167,7 @@ def _c_Ka50101GoldBid(w: Ka50101GoldBidWire) -> Ka50101GoldBid:
         int(v3) if v3 else None,
         int(v4) if v4 else None,
         int(v5) if v5 else None,
-        _to_time(v6) if v6 else None,
+        _fast_time(v6) if v6 else None,
         v7 or None,
         abs(int(v8)) if v8 else None,
         abs(int(v9)) if v9 else None,
@@ -3665,6 +4183,7 @@ class Ka50101Response(_Response):
     """금현물 호가 (ka50101) response body."""
 
     __api_id__ = "ka50101"
+    __kinds__ = ("list",)
 
     gold_bid: list[Ka50101GoldBid] = []
     """금현물호가"""
@@ -3718,6 +4237,27 @@ class Ka90005Request(_Request, kw_only=True):
 
 class Ka90005PrmTrdeTrnsn(_Row):
     """프로그램매매추이 [prm_trde_trnsn]"""
+
+    __kinds__ = (
+        "time",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+    )
 
     cntr_tm: _dt.time | None = None
     """체결시간 (HHmmss, max 20)"""
@@ -3800,7 +4340,7 @@ class Ka90005PrmTrdeTrnsnWire(_WireRow):
 def _c_Ka90005PrmTrdeTrnsn(w: Ka90005PrmTrdeTrnsnWire) -> Ka90005PrmTrdeTrnsn:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17 = _astuple(w)
     return Ka90005PrmTrdeTrnsn(
-        _to_time(v0) if v0 else None,
+        _fast_time(v0) if v0 else None,
         int(v1) if v1 else None,
         int(v2) if v2 else None,
         int(v3) if v3 else None,
@@ -3825,6 +4365,7 @@ class Ka90005Response(_Response):
     """프로그램매매추이요청 시간대별 (ka90005) response body."""
 
     __api_id__ = "ka90005"
+    __kinds__ = ("list",)
 
     prm_trde_trnsn: list[Ka90005PrmTrdeTrnsn] = []
     """프로그램매매추이"""
@@ -3867,6 +4408,16 @@ class Ka90006Request(_Request, kw_only=True):
 class Ka90006PrmTrdeDfrtRemnTrnsn(_Row):
     """프로그램매매차익잔고추이 [prm_trde_dfrt_remn_trnsn]"""
 
+    __kinds__ = (
+        "date",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
+
     dt: _dt.date | None = None
     """일자 (YYYYMMDD, max 20)"""
 
@@ -3906,7 +4457,7 @@ def _c_Ka90006PrmTrdeDfrtRemnTrnsn(
 ) -> Ka90006PrmTrdeDfrtRemnTrnsn:
     v0, v1, v2, v3, v4, v5, v6 = _astuple(w)
     return Ka90006PrmTrdeDfrtRemnTrnsn(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         int(v1) if v1 else None,
         int(v2) if v2 else None,
         int(v3) if v3 else None,
@@ -3920,6 +4471,7 @@ class Ka90006Response(_Response):
     """프로그램매매차익잔고추이요청 (ka90006) response body."""
 
     __api_id__ = "ka90006"
+    __kinds__ = ("list",)
 
     prm_trde_dfrt_remn_trnsn: list[Ka90006PrmTrdeDfrtRemnTrnsn] = []
     """프로그램매매차익잔고추이"""
@@ -3970,6 +4522,18 @@ class Ka90007Request(_Request, kw_only=True):
 class Ka90007PrmTrdeAccTrnsn(_Row):
     """프로그램매매누적추이 [prm_trde_acc_trnsn]"""
 
+    __kinds__ = (
+        "date",
+        "float",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
+
     dt: _dt.date | None = None
     """일자 (YYYYMMDD, max 20)"""
 
@@ -4015,7 +4579,7 @@ class Ka90007PrmTrdeAccTrnsnWire(_WireRow):
 def _c_Ka90007PrmTrdeAccTrnsn(w: Ka90007PrmTrdeAccTrnsnWire) -> Ka90007PrmTrdeAccTrnsn:
     v0, v1, v2, v3, v4, v5, v6, v7, v8 = _astuple(w)
     return Ka90007PrmTrdeAccTrnsn(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         float(v1) if v1 else None,
         float(v2) if v2 else None,
         int(v3) if v3 else None,
@@ -4031,6 +4595,7 @@ class Ka90007Response(_Response):
     """프로그램매매누적추이요청 (ka90007) response body."""
 
     __api_id__ = "ka90007"
+    __kinds__ = ("list",)
 
     prm_trde_acc_trnsn: list[Ka90007PrmTrdeAccTrnsn] = []
     """프로그램매매누적추이"""
@@ -4076,6 +4641,27 @@ class Ka90008Request(_Request, kw_only=True):
 
 class Ka90008StkTmPrmTrdeTrnsn(_Row):
     """종목시간별프로그램매매추이 [stk_tm_prm_trde_trnsn]"""
+
+    __kinds__ = (
+        "time",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "str",
+        "int",
+        "int",
+        "int",
+        "str",
+        "int",
+        "time",
+        "int",
+        "str",
+        "str",
+    )
 
     tm: _dt.time | None = None
     """시간 (HHmmss, max 20)"""
@@ -4158,7 +4744,7 @@ class Ka90008StkTmPrmTrdeTrnsnWire(_WireRow):
 def _c_Ka90008StkTmPrmTrdeTrnsn(w: Ka90008StkTmPrmTrdeTrnsnWire) -> Ka90008StkTmPrmTrdeTrnsn:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17 = _astuple(w)
     return Ka90008StkTmPrmTrdeTrnsn(
-        _to_time(v0) if v0 else None,
+        _fast_time(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         v2 or None,
         int(v3) if v3 else None,
@@ -4172,7 +4758,7 @@ def _c_Ka90008StkTmPrmTrdeTrnsn(w: Ka90008StkTmPrmTrdeTrnsnWire) -> Ka90008StkTm
         int(v11) if v11 else None,
         v12 or None,
         int(v13) if v13 else None,
-        _to_time(v14) if v14 else None,
+        _fast_time(v14) if v14 else None,
         int(v15) if v15 else None,
         v16 or None,
         v17 or None,
@@ -4183,6 +4769,7 @@ class Ka90008Response(_Response):
     """종목시간별프로그램매매추이요청 (ka90008) response body."""
 
     __api_id__ = "ka90008"
+    __kinds__ = ("list",)
 
     stk_tm_prm_trde_trnsn: list[Ka90008StkTmPrmTrdeTrnsn] = []
     """종목시간별프로그램매매추이"""
@@ -4236,6 +4823,27 @@ class Ka90010Request(_Request, kw_only=True):
 
 class Ka90010PrmTrdeTrnsn(_Row):
     """프로그램매매추이 [prm_trde_trnsn]"""
+
+    __kinds__ = (
+        "datetime",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+        "float",
+    )
 
     cntr_tm: _dt.datetime | None = None
     """체결시간 (YYYYMMDDHHmmss, max 20)"""
@@ -4343,6 +4951,7 @@ class Ka90010Response(_Response):
     """프로그램매매추이요청 일자별 (ka90010) response body."""
 
     __api_id__ = "ka90010"
+    __kinds__ = ("list",)
 
     prm_trde_trnsn: list[Ka90010PrmTrdeTrnsn] = []
     """프로그램매매추이"""
@@ -4388,6 +4997,27 @@ class Ka90013Request(_Request, kw_only=True):
 
 class Ka90013StkDalyPrmTrdeTrnsn(_Row):
     """종목일별프로그램매매추이 [stk_daly_prm_trde_trnsn]"""
+
+    __kinds__ = (
+        "date",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "str",
+        "int",
+        "int",
+        "int",
+        "str",
+        "time",
+        "int",
+        "str",
+        "str",
+    )
 
     dt: _dt.date | None = None
     """일자 (YYYYMMDD, max 20)"""
@@ -4470,7 +5100,7 @@ class Ka90013StkDalyPrmTrdeTrnsnWire(_WireRow):
 def _c_Ka90013StkDalyPrmTrdeTrnsn(w: Ka90013StkDalyPrmTrdeTrnsnWire) -> Ka90013StkDalyPrmTrdeTrnsn:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17 = _astuple(w)
     return Ka90013StkDalyPrmTrdeTrnsn(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         v2 or None,
         int(v3) if v3 else None,
@@ -4484,7 +5114,7 @@ def _c_Ka90013StkDalyPrmTrdeTrnsn(w: Ka90013StkDalyPrmTrdeTrnsnWire) -> Ka90013S
         int(v11) if v11 else None,
         int(v12) if v12 else None,
         v13 or None,
-        _to_time(v14) if v14 else None,
+        _fast_time(v14) if v14 else None,
         int(v15) if v15 else None,
         v16 or None,
         v17 or None,
@@ -4495,6 +5125,7 @@ class Ka90013Response(_Response):
     """종목일별프로그램매매추이요청 (ka90013) response body."""
 
     __api_id__ = "ka90013"
+    __kinds__ = ("list",)
 
     stk_daly_prm_trde_trnsn: list[Ka90013StkDalyPrmTrdeTrnsn] = []
     """종목일별프로그램매매추이"""

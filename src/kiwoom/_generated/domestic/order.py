@@ -80,6 +80,10 @@ class Kt10000Response(_Response):
     """주식 매수주문 (kt10000) response body."""
 
     __api_id__ = "kt10000"
+    __kinds__ = (
+        "str",
+        "str",
+    )
 
     ord_no: str | None = None
     """주문번호 (max 7)"""
@@ -144,6 +148,10 @@ class Kt10001Response(_Response):
     """주식 매도주문 (kt10001) response body."""
 
     __api_id__ = "kt10001"
+    __kinds__ = (
+        "str",
+        "str",
+    )
 
     ord_no: str | None = None
     """주문번호 (max 7)"""
@@ -208,6 +216,12 @@ class Kt10002Response(_Response):
     """주식 정정주문 (kt10002) response body."""
 
     __api_id__ = "kt10002"
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+        "str",
+    )
 
     ord_no: str | None = None
     """주문번호 (max 7)"""
@@ -274,6 +288,11 @@ class Kt10003Response(_Response):
     """주식 취소주문 (kt10003) response body."""
 
     __api_id__ = "kt10003"
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+    )
 
     ord_no: str | None = None
     """주문번호 (max 7)"""
@@ -335,6 +354,7 @@ class Kt50000Response(_Response):
     """금현물 매수주문 (kt50000) response body."""
 
     __api_id__ = "kt50000"
+    __kinds__ = ("str",)
 
     ord_no: str | None = None
     """주문번호 (max 7)"""
@@ -386,6 +406,7 @@ class Kt50001Response(_Response):
     """금현물 매도주문 (kt50001) response body."""
 
     __api_id__ = "kt50001"
+    __kinds__ = ("str",)
 
     ord_no: str | None = None
     """주문번호 (max 7)"""
@@ -437,6 +458,11 @@ class Kt50002Response(_Response):
     """금현물 정정주문 (kt50002) response body."""
 
     __api_id__ = "kt50002"
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+    )
 
     ord_no: str | None = None
     """주문번호 (max 7)"""
@@ -494,6 +520,11 @@ class Kt50003Response(_Response):
     """금현물 취소주문 (kt50003) response body."""
 
     __api_id__ = "kt50003"
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+    )
 
     ord_no: str | None = None
     """주문번호 (max 7)"""

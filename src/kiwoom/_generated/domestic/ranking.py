@@ -17,9 +17,9 @@ from kiwoom._model import Row as _Row
 from kiwoom._model import TimeText as _TimeText
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
+from kiwoom._values import fast_date as _fast_date
+from kiwoom._values import fast_time as _fast_time
 from kiwoom._values import to_code as _to_code
-from kiwoom._values import to_date as _to_date
-from kiwoom._values import to_time as _to_time
 
 __all__ = [
     "Ka10020BidReqUpper",
@@ -178,6 +178,19 @@ class Ka10020Request(_Request, kw_only=True):
 class Ka10020BidReqUpper(_Row):
     """호가잔량상위 [bid_req_upper]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+    )
+
     stk_cd: str | None = None
     """종목코드 (max 20)"""
 
@@ -244,6 +257,7 @@ class Ka10020Response(_Response):
     """호가잔량상위요청 (ka10020) response body."""
 
     __api_id__ = "ka10020"
+    __kinds__ = ("list",)
 
     bid_req_upper: list[Ka10020BidReqUpper] = []
     """호가잔량상위"""
@@ -305,6 +319,19 @@ class Ka10021Request(_Request, kw_only=True):
 
 class Ka10021BidReqSdnin(_Row):
     """호가잔량급증 [bid_req_sdnin]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+        "int",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -372,6 +399,7 @@ class Ka10021Response(_Response):
     """호가잔량급증요청 (ka10021) response body."""
 
     __api_id__ = "ka10021"
+    __kinds__ = ("list",)
 
     bid_req_sdnin: list[Ka10021BidReqSdnin] = []
     """호가잔량급증"""
@@ -429,6 +457,19 @@ class Ka10022Request(_Request, kw_only=True):
 
 class Ka10022ReqRtSdnin(_Row):
     """잔량율급증 [req_rt_sdnin]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "float",
+        "float",
+        "int",
+        "int",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -496,6 +537,7 @@ class Ka10022Response(_Response):
     """잔량율급증요청 (ka10022) response body."""
 
     __api_id__ = "ka10022"
+    __kinds__ = ("list",)
 
     req_rt_sdnin: list[Ka10022ReqRtSdnin] = []
     """잔량율급증"""
@@ -561,6 +603,19 @@ class Ka10023Request(_Request, kw_only=True):
 
 class Ka10023TrdeQtySdnin(_Row):
     """거래량급증 [trde_qty_sdnin]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "float",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -628,6 +683,7 @@ class Ka10023Response(_Response):
     """거래량급증요청 (ka10023) response body."""
 
     __api_id__ = "ka10023"
+    __kinds__ = ("list",)
 
     trde_qty_sdnin: list[Ka10023TrdeQtySdnin] = []
     """거래량급증"""
@@ -697,6 +753,21 @@ class Ka10027Request(_Request, kw_only=True):
 
 class Ka10027PredPreFluRtUpper(_Row):
     """전일대비등락률상위 [pred_pre_flu_rt_upper]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "float",
+        "int",
+    )
 
     stk_cls: str | None = None
     """종목분류 (max 20)"""
@@ -774,6 +845,7 @@ class Ka10027Response(_Response):
     """전일대비등락률상위요청 (ka10027) response body."""
 
     __api_id__ = "ka10027"
+    __kinds__ = ("list",)
 
     pred_pre_flu_rt_upper: list[Ka10027PredPreFluRtUpper] = []
     """전일대비등락률상위"""
@@ -835,6 +907,21 @@ class Ka10029Request(_Request, kw_only=True):
 
 class Ka10029ExpCntrFluRtUpper(_Row):
     """예상체결등락률상위 [exp_cntr_flu_rt_upper]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "abs int",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "int",
+        "abs int",
+        "abs int",
+        "int",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -912,6 +999,7 @@ class Ka10029Response(_Response):
     """예상체결등락률상위요청 (ka10029) response body."""
 
     __api_id__ = "ka10029"
+    __kinds__ = ("list",)
 
     exp_cntr_flu_rt_upper: list[Ka10029ExpCntrFluRtUpper] = []
     """예상체결등락률상위"""
@@ -981,6 +1069,31 @@ class Ka10030Request(_Request, kw_only=True):
 
 class Ka10030TdyTrdeQtyUpper(_Row):
     """당일거래량상위 [tdy_trde_qty_upper]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "float",
+        "float",
+        "int",
+        "int",
+        "str",
+        "float",
+        "int",
+        "int",
+        "str",
+        "float",
+        "int",
+        "int",
+        "str",
+        "float",
+        "int",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -1131,6 +1244,7 @@ class Ka10030Response(_Response):
     """당일거래량상위요청 (ka10030) response body."""
 
     __api_id__ = "ka10030"
+    __kinds__ = ("list",)
 
     tdy_trde_qty_upper: list[Ka10030TdyTrdeQtyUpper] = []
     """당일거래량상위"""
@@ -1185,6 +1299,15 @@ class Ka10031Request(_Request, kw_only=True):
 class Ka10031PredTrdeQtyUpper(_Row):
     """전일거래량상위 [pred_trde_qty_upper]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "int",
+    )
+
     stk_cd: str | None = None
     """종목코드 (max 20)"""
 
@@ -1231,6 +1354,7 @@ class Ka10031Response(_Response):
     """전일거래량상위요청 (ka10031) response body."""
 
     __api_id__ = "ka10031"
+    __kinds__ = ("list",)
 
     pred_trde_qty_upper: list[Ka10031PredTrdeQtyUpper] = []
     """전일거래량상위"""
@@ -1276,6 +1400,22 @@ class Ka10032Request(_Request, kw_only=True):
 
 class Ka10032TrdePricaUpper(_Row):
     """거래대금상위 [trde_prica_upper]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "abs int",
+        "abs int",
+        "int",
+        "int",
+        "int",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -1358,6 +1498,7 @@ class Ka10032Response(_Response):
     """거래대금상위요청 (ka10032) response body."""
 
     __api_id__ = "ka10032"
+    __kinds__ = ("list",)
 
     trde_prica_upper: list[Ka10032TrdePricaUpper] = []
     """거래대금상위"""
@@ -1415,6 +1556,20 @@ class Ka10033Request(_Request, kw_only=True):
 
 class Ka10033CrdRtUpper(_Row):
     """신용비율상위 [crd_rt_upper]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "float",
+        "int",
+        "int",
+        "int",
+    )
 
     stk_infr: str | None = None
     """종목정보 (max 20)"""
@@ -1487,6 +1642,7 @@ class Ka10033Response(_Response):
     """신용비율상위요청 (ka10033) response body."""
 
     __api_id__ = "ka10033"
+    __kinds__ = ("list",)
 
     crd_rt_upper: list[Ka10033CrdRtUpper] = []
     """신용비율상위"""
@@ -1536,6 +1692,20 @@ class Ka10034Request(_Request, kw_only=True):
 
 class Ka10034ForDtTrdeUpper(_Row):
     """외인기간별매매상위 [for_dt_trde_upper]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "abs int",
+        "abs int",
+        "int",
+        "int",
+        "int",
+    )
 
     rank: str | None = None
     """순위 (max 20)"""
@@ -1608,6 +1778,7 @@ class Ka10034Response(_Response):
     """외인기간별매매상위요청 (ka10034) response body."""
 
     __api_id__ = "ka10034"
+    __kinds__ = ("list",)
 
     for_dt_trde_upper: list[Ka10034ForDtTrdeUpper] = []
     """외인기간별매매상위"""
@@ -1657,6 +1828,22 @@ class Ka10035Request(_Request, kw_only=True):
 
 class Ka10035ForContNettrdeUpper(_Row):
     """외인연속순매매상위 [for_cont_nettrde_upper]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+        "str",
+        "str",
+        "str",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -1739,6 +1926,7 @@ class Ka10035Response(_Response):
     """외인연속순매매상위요청 (ka10035) response body."""
 
     __api_id__ = "ka10035"
+    __kinds__ = ("list",)
 
     for_cont_nettrde_upper: list[Ka10035ForContNettrdeUpper] = []
     """외인연속순매매상위"""
@@ -1784,6 +1972,21 @@ class Ka10036Request(_Request, kw_only=True):
 
 class Ka10036ForLimitExhRtIncrsUpper(_Row):
     """외인한도소진율증가상위 [for_limit_exh_rt_incrs_upper]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+        "float",
+        "float",
+    )
 
     rank: str | None = None
     """순위 (max 20)"""
@@ -1863,6 +2066,7 @@ class Ka10036Response(_Response):
     """외인한도소진율증가상위 (ka10036) response body."""
 
     __api_id__ = "ka10036"
+    __kinds__ = ("list",)
 
     for_limit_exh_rt_incrs_upper: list[Ka10036ForLimitExhRtIncrsUpper] = []
     """외인한도소진율증가상위"""
@@ -1916,6 +2120,22 @@ class Ka10037Request(_Request, kw_only=True):
 
 class Ka10037FrgnWicketTrdeUpper(_Row):
     """외국계창구매매상위 [frgn_wicket_trde_upper]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
 
     rank: str | None = None
     """순위 (max 20)"""
@@ -1998,6 +2218,7 @@ class Ka10037Response(_Response):
     """외국계창구매매상위요청 (ka10037) response body."""
 
     __api_id__ = "ka10037"
+    __kinds__ = ("list",)
 
     frgn_wicket_trde_upper: list[Ka10037FrgnWicketTrdeUpper] = []
     """외국계창구매매상위"""
@@ -2052,6 +2273,14 @@ class Ka10038Request(_Request, kw_only=True):
 class Ka10038StkSecRank(_Row):
     """종목별증권사순위 [stk_sec_rank]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+    )
+
     rank: str | None = None
     """순위 (max 20)"""
 
@@ -2093,6 +2322,13 @@ class Ka10038Response(_Response):
     """종목별증권사순위요청 (ka10038) response body."""
 
     __api_id__ = "ka10038"
+    __kinds__ = (
+        "int",
+        "int",
+        "int",
+        "int",
+        "list",
+    )
 
     rank_1: int | None = None
     """기간별 누적 매수량 (단위 주, signed, max 20)"""
@@ -2166,6 +2402,21 @@ class Ka10039Request(_Request, kw_only=True):
 
 class Ka10039SecTrdeUpper(_Row):
     """증권사별매매상위 [sec_trde_upper]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
 
     rank: str | None = None
     """순위 (max 20)"""
@@ -2243,6 +2494,7 @@ class Ka10039Response(_Response):
     """증권사별매매상위요청 (ka10039) response body."""
 
     __api_id__ = "ka10039"
+    __kinds__ = ("list",)
 
     sec_trde_upper: list[Ka10039SecTrdeUpper] = []
     """증권사별매매상위"""
@@ -2278,6 +2530,17 @@ class Ka10040Request(_Request, kw_only=True):
 
 class Ka10040TdyMainTrdeOri(_Row):
     """당일주요거래원 [tdy_main_trde_ori]"""
+
+    __kinds__ = (
+        "time",
+        "int",
+        "str",
+        "time",
+        "int",
+        "str",
+        "date",
+        "str",
+    )
 
     sel_scesn_tm: _dt.time | None = None
     """매도이탈시간 (HHmmss, max 20)"""
@@ -2320,13 +2583,13 @@ class Ka10040TdyMainTrdeOriWire(_WireRow):
 def _c_Ka10040TdyMainTrdeOri(w: Ka10040TdyMainTrdeOriWire) -> Ka10040TdyMainTrdeOri:
     v0, v1, v2, v3, v4, v5, v6, v7 = _astuple(w)
     return Ka10040TdyMainTrdeOri(
-        _to_time(v0) if v0 else None,
+        _fast_time(v0) if v0 else None,
         int(v1) if v1 else None,
         v2 or None,
-        _to_time(v3) if v3 else None,
+        _fast_time(v3) if v3 else None,
         int(v4) if v4 else None,
         v5 or None,
-        _to_date(v6) if v6 else None,
+        _fast_date(v6) if v6 else None,
         v7 or None,
     )
 
@@ -2335,6 +2598,53 @@ class Ka10040Response(_Response):
     """당일주요거래원요청 (ka10040) response body."""
 
     __api_id__ = "ka10040"
+    __kinds__ = (
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "list",
+    )
 
     sel_trde_ori_irds_1: int | None = None
     """매도거래원별증감1 (단위 주, signed)"""
@@ -2665,6 +2975,12 @@ class Ka10042Request(_Request, kw_only=True):
 class Ka10042NetprpsTrdeOriRank(_Row):
     """순매수거래원순위 [netprps_trde_ori_rank]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+    )
+
     rank: str | None = None
     """순위 (max 20)"""
 
@@ -2696,6 +3012,7 @@ class Ka10042Response(_Response):
     """순매수거래원순위요청 (ka10042) response body."""
 
     __api_id__ = "ka10042"
+    __kinds__ = ("list",)
 
     netprps_trde_ori_rank: list[Ka10042NetprpsTrdeOriRank] = []
     """순매수거래원순위"""
@@ -2731,6 +3048,17 @@ class Ka10053Request(_Request, kw_only=True):
 
 class Ka10053TdyUpperScesnOri(_Row):
     """당일상위이탈원 [tdy_upper_scesn_ori]"""
+
+    __kinds__ = (
+        "time",
+        "int",
+        "str",
+        "time",
+        "int",
+        "str",
+        "str",
+        "str",
+    )
 
     sel_scesn_tm: _dt.time | None = None
     """매도이탈시간 (HHmmss, max 20)"""
@@ -2773,10 +3101,10 @@ class Ka10053TdyUpperScesnOriWire(_WireRow):
 def _c_Ka10053TdyUpperScesnOri(w: Ka10053TdyUpperScesnOriWire) -> Ka10053TdyUpperScesnOri:
     v0, v1, v2, v3, v4, v5, v6, v7 = _astuple(w)
     return Ka10053TdyUpperScesnOri(
-        _to_time(v0) if v0 else None,
+        _fast_time(v0) if v0 else None,
         int(v1) if v1 else None,
         v2 or None,
-        _to_time(v3) if v3 else None,
+        _fast_time(v3) if v3 else None,
         int(v4) if v4 else None,
         v5 or None,
         v6 or None,
@@ -2788,6 +3116,7 @@ class Ka10053Response(_Response):
     """당일상위이탈원요청 (ka10053) response body."""
 
     __api_id__ = "ka10053"
+    __kinds__ = ("list",)
 
     tdy_upper_scesn_ori: list[Ka10053TdyUpperScesnOri] = []
     """당일상위이탈원"""
@@ -2849,6 +3178,25 @@ class Ka10062Request(_Request, kw_only=True):
 
 class Ka10062EqlNettrdeRank(_Row):
     """동일순매매순위 [eql_nettrde_rank]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -2946,6 +3294,7 @@ class Ka10062Response(_Response):
     """동일순매매순위요청 (ka10062) response body."""
 
     __api_id__ = "ka10062"
+    __kinds__ = ("list",)
 
     eql_nettrde_rank: list[Ka10062EqlNettrdeRank] = []
     """동일순매매순위"""
@@ -2996,6 +3345,14 @@ class Ka10065Request(_Request, kw_only=True):
 class Ka10065OpmrInvsrTrdeUpper(_Row):
     """장중투자자별매매상위 [opmr_invsr_trde_upper]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+    )
+
     stk_cd: str | None = None
     """종목코드 (max 20)"""
 
@@ -3037,6 +3394,7 @@ class Ka10065Response(_Response):
     """장중투자자별매매상위요청 (ka10065) response body."""
 
     __api_id__ = "ka10065"
+    __kinds__ = ("list",)
 
     opmr_invsr_trde_upper: list[Ka10065OpmrInvsrTrdeUpper] = []
     """장중투자자별매매상위"""
@@ -3094,6 +3452,22 @@ class Ka10098Request(_Request, kw_only=True):
 
 class Ka10098OvtSigpricFluRtRank(_Row):
     """시간외단일가등락율순위 [ovt_sigpric_flu_rt_rank]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "abs int",
+        "float",
+    )
 
     rank: str | None = None
     """순위 (max 20)"""
@@ -3176,6 +3550,7 @@ class Ka10098Response(_Response):
     """시간외단일가등락율순위요청 (ka10098) response body."""
 
     __api_id__ = "ka10098"
+    __kinds__ = ("list",)
 
     ovt_sigpric_flu_rt_rank: list[Ka10098OvtSigpricFluRtRank] = []
     """시간외단일가등락율순위"""
@@ -3229,6 +3604,25 @@ class Ka90009Request(_Request, kw_only=True):
 
 class Ka90009FrgnrOrgnTrdeUpper(_Row):
     """외국인기관매매상위 [frgnr_orgn_trde_upper]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+        "int",
+        "str",
+        "str",
+        "int",
+        "int",
+        "str",
+        "str",
+        "int",
+        "int",
+        "str",
+        "str",
+        "int",
+        "int",
+    )
 
     for_netslmt_stk_cd: str | None = None
     """외인순매도종목코드 (max 20)"""
@@ -3326,6 +3720,7 @@ class Ka90009Response(_Response):
     """외국인기관매매상위요청 (ka90009) response body."""
 
     __api_id__ = "ka90009"
+    __kinds__ = ("list",)
 
     frgnr_orgn_trde_upper: list[Ka90009FrgnrOrgnTrdeUpper] = []
     """외국인기관매매상위"""

@@ -16,9 +16,9 @@ from kiwoom._model import Response as _Response
 from kiwoom._model import Row as _Row
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
+from kiwoom._values import fast_date as _fast_date
+from kiwoom._values import fast_time as _fast_time
 from kiwoom._values import to_code as _to_code
-from kiwoom._values import to_date as _to_date
-from kiwoom._values import to_time as _to_time
 
 __all__ = [
     "Ka10010Request",
@@ -69,6 +69,26 @@ class Ka10010Response(_Response):
     """업종프로그램요청 (ka10010) response body."""
 
     __api_id__ = "ka10010"
+    __kinds__ = (
+        "int",
+        "str",
+        "int",
+        "str",
+        "int",
+        "str",
+        "int",
+        "str",
+        "int",
+        "str",
+        "int",
+        "str",
+        "int",
+        "str",
+        "int",
+        "str",
+        "int",
+        "str",
+    )
 
     dfrt_trst_sell_qty: int | None = None
     """차익위탁매도수량 (max 20)"""
@@ -206,6 +226,29 @@ class Ka10051Request(_Request, kw_only=True):
 class Ka10051IndsNetprps(_Row):
     """업종별순매수 [inds_netprps]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
+
     inds_cd: str | None = None
     """업종코드 (max 20)"""
 
@@ -324,6 +367,7 @@ class Ka10051Response(_Response):
     """업종별투자자순매수요청 (ka10051) response body."""
 
     __api_id__ = "ka10051"
+    __kinds__ = ("list",)
 
     inds_netprps: list[Ka10051IndsNetprps] = []
     """업종별순매수"""
@@ -366,6 +410,16 @@ class Ka20001Request(_Request, kw_only=True):
 class Ka20001IndsCurPrcTm(_Row):
     """업종현재가_시간별 [inds_cur_prc_tm]"""
 
+    __kinds__ = (
+        "time",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "int",
+    )
+
     tm_n: _dt.time | None = None
     """시간n (HHmmss, max 20)"""
 
@@ -403,7 +457,7 @@ class Ka20001IndsCurPrcTmWire(_WireRow):
 def _c_Ka20001IndsCurPrcTm(w: Ka20001IndsCurPrcTmWire) -> Ka20001IndsCurPrcTm:
     v0, v1, v2, v3, v4, v5, v6 = _astuple(w)
     return Ka20001IndsCurPrcTm(
-        _to_time(v0) if v0 else None,
+        _fast_time(v0) if v0 else None,
         abs(float(v1)) if v1 else None,
         v2 or None,
         float(v3) if v3 else None,
@@ -417,6 +471,31 @@ class Ka20001Response(_Response):
     """업종현재가요청 (ka20001) response body."""
 
     __api_id__ = "ka20001"
+    __kinds__ = (
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "int",
+        "int",
+        "float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "abs float",
+        "date",
+        "float",
+        "abs float",
+        "date",
+        "float",
+        "list",
+    )
 
     cur_prc: float | None = None
     """현재가 (단위 지수, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -564,10 +643,10 @@ def _c_Ka20001Response(w: Ka20001ResponseWire) -> Ka20001Response:
         int(v16) if v16 else None,
         int(v17) if v17 else None,
         abs(float(v18)) if v18 else None,
-        _to_date(v19) if v19 else None,
+        _fast_date(v19) if v19 else None,
         float(v20) if v20 else None,
         abs(float(v21)) if v21 else None,
-        _to_date(v22) if v22 else None,
+        _fast_date(v22) if v22 else None,
         float(v23) if v23 else None,
         [_c_Ka20001IndsCurPrcTm(x) for x in v24] if v24 else [],
     )
@@ -598,6 +677,21 @@ class Ka20002Request(_Request, kw_only=True):
 
 class Ka20002IndsStkpc(_Row):
     """업종별주가 [inds_stkpc]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -675,6 +769,7 @@ class Ka20002Response(_Response):
     """업종별주가요청 (ka20002) response body."""
 
     __api_id__ = "ka20002"
+    __kinds__ = ("list",)
 
     inds_stkpc: list[Ka20002IndsStkpc] = []
     """업종별주가"""
@@ -710,6 +805,24 @@ class Ka20003Request(_Request, kw_only=True):
 
 class Ka20003AllIndsIdex(_Row):
     """전업종지수 [all_inds_idex]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -802,6 +915,7 @@ class Ka20003Response(_Response):
     """전업종지수요청 (ka20003) response body."""
 
     __api_id__ = "ka20003"
+    __kinds__ = ("list",)
 
     all_inds_idex: list[Ka20003AllIndsIdex] = []
     """전업종지수"""
@@ -844,6 +958,15 @@ class Ka20009Request(_Request, kw_only=True):
 class Ka20009IndsCurPrcDalyRept(_Row):
     """업종현재가_일별반복 [inds_cur_prc_daly_rept]"""
 
+    __kinds__ = (
+        "date",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+    )
+
     dt_n: _dt.date | None = None
     """일자n (YYYYMMDD, max 20)"""
 
@@ -877,7 +1000,7 @@ class Ka20009IndsCurPrcDalyReptWire(_WireRow):
 def _c_Ka20009IndsCurPrcDalyRept(w: Ka20009IndsCurPrcDalyReptWire) -> Ka20009IndsCurPrcDalyRept:
     v0, v1, v2, v3, v4, v5 = _astuple(w)
     return Ka20009IndsCurPrcDalyRept(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         abs(float(v1)) if v1 else None,
         v2 or None,
         float(v3) if v3 else None,
@@ -890,6 +1013,31 @@ class Ka20009Response(_Response):
     """업종현재가일별요청 (ka20009) response body."""
 
     __api_id__ = "ka20009"
+    __kinds__ = (
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "int",
+        "int",
+        "float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "abs float",
+        "date",
+        "float",
+        "abs float",
+        "date",
+        "float",
+        "list",
+    )
 
     cur_prc: float | None = None
     """현재가 (단위 지수, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -1037,10 +1185,10 @@ def _c_Ka20009Response(w: Ka20009ResponseWire) -> Ka20009Response:
         int(v16) if v16 else None,
         int(v17) if v17 else None,
         abs(float(v18)) if v18 else None,
-        _to_date(v19) if v19 else None,
+        _fast_date(v19) if v19 else None,
         float(v20) if v20 else None,
         abs(float(v21)) if v21 else None,
-        _to_date(v22) if v22 else None,
+        _fast_date(v22) if v22 else None,
         float(v23) if v23 else None,
         [_c_Ka20009IndsCurPrcDalyRept(x) for x in v24] if v24 else [],
     )

@@ -15,8 +15,8 @@ from kiwoom._model import Response as _Response
 from kiwoom._model import Row as _Row
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
+from kiwoom._values import fast_date as _fast_date
 from kiwoom._values import to_code as _to_code
-from kiwoom._values import to_date as _to_date
 
 __all__ = [
     "Ka10014Request",
@@ -56,6 +56,20 @@ class Ka10014Request(_Request, kw_only=True):
 
 class Ka10014ShrtsTrnsn(_Row):
     """공매도추이 [shrts_trnsn]"""
+
+    __kinds__ = (
+        "date",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "float",
+        "int",
+        "int",
+    )
 
     dt: _dt.date | None = None
     """일자 (YYYYMMDD, max 20)"""
@@ -110,7 +124,7 @@ class Ka10014ShrtsTrnsnWire(_WireRow):
 def _c_Ka10014ShrtsTrnsn(w: Ka10014ShrtsTrnsnWire) -> Ka10014ShrtsTrnsn:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10 = _astuple(w)
     return Ka10014ShrtsTrnsn(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         v2 or None,
         int(v3) if v3 else None,
@@ -128,6 +142,7 @@ class Ka10014Response(_Response):
     """공매도추이요청 (ka10014) response body."""
 
     __api_id__ = "ka10014"
+    __kinds__ = ("list",)
 
     shrts_trnsn: list[Ka10014ShrtsTrnsn] = []
     """공매도추이"""

@@ -17,9 +17,9 @@ from kiwoom._model import Row as _Row
 from kiwoom._model import TimeText as _TimeText
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
+from kiwoom._values import fast_date as _fast_date
+from kiwoom._values import fast_time as _fast_time
 from kiwoom._values import to_code as _to_code
-from kiwoom._values import to_date as _to_date
-from kiwoom._values import to_time as _to_time
 
 __all__ = [
     "Ka00198ItemInqRank",
@@ -188,6 +188,21 @@ class Ka00198Request(_Request, kw_only=True):
 class Ka00198ItemInqRank(_Row):
     """실시간종목조회순위 [item_inq_rank]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "float",
+        "str",
+        "float",
+        "date",
+        "time",
+        "str",
+    )
+
     stk_nm: str | None = None
     """종목명 (max 40)"""
 
@@ -254,8 +269,8 @@ def _c_Ka00198ItemInqRank(w: Ka00198ItemInqRankWire) -> Ka00198ItemInqRank:
         float(v6) if v6 else None,
         v7 or None,
         float(v8) if v8 else None,
-        _to_date(v9) if v9 else None,
-        _to_time(v10) if v10 else None,
+        _fast_date(v9) if v9 else None,
+        _fast_time(v10) if v10 else None,
         v11 or None,
     )
 
@@ -264,6 +279,7 @@ class Ka00198Response(_Response):
     """실시간종목조회순위 (ka00198) response body."""
 
     __api_id__ = "ka00198"
+    __kinds__ = ("list",)
 
     item_inq_rank: list[Ka00198ItemInqRank] = []
     """실시간종목조회순위"""
@@ -301,6 +317,53 @@ class Ka10001Response(_Response):
     """주식기본정보요청 (ka10001) response body."""
 
     __api_id__ = "ka10001"
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "float",
+        "abs int",
+        "abs int",
+        "int",
+        "float",
+        "float",
+        "int",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs float",
+        "abs int",
+        "abs float",
+        "int",
+        "str",
+        "float",
+        "str",
+        "float",
+        "abs float",
+        "str",
+        "int",
+        "float",
+        "int",
+        "float",
+        "str",
+        "int",
+        "float",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -606,6 +669,45 @@ class Ka10002Response(_Response):
     """주식거래원요청 (ka10002) response body."""
 
     __api_id__ = "ka10002"
+    __kinds__ = (
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "abs int",
+        "int",
+        "float",
+        "str",
+        "str",
+        "int",
+        "str",
+        "str",
+        "int",
+        "str",
+        "str",
+        "int",
+        "str",
+        "str",
+        "int",
+        "str",
+        "str",
+        "int",
+        "str",
+        "str",
+        "int",
+        "str",
+        "str",
+        "int",
+        "str",
+        "str",
+        "int",
+        "str",
+        "str",
+        "int",
+        "str",
+        "str",
+        "int",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -862,6 +964,21 @@ class Ka10003Request(_Request, kw_only=True):
 class Ka10003CntrInfr(_Row):
     """체결정보 [cntr_infr]"""
 
+    __kinds__ = (
+        "time",
+        "abs int",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "str",
+        "int",
+        "int",
+        "float",
+        "str",
+    )
+
     tm: _dt.time | None = None
     """시간 (HHmmss, max 20)"""
 
@@ -919,7 +1036,7 @@ class Ka10003CntrInfrWire(_WireRow):
 def _c_Ka10003CntrInfr(w: Ka10003CntrInfrWire) -> Ka10003CntrInfr:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11 = _astuple(w)
     return Ka10003CntrInfr(
-        _to_time(v0) if v0 else None,
+        _fast_time(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         int(v2) if v2 else None,
         float(v3) if v3 else None,
@@ -938,6 +1055,7 @@ class Ka10003Response(_Response):
     """체결정보요청 (ka10003) response body."""
 
     __api_id__ = "ka10003"
+    __kinds__ = ("list",)
 
     cntr_infr: list[Ka10003CntrInfr] = []
     """체결정보"""
@@ -983,6 +1101,21 @@ class Ka10013Request(_Request, kw_only=True):
 
 class Ka10013CrdTrdeTrend(_Row):
     """신용매매동향 [crd_trde_trend]"""
+
+    __kinds__ = (
+        "date",
+        "abs int",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+        "float",
+    )
 
     dt: _dt.date | None = None
     """일자 (YYYYMMDD, max 20)"""
@@ -1041,7 +1174,7 @@ class Ka10013CrdTrdeTrendWire(_WireRow):
 def _c_Ka10013CrdTrdeTrend(w: Ka10013CrdTrdeTrendWire) -> Ka10013CrdTrdeTrend:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11 = _astuple(w)
     return Ka10013CrdTrdeTrend(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         v2 or None,
         int(v3) if v3 else None,
@@ -1060,6 +1193,7 @@ class Ka10013Response(_Response):
     """신용매매동향요청 (ka10013) response body."""
 
     __api_id__ = "ka10013"
+    __kinds__ = ("list",)
 
     crd_trde_trend: list[Ka10013CrdTrdeTrend] = []
     """신용매매동향"""
@@ -1101,6 +1235,39 @@ class Ka10015Request(_Request, kw_only=True):
 
 class Ka10015DalyTrdeDtl(_Row):
     """일별거래상세 [daly_trde_dtl]"""
+
+    __kinds__ = (
+        "date",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "float",
+        "int",
+        "float",
+        "int",
+        "float",
+        "str",
+        "int",
+        "float",
+        "float",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+        "int",
+        "int",
+        "float",
+        "int",
+        "float",
+        "int",
+        "float",
+    )
 
     dt: _dt.date | None = None
     """일자 (YYYYMMDD, max 20)"""
@@ -1262,7 +1429,7 @@ def _c_Ka10015DalyTrdeDtl(w: Ka10015DalyTrdeDtlWire) -> Ka10015DalyTrdeDtl:
         v29,
     ) = _astuple(w)
     return Ka10015DalyTrdeDtl(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         v2 or None,
         int(v3) if v3 else None,
@@ -1299,6 +1466,7 @@ class Ka10015Response(_Response):
     """일별거래상세요청 (ka10015) response body."""
 
     __api_id__ = "ka10015"
+    __kinds__ = ("list",)
 
     daly_trde_dtl: list[Ka10015DalyTrdeDtl] = []
     """일별거래상세"""
@@ -1368,6 +1536,21 @@ class Ka10016Request(_Request, kw_only=True):
 
 class Ka10016NtlPric(_Row):
     """신고저가 [ntl_pric]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "float",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -1445,6 +1628,7 @@ class Ka10016Response(_Response):
     """신고저가요청 (ka10016) response body."""
 
     __api_id__ = "ka10016"
+    __kinds__ = ("list",)
 
     ntl_pric: list[Ka10016NtlPric] = []
     """신고저가"""
@@ -1510,6 +1694,23 @@ class Ka10017Request(_Request, kw_only=True):
 
 class Ka10017UpdownPric(_Row):
     """상하한가 [updown_pric]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "abs int",
+        "abs int",
+        "int",
+        "int",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -1597,6 +1798,7 @@ class Ka10017Response(_Response):
     """상하한가요청 (ka10017) response body."""
 
     __api_id__ = "ka10017"
+    __kinds__ = ("list",)
 
     updown_pric: list[Ka10017UpdownPric] = []
     """상하한가"""
@@ -1658,6 +1860,20 @@ class Ka10018Request(_Request, kw_only=True):
 
 class Ka10018HighLowPricAlacc(_Row):
     """고저가근접 [high_low_pric_alacc]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -1730,6 +1946,7 @@ class Ka10018Response(_Response):
     """고저가근접요청 (ka10018) response body."""
 
     __api_id__ = "ka10018"
+    __kinds__ = ("list",)
 
     high_low_pric_alacc: list[Ka10018HighLowPricAlacc] = []
     """고저가근접"""
@@ -1804,6 +2021,20 @@ class Ka10019Request(_Request, kw_only=True):
 class Ka10019PricJmpflu(_Row):
     """가격급등락 [pric_jmpflu]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "float",
+        "abs int",
+        "abs int",
+        "int",
+        "int",
+        "float",
+    )
+
     stk_cd: str | None = None
     """종목코드 (max 20)"""
 
@@ -1875,6 +2106,7 @@ class Ka10019Response(_Response):
     """가격급등락요청 (ka10019) response body."""
 
     __api_id__ = "ka10019"
+    __kinds__ = ("list",)
 
     pric_jmpflu: list[Ka10019PricJmpflu] = []
     """가격급등락"""
@@ -1924,6 +2156,19 @@ class Ka10024Request(_Request, kw_only=True):
 
 class Ka10024TrdeQtyUpdt(_Row):
     """거래량갱신 [trde_qty_updt]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "int",
+        "abs int",
+        "abs int",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -1991,6 +2236,7 @@ class Ka10024Response(_Response):
     """거래량갱신요청 (ka10024) response body."""
 
     __api_id__ = "ka10024"
+    __kinds__ = ("list",)
 
     trde_qty_updt: list[Ka10024TrdeQtyUpdt] = []
     """거래량갱신"""
@@ -2048,6 +2294,20 @@ class Ka10025Request(_Request, kw_only=True):
 
 class Ka10025PrpsCnctr(_Row):
     """매물대집중 [prps_cnctr]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -2120,6 +2380,7 @@ class Ka10025Response(_Response):
     """매물대집중요청 (ka10025) response body."""
 
     __api_id__ = "ka10025"
+    __kinds__ = ("list",)
 
     prps_cnctr: list[Ka10025PrpsCnctr] = []
     """매물대집중"""
@@ -2161,6 +2422,18 @@ class Ka10026Request(_Request, kw_only=True):
 
 class Ka10026HighLowPer(_Row):
     """고저PER [high_low_per]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "abs int",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -2223,6 +2496,7 @@ class Ka10026Response(_Response):
     """고저PER요청 (ka10026) response body."""
 
     __api_id__ = "ka10026"
+    __kinds__ = ("list",)
 
     high_low_per: list[Ka10026HighLowPer] = []
     """고저PER"""
@@ -2292,6 +2566,21 @@ class Ka10028Request(_Request, kw_only=True):
 
 class Ka10028OpenPricPreFluRt(_Row):
     """시가대비등락률 [open_pric_pre_flu_rt]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "abs int",
+        "abs int",
+        "abs int",
+        "float",
+        "int",
+        "float",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -2369,6 +2658,7 @@ class Ka10028Response(_Response):
     """시가대비등락률요청 (ka10028) response body."""
 
     __api_id__ = "ka10028"
+    __kinds__ = ("list",)
 
     open_pric_pre_flu_rt: list[Ka10028OpenPricPreFluRt] = []
     """시가대비등락률"""
@@ -2439,6 +2729,18 @@ class Ka10043Request(_Request, kw_only=True):
 class Ka10043TrdeOriPrpsAnly(_Row):
     """거래원매물대분석 [trde_ori_prps_anly]"""
 
+    __kinds__ = (
+        "date",
+        "abs int",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+    )
+
     dt: _dt.date | None = None
     """일자 (YYYYMMDD, max 20)"""
 
@@ -2484,7 +2786,7 @@ class Ka10043TrdeOriPrpsAnlyWire(_WireRow):
 def _c_Ka10043TrdeOriPrpsAnly(w: Ka10043TrdeOriPrpsAnlyWire) -> Ka10043TrdeOriPrpsAnly:
     v0, v1, v2, v3, v4, v5, v6, v7, v8 = _astuple(w)
     return Ka10043TrdeOriPrpsAnly(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         v2 or None,
         v3 or None,
@@ -2500,6 +2802,7 @@ class Ka10043Response(_Response):
     """거래원매물대분석요청 (ka10043) response body."""
 
     __api_id__ = "ka10043"
+    __kinds__ = ("list",)
 
     trde_ori_prps_anly: list[Ka10043TrdeOriPrpsAnly] = []
     """거래원매물대분석"""
@@ -2558,6 +2861,20 @@ class Ka10052Request(_Request, kw_only=True):
 class Ka10052TrdeOriMontTrdeQty(_Row):
     """거래원순간거래량 [trde_ori_mont_trde_qty]"""
 
+    __kinds__ = (
+        "time",
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "abs int",
+        "str",
+        "int",
+        "float",
+    )
+
     tm: _dt.time | None = None
     """시간 (HHmmss, max 20)"""
 
@@ -2611,7 +2928,7 @@ class Ka10052TrdeOriMontTrdeQtyWire(_WireRow):
 def _c_Ka10052TrdeOriMontTrdeQty(w: Ka10052TrdeOriMontTrdeQtyWire) -> Ka10052TrdeOriMontTrdeQty:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10 = _astuple(w)
     return Ka10052TrdeOriMontTrdeQty(
-        _to_time(v0) if v0 else None,
+        _fast_time(v0) if v0 else None,
         v1 or None,
         v2 or None,
         v3 or None,
@@ -2629,6 +2946,7 @@ class Ka10052Response(_Response):
     """거래원순간거래량요청 (ka10052) response body."""
 
     __api_id__ = "ka10052"
+    __kinds__ = ("list",)
 
     trde_ori_mont_trde_qty: list[Ka10052TrdeOriMontTrdeQty] = []
     """거래원순간거래량"""
@@ -2715,6 +3033,23 @@ class Ka10054Request(_Request, kw_only=True):
 class Ka10054MotnStk(_Row):
     """발동종목 [motn_stk]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+        "int",
+        "float",
+        "time",
+        "time",
+        "str",
+        "int",
+        "int",
+        "float",
+        "float",
+        "int",
+        "str",
+    )
+
     stk_cd: str | None = None
     """종목코드 (max 20)"""
 
@@ -2785,8 +3120,8 @@ def _c_Ka10054MotnStk(w: Ka10054MotnStkWire) -> Ka10054MotnStk:
         int(v2) if v2 else None,
         int(v3) if v3 else None,
         float(v4) if v4 else None,
-        _to_time(v5) if v5 else None,
-        _to_time(v6) if v6 else None,
+        _fast_time(v5) if v5 else None,
+        _fast_time(v6) if v6 else None,
         v7 or None,
         int(v8) if v8 else None,
         int(v9) if v9 else None,
@@ -2801,6 +3136,7 @@ class Ka10054Response(_Response):
     """변동성완화장치발동종목요청 (ka10054) response body."""
 
     __api_id__ = "ka10054"
+    __kinds__ = ("list",)
 
     motn_stk: list[Ka10054MotnStk] = []
     """발동종목"""
@@ -2843,6 +3179,17 @@ class Ka10055Request(_Request, kw_only=True):
 class Ka10055TdyPredCntrQty(_Row):
     """당일전일체결량 [tdy_pred_cntr_qty]"""
 
+    __kinds__ = (
+        "time",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+    )
+
     cntr_tm: _dt.time | None = None
     """체결시간 (HHmmss, max 20)"""
 
@@ -2884,7 +3231,7 @@ class Ka10055TdyPredCntrQtyWire(_WireRow):
 def _c_Ka10055TdyPredCntrQty(w: Ka10055TdyPredCntrQtyWire) -> Ka10055TdyPredCntrQty:
     v0, v1, v2, v3, v4, v5, v6, v7 = _astuple(w)
     return Ka10055TdyPredCntrQty(
-        _to_time(v0) if v0 else None,
+        _fast_time(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         v2 or None,
         int(v3) if v3 else None,
@@ -2899,6 +3246,7 @@ class Ka10055Response(_Response):
     """당일전일체결량요청 (ka10055) response body."""
 
     __api_id__ = "ka10055"
+    __kinds__ = ("list",)
 
     tdy_pred_cntr_qty: list[Ka10055TdyPredCntrQty] = []
     """당일전일체결량"""
@@ -2956,6 +3304,20 @@ class Ka10058Request(_Request, kw_only=True):
 
 class Ka10058InvsrDalyTrdeStk(_Row):
     """투자자별일별매매종목 [invsr_daly_trde_stk]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "abs int",
+        "str",
+        "int",
+        "str",
+        "float",
+        "int",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -3028,6 +3390,7 @@ class Ka10058Response(_Response):
     """투자자별일별매매종목요청 (ka10058) response body."""
 
     __api_id__ = "ka10058"
+    __kinds__ = ("list",)
 
     invsr_daly_trde_stk: list[Ka10058InvsrDalyTrdeStk] = []
     """투자자별일별매매종목"""
@@ -3081,6 +3444,29 @@ class Ka10059Request(_Request, kw_only=True):
 
 class Ka10059StkInvsrOrgn(_Row):
     """종목별투자자기관별 [stk_invsr_orgn]"""
+
+    __kinds__ = (
+        "date",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
 
     dt: _dt.date | None = None
     """일자 (YYYYMMDD, max 20)"""
@@ -3173,7 +3559,7 @@ def _c_Ka10059StkInvsrOrgn(w: Ka10059StkInvsrOrgnWire) -> Ka10059StkInvsrOrgn:
         _astuple(w)
     )
     return Ka10059StkInvsrOrgn(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         v2 or None,
         int(v3) if v3 else None,
@@ -3200,6 +3586,7 @@ class Ka10059Response(_Response):
     """종목별투자자기관별요청 (ka10059) response body."""
 
     __api_id__ = "ka10059"
+    __kinds__ = ("list",)
 
     stk_invsr_orgn: list[Ka10059StkInvsrOrgn] = []
     """종목별투자자기관별"""
@@ -3257,6 +3644,22 @@ class Ka10061Request(_Request, kw_only=True):
 
 class Ka10061StkInvsrOrgnTot(_Row):
     """종목별투자자기관별합계 [stk_invsr_orgn_tot]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+        "int",
+        "str",
+        "str",
+        "int",
+        "int",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+    )
 
     ind_invsr: str | None = None
     """개인투자자 (max 20)"""
@@ -3339,6 +3742,7 @@ class Ka10061Response(_Response):
     """종목별투자자기관별합계요청 (ka10061) response body."""
 
     __api_id__ = "ka10061"
+    __kinds__ = ("list",)
 
     stk_invsr_orgn_tot: list[Ka10061StkInvsrOrgnTot] = []
     """종목별투자자기관별합계"""
@@ -3388,6 +3792,21 @@ class Ka10084Request(_Request, kw_only=True):
 
 class Ka10084TdyPredCntr(_Row):
     """당일전일체결 [tdy_pred_cntr]"""
+
+    __kinds__ = (
+        "time",
+        "abs int",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "str",
+        "int",
+        "int",
+        "float",
+        "str",
+    )
 
     tm: _dt.time | None = None
     """시간 (HHmmss, max 20)"""
@@ -3446,7 +3865,7 @@ class Ka10084TdyPredCntrWire(_WireRow):
 def _c_Ka10084TdyPredCntr(w: Ka10084TdyPredCntrWire) -> Ka10084TdyPredCntr:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11 = _astuple(w)
     return Ka10084TdyPredCntr(
-        _to_time(v0) if v0 else None,
+        _fast_time(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         int(v2) if v2 else None,
         float(v3) if v3 else None,
@@ -3465,6 +3884,7 @@ class Ka10084Response(_Response):
     """당일전일체결요청 (ka10084) response body."""
 
     __api_id__ = "ka10084"
+    __kinds__ = ("list",)
 
     tdy_pred_cntr: list[Ka10084TdyPredCntr] = []
     """당일전일체결"""
@@ -3500,6 +3920,72 @@ class Ka10095Request(_Request, kw_only=True):
 
 class Ka10095AtnStkInfr(_Row):
     """관심종목정보 [atn_stk_infr]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "abs int",
+        "abs int",
+        "int",
+        "str",
+        "float",
+        "int",
+        "int",
+        "int",
+        "float",
+        "float",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "time",
+        "abs int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "time",
+        "date",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+        "float",
+        "float",
+        "float",
+        "int",
+        "float",
+        "date",
+        "str",
+        "str",
+        "float/100",
+        "str",
+        "float/1000000",
+        "float/1000000",
+        "float/1000000",
+        "float/1000000",
+        "float/1000000",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -3856,15 +4342,15 @@ def _c_Ka10095AtnStkInfr(w: Ka10095AtnStkInfrWire) -> Ka10095AtnStkInfr:
         abs(int(v27)) if v27 else None,
         abs(int(v28)) if v28 else None,
         abs(int(v29)) if v29 else None,
-        _to_time(v30) if v30 else None,
+        _fast_time(v30) if v30 else None,
         abs(int(v31)) if v31 else None,
         int(v32) if v32 else None,
         int(v33) if v33 else None,
         int(v34) if v34 else None,
         int(v35) if v35 else None,
         int(v36) if v36 else None,
-        _to_time(v37) if v37 else None,
-        _to_date(v38) if v38 else None,
+        _fast_time(v37) if v37 else None,
+        _fast_date(v38) if v38 else None,
         int(v39) if v39 else None,
         int(v40) if v40 else None,
         int(v41) if v41 else None,
@@ -3879,7 +4365,7 @@ def _c_Ka10095AtnStkInfr(w: Ka10095AtnStkInfrWire) -> Ka10095AtnStkInfr:
         float(v50) if v50 else None,
         int(v51) if v51 else None,
         float(v52) if v52 else None,
-        _to_date(v53) if v53 else None,
+        _fast_date(v53) if v53 else None,
         v54 or None,
         v55 or None,
         float(v56) / 100 if v56 else None,
@@ -3896,6 +4382,7 @@ class Ka10095Response(_Response):
     """지정종목 정보요청 (ka10095) response body."""
 
     __api_id__ = "ka10095"
+    __kinds__ = ("list",)
 
     atn_stk_infr: list[Ka10095AtnStkInfr] = []
     """관심종목정보"""
@@ -3931,6 +4418,23 @@ class Ka10099Request(_Request, kw_only=True):
 
 class Ka10099List(_Row):
     """종목리스트 [list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+        "str",
+        "date",
+        "abs int",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+    )
 
     code: str | None = None
     """종목코드 (max 20)"""
@@ -4001,7 +4505,7 @@ def _c_Ka10099List(w: Ka10099ListWire) -> Ka10099List:
         v1 or None,
         int(v2) if v2 else None,
         v3 or None,
-        _to_date(v4) if v4 else None,
+        _fast_date(v4) if v4 else None,
         abs(int(v5)) if v5 else None,
         v6 or None,
         v7 or None,
@@ -4018,6 +4522,7 @@ class Ka10099Response(_Response):
     """종목정보 리스트 (ka10099) response body."""
 
     __api_id__ = "ka10099"
+    __kinds__ = ("list",)
 
     list_: list[Ka10099List] = msgspec.field(default=[], name="list")
     """종목리스트 [list]"""
@@ -4055,6 +4560,22 @@ class Ka10100Response(_Response):
     """종목정보 조회 (ka10100) response body."""
 
     __api_id__ = "ka10100"
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+        "str",
+        "date",
+        "abs int",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+    )
 
     code: str | None = None
     """종목코드"""
@@ -4127,7 +4648,7 @@ def _c_Ka10100Response(w: Ka10100ResponseWire) -> Ka10100Response:
         v3 or None,
         int(v4) if v4 else None,
         v5 or None,
-        _to_date(v6) if v6 else None,
+        _fast_date(v6) if v6 else None,
         abs(int(v7)) if v7 else None,
         v8 or None,
         v9 or None,
@@ -4155,6 +4676,13 @@ class Ka10101Request(_Request, kw_only=True):
 
 class Ka10101List(_Row):
     """업종코드리스트 [list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+    )
 
     marketCode: str | None = None
     """시장구분코드"""
@@ -4192,6 +4720,7 @@ class Ka10101Response(_Response):
     """업종코드 리스트 (ka10101) response body."""
 
     __api_id__ = "ka10101"
+    __kinds__ = ("list",)
 
     list_: list[Ka10101List] = msgspec.field(default=[], name="list")
     """업종코드리스트 [list]"""
@@ -4225,6 +4754,12 @@ class Ka10102Request(_Request, kw_only=True):
 class Ka10102List(_Row):
     """회원사코드리스트 [list]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+    )
+
     code: str | None = None
     """코드"""
 
@@ -4256,6 +4791,7 @@ class Ka10102Response(_Response):
     """회원사 리스트 (ka10102) response body."""
 
     __api_id__ = "ka10102"
+    __kinds__ = ("list",)
 
     list_: list[Ka10102List] = msgspec.field(default=[], name="list")
     """회원사코드리스트 [list]"""
@@ -4305,6 +4841,20 @@ class Ka90003Request(_Request, kw_only=True):
 
 class Ka90003PrmNetprpsUpper50(_Row):
     """프로그램순매수상위50 [prm_netprps_upper_50]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
 
     rank: str | None = None
     """순위 (max 20)"""
@@ -4377,6 +4927,7 @@ class Ka90003Response(_Response):
     """프로그램순매수상위50요청 (ka90003) response body."""
 
     __api_id__ = "ka90003"
+    __kinds__ = ("list",)
 
     prm_netprps_upper_50: list[Ka90003PrmNetprpsUpper50] = []
     """프로그램순매수상위50"""
@@ -4422,6 +4973,20 @@ class Ka90004Request(_Request, kw_only=True):
 
 class Ka90004StkPrmTrdePrst(_Row):
     """종목별프로그램매매현황 [stk_prm_trde_prst]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -4494,6 +5059,15 @@ class Ka90004Response(_Response):
     """종목별프로그램매매현황요청 (ka90004) response body."""
 
     __api_id__ = "ka90004"
+    __kinds__ = (
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "str",
+        "list",
+    )
 
     tot_1: int | None = None
     """매수체결수량합계 (단위 천주, max 20)"""
@@ -4570,6 +5144,16 @@ class Kt20016Request(_Request, kw_only=True):
 class Kt20016CrdLoanPosStk(_Row):
     """신용융자가능종목 [crd_loan_pos_stk]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "int",
+        "abs int",
+        "str",
+        "str",
+    )
+
     stk_cd: str | None = None
     """종목코드 (max 12)"""
 
@@ -4621,6 +5205,10 @@ class Kt20016Response(_Response):
     """신용융자 가능종목요청 (kt20016) response body."""
 
     __api_id__ = "kt20016"
+    __kinds__ = (
+        "str",
+        "list",
+    )
 
     crd_loan_able: str | None = None
     """신용융자가능여부 (max 40)"""
@@ -4663,6 +5251,7 @@ class Kt20017Response(_Response):
     """신용융자 가능문의 (kt20017) response body."""
 
     __api_id__ = "kt20017"
+    __kinds__ = ("str",)
 
     crd_alow_yn: str | None = None
     """신용가능여부 (max 40)"""

@@ -67,6 +67,18 @@ class Ka90001Request(_Request, kw_only=True):
 class Ka90001ThemaGrp(_Row):
     """테마그룹별 [thema_grp]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+        "str",
+        "float",
+        "int",
+        "int",
+        "float",
+        "str",
+    )
+
     thema_grp_cd: str | None = None
     """테마그룹코드 (max 20)"""
 
@@ -128,6 +140,7 @@ class Ka90001Response(_Response):
     """테마그룹별요청 (ka90001) response body."""
 
     __api_id__ = "ka90001"
+    __kinds__ = ("list",)
 
     thema_grp: list[Ka90001ThemaGrp] = []
     """테마그룹별"""
@@ -173,6 +186,21 @@ class Ka90002Request(_Request, kw_only=True):
 
 class Ka90002ThemaCompStk(_Row):
     """테마구성종목 [thema_comp_stk]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "abs int",
+        "int",
+        "abs int",
+        "int",
+        "float",
+    )
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -250,6 +278,11 @@ class Ka90002Response(_Response):
     """테마구성종목요청 (ka90002) response body."""
 
     __api_id__ = "ka90002"
+    __kinds__ = (
+        "float",
+        "float",
+        "list",
+    )
 
     flu_rt: float | None = None
     """등락률 (단위 %, signed, max 20)"""

@@ -42,6 +42,11 @@ class Ka01300Request(_Request, kw_only=True):
 class Ka01300Nofi(_Row):
     """그룹갯수 [nofi]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+    )
+
     gcod: str | None = None
     """그룹코드 (max 3)"""
 
@@ -68,6 +73,10 @@ class Ka01300Response(_Response):
     """관심종목 그룹 리스트 조회 (ka01300) response body."""
 
     __api_id__ = "ka01300"
+    __kinds__ = (
+        "str",
+        "list",
+    )
 
     rtcd: str | None = None
     """처리결과 (max 1). S: 성공, F: 실패"""
@@ -109,6 +118,12 @@ class Ka01301Request(_Request, kw_only=True):
 class Ka01301Nofj(_Row):
     """종목 갯수 [nofj]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+    )
+
     cod2: str | None = None
     """종목코드 (max 18)"""
 
@@ -140,6 +155,10 @@ class Ka01301Response(_Response):
     """관심종목 그룹 상세 조회 (ka01301) response body."""
 
     __api_id__ = "ka01301"
+    __kinds__ = (
+        "str",
+        "list",
+    )
 
     rtcd: str | None = None
     """처리 결과 (max 1). S: 성공, F: 실패"""

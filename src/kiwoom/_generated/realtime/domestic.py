@@ -11,8 +11,8 @@ from msgspec.structs import astuple as _astuple
 
 from kiwoom._model import Row as _Row
 from kiwoom._model import WireRow as _WireRow
-from kiwoom._values import to_date as _to_date
-from kiwoom._values import to_time as _to_time
+from kiwoom._values import fast_date as _fast_date
+from kiwoom._values import fast_time as _fast_time
 
 __all__ = [
     "Real00",
@@ -61,6 +61,44 @@ __all__ = [
 
 class Real00(_Row):
     """주문체결 (00) real-time values, keyed on the wire by FID."""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "str",
+        "time",
+        "str",
+        "abs int",
+        "int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "str",
+        "date",
+        "abs int",
+        "str",
+        "str",
+        "str",
+    )
 
     acnt_print: str | None = msgspec.field(default=None, name="9201")
     """계좌번호 [9201]"""
@@ -262,7 +300,7 @@ def _c_Real00(w: Real00Wire) -> Real00:
         v12 or None,
         v13 or None,
         v14 or None,
-        _to_time(v15) if v15 else None,
+        _fast_time(v15) if v15 else None,
         v16 or None,
         abs(int(v17)) if v17 else None,
         int(v18) if v18 else None,
@@ -277,7 +315,7 @@ def _c_Real00(w: Real00Wire) -> Real00:
         v27 or None,
         v28 or None,
         v29 or None,
-        _to_date(v30) if v30 else None,
+        _fast_date(v30) if v30 else None,
         abs(int(v31)) if v31 else None,
         v32 or None,
         v33 or None,
@@ -290,6 +328,36 @@ def _c_Real00(w: Real00Wire) -> Real00:
 
 class Real04(_Row):
     """잔고 (04) real-time values, keyed on the wire by FID."""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "date",
+        "str",
+        "abs int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "str",
+        "int",
+        "str",
+        "abs int",
+        "abs int",
+        "abs int",
+        "float",
+        "int",
+        "int",
+        "date",
+        "int",
+        "float",
+        "int",
+        "float",
+        "int",
+        "str",
+    )
 
     acnt_print: str | None = msgspec.field(default=None, name="9201")
     """계좌번호 [9201]"""
@@ -439,7 +507,7 @@ def _c_Real04(w: Real04Wire) -> Real04:
         v0 or None,
         v1 or None,
         v2 or None,
-        _to_date(v3) if v3 else None,
+        _fast_date(v3) if v3 else None,
         v4 or None,
         abs(int(v5)) if v5 else None,
         int(v6) if v6 else None,
@@ -456,7 +524,7 @@ def _c_Real04(w: Real04Wire) -> Real04:
         float(v17) if v17 else None,
         int(v18) if v18 else None,
         int(v19) if v19 else None,
-        _to_date(v20) if v20 else None,
+        _fast_date(v20) if v20 else None,
         int(v21) if v21 else None,
         float(v22) if v22 else None,
         int(v23) if v23 else None,
@@ -471,6 +539,28 @@ def _c_Real04(w: Real04Wire) -> Real04:
 
 class Real0A(_Row):
     """주식기세 (0A) real-time values, keyed on the wire by FID."""
+
+    __kinds__ = (
+        "abs int",
+        "int",
+        "float",
+        "abs int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "str",
+        "int",
+        "int",
+        "float",
+        "float",
+        "int",
+        "int",
+        "time",
+        "time",
+    )
 
     cur_prc: int | None = msgspec.field(default=None, name="10")
     """현재가 [10] (단위 원, magnitude; the wire sign is the direction vs the previous close)"""
@@ -576,8 +666,8 @@ def _c_Real0A(w: Real0AWire) -> Real0A:
         float(v14) if v14 else None,
         int(v15) if v15 else None,
         int(v16) if v16 else None,
-        _to_time(v17) if v17 else None,
-        _to_time(v18) if v18 else None,
+        _fast_time(v17) if v17 else None,
+        _fast_time(v18) if v18 else None,
     )
 
 
@@ -586,6 +676,52 @@ def _c_Real0A(w: Real0AWire) -> Real0A:
 
 class Real0B(_Row):
     """주식체결 (0B) real-time values, keyed on the wire by FID."""
+
+    __kinds__ = (
+        "time",
+        "abs int",
+        "int",
+        "float",
+        "abs int",
+        "abs int",
+        "int",
+        "int",
+        "int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "str",
+        "int",
+        "int",
+        "float",
+        "float",
+        "int",
+        "float",
+        "int",
+        "str",
+        "str",
+        "time",
+        "time",
+        "float",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "float",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "int",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+    )
 
     cntr_tm: _dt.time | None = msgspec.field(default=None, name="20")
     """체결시간 [20] (HHmmss)"""
@@ -812,7 +948,7 @@ def _c_Real0B(w: Real0BWire) -> Real0B:
         v42,
     ) = _astuple(w)
     return Real0B(
-        _to_time(v0) if v0 else None,
+        _fast_time(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         int(v2) if v2 else None,
         float(v3) if v3 else None,
@@ -834,8 +970,8 @@ def _c_Real0B(w: Real0BWire) -> Real0B:
         int(v19) if v19 else None,
         v20 or None,
         v21 or None,
-        _to_time(v22) if v22 else None,
-        _to_time(v23) if v23 else None,
+        _fast_time(v22) if v22 else None,
+        _fast_time(v23) if v23 else None,
         float(v24) if v24 else None,
         v25 or None,
         v26 or None,
@@ -864,6 +1000,11 @@ def _c_Real0B(w: Real0BWire) -> Real0B:
 class Real0C(_Row):
     """주식우선호가 (0C) real-time values, keyed on the wire by FID."""
 
+    __kinds__ = (
+        "abs int",
+        "abs int",
+    )
+
     fpr_sel_bid: int | None = msgspec.field(default=None, name="27")
     """(최우선)매도호가 [27] (단위 원, magnitude; the wire sign is the direction vs the previous close)"""
 
@@ -891,6 +1032,172 @@ def _c_Real0C(w: Real0CWire) -> Real0C:
 
 class Real0D(_Row):
     """주식호가잔량 (0D) real-time values, keyed on the wire by FID."""
+
+    __kinds__ = (
+        "time",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "float",
+        "int",
+        "float",
+        "int",
+        "float",
+        "str",
+        "abs int",
+        "int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "abs int",
+        "int",
+        "int",
+        "int",
+        "str",
+        "float",
+        "int",
+        "str",
+        "float",
+    )
 
     bid_tm: _dt.time | None = msgspec.field(default=None, name="21")
     """호가시간 [21] (HHmmss)"""
@@ -1717,7 +2024,7 @@ def _c_Real0D(w: Real0DWire) -> Real0D:
         v162,
     ) = _astuple(w)
     return Real0D(
-        _to_time(v0) if v0 else None,
+        _fast_time(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         int(v2) if v2 else None,
         int(v3) if v3 else None,
@@ -1889,6 +2196,14 @@ def _c_Real0D(w: Real0DWire) -> Real0D:
 class Real0E(_Row):
     """주식시간외호가 (0E) real-time values, keyed on the wire by FID."""
 
+    __kinds__ = (
+        "time",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
+
     bid_tm: _dt.time | None = msgspec.field(default=None, name="21")
     """호가시간 [21] (HHmmss)"""
 
@@ -1918,7 +2233,7 @@ class Real0EWire(_WireRow):
 def _c_Real0E(w: Real0EWire) -> Real0E:
     v0, v1, v2, v3, v4 = _astuple(w)
     return Real0E(
-        _to_time(v0) if v0 else None,
+        _fast_time(v0) if v0 else None,
         int(v1) if v1 else None,
         int(v2) if v2 else None,
         int(v3) if v3 else None,
@@ -1931,6 +2246,66 @@ def _c_Real0E(w: Real0EWire) -> Real0E:
 
 class Real0F(_Row):
     """주식당일거래원 (0F) real-time values, keyed on the wire by FID."""
+
+    __kinds__ = (
+        "str",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "str",
+        "int",
+        "str",
+    )
 
     sel_trde_ori_1: str | None = msgspec.field(default=None, name="141")
     """매도거래원1 [141]"""
@@ -2293,6 +2668,24 @@ def _c_Real0F(w: Real0FWire) -> Real0F:
 class Real0G(_Row):
     """ETF NAV (0G) real-time values, keyed on the wire by FID."""
 
+    __kinds__ = (
+        "abs float",
+        "float",
+        "float",
+        "float",
+        "time",
+        "abs int",
+        "int",
+        "float",
+        "int",
+        "str",
+        "float",
+        "float",
+        "str",
+        "float",
+        "float",
+    )
+
     nav: float | None = msgspec.field(default=None, name="36")
     """NAV [36] (magnitude; the wire sign is the direction vs the previous close)"""
 
@@ -2366,7 +2759,7 @@ def _c_Real0G(w: Real0GWire) -> Real0G:
         float(v1) if v1 else None,
         float(v2) if v2 else None,
         float(v3) if v3 else None,
-        _to_time(v4) if v4 else None,
+        _fast_time(v4) if v4 else None,
         abs(int(v5)) if v5 else None,
         int(v6) if v6 else None,
         float(v7) if v7 else None,
@@ -2385,6 +2778,16 @@ def _c_Real0G(w: Real0GWire) -> Real0G:
 
 class Real0H(_Row):
     """주식예상체결 (0H) real-time values, keyed on the wire by FID."""
+
+    __kinds__ = (
+        "time",
+        "abs int",
+        "int",
+        "float",
+        "int",
+        "int",
+        "str",
+    )
 
     cntr_tm: _dt.time | None = msgspec.field(default=None, name="20")
     """체결시간 [20] (HHmmss)"""
@@ -2423,7 +2826,7 @@ class Real0HWire(_WireRow):
 def _c_Real0H(w: Real0HWire) -> Real0H:
     v0, v1, v2, v3, v4, v5, v6 = _astuple(w)
     return Real0H(
-        _to_time(v0) if v0 else None,
+        _fast_time(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         int(v2) if v2 else None,
         float(v3) if v3 else None,
@@ -2438,6 +2841,13 @@ def _c_Real0H(w: Real0HWire) -> Real0H:
 
 class Real0I(_Row):
     """국제금환산가격 (0I) real-time values, keyed on the wire by FID."""
+
+    __kinds__ = (
+        "abs int",
+        "str",
+        "int",
+        "float",
+    )
 
     cur_prc: int | None = msgspec.field(default=None, name="10")
     """현재가 [10] (단위 원, magnitude; the wire sign is the direction vs the previous close)"""
@@ -2476,6 +2886,21 @@ def _c_Real0I(w: Real0IWire) -> Real0I:
 
 class Real0J(_Row):
     """업종지수 (0J) real-time values, keyed on the wire by FID."""
+
+    __kinds__ = (
+        "time",
+        "abs float",
+        "float",
+        "float",
+        "int",
+        "int",
+        "int",
+        "abs float",
+        "abs float",
+        "abs float",
+        "str",
+        "int",
+    )
 
     cntr_tm: _dt.time | None = msgspec.field(default=None, name="20")
     """체결시간 [20] (HHmmss)"""
@@ -2534,7 +2959,7 @@ class Real0JWire(_WireRow):
 def _c_Real0J(w: Real0JWire) -> Real0J:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11 = _astuple(w)
     return Real0J(
-        _to_time(v0) if v0 else None,
+        _fast_time(v0) if v0 else None,
         abs(float(v1)) if v1 else None,
         float(v2) if v2 else None,
         float(v3) if v3 else None,
@@ -2554,6 +2979,23 @@ def _c_Real0J(w: Real0JWire) -> Real0J:
 
 class Real0U(_Row):
     """업종등락 (0U) real-time values, keyed on the wire by FID."""
+
+    __kinds__ = (
+        "time",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "abs float",
+        "float",
+        "float",
+        "int",
+        "float",
+        "str",
+    )
 
     cntr_tm: _dt.time | None = msgspec.field(default=None, name="20")
     """체결시간 [20] (HHmmss)"""
@@ -2620,7 +3062,7 @@ class Real0UWire(_WireRow):
 def _c_Real0U(w: Real0UWire) -> Real0U:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13 = _astuple(w)
     return Real0U(
-        _to_time(v0) if v0 else None,
+        _fast_time(v0) if v0 else None,
         int(v1) if v1 else None,
         int(v2) if v2 else None,
         int(v3) if v3 else None,
@@ -2642,6 +3084,19 @@ def _c_Real0U(w: Real0UWire) -> Real0U:
 
 class Real0g(_Row):
     """주식종목정보 (0g) real-time values, keyed on the wire by FID."""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "abs int",
+        "abs int",
+        "abs int",
+        "str",
+        "str",
+        "str",
+        "str",
+    )
 
     rand_ext: str | None = msgspec.field(default=None, name="297")
     """임의연장 [297]"""
@@ -2711,6 +3166,19 @@ def _c_Real0g(w: Real0gWire) -> Real0g:
 class Real0m(_Row):
     """ELW 이론가 (0m) real-time values, keyed on the wire by FID."""
 
+    __kinds__ = (
+        "time",
+        "abs int",
+        "float/100",
+        "str",
+        "str",
+        "str",
+        "str",
+        "float",
+        "str",
+        "str",
+    )
+
     cntr_tm: _dt.time | None = msgspec.field(default=None, name="20")
     """체결시간 [20] (HHmmss)"""
 
@@ -2760,7 +3228,7 @@ class Real0mWire(_WireRow):
 def _c_Real0m(w: Real0mWire) -> Real0m:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9 = _astuple(w)
     return Real0m(
-        _to_time(v0) if v0 else None,
+        _fast_time(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         float(v2) / 100 if v2 else None,
         v3 or None,
@@ -2778,6 +3246,12 @@ def _c_Real0m(w: Real0mWire) -> Real0m:
 
 class Real0s(_Row):
     """장시작시간 (0s) real-time values, keyed on the wire by FID."""
+
+    __kinds__ = (
+        "str",
+        "time",
+        "time",
+    )
 
     mrkt_open_tp: str | None = msgspec.field(default=None, name="215")
     """장운영구분 [215]. 0: 장시작전 알림(8:40~), 3: 장시작(09:00), 2: 장마감 알림(15:20~), 4: 장마감(15:30), 8: 정규장마감(거래소 수신시 15:30 이후), 9: 전체장마감(거래소 수신시 18:00 이후), a: 시간외 종가매매 시작(15:40), b: 시간외 종가매매 종료(16:00), c: 시간외 단일가 시작(16:00), d: 시간외 단일가 종료(18:00), e: 선옵 장마감전 동시호가 종료, f: 선물옵션 장운영시간 알림(조기개장 상품), o: 선옵 장시작, s: 선옵 장마감전 동시호가 시작, P: NXT 프리마켓 시작 알림, Q: NXT 프리마켓 종료 알림, R: NXT 메인마켓 시작 알림, S: NXT 메인마켓 종료 알림, T: NXT 에프터마켓 단일가 시작 알림, U: NXT 에프터마켓 시작 알림, V: NXT 에프터마켓 종료 알림"""
@@ -2801,8 +3275,8 @@ def _c_Real0s(w: Real0sWire) -> Real0s:
     v0, v1, v2 = _astuple(w)
     return Real0s(
         v0 or None,
-        _to_time(v1) if v1 else None,
-        _to_time(v2) if v2 else None,
+        _fast_time(v1) if v1 else None,
+        _fast_time(v2) if v2 else None,
     )
 
 
@@ -2811,6 +3285,15 @@ def _c_Real0s(w: Real0sWire) -> Real0s:
 
 class Real0u(_Row):
     """ELW 지표 (0u) real-time values, keyed on the wire by FID."""
+
+    __kinds__ = (
+        "time",
+        "float",
+        "str",
+        "float",
+        "float",
+        "str",
+    )
 
     cntr_tm: _dt.time | None = msgspec.field(default=None, name="20")
     """체결시간 [20] (HHmmss)"""
@@ -2845,7 +3328,7 @@ class Real0uWire(_WireRow):
 def _c_Real0u(w: Real0uWire) -> Real0u:
     v0, v1, v2, v3, v4, v5 = _astuple(w)
     return Real0u(
-        _to_time(v0) if v0 else None,
+        _fast_time(v0) if v0 else None,
         float(v1) if v1 else None,
         v2 or None,
         float(v3) if v3 else None,
@@ -2859,6 +3342,26 @@ def _c_Real0u(w: Real0uWire) -> Real0u:
 
 class Real0w(_Row):
     """종목프로그램매매 (0w) real-time values, keyed on the wire by FID."""
+
+    __kinds__ = (
+        "time",
+        "abs int",
+        "str",
+        "int",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "time",
+        "str",
+        "str",
+    )
 
     cntr_tm: _dt.time | None = msgspec.field(default=None, name="20")
     """체결시간 [20] (HHmmss)"""
@@ -2937,7 +3440,7 @@ class Real0wWire(_WireRow):
 def _c_Real0w(w: Real0wWire) -> Real0w:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16 = _astuple(w)
     return Real0w(
-        _to_time(v0) if v0 else None,
+        _fast_time(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         v2 or None,
         int(v3) if v3 else None,
@@ -2951,7 +3454,7 @@ def _c_Real0w(w: Real0wWire) -> Real0w:
         int(v11) if v11 else None,
         int(v12) if v12 else None,
         int(v13) if v13 else None,
-        _to_time(v14) if v14 else None,
+        _fast_time(v14) if v14 else None,
         v15 or None,
         v16 or None,
     )
@@ -2962,6 +3465,28 @@ def _c_Real0w(w: Real0wWire) -> Real0w:
 
 class Real1h(_Row):
     """VI발동/해제 (1h) real-time values, keyed on the wire by FID."""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "int",
+        "time",
+        "time",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "float",
+        "int",
+        "str",
+        "str",
+    )
 
     stk_cd: str | None = msgspec.field(default=None, name="9001")
     """종목코드 [9001]"""
@@ -3058,8 +3583,8 @@ def _c_Real1h(w: Real1hWire) -> Real1h:
         v5 or None,
         v6 or None,
         int(v7) if v7 else None,
-        _to_time(v8) if v8 else None,
-        _to_time(v9) if v9 else None,
+        _fast_time(v8) if v8 else None,
+        _fast_time(v9) if v9 else None,
         v10 or None,
         v11 or None,
         v12 or None,

@@ -11,8 +11,8 @@ from msgspec.structs import astuple as _astuple
 
 from kiwoom._model import Row as _Row
 from kiwoom._model import WireRow as _WireRow
-from kiwoom._values import to_date as _to_date
-from kiwoom._values import to_time as _to_time
+from kiwoom._values import fast_date as _fast_date
+from kiwoom._values import fast_time as _fast_time
 
 __all__ = [
     "RealF4",
@@ -31,6 +31,28 @@ __all__ = [
 
 class RealF4(_Row):
     """미국주식 실시간 주문 확인 (F4) real-time values, keyed on the wire by FID."""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "float",
+        "str",
+        "str",
+        "time",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+    )
 
     acnt_print: str | None = msgspec.field(default=None, name="9201")
     """계좌번호 [9201]"""
@@ -129,7 +151,7 @@ def _c_RealF4(w: RealF4Wire) -> RealF4:
         float(v7) if v7 else None,
         v8 or None,
         v9 or None,
-        _to_time(v10) if v10 else None,
+        _fast_time(v10) if v10 else None,
         float(v11) if v11 else None,
         v12 or None,
         v13 or None,
@@ -146,6 +168,45 @@ def _c_RealF4(w: RealF4Wire) -> RealF4:
 
 class RealF5(_Row):
     """미국주식 실시간 체결 (F5) real-time values, keyed on the wire by FID."""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "time",
+        "str",
+        "int",
+        "float",
+        "int",
+        "str",
+        "abs float",
+        "int",
+        "int",
+        "float",
+        "str",
+        "str",
+        "int",
+        "int",
+        "float",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "float",
+        "str",
+        "str",
+        "str",
+    )
 
     natn_nm: str | None = msgspec.field(default=None, name="1091")
     """국가명 [1091]"""
@@ -345,7 +406,7 @@ def _c_RealF5(w: RealF5Wire) -> RealF5:
         v5 or None,
         v6 or None,
         v7 or None,
-        _to_time(v8) if v8 else None,
+        _fast_time(v8) if v8 else None,
         v9 or None,
         int(v10) if v10 else None,
         float(v11) if v11 else None,
@@ -381,6 +442,27 @@ def _c_RealF5(w: RealF5Wire) -> RealF5:
 
 class RealFE(_Row):
     """미국주식 실시간 체결가 (FE) real-time values, keyed on the wire by FID."""
+
+    __kinds__ = (
+        "abs float",
+        "float",
+        "float",
+        "int",
+        "float",
+        "int",
+        "abs float",
+        "abs float",
+        "abs float",
+        "time",
+        "date",
+        "str",
+        "abs float",
+        "abs float",
+        "float",
+        "float",
+        "str",
+        "time",
+    )
 
     cur_prc: float | None = msgspec.field(default=None, name="10")
     """현재가 [10] (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
@@ -472,15 +554,15 @@ def _c_RealFE(w: RealFEWire) -> RealFE:
         abs(float(v6)) if v6 else None,
         abs(float(v7)) if v7 else None,
         abs(float(v8)) if v8 else None,
-        _to_time(v9) if v9 else None,
-        _to_date(v10) if v10 else None,
+        _fast_time(v9) if v9 else None,
+        _fast_date(v10) if v10 else None,
         v11 or None,
         abs(float(v12)) if v12 else None,
         abs(float(v13)) if v13 else None,
         float(v14) if v14 else None,
         float(v15) if v15 else None,
         v16 or None,
-        _to_time(v17) if v17 else None,
+        _fast_time(v17) if v17 else None,
     )
 
 
@@ -489,6 +571,74 @@ def _c_RealFE(w: RealFEWire) -> RealFE:
 
 class RealFT(_Row):
     """미국주식 10호가 (FT) real-time values, keyed on the wire by FID."""
+
+    __kinds__ = (
+        "time",
+        "abs float",
+        "int",
+        "int",
+        "abs float",
+        "int",
+        "int",
+        "abs float",
+        "int",
+        "int",
+        "abs float",
+        "int",
+        "int",
+        "abs float",
+        "int",
+        "int",
+        "abs float",
+        "int",
+        "int",
+        "abs float",
+        "int",
+        "int",
+        "abs float",
+        "int",
+        "int",
+        "abs float",
+        "int",
+        "int",
+        "abs float",
+        "int",
+        "int",
+        "abs float",
+        "int",
+        "int",
+        "abs float",
+        "int",
+        "int",
+        "abs float",
+        "int",
+        "int",
+        "abs float",
+        "int",
+        "int",
+        "abs float",
+        "int",
+        "int",
+        "abs float",
+        "int",
+        "int",
+        "abs float",
+        "int",
+        "int",
+        "abs float",
+        "int",
+        "int",
+        "abs float",
+        "int",
+        "int",
+        "abs float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
 
     bid_tm: _dt.time | None = msgspec.field(default=None, name="21")
     """시간 [21] (HHmmss)"""
@@ -825,7 +975,7 @@ def _c_RealFT(w: RealFTWire) -> RealFT:
         v64,
     ) = _astuple(w)
     return RealFT(
-        _to_time(v0) if v0 else None,
+        _fast_time(v0) if v0 else None,
         abs(float(v1)) if v1 else None,
         int(v2) if v2 else None,
         int(v3) if v3 else None,

@@ -16,9 +16,9 @@ from kiwoom._model import Response as _Response
 from kiwoom._model import Row as _Row
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
+from kiwoom._values import fast_date as _fast_date
+from kiwoom._values import fast_time as _fast_time
 from kiwoom._values import to_code as _to_code
-from kiwoom._values import to_date as _to_date
-from kiwoom._values import to_time as _to_time
 
 __all__ = [
     "Usa21670Request",
@@ -180,6 +180,25 @@ class Usa21670Request(_Request, kw_only=True):
 class Usa21670ResultList(_Row):
     """결과리스트 [result_list]"""
 
+    __kinds__ = (
+        "date",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "str",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+    )
+
     base_dt: _dt.date | None = None
     """기준일 (YYYYMMDD)"""
 
@@ -253,7 +272,7 @@ class Usa21670ResultListWire(_WireRow):
 def _c_Usa21670ResultList(w: Usa21670ResultListWire) -> Usa21670ResultList:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15 = _astuple(w)
     return Usa21670ResultList(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         float(v1) if v1 else None,
         float(v2) if v2 else None,
         float(v3) if v3 else None,
@@ -276,6 +295,7 @@ class Usa21670Response(_Response):
     """미국주식 일별계좌수익률현황 (usa21670) response body."""
 
     __api_id__ = "usa21670"
+    __kinds__ = ("list",)
 
     result_list: list[Usa21670ResultList] = []
     """결과리스트"""
@@ -317,6 +337,25 @@ class Usa21680Request(_Request, kw_only=True):
 
 class Usa21680ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "str",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+    )
 
     base_dt: str | None = None
     """기준일"""
@@ -414,6 +453,7 @@ class Usa21680Response(_Response):
     """미국주식 월별계좌수익률현황 (usa21680) response body."""
 
     __api_id__ = "usa21680"
+    __kinds__ = ("list",)
 
     result_list: list[Usa21680ResultList] = []
     """결과리스트"""
@@ -455,6 +495,25 @@ class Usa21690Request(_Request, kw_only=True):
 
 class Usa21690ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "str",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+    )
 
     base_dt: str | None = None
     """기준일"""
@@ -552,6 +611,7 @@ class Usa21690Response(_Response):
     """미국주식 연도별계좌수익률현황 (usa21690) response body."""
 
     __api_id__ = "usa21690"
+    __kinds__ = ("list",)
 
     result_list: list[Usa21690ResultList] = []
     """결과리스트"""
@@ -601,6 +661,28 @@ class Usa21730Request(_Request, kw_only=True):
 
 class Usa21730ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "float",
+        "float",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+        "float",
+        "float",
+        "float",
+        "str",
+    )
 
     stk_cd: str | None = None
     """종목코드"""
@@ -715,6 +797,7 @@ class Usa21730Response(_Response):
     """미국주식 일별종목수익률현황 (usa21730) response body."""
 
     __api_id__ = "usa21730"
+    __kinds__ = ("list",)
 
     result_list: list[Usa21730ResultList] = []
     """결과리스트"""
@@ -764,6 +847,28 @@ class Usa21731Request(_Request, kw_only=True):
 
 class Usa21731ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "float",
+        "float",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+        "float",
+        "float",
+        "float",
+        "str",
+    )
 
     stk_cd: str | None = None
     """종목코드"""
@@ -878,6 +983,7 @@ class Usa21731Response(_Response):
     """미국주식 월별종목수익률현황 (usa21731) response body."""
 
     __api_id__ = "usa21731"
+    __kinds__ = ("list",)
 
     result_list: list[Usa21731ResultList] = []
     """결과리스트"""
@@ -927,6 +1033,28 @@ class Usa21732Request(_Request, kw_only=True):
 
 class Usa21732ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "float",
+        "float",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+        "float",
+        "float",
+        "float",
+        "str",
+    )
 
     stk_cd: str | None = None
     """종목코드"""
@@ -1041,6 +1169,7 @@ class Usa21732Response(_Response):
     """미국주식 연도별종목수익률현황 (usa21732) response body."""
 
     __api_id__ = "usa21732"
+    __kinds__ = ("list",)
 
     result_list: list[Usa21732ResultList] = []
     """결과리스트"""
@@ -1090,6 +1219,34 @@ class Ust21050Request(_Request, kw_only=True):
 
 class Ust21050ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "float",
+        "float",
+        "int",
+        "float",
+        "int",
+        "float",
+        "int",
+        "int",
+        "time",
+        "time",
+        "str",
+        "str",
+        "str",
+    )
 
     ord_cntr_tp: str | None = None
     """주문종류 (max 2). 10: 원주문, 11: 정정주문, 12: 취소주문"""
@@ -1246,8 +1403,8 @@ def _c_Ust21050ResultList(w: Ust21050ResultListWire) -> Ust21050ResultList:
         float(v17) if v17 else None,
         int(v18) if v18 else None,
         int(v19) if v19 else None,
-        _to_time(v20) if v20 else None,
-        _to_time(v21) if v21 else None,
+        _fast_time(v20) if v20 else None,
+        _fast_time(v21) if v21 else None,
         v22 or None,
         v23 or None,
         v24 or None,
@@ -1258,6 +1415,7 @@ class Ust21050Response(_Response):
     """미국주식 원장 미체결 (ust21050) response body."""
 
     __api_id__ = "ust21050"
+    __kinds__ = ("list",)
 
     result_list: list[Ust21050ResultList] = []
     """결과리스트"""
@@ -1299,6 +1457,33 @@ class Ust21070Request(_Request, kw_only=True):
 
 class Ust21070ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+        "abs float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "str",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+    )
 
     stex_nm: str | None = None
     """거래소명 (max 30)"""
@@ -1461,6 +1646,22 @@ class Ust21070Response(_Response):
     """미국주식 원장잔고확인 (ust21070) response body."""
 
     __api_id__ = "ust21070"
+    __kinds__ = (
+        "str",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "list",
+    )
 
     crnc_code: str | None = None
     """통화코드 (max 3)"""
@@ -1583,6 +1784,39 @@ class Ust21100Request(_Request, kw_only=True):
 
 class Ust21100ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "date",
+        "str",
+        "str",
+        "float",
+        "str",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "float",
+        "float",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "float",
+        "time",
+        "str",
+    )
 
     deal_dt: _dt.date | None = None
     """거래일자 (YYYYMMDD, max 8)"""
@@ -1744,7 +1978,7 @@ def _c_Ust21100ResultList(w: Ust21100ResultListWire) -> Ust21100ResultList:
         v29,
     ) = _astuple(w)
     return Ust21100ResultList(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         v1 or None,
         v2 or None,
         float(v3) if v3 else None,
@@ -1772,7 +2006,7 @@ def _c_Ust21100ResultList(w: Ust21100ResultListWire) -> Ust21100ResultList:
         v25 or None,
         v26 or None,
         float(v27) if v27 else None,
-        _to_time(v28) if v28 else None,
+        _fast_time(v28) if v28 else None,
         v29 or None,
     )
 
@@ -1781,6 +2015,12 @@ class Ust21100Response(_Response):
     """미국주식 거래내역 (ust21100) response body."""
 
     __api_id__ = "ust21100"
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "list",
+    )
 
     acnt_print: str | None = None
     """계좌번호 (max 62)"""
@@ -1828,6 +2068,19 @@ class Ust21110Request(_Request, kw_only=True):
 
 class Ust21110ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+    )
 
     crnc_code: str | None = None
     """통화코드 (max 3)"""
@@ -1895,6 +2148,12 @@ class Ust21110Response(_Response):
     """해외주식 예수금 (ust21110) response body."""
 
     __api_id__ = "ust21110"
+    __kinds__ = (
+        "int",
+        "float",
+        "float",
+        "list",
+    )
 
     krw_entra: int | None = None
     """원화예수금 (단위 원, max 15)"""
@@ -1944,6 +2203,11 @@ class Ust21111Response(_Response):
     """원화출금가능 금액 조회(원화대용 포함) (ust21111) response body."""
 
     __api_id__ = "ust21111"
+    __kinds__ = (
+        "str",
+        "float",
+        "float",
+    )
 
     rgst_abnd_tp: str | None = None
     """원화대용등록해지구분 (max 1)"""
@@ -1996,6 +2260,16 @@ class Ust21120Request(_Request, kw_only=True):
 class Ust21120ResultList(_Row):
     """결과리스트 [result_list]"""
 
+    __kinds__ = (
+        "str",
+        "float",
+        "float",
+        "float",
+        "int",
+        "int",
+        "float",
+    )
+
     crnc_code: str | None = None
     """통화코드 (max 3)"""
 
@@ -2047,6 +2321,11 @@ class Ust21120Response(_Response):
     """통화별 예수금 및 증권 평가금현황 (ust21120) response body."""
 
     __api_id__ = "ust21120"
+    __kinds__ = (
+        "int",
+        "int",
+        "list",
+    )
 
     won_entr: int | None = None
     """예수금 (단위 원, max 12)"""
@@ -2098,6 +2377,19 @@ class Ust21121Request(_Request, kw_only=True):
 
 class Ust21121ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "float",
+        "int",
+        "float",
+        "float",
+        "int",
+        "float",
+    )
 
     natn_nm: str | None = None
     """국가명 (max 20)"""
@@ -2165,6 +2457,7 @@ class Ust21121Response(_Response):
     """해외증권 원장 평가금액현황 (ust21121) response body."""
 
     __api_id__ = "ust21121"
+    __kinds__ = ("list",)
 
     result_list: list[Ust21121ResultList] = []
     """결과리스트"""
@@ -2200,6 +2493,19 @@ class Ust21131Request(_Request, kw_only=True):
 
 class Ust21131ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "float",
+        "int",
+        "float",
+        "float",
+        "int",
+        "float",
+    )
 
     natn_nm: str | None = None
     """국가명 (max 20)"""
@@ -2267,6 +2573,7 @@ class Ust21131Response(_Response):
     """해외증권 특정일 평가금액 (ust21131) response body."""
 
     __api_id__ = "ust21131"
+    __kinds__ = ("list",)
 
     result_list: list[Ust21131ResultList] = []
     """결과리스트"""
@@ -2302,6 +2609,16 @@ class Ust21132Request(_Request, kw_only=True):
 
 class Ust21132ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "float",
+        "float",
+        "float",
+        "int",
+        "int",
+        "float",
+    )
 
     crnc_code: str | None = None
     """통화코드 (max 3)"""
@@ -2354,6 +2671,15 @@ class Ust21132Response(_Response):
     """특정일 통화별 예수금 및 증권 평가금 (ust21132) response body."""
 
     __api_id__ = "ust21132"
+    __kinds__ = (
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+        "int",
+        "list",
+    )
 
     won_entr: int | None = None
     """예수금 (단위 원, signed, max 12)"""
@@ -2445,6 +2771,37 @@ class Ust21150Request(_Request, kw_only=True):
 
 class Ust21150ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "str",
+        "time",
+        "str",
+        "str",
+        "str",
+        "str",
+        "float",
+        "float",
+        "float",
+        "float",
+        "int",
+        "str",
+        "str",
+        "str",
+        "time",
+        "time",
+    )
 
     ord_no: str | None = None
     """주문번호 (max 9)"""
@@ -2609,7 +2966,7 @@ def _c_Ust21150ResultList(w: Ust21150ResultListWire) -> Ust21150ResultList:
         v10 or None,
         v11 or None,
         v12 or None,
-        _to_time(v13) if v13 else None,
+        _fast_time(v13) if v13 else None,
         v14 or None,
         v15 or None,
         v16 or None,
@@ -2622,8 +2979,8 @@ def _c_Ust21150ResultList(w: Ust21150ResultListWire) -> Ust21150ResultList:
         v23 or None,
         v24 or None,
         v25 or None,
-        _to_time(v26) if v26 else None,
-        _to_time(v27) if v27 else None,
+        _fast_time(v26) if v26 else None,
+        _fast_time(v27) if v27 else None,
     )
 
 
@@ -2631,6 +2988,7 @@ class Ust21150Response(_Response):
     """미국주식 일별 주문체결내역 (ust21150) response body."""
 
     __api_id__ = "ust21150"
+    __kinds__ = ("list",)
 
     result_list: list[Ust21150ResultList] = []
     """결과리스트"""
@@ -2665,6 +3023,40 @@ class Ust21160Response(_Response):
     """미국주식 예수금 상세 (ust21160) response body."""
 
     __api_id__ = "ust21160"
+    __kinds__ = (
+        "int",
+        "int",
+        "int",
+        "int",
+        "str",
+        "date",
+        "int",
+        "float",
+        "date",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "date",
+        "int",
+        "float",
+        "float",
+        "float",
+        "float",
+        "date",
+        "int",
+        "float",
+        "float",
+        "float",
+        "float",
+        "date",
+        "int",
+        "float",
+        "float",
+        "float",
+        "float",
+    )
 
     won_entr: int | None = None
     """원화 예수금 (단위 원, signed, max 15)"""
@@ -2845,28 +3237,28 @@ def _c_Ust21160Response(w: Ust21160ResponseWire) -> Ust21160Response:
         int(v4) if v4 else None,
         int(v5) if v5 else None,
         v6 or None,
-        _to_date(v7) if v7 else None,
+        _fast_date(v7) if v7 else None,
         int(v8) if v8 else None,
         float(v9) if v9 else None,
-        _to_date(v10) if v10 else None,
+        _fast_date(v10) if v10 else None,
         float(v11) if v11 else None,
         float(v12) if v12 else None,
         float(v13) if v13 else None,
         float(v14) if v14 else None,
         float(v15) if v15 else None,
-        _to_date(v16) if v16 else None,
+        _fast_date(v16) if v16 else None,
         int(v17) if v17 else None,
         float(v18) if v18 else None,
         float(v19) if v19 else None,
         float(v20) if v20 else None,
         float(v21) if v21 else None,
-        _to_date(v22) if v22 else None,
+        _fast_date(v22) if v22 else None,
         int(v23) if v23 else None,
         float(v24) if v24 else None,
         float(v25) if v25 else None,
         float(v26) if v26 else None,
         float(v27) if v27 else None,
-        _to_date(v28) if v28 else None,
+        _fast_date(v28) if v28 else None,
         int(v29) if v29 else None,
         float(v30) if v30 else None,
         float(v31) if v31 else None,
@@ -2890,6 +3282,29 @@ class Ust21170Request(_Request, kw_only=True):
 
 class Ust21170ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "float",
+        "float",
+        "float",
+        "float",
+        "int",
+        "int",
+        "abs float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "int",
+        "int",
+        "float",
+        "float",
+        "str",
+    )
 
     stex_nm: str | None = None
     """거래소명 (max 30)"""
@@ -3009,6 +3424,16 @@ class Ust21170Response(_Response):
     """미국주식 당일 종목별 실현손익 (ust21170) response body."""
 
     __api_id__ = "ust21170"
+    __kinds__ = (
+        "str",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "int",
+        "list",
+    )
 
     crnc_code: str | None = None
     """통화코드 (max 3)"""
@@ -3101,6 +3526,33 @@ class Ust21180Request(_Request, kw_only=True):
 
 class Ust21180ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "date",
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "time",
+        "str",
+        "str",
+        "str",
+        "str",
+        "float",
+        "float",
+        "float",
+        "float",
+        "int",
+        "float",
+        "str",
+    )
 
     ord_dt: _dt.date | None = None
     """주문일 (YYYYMMDD, max 8)"""
@@ -3232,7 +3684,7 @@ def _c_Ust21180ResultList(w: Ust21180ResultListWire) -> Ust21180ResultList:
         v23,
     ) = _astuple(w)
     return Ust21180ResultList(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         v1 or None,
         v2 or None,
         v3 or None,
@@ -3244,7 +3696,7 @@ def _c_Ust21180ResultList(w: Ust21180ResultListWire) -> Ust21180ResultList:
         v9 or None,
         v10 or None,
         v11 or None,
-        _to_time(v12) if v12 else None,
+        _fast_time(v12) if v12 else None,
         v13 or None,
         v14 or None,
         v15 or None,
@@ -3263,6 +3715,7 @@ class Ust21180Response(_Response):
     """미국주식 기간별 주문내역 (ust21180) response body."""
 
     __api_id__ = "ust21180"
+    __kinds__ = ("list",)
 
     result_list: list[Ust21180ResultList] = []
     """결과리스트"""
@@ -3308,6 +3761,32 @@ class Ust21510Request(_Request, kw_only=True):
 
 class Ust21510ResultList(_Row):
     """조회결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "float",
+        "float",
+        "int",
+        "float",
+        "int",
+        "int",
+        "time",
+        "time",
+        "str",
+        "str",
+        "str",
+        "str",
+    )
 
     ord_no: str | None = None
     """주문번호 (max 9)"""
@@ -3451,8 +3930,8 @@ def _c_Ust21510ResultList(w: Ust21510ResultListWire) -> Ust21510ResultList:
         float(v14) if v14 else None,
         int(v15) if v15 else None,
         int(v16) if v16 else None,
-        _to_time(v17) if v17 else None,
-        _to_time(v18) if v18 else None,
+        _fast_time(v17) if v17 else None,
+        _fast_time(v18) if v18 else None,
         v19 or None,
         v20 or None,
         v21 or None,
@@ -3464,6 +3943,7 @@ class Ust21510Response(_Response):
     """미국주식 당일 주문체결 확인 (ust21510) response body."""
 
     __api_id__ = "ust21510"
+    __kinds__ = ("list",)
 
     result_list: list[Ust21510ResultList] = []
     """조회결과리스트"""
@@ -3509,6 +3989,27 @@ class Ust21530Request(_Request, kw_only=True):
 
 class Ust21530ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "date",
+        "str",
+        "str",
+        "int",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+    )
 
     sell_dt: _dt.date | None = None
     """매도일자 (YYYYMMDD, max 8)"""
@@ -3591,7 +4092,7 @@ class Ust21530ResultListWire(_WireRow):
 def _c_Ust21530ResultList(w: Ust21530ResultListWire) -> Ust21530ResultList:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17 = _astuple(w)
     return Ust21530ResultList(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         v1 or None,
         v2 or None,
         int(v3) if v3 else None,
@@ -3616,6 +4117,15 @@ class Ust21530Response(_Response):
     """미국주식 실현손익 (ust21530) response body."""
 
     __api_id__ = "ust21530"
+    __kinds__ = (
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "list",
+    )
 
     tot_sell_amt: float | None = None
     """총매도금액 (단위 USD, max 15)"""
@@ -3691,6 +4201,23 @@ class Ust21610Request(_Request, kw_only=True):
 
 class Ust21610ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "float",
+        "int",
+        "float",
+        "float",
+        "int",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+    )
 
     stex_nm: str | None = None
     """거래소코드명 (max 20)"""
@@ -3778,6 +4305,16 @@ class Ust21610Response(_Response):
     """미국주식 당일매매 (ust21610) response body."""
 
     __api_id__ = "ust21610"
+    __kinds__ = (
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "list",
+    )
 
     tot_sell_amt: float | None = None
     """총매도금액 (단위 USD, max 15)"""
@@ -3858,6 +4395,22 @@ class Ust21620Request(_Request, kw_only=True):
 
 class Ust21620ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "float",
+        "int",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "str",
+    )
 
     stex_nm: str | None = None
     """거래소코드명 (max 20)"""
@@ -3940,6 +4493,7 @@ class Ust21620Response(_Response):
     """미국주식 당일매매정리 (ust21620) response body."""
 
     __api_id__ = "ust21620"
+    __kinds__ = ("list",)
 
     result_list: list[Ust21620ResultList] = []
     """결과리스트"""
@@ -3985,6 +4539,22 @@ class Ust21630Request(_Request, kw_only=True):
 
 class Ust21630ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "str",
+    )
 
     stex_nm: str | None = None
     """거래소코드명 (max 20)"""
@@ -4067,6 +4637,11 @@ class Ust21630Response(_Response):
     """미국주식 당일 실현손익 (ust21630) response body."""
 
     __api_id__ = "ust21630"
+    __kinds__ = (
+        "float",
+        "float",
+        "list",
+    )
 
     tot_tdy_pl_amt: float | None = None
     """총당일실현손익 (max 15)"""
@@ -4126,6 +4701,22 @@ class Ust21640Request(_Request, kw_only=True):
 
 class Ust21640ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "int",
+        "float",
+        "float",
+        "float",
+        "float",
+        "str",
+        "float",
+        "float",
+        "float",
+        "str",
+    )
 
     stex_nm: str | None = None
     """거래소코드명 (max 20)"""
@@ -4208,6 +4799,11 @@ class Ust21640Response(_Response):
     """미국주식 일별 종목별 실현손익 (ust21640) response body."""
 
     __api_id__ = "ust21640"
+    __kinds__ = (
+        "float",
+        "float",
+        "list",
+    )
 
     tot_pl_amt: float | None = None
     """총실현손익 (단위 USD, signed, max 15)"""
@@ -4261,6 +4857,35 @@ class Ust21650Response(_Response):
     """미국주식 기간별 수익률 현황 (ust21650) response body."""
 
     __api_id__ = "ust21650"
+    __kinds__ = (
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float",
+        "int",
+        "float",
+    )
 
     fr_entr: int | None = None
     """기간초예수금 (단위 원, max 12)"""
@@ -4463,6 +5088,15 @@ class Ust21660Request(_Request, kw_only=True):
 class Ust21660ResultList(_Row):
     """결과리스트 [result_list]"""
 
+    __kinds__ = (
+        "date",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+    )
+
     trde_dt: _dt.date | None = None
     """매매일자 (YYYYMMDD, max 8)"""
 
@@ -4496,7 +5130,7 @@ class Ust21660ResultListWire(_WireRow):
 def _c_Ust21660ResultList(w: Ust21660ResultListWire) -> Ust21660ResultList:
     v0, v1, v2, v3, v4, v5 = _astuple(w)
     return Ust21660ResultList(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         float(v1) if v1 else None,
         float(v2) if v2 else None,
         float(v3) if v3 else None,
@@ -4509,6 +5143,14 @@ class Ust21660Response(_Response):
     """미국주식 일별 실현손익 (ust21660) response body."""
 
     __api_id__ = "ust21660"
+    __kinds__ = (
+        "float",
+        "float",
+        "float",
+        "str",
+        "str",
+        "list",
+    )
 
     tot_buy_amt: float | None = None
     """총매수금액 (단위 USD, max 12)"""
@@ -4576,6 +5218,15 @@ class Ust21661Request(_Request, kw_only=True):
 class Ust21661ResultList(_Row):
     """결과리스트 [result_list]"""
 
+    __kinds__ = (
+        "str",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+    )
+
     trde_dt: str | None = None
     """매매일자 (max 8)"""
 
@@ -4622,6 +5273,14 @@ class Ust21661Response(_Response):
     """미국주식 월별 실현손익 (ust21661) response body."""
 
     __api_id__ = "ust21661"
+    __kinds__ = (
+        "float",
+        "float",
+        "float",
+        "str",
+        "str",
+        "list",
+    )
 
     tot_buy_amt: float | None = None
     """총매수금액 (단위 USD, max 12)"""

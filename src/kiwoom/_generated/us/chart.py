@@ -15,8 +15,8 @@ from kiwoom._model import Response as _Response
 from kiwoom._model import Row as _Row
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
+from kiwoom._values import fast_date as _fast_date
 from kiwoom._values import to_code as _to_code
-from kiwoom._values import to_date as _to_date
 from kiwoom._values import to_datetime as _to_datetime
 
 __all__ = [
@@ -92,6 +92,18 @@ class Usa06010Request(_Request, kw_only=True):
 class Usa06010ResultList(_Row):
     """결과리스트 [result_list]"""
 
+    __kinds__ = (
+        "abs float",
+        "int",
+        "abs float",
+        "abs float",
+        "abs float",
+        "datetime",
+        "date",
+        "str",
+        "float",
+    )
+
     cur_prc: float | None = None
     """현재가(종가) (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
@@ -143,7 +155,7 @@ def _c_Usa06010ResultList(w: Usa06010ResultListWire) -> Usa06010ResultList:
         abs(float(v3)) if v3 else None,
         abs(float(v4)) if v4 else None,
         _to_datetime(v5) if v5 else None,
-        _to_date(v6) if v6 else None,
+        _fast_date(v6) if v6 else None,
         v7 or None,
         float(v8) if v8 else None,
     )
@@ -153,6 +165,7 @@ class Usa06010Response(_Response):
     """미국주식 틱 차트 (usa06010) response body."""
 
     __api_id__ = "usa06010"
+    __kinds__ = ("list",)
 
     result_list: list[Usa06010ResultList] = []
     """결과리스트"""
@@ -211,6 +224,18 @@ class Usa06011Request(_Request, kw_only=True):
 class Usa06011ResultList(_Row):
     """결과리스트 [result_list]"""
 
+    __kinds__ = (
+        "abs float",
+        "int",
+        "abs float",
+        "abs float",
+        "abs float",
+        "datetime",
+        "date",
+        "str",
+        "float",
+    )
+
     cur_prc: float | None = None
     """현재가(종가) (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
@@ -262,7 +287,7 @@ def _c_Usa06011ResultList(w: Usa06011ResultListWire) -> Usa06011ResultList:
         abs(float(v3)) if v3 else None,
         abs(float(v4)) if v4 else None,
         _to_datetime(v5) if v5 else None,
-        _to_date(v6) if v6 else None,
+        _fast_date(v6) if v6 else None,
         v7 or None,
         float(v8) if v8 else None,
     )
@@ -272,6 +297,7 @@ class Usa06011Response(_Response):
     """미국주식 분 차트 (usa06011) response body."""
 
     __api_id__ = "usa06011"
+    __kinds__ = ("list",)
 
     result_list: list[Usa06011ResultList] = []
     """결과리스트"""
@@ -325,6 +351,20 @@ class Usa06012Request(_Request, kw_only=True):
 
 class Usa06012ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "abs float",
+        "float",
+        "float",
+        "int",
+        "float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "date",
+        "str",
+        "float",
+    )
 
     cur_prc: float | None = None
     """현재가(종가) (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
@@ -387,7 +427,7 @@ def _c_Usa06012ResultList(w: Usa06012ResultListWire) -> Usa06012ResultList:
         abs(float(v5)) if v5 else None,
         abs(float(v6)) if v6 else None,
         abs(float(v7)) if v7 else None,
-        _to_date(v8) if v8 else None,
+        _fast_date(v8) if v8 else None,
         v9 or None,
         float(v10) if v10 else None,
     )
@@ -397,6 +437,7 @@ class Usa06012Response(_Response):
     """미국주식 일 차트 (usa06012) response body."""
 
     __api_id__ = "usa06012"
+    __kinds__ = ("list",)
 
     result_list: list[Usa06012ResultList] = []
     """결과리스트"""
@@ -451,6 +492,18 @@ class Usa06013Request(_Request, kw_only=True):
 class Usa06013ResultList(_Row):
     """결과리스트 [result_list]"""
 
+    __kinds__ = (
+        "abs float",
+        "int",
+        "float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "date",
+        "str",
+        "float",
+    )
+
     cur_prc: float | None = None
     """현재가(종가) (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
@@ -502,7 +555,7 @@ def _c_Usa06013ResultList(w: Usa06013ResultListWire) -> Usa06013ResultList:
         abs(float(v3)) if v3 else None,
         abs(float(v4)) if v4 else None,
         abs(float(v5)) if v5 else None,
-        _to_date(v6) if v6 else None,
+        _fast_date(v6) if v6 else None,
         v7 or None,
         float(v8) if v8 else None,
     )
@@ -512,6 +565,7 @@ class Usa06013Response(_Response):
     """미국주식 주 차트 (usa06013) response body."""
 
     __api_id__ = "usa06013"
+    __kinds__ = ("list",)
 
     result_list: list[Usa06013ResultList] = []
     """결과리스트"""
@@ -566,6 +620,18 @@ class Usa06014Request(_Request, kw_only=True):
 class Usa06014ResultList(_Row):
     """결과리스트 [result_list]"""
 
+    __kinds__ = (
+        "abs float",
+        "int",
+        "float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "date",
+        "str",
+        "float",
+    )
+
     cur_prc: float | None = None
     """현재가(종가) (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
@@ -617,7 +683,7 @@ def _c_Usa06014ResultList(w: Usa06014ResultListWire) -> Usa06014ResultList:
         abs(float(v3)) if v3 else None,
         abs(float(v4)) if v4 else None,
         abs(float(v5)) if v5 else None,
-        _to_date(v6) if v6 else None,
+        _fast_date(v6) if v6 else None,
         v7 or None,
         float(v8) if v8 else None,
     )
@@ -627,6 +693,7 @@ class Usa06014Response(_Response):
     """미국주식 월 차트 (usa06014) response body."""
 
     __api_id__ = "usa06014"
+    __kinds__ = ("list",)
 
     result_list: list[Usa06014ResultList] = []
     """결과리스트"""
@@ -681,6 +748,18 @@ class Usa06015Request(_Request, kw_only=True):
 class Usa06015ResultList(_Row):
     """결과리스트 [result_list]"""
 
+    __kinds__ = (
+        "abs float",
+        "int",
+        "float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "date",
+        "str",
+        "float",
+    )
+
     cur_prc: float | None = None
     """현재가(종가) (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
@@ -732,7 +811,7 @@ def _c_Usa06015ResultList(w: Usa06015ResultListWire) -> Usa06015ResultList:
         abs(float(v3)) if v3 else None,
         abs(float(v4)) if v4 else None,
         abs(float(v5)) if v5 else None,
-        _to_date(v6) if v6 else None,
+        _fast_date(v6) if v6 else None,
         v7 or None,
         float(v8) if v8 else None,
     )
@@ -742,6 +821,7 @@ class Usa06015Response(_Response):
     """미국주식 년 차트 (usa06015) response body."""
 
     __api_id__ = "usa06015"
+    __kinds__ = ("list",)
 
     result_list: list[Usa06015ResultList] = []
     """결과리스트"""
@@ -796,6 +876,18 @@ class Usa06016Request(_Request, kw_only=True):
 class Usa06016ResultList(_Row):
     """결과리스트 [result_list]"""
 
+    __kinds__ = (
+        "abs float",
+        "int",
+        "float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "date",
+        "str",
+        "float",
+    )
+
     cur_prc: float | None = None
     """현재가(종가) (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
@@ -847,7 +939,7 @@ def _c_Usa06016ResultList(w: Usa06016ResultListWire) -> Usa06016ResultList:
         abs(float(v3)) if v3 else None,
         abs(float(v4)) if v4 else None,
         abs(float(v5)) if v5 else None,
-        _to_date(v6) if v6 else None,
+        _fast_date(v6) if v6 else None,
         v7 or None,
         float(v8) if v8 else None,
     )
@@ -857,6 +949,7 @@ class Usa06016Response(_Response):
     """미국주식 분기 차트 (usa06016) response body."""
 
     __api_id__ = "usa06016"
+    __kinds__ = ("list",)
 
     result_list: list[Usa06016ResultList] = []
     """결과리스트"""

@@ -54,6 +54,11 @@ class Usa20280Request(_Request, kw_only=True):
 class Usa20280Data(_Row, array_like=True):
     """조건검색식 목록 [data]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+    )
+
     seq: str | None = None
     """조건검색식 일련번호"""
 
@@ -80,6 +85,10 @@ class Usa20280Response(_Response):
     """미국주식 조건검색 목록조회 (usa20280) response body."""
 
     __api_id__ = "usa20280"
+    __kinds__ = (
+        "str",
+        "list",
+    )
 
     trnm: str | None = None
     """서비스명"""
@@ -138,6 +147,21 @@ class Usa20281Request(_Request, kw_only=True):
 
 class Usa20281Data(_Row):
     """검색결과데이터 [data]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "abs float",
+        "abs float",
+        "abs float",
+        "str",
+        "str",
+    )
 
     stk_cd: str | None = msgspec.field(default=None, name="9001")
     """종목코드 [9001]"""
@@ -215,6 +239,13 @@ class Usa20281Response(_Response):
     """미국주식 조건검색 요청 일반 (usa20281) response body."""
 
     __api_id__ = "usa20281"
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "list",
+    )
 
     trnm: str | None = None
     """서비스명"""
@@ -281,6 +312,11 @@ class Usa20290Request(_Request, kw_only=True):
 class Usa20290Data(_Row):
     """검색결과데이터 [data]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+    )
+
     jmcode: str | None = None
     """종목코드"""
 
@@ -307,6 +343,11 @@ class Usa20290Response(_Response):
     """미국주식 조건검색 요청 실시간 (usa20290) response body."""
 
     __api_id__ = "usa20290"
+    __kinds__ = (
+        "str",
+        "str",
+        "list",
+    )
 
     trnm: str | None = None
     """서비스명"""
@@ -360,6 +401,10 @@ class Usa20291Response(_Response):
     """미국주식 조건검색 실시간 해제 (usa20291) response body."""
 
     __api_id__ = "usa20291"
+    __kinds__ = (
+        "str",
+        "str",
+    )
 
     trnm: str | None = None
     """서비스명"""

@@ -49,6 +49,22 @@ class Ust31300Response(_Response):
     """환전 예상 금액 조회 (ust31300) response body."""
 
     __api_id__ = "ust31300"
+    __kinds__ = (
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "int",
+        "float",
+        "float",
+    )
 
     sell_aplc_exrt: float | None = None
     """매도적용환율 (max 12)"""
@@ -151,6 +167,14 @@ class Ust31301Response(_Response):
     """환율 조회 (ust31301) response body."""
 
     __api_id__ = "ust31301"
+    __kinds__ = (
+        "float",
+        "float",
+        "float",
+        "str",
+        "float",
+        "float",
+    )
 
     sell_aplc_exrt: float | None = None
     """매도적용환율 (max 12)"""
@@ -219,6 +243,36 @@ class Ust31302Response(_Response):
     """환전 신청 (ust31302) response body."""
 
     __api_id__ = "ust31302"
+    __kinds__ = (
+        "float",
+        "float",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "float",
+        "float",
+        "str",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "float",
+        "float",
+        "str",
+        "float",
+        "str",
+        "float",
+        "float",
+        "float",
+    )
 
     sell_aplc_exrt: float | None = None
     """매도적용환율 (max 12)"""

@@ -40,6 +40,18 @@ class Usa24300Request(_Request, kw_only=True):
 class Usa24300ResultList(_Row):
     """결과리스트 [result_list]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+    )
+
     stex_tp: str | None = None
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
@@ -101,6 +113,7 @@ class Usa24300Response(_Response):
     """미국주식 리서치(미국주식/ETF) (usa24300) response body."""
 
     __api_id__ = "usa24300"
+    __kinds__ = ("list",)
 
     result_list: list[Usa24300ResultList] = []
     """결과리스트"""

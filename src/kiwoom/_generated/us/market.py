@@ -16,9 +16,9 @@ from kiwoom._model import Response as _Response
 from kiwoom._model import Row as _Row
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
+from kiwoom._values import fast_date as _fast_date
+from kiwoom._values import fast_time as _fast_time
 from kiwoom._values import to_code as _to_code
-from kiwoom._values import to_date as _to_date
-from kiwoom._values import to_time as _to_time
 
 __all__ = [
     "Usa20100Request",
@@ -68,6 +68,49 @@ class Usa20100Response(_Response):
     """미국주식 현재가 종목정보 (usa20100) response body."""
 
     __api_id__ = "usa20100"
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "float",
+        "date",
+        "abs float",
+        "float",
+        "date",
+        "int",
+        "int",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "abs float",
+        "date",
+        "float",
+        "abs float",
+        "date",
+        "float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "abs float",
+        "abs float",
+        "str",
+        "float",
+    )
 
     stex_tp: str | None = None
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
@@ -294,10 +337,10 @@ def _c_Usa20100Response(w: Usa20100ResponseWire) -> Usa20100Response:
         v5 or None,
         abs(float(v6)) if v6 else None,
         float(v7) if v7 else None,
-        _to_date(v8) if v8 else None,
+        _fast_date(v8) if v8 else None,
         abs(float(v9)) if v9 else None,
         float(v10) if v10 else None,
-        _to_date(v11) if v11 else None,
+        _fast_date(v11) if v11 else None,
         int(v12) if v12 else None,
         int(v13) if v13 else None,
         v14 or None,
@@ -309,10 +352,10 @@ def _c_Usa20100Response(w: Usa20100ResponseWire) -> Usa20100Response:
         float(v20) if v20 else None,
         int(v21) if v21 else None,
         abs(float(v22)) if v22 else None,
-        _to_date(v23) if v23 else None,
+        _fast_date(v23) if v23 else None,
         float(v24) if v24 else None,
         abs(float(v25)) if v25 else None,
-        _to_date(v26) if v26 else None,
+        _fast_date(v26) if v26 else None,
         float(v27) if v27 else None,
         abs(float(v28)) if v28 else None,
         abs(float(v29)) if v29 else None,
@@ -355,6 +398,96 @@ class Usa20101Response(_Response):
     """미국주식 현재가 10호가 (usa20101) response body."""
 
     __api_id__ = "usa20101"
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "float",
+        "float",
+        "int",
+        "int",
+        "abs float",
+        "abs float",
+        "abs float",
+        "time",
+        "date",
+        "str",
+        "abs float",
+        "abs float",
+        "float",
+        "float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "abs float",
+        "abs float",
+    )
 
     stex_tp: str | None = None
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
@@ -822,8 +955,8 @@ def _c_Usa20101Response(w: Usa20101ResponseWire) -> Usa20101Response:
         abs(float(v11)) if v11 else None,
         abs(float(v12)) if v12 else None,
         abs(float(v13)) if v13 else None,
-        _to_time(v14) if v14 else None,
-        _to_date(v15) if v15 else None,
+        _fast_time(v14) if v14 else None,
+        _fast_date(v15) if v15 else None,
         v16 or None,
         abs(float(v17)) if v17 else None,
         abs(float(v18)) if v18 else None,
@@ -923,6 +1056,15 @@ class Usa20150Request(_Request, kw_only=True):
 class Usa20150ResultList(_Row):
     """결과리스트 [result_list]"""
 
+    __kinds__ = (
+        "abs float",
+        "float",
+        "float",
+        "int",
+        "time",
+        "str",
+    )
+
     cur_prc: float | None = None
     """현재가, 종가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
@@ -960,7 +1102,7 @@ def _c_Usa20150ResultList(w: Usa20150ResultListWire) -> Usa20150ResultList:
         float(v1) if v1 else None,
         float(v2) if v2 else None,
         int(v3) if v3 else None,
-        _to_time(v4) if v4 else None,
+        _fast_time(v4) if v4 else None,
         v5 or None,
     )
 
@@ -969,6 +1111,7 @@ class Usa20150Response(_Response):
     """미국주식 상세 체결내역 (usa20150) response body."""
 
     __api_id__ = "usa20150"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20150ResultList] = []
     """결과리스트"""
@@ -1015,6 +1158,15 @@ class Usa20151Request(_Request, kw_only=True):
 class Usa20151ResultList(_Row):
     """결과리스트 [result_list]"""
 
+    __kinds__ = (
+        "date",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+    )
+
     dt: _dt.date | None = None
     """일자 (YYYYMMDD)"""
 
@@ -1048,7 +1200,7 @@ class Usa20151ResultListWire(_WireRow):
 def _c_Usa20151ResultList(w: Usa20151ResultListWire) -> Usa20151ResultList:
     v0, v1, v2, v3, v4, v5 = _astuple(w)
     return Usa20151ResultList(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         abs(float(v1)) if v1 else None,
         v2 or None,
         float(v3) if v3 else None,
@@ -1061,6 +1213,7 @@ class Usa20151Response(_Response):
     """미국주식 일별 체결내역 (usa20151) response body."""
 
     __api_id__ = "usa20151"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20151ResultList] = []
     """결과리스트"""
@@ -1106,6 +1259,23 @@ class Usa20590Request(_Request, kw_only=True):
 
 class Usa20590ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "date",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "int",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "float",
+        "float",
+        "float",
+    )
 
     dt: _dt.date | None = None
     """일자 (YYYYMMDD)"""
@@ -1172,7 +1342,7 @@ class Usa20590ResultListWire(_WireRow):
 def _c_Usa20590ResultList(w: Usa20590ResultListWire) -> Usa20590ResultList:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13 = _astuple(w)
     return Usa20590ResultList(
-        _to_date(v0) if v0 else None,
+        _fast_date(v0) if v0 else None,
         abs(float(v1)) if v1 else None,
         v2 or None,
         float(v3) if v3 else None,
@@ -1193,6 +1363,7 @@ class Usa20590Response(_Response):
     """미국주식 일별주가 (usa20590) response body."""
 
     __api_id__ = "usa20590"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20590ResultList] = []
     """결과리스트"""

@@ -67,6 +67,14 @@ class Ust20000Response(_Response):
     """미국주식 매수 주문 (ust20000) response body."""
 
     __api_id__ = "ust20000"
+    __kinds__ = (
+        "str",
+        "str",
+        "float",
+        "float",
+        "float",
+        "float",
+    )
 
     stk_nm: str | None = None
     """종목명 (max 50)"""
@@ -151,6 +159,13 @@ class Ust20001Response(_Response):
     """미국주식 매도 주문 (ust20001) response body."""
 
     __api_id__ = "ust20001"
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+        "int",
+        "int",
+    )
 
     stk_nm: str | None = None
     """종목명 (max 50)"""
@@ -226,6 +241,15 @@ class Ust20002Response(_Response):
     """미국주식 정정 주문 (ust20002) response body."""
 
     __api_id__ = "ust20002"
+    __kinds__ = (
+        "str",
+        "str",
+        "float",
+        "float",
+        "float",
+        "float",
+        "int",
+    )
 
     stk_nm: str | None = None
     """종목명 (max 50)"""
@@ -303,6 +327,11 @@ class Ust20003Response(_Response):
     """미국주식 취소 주문 (ust20003) response body."""
 
     __api_id__ = "ust20003"
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+    )
 
     stk_nm: str | None = None
     """종목명 (max 50)"""
@@ -360,6 +389,37 @@ class Ust31490Response(_Response):
     """미국주식 주문가능수량(종목/증거금률별) (ust31490) response body."""
 
     __api_id__ = "ust31490"
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "float",
+        "int",
+        "float",
+        "int",
+        "float",
+        "float",
+        "float",
+        "int",
+        "float",
+        "int",
+        "float",
+        "float",
+        "float",
+        "int",
+        "float",
+        "int",
+        "float",
+        "float",
+        "int",
+        "float",
+        "float",
+        "float",
+        "int",
+        "float",
+        "str",
+    )
 
     stk_profa_rt: str | None = None
     """종목증거금율 (max 15)"""

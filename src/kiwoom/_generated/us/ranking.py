@@ -16,9 +16,9 @@ from kiwoom._model import Response as _Response
 from kiwoom._model import Row as _Row
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
+from kiwoom._values import fast_date as _fast_date
+from kiwoom._values import fast_time as _fast_time
 from kiwoom._values import to_code as _to_code
-from kiwoom._values import to_date as _to_date
-from kiwoom._values import to_time as _to_time
 
 __all__ = [
     "Usa01980Request",
@@ -215,6 +215,20 @@ class Usa01980Request(_Request, kw_only=True):
 class Usa01980ResultList(_Row):
     """결과리스트 [result_list]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "str",
+        "float",
+        "str",
+    )
+
     rank: str | None = None
     """종목순위 (max 2)"""
 
@@ -286,6 +300,11 @@ class Usa01980Response(_Response):
     """미국주식 실시간 종목 조회 순위 (usa01980) response body."""
 
     __api_id__ = "usa01980"
+    __kinds__ = (
+        "date",
+        "time",
+        "list",
+    )
 
     base_date: _dt.date | None = None
     """기준날짜 (YYYYMMDD, max 8)"""
@@ -310,8 +329,8 @@ def _c_Usa01980Response(w: Usa01980ResponseWire) -> Usa01980Response:
     return Usa01980Response(
         _to_code(v0),
         v1 or None,
-        _to_date(v2) if v2 else None,
-        _to_time(v3) if v3 else None,
+        _fast_date(v2) if v2 else None,
+        _fast_time(v3) if v3 else None,
         [_c_Usa01980ResultList(x) for x in v4] if v4 else [],
     )
 
@@ -337,6 +356,20 @@ class Usa01990Request(_Request, kw_only=True):
 
 class Usa01990ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "int",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+    )
 
     rank: str | None = None
     """순위"""
@@ -409,6 +442,7 @@ class Usa01990Response(_Response):
     """미국주식 관심종목 등록 상위 (usa01990) response body."""
 
     __api_id__ = "usa01990"
+    __kinds__ = ("list",)
 
     result_list: list[Usa01990ResultList] = []
     """결과리스트"""
@@ -474,6 +508,21 @@ class Usa20510Request(_Request, kw_only=True):
 
 class Usa20510ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "int",
+    )
 
     rank: str | None = None
     """순위"""
@@ -551,6 +600,7 @@ class Usa20510Response(_Response):
     """미국주식 기간별 등락률상위(주식/업종) (usa20510) response body."""
 
     __api_id__ = "usa20510"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20510ResultList] = []
     """결과리스트"""
@@ -616,6 +666,21 @@ class Usa20511Request(_Request, kw_only=True):
 
 class Usa20511ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "int",
+    )
 
     rank: str | None = None
     """순위"""
@@ -693,6 +758,7 @@ class Usa20511Response(_Response):
     """미국주식 기간별 등락률상위(ETF) (usa20511) response body."""
 
     __api_id__ = "usa20511"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20511ResultList] = []
     """결과리스트"""
@@ -754,6 +820,21 @@ class Usa20512Request(_Request, kw_only=True):
 
 class Usa20512ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "int",
+    )
 
     rank: str | None = None
     """순위"""
@@ -831,6 +912,7 @@ class Usa20512Response(_Response):
     """미국주식 기간별 등락률상위(관심종목) (usa20512) response body."""
 
     __api_id__ = "usa20512"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20512ResultList] = []
     """결과리스트"""
@@ -896,6 +978,21 @@ class Usa20530Request(_Request, kw_only=True):
 
 class Usa20530ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "float",
+        "int",
+    )
 
     rank: str | None = None
     """순위"""
@@ -973,6 +1070,7 @@ class Usa20530Response(_Response):
     """미국주식 당일 거래량 상위(주식/업종) (usa20530) response body."""
 
     __api_id__ = "usa20530"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20530ResultList] = []
     """결과리스트"""
@@ -1038,6 +1136,21 @@ class Usa20531Request(_Request, kw_only=True):
 
 class Usa20531ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "float",
+        "int",
+    )
 
     rank: str | None = None
     """순위"""
@@ -1115,6 +1228,7 @@ class Usa20531Response(_Response):
     """미국주식 당일 거래량 상위(ETF) (usa20531) response body."""
 
     __api_id__ = "usa20531"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20531ResultList] = []
     """결과리스트"""
@@ -1176,6 +1290,21 @@ class Usa20540Request(_Request, kw_only=True):
 
 class Usa20540ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "int",
+        "int",
+    )
 
     rank: str | None = None
     """순위"""
@@ -1253,6 +1382,7 @@ class Usa20540Response(_Response):
     """미국주식 당일 거래대금 상위(주식/업종) (usa20540) response body."""
 
     __api_id__ = "usa20540"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20540ResultList] = []
     """결과리스트"""
@@ -1314,6 +1444,21 @@ class Usa20541Request(_Request, kw_only=True):
 
 class Usa20541ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "int",
+        "int",
+    )
 
     rank: str | None = None
     """순위"""
@@ -1391,6 +1536,7 @@ class Usa20541Response(_Response):
     """미국주식 당일 거래대금 상위(ETF) (usa20541) response body."""
 
     __api_id__ = "usa20541"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20541ResultList] = []
     """결과리스트"""
@@ -1452,6 +1598,23 @@ class Usa20550Request(_Request, kw_only=True):
 
 class Usa20550ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "float",
+        "float",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+    )
 
     rank: str | None = None
     """순위"""
@@ -1539,6 +1702,7 @@ class Usa20550Response(_Response):
     """미국주식 시가총액상위(주식/업종) (usa20550) response body."""
 
     __api_id__ = "usa20550"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20550ResultList] = []
     """결과리스트"""
@@ -1600,6 +1764,23 @@ class Usa20551Request(_Request, kw_only=True):
 
 class Usa20551ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "int",
+        "float",
+        "float",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+    )
 
     rank: str | None = None
     """순위"""
@@ -1687,6 +1868,7 @@ class Usa20551Response(_Response):
     """미국주식 시가총액상위(ETF) (usa20551) response body."""
 
     __api_id__ = "usa20551"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20551ResultList] = []
     """결과리스트"""
@@ -1728,6 +1910,18 @@ class Usa20880Request(_Request, kw_only=True):
 
 class Usa20880ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "float",
+    )
 
     stex_tp: str | None = None
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
@@ -1790,6 +1984,7 @@ class Usa20880Response(_Response):
     """키움 거래 상위 종목(미국주식) (usa20880) response body."""
 
     __api_id__ = "usa20880"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20880ResultList] = []
     """결과리스트"""
@@ -1831,6 +2026,18 @@ class Usa20881Request(_Request, kw_only=True):
 
 class Usa20881ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "float",
+    )
 
     stex_tp: str | None = None
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
@@ -1893,6 +2100,7 @@ class Usa20881Response(_Response):
     """키움 거래 상위 종목(미국 ETF) (usa20881) response body."""
 
     __api_id__ = "usa20881"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20881ResultList] = []
     """결과리스트"""
@@ -1962,6 +2170,22 @@ class Usa20910Request(_Request, kw_only=True):
 
 class Usa20910ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
 
     rank: str | None = None
     """순위"""
@@ -2044,6 +2268,7 @@ class Usa20910Response(_Response):
     """미국주식 전일대비 등락률상위(주식/업종) (usa20910) response body."""
 
     __api_id__ = "usa20910"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20910ResultList] = []
     """결과리스트"""
@@ -2109,6 +2334,22 @@ class Usa20911Request(_Request, kw_only=True):
 
 class Usa20911ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+    )
 
     rank: str | None = None
     """순위"""
@@ -2191,6 +2432,7 @@ class Usa20911Response(_Response):
     """미국주식 전일대비 등락률상위(ETF) (usa20911) response body."""
 
     __api_id__ = "usa20911"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20911ResultList] = []
     """결과리스트"""
@@ -2256,6 +2498,24 @@ class Usa20920Request(_Request, kw_only=True):
 
 class Usa20920ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "abs float",
+        "abs float",
+        "float",
+        "int",
+        "time",
+        "abs float",
+    )
 
     rank: str | None = None
     """순위"""
@@ -2339,7 +2599,7 @@ def _c_Usa20920ResultList(w: Usa20920ResultListWire) -> Usa20920ResultList:
         abs(float(v10)) if v10 else None,
         float(v11) if v11 else None,
         int(v12) if v12 else None,
-        _to_time(v13) if v13 else None,
+        _fast_time(v13) if v13 else None,
         abs(float(v14)) if v14 else None,
     )
 
@@ -2348,6 +2608,7 @@ class Usa20920Response(_Response):
     """미국주식 시가대비 등락률상위(주식/업종) (usa20920) response body."""
 
     __api_id__ = "usa20920"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20920ResultList] = []
     """결과리스트"""
@@ -2413,6 +2674,24 @@ class Usa20921Request(_Request, kw_only=True):
 
 class Usa20921ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "abs float",
+        "abs float",
+        "float",
+        "int",
+        "time",
+        "abs float",
+    )
 
     rank: str | None = None
     """순위"""
@@ -2496,7 +2775,7 @@ def _c_Usa20921ResultList(w: Usa20921ResultListWire) -> Usa20921ResultList:
         abs(float(v10)) if v10 else None,
         float(v11) if v11 else None,
         int(v12) if v12 else None,
-        _to_time(v13) if v13 else None,
+        _fast_time(v13) if v13 else None,
         abs(float(v14)) if v14 else None,
     )
 
@@ -2505,6 +2784,7 @@ class Usa20921Response(_Response):
     """미국주식 시가대비 등락률상위(ETF) (usa20921) response body."""
 
     __api_id__ = "usa20921"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20921ResultList] = []
     """결과리스트"""
@@ -2570,6 +2850,24 @@ class Usa20922Request(_Request, kw_only=True):
 
 class Usa20922ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "abs float",
+        "abs float",
+        "float",
+        "int",
+        "time",
+        "abs float",
+    )
 
     rank: str | None = None
     """순위"""
@@ -2653,7 +2951,7 @@ def _c_Usa20922ResultList(w: Usa20922ResultListWire) -> Usa20922ResultList:
         abs(float(v10)) if v10 else None,
         float(v11) if v11 else None,
         int(v12) if v12 else None,
-        _to_time(v13) if v13 else None,
+        _fast_time(v13) if v13 else None,
         abs(float(v14)) if v14 else None,
     )
 
@@ -2662,6 +2960,7 @@ class Usa20922Response(_Response):
     """미국주식 시가대비 등락률상위(관심종목) (usa20922) response body."""
 
     __api_id__ = "usa20922"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20922ResultList] = []
     """결과리스트"""
@@ -2739,6 +3038,26 @@ class Usa20940Request(_Request, kw_only=True):
 
 class Usa20940ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "abs float",
+        "date",
+        "abs float",
+        "date",
+        "float",
+        "float",
+    )
 
     rank: str | None = None
     """순위"""
@@ -2829,9 +3148,9 @@ def _c_Usa20940ResultList(w: Usa20940ResultListWire) -> Usa20940ResultList:
         float(v9) if v9 else None,
         int(v10) if v10 else None,
         abs(float(v11)) if v11 else None,
-        _to_date(v12) if v12 else None,
+        _fast_date(v12) if v12 else None,
         abs(float(v13)) if v13 else None,
-        _to_date(v14) if v14 else None,
+        _fast_date(v14) if v14 else None,
         float(v15) if v15 else None,
         float(v16) if v16 else None,
     )
@@ -2841,6 +3160,7 @@ class Usa20940Response(_Response):
     """미국주식 누적 등락률 상위(주식/업종) (usa20940) response body."""
 
     __api_id__ = "usa20940"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20940ResultList] = []
     """결과리스트"""
@@ -2918,6 +3238,26 @@ class Usa20941Request(_Request, kw_only=True):
 
 class Usa20941ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "abs float",
+        "date",
+        "abs float",
+        "date",
+        "float",
+        "float",
+    )
 
     rank: str | None = None
     """순위"""
@@ -3008,9 +3348,9 @@ def _c_Usa20941ResultList(w: Usa20941ResultListWire) -> Usa20941ResultList:
         float(v9) if v9 else None,
         int(v10) if v10 else None,
         abs(float(v11)) if v11 else None,
-        _to_date(v12) if v12 else None,
+        _fast_date(v12) if v12 else None,
         abs(float(v13)) if v13 else None,
-        _to_date(v14) if v14 else None,
+        _fast_date(v14) if v14 else None,
         float(v15) if v15 else None,
         float(v16) if v16 else None,
     )
@@ -3020,6 +3360,7 @@ class Usa20941Response(_Response):
     """미국주식 누적 등락률 상위(ETF) (usa20941) response body."""
 
     __api_id__ = "usa20941"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20941ResultList] = []
     """결과리스트"""
@@ -3069,6 +3410,19 @@ class Usa20960Request(_Request, kw_only=True):
 
 class Usa20960ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+    )
 
     rank: str | None = None
     """순위"""
@@ -3136,6 +3490,7 @@ class Usa20960Response(_Response):
     """미국주식 전일 거래상위(주식/업종) (usa20960) response body."""
 
     __api_id__ = "usa20960"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20960ResultList] = []
     """결과리스트"""
@@ -3185,6 +3540,19 @@ class Usa20961Request(_Request, kw_only=True):
 
 class Usa20961ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+    )
 
     rank: str | None = None
     """순위"""
@@ -3252,6 +3620,7 @@ class Usa20961Response(_Response):
     """미국주식 전일 거래상위(ETF) (usa20961) response body."""
 
     __api_id__ = "usa20961"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20961ResultList] = []
     """결과리스트"""
@@ -3321,6 +3690,28 @@ class Usa24110Request(_Request, kw_only=True):
 
 class Usa24110ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "date",
+        "int",
+    )
 
     rank: str | None = None
     """순위"""
@@ -3426,7 +3817,7 @@ def _c_Usa24110ResultList(w: Usa24110ResultListWire) -> Usa24110ResultList:
         v14 or None,
         float(v15) if v15 else None,
         float(v16) if v16 else None,
-        _to_date(v17) if v17 else None,
+        _fast_date(v17) if v17 else None,
         int(v18) if v18 else None,
     )
 
@@ -3435,6 +3826,7 @@ class Usa24110Response(_Response):
     """미국주식 최고최저가대비 상승하락(주식/업종) (usa24110) response body."""
 
     __api_id__ = "usa24110"
+    __kinds__ = ("list",)
 
     result_list: list[Usa24110ResultList] = []
     """결과리스트"""
@@ -3504,6 +3896,28 @@ class Usa24111Request(_Request, kw_only=True):
 
 class Usa24111ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "date",
+        "int",
+    )
 
     rank: str | None = None
     """순위"""
@@ -3609,7 +4023,7 @@ def _c_Usa24111ResultList(w: Usa24111ResultListWire) -> Usa24111ResultList:
         v14 or None,
         float(v15) if v15 else None,
         float(v16) if v16 else None,
-        _to_date(v17) if v17 else None,
+        _fast_date(v17) if v17 else None,
         int(v18) if v18 else None,
     )
 
@@ -3618,6 +4032,7 @@ class Usa24111Response(_Response):
     """미국주식 최고최저가대비 상승하락(ETF) (usa24111) response body."""
 
     __api_id__ = "usa24111"
+    __kinds__ = ("list",)
 
     result_list: list[Usa24111ResultList] = []
     """결과리스트"""
@@ -3687,6 +4102,24 @@ class Usa24120Request(_Request, kw_only=True):
 
 class Usa24120ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "date",
+        "abs float",
+        "str",
+        "float",
+        "int",
+        "float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "float",
+    )
 
     rank: str | None = None
     """순위"""
@@ -3762,7 +4195,7 @@ def _c_Usa24120ResultList(w: Usa24120ResultListWire) -> Usa24120ResultList:
         v2 or None,
         v3 or None,
         v4 or None,
-        _to_date(v5) if v5 else None,
+        _fast_date(v5) if v5 else None,
         abs(float(v6)) if v6 else None,
         v7 or None,
         float(v8) if v8 else None,
@@ -3779,6 +4212,7 @@ class Usa24120Response(_Response):
     """미국주식 특정일자 상승/하락 (주식/업종) (usa24120) response body."""
 
     __api_id__ = "usa24120"
+    __kinds__ = ("list",)
 
     result_list: list[Usa24120ResultList] = []
     """결과리스트"""
@@ -3848,6 +4282,24 @@ class Usa24121Request(_Request, kw_only=True):
 
 class Usa24121ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "date",
+        "abs float",
+        "str",
+        "float",
+        "int",
+        "float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "float",
+    )
 
     rank: str | None = None
     """순위"""
@@ -3923,7 +4375,7 @@ def _c_Usa24121ResultList(w: Usa24121ResultListWire) -> Usa24121ResultList:
         v2 or None,
         v3 or None,
         v4 or None,
-        _to_date(v5) if v5 else None,
+        _fast_date(v5) if v5 else None,
         abs(float(v6)) if v6 else None,
         v7 or None,
         float(v8) if v8 else None,
@@ -3940,6 +4392,7 @@ class Usa24121Response(_Response):
     """미국주식 특정일자 상승/하락(ETF) (usa24121) response body."""
 
     __api_id__ = "usa24121"
+    __kinds__ = ("list",)
 
     result_list: list[Usa24121ResultList] = []
     """결과리스트"""
@@ -4001,6 +4454,23 @@ class Usa24150Request(_Request, kw_only=True):
 
 class Usa24150ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+    )
 
     rank: str | None = None
     """순위"""
@@ -4088,6 +4558,7 @@ class Usa24150Response(_Response):
     """미국주식 회전율 상위(주식/업종) (usa24150) response body."""
 
     __api_id__ = "usa24150"
+    __kinds__ = ("list",)
 
     result_list: list[Usa24150ResultList] = []
     """결과리스트"""
@@ -4149,6 +4620,23 @@ class Usa24151Request(_Request, kw_only=True):
 
 class Usa24151ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+    )
 
     rank: str | None = None
     """순위"""
@@ -4236,6 +4724,7 @@ class Usa24151Response(_Response):
     """미국주식 회전율 상위(ETF) (usa24151) response body."""
 
     __api_id__ = "usa24151"
+    __kinds__ = ("list",)
 
     result_list: list[Usa24151ResultList] = []
     """결과리스트"""
@@ -4301,6 +4790,23 @@ class Usa24160Request(_Request, kw_only=True):
 
 class Usa24160ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "abs float",
+        "float",
+        "str",
+    )
 
     rank: str | None = None
     """순위"""
@@ -4388,6 +4894,7 @@ class Usa24160Response(_Response):
     """미국주식 연속상승/하락 순위(주식/업종) (usa24160) response body."""
 
     __api_id__ = "usa24160"
+    __kinds__ = ("list",)
 
     result_list: list[Usa24160ResultList] = []
     """결과리스트"""
@@ -4453,6 +4960,23 @@ class Usa24161Request(_Request, kw_only=True):
 
 class Usa24161ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "abs float",
+        "float",
+        "str",
+    )
 
     rank: str | None = None
     """순위"""
@@ -4540,6 +5064,7 @@ class Usa24161Response(_Response):
     """미국주식 연속상승/하락 순위(ETF) (usa24161) response body."""
 
     __api_id__ = "usa24161"
+    __kinds__ = ("list",)
 
     result_list: list[Usa24161ResultList] = []
     """결과리스트"""
@@ -4601,6 +5126,23 @@ class Usa24162Request(_Request, kw_only=True):
 
 class Usa24162ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "abs float",
+        "float",
+        "str",
+    )
 
     rank: str | None = None
     """순위"""
@@ -4688,6 +5230,7 @@ class Usa24162Response(_Response):
     """미국주식 연속상승/하락 순위(관심종목) (usa24162) response body."""
 
     __api_id__ = "usa24162"
+    __kinds__ = ("list",)
 
     result_list: list[Usa24162ResultList] = []
     """결과리스트"""
@@ -4753,6 +5296,26 @@ class Usa24200Request(_Request, kw_only=True):
 
 class Usa24200ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float/100",
+        "int",
+        "float/100",
+        "time",
+    )
 
     rank: str | None = None
     """순위"""
@@ -4847,7 +5410,7 @@ def _c_Usa24200ResultList(w: Usa24200ResultListWire) -> Usa24200ResultList:
         float(v13) / 100 if v13 else None,
         int(v14) if v14 else None,
         float(v15) / 100 if v15 else None,
-        _to_time(v16) if v16 else None,
+        _fast_time(v16) if v16 else None,
     )
 
 
@@ -4855,6 +5418,7 @@ class Usa24200Response(_Response):
     """미국주식 호가잔량상위(주식/업종) (usa24200) response body."""
 
     __api_id__ = "usa24200"
+    __kinds__ = ("list",)
 
     result_list: list[Usa24200ResultList] = []
     """결과리스트"""
@@ -4920,6 +5484,26 @@ class Usa24201Request(_Request, kw_only=True):
 
 class Usa24201ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "int",
+        "int",
+        "int",
+        "int",
+        "float/100",
+        "int",
+        "float/100",
+        "time",
+    )
 
     rank: str | None = None
     """순위"""
@@ -5014,7 +5598,7 @@ def _c_Usa24201ResultList(w: Usa24201ResultListWire) -> Usa24201ResultList:
         float(v13) / 100 if v13 else None,
         int(v14) if v14 else None,
         float(v15) / 100 if v15 else None,
-        _to_time(v16) if v16 else None,
+        _fast_time(v16) if v16 else None,
     )
 
 
@@ -5022,6 +5606,7 @@ class Usa24201Response(_Response):
     """미국주식 호가잔량상위(ETF) (usa24201) response body."""
 
     __api_id__ = "usa24201"
+    __kinds__ = ("list",)
 
     result_list: list[Usa24201ResultList] = []
     """결과리스트"""
@@ -5091,6 +5676,26 @@ class Usa24290Request(_Request, kw_only=True):
 
 class Usa24290ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "time",
+        "str",
+        "int",
+    )
 
     rank: str | None = None
     """순위"""
@@ -5183,7 +5788,7 @@ def _c_Usa24290ResultList(w: Usa24290ResultListWire) -> Usa24290ResultList:
         v11 or None,
         float(v12) if v12 else None,
         float(v13) if v13 else None,
-        _to_time(v14) if v14 else None,
+        _fast_time(v14) if v14 else None,
         v15 or None,
         int(v16) if v16 else None,
     )
@@ -5193,6 +5798,7 @@ class Usa24290Response(_Response):
     """미국주식 주간거래 괴리율 상위(주식/업종) (usa24290) response body."""
 
     __api_id__ = "usa24290"
+    __kinds__ = ("list",)
 
     result_list: list[Usa24290ResultList] = []
     """결과리스트"""
@@ -5258,6 +5864,30 @@ class Usa24291Request(_Request, kw_only=True):
 
 class Usa24291ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "abs float",
+        "str",
+        "float",
+        "abs float",
+        "abs float",
+        "float",
+        "time",
+        "str",
+        "int",
+        "int",
+        "int",
+    )
 
     rank: str | None = None
     """순위"""
@@ -5390,7 +6020,7 @@ def _c_Usa24291ResultList(w: Usa24291ResultListWire) -> Usa24291ResultList:
         abs(float(v13)) if v13 else None,
         abs(float(v14)) if v14 else None,
         float(v15) if v15 else None,
-        _to_time(v16) if v16 else None,
+        _fast_time(v16) if v16 else None,
         v17 or None,
         int(v18) if v18 else None,
         int(v19) if v19 else None,
@@ -5402,6 +6032,7 @@ class Usa24291Response(_Response):
     """미국주식 주간거래 괴리율 상위(ETF) (usa24291) response body."""
 
     __api_id__ = "usa24291"
+    __kinds__ = ("list",)
 
     result_list: list[Usa24291ResultList] = []
     """결과리스트"""

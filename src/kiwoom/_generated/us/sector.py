@@ -14,8 +14,8 @@ from kiwoom._model import Response as _Response
 from kiwoom._model import Row as _Row
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
+from kiwoom._values import fast_time as _fast_time
 from kiwoom._values import to_code as _to_code
-from kiwoom._values import to_time as _to_time
 
 __all__ = [
     "Usa23000Request",
@@ -52,6 +52,18 @@ class Usa23000Request(_Request, kw_only=True):
 
 class Usa23000ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+    )
 
     inds_cd: str | None = None
     """업종코드"""
@@ -114,6 +126,7 @@ class Usa23000Response(_Response):
     """미국주식 업종별 기간별 수익률 조회 (usa23000) response body."""
 
     __api_id__ = "usa23000"
+    __kinds__ = ("list",)
 
     result_list: list[Usa23000ResultList] = []
     """결과리스트"""
@@ -159,6 +172,24 @@ class Usa23100Request(_Request, kw_only=True):
 
 class Usa23100ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "time",
+    )
 
     stex_tp: str | None = None
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
@@ -243,7 +274,7 @@ def _c_Usa23100ResultList(w: Usa23100ResultListWire) -> Usa23100ResultList:
         abs(float(v11)) if v11 else None,
         abs(float(v12)) if v12 else None,
         abs(float(v13)) if v13 else None,
-        _to_time(v14) if v14 else None,
+        _fast_time(v14) if v14 else None,
     )
 
 
@@ -251,6 +282,7 @@ class Usa23100Response(_Response):
     """미국주식 업종별 등락률 상위/하위 조회 (usa23100) response body."""
 
     __api_id__ = "usa23100"
+    __kinds__ = ("list",)
 
     result_list: list[Usa23100ResultList] = []
     """결과리스트"""

@@ -199,6 +199,16 @@ class Usa10098Request(_Request, kw_only=True):
 class Usa10098List(_Row):
     """결과리스트 [list]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+    )
+
     stex_tp: str | None = None
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
@@ -250,6 +260,7 @@ class Usa10098Response(_Response):
     """미국주식 거래소구분 조회 (usa10098) response body."""
 
     __api_id__ = "usa10098"
+    __kinds__ = ("list",)
 
     list_: list[Usa10098List] = msgspec.field(default=[], name="list")
     """결과리스트 [list]"""
@@ -285,6 +296,16 @@ class Usa10099Request(_Request, kw_only=True):
 
 class Usa10099List(_Row):
     """결과리스트 [list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+    )
 
     stex_tp: str | None = None
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
@@ -337,6 +358,7 @@ class Usa10099Response(_Response):
     """미국주식 종목리스트 (usa10099) response body."""
 
     __api_id__ = "usa10099"
+    __kinds__ = ("list",)
 
     list_: list[Usa10099List] = msgspec.field(default=[], name="list")
     """결과리스트 [list]"""
@@ -380,6 +402,15 @@ class Usa10100Response(_Response):
     """미국주식 종목 조회 (usa10100) response body."""
 
     __api_id__ = "usa10100"
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+    )
 
     stex_tp: str | None = None
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
@@ -446,6 +477,12 @@ class Usa10101Request(_Request, kw_only=True):
 class Usa10101List(_Row):
     """결과리스트 [list]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+    )
+
     inds_cd: str | None = None
     """업종코드"""
 
@@ -477,6 +514,7 @@ class Usa10101Response(_Response):
     """미국주식 업종리스트 (usa10101) response body."""
 
     __api_id__ = "usa10101"
+    __kinds__ = ("list",)
 
     list_: list[Usa10101List] = msgspec.field(default=[], name="list")
     """결과리스트 [list]"""
@@ -513,6 +551,12 @@ class Usa10102Request(_Request, kw_only=True):
 class Usa10102List(_Row):
     """결과리스트 [list]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+    )
+
     index_cd: str | None = None
     """지수코드"""
 
@@ -544,6 +588,7 @@ class Usa10102Response(_Response):
     """미국지수 리스트 (usa10102) response body."""
 
     __api_id__ = "usa10102"
+    __kinds__ = ("list",)
 
     list_: list[Usa10102List] = msgspec.field(default=[], name="list")
     """결과리스트 [list]"""
@@ -579,6 +624,16 @@ class Usa10104Request(_Request, kw_only=True):
 
 class Usa10104List(_Row):
     """결과리스트 [list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+    )
 
     stex_tp: str | None = None
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
@@ -631,6 +686,7 @@ class Usa10104Response(_Response):
     """미국 ETF,ETN 리스트 (usa10104) response body."""
 
     __api_id__ = "usa10104"
+    __kinds__ = ("list",)
 
     list_: list[Usa10104List] = msgspec.field(default=[], name="list")
     """결과리스트 [list]"""
@@ -666,6 +722,14 @@ class Usa10105Request(_Request, kw_only=True):
 
 class Usa10105List(_Row):
     """결과리스트 [list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+    )
 
     gubun: str | None = None
     """구분"""
@@ -708,6 +772,7 @@ class Usa10105Response(_Response):
     """미국 ETF 카테고리 리스트 (usa10105) response body."""
 
     __api_id__ = "usa10105"
+    __kinds__ = ("list",)
 
     list_: list[Usa10105List] = msgspec.field(default=[], name="list")
     """결과리스트 [list]"""
@@ -773,6 +838,23 @@ class Usa20520Request(_Request, kw_only=True):
 
 class Usa20520ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "float",
+        "abs float",
+        "abs float",
+    )
 
     rank: str | None = None
     """순위"""
@@ -860,6 +942,7 @@ class Usa20520Response(_Response):
     """미국주식 거래량급등락(주식/업종) (usa20520) response body."""
 
     __api_id__ = "usa20520"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20520ResultList] = []
     """결과리스트"""
@@ -925,6 +1008,23 @@ class Usa20521Request(_Request, kw_only=True):
 
 class Usa20521ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "float",
+        "abs float",
+        "abs float",
+    )
 
     rank: str | None = None
     """순위"""
@@ -1012,6 +1112,7 @@ class Usa20521Response(_Response):
     """미국주식 거래량급등락(ETF) (usa20521) response body."""
 
     __api_id__ = "usa20521"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20521ResultList] = []
     """결과리스트"""
@@ -1077,6 +1178,24 @@ class Usa20570Request(_Request, kw_only=True):
 
 class Usa20570ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+    )
 
     rank: str | None = None
     """순위"""
@@ -1169,6 +1288,13 @@ class Usa20570Response(_Response):
     """미국주식 가격대별주가(주식/업종) (usa20570) response body."""
 
     __api_id__ = "usa20570"
+    __kinds__ = (
+        "int",
+        "str",
+        "str",
+        "str",
+        "list",
+    )
 
     stk_num: int | None = None
     """종목수"""
@@ -1254,6 +1380,24 @@ class Usa20571Request(_Request, kw_only=True):
 
 class Usa20571ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+    )
 
     rank: str | None = None
     """순위"""
@@ -1346,6 +1490,13 @@ class Usa20571Response(_Response):
     """미국주식 가격대별주가(ETF) (usa20571) response body."""
 
     __api_id__ = "usa20571"
+    __kinds__ = (
+        "int",
+        "str",
+        "str",
+        "str",
+        "list",
+    )
 
     stk_num: int | None = None
     """종목수"""
@@ -1440,6 +1591,22 @@ class Usa20930Request(_Request, kw_only=True):
 class Usa20930ResultList(_Row):
     """결과리스트 [result_list]"""
 
+    __kinds__ = (
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "float",
+        "float",
+        "abs float",
+        "abs float",
+        "float",
+        "int",
+        "float",
+    )
+
     mgn_type: float | None = None
     """증거금률"""
 
@@ -1521,6 +1688,7 @@ class Usa20930Response(_Response):
     """미국주식 가격급등락(주식/업종) (usa20930) response body."""
 
     __api_id__ = "usa20930"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20930ResultList] = []
     """결과리스트"""
@@ -1594,6 +1762,22 @@ class Usa20931Request(_Request, kw_only=True):
 
 class Usa20931ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "float",
+        "float",
+        "abs float",
+        "abs float",
+        "float",
+        "int",
+        "float",
+    )
 
     mgn_type: float | None = None
     """증거금률"""
@@ -1676,6 +1860,7 @@ class Usa20931Response(_Response):
     """미국주식 가격급등락(ETF) (usa20931) response body."""
 
     __api_id__ = "usa20931"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20931ResultList] = []
     """결과리스트"""
@@ -1745,6 +1930,21 @@ class Usa20932Request(_Request, kw_only=True):
 
 class Usa20932ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "str",
+        "float",
+        "float",
+        "abs float",
+        "abs float",
+        "float",
+        "int",
+        "float",
+    )
 
     stex_tp: str | None = None
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
@@ -1822,6 +2022,7 @@ class Usa20932Response(_Response):
     """미국주식 가격급등락(관심종목) (usa20932) response body."""
 
     __api_id__ = "usa20932"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20932ResultList] = []
     """결과리스트"""
@@ -1895,6 +2096,23 @@ class Usa20970Request(_Request, kw_only=True):
 
 class Usa20970ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+    )
 
     mgn_type: float | None = None
     """증거금률"""
@@ -1982,6 +2200,7 @@ class Usa20970Response(_Response):
     """미국주식 고가/저가 접근(주식/업종) (usa20970) response body."""
 
     __api_id__ = "usa20970"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20970ResultList] = []
     """결과리스트"""
@@ -2055,6 +2274,23 @@ class Usa20971Request(_Request, kw_only=True):
 
 class Usa20971ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+    )
 
     mgn_type: float | None = None
     """증거금률"""
@@ -2142,6 +2378,7 @@ class Usa20971Response(_Response):
     """미국주식 고가/저가 접근(ETF) (usa20971) response body."""
 
     __api_id__ = "usa20971"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20971ResultList] = []
     """결과리스트"""
@@ -2211,6 +2448,24 @@ class Usa20972Request(_Request, kw_only=True):
 
 class Usa20972ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "int",
+        "str",
+        "float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+    )
 
     mgn_type: float | None = None
     """증거금률"""
@@ -2303,6 +2558,7 @@ class Usa20972Response(_Response):
     """미국주식 고가/저가 접근(관심종목) (usa20972) response body."""
 
     __api_id__ = "usa20972"
+    __kinds__ = ("list",)
 
     result_list: list[Usa20972ResultList] = []
     """결과리스트"""
@@ -2368,6 +2624,22 @@ class Usa23400Request(_Request, kw_only=True):
 
 class Usa23400ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "int",
+        "abs float",
+        "abs float",
+    )
 
     mgn_type: float | None = None
     """증거금률"""
@@ -2450,6 +2722,7 @@ class Usa23400Response(_Response):
     """미국주식 거래량갱신(주식/업종) (usa23400) response body."""
 
     __api_id__ = "usa23400"
+    __kinds__ = ("list",)
 
     result_list: list[Usa23400ResultList] = []
     """결과리스트"""
@@ -2515,6 +2788,22 @@ class Usa23401Request(_Request, kw_only=True):
 
 class Usa23401ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "int",
+        "abs float",
+        "abs float",
+    )
 
     mgn_type: float | None = None
     """증거금률"""
@@ -2597,6 +2886,7 @@ class Usa23401Response(_Response):
     """미국주식 거래량갱신(ETF) (usa23401) response body."""
 
     __api_id__ = "usa23401"
+    __kinds__ = ("list",)
 
     result_list: list[Usa23401ResultList] = []
     """결과리스트"""
@@ -2658,6 +2948,22 @@ class Usa23402Request(_Request, kw_only=True):
 
 class Usa23402ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "int",
+        "abs float",
+        "abs float",
+    )
 
     mgn_type: float | None = None
     """증거금률"""
@@ -2740,6 +3046,7 @@ class Usa23402Response(_Response):
     """미국주식 거래량갱신(관심종목) (usa23402) response body."""
 
     __api_id__ = "usa23402"
+    __kinds__ = ("list",)
 
     result_list: list[Usa23402ResultList] = []
     """결과리스트"""
@@ -2813,6 +3120,25 @@ class Usa24100Request(_Request, kw_only=True):
 
 class Usa24100ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "int",
+    )
 
     mgn_type: float | None = None
     """증거금률"""
@@ -2910,6 +3236,7 @@ class Usa24100Response(_Response):
     """미국주식 신고가/신저가(주식/업종) (usa24100) response body."""
 
     __api_id__ = "usa24100"
+    __kinds__ = ("list",)
 
     result_list: list[Usa24100ResultList] = []
     """결과리스트"""
@@ -2983,6 +3310,25 @@ class Usa24101Request(_Request, kw_only=True):
 
 class Usa24101ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "abs float",
+        "int",
+    )
 
     mgn_type: float | None = None
     """증거금률"""
@@ -3080,6 +3426,7 @@ class Usa24101Response(_Response):
     """미국주식 신고가/신저가(ETF) (usa24101) response body."""
 
     __api_id__ = "usa24101"
+    __kinds__ = ("list",)
 
     result_list: list[Usa24101ResultList] = []
     """결과리스트"""
@@ -3153,6 +3500,24 @@ class Usa24140Request(_Request, kw_only=True):
 
 class Usa24140ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "abs float",
+        "abs float",
+        "float",
+        "abs float",
+        "int",
+    )
 
     mgn_type: float | None = None
     """증거금률"""
@@ -3245,6 +3610,7 @@ class Usa24140Response(_Response):
     """미국주식 갭상승/갭하락(주식/업종) (usa24140) response body."""
 
     __api_id__ = "usa24140"
+    __kinds__ = ("list",)
 
     result_list: list[Usa24140ResultList] = []
     """결과리스트"""
@@ -3318,6 +3684,24 @@ class Usa24141Request(_Request, kw_only=True):
 
 class Usa24141ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "abs float",
+        "abs float",
+        "float",
+        "abs float",
+        "int",
+    )
 
     mgn_type: float | None = None
     """증거금률"""
@@ -3410,6 +3794,7 @@ class Usa24141Response(_Response):
     """미국주식 갭상승/갭하락(ETF) (usa24141) response body."""
 
     __api_id__ = "usa24141"
+    __kinds__ = ("list",)
 
     result_list: list[Usa24141ResultList] = []
     """결과리스트"""
@@ -3479,6 +3864,22 @@ class Usa24210Request(_Request, kw_only=True):
 
 class Usa24210ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "float",
+        "float",
+        "int",
+        "int",
+    )
 
     mgn_type: float | None = None
     """증거금률"""
@@ -3561,6 +3962,7 @@ class Usa24210Response(_Response):
     """미국주식 잔량률급증(주식/업종) (usa24210) response body."""
 
     __api_id__ = "usa24210"
+    __kinds__ = ("list",)
 
     result_list: list[Usa24210ResultList] = []
     """결과리스트"""
@@ -3630,6 +4032,22 @@ class Usa24211Request(_Request, kw_only=True):
 
 class Usa24211ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "float",
+        "float",
+        "int",
+        "int",
+    )
 
     mgn_type: float | None = None
     """증거금률"""
@@ -3712,6 +4130,7 @@ class Usa24211Response(_Response):
     """미국주식 잔량률급증(ETF) (usa24211) response body."""
 
     __api_id__ = "usa24211"
+    __kinds__ = ("list",)
 
     result_list: list[Usa24211ResultList] = []
     """결과리스트"""
@@ -3785,6 +4204,23 @@ class Usa24220Request(_Request, kw_only=True):
 
 class Usa24220ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "str",
+        "str",
+        "str",
+        "str",
+    )
 
     mgn_type: float | None = None
     """증거금률"""
@@ -3872,6 +4308,7 @@ class Usa24220Response(_Response):
     """미국주식 매물대집중(주식/업종) (usa24220) response body."""
 
     __api_id__ = "usa24220"
+    __kinds__ = ("list",)
 
     result_list: list[Usa24220ResultList] = []
     """결과리스트"""
@@ -3945,6 +4382,23 @@ class Usa24221Request(_Request, kw_only=True):
 
 class Usa24221ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "float",
+        "str",
+        "str",
+        "str",
+        "str",
+        "abs float",
+        "str",
+        "float",
+        "float",
+        "int",
+        "str",
+        "str",
+        "str",
+        "str",
+    )
 
     mgn_type: float | None = None
     """증거금률"""
@@ -4032,6 +4486,7 @@ class Usa24221Response(_Response):
     """미국주식 매물대집중(ETF) (usa24221) response body."""
 
     __api_id__ = "usa24221"
+    __kinds__ = ("list",)
 
     result_list: list[Usa24221ResultList] = []
     """결과리스트"""
@@ -4073,6 +4528,22 @@ class Usa26410Request(_Request, kw_only=True):
 
 class Usa26410ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+    )
 
     dt: str | None = None
     """연도"""
@@ -4155,6 +4626,7 @@ class Usa26410Response(_Response):
     """미국주식 연도별 등락률(종목) (usa26410) response body."""
 
     __api_id__ = "usa26410"
+    __kinds__ = ("list",)
 
     result_list: list[Usa26410ResultList] = []
     """결과리스트"""
@@ -4196,6 +4668,25 @@ class Usa26411Request(_Request, kw_only=True):
 
 class Usa26411ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+    )
 
     stex_tp: str | None = None
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
@@ -4293,6 +4784,7 @@ class Usa26411Response(_Response):
     """미국주식 연도별 업종별 종목등락률 (usa26411) response body."""
 
     __api_id__ = "usa26411"
+    __kinds__ = ("list",)
 
     result_list: list[Usa26411ResultList] = []
     """결과리스트"""
@@ -4338,6 +4830,25 @@ class Usa26412Request(_Request, kw_only=True):
 
 class Usa26412ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+    )
 
     stex_tp: str | None = None
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
@@ -4435,6 +4946,7 @@ class Usa26412Response(_Response):
     """미국주식 연도별 ETF 카테고리별 종목등락률 (usa26412) response body."""
 
     __api_id__ = "usa26412"
+    __kinds__ = ("list",)
 
     result_list: list[Usa26412ResultList] = []
     """결과리스트"""
@@ -4470,6 +4982,22 @@ class Usa26413Request(_Request, kw_only=True):
 
 class Usa26413ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+    )
 
     dt: str | None = None
     """연도"""
@@ -4552,6 +5080,7 @@ class Usa26413Response(_Response):
     """미국주식 연도별 등락률(업종) (usa26413) response body."""
 
     __api_id__ = "usa26413"
+    __kinds__ = ("list",)
 
     result_list: list[Usa26413ResultList] = []
     """결과리스트"""
@@ -4593,6 +5122,22 @@ class Usa26414Request(_Request, kw_only=True):
 
 class Usa26414ResultList(_Row):
     """결과리스트 [result_list]"""
+
+    __kinds__ = (
+        "str",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+        "float",
+    )
 
     dt: str | None = None
     """연도"""
@@ -4675,6 +5220,7 @@ class Usa26414Response(_Response):
     """미국주식 연도별 등락률(ETF) (usa26414) response body."""
 
     __api_id__ = "usa26414"
+    __kinds__ = ("list",)
 
     result_list: list[Usa26414ResultList] = []
     """결과리스트"""

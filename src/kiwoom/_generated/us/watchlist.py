@@ -42,6 +42,11 @@ class Usa20200Request(_Request, kw_only=True):
 class Usa20200Nofi(_Row):
     """그룹갯수 [nofi]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+    )
+
     gcod: str | None = None
     """그룹코드 (max 3)"""
 
@@ -68,6 +73,10 @@ class Usa20200Response(_Response):
     """미국주식 관심종목 그룹 리스트 조회 (usa20200) response body."""
 
     __api_id__ = "usa20200"
+    __kinds__ = (
+        "str",
+        "list",
+    )
 
     rtcd: str | None = None
     """처리결과 (max 1). S: 성공, F: 실패"""
@@ -109,6 +118,13 @@ class Usa20201Request(_Request, kw_only=True):
 class Usa20201Nofj(_Row):
     """종목 갯수 [nofj]"""
 
+    __kinds__ = (
+        "str",
+        "str",
+        "str",
+        "str",
+    )
+
     cod2: str | None = None
     """종목코드 (max 18)"""
 
@@ -145,6 +161,10 @@ class Usa20201Response(_Response):
     """미국주식 관심종목 그룹 상세 조회 (usa20201) response body."""
 
     __api_id__ = "usa20201"
+    __kinds__ = (
+        "str",
+        "list",
+    )
 
     rtcd: str | None = None
     """처리 결과 (max 1). S: 성공, F: 실패"""
