@@ -110,9 +110,9 @@ def test_not_json_is_a_decode_error():
 
 def test_unusual_shapes_take_the_tolerant_road():
     body = (
-        '{"stk_dt_pole_chart_qry":[{"cur_prc":" -70100","pred_pre":"--600",'
-        '"trde_tern_rt":"++0.16","trde_qty":"1,234","dt":" 20250908"}]}'
-    ).encode()
+        b'{"stk_dt_pole_chart_qry":[{"cur_prc":" -70100","pred_pre":"--600",'
+        b'"trde_tern_rt":"++0.16","trde_qty":"1,234","dt":" 20250908"}]}'
+    )
     row = catalog.get("ka10081").decode(body).stk_dt_pole_chart_qry[0]
     assert row.cur_prc == 70100
     assert row.pred_pre == -600
