@@ -453,8 +453,10 @@ def value_text(value: object) -> str | None:
     return None
 
 
-_INT = re.compile(r"^[+-]?\d+$")
-_DEC = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)$")
+# Kiwoom now and then doubles a sign ("--1100", "++0.34"); the SDK's tolerant converter
+# (kiwoom._values.to_number) reads those, so they do not make a field text.
+_INT = re.compile(r"^[+-]{0,2}\d+$")
+_DEC = re.compile(r"^[+-]{0,2}(\d+\.?\d*|\.\d+)$")
 _TIME_RE = {
     "HHmmss": re.compile(r"^\d{6}$"),
     "HHmm": re.compile(r"^\d{4}$"),

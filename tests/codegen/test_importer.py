@@ -252,7 +252,8 @@ def test_looks_numeric():
     [
         (Typing("integer"), "+123", True),
         (Typing("integer"), "1.5", False),
-        (Typing("integer"), "--1100", False),
+        (Typing("integer"), "--1100", True),  # the SDK reads doubled signs
+        (Typing("integer"), "+-+1100", False),
         (Typing("integer"), "", True),
         (Typing("decimal"), "-0.24", True),
         (Typing("decimal"), "000000.1602", True),
@@ -276,7 +277,8 @@ def test_fits(typing, value, ok):
 
 def test_downgrade():
     assert infer.downgrade(Typing("integer", "원"), ["1", "2.5"]) == Typing("decimal", "원")
-    assert infer.downgrade(Typing("integer", "원"), ["--1"]) == Typing()
+    assert infer.downgrade(Typing("integer", "원"), ["--1"]) == Typing("integer", "원")
+    assert infer.downgrade(Typing("integer", "원"), ["1-1"]) == Typing()
     assert infer.downgrade(Typing("decimal", scale=2), ["26.58"]) == Typing("decimal")
     assert infer.downgrade(Typing("date", format="YYYYMMDD"), ["3"]) == Typing()
     assert infer.downgrade(Typing("code", codes={"1": "a"}), ["9"]) == Typing()

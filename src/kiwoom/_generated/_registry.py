@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 # fmt: off
-CATALOGUE_SHA256 = "b64d4dd28a4227d24b4132a9e07bebce8455beafb233286804b31d95a2ef89c2"
+CATALOGUE_SHA256 = "f250bd51986b78fe185fac790c03d7981b53b750d7b29017ab7386e96575c61b"
 """Hash of the spec/ files this package was generated from."""
 
 # (api id, Korean name, kind, group, region, path, method, is order, pages, mock server serves it,

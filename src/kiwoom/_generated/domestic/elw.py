@@ -491,10 +491,10 @@ class Ka30002TrdeOriElwnettrdeUpper(_Row):
     __kinds__ = (
         "str",
         "str",
-        "str",
+        "int",
         "float",
         "int",
-        "str",
+        "int",
         "int",
         "int",
     )
@@ -505,8 +505,8 @@ class Ka30002TrdeOriElwnettrdeUpper(_Row):
     stk_nm: str | None = None
     """종목명 (max 40)"""
 
-    stkpc_flu: str | None = None
-    """주가등락 (max 20)"""
+    stkpc_flu: int | None = None
+    """주가등락 (signed, max 20)"""
 
     flu_rt: float | None = None
     """등락율 (단위 %, signed, max 20)"""
@@ -514,8 +514,8 @@ class Ka30002TrdeOriElwnettrdeUpper(_Row):
     trde_qty: int | None = None
     """거래량 (단위 주, max 20)"""
 
-    netprps: str | None = None
-    """순매수 (max 20)"""
+    netprps: int | None = None
+    """순매수 (단위 주, signed, max 20)"""
 
     buy_trde_qty: int | None = None
     """매수거래량 (단위 주, signed, max 20)"""
@@ -544,10 +544,10 @@ def _c_Ka30002TrdeOriElwnettrdeUpper(
     return Ka30002TrdeOriElwnettrdeUpper(
         v0 or None,
         v1 or None,
-        v2 or None,
+        int(v2) if v2 else None,
         float(v3) if v3 else None,
         int(v4) if v4 else None,
-        v5 or None,
+        int(v5) if v5 else None,
         int(v6) if v6 else None,
         int(v7) if v7 else None,
     )
@@ -932,7 +932,7 @@ class Ka30005ElwcndQry(_Row):
         "date",
         "str",
         "str",
-        "str",
+        "float",
         "str",
         "str",
         "str",
@@ -1039,8 +1039,8 @@ class Ka30005ElwcndQry(_Row):
     srvive_dys: str | None = None
     """잔존일수 (max 20)"""
 
-    dispty_rt: str | None = None
-    """괴리율 (max 20)"""
+    dispty_rt: float | None = None
+    """괴리율 (단위 %, signed, max 20)"""
 
     lpmmcm_nm: str | None = None
     """LP회원사명 (max 20)"""
@@ -1178,7 +1178,7 @@ def _c_Ka30005ElwcndQry(w: Ka30005ElwcndQryWire) -> Ka30005ElwcndQry:
         _fast_date(v30) if v30 else None,
         v31 or None,
         v32 or None,
-        v33 or None,
+        float(v33) if v33 else None,
         v34 or None,
         v35 or None,
         v36 or None,
@@ -1615,10 +1615,10 @@ class Ka30012Response(_Response):
         "str",
         "str",
         "float/100",
-        "str",
-        "str",
         "float",
         "str",
+        "float",
+        "float",
         "float",
         "float",
         "float",
@@ -1704,8 +1704,8 @@ class Ka30012Response(_Response):
     elwtheory_pric: float | None = None
     """ELW이론가 (wire value / 100, max 20)"""
 
-    dispty_rt: str | None = None
-    """괴리율 (max 20)"""
+    dispty_rt: float | None = None
+    """괴리율 (단위 %, signed, max 20)"""
 
     elwinnr_vltl: str | None = None
     """ELW내재변동성 (max 20)"""
@@ -1713,8 +1713,8 @@ class Ka30012Response(_Response):
     exp_rght_pric: float | None = None
     """예상권리가 (max 20)"""
 
-    elwpl_qutr_rt: str | None = None
-    """ELW손익분기율 (max 20)"""
+    elwpl_qutr_rt: float | None = None
+    """ELW손익분기율 (단위 %, signed, max 20)"""
 
     elwexec_pric: float | None = None
     """ELW행사가 (max 20)"""
@@ -2021,10 +2021,10 @@ def _c_Ka30012Response(w: Ka30012ResponseWire) -> Ka30012Response:
         v10 or None,
         v11 or None,
         float(v12) / 100 if v12 else None,
-        v13 or None,
+        float(v13) if v13 else None,
         v14 or None,
         float(v15) if v15 else None,
-        v16 or None,
+        float(v16) if v16 else None,
         float(v17) if v17 else None,
         float(v18) if v18 else None,
         float(v19) if v19 else None,

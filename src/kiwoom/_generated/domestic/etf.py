@@ -869,7 +869,7 @@ class Ka40008EtfnetprpsQtyArray(_Row):
         "str",
         "int",
         "int",
-        "str",
+        "int",
         "int",
     )
 
@@ -888,8 +888,8 @@ class Ka40008EtfnetprpsQtyArray(_Row):
     acc_trde_qty: int | None = None
     """누적거래량 (단위 주, max 20)"""
 
-    for_netprps_qty: str | None = None
-    """외인순매수수량 (max 20)"""
+    for_netprps_qty: int | None = None
+    """외인순매수수량 (단위 주, signed, max 20)"""
 
     orgn_netprps_qty: int | None = None
     """기관순매수수량 (단위 주, signed, max 20)"""
@@ -915,7 +915,7 @@ def _c_Ka40008EtfnetprpsQtyArray(w: Ka40008EtfnetprpsQtyArrayWire) -> Ka40008Etf
         v2 or None,
         int(v3) if v3 else None,
         int(v4) if v4 else None,
-        v5 or None,
+        int(v5) if v5 else None,
         int(v6) if v6 else None,
     )
 
@@ -1126,7 +1126,7 @@ class Ka40010EtftislTrnsn(_Row):
         "str",
         "int",
         "int",
-        "str",
+        "int",
     )
 
     cur_prc: int | None = None
@@ -1141,8 +1141,8 @@ class Ka40010EtftislTrnsn(_Row):
     trde_qty: int | None = None
     """거래량 (단위 주, max 20)"""
 
-    for_netprps: str | None = None
-    """외인순매수 (max 20)"""
+    for_netprps: int | None = None
+    """외인순매수 (단위 주, signed, max 20)"""
 
 
 class Ka40010EtftislTrnsnWire(_WireRow):
@@ -1162,7 +1162,7 @@ def _c_Ka40010EtftislTrnsn(w: Ka40010EtftislTrnsnWire) -> Ka40010EtftislTrnsn:
         v1 or None,
         int(v2) if v2 else None,
         int(v3) if v3 else None,
-        v4 or None,
+        int(v4) if v4 else None,
     )
 
 

@@ -2511,12 +2511,12 @@ class Ka10063OpmrInvsrTrde(_Row):
         "int",
         "int",
         "int",
-        "str",
-        "str",
         "int",
         "int",
         "int",
-        "str",
+        "int",
+        "int",
+        "int",
         "int",
     )
 
@@ -2562,11 +2562,11 @@ class Ka10063OpmrInvsrTrde(_Row):
     sell_amt_irds: int | None = None
     """매도금액증감 (단위 백만원, max 20)"""
 
-    netprps_qty: str | None = None
-    """순매수수량 (max 20)"""
+    netprps_qty: int | None = None
+    """순매수수량 (단위 주, signed, max 20)"""
 
-    prev_pot_netprps_qty: str | None = None
-    """이전시점순매수수량 (max 20)"""
+    prev_pot_netprps_qty: int | None = None
+    """이전시점순매수수량 (단위 주, signed, max 20)"""
 
     netprps_irds: int | None = None
     """순매수증감 (단위 주, signed, max 20)"""
@@ -2577,8 +2577,8 @@ class Ka10063OpmrInvsrTrde(_Row):
     buy_qty_irds: int | None = None
     """매수수량증감 (단위 주, signed, max 20)"""
 
-    sell_qty: str | None = None
-    """매도수량 (max 20)"""
+    sell_qty: int | None = None
+    """매도수량 (단위 주, signed, max 20)"""
 
     sell_qty_irds: int | None = None
     """매도수량증감 (단위 주, signed, max 20)"""
@@ -2649,12 +2649,12 @@ def _c_Ka10063OpmrInvsrTrde(w: Ka10063OpmrInvsrTrdeWire) -> Ka10063OpmrInvsrTrde
         int(v11) if v11 else None,
         int(v12) if v12 else None,
         int(v13) if v13 else None,
-        v14 or None,
-        v15 or None,
+        int(v14) if v14 else None,
+        int(v15) if v15 else None,
         int(v16) if v16 else None,
         int(v17) if v17 else None,
         int(v18) if v18 else None,
-        v19 or None,
+        int(v19) if v19 else None,
         int(v20) if v20 else None,
     )
 
@@ -3031,17 +3031,17 @@ class Ka10086DalyStkpc(_Row):
         "int",
         "int",
         "float",
-        "str",
         "int",
-        "str",
         "int",
-        "str",
+        "int",
+        "int",
+        "int",
         "float",
         "float",
         "float",
-        "str",
         "int",
-        "str",
+        "int",
+        "int",
         "float",
     )
 
@@ -3075,20 +3075,20 @@ class Ka10086DalyStkpc(_Row):
     crd_rt: float | None = None
     """신용비 (단위 %, signed, max 20)"""
 
-    ind: str | None = None
-    """개인 (max 20)"""
+    ind: int | None = None
+    """개인 (signed, max 20)"""
 
     orgn: int | None = None
     """기관 (signed, max 20)"""
 
-    for_qty: str | None = None
-    """외인수량 (max 20)"""
+    for_qty: int | None = None
+    """외인수량 (signed, max 20)"""
 
     frgn: int | None = None
     """외국계 (signed, max 20)"""
 
-    prm: str | None = None
-    """프로그램 (max 20)"""
+    prm: int | None = None
+    """프로그램 (signed, max 20)"""
 
     for_rt: float | None = None
     """외인비 (단위 %, signed, max 20)"""
@@ -3099,14 +3099,14 @@ class Ka10086DalyStkpc(_Row):
     for_wght: float | None = None
     """외인비중 (단위 %, signed, max 20)"""
 
-    for_netprps: str | None = None
-    """외인순매수 (max 20)"""
+    for_netprps: int | None = None
+    """외인순매수 (signed, max 20)"""
 
     orgn_netprps: int | None = None
     """기관순매수 (signed, max 20)"""
 
-    ind_netprps: str | None = None
-    """개인순매수 (max 20)"""
+    ind_netprps: int | None = None
+    """개인순매수 (signed, max 20)"""
 
     crd_remn_rt: float | None = None
     """신용잔고율 (단위 %, signed, max 20)"""
@@ -3175,17 +3175,17 @@ def _c_Ka10086DalyStkpc(w: Ka10086DalyStkpcWire) -> Ka10086DalyStkpc:
         int(v7) if v7 else None,
         int(v8) if v8 else None,
         float(v9) if v9 else None,
-        v10 or None,
+        int(v10) if v10 else None,
         int(v11) if v11 else None,
-        v12 or None,
+        int(v12) if v12 else None,
         int(v13) if v13 else None,
-        v14 or None,
+        int(v14) if v14 else None,
         float(v15) if v15 else None,
         float(v16) if v16 else None,
         float(v17) if v17 else None,
-        v18 or None,
+        int(v18) if v18 else None,
         int(v19) if v19 else None,
-        v20 or None,
+        int(v20) if v20 else None,
         float(v21) if v21 else None,
     )
 
@@ -3867,9 +3867,9 @@ class Ka50087GoldExptExec(_Row):
     __kinds__ = (
         "abs int",
         "int",
-        "str",
+        "float",
         "int",
-        "str",
+        "int",
         "time",
         "str",
         "str",
@@ -3881,14 +3881,14 @@ class Ka50087GoldExptExec(_Row):
     exp_pred_pre: int | None = None
     """예상 체결가 전일대비 (단위 원, signed, max 20)"""
 
-    exp_flu_rt: str | None = None
-    """예상 체결가 등락율 (max 20)"""
+    exp_flu_rt: float | None = None
+    """예상 체결가 등락율 (단위 %, signed, max 20)"""
 
     exp_acc_trde_qty: int | None = None
     """예상 체결 수량(누적) (max 20)"""
 
-    exp_cntr_trde_qty: str | None = None
-    """예상 체결 수량 (max 20)"""
+    exp_cntr_trde_qty: int | None = None
+    """예상 체결 수량 (signed, max 20)"""
 
     exp_tm: _dt.time | None = None
     """예상 체결 시간 (HHmmss, max 20)"""
@@ -3918,9 +3918,9 @@ def _c_Ka50087GoldExptExec(w: Ka50087GoldExptExecWire) -> Ka50087GoldExptExec:
     return Ka50087GoldExptExec(
         abs(int(v0)) if v0 else None,
         int(v1) if v1 else None,
-        v2 or None,
+        float(v2) if v2 else None,
         int(v3) if v3 else None,
-        v4 or None,
+        int(v4) if v4 else None,
         _fast_time(v5) if v5 else None,
         v6 or None,
         v7 or None,
@@ -4651,11 +4651,11 @@ class Ka90008StkTmPrmTrdeTrnsn(_Row):
         "int",
         "int",
         "int",
-        "str",
         "int",
         "int",
         "int",
-        "str",
+        "int",
+        "int",
         "int",
         "time",
         "int",
@@ -4687,8 +4687,8 @@ class Ka90008StkTmPrmTrdeTrnsn(_Row):
     prm_buy_amt: int | None = None
     """프로그램매수금액 (단위 백만원, max 20)"""
 
-    prm_netprps_amt: str | None = None
-    """프로그램순매수금액 (max 20)"""
+    prm_netprps_amt: int | None = None
+    """프로그램순매수금액 (단위 백만원, signed, max 20)"""
 
     prm_netprps_amt_irds: int | None = None
     """프로그램순매수금액증감 (단위 백만원, signed, max 20)"""
@@ -4699,8 +4699,8 @@ class Ka90008StkTmPrmTrdeTrnsn(_Row):
     prm_buy_qty: int | None = None
     """프로그램매수수량 (단위 주, max 20)"""
 
-    prm_netprps_qty: str | None = None
-    """프로그램순매수수량 (max 20)"""
+    prm_netprps_qty: int | None = None
+    """프로그램순매수수량 (단위 주, signed, max 20)"""
 
     prm_netprps_qty_irds: int | None = None
     """프로그램순매수수량증감 (단위 주, signed, max 20)"""
@@ -4752,11 +4752,11 @@ def _c_Ka90008StkTmPrmTrdeTrnsn(w: Ka90008StkTmPrmTrdeTrnsnWire) -> Ka90008StkTm
         int(v5) if v5 else None,
         int(v6) if v6 else None,
         int(v7) if v7 else None,
-        v8 or None,
+        int(v8) if v8 else None,
         int(v9) if v9 else None,
         int(v10) if v10 else None,
         int(v11) if v11 else None,
-        v12 or None,
+        int(v12) if v12 else None,
         int(v13) if v13 else None,
         _fast_time(v14) if v14 else None,
         int(v15) if v15 else None,
@@ -5008,11 +5008,11 @@ class Ka90013StkDalyPrmTrdeTrnsn(_Row):
         "int",
         "int",
         "int",
-        "str",
         "int",
         "int",
         "int",
-        "str",
+        "int",
+        "int",
         "time",
         "int",
         "str",
@@ -5046,8 +5046,8 @@ class Ka90013StkDalyPrmTrdeTrnsn(_Row):
     prm_netprps_amt: int | None = None
     """프로그램순매수금액 (단위 백만원, signed, max 20)"""
 
-    prm_netprps_amt_irds: str | None = None
-    """프로그램순매수금액증감 (max 20)"""
+    prm_netprps_amt_irds: int | None = None
+    """프로그램순매수금액증감 (단위 백만원, signed, max 20)"""
 
     prm_sell_qty: int | None = None
     """프로그램매도수량 (단위 주, max 20)"""
@@ -5058,8 +5058,8 @@ class Ka90013StkDalyPrmTrdeTrnsn(_Row):
     prm_netprps_qty: int | None = None
     """프로그램순매수수량 (단위 주, signed, max 20)"""
 
-    prm_netprps_qty_irds: str | None = None
-    """프로그램순매수수량증감 (max 20)"""
+    prm_netprps_qty_irds: int | None = None
+    """프로그램순매수수량증감 (단위 주, signed, max 20)"""
 
     base_pric_tm: _dt.time | None = None
     """기준가시간 (HHmmss, max 20)"""
@@ -5109,11 +5109,11 @@ def _c_Ka90013StkDalyPrmTrdeTrnsn(w: Ka90013StkDalyPrmTrdeTrnsnWire) -> Ka90013S
         int(v6) if v6 else None,
         int(v7) if v7 else None,
         int(v8) if v8 else None,
-        v9 or None,
+        int(v9) if v9 else None,
         int(v10) if v10 else None,
         int(v11) if v11 else None,
         int(v12) if v12 else None,
-        v13 or None,
+        int(v13) if v13 else None,
         _fast_time(v14) if v14 else None,
         int(v15) if v15 else None,
         v16 or None,

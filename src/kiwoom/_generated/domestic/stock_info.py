@@ -2733,7 +2733,7 @@ class Ka10043TrdeOriPrpsAnly(_Row):
         "date",
         "abs int",
         "str",
-        "str",
+        "int",
         "int",
         "int",
         "int",
@@ -2750,8 +2750,8 @@ class Ka10043TrdeOriPrpsAnly(_Row):
     pre_sig: str | None = None
     """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
-    pred_pre: str | None = None
-    """전일대비 (max 20)"""
+    pred_pre: int | None = None
+    """전일대비 (단위 원, signed, max 20)"""
 
     sel_qty: int | None = None
     """매도량 (단위 주, max 20)"""
@@ -2789,7 +2789,7 @@ def _c_Ka10043TrdeOriPrpsAnly(w: Ka10043TrdeOriPrpsAnlyWire) -> Ka10043TrdeOriPr
         _fast_date(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
         v2 or None,
-        v3 or None,
+        int(v3) if v3 else None,
         int(v4) if v4 else None,
         int(v5) if v5 else None,
         int(v6) if v6 else None,
@@ -3314,7 +3314,7 @@ class Ka10058InvsrDalyTrdeStk(_Row):
         "abs int",
         "str",
         "int",
-        "str",
+        "int",
         "float",
         "int",
     )
@@ -3343,8 +3343,8 @@ class Ka10058InvsrDalyTrdeStk(_Row):
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
 
-    avg_pric_pre: str | None = None
-    """평균가대비 (max 20)"""
+    avg_pric_pre: int | None = None
+    """평균가대비 (단위 원, signed, max 20)"""
 
     pre_rt: float | None = None
     """대비율 (단위 %, signed, max 20)"""
@@ -3380,7 +3380,7 @@ def _c_Ka10058InvsrDalyTrdeStk(w: Ka10058InvsrDalyTrdeStkWire) -> Ka10058InvsrDa
         abs(int(v5)) if v5 else None,
         v6 or None,
         int(v7) if v7 else None,
-        v8 or None,
+        int(v8) if v8 else None,
         float(v9) if v9 else None,
         int(v10) if v10 else None,
     )
@@ -3646,26 +3646,26 @@ class Ka10061StkInvsrOrgnTot(_Row):
     """종목별투자자기관별합계 [stk_invsr_orgn_tot]"""
 
     __kinds__ = (
-        "str",
-        "str",
         "int",
         "int",
-        "str",
-        "str",
         "int",
         "int",
-        "str",
-        "str",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
+        "int",
         "int",
         "int",
         "int",
     )
 
-    ind_invsr: str | None = None
-    """개인투자자 (max 20)"""
+    ind_invsr: int | None = None
+    """개인투자자 (signed, max 20)"""
 
-    frgnr_invsr: str | None = None
-    """외국인투자자 (max 20)"""
+    frgnr_invsr: int | None = None
+    """외국인투자자 (signed, max 20)"""
 
     orgn: int | None = None
     """기관계 (signed, max 20)"""
@@ -3673,11 +3673,11 @@ class Ka10061StkInvsrOrgnTot(_Row):
     fnnc_invt: int | None = None
     """금융투자 (signed, max 20)"""
 
-    insrnc: str | None = None
-    """보험 (max 20)"""
+    insrnc: int | None = None
+    """보험 (signed, max 20)"""
 
-    invtrt: str | None = None
-    """투신 (max 20)"""
+    invtrt: int | None = None
+    """투신 (signed, max 20)"""
 
     etc_fnnc: int | None = None
     """기타금융 (signed, max 20)"""
@@ -3685,11 +3685,11 @@ class Ka10061StkInvsrOrgnTot(_Row):
     bank: int | None = None
     """은행 (signed, max 20)"""
 
-    penfnd_etc: str | None = None
-    """연기금등 (max 20)"""
+    penfnd_etc: int | None = None
+    """연기금등 (signed, max 20)"""
 
-    samo_fund: str | None = None
-    """사모펀드 (max 20)"""
+    samo_fund: int | None = None
+    """사모펀드 (signed, max 20)"""
 
     natn: int | None = None
     """국가 (max 20)"""
@@ -3722,16 +3722,16 @@ class Ka10061StkInvsrOrgnTotWire(_WireRow):
 def _c_Ka10061StkInvsrOrgnTot(w: Ka10061StkInvsrOrgnTotWire) -> Ka10061StkInvsrOrgnTot:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12 = _astuple(w)
     return Ka10061StkInvsrOrgnTot(
-        v0 or None,
-        v1 or None,
+        int(v0) if v0 else None,
+        int(v1) if v1 else None,
         int(v2) if v2 else None,
         int(v3) if v3 else None,
-        v4 or None,
-        v5 or None,
+        int(v4) if v4 else None,
+        int(v5) if v5 else None,
         int(v6) if v6 else None,
         int(v7) if v7 else None,
-        v8 or None,
-        v9 or None,
+        int(v8) if v8 else None,
+        int(v9) if v9 else None,
         int(v10) if v10 else None,
         int(v11) if v11 else None,
         int(v12) if v12 else None,
