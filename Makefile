@@ -35,8 +35,12 @@ generate: $(VENV)/.synced
 
 # The committed generated code must be exactly what the catalogue and templates produce.
 codegen-check: generate
-	@git status --porcelain -- src/kiwoom/_generated docs/api.md | tee /dev/stderr | (! grep -q .) \
-		|| (echo "generated code is stale: run 'make generate' and commit" >&2; exit 1)
+	@stale="$$(git status --porcelain -- src/kiwoom/_generated docs/api.md)"; \
+	if [ -n "$$stale" ]; then \
+		echo "$$stale" >&2; \
+		echo "generated code is stale: run 'make generate' and commit" >&2; \
+		exit 1; \
+	fi
 
 # Re-import spec/ from Kiwoom's official catalogue (downloads it into a cache outside the repo).
 import: $(VENV)/.synced
