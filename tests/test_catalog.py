@@ -119,3 +119,11 @@ def test_unusual_shapes_take_the_tolerant_road():
     assert row.trde_tern_rt == pytest.approx(0.16)
     assert row.trde_qty == 1234
     assert row.dt == dt.date(2025, 9, 8)
+
+
+def test_a_body_quoted_in_an_error_hides_secrets():
+    body = b'{"token":"WQJCwyqInphKnR3bSRtB9NE1lv","expires_dt":"2024110708371","token_type":5}'
+    with pytest.raises(DecodeError) as info:
+        catalog.get("au10001").decode(body + b"}")
+    assert "WQJCwyqInphKnR3bSRtB9NE1lv" not in str(info.value)
+    assert "<hidden>" in str(info.value)

@@ -108,18 +108,14 @@ class Entry:
     def decode_wire(self, raw: bytes | str) -> Any:
         """Decode a response body (for real-time types: one ``values`` object) as sent."""
         try:
-            return self._decoder.decode(raw)
-        except msgspec.ValidationError:
-            # A value of an unexpected JSON type (a number or null where Kiwoom documents a
-            # string): take the slow road, turning every scalar into its wire text.
             try:
-                data = msgspec.json.decode(raw)
-            except msgspec.DecodeError as exc:
-                raise DecodeError(self.api_id, None, _preview(raw), f"not JSON: {exc}") from None
-            try:
-                return msgspec.convert(_as_text(data), self.wire_type)
-            except msgspec.ValidationError as exc:
-                raise DecodeError(self.api_id, None, _preview(raw), str(exc)) from None
+                return self._decoder.decode(raw)
+            except msgspec.ValidationError:
+                # A value of an unexpected JSON type (a number or null where Kiwoom documents
+                # a string): take the slow road, turning every scalar into its wire text.
+                return msgspec.convert(_as_text(msgspec.json.decode(raw)), self.wire_type)
+        except msgspec.ValidationError as exc:
+            raise DecodeError(self.api_id, None, _preview(raw), str(exc)) from None
         except msgspec.DecodeError as exc:
             raise DecodeError(self.api_id, None, _preview(raw), f"not JSON: {exc}") from None
 
@@ -163,8 +159,13 @@ class Entry:
 _FIELD_IN_MESSAGE = re.compile(r"(?:field `|at `\$\.)([^`\[.]+)")
 
 
+# A body quoted in an error must not carry a secret (au10001 answers with the token).
+_SECRET_VALUE = re.compile(r'("(?:token|appkey|secretkey)"\s*:\s*")[^"]*(")', re.IGNORECASE)
+
+
 def _preview(raw: bytes | str) -> str:
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes | bytearray) else raw
+    text = _SECRET_VALUE.sub(r"\1<hidden>\2", text)
     return text if len(text) <= 120 else text[:117] + "..."
 
 
