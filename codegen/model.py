@@ -156,7 +156,7 @@ class FieldM:
             "decimal": "decimal",
             "date": "date",
             "time": "time",
-            "datetime": "date",
+            "datetime": "datetime",
             "list": "list",
             "object": "list",
         }.get(self.type, "str")

@@ -62,3 +62,13 @@ def test_optional_fields_are_omitted_when_unset():
         required = [f for f in msgspec.structs.fields(req_type) if f.required]
         if not required:
             assert msgspec.json.encode(req_type()) == b"{}"
+
+
+def test_datetime_value_keeps_its_time_for_a_datetime_field():
+    from kiwoom._model import FieldRule, _wire_text
+
+    stamp = dt.datetime(2024, 11, 7, 8, 37, 13)
+    assert _wire_text("x", FieldRule("t", "t", "시각", False, 14, "datetime"), stamp) == (
+        "20241107083713"
+    )
+    assert _wire_text("x", FieldRule("d", "d", "일자", False, 8, "date"), stamp) == "20241107"

@@ -43,7 +43,7 @@ class FieldRule(NamedTuple):
     label: str
     required: bool
     max_length: int | None
-    kind: str  # "str" | "int" | "decimal" | "date" | "time" | "list"
+    kind: str  # "str" | "int" | "decimal" | "date" | "time" | "datetime" | "list"
 
 
 def _shown(rule: FieldRule, value: object) -> str:
@@ -57,7 +57,7 @@ def _wire_text(api_id: str, rule: FieldRule, value: object) -> str:
     if isinstance(value, bool):
         raise InvalidRequestError(api_id, rule.wire, f"({rule.label}) expects text, got a bool")
     if isinstance(value, _dt.datetime):
-        return value.strftime("%Y%m%d%H%M%S" if rule.kind != "date" else "%Y%m%d")
+        return value.strftime("%Y%m%d" if rule.kind == "date" else "%Y%m%d%H%M%S")
     if isinstance(value, _dt.date) and rule.kind in ("date", "str"):
         return value.strftime("%Y%m%d")
     if isinstance(value, _dt.time) and rule.kind in ("time", "str"):
