@@ -20,6 +20,7 @@ import msgspec
 
 from . import _convert
 from ._errors import DecodeError, InvalidRequestError
+from ._fastdecode import FastDecoder, Unfit
 from ._generated import _registry
 
 __all__ = ["Entry", "entries", "get"]
@@ -150,9 +151,16 @@ class Entry:
             match = _FIELD_IN_MESSAGE.search(text)
             raise InvalidRequestError(self.api_id, match and match.group(1), text) from None
 
+    @cached_property
+    def _fast(self) -> FastDecoder:
+        return FastDecoder(self.response_type)
+
     def decode(self, raw: bytes | str) -> Any:
         """Decode a response body (for real-time types: one ``values`` object) into typed values."""
-        return self.convert(self.decode_wire(raw))
+        try:
+            return self._fast.decode(raw)
+        except Unfit:
+            return self.convert(self.decode_wire(raw))
 
 
 # msgspec names the field as "... field `stk_cd`" or "... - at `$.stk_cd`".

@@ -1,0 +1,251 @@
+"""The fast road from response bytes to typed Structs: msgspec parses the numbers in C.
+
+Converting a 600-row chart value by value in Python (``int(v)`` per value) costs more than
+parsing the JSON. Most values, though, are plain digits that msgspec's lax mode
+(``strict=False``) turns into ``int``/``float`` itself. So each typed Struct gets a *lax twin*:
+a subclass with the same fields and encode names whose run-time annotations msgspec can fill
+directly, and a small fixer, compiled once per plan, that finishes the job per object:
+
+- plain numbers decode natively; magnitudes carry ``Meta(ge=0)``, text ``Meta(min_length=1)``;
+- dates and times, scaled decimals, and every field *demoted* to text are decoded as ``str``
+  and converted by the fixer (``int(v)`` accepts ``"+82"`` and ``"000000012300"``);
+- the fixer then sets ``__class__`` back to the typed Struct, so callers never see the twin.
+
+The plan learns: a value msgspec rejects (``"+600"``, ``""``, ``"-70100"`` for a magnitude)
+names its field in the error, that field is demoted to text for this API, and the body is
+decoded again. Anything else (a doubled sign, a zero date, a list sent as ``""``) raises
+:class:`Unfit`, and the caller takes the tolerant road (:mod:`kiwoom._convert`).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import typing
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import Meta
+
+from ._model import Response
+from ._values import fast_date, fast_time, to_datetime
+
+__all__ = ["FastDecoder", "Unfit"]
+
+# Re-decoding with a demoted field costs one parse; past this many per body, give up.
+_MAX_LEARN = 64
+
+_AT = re.compile(r"- at `\$(.*)`$")
+_SEGMENT = re.compile(r"\.([^.\[]+)|\[\d+\]")
+
+_NATIVE: dict[str, Any] = {
+    "int": int,
+    "float": float,
+    "abs int": Annotated[int, Meta(ge=0)],
+    "abs float": Annotated[float, Meta(ge=0)],
+    "str": Annotated[str, Meta(min_length=1)],
+    "code": int,  # return_code: a JSON number, or now and then a string
+}
+
+# How the fixer turns the text ``v`` of a text-decoded field into its typed value.
+_TEXT_FIX: dict[str, str] = {
+    "int": "int(v)",
+    "float": "float(v)",
+    "abs int": "abs(int(v))",
+    "abs float": "abs(float(v))",
+    "date": "_date(v)",
+    "time": "_time(v)",
+    "datetime": "_datetime(v)",
+    "code": "int(v)",
+}
+
+
+class Unfit(Exception):
+    """The body holds a shape the fast road does not take; use the tolerant road."""
+
+
+def _text_fix(kind: str) -> str:
+    if kind in _TEXT_FIX:
+        return _TEXT_FIX[kind]
+    base, _, divisor = kind.partition("/")
+    if divisor:
+        magnitude = base.startswith("abs ")
+        expr = f"float(v) / {int(divisor)}"
+        return f"abs({expr})" if magnitude else expr
+    raise AssertionError(f"no text conversion for kind {kind!r}")
+
+
+class _Field(typing.NamedTuple):
+    attr: str
+    wire: str
+    kind: str
+    nested: type[msgspec.Struct] | None
+
+
+def _layout(typed: type[msgspec.Struct]) -> tuple[_Field, ...]:
+    hints = typing.get_type_hints(typed)
+    fields = msgspec.structs.fields(typed)
+    kinds: tuple[str, ...] = typed.__kinds__  # type: ignore[attr-defined]
+    if issubclass(typed, Response):
+        kinds = ("code", "str", *kinds)
+    out = []
+    for kind, f in zip(kinds, fields, strict=True):
+        nested = None
+        if kind == "list":
+            nested = typing.get_args(hints[f.name])[0]
+        elif kind == "object":
+            nested = next(a for a in typing.get_args(hints[f.name]) if a is not type(None))
+        out.append(_Field(f.name, f.encode_name, kind, nested))
+    return tuple(out)
+
+
+_LAYOUTS: dict[type[msgspec.Struct], tuple[_Field, ...]] = {}
+
+
+def layout(typed: type[msgspec.Struct]) -> tuple[_Field, ...]:
+    try:
+        return _LAYOUTS[typed]
+    except KeyError:
+        return _LAYOUTS.setdefault(typed, _layout(typed))
+
+
+class _Plan:
+    """One compiled decode plan: the lax twin of the root type and the fixer of its tree."""
+
+    def __init__(self, root: type[msgspec.Struct], demoted: frozenset[tuple[type, str]]) -> None:
+        self.demoted = demoted
+        self._twins: dict[type, type[msgspec.Struct]] = {}
+        self._consts: dict[str, Any] = {
+            "_date": fast_date,
+            "_time": fast_time,
+            "_datetime": _datetime,
+        }
+        lax = self._twin(root)
+        self.decoder = msgspec.json.Decoder(lax, strict=False)
+        body: list[str] = []
+        self._emit(root, "o0", 1, body)
+        # Constants arrive as default arguments: local loads in the per-row loop.
+        defaults = "".join(f", {name}={name}" for name in self._consts)
+        source = "\n".join([f"def fix(o0{defaults}):", *body])
+        namespace: dict[str, Any] = dict(self._consts)
+        exec(compile(source, f"<kiwoom fast decode {root.__name__}>", "exec"), namespace)
+        self.fix: Callable[[Any], None] = namespace["fix"]
+
+    def _is_text(self, typed: type, f: _Field) -> bool:
+        if f.kind in ("date", "time", "datetime") or "/" in f.kind:
+            return True
+        return (typed, f.attr) in self.demoted
+
+    def _twin(self, typed: type[msgspec.Struct]) -> type[msgspec.Struct]:
+        if typed in self._twins:
+            return self._twins[typed]
+        defs: list[tuple[str, Any, Any]] = []
+        for f in layout(typed):
+            if f.kind == "list":
+                assert f.nested is not None
+                ann: Any = list[self._twin(f.nested)]  # type: ignore[misc]
+                defs.append((f.attr, ann, msgspec.field(default_factory=list, name=f.wire)))
+                continue
+            if f.kind == "object":
+                assert f.nested is not None
+                ann = self._twin(f.nested) | None
+            elif self._is_text(typed, f):
+                ann = str | None
+            else:
+                ann = _NATIVE[f.kind] | None
+            defs.append((f.attr, ann, msgspec.field(default=None, name=f.wire)))
+        twin = msgspec.defstruct(typed.__name__, defs, bases=(typed,), module=typed.__module__)
+        self._twins[typed] = twin
+        return twin
+
+    def _const(self, value: Any) -> str:
+        name = f"_k{len(self._consts)}"
+        self._consts[name] = value
+        return name
+
+    def _emit(self, typed: type[msgspec.Struct], o: str, depth: int, lines: list[str]) -> None:
+        pad = "    " * depth
+        lines.append(f"{pad}{o}.__class__ = {self._const(typed)}")
+        for f in layout(typed):
+            if f.kind == "list":
+                assert f.nested is not None
+                x = f"o{depth}"
+                lines.append(f"{pad}for {x} in {o}.{f.attr}:")
+                self._emit(f.nested, x, depth + 1, lines)
+            elif f.kind == "object":
+                assert f.nested is not None
+                x = f"o{depth}"
+                lines.append(f"{pad}{x} = {o}.{f.attr}")
+                lines.append(f"{pad}if {x} is not None:")
+                self._emit(f.nested, x, depth + 1, lines)
+            elif not self._is_text(typed, f):
+                continue
+            elif f.kind == "str":
+                lines.append(f"{pad}{o}.{f.attr} = {o}.{f.attr} or None")
+            else:
+                expr = _text_fix(f.kind)
+                lines.append(f"{pad}v = {o}.{f.attr}")
+                lines.append(f"{pad}{o}.{f.attr} = {expr} if v else None")
+
+
+def _datetime(v: str) -> Any:
+    result = to_datetime(v)
+    if result is None:
+        raise ValueError(v)
+    return result
+
+
+class FastDecoder:
+    """Decodes response bodies of one typed root Struct on the fast road, learning as it goes."""
+
+    def __init__(self, root: type[msgspec.Struct]) -> None:
+        self._root = root
+        self._lock = threading.Lock()
+        self._plan = _Plan(root, frozenset())
+
+    def decode(self, raw: bytes | str) -> Any:
+        plan = self._plan
+        for _ in range(_MAX_LEARN):
+            try:
+                obj = plan.decoder.decode(raw)
+            except msgspec.ValidationError as exc:
+                plan = self._learn(plan, str(exc))
+                continue
+            except msgspec.DecodeError:
+                raise Unfit from None
+            try:
+                plan.fix(obj)
+            except (ValueError, TypeError, ArithmeticError, AttributeError):
+                raise Unfit from None
+            return obj
+        raise Unfit
+
+    def _learn(self, plan: _Plan, message: str) -> _Plan:
+        """The plan with the field named in a validation error decoded as text, or Unfit."""
+        spot = self._locate(message)
+        if spot is None or spot in plan.demoted:
+            raise Unfit
+        with self._lock:
+            current = self._plan
+            if spot not in current.demoted:
+                current = _Plan(self._root, current.demoted | {spot})
+                self._plan = current
+        return current
+
+    def _locate(self, message: str) -> tuple[type, str] | None:
+        match = _AT.search(message)
+        if match is None:
+            return None
+        typed: type[msgspec.Struct] = self._root
+        names = [m.group(1) for m in _SEGMENT.finditer(match.group(1)) if m.group(1)]
+        for i, wire in enumerate(names):
+            f = next((f for f in layout(typed) if f.wire == wire), None)
+            if f is None:
+                return None
+            if i == len(names) - 1:
+                return (typed, f.attr) if f.kind not in ("list", "object") else None
+            if f.nested is None:
+                return None
+            typed = f.nested
+        return None
