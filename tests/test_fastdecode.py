@@ -129,3 +129,29 @@ def test_every_realtime_type_decodes_a_signed_tick_on_the_fast_road():
     assert values.cur_prc == 60700 and values.pred_pre == -300
     assert values.cntr_tm == dt.time(15, 24, 13)
     assert values == _convert.convert("0B", entry.decode_wire(raw), entry.response_type)
+
+
+def test_one_body_teaches_every_misfit_at_once(monkeypatch):
+    import kiwoom._fastdecode as fast
+
+    built = []
+    real_plan = fast._Plan
+
+    def counting_plan(*args):
+        built.append(args)
+        return real_plan(*args)
+
+    monkeypatch.setattr(fast, "_Plan", counting_plan)
+    dec = FastDecoder(Ka10081Response)
+    signed = {
+        **ROW,
+        "cur_prc": "-70100",
+        "high_pric": "+70500",
+        "pred_pre": "+600",
+        "dt": "20250908",
+    }
+    dec.decode(body(ROW, signed, {**ROW, "trde_tern_rt": "+0.16", "pred_pre_sig": ""}))
+    assert len(built) == 2  # the first plan, then one lesson with all five fields
+    assert {attr for _, attr in dec._plan.demoted} == {
+        "cur_prc", "high_pric", "pred_pre", "trde_tern_rt", "pred_pre_sig"
+    }  # fmt: skip

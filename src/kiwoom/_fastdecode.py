@@ -33,8 +33,6 @@ from ._values import fast_date, fast_time, to_datetime
 
 __all__ = ["FastDecoder", "Unfit"]
 
-# Re-decoding with a demoted field costs one parse; past this many per body, give up.
-_MAX_LEARN = 64
 
 _AT = re.compile(r"- at `\$(.*)`$")
 _SEGMENT = re.compile(r"\.([^.\[]+)|\[\d+\]")
@@ -189,6 +187,36 @@ class _Plan:
                 lines.append(f"{pad}{o}.{f.attr} = {expr} if v else None")
 
 
+# The shapes msgspec's lax mode reads from text, per native kind (JSON number grammar).
+_INT = r"-?(?:0|[1-9][0-9]*)"
+_FLOAT = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+_READS: dict[str, Callable[[str], object]] = {
+    "int": re.compile(_INT).fullmatch,
+    "code": re.compile(_INT).fullmatch,
+    "abs int": re.compile(_INT.removeprefix("-?")).fullmatch,
+    "float": re.compile(_FLOAT).fullmatch,
+    "abs float": re.compile(_FLOAT.removeprefix("-?")).fullmatch,
+    "str": bool,
+}
+
+
+def _misfits(typed: type[msgspec.Struct], data: Any, found: set[tuple[type, str]]) -> None:
+    """Collect (class, attribute) of every native field whose text ``data`` holds unreadable."""
+    if not isinstance(data, dict):
+        return
+    for f in layout(typed):
+        v = data.get(f.wire)
+        if f.nested is not None:
+            for item in v if isinstance(v, list) else [v]:
+                _misfits(f.nested, item, found)
+        elif isinstance(v, str) and f.kind in _READS and not _READS[f.kind](v):
+            found.add((typed, f.attr))
+
+
+def _count_fields(typed: type[msgspec.Struct]) -> int:
+    return sum(_count_fields(f.nested) if f.nested is not None else 1 for f in layout(typed))
+
+
 def _datetime(v: str) -> Any:
     result = to_datetime(v)
     if result is None:
@@ -203,13 +231,20 @@ class FastDecoder:
         self._root = root
         self._lock = threading.Lock()
         self._plan = _Plan(root, frozenset())
+        # Each lesson demotes one field, so no body needs more tries than there are fields.
+        self._tries = 1 + _count_fields(root)
 
     def decode(self, raw: bytes | str) -> Any:
         plan = self._plan
-        for _ in range(_MAX_LEARN):
+        surveyed = False
+        for _ in range(self._tries):
             try:
                 obj = plan.decoder.decode(raw)
             except msgspec.ValidationError as exc:
+                if not surveyed:  # the first lesson of a body: learn all it teaches at once
+                    surveyed = True
+                    plan = self._survey(plan, raw)
+                    continue
                 plan = self._learn(plan, str(exc))
                 continue
             except msgspec.DecodeError:
@@ -230,6 +265,23 @@ class FastDecoder:
             current = self._plan
             if spot not in current.demoted:
                 current = _Plan(self._root, current.demoted | {spot})
+                self._plan = current
+        return current
+
+    def _survey(self, plan: _Plan, raw: bytes | str) -> _Plan:
+        """The plan with every field demoted whose text in this body msgspec would reject."""
+        try:
+            data = msgspec.json.decode(raw)
+        except msgspec.DecodeError:
+            raise Unfit from None
+        found: set[tuple[type, str]] = set()
+        _misfits(self._root, data, found)
+        if found <= plan.demoted:
+            return plan
+        with self._lock:
+            current = self._plan
+            if not found <= current.demoted:
+                current = _Plan(self._root, current.demoted | found)
                 self._plan = current
         return current
 
