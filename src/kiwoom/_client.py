@@ -286,7 +286,7 @@ class BaseClient:
             err = RequestTimeoutError(ep.api_id, reason)
         else:
             err = TransportError(ep.api_id, reason)
-        retryable = isinstance(exc, _NOT_SENT) or isinstance(exc, _MAYBE_SENT)
+        retryable = isinstance(exc, (*_NOT_SENT, *_MAYBE_SENT))
         if ep.is_order or not retryable or attempt >= self.retries:
             return err, None
         return err, self._backoff(attempt)
