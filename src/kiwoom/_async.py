@@ -19,6 +19,7 @@ from ._debug import logger
 from ._generated._clients import AsyncClientGroups
 from ._model import Request
 from ._paging import AsyncPages
+from ._transport import LeanAsyncTransport
 from .errors import APIError, KiwoomError
 from .ratelimit import RateLimiter
 
@@ -54,7 +55,7 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
             appkey, secretkey, host=host, limiter=limiter, timeout=timeout, retries=retries,
             debug=debug,
         )  # fmt: skip
-        self._transport = transport or httpx.AsyncHTTPTransport()
+        self._transport = transport or LeanAsyncTransport()
         self._token_lock = asyncio.Lock()
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self._closed = False

@@ -110,7 +110,8 @@ def parse_token(content: bytes, status_code: int) -> Token:
         raise AuthError("au10001", None, "the token answer is not JSON", status_code) from None
     if str(body.return_code) not in ("0", "None") or not body.token:
         rc = body.return_code if isinstance(body.return_code, int) else None
-        raise AuthError("au10001", rc, body.return_msg or "no token issued", status_code)
+        message = body.return_msg if rc else "the answer carries no token"
+        raise AuthError("au10001", rc, message, status_code)
     return Token(body.token, expires_at(body.expires_dt))
 
 
