@@ -36,7 +36,8 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
     ...     chart = await client.chart.daily(stk_cd="005930", base_dt="20250908", upd_stkpc_tp="1")
 
     Arguments as for :class:`Kiwoom`; ``transport`` is an ``httpx.AsyncBaseTransport``.
-    Concurrent calls share one token: when it expires, one task re-issues it for all.
+    Runs on asyncio. Concurrent calls share one token: when it expires, one task re-issues
+    it for all.
     """
 
     def __init__(
@@ -197,6 +198,8 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
             if not isinstance(outcome, KiwoomError):
                 return outcome
             if authed and not refreshed and isinstance(outcome, APIError) and outcome.code == 8005:
+                # The server refused the token before acting on the call: resending is safe,
+                # for orders too. Once only, so a persistent 8005 cannot loop.
                 refreshed = True
                 self._drop_token(token)
                 continue

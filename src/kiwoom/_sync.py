@@ -204,6 +204,8 @@ class Kiwoom(ClientGroups, BaseClient):
             if not isinstance(outcome, KiwoomError):
                 return outcome
             if authed and not refreshed and isinstance(outcome, APIError) and outcome.code == 8005:
+                # The server refused the token before acting on the call: resending is safe,
+                # for orders too. Once only, so a persistent 8005 cannot loop.
                 refreshed = True
                 self._drop_token(token)
                 continue

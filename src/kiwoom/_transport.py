@@ -3,9 +3,10 @@
 httpx's default transports (httpcore + h11) spend most of a small call's CPU time in generic
 machinery: event objects, per-header validation, two writes per request. Kiwoom's traffic
 is narrow (HTTP/1.1 POSTs with a small JSON body, answers with a length or chunked body),
-so these transports speak exactly that over the standard library's sockets and return
-ordinary ``httpx.Response`` objects. Anything they do not handle (a proxy, HTTP/2, trio)
-takes httpx's own transport: pass ``transport=httpx.HTTPTransport(...)`` to the client.
+so these transports speak exactly that over the standard library's sockets (asyncio
+streams for the async one) and return ordinary ``httpx.Response`` objects. For anything
+they do not do (a proxy, HTTP/2, client certificates) pass httpx's own transport to the
+client: ``transport=httpx.HTTPTransport(proxy=...)`` or ``httpx.AsyncHTTPTransport(...)``.
 
 Failures raise httpx's exceptions with the meaning the retry policy relies on:
 ``ConnectError``/``ConnectTimeout`` (nothing was sent), ``WriteError``/``WriteTimeout``,
@@ -326,8 +327,7 @@ class _AsyncConn:
 
 
 class LeanAsyncTransport(httpx.AsyncBaseTransport):
-    """asyncio HTTP/1.1 keep-alive transport; under another event loop (trio) it hands every
-    request to ``httpx.AsyncHTTPTransport``."""
+    """asyncio HTTP/1.1 keep-alive transport (idle connections are pooled)."""
 
     def __init__(
         self, *, ssl_context: ssl.SSLContext | None = None, max_idle: int = MAX_KEEPALIVE
@@ -335,7 +335,6 @@ class LeanAsyncTransport(httpx.AsyncBaseTransport):
         self._ssl = ssl_context
         self._max_idle = max_idle
         self._idle: dict[_Key, list[_AsyncConn]] = {}
-        self._fallback: httpx.AsyncHTTPTransport | None = None
 
     async def _connect(self, key: _Key) -> _AsyncConn:
         scheme, host, port = key
@@ -373,12 +372,6 @@ class LeanAsyncTransport(httpx.AsyncBaseTransport):
             raise httpx.ConnectTimeout("timed out connecting") from exc
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            if self._fallback is None:
-                self._fallback = httpx.AsyncHTTPTransport()
-            return await self._fallback.handle_async_request(request)
         key = _key(request.url)
         timeouts = _timeouts(request)
         conn = await self._checkout(key, timeouts.get("connect"))
@@ -423,5 +416,3 @@ class LeanAsyncTransport(httpx.AsyncBaseTransport):
         for conns in idle.values():
             for conn in conns:
                 conn.close()
-        if self._fallback is not None:
-            await self._fallback.aclose()
