@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 
-.PHONY: demo test check lint typecheck generate codegen-check import bench clean
+.PHONY: demo test check lint typecheck generate codegen-check import bench clean cassettes cassettes-live
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,15 @@ codegen-check: generate
 # Re-import spec/ from Kiwoom's official catalogue (downloads it into a cache outside the repo).
 import: $(VENV)/.synced
 	$(BIN)/python -m codegen import
+
+# Re-record tests/cassettes/test_cassettes/ from our own construction (no network needed).
+cassettes: $(VENV)/.synced
+	KIWOOM_CASSETTES=build $(BIN)/python -m pytest tests/test_cassettes.py --record-mode=rewrite
+
+# Re-record the per-API cassettes against Kiwoom's mock-trading server (needs
+# KIWOOM_APPKEY / KIWOOM_SECRETKEY of a mock-trading account; queries only, no orders).
+cassettes-live: $(VENV)/.synced
+	KIWOOM_CASSETTES=live $(BIN)/python -m pytest tests/test_cassettes.py -k test_live --record-mode=rewrite
 
 bench: $(VENV)/.synced
 	$(BIN)/python bench/decode.py
