@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 
-.PHONY: demo test check lint typecheck generate codegen-check import bench clean cassettes cassettes-live
+.PHONY: demo test check lint typecheck generate codegen-check import bench bench-clients clean cassettes cassettes-live
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,18 @@ cassettes-live: $(VENV)/.synced
 bench: $(VENV)/.synced
 	$(BIN)/python bench/decode.py
 	$(BIN)/python bench/import_time.py
+
+# The benchmark's own environment: the reference wrapper and aiohttp, never in our lock
+# (kiwoom-restful's package is also named `kiwoom`, so it cannot share our environment).
+bench/.venv/.ready:
+	$(PYTHON) -m venv bench/.venv
+	bench/.venv/bin/python -m pip install --quiet --disable-pip-version-check \
+		kiwoom-restful==0.4.0 aiohttp
+	@touch $@
+
+# Client CPU per request vs raw httpx, raw aiohttp and kiwoom-restful, against a local server.
+bench-clients: $(VENV)/.synced bench/.venv/.ready
+	$(BIN)/python bench/client_cpu.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

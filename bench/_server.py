@@ -1,7 +1,7 @@
 """A minimal keep-alive HTTP/1.1 server answering like Kiwoom, for client benchmarks.
 
 Run as a separate process (``python bench/_server.py PORT``) so that the client's CPU time
-is measured apart from the server's. Answers au10001 with a token, ka10081 with a 600-row
+is measured apart from the server's. Answers /oauth2/token with a token, ka10081 with a 600-row
 daily chart (~120 KB) and every other API id with a small quote (~0.4 KB).
 """
 
@@ -41,7 +41,9 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
             head = await reader.readuntil(b"\r\n\r\n")
             length = 0
             api_id = b""
-            for line in head.split(b"\r\n")[1:]:
+            lines = head.split(b"\r\n")
+            path = lines[0].split(b" ")[1] if b" " in lines[0] else b""
+            for line in lines[1:]:
                 name, _, value = line.partition(b":")
                 name = name.strip().lower()
                 if name == b"content-length":
@@ -50,7 +52,8 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                     api_id = value.strip()
             if length:
                 await reader.readexactly(length)
-            body = TOKEN if api_id == b"au10001" else CHART if api_id == b"ka10081" else SMALL
+            # Routed like Kiwoom: the token by path (the reference sends no api-id there).
+            body = TOKEN if path == b"/oauth2/token" else CHART if api_id == b"ka10081" else SMALL
             writer.write(
                 b"HTTP/1.1 200 OK\r\ncontent-type: application/json;charset=UTF-8\r\n"
                 b"cont-yn: N\r\nnext-key: \r\napi-id: " + api_id + b"\r\n"

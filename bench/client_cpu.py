@@ -1,30 +1,26 @@
-"""Client CPU time per request against a local server in another process: our sync and async
-clients (typed decode included) vs raw httpx (``post`` + ``.json()``), same run.
+"""Client CPU µs per request against a local server in another process, same run:
+our sync and async clients (typed decode included), raw httpx, raw aiohttp and the reference
+wrapper kiwoom-restful 0.4.0 (aiohttp, untyped dicts). Two answers: a 600-row daily chart
+(~120 KB, ka10081) and a small quote (~0.4 KB, ka10001).
 
-Two responses: a 600-row daily chart (~120 KB, ka10081) and a small quote (~0.4 KB, ka10001).
-The issue's goals are stated against the reference wrapper (kiwoom-restful, aiohttp), which
-measured ~0.65x raw httpx on the chart and ~0.35x on the small answer on the lead's machine;
-this script prints ratios to raw httpx measured here.
+Goals (issue 3): <= 1.0x the reference on the chart, <= 1.5x on the small answer.
+aiohttp and the reference run from bench/.venv (``make bench-clients`` builds it); without
+it their rows are skipped.
 """
 
 from __future__ import annotations
 
-import asyncio
+import json
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
-
-import kiwoom
-
-N = {"ka10081": 300, "ka10001": 2000}
-REQUESTS = {
-    "ka10081": {"stk_cd": "005930", "base_dt": "20250908", "upd_stkpc_tp": "1"},
-    "ka10001": {"stk_cd": "005930"},
-}
+HERE = Path(__file__).parent
+BENCH_PYTHON = HERE / ".venv" / "bin" / "python"
+OURS = ["kiwoom sync", "kiwoom async", "raw httpx", "raw httpx async"]
+THEIRS = ["raw aiohttp", "kiwoom-restful 0.4.0"]
+REFERENCE = "kiwoom-restful 0.4.0"
 
 
 def _free_port() -> int:
@@ -33,85 +29,42 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _cpu_us(fn, n: int) -> float:
-    fn()  # warm: connection, token, lazy imports
-    best = float("inf")
-    for _ in range(3):
-        t = time.process_time()
-        for _ in range(n):
-            fn()
-        best = min(best, (time.process_time() - t) / n * 1e6)
-    return best
-
-
-def _async_cpu_us(make_call, n: int) -> float:
-    async def main() -> float:
-        call = await make_call()
-        await call()
-        best = float("inf")
-        for _ in range(3):
-            t = time.process_time()
-            for _ in range(n):
-                await call()
-            best = min(best, (time.process_time() - t) / n * 1e6)
-        return best
-
-    return asyncio.run(main())
+def _run(python: Path | str, name: str, url: str) -> dict[str, float]:
+    out = subprocess.run(
+        [str(python), str(HERE / "_workers.py"), name, url],
+        check=True, capture_output=True, text=True, cwd=HERE,
+    )  # fmt: skip
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 def main() -> None:
     port = _free_port()
-    host = f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("_server.py")), str(port)],
-        stdout=subprocess.PIPE,
-        cwd=Path(__file__).parent,
+        [sys.executable, str(HERE / "_server.py"), str(port)], stdout=subprocess.PIPE, cwd=HERE
     )
     try:
         assert server.stdout is not None
         server.stdout.readline()
-        sync = kiwoom.Kiwoom("bench-app", "bench-secret", host=host, limiter=False)
-        raw = httpx.Client()
-        headers = {"authorization": "Bearer x", "content-type": "application/json;charset=UTF-8"}
-        print(f"client CPU µs per request (best of 3 runs), server on {host}")
-        for api_id, n in N.items():
-            req = REQUESTS[api_id]
-            ours = _cpu_us(lambda api_id=api_id, req=req: sync.call(api_id, req), n)
-
-            def raw_call(api_id=api_id, req=req):
-                return raw.post(
-                    host + kiwoom.catalog.get(api_id).path,
-                    json=req,
-                    headers={**headers, "api-id": api_id},
-                ).json()
-
-            base = _cpu_us(raw_call, n)
-
-            async def make_async(api_id=api_id, req=req):
-                client = kiwoom.AsyncKiwoom("bench-app", "bench-secret", host=host, limiter=False)
-                return lambda: client.call(api_id, req)
-
-            ours_async = _async_cpu_us(make_async, n)
-
-            async def make_raw_async(api_id=api_id, req=req):
-                client = httpx.AsyncClient()
-                url = host + kiwoom.catalog.get(api_id).path
-
-                async def call():
-                    r = await client.post(url, json=req, headers={**headers, "api-id": api_id})
-                    return r.json()
-
-                return call
-
-            base_async = _async_cpu_us(make_raw_async, n)
-            print(
-                f"  {api_id}: raw httpx {base:7.0f}   Kiwoom {ours:7.0f} ({ours / base:.2f}x)"
-                f"   raw httpx async {base_async:7.0f}"
-                f"   AsyncKiwoom {ours_async:7.0f} ({ours_async / base_async:.2f}x)"
-            )
+        results = {name: _run(sys.executable, name, url) for name in OURS}
+        if BENCH_PYTHON.exists():
+            results |= {name: _run(BENCH_PYTHON, name, url) for name in THEIRS}
     finally:
         server.terminate()
         server.wait()
+    ref = results.get(REFERENCE)
+    print(f"client CPU µs per request (best of 3 runs; server in its own process at {url})")
+    print(f"  {'':22} {'chart 600 rows':>16} {'small quote':>16}")
+    for name, r in results.items():
+        cells = []
+        for api_id in ("ka10081", "ka10001"):
+            ratio = f" {r[api_id] / ref[api_id]:4.2f}x" if ref else ""
+            cells.append(f"{r[api_id]:8.0f}{ratio:>7}")
+        print(f"  {name:22} {cells[0]:>16} {cells[1]:>16}")
+    if ref is None:
+        print("  (raw aiohttp and the reference skipped: `make bench-clients` builds bench/.venv)")
+    else:
+        print("  goals: chart <= 1.00x, small <= 1.50x the reference")
 
 
 if __name__ == "__main__":
