@@ -222,9 +222,22 @@ def test_order_5xx_and_rate_limit_are_not_retried(fake):
 def test_order_lost_at_a_gateway_is_outcome_unknown(fake):
     fake.routes["kt10000"] = httpx.Response(504, text="<html>gateway timeout</html>")
     client, _ = make(fake)
-    with pytest.raises(OrderOutcomeUnknownError):
+    with pytest.raises(OrderOutcomeUnknownError) as info:
         client.order.buy(**ORDER)
     assert len(fake.calls("kt10000")) == 1
+    assert info.value.request.stk_cd == "005930"
+
+
+def test_quoted_return_code_is_read_as_a_number(fake):
+    fake.routes["ka10081"] = [
+        httpx.Response(200, json={"return_code": "0", "return_msg": "ok"}),
+        httpx.Response(200, json={"return_code": "2", "return_msg": "[1902:종목 정보가 없습니다]"}),
+    ]
+    client, _ = make(fake)
+    assert client.chart.daily(**DAILY).return_code == 0
+    with pytest.raises(NotFoundError) as info:
+        client.chart.daily(**DAILY)
+    assert info.value.return_code == 2
 
 
 class SpyLimiter(RateLimiter):

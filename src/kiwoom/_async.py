@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from time import perf_counter
@@ -43,7 +44,7 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
     def __init__(
         self,
         appkey: str | None = None,
-        secretkey: str | None = None,
+        secretkey: str | os.PathLike[str] | None = None,
         *,
         host: str = REAL,
         limiter: RateLimiter | bool = True,
@@ -194,7 +195,7 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
             raw = RawResponse(
                 ep.entry, response.status_code, response.headers, data, perf_counter() - started
             )
-            outcome = self._outcome(ep, raw)
+            outcome = self._outcome(ep, raw, body)
             if not isinstance(outcome, KiwoomError):
                 return outcome
             if authed and not refreshed and isinstance(outcome, APIError) and outcome.code == 8005:

@@ -7,6 +7,7 @@ differ only in how they send, sleep and lock.
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -126,7 +127,7 @@ class BaseClient:
     def __init__(
         self,
         appkey: str | None,
-        secretkey: str | None,
+        secretkey: str | os.PathLike[str] | None,
         *,
         host: str,
         limiter: RateLimiter | bool,
@@ -223,7 +224,7 @@ class BaseClient:
 
     # --- the policy ----------------------------------------------------------------------
 
-    def _outcome(self, ep: Endpoint, raw: RawResponse) -> Any:
+    def _outcome(self, ep: Endpoint, raw: RawResponse, body: object) -> Any:
         """The wire response of a successful answer, or the :class:`KiwoomError` it means."""
         if self.debug:
             log_response(
@@ -237,10 +238,12 @@ class BaseClient:
             if status == 200:
                 return exc
             if ep.is_order and status in (502, 504):
-                return OrderOutcomeUnknownError(ep.api_id, None, f"HTTP {status} from a gateway")
+                return OrderOutcomeUnknownError(ep.api_id, body, f"HTTP {status} from a gateway")
             preview = mask(raw.content[:200].decode("utf-8", "replace"), self._secrets())
             return HTTPStatusError(ep.api_id, status, preview)
         rc = wire.return_code
+        if rc.__class__ is str:  # documented as a number; tolerate it quoted
+            rc = int(rc) if rc.strip().lstrip("-").isdigit() else None
         if status == 200 and (rc == 0 or rc == 20 or rc is None):
             raw._wire = wire
             _LAST.set(raw)

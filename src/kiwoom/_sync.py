@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -50,7 +51,7 @@ class Kiwoom(ClientGroups, BaseClient):
     def __init__(
         self,
         appkey: str | None = None,
-        secretkey: str | None = None,
+        secretkey: str | os.PathLike[str] | None = None,
         *,
         host: str = REAL,
         limiter: RateLimiter | bool = True,
@@ -200,7 +201,7 @@ class Kiwoom(ClientGroups, BaseClient):
             raw = RawResponse(
                 ep.entry, response.status_code, response.headers, data, perf_counter() - started
             )
-            outcome = self._outcome(ep, raw)
+            outcome = self._outcome(ep, raw, body)
             if not isinstance(outcome, KiwoomError):
                 return outcome
             if authed and not refreshed and isinstance(outcome, APIError) and outcome.code == 8005:
