@@ -208,6 +208,19 @@ def test_idle_connection_closed_by_the_server_is_replaced(serve):
     assert server2.connections == 2
 
 
+def test_async_client_reused_across_event_loops(serve):
+    server = serve([answer()])
+    transport = LeanAsyncTransport()
+
+    async def once() -> int:
+        response = await transport.handle_async_request(_request(server.url))
+        await response.aread()
+        return response.status_code
+
+    assert [asyncio.run(once()) for _ in range(3)] == [200, 200, 200]
+    assert server.connections == 3  # a pooled connection never crosses to another loop
+
+
 def test_disconnect_without_answer(serve, send):
     server = serve(["close"])
     with pytest.raises(httpx.RemoteProtocolError):
@@ -264,6 +277,7 @@ def test_order_lost_on_a_real_socket_is_sent_once(serve):
     with pytest.raises(OrderOutcomeUnknownError):
         client.order.buy(**order)
     assert len(server.requests) == 2  # the token, and the order once
+    client._transport.close()
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
@@ -285,6 +299,7 @@ def test_https_with_a_trusted_certificate(serve, tmp_path):
             response = transport.handle_request(_request(server.url))
             assert response.read() == b"{}"
         assert server.connections == 1
+        transport.close()
 
         async def main() -> bytes:
             t = LeanAsyncTransport(ssl_context=client_ctx)

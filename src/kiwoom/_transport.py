@@ -287,19 +287,27 @@ class LeanTransport(httpx.BaseTransport):
 
 
 class _AsyncConn:
-    __slots__ = ("reader", "writer")
+    __slots__ = ("loop", "reader", "writer")
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
+        self.loop = asyncio.get_running_loop()
 
     def stale(self) -> bool:
+        """True when the server closed it, it holds a stray answer, or it belongs to another
+        event loop (a client reused across ``asyncio.run`` calls)."""
         return (
-            self.reader.at_eof() or self.writer.is_closing() or bool(self.reader._buffer)  # type: ignore[attr-defined]  # unread bytes: a stray answer
+            self.loop is not asyncio.get_running_loop()
+            or self.reader.at_eof()
+            or self.writer.is_closing()
+            or bool(self.reader._buffer)  # type: ignore[attr-defined]
         )
 
     def close(self) -> None:
-        self.writer.close()
+        # The loop it belongs to may be closed already: nothing is left to release then.
+        with contextlib.suppress(RuntimeError):
+            self.writer.close()
 
     async def read_head(self) -> _Head:
         while True:
