@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 
-.PHONY: demo test check lint typecheck generate codegen-check import bench clean
+.PHONY: demo test check lint typecheck generate codegen-check import bench bench-clients clean cassettes cassettes-live
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -46,9 +46,30 @@ codegen-check: generate
 import: $(VENV)/.synced
 	$(BIN)/python -m codegen import
 
+# Re-record cassettes/rest/ from our own construction (no network needed).
+cassettes: $(VENV)/.synced
+	KIWOOM_CASSETTES=build $(BIN)/python -m pytest tests/test_cassettes.py --record-mode=rewrite
+
+# Re-record the per-API cassettes against Kiwoom's mock-trading server (needs
+# KIWOOM_APPKEY / KIWOOM_SECRETKEY of a mock-trading account; queries only, no orders).
+cassettes-live: $(VENV)/.synced
+	KIWOOM_CASSETTES=live $(BIN)/python -m pytest tests/test_cassettes.py -k test_live --record-mode=rewrite
+
 bench: $(VENV)/.synced
 	$(BIN)/python bench/decode.py
 	$(BIN)/python bench/import_time.py
+
+# The benchmark's own environment: the reference wrapper and aiohttp, never in our lock
+# (kiwoom-restful's package is also named `kiwoom`, so it cannot share our environment).
+bench/.venv/.ready:
+	$(PYTHON) -m venv bench/.venv
+	bench/.venv/bin/python -m pip install --quiet --disable-pip-version-check \
+		kiwoom-restful==0.4.0 aiohttp
+	@touch $@
+
+# Client CPU per request vs raw httpx, raw aiohttp and kiwoom-restful, against a local server.
+bench-clients: $(VENV)/.synced bench/.venv/.ready
+	$(BIN)/python bench/client_cpu.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -75,9 +75,36 @@ def render(cat: Catalogue, out: Path) -> list[Path]:
         ),
     )
     write(out / "_exports.py", env.get_template("exports.py.j2").render(modules=modules))
+    write(out / "_clients.py", env.get_template("clients.py.j2").render(groups=_groups(modules)))
     docs = env.get_template("api.md.j2").render(modules=modules, apis=apis, realtime=realtime)
     write(out / "_api.md", docs)
     return written
+
+
+def _groups(modules: list[ModuleM]) -> list[dict[str, object]]:
+    """The REST API groups the clients expose (``client.chart``, ``client.us.chart``)."""
+    out: list[dict[str, object]] = []
+    for mod in modules:
+        rest = [a for a in mod.apis if a.kind == "rest"]
+        if not rest or mod.region not in ("domestic", "us"):
+            continue
+        short = mod.name.split(".")[-1]
+        cls = "".join(p.capitalize() for p in short.split("_")) + "API"
+        prefix = "US" if mod.region == "us" else ""
+        out.append(
+            {
+                "name": mod.name,
+                "short": short,
+                "region": mod.region,
+                "title": mod.title,
+                "path": mod.path,
+                "count": len(rest),
+                "module": mod.qualname,
+                "cls": cls,
+                "alias": prefix + cls,
+            }
+        )
+    return out
 
 
 def _ruff(*args: str) -> None:

@@ -1,17 +1,12 @@
-"""Shared fixtures: the cassette configuration of pytest-recording (see cassette_support)."""
+"""Shared pytest set-up: the cassette matchers (see tests/_cassettes.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import cassette_support
-import pytest
-
 
 def pytest_recording_configure(config: Any, vcr: Any) -> None:
-    cassette_support.configure(vcr)
+    from _cassettes import MATCHERS
 
-
-@pytest.fixture(scope="module")
-def vcr_config() -> dict[str, Any]:
-    return cassette_support.VCR_CONFIG
+    for name, matcher in MATCHERS.items():
+        vcr.register_matcher(name, matcher)

@@ -10,31 +10,62 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._constants import MOCK, REAL
 from ._errors import DecodeError, InvalidRequestError, KiwoomError
 from ._values import Direction, direction
 
 if TYPE_CHECKING:
     from . import catalog as catalog
+    from . import errors as errors
+    from . import ratelimit as ratelimit
+    from ._async import AsyncKiwoom as AsyncKiwoom
+    from ._client import RawResponse as RawResponse
     from ._generated._exports import *  # noqa: F403
+    from ._paging import AsyncPages as AsyncPages
+    from ._paging import Pages as Pages
+    from ._sync import Kiwoom as Kiwoom
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "MOCK",
+    "REAL",
+    "AsyncKiwoom",
+    "AsyncPages",
     "DecodeError",
     "Direction",
     "InvalidRequestError",
+    "Kiwoom",
     "KiwoomError",
+    "Pages",
+    "RawResponse",
     "__version__",
     "catalog",
     "direction",
+    "errors",
+    "ratelimit",
 ]
 
-_SUBMODULES = frozenset({"catalog"})
+_SUBMODULES = frozenset({"catalog", "errors", "ratelimit"})
+
+# Hand-written names that load on first use: the clients import httpx.
+_RUNTIME = {
+    "Kiwoom": "._sync",
+    "AsyncKiwoom": "._async",
+    "RawResponse": "._client",
+    "Pages": "._paging",
+    "AsyncPages": "._paging",
+}
 
 
 def __getattr__(name: str) -> Any:
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
+    runtime = _RUNTIME.get(name)
+    if runtime is not None:
+        value = getattr(importlib.import_module(runtime, __name__), name)
+        globals()[name] = value
+        return value
     from ._generated._registry import NAMES
 
     module = NAMES.get(name)
@@ -48,4 +79,4 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     from ._generated._registry import NAMES
 
-    return sorted({*globals(), *_SUBMODULES, *NAMES})
+    return sorted({*globals(), *_SUBMODULES, *_RUNTIME, *NAMES})

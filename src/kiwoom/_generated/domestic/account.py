@@ -7673,3 +7673,2095 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "kt50075": (Kt50075Request, Kt50075Response, Kt50075ResponseWire, _c_Kt50075Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+
+# Namespaces: `client.account` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
+
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from kiwoom._namespace import AsyncGroup as _AsyncGroup  # noqa: E402
+from kiwoom._namespace import Group as _Group  # noqa: E402
+
+
+class AccountAPI(_Group):
+    """계좌 (domestic.account): 33 APIs at /api/dostk/acnt, as ``client.account``."""
+
+    __slots__ = ()
+
+    def account_numbers(
+        self,
+        *,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka00001Response:
+        """계좌번호조회 (ka00001): POST /api/dostk/acnt."""
+        return self._c._request(
+            "ka00001",
+            Ka00001Request(),
+            Ka00001Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def daily_balance_returns(
+        self,
+        *,
+        qry_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka01690Response:
+        """일별잔고수익률 (ka01690): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.daily_balance_returns, ...)``.
+
+        Not served by the mock-trading server.
+
+        Args:
+            qry_dt: 조회일자 (YYYYMMDD, max 8)
+        """
+        return self._c._request(
+            "ka01690",
+            Ka01690Request(
+                qry_dt=qry_dt,
+            ),
+            Ka01690Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def stock_realized_pnl(
+        self,
+        *,
+        stk_cd: str | None = None,
+        strt_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10072Response:
+        """일자별종목별실현손익요청_일자 (ka10072): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.stock_realized_pnl, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+        """
+        return self._c._request(
+            "ka10072",
+            Ka10072Request(
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+            ),
+            Ka10072Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def stock_realized_pnl_period(
+        self,
+        *,
+        stk_cd: str | None = None,
+        strt_dt: _DateText,
+        end_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10073Response:
+        """일자별종목별실현손익요청_기간 (ka10073): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.stock_realized_pnl_period, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+        """
+        return self._c._request(
+            "ka10073",
+            Ka10073Request(
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+            ),
+            Ka10073Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def daily_realized_pnl(
+        self,
+        *,
+        strt_dt: _DateText,
+        end_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10074Response:
+        """일자별실현손익요청 (ka10074): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.daily_realized_pnl, ...)``.
+
+        Args:
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+        """
+        return self._c._request(
+            "ka10074",
+            Ka10074Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+            ),
+            Ka10074Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def open_orders(
+        self,
+        *,
+        all_stk_tp: str,
+        trde_tp: str,
+        stk_cd: str | None = None,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10075Response:
+        """미체결요청 (ka10075): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.open_orders, ...)``.
+
+        Args:
+            all_stk_tp: 전체종목구분 (max 1). 0: 전체, 1: 종목
+            trde_tp: 매매구분 (max 1). 0: 전체, 1: 매도, 2: 매수
+            stk_cd: 종목코드 (max 6)
+            stex_tp: 거래소구분 (max 1). 0: 통합, 1: KRX, 2: NXT
+        """
+        return self._c._request(
+            "ka10075",
+            Ka10075Request(
+                all_stk_tp=all_stk_tp,
+                trde_tp=trde_tp,
+                stk_cd=stk_cd,
+                stex_tp=stex_tp,
+            ),
+            Ka10075Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def executions(
+        self,
+        *,
+        stk_cd: str | None = None,
+        qry_tp: str,
+        sell_tp: str,
+        ord_no: str | None = None,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10076Response:
+        """체결요청 (ka10076): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.executions, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+            qry_tp: 조회구분 (max 1). 0: 전체, 1: 종목
+            sell_tp: 매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수
+            ord_no: 주문번호 (max 10)
+            stex_tp: 거래소구분 (max 1). 0: 통합, 1: KRX, 2: NXT
+        """
+        return self._c._request(
+            "ka10076",
+            Ka10076Request(
+                stk_cd=stk_cd,
+                qry_tp=qry_tp,
+                sell_tp=sell_tp,
+                ord_no=ord_no,
+                stex_tp=stex_tp,
+            ),
+            Ka10076Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def today_realized_pnl(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10077Response:
+        """당일실현손익상세요청 (ka10077): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.today_realized_pnl, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return self._c._request(
+            "ka10077",
+            Ka10077Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10077Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def returns(
+        self,
+        *,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10085Response:
+        """계좌수익률요청 (ka10085): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.returns, ...)``.
+
+        Args:
+            stex_tp: 거래소구분 (max 1). 0: 통합, 1: KRX, 2: NXT
+        """
+        return self._c._request(
+            "ka10085",
+            Ka10085Request(
+                stex_tp=stex_tp,
+            ),
+            Ka10085Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def open_split_orders(
+        self,
+        *,
+        ord_no: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10088Response:
+        """미체결 분할주문 상세 (ka10088): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.open_split_orders, ...)``.
+
+        Args:
+            ord_no: 주문번호 (max 20)
+        """
+        return self._c._request(
+            "ka10088",
+            Ka10088Request(
+                ord_no=ord_no,
+            ),
+            Ka10088Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def trading_journal(
+        self,
+        *,
+        base_dt: _DateText | None = None,
+        ottks_tp: str,
+        ch_crd_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10170Response:
+        """당일매매일지요청 (ka10170): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.trading_journal, ...)``.
+
+        Args:
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+            ottks_tp: 단주구분 (max 1). 1: 당일매수에 대한 당일매도, 2: 당일매도 전체
+            ch_crd_tp: 현금신용구분 (max 1). 0: 전체, 1: 현금매매만, 2: 신용매매만
+        """
+        return self._c._request(
+            "ka10170",
+            Ka10170Request(
+                base_dt=base_dt,
+                ottks_tp=ottks_tp,
+                ch_crd_tp=ch_crd_tp,
+            ),
+            Ka10170Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def deposit(
+        self,
+        *,
+        qry_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00001Response:
+        """예수금상세현황요청 (kt00001): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.deposit, ...)``.
+
+        Args:
+            qry_tp: 조회구분 (max 1). 3: 추정조회, 2: 일반조회
+        """
+        return self._c._request(
+            "kt00001",
+            Kt00001Request(
+                qry_tp=qry_tp,
+            ),
+            Kt00001Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def daily_estimated_assets(
+        self,
+        *,
+        start_dt: _DateText,
+        end_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00002Response:
+        """일별추정예탁자산현황요청 (kt00002): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.daily_estimated_assets, ...)``.
+
+        Args:
+            start_dt: 시작조회기간 (YYYYMMDD, max 8)
+            end_dt: 종료조회기간 (YYYYMMDD, max 8)
+        """
+        return self._c._request(
+            "kt00002",
+            Kt00002Request(
+                start_dt=start_dt,
+                end_dt=end_dt,
+            ),
+            Kt00002Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def estimated_assets(
+        self,
+        *,
+        qry_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00003Response:
+        """추정자산조회요청 (kt00003): POST /api/dostk/acnt.
+
+        Args:
+            qry_tp: 상장폐지조회구분 (max 1). 0: 전체, 1: 상장폐지종목제외
+        """
+        return self._c._request(
+            "kt00003",
+            Kt00003Request(
+                qry_tp=qry_tp,
+            ),
+            Kt00003Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def evaluation(
+        self,
+        *,
+        qry_tp: str,
+        dmst_stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00004Response:
+        """계좌평가현황요청 (kt00004): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.evaluation, ...)``.
+
+        Args:
+            qry_tp: 상장폐지조회구분 (max 1). 0: 전체, 1: 상장폐지종목제외
+            dmst_stex_tp: 국내거래소구분 (max 6). KRX: 한국거래소, NXT: 넥스트트레이드
+        """
+        return self._c._request(
+            "kt00004",
+            Kt00004Request(
+                qry_tp=qry_tp,
+                dmst_stex_tp=dmst_stex_tp,
+            ),
+            Kt00004Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def execution_balance(
+        self,
+        *,
+        dmst_stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00005Response:
+        """체결잔고요청 (kt00005): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.execution_balance, ...)``.
+
+        Args:
+            dmst_stex_tp: 국내거래소구분 (max 6). KRX: 한국거래소, NXT: 넥스트트레이드
+        """
+        return self._c._request(
+            "kt00005",
+            Kt00005Request(
+                dmst_stex_tp=dmst_stex_tp,
+            ),
+            Kt00005Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def order_details(
+        self,
+        *,
+        ord_dt: _DateText | None = None,
+        qry_tp: str,
+        stk_bond_tp: str,
+        sell_tp: str,
+        stk_cd: str | None = None,
+        fr_ord_no: str | None = None,
+        dmst_stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00007Response:
+        """계좌별주문체결내역상세요청 (kt00007): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.order_details, ...)``.
+
+        Args:
+            ord_dt: 주문일자 (YYYYMMDD, max 8)
+            qry_tp: 조회구분 (max 1). 1: 주문순, 2: 역순, 3: 미체결, 4: 체결내역만
+            stk_bond_tp: 주식채권구분 (max 1). 0: 전체, 1: 주식, 2: 채권
+            sell_tp: 매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수
+            stk_cd: 종목코드 (max 12)
+            fr_ord_no: 시작주문번호 (max 7)
+            dmst_stex_tp: 국내거래소구분 (max 6). %: (전체), KRX: 한국거래소, NXT: 넥스트트레이드, SOR: 최선주문집행
+        """
+        return self._c._request(
+            "kt00007",
+            Kt00007Request(
+                ord_dt=ord_dt,
+                qry_tp=qry_tp,
+                stk_bond_tp=stk_bond_tp,
+                sell_tp=sell_tp,
+                stk_cd=stk_cd,
+                fr_ord_no=fr_ord_no,
+                dmst_stex_tp=dmst_stex_tp,
+            ),
+            Kt00007Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def next_day_settlements(
+        self,
+        *,
+        strt_dcd_seq: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00008Response:
+        """계좌별익일결제예정내역요청 (kt00008): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.next_day_settlements, ...)``.
+
+        Args:
+            strt_dcd_seq: 시작결제번호 (max 7)
+        """
+        return self._c._request(
+            "kt00008",
+            Kt00008Request(
+                strt_dcd_seq=strt_dcd_seq,
+            ),
+            Kt00008Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def order_status(
+        self,
+        *,
+        ord_dt: _DateText | None = None,
+        stk_bond_tp: str,
+        mrkt_tp: str,
+        sell_tp: str,
+        qry_tp: str,
+        stk_cd: str | None = None,
+        fr_ord_no: str | None = None,
+        dmst_stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00009Response:
+        """계좌별주문체결현황요청 (kt00009): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.order_status, ...)``.
+
+        Args:
+            ord_dt: 주문일자 (YYYYMMDD, max 8)
+            stk_bond_tp: 주식채권구분 (max 1). 0: 전체, 1: 주식, 2: 채권
+            mrkt_tp: 시장구분 (max 1). 0: 전체, 1: 코스피, 2: 코스닥, 3: OTCBB, 4: ECN
+            sell_tp: 매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수
+            qry_tp: 조회구분 (max 1). 0: 전체, 1: 체결
+            stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            fr_ord_no: 시작주문번호 (max 7)
+            dmst_stex_tp: 국내거래소구분 (max 6). %: (전체), KRX: 한국거래소, NXT: 넥스트트레이드, SOR: 최선주문집행
+        """
+        return self._c._request(
+            "kt00009",
+            Kt00009Request(
+                ord_dt=ord_dt,
+                stk_bond_tp=stk_bond_tp,
+                mrkt_tp=mrkt_tp,
+                sell_tp=sell_tp,
+                qry_tp=qry_tp,
+                stk_cd=stk_cd,
+                fr_ord_no=fr_ord_no,
+                dmst_stex_tp=dmst_stex_tp,
+            ),
+            Kt00009Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def orderable_amount(
+        self,
+        *,
+        io_amt: int | str | None = None,
+        stk_cd: str,
+        trde_tp: str,
+        trde_qty: int | str | None = None,
+        uv: int | str,
+        exp_buy_unp: int | str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00010Response:
+        """주문인출가능금액요청 (kt00010): POST /api/dostk/acnt.
+
+        Args:
+            io_amt: 입출금액 (단위 원, max 12)
+            stk_cd: 종목번호 (max 12)
+            trde_tp: 매매구분 (max 1). 1: 매도, 2: 매수
+            trde_qty: 매매수량 (단위 주, max 10)
+            uv: 매수가격 (단위 원, max 10)
+            exp_buy_unp: 예상매수단가 (단위 원, max 10)
+        """
+        return self._c._request(
+            "kt00010",
+            Kt00010Request(
+                io_amt=io_amt,
+                stk_cd=stk_cd,
+                trde_tp=trde_tp,
+                trde_qty=trde_qty,
+                uv=uv,
+                exp_buy_unp=exp_buy_unp,
+            ),
+            Kt00010Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def orderable_qty_by_margin(
+        self,
+        *,
+        stk_cd: str,
+        uv: int | str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00011Response:
+        """증거금율별주문가능수량조회요청 (kt00011): POST /api/dostk/acnt.
+
+        Args:
+            stk_cd: 종목번호 (max 12)
+            uv: 매수가격 (단위 원, max 10)
+        """
+        return self._c._request(
+            "kt00011",
+            Kt00011Request(
+                stk_cd=stk_cd,
+                uv=uv,
+            ),
+            Kt00011Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def orderable_qty_by_credit(
+        self,
+        *,
+        stk_cd: str,
+        uv: int | str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00012Response:
+        """신용보증금율별주문가능수량조회요청 (kt00012): POST /api/dostk/acnt.
+
+        Args:
+            stk_cd: 종목번호 (max 12)
+            uv: 매수가격 (단위 원, max 10)
+        """
+        return self._c._request(
+            "kt00012",
+            Kt00012Request(
+                stk_cd=stk_cd,
+                uv=uv,
+            ),
+            Kt00012Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def margin_details(
+        self,
+        *,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00013Response:
+        """증거금세부내역조회요청 (kt00013): POST /api/dostk/acnt."""
+        return self._c._request(
+            "kt00013",
+            Kt00013Request(),
+            Kt00013Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def transactions(
+        self,
+        *,
+        strt_dt: _DateText,
+        end_dt: _DateText,
+        tp: str,
+        stk_cd: str | None = None,
+        crnc_cd: str | None = None,
+        gds_tp: str,
+        frgn_stex_code: str | None = None,
+        dmst_stex_tp: str,
+        qry_sort_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00015Response:
+        """위탁종합거래내역요청 (kt00015): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.transactions, ...)``.
+
+        Args:
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            tp: 구분 (max 1). 0: 전체, 1: 입출금, 2: 입출고, 3: 매매, 4: 매수, 5: 매도, 6: 입금, 7: 출금, A: 예탁담보대출입금, B: 매도담보대출입금, C: 현금상환(융자,담보상환), F: 환전, M: 입출금+환전, G: 외화매수, H: 외화매도, I: 환전정산입금, J: 환전정산출금
+            stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            crnc_cd: 통화코드 (max 3)
+            gds_tp: 상품구분 (max 1). 0: 전체, 1: 국내주식, 2: 수익증권, 3: 해외주식, 4: 금융상품
+            frgn_stex_code: 해외거래소코드 (max 10)
+            dmst_stex_tp: 국내거래소구분 (max 6). %: (전체), KRX: 한국거래소, NXT: 넥스트트레이드
+            qry_sort_tp: 조회정렬구분 (max 1). 1: 최근거래순, 2: 과거거래순(미입력시 과거거래순)
+        """
+        return self._c._request(
+            "kt00015",
+            Kt00015Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                tp=tp,
+                stk_cd=stk_cd,
+                crnc_cd=crnc_cd,
+                gds_tp=gds_tp,
+                frgn_stex_code=frgn_stex_code,
+                dmst_stex_tp=dmst_stex_tp,
+                qry_sort_tp=qry_sort_tp,
+            ),
+            Kt00015Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def daily_returns_detail(
+        self,
+        *,
+        fr_dt: _DateText,
+        to_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00016Response:
+        """일별계좌수익률상세현황요청 (kt00016): POST /api/dostk/acnt.
+
+        Args:
+            fr_dt: 평가시작일 (YYYYMMDD, max 8)
+            to_dt: 평가종료일 (YYYYMMDD, max 8)
+        """
+        return self._c._request(
+            "kt00016",
+            Kt00016Request(
+                fr_dt=fr_dt,
+                to_dt=to_dt,
+            ),
+            Kt00016Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def today_status(
+        self,
+        *,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00017Response:
+        """계좌별당일현황요청 (kt00017): POST /api/dostk/acnt."""
+        return self._c._request(
+            "kt00017",
+            Kt00017Request(),
+            Kt00017Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def balance(
+        self,
+        *,
+        qry_tp: str,
+        dmst_stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00018Response:
+        """계좌평가잔고내역요청 (kt00018): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.balance, ...)``.
+
+        Args:
+            qry_tp: 조회구분 (max 1). 1: 합산, 2: 개별
+            dmst_stex_tp: 국내거래소구분 (max 6). KRX: 한국거래소, NXT: 넥스트트레이드
+        """
+        return self._c._request(
+            "kt00018",
+            Kt00018Request(
+                qry_tp=qry_tp,
+                dmst_stex_tp=dmst_stex_tp,
+            ),
+            Kt00018Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def gold_balance(
+        self,
+        *,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt50020Response:
+        """금현물 잔고확인 (kt50020): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.gold_balance, ...)``.
+        """
+        return self._c._request(
+            "kt50020",
+            Kt50020Request(),
+            Kt50020Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def gold_deposit(
+        self,
+        *,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt50021Response:
+        """금현물 예수금 (kt50021): POST /api/dostk/acnt."""
+        return self._c._request(
+            "kt50021",
+            Kt50021Request(),
+            Kt50021Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def gold_order_status(
+        self,
+        *,
+        ord_dt: _DateText,
+        qry_tp: str | None = None,
+        mrkt_deal_tp: str,
+        stk_bond_tp: str,
+        slby_tp: str,
+        stk_cd: str | None = None,
+        fr_ord_no: str | None = None,
+        dmst_stex_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt50030Response:
+        """금현물 주문체결전체조회 (kt50030): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.gold_order_status, ...)``.
+
+        Args:
+            ord_dt: 주문일자 (YYYYMMDD, max 8)
+            qry_tp: 조회구분 (max 1). 1: 주문순, 2: 역순
+            mrkt_deal_tp: 시장구분 (max 1)
+            stk_bond_tp: 주식채권구분 (max 1). 0: 전체, 1: 주식, 2: 채권
+            slby_tp: 매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수
+            stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            fr_ord_no: 시작주문번호 (max 7)
+            dmst_stex_tp: 국내거래소구분 (max 6). KRX: , NXT: , SOR:
+        """
+        return self._c._request(
+            "kt50030",
+            Kt50030Request(
+                ord_dt=ord_dt,
+                qry_tp=qry_tp,
+                mrkt_deal_tp=mrkt_deal_tp,
+                stk_bond_tp=stk_bond_tp,
+                slby_tp=slby_tp,
+                stk_cd=stk_cd,
+                fr_ord_no=fr_ord_no,
+                dmst_stex_tp=dmst_stex_tp,
+            ),
+            Kt50030Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def gold_order_details(
+        self,
+        *,
+        ord_dt: _DateText | None = None,
+        qry_tp: str,
+        stk_bond_tp: str,
+        sell_tp: str,
+        stk_cd: str | None = None,
+        fr_ord_no: str | None = None,
+        dmst_stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt50031Response:
+        """금현물 주문체결조회 (kt50031): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.gold_order_details, ...)``.
+
+        Args:
+            ord_dt: 주문일자 (YYYYMMDD, max 8)
+            qry_tp: 조회구분 (max 1). 1: 주문순, 2: 역순, 3: 미체결, 4: 체결내역만
+            stk_bond_tp: 주식채권구분 (max 1). 0: 전체, 1: 주식, 2: 채권
+            sell_tp: 매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수
+            stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            fr_ord_no: 시작주문번호 (max 7)
+            dmst_stex_tp: 국내거래소구분 (max 6). %: (전체), KRX: 한국거래소, NXT: 넥스트트레이드, SOR: 최선주문집행
+        """
+        return self._c._request(
+            "kt50031",
+            Kt50031Request(
+                ord_dt=ord_dt,
+                qry_tp=qry_tp,
+                stk_bond_tp=stk_bond_tp,
+                sell_tp=sell_tp,
+                stk_cd=stk_cd,
+                fr_ord_no=fr_ord_no,
+                dmst_stex_tp=dmst_stex_tp,
+            ),
+            Kt50031Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def gold_transactions(
+        self,
+        *,
+        strt_dt: _DateText | None = None,
+        end_dt: _DateText | None = None,
+        tp: str | None = None,
+        stk_cd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt50032Response:
+        """금현물 거래내역조회 (kt50032): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.gold_transactions, ...)``.
+
+        Args:
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            tp: 구분 (max 1). 0: 전체, 1: 입출금, 2: 출고, 3: 매매, 4: 매수, 5: 매도, 6: 입금, 7: 출금
+            stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+        """
+        return self._c._request(
+            "kt50032",
+            Kt50032Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                tp=tp,
+                stk_cd=stk_cd,
+            ),
+            Kt50032Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def gold_open_orders(
+        self,
+        *,
+        ord_dt: _DateText,
+        qry_tp: str | None = None,
+        mrkt_deal_tp: str,
+        stk_bond_tp: str,
+        sell_tp: str,
+        stk_cd: str | None = None,
+        fr_ord_no: str | None = None,
+        dmst_stex_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt50075Response:
+        """금현물 미체결조회 (kt50075): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.gold_open_orders, ...)``.
+
+        Args:
+            ord_dt: 주문일자 (YYYYMMDD, max 8)
+            qry_tp: 조회구분 (max 1). 1: 주문순, 2: 역순
+            mrkt_deal_tp: 시장구분 (max 1)
+            stk_bond_tp: 주식채권구분 (max 1). 0: 전체, 1: 주식, 2: 채권
+            sell_tp: 매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수
+            stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            fr_ord_no: 시작주문번호 (max 7)
+            dmst_stex_tp: 국내거래소구분 (max 6). KRX: , NXT: , SOR:
+        """
+        return self._c._request(
+            "kt50075",
+            Kt50075Request(
+                ord_dt=ord_dt,
+                qry_tp=qry_tp,
+                mrkt_deal_tp=mrkt_deal_tp,
+                stk_bond_tp=stk_bond_tp,
+                sell_tp=sell_tp,
+                stk_cd=stk_cd,
+                fr_ord_no=fr_ord_no,
+                dmst_stex_tp=dmst_stex_tp,
+            ),
+            Kt50075Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+
+class AsyncAccountAPI(_AsyncGroup):
+    """계좌 (domestic.account): 33 APIs at /api/dostk/acnt, as ``client.account`` (async)."""
+
+    __slots__ = ()
+
+    async def account_numbers(
+        self,
+        *,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka00001Response:
+        """계좌번호조회 (ka00001): POST /api/dostk/acnt."""
+        return await self._c._request(
+            "ka00001",
+            Ka00001Request(),
+            Ka00001Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def daily_balance_returns(
+        self,
+        *,
+        qry_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka01690Response:
+        """일별잔고수익률 (ka01690): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.daily_balance_returns, ...)``.
+
+        Not served by the mock-trading server.
+
+        Args:
+            qry_dt: 조회일자 (YYYYMMDD, max 8)
+        """
+        return await self._c._request(
+            "ka01690",
+            Ka01690Request(
+                qry_dt=qry_dt,
+            ),
+            Ka01690Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def stock_realized_pnl(
+        self,
+        *,
+        stk_cd: str | None = None,
+        strt_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10072Response:
+        """일자별종목별실현손익요청_일자 (ka10072): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.stock_realized_pnl, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+        """
+        return await self._c._request(
+            "ka10072",
+            Ka10072Request(
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+            ),
+            Ka10072Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def stock_realized_pnl_period(
+        self,
+        *,
+        stk_cd: str | None = None,
+        strt_dt: _DateText,
+        end_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10073Response:
+        """일자별종목별실현손익요청_기간 (ka10073): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.stock_realized_pnl_period, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+        """
+        return await self._c._request(
+            "ka10073",
+            Ka10073Request(
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+            ),
+            Ka10073Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def daily_realized_pnl(
+        self,
+        *,
+        strt_dt: _DateText,
+        end_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10074Response:
+        """일자별실현손익요청 (ka10074): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.daily_realized_pnl, ...)``.
+
+        Args:
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+        """
+        return await self._c._request(
+            "ka10074",
+            Ka10074Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+            ),
+            Ka10074Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def open_orders(
+        self,
+        *,
+        all_stk_tp: str,
+        trde_tp: str,
+        stk_cd: str | None = None,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10075Response:
+        """미체결요청 (ka10075): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.open_orders, ...)``.
+
+        Args:
+            all_stk_tp: 전체종목구분 (max 1). 0: 전체, 1: 종목
+            trde_tp: 매매구분 (max 1). 0: 전체, 1: 매도, 2: 매수
+            stk_cd: 종목코드 (max 6)
+            stex_tp: 거래소구분 (max 1). 0: 통합, 1: KRX, 2: NXT
+        """
+        return await self._c._request(
+            "ka10075",
+            Ka10075Request(
+                all_stk_tp=all_stk_tp,
+                trde_tp=trde_tp,
+                stk_cd=stk_cd,
+                stex_tp=stex_tp,
+            ),
+            Ka10075Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def executions(
+        self,
+        *,
+        stk_cd: str | None = None,
+        qry_tp: str,
+        sell_tp: str,
+        ord_no: str | None = None,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10076Response:
+        """체결요청 (ka10076): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.executions, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+            qry_tp: 조회구분 (max 1). 0: 전체, 1: 종목
+            sell_tp: 매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수
+            ord_no: 주문번호 (max 10)
+            stex_tp: 거래소구분 (max 1). 0: 통합, 1: KRX, 2: NXT
+        """
+        return await self._c._request(
+            "ka10076",
+            Ka10076Request(
+                stk_cd=stk_cd,
+                qry_tp=qry_tp,
+                sell_tp=sell_tp,
+                ord_no=ord_no,
+                stex_tp=stex_tp,
+            ),
+            Ka10076Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def today_realized_pnl(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10077Response:
+        """당일실현손익상세요청 (ka10077): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.today_realized_pnl, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return await self._c._request(
+            "ka10077",
+            Ka10077Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10077Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def returns(
+        self,
+        *,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10085Response:
+        """계좌수익률요청 (ka10085): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.returns, ...)``.
+
+        Args:
+            stex_tp: 거래소구분 (max 1). 0: 통합, 1: KRX, 2: NXT
+        """
+        return await self._c._request(
+            "ka10085",
+            Ka10085Request(
+                stex_tp=stex_tp,
+            ),
+            Ka10085Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def open_split_orders(
+        self,
+        *,
+        ord_no: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10088Response:
+        """미체결 분할주문 상세 (ka10088): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.open_split_orders, ...)``.
+
+        Args:
+            ord_no: 주문번호 (max 20)
+        """
+        return await self._c._request(
+            "ka10088",
+            Ka10088Request(
+                ord_no=ord_no,
+            ),
+            Ka10088Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def trading_journal(
+        self,
+        *,
+        base_dt: _DateText | None = None,
+        ottks_tp: str,
+        ch_crd_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10170Response:
+        """당일매매일지요청 (ka10170): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.trading_journal, ...)``.
+
+        Args:
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+            ottks_tp: 단주구분 (max 1). 1: 당일매수에 대한 당일매도, 2: 당일매도 전체
+            ch_crd_tp: 현금신용구분 (max 1). 0: 전체, 1: 현금매매만, 2: 신용매매만
+        """
+        return await self._c._request(
+            "ka10170",
+            Ka10170Request(
+                base_dt=base_dt,
+                ottks_tp=ottks_tp,
+                ch_crd_tp=ch_crd_tp,
+            ),
+            Ka10170Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def deposit(
+        self,
+        *,
+        qry_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00001Response:
+        """예수금상세현황요청 (kt00001): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.deposit, ...)``.
+
+        Args:
+            qry_tp: 조회구분 (max 1). 3: 추정조회, 2: 일반조회
+        """
+        return await self._c._request(
+            "kt00001",
+            Kt00001Request(
+                qry_tp=qry_tp,
+            ),
+            Kt00001Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def daily_estimated_assets(
+        self,
+        *,
+        start_dt: _DateText,
+        end_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00002Response:
+        """일별추정예탁자산현황요청 (kt00002): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.daily_estimated_assets, ...)``.
+
+        Args:
+            start_dt: 시작조회기간 (YYYYMMDD, max 8)
+            end_dt: 종료조회기간 (YYYYMMDD, max 8)
+        """
+        return await self._c._request(
+            "kt00002",
+            Kt00002Request(
+                start_dt=start_dt,
+                end_dt=end_dt,
+            ),
+            Kt00002Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def estimated_assets(
+        self,
+        *,
+        qry_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00003Response:
+        """추정자산조회요청 (kt00003): POST /api/dostk/acnt.
+
+        Args:
+            qry_tp: 상장폐지조회구분 (max 1). 0: 전체, 1: 상장폐지종목제외
+        """
+        return await self._c._request(
+            "kt00003",
+            Kt00003Request(
+                qry_tp=qry_tp,
+            ),
+            Kt00003Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def evaluation(
+        self,
+        *,
+        qry_tp: str,
+        dmst_stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00004Response:
+        """계좌평가현황요청 (kt00004): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.evaluation, ...)``.
+
+        Args:
+            qry_tp: 상장폐지조회구분 (max 1). 0: 전체, 1: 상장폐지종목제외
+            dmst_stex_tp: 국내거래소구분 (max 6). KRX: 한국거래소, NXT: 넥스트트레이드
+        """
+        return await self._c._request(
+            "kt00004",
+            Kt00004Request(
+                qry_tp=qry_tp,
+                dmst_stex_tp=dmst_stex_tp,
+            ),
+            Kt00004Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def execution_balance(
+        self,
+        *,
+        dmst_stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00005Response:
+        """체결잔고요청 (kt00005): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.execution_balance, ...)``.
+
+        Args:
+            dmst_stex_tp: 국내거래소구분 (max 6). KRX: 한국거래소, NXT: 넥스트트레이드
+        """
+        return await self._c._request(
+            "kt00005",
+            Kt00005Request(
+                dmst_stex_tp=dmst_stex_tp,
+            ),
+            Kt00005Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def order_details(
+        self,
+        *,
+        ord_dt: _DateText | None = None,
+        qry_tp: str,
+        stk_bond_tp: str,
+        sell_tp: str,
+        stk_cd: str | None = None,
+        fr_ord_no: str | None = None,
+        dmst_stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00007Response:
+        """계좌별주문체결내역상세요청 (kt00007): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.order_details, ...)``.
+
+        Args:
+            ord_dt: 주문일자 (YYYYMMDD, max 8)
+            qry_tp: 조회구분 (max 1). 1: 주문순, 2: 역순, 3: 미체결, 4: 체결내역만
+            stk_bond_tp: 주식채권구분 (max 1). 0: 전체, 1: 주식, 2: 채권
+            sell_tp: 매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수
+            stk_cd: 종목코드 (max 12)
+            fr_ord_no: 시작주문번호 (max 7)
+            dmst_stex_tp: 국내거래소구분 (max 6). %: (전체), KRX: 한국거래소, NXT: 넥스트트레이드, SOR: 최선주문집행
+        """
+        return await self._c._request(
+            "kt00007",
+            Kt00007Request(
+                ord_dt=ord_dt,
+                qry_tp=qry_tp,
+                stk_bond_tp=stk_bond_tp,
+                sell_tp=sell_tp,
+                stk_cd=stk_cd,
+                fr_ord_no=fr_ord_no,
+                dmst_stex_tp=dmst_stex_tp,
+            ),
+            Kt00007Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def next_day_settlements(
+        self,
+        *,
+        strt_dcd_seq: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00008Response:
+        """계좌별익일결제예정내역요청 (kt00008): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.next_day_settlements, ...)``.
+
+        Args:
+            strt_dcd_seq: 시작결제번호 (max 7)
+        """
+        return await self._c._request(
+            "kt00008",
+            Kt00008Request(
+                strt_dcd_seq=strt_dcd_seq,
+            ),
+            Kt00008Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def order_status(
+        self,
+        *,
+        ord_dt: _DateText | None = None,
+        stk_bond_tp: str,
+        mrkt_tp: str,
+        sell_tp: str,
+        qry_tp: str,
+        stk_cd: str | None = None,
+        fr_ord_no: str | None = None,
+        dmst_stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00009Response:
+        """계좌별주문체결현황요청 (kt00009): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.order_status, ...)``.
+
+        Args:
+            ord_dt: 주문일자 (YYYYMMDD, max 8)
+            stk_bond_tp: 주식채권구분 (max 1). 0: 전체, 1: 주식, 2: 채권
+            mrkt_tp: 시장구분 (max 1). 0: 전체, 1: 코스피, 2: 코스닥, 3: OTCBB, 4: ECN
+            sell_tp: 매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수
+            qry_tp: 조회구분 (max 1). 0: 전체, 1: 체결
+            stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            fr_ord_no: 시작주문번호 (max 7)
+            dmst_stex_tp: 국내거래소구분 (max 6). %: (전체), KRX: 한국거래소, NXT: 넥스트트레이드, SOR: 최선주문집행
+        """
+        return await self._c._request(
+            "kt00009",
+            Kt00009Request(
+                ord_dt=ord_dt,
+                stk_bond_tp=stk_bond_tp,
+                mrkt_tp=mrkt_tp,
+                sell_tp=sell_tp,
+                qry_tp=qry_tp,
+                stk_cd=stk_cd,
+                fr_ord_no=fr_ord_no,
+                dmst_stex_tp=dmst_stex_tp,
+            ),
+            Kt00009Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def orderable_amount(
+        self,
+        *,
+        io_amt: int | str | None = None,
+        stk_cd: str,
+        trde_tp: str,
+        trde_qty: int | str | None = None,
+        uv: int | str,
+        exp_buy_unp: int | str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00010Response:
+        """주문인출가능금액요청 (kt00010): POST /api/dostk/acnt.
+
+        Args:
+            io_amt: 입출금액 (단위 원, max 12)
+            stk_cd: 종목번호 (max 12)
+            trde_tp: 매매구분 (max 1). 1: 매도, 2: 매수
+            trde_qty: 매매수량 (단위 주, max 10)
+            uv: 매수가격 (단위 원, max 10)
+            exp_buy_unp: 예상매수단가 (단위 원, max 10)
+        """
+        return await self._c._request(
+            "kt00010",
+            Kt00010Request(
+                io_amt=io_amt,
+                stk_cd=stk_cd,
+                trde_tp=trde_tp,
+                trde_qty=trde_qty,
+                uv=uv,
+                exp_buy_unp=exp_buy_unp,
+            ),
+            Kt00010Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def orderable_qty_by_margin(
+        self,
+        *,
+        stk_cd: str,
+        uv: int | str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00011Response:
+        """증거금율별주문가능수량조회요청 (kt00011): POST /api/dostk/acnt.
+
+        Args:
+            stk_cd: 종목번호 (max 12)
+            uv: 매수가격 (단위 원, max 10)
+        """
+        return await self._c._request(
+            "kt00011",
+            Kt00011Request(
+                stk_cd=stk_cd,
+                uv=uv,
+            ),
+            Kt00011Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def orderable_qty_by_credit(
+        self,
+        *,
+        stk_cd: str,
+        uv: int | str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00012Response:
+        """신용보증금율별주문가능수량조회요청 (kt00012): POST /api/dostk/acnt.
+
+        Args:
+            stk_cd: 종목번호 (max 12)
+            uv: 매수가격 (단위 원, max 10)
+        """
+        return await self._c._request(
+            "kt00012",
+            Kt00012Request(
+                stk_cd=stk_cd,
+                uv=uv,
+            ),
+            Kt00012Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def margin_details(
+        self,
+        *,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00013Response:
+        """증거금세부내역조회요청 (kt00013): POST /api/dostk/acnt."""
+        return await self._c._request(
+            "kt00013",
+            Kt00013Request(),
+            Kt00013Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def transactions(
+        self,
+        *,
+        strt_dt: _DateText,
+        end_dt: _DateText,
+        tp: str,
+        stk_cd: str | None = None,
+        crnc_cd: str | None = None,
+        gds_tp: str,
+        frgn_stex_code: str | None = None,
+        dmst_stex_tp: str,
+        qry_sort_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00015Response:
+        """위탁종합거래내역요청 (kt00015): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.transactions, ...)``.
+
+        Args:
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            tp: 구분 (max 1). 0: 전체, 1: 입출금, 2: 입출고, 3: 매매, 4: 매수, 5: 매도, 6: 입금, 7: 출금, A: 예탁담보대출입금, B: 매도담보대출입금, C: 현금상환(융자,담보상환), F: 환전, M: 입출금+환전, G: 외화매수, H: 외화매도, I: 환전정산입금, J: 환전정산출금
+            stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            crnc_cd: 통화코드 (max 3)
+            gds_tp: 상품구분 (max 1). 0: 전체, 1: 국내주식, 2: 수익증권, 3: 해외주식, 4: 금융상품
+            frgn_stex_code: 해외거래소코드 (max 10)
+            dmst_stex_tp: 국내거래소구분 (max 6). %: (전체), KRX: 한국거래소, NXT: 넥스트트레이드
+            qry_sort_tp: 조회정렬구분 (max 1). 1: 최근거래순, 2: 과거거래순(미입력시 과거거래순)
+        """
+        return await self._c._request(
+            "kt00015",
+            Kt00015Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                tp=tp,
+                stk_cd=stk_cd,
+                crnc_cd=crnc_cd,
+                gds_tp=gds_tp,
+                frgn_stex_code=frgn_stex_code,
+                dmst_stex_tp=dmst_stex_tp,
+                qry_sort_tp=qry_sort_tp,
+            ),
+            Kt00015Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def daily_returns_detail(
+        self,
+        *,
+        fr_dt: _DateText,
+        to_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00016Response:
+        """일별계좌수익률상세현황요청 (kt00016): POST /api/dostk/acnt.
+
+        Args:
+            fr_dt: 평가시작일 (YYYYMMDD, max 8)
+            to_dt: 평가종료일 (YYYYMMDD, max 8)
+        """
+        return await self._c._request(
+            "kt00016",
+            Kt00016Request(
+                fr_dt=fr_dt,
+                to_dt=to_dt,
+            ),
+            Kt00016Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def today_status(
+        self,
+        *,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00017Response:
+        """계좌별당일현황요청 (kt00017): POST /api/dostk/acnt."""
+        return await self._c._request(
+            "kt00017",
+            Kt00017Request(),
+            Kt00017Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def balance(
+        self,
+        *,
+        qry_tp: str,
+        dmst_stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt00018Response:
+        """계좌평가잔고내역요청 (kt00018): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.balance, ...)``.
+
+        Args:
+            qry_tp: 조회구분 (max 1). 1: 합산, 2: 개별
+            dmst_stex_tp: 국내거래소구분 (max 6). KRX: 한국거래소, NXT: 넥스트트레이드
+        """
+        return await self._c._request(
+            "kt00018",
+            Kt00018Request(
+                qry_tp=qry_tp,
+                dmst_stex_tp=dmst_stex_tp,
+            ),
+            Kt00018Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def gold_balance(
+        self,
+        *,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt50020Response:
+        """금현물 잔고확인 (kt50020): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.gold_balance, ...)``.
+        """
+        return await self._c._request(
+            "kt50020",
+            Kt50020Request(),
+            Kt50020Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def gold_deposit(
+        self,
+        *,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt50021Response:
+        """금현물 예수금 (kt50021): POST /api/dostk/acnt."""
+        return await self._c._request(
+            "kt50021",
+            Kt50021Request(),
+            Kt50021Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def gold_order_status(
+        self,
+        *,
+        ord_dt: _DateText,
+        qry_tp: str | None = None,
+        mrkt_deal_tp: str,
+        stk_bond_tp: str,
+        slby_tp: str,
+        stk_cd: str | None = None,
+        fr_ord_no: str | None = None,
+        dmst_stex_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt50030Response:
+        """금현물 주문체결전체조회 (kt50030): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.gold_order_status, ...)``.
+
+        Args:
+            ord_dt: 주문일자 (YYYYMMDD, max 8)
+            qry_tp: 조회구분 (max 1). 1: 주문순, 2: 역순
+            mrkt_deal_tp: 시장구분 (max 1)
+            stk_bond_tp: 주식채권구분 (max 1). 0: 전체, 1: 주식, 2: 채권
+            slby_tp: 매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수
+            stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            fr_ord_no: 시작주문번호 (max 7)
+            dmst_stex_tp: 국내거래소구분 (max 6). KRX: , NXT: , SOR:
+        """
+        return await self._c._request(
+            "kt50030",
+            Kt50030Request(
+                ord_dt=ord_dt,
+                qry_tp=qry_tp,
+                mrkt_deal_tp=mrkt_deal_tp,
+                stk_bond_tp=stk_bond_tp,
+                slby_tp=slby_tp,
+                stk_cd=stk_cd,
+                fr_ord_no=fr_ord_no,
+                dmst_stex_tp=dmst_stex_tp,
+            ),
+            Kt50030Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def gold_order_details(
+        self,
+        *,
+        ord_dt: _DateText | None = None,
+        qry_tp: str,
+        stk_bond_tp: str,
+        sell_tp: str,
+        stk_cd: str | None = None,
+        fr_ord_no: str | None = None,
+        dmst_stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt50031Response:
+        """금현물 주문체결조회 (kt50031): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.gold_order_details, ...)``.
+
+        Args:
+            ord_dt: 주문일자 (YYYYMMDD, max 8)
+            qry_tp: 조회구분 (max 1). 1: 주문순, 2: 역순, 3: 미체결, 4: 체결내역만
+            stk_bond_tp: 주식채권구분 (max 1). 0: 전체, 1: 주식, 2: 채권
+            sell_tp: 매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수
+            stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            fr_ord_no: 시작주문번호 (max 7)
+            dmst_stex_tp: 국내거래소구분 (max 6). %: (전체), KRX: 한국거래소, NXT: 넥스트트레이드, SOR: 최선주문집행
+        """
+        return await self._c._request(
+            "kt50031",
+            Kt50031Request(
+                ord_dt=ord_dt,
+                qry_tp=qry_tp,
+                stk_bond_tp=stk_bond_tp,
+                sell_tp=sell_tp,
+                stk_cd=stk_cd,
+                fr_ord_no=fr_ord_no,
+                dmst_stex_tp=dmst_stex_tp,
+            ),
+            Kt50031Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def gold_transactions(
+        self,
+        *,
+        strt_dt: _DateText | None = None,
+        end_dt: _DateText | None = None,
+        tp: str | None = None,
+        stk_cd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt50032Response:
+        """금현물 거래내역조회 (kt50032): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.gold_transactions, ...)``.
+
+        Args:
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            tp: 구분 (max 1). 0: 전체, 1: 입출금, 2: 출고, 3: 매매, 4: 매수, 5: 매도, 6: 입금, 7: 출금
+            stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+        """
+        return await self._c._request(
+            "kt50032",
+            Kt50032Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                tp=tp,
+                stk_cd=stk_cd,
+            ),
+            Kt50032Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def gold_open_orders(
+        self,
+        *,
+        ord_dt: _DateText,
+        qry_tp: str | None = None,
+        mrkt_deal_tp: str,
+        stk_bond_tp: str,
+        sell_tp: str,
+        stk_cd: str | None = None,
+        fr_ord_no: str | None = None,
+        dmst_stex_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt50075Response:
+        """금현물 미체결조회 (kt50075): POST /api/dostk/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.account.gold_open_orders, ...)``.
+
+        Args:
+            ord_dt: 주문일자 (YYYYMMDD, max 8)
+            qry_tp: 조회구분 (max 1). 1: 주문순, 2: 역순
+            mrkt_deal_tp: 시장구분 (max 1)
+            stk_bond_tp: 주식채권구분 (max 1). 0: 전체, 1: 주식, 2: 채권
+            sell_tp: 매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수
+            stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            fr_ord_no: 시작주문번호 (max 7)
+            dmst_stex_tp: 국내거래소구분 (max 6). KRX: , NXT: , SOR:
+        """
+        return await self._c._request(
+            "kt50075",
+            Kt50075Request(
+                ord_dt=ord_dt,
+                qry_tp=qry_tp,
+                mrkt_deal_tp=mrkt_deal_tp,
+                stk_bond_tp=stk_bond_tp,
+                sell_tp=sell_tp,
+                stk_cd=stk_cd,
+                fr_ord_no=fr_ord_no,
+                dmst_stex_tp=dmst_stex_tp,
+            ),
+            Kt50075Response,
+            next_key,
+            timeout,
+            headers,
+        )

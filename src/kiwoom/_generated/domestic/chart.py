@@ -2739,3 +2739,1391 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "ka50092": (Ka50092Request, Ka50092Response, Ka50092ResponseWire, _c_Ka50092Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+
+# Namespaces: `client.chart` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
+
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from kiwoom._namespace import AsyncGroup as _AsyncGroup  # noqa: E402
+from kiwoom._namespace import Group as _Group  # noqa: E402
+
+
+class ChartAPI(_Group):
+    """차트 (domestic.chart): 21 APIs at /api/dostk/chart, as ``client.chart``."""
+
+    __slots__ = ()
+
+    def investors(
+        self,
+        *,
+        dt: _DateText,
+        stk_cd: str,
+        amt_qty_tp: str,
+        trde_tp: str,
+        unit_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10060Response:
+        """종목별투자자기관별차트요청 (ka10060): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.investors, ...)``.
+
+        Args:
+            dt: 일자 (YYYYMMDD, max 8)
+            stk_cd: 종목코드 (max 20)
+            amt_qty_tp: 금액수량구분 (max 1). 1: 금액, 2: 수량
+            trde_tp: 매매구분 (max 1). 0: 순매수, 1: 매수, 2: 매도
+            unit_tp: 단위구분 (max 4). 1000: 천주, 1: 단주
+        """
+        return self._c._request(
+            "ka10060",
+            Ka10060Request(
+                dt=dt,
+                stk_cd=stk_cd,
+                amt_qty_tp=amt_qty_tp,
+                trde_tp=trde_tp,
+                unit_tp=unit_tp,
+            ),
+            Ka10060Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def intraday_investors(
+        self,
+        *,
+        mrkt_tp: str,
+        amt_qty_tp: str,
+        trde_tp: str,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10064Response:
+        """장중투자자별매매차트요청 (ka10064): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.intraday_investors, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            amt_qty_tp: 금액수량구분 (max 1). 1: 금액, 2: 수량
+            trde_tp: 매매구분 (max 1). 0: 순매수, 1: 매수, 2: 매도
+            stk_cd: 종목코드 (max 20)
+        """
+        return self._c._request(
+            "ka10064",
+            Ka10064Request(
+                mrkt_tp=mrkt_tp,
+                amt_qty_tp=amt_qty_tp,
+                trde_tp=trde_tp,
+                stk_cd=stk_cd,
+            ),
+            Ka10064Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def ticks(
+        self,
+        *,
+        stk_cd: str,
+        tic_scope: str,
+        upd_stkpc_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10079Response:
+        """주식틱차트조회요청 (ka10079): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.ticks, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            tic_scope: 틱범위 (max 2). 1: 1틱, 3: 3틱, 5: 5틱, 10: 10틱, 30: 30틱
+            upd_stkpc_tp: 수정주가구분 (max 1). 0: 미적용, 1: 적용
+        """
+        return self._c._request(
+            "ka10079",
+            Ka10079Request(
+                stk_cd=stk_cd,
+                tic_scope=tic_scope,
+                upd_stkpc_tp=upd_stkpc_tp,
+            ),
+            Ka10079Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def minutes(
+        self,
+        *,
+        stk_cd: str,
+        tic_scope: str,
+        upd_stkpc_tp: str,
+        base_dt: _DateText | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10080Response:
+        """주식분봉차트조회요청 (ka10080): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.minutes, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            tic_scope: 틱범위 (max 2). 1: 1분, 3: 3분, 5: 5분, 10: 10분, 15: 15분, 30: 30분, 45: 45분, 60: 60분
+            upd_stkpc_tp: 수정주가구분 (max 1). 0: 미적용, 1: 적용
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+        """
+        return self._c._request(
+            "ka10080",
+            Ka10080Request(
+                stk_cd=stk_cd,
+                tic_scope=tic_scope,
+                upd_stkpc_tp=upd_stkpc_tp,
+                base_dt=base_dt,
+            ),
+            Ka10080Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def daily(
+        self,
+        *,
+        stk_cd: str,
+        base_dt: _DateText,
+        upd_stkpc_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10081Response:
+        """주식일봉차트조회요청 (ka10081): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.daily, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+            upd_stkpc_tp: 수정주가구분 (max 1). 0: 미적용, 1: 적용
+        """
+        return self._c._request(
+            "ka10081",
+            Ka10081Request(
+                stk_cd=stk_cd,
+                base_dt=base_dt,
+                upd_stkpc_tp=upd_stkpc_tp,
+            ),
+            Ka10081Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def weekly(
+        self,
+        *,
+        stk_cd: str,
+        base_dt: _DateText,
+        upd_stkpc_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10082Response:
+        """주식주봉차트조회요청 (ka10082): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.weekly, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+            upd_stkpc_tp: 수정주가구분 (max 1). 0: 미적용, 1: 적용
+        """
+        return self._c._request(
+            "ka10082",
+            Ka10082Request(
+                stk_cd=stk_cd,
+                base_dt=base_dt,
+                upd_stkpc_tp=upd_stkpc_tp,
+            ),
+            Ka10082Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def monthly(
+        self,
+        *,
+        stk_cd: str,
+        base_dt: _DateText,
+        upd_stkpc_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10083Response:
+        """주식월봉차트조회요청 (ka10083): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.monthly, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+            upd_stkpc_tp: 수정주가구분 (max 1). 0: 미적용, 1: 적용
+        """
+        return self._c._request(
+            "ka10083",
+            Ka10083Request(
+                stk_cd=stk_cd,
+                base_dt=base_dt,
+                upd_stkpc_tp=upd_stkpc_tp,
+            ),
+            Ka10083Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def yearly(
+        self,
+        *,
+        stk_cd: str,
+        base_dt: _DateText,
+        upd_stkpc_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10094Response:
+        """주식년봉차트조회요청 (ka10094): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.yearly, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+            upd_stkpc_tp: 수정주가구분 (max 1). 0: 미적용, 1: 적용
+        """
+        return self._c._request(
+            "ka10094",
+            Ka10094Request(
+                stk_cd=stk_cd,
+                base_dt=base_dt,
+                upd_stkpc_tp=upd_stkpc_tp,
+            ),
+            Ka10094Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def sector_ticks(
+        self,
+        *,
+        inds_cd: str,
+        tic_scope: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka20004Response:
+        """업종틱차트조회요청 (ka20004): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.sector_ticks, ...)``.
+
+        Args:
+            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            tic_scope: 틱범위 (max 2). 1: 1틱, 3: 3틱, 5: 5틱, 10: 10틱, 30: 30틱
+        """
+        return self._c._request(
+            "ka20004",
+            Ka20004Request(
+                inds_cd=inds_cd,
+                tic_scope=tic_scope,
+            ),
+            Ka20004Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def sector_minutes(
+        self,
+        *,
+        inds_cd: str,
+        tic_scope: str,
+        base_dt: _DateText | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka20005Response:
+        """업종분봉조회요청 (ka20005): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.sector_minutes, ...)``.
+
+        Args:
+            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            tic_scope: 틱범위 (max 2). 1: 1분, 3: 3분, 5: 5분, 10: 10분, 15: 15분, 30: 30분, 45: 45분, 60: 60분
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+        """
+        return self._c._request(
+            "ka20005",
+            Ka20005Request(
+                inds_cd=inds_cd,
+                tic_scope=tic_scope,
+                base_dt=base_dt,
+            ),
+            Ka20005Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def sector_daily(
+        self,
+        *,
+        inds_cd: str,
+        base_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka20006Response:
+        """업종일봉조회요청 (ka20006): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.sector_daily, ...)``.
+
+        Args:
+            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+        """
+        return self._c._request(
+            "ka20006",
+            Ka20006Request(
+                inds_cd=inds_cd,
+                base_dt=base_dt,
+            ),
+            Ka20006Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def sector_weekly(
+        self,
+        *,
+        inds_cd: str,
+        base_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka20007Response:
+        """업종주봉조회요청 (ka20007): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.sector_weekly, ...)``.
+
+        Args:
+            inds_cd: 업종코드 (max 8). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            base_dt: 기준일자 (YYYYMMDD, max 3)
+        """
+        return self._c._request(
+            "ka20007",
+            Ka20007Request(
+                inds_cd=inds_cd,
+                base_dt=base_dt,
+            ),
+            Ka20007Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def sector_monthly(
+        self,
+        *,
+        inds_cd: str,
+        base_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka20008Response:
+        """업종월봉조회요청 (ka20008): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.sector_monthly, ...)``.
+
+        Args:
+            inds_cd: 업종코드 (max 3)
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+        """
+        return self._c._request(
+            "ka20008",
+            Ka20008Request(
+                inds_cd=inds_cd,
+                base_dt=base_dt,
+            ),
+            Ka20008Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def sector_yearly(
+        self,
+        *,
+        inds_cd: str,
+        base_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka20019Response:
+        """업종년봉조회요청 (ka20019): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.sector_yearly, ...)``.
+
+        Args:
+            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+        """
+        return self._c._request(
+            "ka20019",
+            Ka20019Request(
+                inds_cd=inds_cd,
+                base_dt=base_dt,
+            ),
+            Ka20019Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def gold_ticks(
+        self,
+        *,
+        stk_cd: str,
+        tic_scope: str,
+        upd_stkpc_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka50079Response:
+        """금현물틱차트조회요청 (ka50079): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.gold_ticks, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            tic_scope: 틱범위 (max 2). 1: 1틱, 3: 3틱, 5: 5틱, 10: 10틱, 30: 30틱
+            upd_stkpc_tp: 수정주가구분 (max 1). 0: 미적용, 1: 적용
+        """
+        return self._c._request(
+            "ka50079",
+            Ka50079Request(
+                stk_cd=stk_cd,
+                tic_scope=tic_scope,
+                upd_stkpc_tp=upd_stkpc_tp,
+            ),
+            Ka50079Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def gold_minutes(
+        self,
+        *,
+        stk_cd: str,
+        tic_scope: str,
+        upd_stkpc_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka50080Response:
+        """금현물분봉차트조회요청 (ka50080): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.gold_minutes, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            tic_scope: 틱범위 (max 3). 1: 1분, 3: 3분, 5: 5분, 10: 10분, 15: 15분, 30: 30분, 45: 45분, 60: 60분
+            upd_stkpc_tp: 수정주가구분 (max 1). 0: 미적용, 1: 적용
+        """
+        return self._c._request(
+            "ka50080",
+            Ka50080Request(
+                stk_cd=stk_cd,
+                tic_scope=tic_scope,
+                upd_stkpc_tp=upd_stkpc_tp,
+            ),
+            Ka50080Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def gold_daily(
+        self,
+        *,
+        stk_cd: str,
+        base_dt: _DateText,
+        upd_stkpc_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka50081Response:
+        """금현물일봉차트조회요청 (ka50081): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.gold_daily, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+            upd_stkpc_tp: 수정주가구분 (max 1). 0: 미적용, 1: 적용
+        """
+        return self._c._request(
+            "ka50081",
+            Ka50081Request(
+                stk_cd=stk_cd,
+                base_dt=base_dt,
+                upd_stkpc_tp=upd_stkpc_tp,
+            ),
+            Ka50081Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def gold_weekly(
+        self,
+        *,
+        stk_cd: str,
+        base_dt: _DateText,
+        upd_stkpc_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka50082Response:
+        """금현물주봉차트조회요청 (ka50082): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.gold_weekly, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+            upd_stkpc_tp: 수정주가구분 (max 1). 0: 미적용, 1: 적용
+        """
+        return self._c._request(
+            "ka50082",
+            Ka50082Request(
+                stk_cd=stk_cd,
+                base_dt=base_dt,
+                upd_stkpc_tp=upd_stkpc_tp,
+            ),
+            Ka50082Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def gold_monthly(
+        self,
+        *,
+        stk_cd: str,
+        base_dt: _DateText,
+        upd_stkpc_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka50083Response:
+        """금현물월봉차트조회요청 (ka50083): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.gold_monthly, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+            upd_stkpc_tp: 수정주가구분 (max 1). 0: 미적용, 1: 적용
+        """
+        return self._c._request(
+            "ka50083",
+            Ka50083Request(
+                stk_cd=stk_cd,
+                base_dt=base_dt,
+                upd_stkpc_tp=upd_stkpc_tp,
+            ),
+            Ka50083Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def gold_today_ticks(
+        self,
+        *,
+        stk_cd: str,
+        tic_scope: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka50091Response:
+        """금현물당일틱차트조회요청 (ka50091): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.gold_today_ticks, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            tic_scope: 틱범위 (max 2). 1: 1틱, 3: 3틱, 5: 5틱, 10: 10틱, 30: 30틱
+        """
+        return self._c._request(
+            "ka50091",
+            Ka50091Request(
+                stk_cd=stk_cd,
+                tic_scope=tic_scope,
+            ),
+            Ka50091Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def gold_today_minutes(
+        self,
+        *,
+        stk_cd: str,
+        tic_scope: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka50092Response:
+        """금현물당일분봉차트조회요청 (ka50092): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.gold_today_minutes, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            tic_scope: 틱범위 (max 2). 1: 1분, 3: 3분, 5: 5분, 10: 10분, 15: 15분, 30: 30분, 45: 45분, 60: 60분
+        """
+        return self._c._request(
+            "ka50092",
+            Ka50092Request(
+                stk_cd=stk_cd,
+                tic_scope=tic_scope,
+            ),
+            Ka50092Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+
+class AsyncChartAPI(_AsyncGroup):
+    """차트 (domestic.chart): 21 APIs at /api/dostk/chart, as ``client.chart`` (async)."""
+
+    __slots__ = ()
+
+    async def investors(
+        self,
+        *,
+        dt: _DateText,
+        stk_cd: str,
+        amt_qty_tp: str,
+        trde_tp: str,
+        unit_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10060Response:
+        """종목별투자자기관별차트요청 (ka10060): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.investors, ...)``.
+
+        Args:
+            dt: 일자 (YYYYMMDD, max 8)
+            stk_cd: 종목코드 (max 20)
+            amt_qty_tp: 금액수량구분 (max 1). 1: 금액, 2: 수량
+            trde_tp: 매매구분 (max 1). 0: 순매수, 1: 매수, 2: 매도
+            unit_tp: 단위구분 (max 4). 1000: 천주, 1: 단주
+        """
+        return await self._c._request(
+            "ka10060",
+            Ka10060Request(
+                dt=dt,
+                stk_cd=stk_cd,
+                amt_qty_tp=amt_qty_tp,
+                trde_tp=trde_tp,
+                unit_tp=unit_tp,
+            ),
+            Ka10060Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def intraday_investors(
+        self,
+        *,
+        mrkt_tp: str,
+        amt_qty_tp: str,
+        trde_tp: str,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10064Response:
+        """장중투자자별매매차트요청 (ka10064): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.intraday_investors, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            amt_qty_tp: 금액수량구분 (max 1). 1: 금액, 2: 수량
+            trde_tp: 매매구분 (max 1). 0: 순매수, 1: 매수, 2: 매도
+            stk_cd: 종목코드 (max 20)
+        """
+        return await self._c._request(
+            "ka10064",
+            Ka10064Request(
+                mrkt_tp=mrkt_tp,
+                amt_qty_tp=amt_qty_tp,
+                trde_tp=trde_tp,
+                stk_cd=stk_cd,
+            ),
+            Ka10064Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def ticks(
+        self,
+        *,
+        stk_cd: str,
+        tic_scope: str,
+        upd_stkpc_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10079Response:
+        """주식틱차트조회요청 (ka10079): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.ticks, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            tic_scope: 틱범위 (max 2). 1: 1틱, 3: 3틱, 5: 5틱, 10: 10틱, 30: 30틱
+            upd_stkpc_tp: 수정주가구분 (max 1). 0: 미적용, 1: 적용
+        """
+        return await self._c._request(
+            "ka10079",
+            Ka10079Request(
+                stk_cd=stk_cd,
+                tic_scope=tic_scope,
+                upd_stkpc_tp=upd_stkpc_tp,
+            ),
+            Ka10079Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def minutes(
+        self,
+        *,
+        stk_cd: str,
+        tic_scope: str,
+        upd_stkpc_tp: str,
+        base_dt: _DateText | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10080Response:
+        """주식분봉차트조회요청 (ka10080): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.minutes, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            tic_scope: 틱범위 (max 2). 1: 1분, 3: 3분, 5: 5분, 10: 10분, 15: 15분, 30: 30분, 45: 45분, 60: 60분
+            upd_stkpc_tp: 수정주가구분 (max 1). 0: 미적용, 1: 적용
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+        """
+        return await self._c._request(
+            "ka10080",
+            Ka10080Request(
+                stk_cd=stk_cd,
+                tic_scope=tic_scope,
+                upd_stkpc_tp=upd_stkpc_tp,
+                base_dt=base_dt,
+            ),
+            Ka10080Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def daily(
+        self,
+        *,
+        stk_cd: str,
+        base_dt: _DateText,
+        upd_stkpc_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10081Response:
+        """주식일봉차트조회요청 (ka10081): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.daily, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+            upd_stkpc_tp: 수정주가구분 (max 1). 0: 미적용, 1: 적용
+        """
+        return await self._c._request(
+            "ka10081",
+            Ka10081Request(
+                stk_cd=stk_cd,
+                base_dt=base_dt,
+                upd_stkpc_tp=upd_stkpc_tp,
+            ),
+            Ka10081Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def weekly(
+        self,
+        *,
+        stk_cd: str,
+        base_dt: _DateText,
+        upd_stkpc_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10082Response:
+        """주식주봉차트조회요청 (ka10082): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.weekly, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+            upd_stkpc_tp: 수정주가구분 (max 1). 0: 미적용, 1: 적용
+        """
+        return await self._c._request(
+            "ka10082",
+            Ka10082Request(
+                stk_cd=stk_cd,
+                base_dt=base_dt,
+                upd_stkpc_tp=upd_stkpc_tp,
+            ),
+            Ka10082Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def monthly(
+        self,
+        *,
+        stk_cd: str,
+        base_dt: _DateText,
+        upd_stkpc_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10083Response:
+        """주식월봉차트조회요청 (ka10083): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.monthly, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+            upd_stkpc_tp: 수정주가구분 (max 1). 0: 미적용, 1: 적용
+        """
+        return await self._c._request(
+            "ka10083",
+            Ka10083Request(
+                stk_cd=stk_cd,
+                base_dt=base_dt,
+                upd_stkpc_tp=upd_stkpc_tp,
+            ),
+            Ka10083Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def yearly(
+        self,
+        *,
+        stk_cd: str,
+        base_dt: _DateText,
+        upd_stkpc_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10094Response:
+        """주식년봉차트조회요청 (ka10094): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.yearly, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+            upd_stkpc_tp: 수정주가구분 (max 1). 0: 미적용, 1: 적용
+        """
+        return await self._c._request(
+            "ka10094",
+            Ka10094Request(
+                stk_cd=stk_cd,
+                base_dt=base_dt,
+                upd_stkpc_tp=upd_stkpc_tp,
+            ),
+            Ka10094Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def sector_ticks(
+        self,
+        *,
+        inds_cd: str,
+        tic_scope: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka20004Response:
+        """업종틱차트조회요청 (ka20004): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.sector_ticks, ...)``.
+
+        Args:
+            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            tic_scope: 틱범위 (max 2). 1: 1틱, 3: 3틱, 5: 5틱, 10: 10틱, 30: 30틱
+        """
+        return await self._c._request(
+            "ka20004",
+            Ka20004Request(
+                inds_cd=inds_cd,
+                tic_scope=tic_scope,
+            ),
+            Ka20004Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def sector_minutes(
+        self,
+        *,
+        inds_cd: str,
+        tic_scope: str,
+        base_dt: _DateText | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka20005Response:
+        """업종분봉조회요청 (ka20005): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.sector_minutes, ...)``.
+
+        Args:
+            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            tic_scope: 틱범위 (max 2). 1: 1분, 3: 3분, 5: 5분, 10: 10분, 15: 15분, 30: 30분, 45: 45분, 60: 60분
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+        """
+        return await self._c._request(
+            "ka20005",
+            Ka20005Request(
+                inds_cd=inds_cd,
+                tic_scope=tic_scope,
+                base_dt=base_dt,
+            ),
+            Ka20005Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def sector_daily(
+        self,
+        *,
+        inds_cd: str,
+        base_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka20006Response:
+        """업종일봉조회요청 (ka20006): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.sector_daily, ...)``.
+
+        Args:
+            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+        """
+        return await self._c._request(
+            "ka20006",
+            Ka20006Request(
+                inds_cd=inds_cd,
+                base_dt=base_dt,
+            ),
+            Ka20006Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def sector_weekly(
+        self,
+        *,
+        inds_cd: str,
+        base_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka20007Response:
+        """업종주봉조회요청 (ka20007): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.sector_weekly, ...)``.
+
+        Args:
+            inds_cd: 업종코드 (max 8). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            base_dt: 기준일자 (YYYYMMDD, max 3)
+        """
+        return await self._c._request(
+            "ka20007",
+            Ka20007Request(
+                inds_cd=inds_cd,
+                base_dt=base_dt,
+            ),
+            Ka20007Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def sector_monthly(
+        self,
+        *,
+        inds_cd: str,
+        base_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka20008Response:
+        """업종월봉조회요청 (ka20008): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.sector_monthly, ...)``.
+
+        Args:
+            inds_cd: 업종코드 (max 3)
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+        """
+        return await self._c._request(
+            "ka20008",
+            Ka20008Request(
+                inds_cd=inds_cd,
+                base_dt=base_dt,
+            ),
+            Ka20008Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def sector_yearly(
+        self,
+        *,
+        inds_cd: str,
+        base_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka20019Response:
+        """업종년봉조회요청 (ka20019): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.sector_yearly, ...)``.
+
+        Args:
+            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+        """
+        return await self._c._request(
+            "ka20019",
+            Ka20019Request(
+                inds_cd=inds_cd,
+                base_dt=base_dt,
+            ),
+            Ka20019Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def gold_ticks(
+        self,
+        *,
+        stk_cd: str,
+        tic_scope: str,
+        upd_stkpc_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka50079Response:
+        """금현물틱차트조회요청 (ka50079): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.gold_ticks, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            tic_scope: 틱범위 (max 2). 1: 1틱, 3: 3틱, 5: 5틱, 10: 10틱, 30: 30틱
+            upd_stkpc_tp: 수정주가구분 (max 1). 0: 미적용, 1: 적용
+        """
+        return await self._c._request(
+            "ka50079",
+            Ka50079Request(
+                stk_cd=stk_cd,
+                tic_scope=tic_scope,
+                upd_stkpc_tp=upd_stkpc_tp,
+            ),
+            Ka50079Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def gold_minutes(
+        self,
+        *,
+        stk_cd: str,
+        tic_scope: str,
+        upd_stkpc_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka50080Response:
+        """금현물분봉차트조회요청 (ka50080): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.gold_minutes, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            tic_scope: 틱범위 (max 3). 1: 1분, 3: 3분, 5: 5분, 10: 10분, 15: 15분, 30: 30분, 45: 45분, 60: 60분
+            upd_stkpc_tp: 수정주가구분 (max 1). 0: 미적용, 1: 적용
+        """
+        return await self._c._request(
+            "ka50080",
+            Ka50080Request(
+                stk_cd=stk_cd,
+                tic_scope=tic_scope,
+                upd_stkpc_tp=upd_stkpc_tp,
+            ),
+            Ka50080Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def gold_daily(
+        self,
+        *,
+        stk_cd: str,
+        base_dt: _DateText,
+        upd_stkpc_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka50081Response:
+        """금현물일봉차트조회요청 (ka50081): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.gold_daily, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+            upd_stkpc_tp: 수정주가구분 (max 1). 0: 미적용, 1: 적용
+        """
+        return await self._c._request(
+            "ka50081",
+            Ka50081Request(
+                stk_cd=stk_cd,
+                base_dt=base_dt,
+                upd_stkpc_tp=upd_stkpc_tp,
+            ),
+            Ka50081Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def gold_weekly(
+        self,
+        *,
+        stk_cd: str,
+        base_dt: _DateText,
+        upd_stkpc_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka50082Response:
+        """금현물주봉차트조회요청 (ka50082): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.gold_weekly, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+            upd_stkpc_tp: 수정주가구분 (max 1). 0: 미적용, 1: 적용
+        """
+        return await self._c._request(
+            "ka50082",
+            Ka50082Request(
+                stk_cd=stk_cd,
+                base_dt=base_dt,
+                upd_stkpc_tp=upd_stkpc_tp,
+            ),
+            Ka50082Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def gold_monthly(
+        self,
+        *,
+        stk_cd: str,
+        base_dt: _DateText,
+        upd_stkpc_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka50083Response:
+        """금현물월봉차트조회요청 (ka50083): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.gold_monthly, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+            upd_stkpc_tp: 수정주가구분 (max 1). 0: 미적용, 1: 적용
+        """
+        return await self._c._request(
+            "ka50083",
+            Ka50083Request(
+                stk_cd=stk_cd,
+                base_dt=base_dt,
+                upd_stkpc_tp=upd_stkpc_tp,
+            ),
+            Ka50083Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def gold_today_ticks(
+        self,
+        *,
+        stk_cd: str,
+        tic_scope: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka50091Response:
+        """금현물당일틱차트조회요청 (ka50091): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.gold_today_ticks, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            tic_scope: 틱범위 (max 2). 1: 1틱, 3: 3틱, 5: 5틱, 10: 10틱, 30: 30틱
+        """
+        return await self._c._request(
+            "ka50091",
+            Ka50091Request(
+                stk_cd=stk_cd,
+                tic_scope=tic_scope,
+            ),
+            Ka50091Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def gold_today_minutes(
+        self,
+        *,
+        stk_cd: str,
+        tic_scope: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka50092Response:
+        """금현물당일분봉차트조회요청 (ka50092): POST /api/dostk/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.chart.gold_today_minutes, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            tic_scope: 틱범위 (max 2). 1: 1분, 3: 3분, 5: 5분, 10: 10분, 15: 15분, 30: 30분, 45: 45분, 60: 60분
+        """
+        return await self._c._request(
+            "ka50092",
+            Ka50092Request(
+                stk_cd=stk_cd,
+                tic_scope=tic_scope,
+            ),
+            Ka50092Response,
+            next_key,
+            timeout,
+            headers,
+        )

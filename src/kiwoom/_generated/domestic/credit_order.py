@@ -327,3 +327,359 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "kt10009": (Kt10009Request, Kt10009Response, Kt10009ResponseWire, _c_Kt10009Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+
+# Namespaces: `client.credit_order` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
+
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from kiwoom._namespace import AsyncGroup as _AsyncGroup  # noqa: E402
+from kiwoom._namespace import Group as _Group  # noqa: E402
+
+
+class CreditOrderAPI(_Group):
+    """신용주문 (domestic.credit_order): 4 APIs at /api/dostk/crdordr, as ``client.credit_order``."""
+
+    __slots__ = ()
+
+    def buy(
+        self,
+        *,
+        dmst_stex_tp: str,
+        stk_cd: str,
+        ord_qty: int | str,
+        ord_uv: int | str | None = None,
+        trde_tp: str,
+        cond_uv: int | str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt10006Response:
+        """신용 매수주문 (kt10006): POST /api/dostk/crdordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            dmst_stex_tp: 국내거래소구분 (max 3). KRX: , NXT: , SOR:
+            stk_cd: 종목코드 (max 12)
+            ord_qty: 주문수량 (단위 주, max 12)
+            ord_uv: 주문단가 (단위 원, max 12)
+            trde_tp: 매매구분 (max 2). 0: 보통, 3: 시장가, 5: 조건부지정가, 81: 장마감후시간외, 61: 장시작전시간외, 62: 시간외단일가, 6: 최유리지정가, 7: 최우선지정가, 10: 보통(IOC), 13: 시장가(IOC), 16: 최유리(IOC), 20: 보통(FOK), 23: 시장가(FOK), 26: 최유리(FOK), 28: 스톱지정가, 29: 중간가, 30: 중간가(IOC), 31: 중간가(FOK)
+            cond_uv: 조건단가 (단위 원, max 12)
+        """
+        return self._c._request(
+            "kt10006",
+            Kt10006Request(
+                dmst_stex_tp=dmst_stex_tp,
+                stk_cd=stk_cd,
+                ord_qty=ord_qty,
+                ord_uv=ord_uv,
+                trde_tp=trde_tp,
+                cond_uv=cond_uv,
+            ),
+            Kt10006Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def sell(
+        self,
+        *,
+        dmst_stex_tp: str,
+        stk_cd: str,
+        ord_qty: int | str,
+        ord_uv: int | str | None = None,
+        trde_tp: str,
+        crd_deal_tp: str,
+        crd_loan_dt: _DateText | None = None,
+        cond_uv: int | str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt10007Response:
+        """신용 매도주문 (kt10007): POST /api/dostk/crdordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            dmst_stex_tp: 국내거래소구분 (max 3). KRX: , NXT: , SOR:
+            stk_cd: 종목코드 (max 12)
+            ord_qty: 주문수량 (단위 주, max 12)
+            ord_uv: 주문단가 (단위 원, max 12)
+            trde_tp: 매매구분 (max 2). 0: 보통, 3: 시장가, 5: 조건부지정가, 81: 장마감후시간외, 61: 장시작전시간외, 62: 시간외단일가, 6: 최유리지정가, 7: 최우선지정가, 10: 보통(IOC), 13: 시장가(IOC), 16: 최유리(IOC), 20: 보통(FOK), 23: 시장가(FOK), 26: 최유리(FOK), 28: 스톱지정가, 29: 중간가, 30: 중간가(IOC), 31: 중간가(FOK)
+            crd_deal_tp: 신용거래구분 (max 2). 33: 융자, 99: 융자합
+            crd_loan_dt: 대출일 (YYYYMMDD, max 8)
+            cond_uv: 조건단가 (단위 원, max 12)
+        """
+        return self._c._request(
+            "kt10007",
+            Kt10007Request(
+                dmst_stex_tp=dmst_stex_tp,
+                stk_cd=stk_cd,
+                ord_qty=ord_qty,
+                ord_uv=ord_uv,
+                trde_tp=trde_tp,
+                crd_deal_tp=crd_deal_tp,
+                crd_loan_dt=crd_loan_dt,
+                cond_uv=cond_uv,
+            ),
+            Kt10007Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def modify(
+        self,
+        *,
+        dmst_stex_tp: str,
+        orig_ord_no: str,
+        stk_cd: str,
+        mdfy_qty: int | str,
+        mdfy_uv: int | str,
+        mdfy_cond_uv: int | str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt10008Response:
+        """신용 정정주문 (kt10008): POST /api/dostk/crdordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            dmst_stex_tp: 국내거래소구분 (max 3). KRX: , NXT: , SOR:
+            orig_ord_no: 원주문번호 (max 7)
+            stk_cd: 종목코드 (max 12)
+            mdfy_qty: 정정수량 (단위 주, max 12)
+            mdfy_uv: 정정단가 (단위 원, max 12)
+            mdfy_cond_uv: 정정조건단가 (단위 원, max 12)
+        """
+        return self._c._request(
+            "kt10008",
+            Kt10008Request(
+                dmst_stex_tp=dmst_stex_tp,
+                orig_ord_no=orig_ord_no,
+                stk_cd=stk_cd,
+                mdfy_qty=mdfy_qty,
+                mdfy_uv=mdfy_uv,
+                mdfy_cond_uv=mdfy_cond_uv,
+            ),
+            Kt10008Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def cancel(
+        self,
+        *,
+        dmst_stex_tp: str,
+        orig_ord_no: str,
+        stk_cd: str,
+        cncl_qty: int | str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt10009Response:
+        """신용 취소주문 (kt10009): POST /api/dostk/crdordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            dmst_stex_tp: 국내거래소구분 (max 3). KRX: , NXT: , SOR:
+            orig_ord_no: 원주문번호 (max 7)
+            stk_cd: 종목코드 (max 12)
+            cncl_qty: 취소수량 (단위 주, max 12)
+        """
+        return self._c._request(
+            "kt10009",
+            Kt10009Request(
+                dmst_stex_tp=dmst_stex_tp,
+                orig_ord_no=orig_ord_no,
+                stk_cd=stk_cd,
+                cncl_qty=cncl_qty,
+            ),
+            Kt10009Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+
+class AsyncCreditOrderAPI(_AsyncGroup):
+    """신용주문 (domestic.credit_order): 4 APIs at /api/dostk/crdordr, as ``client.credit_order`` (async)."""
+
+    __slots__ = ()
+
+    async def buy(
+        self,
+        *,
+        dmst_stex_tp: str,
+        stk_cd: str,
+        ord_qty: int | str,
+        ord_uv: int | str | None = None,
+        trde_tp: str,
+        cond_uv: int | str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt10006Response:
+        """신용 매수주문 (kt10006): POST /api/dostk/crdordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            dmst_stex_tp: 국내거래소구분 (max 3). KRX: , NXT: , SOR:
+            stk_cd: 종목코드 (max 12)
+            ord_qty: 주문수량 (단위 주, max 12)
+            ord_uv: 주문단가 (단위 원, max 12)
+            trde_tp: 매매구분 (max 2). 0: 보통, 3: 시장가, 5: 조건부지정가, 81: 장마감후시간외, 61: 장시작전시간외, 62: 시간외단일가, 6: 최유리지정가, 7: 최우선지정가, 10: 보통(IOC), 13: 시장가(IOC), 16: 최유리(IOC), 20: 보통(FOK), 23: 시장가(FOK), 26: 최유리(FOK), 28: 스톱지정가, 29: 중간가, 30: 중간가(IOC), 31: 중간가(FOK)
+            cond_uv: 조건단가 (단위 원, max 12)
+        """
+        return await self._c._request(
+            "kt10006",
+            Kt10006Request(
+                dmst_stex_tp=dmst_stex_tp,
+                stk_cd=stk_cd,
+                ord_qty=ord_qty,
+                ord_uv=ord_uv,
+                trde_tp=trde_tp,
+                cond_uv=cond_uv,
+            ),
+            Kt10006Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def sell(
+        self,
+        *,
+        dmst_stex_tp: str,
+        stk_cd: str,
+        ord_qty: int | str,
+        ord_uv: int | str | None = None,
+        trde_tp: str,
+        crd_deal_tp: str,
+        crd_loan_dt: _DateText | None = None,
+        cond_uv: int | str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt10007Response:
+        """신용 매도주문 (kt10007): POST /api/dostk/crdordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            dmst_stex_tp: 국내거래소구분 (max 3). KRX: , NXT: , SOR:
+            stk_cd: 종목코드 (max 12)
+            ord_qty: 주문수량 (단위 주, max 12)
+            ord_uv: 주문단가 (단위 원, max 12)
+            trde_tp: 매매구분 (max 2). 0: 보통, 3: 시장가, 5: 조건부지정가, 81: 장마감후시간외, 61: 장시작전시간외, 62: 시간외단일가, 6: 최유리지정가, 7: 최우선지정가, 10: 보통(IOC), 13: 시장가(IOC), 16: 최유리(IOC), 20: 보통(FOK), 23: 시장가(FOK), 26: 최유리(FOK), 28: 스톱지정가, 29: 중간가, 30: 중간가(IOC), 31: 중간가(FOK)
+            crd_deal_tp: 신용거래구분 (max 2). 33: 융자, 99: 융자합
+            crd_loan_dt: 대출일 (YYYYMMDD, max 8)
+            cond_uv: 조건단가 (단위 원, max 12)
+        """
+        return await self._c._request(
+            "kt10007",
+            Kt10007Request(
+                dmst_stex_tp=dmst_stex_tp,
+                stk_cd=stk_cd,
+                ord_qty=ord_qty,
+                ord_uv=ord_uv,
+                trde_tp=trde_tp,
+                crd_deal_tp=crd_deal_tp,
+                crd_loan_dt=crd_loan_dt,
+                cond_uv=cond_uv,
+            ),
+            Kt10007Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def modify(
+        self,
+        *,
+        dmst_stex_tp: str,
+        orig_ord_no: str,
+        stk_cd: str,
+        mdfy_qty: int | str,
+        mdfy_uv: int | str,
+        mdfy_cond_uv: int | str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt10008Response:
+        """신용 정정주문 (kt10008): POST /api/dostk/crdordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            dmst_stex_tp: 국내거래소구분 (max 3). KRX: , NXT: , SOR:
+            orig_ord_no: 원주문번호 (max 7)
+            stk_cd: 종목코드 (max 12)
+            mdfy_qty: 정정수량 (단위 주, max 12)
+            mdfy_uv: 정정단가 (단위 원, max 12)
+            mdfy_cond_uv: 정정조건단가 (단위 원, max 12)
+        """
+        return await self._c._request(
+            "kt10008",
+            Kt10008Request(
+                dmst_stex_tp=dmst_stex_tp,
+                orig_ord_no=orig_ord_no,
+                stk_cd=stk_cd,
+                mdfy_qty=mdfy_qty,
+                mdfy_uv=mdfy_uv,
+                mdfy_cond_uv=mdfy_cond_uv,
+            ),
+            Kt10008Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def cancel(
+        self,
+        *,
+        dmst_stex_tp: str,
+        orig_ord_no: str,
+        stk_cd: str,
+        cncl_qty: int | str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt10009Response:
+        """신용 취소주문 (kt10009): POST /api/dostk/crdordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            dmst_stex_tp: 국내거래소구분 (max 3). KRX: , NXT: , SOR:
+            orig_ord_no: 원주문번호 (max 7)
+            stk_cd: 종목코드 (max 12)
+            cncl_qty: 취소수량 (단위 주, max 12)
+        """
+        return await self._c._request(
+            "kt10009",
+            Kt10009Request(
+                dmst_stex_tp=dmst_stex_tp,
+                orig_ord_no=orig_ord_no,
+                stk_cd=stk_cd,
+                cncl_qty=cncl_qty,
+            ),
+            Kt10009Response,
+            next_key,
+            timeout,
+            headers,
+        )

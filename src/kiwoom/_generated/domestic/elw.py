@@ -2092,3 +2092,761 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "ka30012": (Ka30012Request, Ka30012Response, Ka30012ResponseWire, _c_Ka30012Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+
+# Namespaces: `client.elw` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
+
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from kiwoom._namespace import AsyncGroup as _AsyncGroup  # noqa: E402
+from kiwoom._namespace import Group as _Group  # noqa: E402
+
+
+class ElwAPI(_Group):
+    """ELW (domestic.elw): 11 APIs at /api/dostk/elw, as ``client.elw``."""
+
+    __slots__ = ()
+
+    def daily_greeks(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10048Response:
+        """ELW일별민감도지표요청 (ka10048): POST /api/dostk/elw.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.elw.daily_greeks, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return self._c._request(
+            "ka10048",
+            Ka10048Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10048Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def greeks(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10050Response:
+        """ELW민감도지표요청 (ka10050): POST /api/dostk/elw.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.elw.greeks, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return self._c._request(
+            "ka10050",
+            Ka10050Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10050Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def price_jumps(
+        self,
+        *,
+        flu_tp: str,
+        tm_tp: str,
+        tm: str,
+        trde_qty_tp: str,
+        isscomp_cd: str,
+        bsis_aset_cd: str,
+        rght_tp: str,
+        lpcd: str,
+        trde_end_elwskip: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka30001Response:
+        """ELW가격급등락요청 (ka30001): POST /api/dostk/elw.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.elw.price_jumps, ...)``.
+
+        Args:
+            flu_tp: 등락구분 (max 1). 1: 급등, 2: 급락
+            tm_tp: 시간구분 (max 1). 1: 분전, 2: 일전
+            tm: 시간 (max 2)
+            trde_qty_tp: 거래량구분 (max 4). 0: 전체, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상
+            isscomp_cd: 발행사코드 (max 12)
+            bsis_aset_cd: 기초자산코드 (max 12)
+            rght_tp: 권리구분 (max 3). 000: 전체, 001: 콜, 002: 풋, 003: DC, 004: DP, 005: EX, 006: 조기종료콜, 007: 조기종료풋
+            lpcd: LP코드 (max 12)
+            trde_end_elwskip: 거래종료ELW제외 (max 1). 0: 포함, 1: 제외
+        """
+        return self._c._request(
+            "ka30001",
+            Ka30001Request(
+                flu_tp=flu_tp,
+                tm_tp=tm_tp,
+                tm=tm,
+                trde_qty_tp=trde_qty_tp,
+                isscomp_cd=isscomp_cd,
+                bsis_aset_cd=bsis_aset_cd,
+                rght_tp=rght_tp,
+                lpcd=lpcd,
+                trde_end_elwskip=trde_end_elwskip,
+            ),
+            Ka30001Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def top_broker_net_trades(
+        self,
+        *,
+        isscomp_cd: str,
+        trde_qty_tp: str,
+        trde_tp: str,
+        dt: str,
+        trde_end_elwskip: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka30002Response:
+        """거래원별ELW순매매상위요청 (ka30002): POST /api/dostk/elw.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.elw.top_broker_net_trades, ...)``.
+
+        Args:
+            isscomp_cd: 발행사코드 (max 3)
+            trde_qty_tp: 거래량구분 (max 4). 0: 전체, 5: 5천주, 10: 만주, 50: 5만주, 100: 10만주, 500: 50만주, 1000: 백만주
+            trde_tp: 매매구분 (max 1). 1: 순매수, 2: 순매도
+            dt: 기간 (max 2). 1: 전일, 5: 5일, 10: 10일, 40: 40일, 60: 60일
+            trde_end_elwskip: 거래종료ELW제외 (max 1). 0: 포함, 1: 제외
+        """
+        return self._c._request(
+            "ka30002",
+            Ka30002Request(
+                isscomp_cd=isscomp_cd,
+                trde_qty_tp=trde_qty_tp,
+                trde_tp=trde_tp,
+                dt=dt,
+                trde_end_elwskip=trde_end_elwskip,
+            ),
+            Ka30002Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def lp_holdings_daily(
+        self,
+        *,
+        bsis_aset_cd: str,
+        base_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka30003Response:
+        """ELWLP보유일별추이요청 (ka30003): POST /api/dostk/elw.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.elw.lp_holdings_daily, ...)``.
+
+        Args:
+            bsis_aset_cd: 기초자산코드 (max 12)
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+        """
+        return self._c._request(
+            "ka30003",
+            Ka30003Request(
+                bsis_aset_cd=bsis_aset_cd,
+                base_dt=base_dt,
+            ),
+            Ka30003Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def disparity(
+        self,
+        *,
+        isscomp_cd: str,
+        bsis_aset_cd: str,
+        rght_tp: str,
+        lpcd: str,
+        trde_end_elwskip: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka30004Response:
+        """ELW괴리율요청 (ka30004): POST /api/dostk/elw.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.elw.disparity, ...)``.
+
+        Args:
+            isscomp_cd: 발행사코드 (max 12)
+            bsis_aset_cd: 기초자산코드 (max 12)
+            rght_tp: 권리구분 (max 3). 000: 전체, 001: 콜, 002: 풋, 003: DC, 004: DP, 005: EX, 006: 조기종료콜, 007: 조기종료풋
+            lpcd: LP코드 (max 12)
+            trde_end_elwskip: 거래종료ELW제외 (max 1). 1: 거래종료ELW제외, 0: 거래종료ELW포함
+        """
+        return self._c._request(
+            "ka30004",
+            Ka30004Request(
+                isscomp_cd=isscomp_cd,
+                bsis_aset_cd=bsis_aset_cd,
+                rght_tp=rght_tp,
+                lpcd=lpcd,
+                trde_end_elwskip=trde_end_elwskip,
+            ),
+            Ka30004Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def search(
+        self,
+        *,
+        isscomp_cd: str,
+        bsis_aset_cd: str,
+        rght_tp: str,
+        lpcd: str,
+        sort_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka30005Response:
+        """ELW조건검색요청 (ka30005): POST /api/dostk/elw.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.elw.search, ...)``.
+
+        Args:
+            isscomp_cd: 발행사코드 (max 12)
+            bsis_aset_cd: 기초자산코드 (max 12)
+            rght_tp: 권리구분 (max 1). 0: 전체, 1: 콜, 2: 풋, 3: DC, 4: DP, 5: EX, 6: 조기종료콜, 7: 조기종료풋
+            lpcd: LP코드 (max 12)
+            sort_tp: 정렬구분 (max 1). 0: 정렬없음, 1: 상승율순, 2: 상승폭순, 3: 하락율순, 4: 하락폭순, 5: 거래량순, 6: 거래대금순, 7: 잔존일순
+        """
+        return self._c._request(
+            "ka30005",
+            Ka30005Request(
+                isscomp_cd=isscomp_cd,
+                bsis_aset_cd=bsis_aset_cd,
+                rght_tp=rght_tp,
+                lpcd=lpcd,
+                sort_tp=sort_tp,
+            ),
+            Ka30005Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def top_movers(
+        self,
+        *,
+        sort_tp: str,
+        rght_tp: str,
+        trde_end_skip: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka30009Response:
+        """ELW등락율순위요청 (ka30009): POST /api/dostk/elw.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.elw.top_movers, ...)``.
+
+        Args:
+            sort_tp: 정렬구분 (max 1). 1: 상승률, 2: 상승폭, 3: 하락률, 4: 하락폭
+            rght_tp: 권리구분 (max 3). 000: 전체, 001: 콜, 002: 풋, 003: DC, 004: DP, 006: 조기종료콜, 007: 조기종료풋
+            trde_end_skip: 거래종료제외 (max 1). 1: 거래종료제외, 0: 거래종료포함
+        """
+        return self._c._request(
+            "ka30009",
+            Ka30009Request(
+                sort_tp=sort_tp,
+                rght_tp=rght_tp,
+                trde_end_skip=trde_end_skip,
+            ),
+            Ka30009Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def top_order_book(
+        self,
+        *,
+        sort_tp: str,
+        rght_tp: str,
+        trde_end_skip: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka30010Response:
+        """ELW잔량순위요청 (ka30010): POST /api/dostk/elw.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.elw.top_order_book, ...)``.
+
+        Args:
+            sort_tp: 정렬구분 (max 1). 1: 순매수잔량상위, 2: 순매도 잔량상위
+            rght_tp: 권리구분 (max 3). 000: 전체, 001: 콜, 002: 풋, 003: DC, 004: DP, 006: 조기종료콜, 007: 조기종료풋
+            trde_end_skip: 거래종료제외 (max 1). 1: 거래종료제외, 0: 거래종료포함
+        """
+        return self._c._request(
+            "ka30010",
+            Ka30010Request(
+                sort_tp=sort_tp,
+                rght_tp=rght_tp,
+                trde_end_skip=trde_end_skip,
+            ),
+            Ka30010Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def proximity(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka30011Response:
+        """ELW근접율요청 (ka30011): POST /api/dostk/elw.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.elw.proximity, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return self._c._request(
+            "ka30011",
+            Ka30011Request(
+                stk_cd=stk_cd,
+            ),
+            Ka30011Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def details(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka30012Response:
+        """ELW종목상세정보요청 (ka30012): POST /api/dostk/elw.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return self._c._request(
+            "ka30012",
+            Ka30012Request(
+                stk_cd=stk_cd,
+            ),
+            Ka30012Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+
+class AsyncElwAPI(_AsyncGroup):
+    """ELW (domestic.elw): 11 APIs at /api/dostk/elw, as ``client.elw`` (async)."""
+
+    __slots__ = ()
+
+    async def daily_greeks(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10048Response:
+        """ELW일별민감도지표요청 (ka10048): POST /api/dostk/elw.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.elw.daily_greeks, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return await self._c._request(
+            "ka10048",
+            Ka10048Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10048Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def greeks(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10050Response:
+        """ELW민감도지표요청 (ka10050): POST /api/dostk/elw.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.elw.greeks, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return await self._c._request(
+            "ka10050",
+            Ka10050Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10050Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def price_jumps(
+        self,
+        *,
+        flu_tp: str,
+        tm_tp: str,
+        tm: str,
+        trde_qty_tp: str,
+        isscomp_cd: str,
+        bsis_aset_cd: str,
+        rght_tp: str,
+        lpcd: str,
+        trde_end_elwskip: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka30001Response:
+        """ELW가격급등락요청 (ka30001): POST /api/dostk/elw.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.elw.price_jumps, ...)``.
+
+        Args:
+            flu_tp: 등락구분 (max 1). 1: 급등, 2: 급락
+            tm_tp: 시간구분 (max 1). 1: 분전, 2: 일전
+            tm: 시간 (max 2)
+            trde_qty_tp: 거래량구분 (max 4). 0: 전체, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상
+            isscomp_cd: 발행사코드 (max 12)
+            bsis_aset_cd: 기초자산코드 (max 12)
+            rght_tp: 권리구분 (max 3). 000: 전체, 001: 콜, 002: 풋, 003: DC, 004: DP, 005: EX, 006: 조기종료콜, 007: 조기종료풋
+            lpcd: LP코드 (max 12)
+            trde_end_elwskip: 거래종료ELW제외 (max 1). 0: 포함, 1: 제외
+        """
+        return await self._c._request(
+            "ka30001",
+            Ka30001Request(
+                flu_tp=flu_tp,
+                tm_tp=tm_tp,
+                tm=tm,
+                trde_qty_tp=trde_qty_tp,
+                isscomp_cd=isscomp_cd,
+                bsis_aset_cd=bsis_aset_cd,
+                rght_tp=rght_tp,
+                lpcd=lpcd,
+                trde_end_elwskip=trde_end_elwskip,
+            ),
+            Ka30001Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def top_broker_net_trades(
+        self,
+        *,
+        isscomp_cd: str,
+        trde_qty_tp: str,
+        trde_tp: str,
+        dt: str,
+        trde_end_elwskip: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka30002Response:
+        """거래원별ELW순매매상위요청 (ka30002): POST /api/dostk/elw.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.elw.top_broker_net_trades, ...)``.
+
+        Args:
+            isscomp_cd: 발행사코드 (max 3)
+            trde_qty_tp: 거래량구분 (max 4). 0: 전체, 5: 5천주, 10: 만주, 50: 5만주, 100: 10만주, 500: 50만주, 1000: 백만주
+            trde_tp: 매매구분 (max 1). 1: 순매수, 2: 순매도
+            dt: 기간 (max 2). 1: 전일, 5: 5일, 10: 10일, 40: 40일, 60: 60일
+            trde_end_elwskip: 거래종료ELW제외 (max 1). 0: 포함, 1: 제외
+        """
+        return await self._c._request(
+            "ka30002",
+            Ka30002Request(
+                isscomp_cd=isscomp_cd,
+                trde_qty_tp=trde_qty_tp,
+                trde_tp=trde_tp,
+                dt=dt,
+                trde_end_elwskip=trde_end_elwskip,
+            ),
+            Ka30002Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def lp_holdings_daily(
+        self,
+        *,
+        bsis_aset_cd: str,
+        base_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka30003Response:
+        """ELWLP보유일별추이요청 (ka30003): POST /api/dostk/elw.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.elw.lp_holdings_daily, ...)``.
+
+        Args:
+            bsis_aset_cd: 기초자산코드 (max 12)
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+        """
+        return await self._c._request(
+            "ka30003",
+            Ka30003Request(
+                bsis_aset_cd=bsis_aset_cd,
+                base_dt=base_dt,
+            ),
+            Ka30003Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def disparity(
+        self,
+        *,
+        isscomp_cd: str,
+        bsis_aset_cd: str,
+        rght_tp: str,
+        lpcd: str,
+        trde_end_elwskip: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka30004Response:
+        """ELW괴리율요청 (ka30004): POST /api/dostk/elw.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.elw.disparity, ...)``.
+
+        Args:
+            isscomp_cd: 발행사코드 (max 12)
+            bsis_aset_cd: 기초자산코드 (max 12)
+            rght_tp: 권리구분 (max 3). 000: 전체, 001: 콜, 002: 풋, 003: DC, 004: DP, 005: EX, 006: 조기종료콜, 007: 조기종료풋
+            lpcd: LP코드 (max 12)
+            trde_end_elwskip: 거래종료ELW제외 (max 1). 1: 거래종료ELW제외, 0: 거래종료ELW포함
+        """
+        return await self._c._request(
+            "ka30004",
+            Ka30004Request(
+                isscomp_cd=isscomp_cd,
+                bsis_aset_cd=bsis_aset_cd,
+                rght_tp=rght_tp,
+                lpcd=lpcd,
+                trde_end_elwskip=trde_end_elwskip,
+            ),
+            Ka30004Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def search(
+        self,
+        *,
+        isscomp_cd: str,
+        bsis_aset_cd: str,
+        rght_tp: str,
+        lpcd: str,
+        sort_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka30005Response:
+        """ELW조건검색요청 (ka30005): POST /api/dostk/elw.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.elw.search, ...)``.
+
+        Args:
+            isscomp_cd: 발행사코드 (max 12)
+            bsis_aset_cd: 기초자산코드 (max 12)
+            rght_tp: 권리구분 (max 1). 0: 전체, 1: 콜, 2: 풋, 3: DC, 4: DP, 5: EX, 6: 조기종료콜, 7: 조기종료풋
+            lpcd: LP코드 (max 12)
+            sort_tp: 정렬구분 (max 1). 0: 정렬없음, 1: 상승율순, 2: 상승폭순, 3: 하락율순, 4: 하락폭순, 5: 거래량순, 6: 거래대금순, 7: 잔존일순
+        """
+        return await self._c._request(
+            "ka30005",
+            Ka30005Request(
+                isscomp_cd=isscomp_cd,
+                bsis_aset_cd=bsis_aset_cd,
+                rght_tp=rght_tp,
+                lpcd=lpcd,
+                sort_tp=sort_tp,
+            ),
+            Ka30005Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def top_movers(
+        self,
+        *,
+        sort_tp: str,
+        rght_tp: str,
+        trde_end_skip: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka30009Response:
+        """ELW등락율순위요청 (ka30009): POST /api/dostk/elw.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.elw.top_movers, ...)``.
+
+        Args:
+            sort_tp: 정렬구분 (max 1). 1: 상승률, 2: 상승폭, 3: 하락률, 4: 하락폭
+            rght_tp: 권리구분 (max 3). 000: 전체, 001: 콜, 002: 풋, 003: DC, 004: DP, 006: 조기종료콜, 007: 조기종료풋
+            trde_end_skip: 거래종료제외 (max 1). 1: 거래종료제외, 0: 거래종료포함
+        """
+        return await self._c._request(
+            "ka30009",
+            Ka30009Request(
+                sort_tp=sort_tp,
+                rght_tp=rght_tp,
+                trde_end_skip=trde_end_skip,
+            ),
+            Ka30009Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def top_order_book(
+        self,
+        *,
+        sort_tp: str,
+        rght_tp: str,
+        trde_end_skip: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka30010Response:
+        """ELW잔량순위요청 (ka30010): POST /api/dostk/elw.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.elw.top_order_book, ...)``.
+
+        Args:
+            sort_tp: 정렬구분 (max 1). 1: 순매수잔량상위, 2: 순매도 잔량상위
+            rght_tp: 권리구분 (max 3). 000: 전체, 001: 콜, 002: 풋, 003: DC, 004: DP, 006: 조기종료콜, 007: 조기종료풋
+            trde_end_skip: 거래종료제외 (max 1). 1: 거래종료제외, 0: 거래종료포함
+        """
+        return await self._c._request(
+            "ka30010",
+            Ka30010Request(
+                sort_tp=sort_tp,
+                rght_tp=rght_tp,
+                trde_end_skip=trde_end_skip,
+            ),
+            Ka30010Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def proximity(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka30011Response:
+        """ELW근접율요청 (ka30011): POST /api/dostk/elw.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.elw.proximity, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return await self._c._request(
+            "ka30011",
+            Ka30011Request(
+                stk_cd=stk_cd,
+            ),
+            Ka30011Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def details(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka30012Response:
+        """ELW종목상세정보요청 (ka30012): POST /api/dostk/elw.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return await self._c._request(
+            "ka30012",
+            Ka30012Request(
+                stk_cd=stk_cd,
+            ),
+            Ka30012Response,
+            next_key,
+            timeout,
+            headers,
+        )

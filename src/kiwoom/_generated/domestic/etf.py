@@ -1203,3 +1203,545 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "ka40010": (Ka40010Request, Ka40010Response, Ka40010ResponseWire, _c_Ka40010Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+
+# Namespaces: `client.etf` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
+
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from kiwoom._namespace import AsyncGroup as _AsyncGroup  # noqa: E402
+from kiwoom._namespace import Group as _Group  # noqa: E402
+
+
+class EtfAPI(_Group):
+    """ETF (domestic.etf): 9 APIs at /api/dostk/etf, as ``client.etf``."""
+
+    __slots__ = ()
+
+    def returns(
+        self,
+        *,
+        stk_cd: str,
+        etfobjt_idex_cd: str,
+        dt: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka40001Response:
+        """ETF수익율요청 (ka40001): POST /api/dostk/etf.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.etf.returns, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+            etfobjt_idex_cd: ETF대상지수코드 (max 3)
+            dt: 기간 (max 1). 0: 1주, 1: 1달, 2: 6개월, 3: 1년
+        """
+        return self._c._request(
+            "ka40001",
+            Ka40001Request(
+                stk_cd=stk_cd,
+                etfobjt_idex_cd=etfobjt_idex_cd,
+                dt=dt,
+            ),
+            Ka40001Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def info(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka40002Response:
+        """ETF종목정보요청 (ka40002): POST /api/dostk/etf.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return self._c._request(
+            "ka40002",
+            Ka40002Request(
+                stk_cd=stk_cd,
+            ),
+            Ka40002Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def daily(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka40003Response:
+        """ETF일별추이요청 (ka40003): POST /api/dostk/etf.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.etf.daily, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return self._c._request(
+            "ka40003",
+            Ka40003Request(
+                stk_cd=stk_cd,
+            ),
+            Ka40003Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def all_quotes(
+        self,
+        *,
+        txon_type: str,
+        navpre: str,
+        mngmcomp: str,
+        txon_yn: str,
+        trace_idex: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka40004Response:
+        """ETF전체시세요청 (ka40004): POST /api/dostk/etf.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.etf.all_quotes, ...)``.
+
+        Args:
+            txon_type: 과세유형 (max 1). 0: 전체, 1: 비과세, 2: 보유기간과세, 3: 회사형, 4: 외국, 5: 비과세해외(보유기간관세)
+            navpre: NAV대비 (max 1). 0: 전체, 1: NAV > 전일종가, 2: NAV < 전일종가
+            mngmcomp: 운용사 (max 4). 0000: 전체, 3020: KODEX(삼성), 3027: KOSEF(키움), 3191: TIGER(미래에셋), 3228: KINDEX(한국투자), 3023: KStar(KB), 3022: 아리랑(한화), 9999: 기타운용사
+            txon_yn: 과세여부 (max 1). 0: 전체, 1: 과세, 2: 비과세
+            trace_idex: 추적지수 (max 1). 0: 전체
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka40004",
+            Ka40004Request(
+                txon_type=txon_type,
+                navpre=navpre,
+                mngmcomp=mngmcomp,
+                txon_yn=txon_yn,
+                trace_idex=trace_idex,
+                stex_tp=stex_tp,
+            ),
+            Ka40004Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def intraday(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka40006Response:
+        """ETF시간대별추이요청 (ka40006): POST /api/dostk/etf.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.etf.intraday, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return self._c._request(
+            "ka40006",
+            Ka40006Request(
+                stk_cd=stk_cd,
+            ),
+            Ka40006Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def intraday_trades(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka40007Response:
+        """ETF시간대별체결요청 (ka40007): POST /api/dostk/etf.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.etf.intraday_trades, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return self._c._request(
+            "ka40007",
+            Ka40007Request(
+                stk_cd=stk_cd,
+            ),
+            Ka40007Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def daily_trades(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka40008Response:
+        """ETF일자별체결요청 (ka40008): POST /api/dostk/etf.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.etf.daily_trades, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return self._c._request(
+            "ka40008",
+            Ka40008Request(
+                stk_cd=stk_cd,
+            ),
+            Ka40008Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def intraday_nav(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka40009Response:
+        """ETF시간대별NAV현황 (ka40009): POST /api/dostk/etf.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.etf.intraday_nav, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return self._c._request(
+            "ka40009",
+            Ka40009Request(
+                stk_cd=stk_cd,
+            ),
+            Ka40009Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def intraday_flows(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka40010Response:
+        """ETF시간대별수급현황 (ka40010): POST /api/dostk/etf.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.etf.intraday_flows, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return self._c._request(
+            "ka40010",
+            Ka40010Request(
+                stk_cd=stk_cd,
+            ),
+            Ka40010Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+
+class AsyncEtfAPI(_AsyncGroup):
+    """ETF (domestic.etf): 9 APIs at /api/dostk/etf, as ``client.etf`` (async)."""
+
+    __slots__ = ()
+
+    async def returns(
+        self,
+        *,
+        stk_cd: str,
+        etfobjt_idex_cd: str,
+        dt: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka40001Response:
+        """ETF수익율요청 (ka40001): POST /api/dostk/etf.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.etf.returns, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+            etfobjt_idex_cd: ETF대상지수코드 (max 3)
+            dt: 기간 (max 1). 0: 1주, 1: 1달, 2: 6개월, 3: 1년
+        """
+        return await self._c._request(
+            "ka40001",
+            Ka40001Request(
+                stk_cd=stk_cd,
+                etfobjt_idex_cd=etfobjt_idex_cd,
+                dt=dt,
+            ),
+            Ka40001Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def info(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka40002Response:
+        """ETF종목정보요청 (ka40002): POST /api/dostk/etf.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return await self._c._request(
+            "ka40002",
+            Ka40002Request(
+                stk_cd=stk_cd,
+            ),
+            Ka40002Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def daily(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka40003Response:
+        """ETF일별추이요청 (ka40003): POST /api/dostk/etf.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.etf.daily, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return await self._c._request(
+            "ka40003",
+            Ka40003Request(
+                stk_cd=stk_cd,
+            ),
+            Ka40003Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def all_quotes(
+        self,
+        *,
+        txon_type: str,
+        navpre: str,
+        mngmcomp: str,
+        txon_yn: str,
+        trace_idex: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka40004Response:
+        """ETF전체시세요청 (ka40004): POST /api/dostk/etf.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.etf.all_quotes, ...)``.
+
+        Args:
+            txon_type: 과세유형 (max 1). 0: 전체, 1: 비과세, 2: 보유기간과세, 3: 회사형, 4: 외국, 5: 비과세해외(보유기간관세)
+            navpre: NAV대비 (max 1). 0: 전체, 1: NAV > 전일종가, 2: NAV < 전일종가
+            mngmcomp: 운용사 (max 4). 0000: 전체, 3020: KODEX(삼성), 3027: KOSEF(키움), 3191: TIGER(미래에셋), 3228: KINDEX(한국투자), 3023: KStar(KB), 3022: 아리랑(한화), 9999: 기타운용사
+            txon_yn: 과세여부 (max 1). 0: 전체, 1: 과세, 2: 비과세
+            trace_idex: 추적지수 (max 1). 0: 전체
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka40004",
+            Ka40004Request(
+                txon_type=txon_type,
+                navpre=navpre,
+                mngmcomp=mngmcomp,
+                txon_yn=txon_yn,
+                trace_idex=trace_idex,
+                stex_tp=stex_tp,
+            ),
+            Ka40004Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def intraday(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka40006Response:
+        """ETF시간대별추이요청 (ka40006): POST /api/dostk/etf.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.etf.intraday, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return await self._c._request(
+            "ka40006",
+            Ka40006Request(
+                stk_cd=stk_cd,
+            ),
+            Ka40006Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def intraday_trades(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka40007Response:
+        """ETF시간대별체결요청 (ka40007): POST /api/dostk/etf.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.etf.intraday_trades, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return await self._c._request(
+            "ka40007",
+            Ka40007Request(
+                stk_cd=stk_cd,
+            ),
+            Ka40007Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def daily_trades(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka40008Response:
+        """ETF일자별체결요청 (ka40008): POST /api/dostk/etf.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.etf.daily_trades, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return await self._c._request(
+            "ka40008",
+            Ka40008Request(
+                stk_cd=stk_cd,
+            ),
+            Ka40008Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def intraday_nav(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka40009Response:
+        """ETF시간대별NAV현황 (ka40009): POST /api/dostk/etf.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.etf.intraday_nav, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return await self._c._request(
+            "ka40009",
+            Ka40009Request(
+                stk_cd=stk_cd,
+            ),
+            Ka40009Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def intraday_flows(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka40010Response:
+        """ETF시간대별수급현황 (ka40010): POST /api/dostk/etf.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.etf.intraday_flows, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return await self._c._request(
+            "ka40010",
+            Ka40010Request(
+                stk_cd=stk_cd,
+            ),
+            Ka40010Response,
+            next_key,
+            timeout,
+            headers,
+        )

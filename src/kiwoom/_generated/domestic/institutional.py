@@ -530,3 +530,215 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "ka52301": (Ka52301Request, Ka52301Response, Ka52301ResponseWire, _c_Ka52301Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+
+# Namespaces: `client.institutional` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
+
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from kiwoom._namespace import AsyncGroup as _AsyncGroup  # noqa: E402
+from kiwoom._namespace import Group as _Group  # noqa: E402
+
+
+class InstitutionalAPI(_Group):
+    """기관/외국인 (domestic.institutional): 3 APIs at /api/dostk/frgnistt, as ``client.institutional``."""
+
+    __slots__ = ()
+
+    def foreign_trend(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10008Response:
+        """주식외국인종목별매매동향 (ka10008): POST /api/dostk/frgnistt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.institutional.foreign_trend, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+        """
+        return self._c._request(
+            "ka10008",
+            Ka10008Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10008Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def streaks(
+        self,
+        *,
+        dt: str,
+        strt_dt: _DateText | None = None,
+        end_dt: _DateText | None = None,
+        mrkt_tp: str,
+        netslmt_tp: str,
+        stk_inds_tp: str,
+        amt_qty_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10131Response:
+        """기관외국인연속매매현황요청 (ka10131): POST /api/dostk/frgnistt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.institutional.streaks, ...)``.
+
+        Args:
+            dt: 기간 (max 3). 1: 최근일, 3: 3일, 5: 5일, 10: 10일, 20: 20일, 120: 120일, 0: 시작일자/종료일자로 조회
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            mrkt_tp: 장구분 (max 3). 001: 코스피, 101: 코스닥
+            netslmt_tp: 순매도수구분 (max 1). 2: 순매수(고정값)
+            stk_inds_tp: 종목업종구분 (max 1). 0: 종목(주식), 1: 업종
+            amt_qty_tp: 금액수량구분 (max 1). 0: 금액, 1: 수량
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10131",
+            Ka10131Request(
+                dt=dt,
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                mrkt_tp=mrkt_tp,
+                netslmt_tp=netslmt_tp,
+                stk_inds_tp=stk_inds_tp,
+                amt_qty_tp=amt_qty_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10131Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def gold_investors(
+        self,
+        *,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka52301Response:
+        """금현물투자자현황 (ka52301): POST /api/dostk/frgnistt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.institutional.gold_investors, ...)``.
+        """
+        return self._c._request(
+            "ka52301",
+            Ka52301Request(),
+            Ka52301Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+
+class AsyncInstitutionalAPI(_AsyncGroup):
+    """기관/외국인 (domestic.institutional): 3 APIs at /api/dostk/frgnistt, as ``client.institutional`` (async)."""
+
+    __slots__ = ()
+
+    async def foreign_trend(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10008Response:
+        """주식외국인종목별매매동향 (ka10008): POST /api/dostk/frgnistt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.institutional.foreign_trend, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+        """
+        return await self._c._request(
+            "ka10008",
+            Ka10008Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10008Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def streaks(
+        self,
+        *,
+        dt: str,
+        strt_dt: _DateText | None = None,
+        end_dt: _DateText | None = None,
+        mrkt_tp: str,
+        netslmt_tp: str,
+        stk_inds_tp: str,
+        amt_qty_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10131Response:
+        """기관외국인연속매매현황요청 (ka10131): POST /api/dostk/frgnistt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.institutional.streaks, ...)``.
+
+        Args:
+            dt: 기간 (max 3). 1: 최근일, 3: 3일, 5: 5일, 10: 10일, 20: 20일, 120: 120일, 0: 시작일자/종료일자로 조회
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            mrkt_tp: 장구분 (max 3). 001: 코스피, 101: 코스닥
+            netslmt_tp: 순매도수구분 (max 1). 2: 순매수(고정값)
+            stk_inds_tp: 종목업종구분 (max 1). 0: 종목(주식), 1: 업종
+            amt_qty_tp: 금액수량구분 (max 1). 0: 금액, 1: 수량
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10131",
+            Ka10131Request(
+                dt=dt,
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                mrkt_tp=mrkt_tp,
+                netslmt_tp=netslmt_tp,
+                stk_inds_tp=stk_inds_tp,
+                amt_qty_tp=amt_qty_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10131Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def gold_investors(
+        self,
+        *,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka52301Response:
+        """금현물투자자현황 (ka52301): POST /api/dostk/frgnistt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.institutional.gold_investors, ...)``.
+        """
+        return await self._c._request(
+            "ka52301",
+            Ka52301Request(),
+            Ka52301Response,
+            next_key,
+            timeout,
+            headers,
+        )

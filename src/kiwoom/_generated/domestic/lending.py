@@ -507,3 +507,287 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "ka90012": (Ka90012Request, Ka90012Response, Ka90012ResponseWire, _c_Ka90012Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+
+# Namespaces: `client.lending` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
+
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from kiwoom._namespace import AsyncGroup as _AsyncGroup  # noqa: E402
+from kiwoom._namespace import Group as _Group  # noqa: E402
+
+
+class LendingAPI(_Group):
+    """대차거래 (domestic.lending): 4 APIs at /api/dostk/slb, as ``client.lending``."""
+
+    __slots__ = ()
+
+    def trend(
+        self,
+        *,
+        strt_dt: _DateText | None = None,
+        end_dt: _DateText | None = None,
+        all_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10068Response:
+        """대차거래추이요청 (ka10068): POST /api/dostk/slb.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.lending.trend, ...)``.
+
+        Args:
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            all_tp: 전체구분 (max 6). 1: 전체표시
+        """
+        return self._c._request(
+            "ka10068",
+            Ka10068Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                all_tp=all_tp,
+            ),
+            Ka10068Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def top_stocks(
+        self,
+        *,
+        strt_dt: _DateText,
+        end_dt: _DateText | None = None,
+        mrkt_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10069Response:
+        """대차거래상위10종목요청 (ka10069): POST /api/dostk/slb.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.lending.top_stocks, ...)``.
+
+        Args:
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            mrkt_tp: 시장구분 (max 3). 001: 코스피, 101: 코스닥
+        """
+        return self._c._request(
+            "ka10069",
+            Ka10069Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                mrkt_tp=mrkt_tp,
+            ),
+            Ka10069Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def stock_trend(
+        self,
+        *,
+        strt_dt: _DateText | None = None,
+        end_dt: _DateText | None = None,
+        all_tp: str | None = None,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka20068Response:
+        """대차거래추이요청(종목별) (ka20068): POST /api/dostk/slb.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.lending.stock_trend, ...)``.
+
+        Args:
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            all_tp: 전체구분 (max 1). 0: 종목코드 입력종목만 표시
+            stk_cd: 종목코드 (max 6)
+        """
+        return self._c._request(
+            "ka20068",
+            Ka20068Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                all_tp=all_tp,
+                stk_cd=stk_cd,
+            ),
+            Ka20068Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def history(
+        self,
+        *,
+        dt: _DateText,
+        mrkt_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka90012Response:
+        """대차거래내역요청 (ka90012): POST /api/dostk/slb.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.lending.history, ...)``.
+
+        Args:
+            dt: 일자 (YYYYMMDD, max 8)
+            mrkt_tp: 시장구분 (max 3). 001: 코스피, 101: 코스닥
+        """
+        return self._c._request(
+            "ka90012",
+            Ka90012Request(
+                dt=dt,
+                mrkt_tp=mrkt_tp,
+            ),
+            Ka90012Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+
+class AsyncLendingAPI(_AsyncGroup):
+    """대차거래 (domestic.lending): 4 APIs at /api/dostk/slb, as ``client.lending`` (async)."""
+
+    __slots__ = ()
+
+    async def trend(
+        self,
+        *,
+        strt_dt: _DateText | None = None,
+        end_dt: _DateText | None = None,
+        all_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10068Response:
+        """대차거래추이요청 (ka10068): POST /api/dostk/slb.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.lending.trend, ...)``.
+
+        Args:
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            all_tp: 전체구분 (max 6). 1: 전체표시
+        """
+        return await self._c._request(
+            "ka10068",
+            Ka10068Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                all_tp=all_tp,
+            ),
+            Ka10068Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def top_stocks(
+        self,
+        *,
+        strt_dt: _DateText,
+        end_dt: _DateText | None = None,
+        mrkt_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10069Response:
+        """대차거래상위10종목요청 (ka10069): POST /api/dostk/slb.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.lending.top_stocks, ...)``.
+
+        Args:
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            mrkt_tp: 시장구분 (max 3). 001: 코스피, 101: 코스닥
+        """
+        return await self._c._request(
+            "ka10069",
+            Ka10069Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                mrkt_tp=mrkt_tp,
+            ),
+            Ka10069Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def stock_trend(
+        self,
+        *,
+        strt_dt: _DateText | None = None,
+        end_dt: _DateText | None = None,
+        all_tp: str | None = None,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka20068Response:
+        """대차거래추이요청(종목별) (ka20068): POST /api/dostk/slb.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.lending.stock_trend, ...)``.
+
+        Args:
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            all_tp: 전체구분 (max 1). 0: 종목코드 입력종목만 표시
+            stk_cd: 종목코드 (max 6)
+        """
+        return await self._c._request(
+            "ka20068",
+            Ka20068Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                all_tp=all_tp,
+                stk_cd=stk_cd,
+            ),
+            Ka20068Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def history(
+        self,
+        *,
+        dt: _DateText,
+        mrkt_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka90012Response:
+        """대차거래내역요청 (ka90012): POST /api/dostk/slb.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.lending.history, ...)``.
+
+        Args:
+            dt: 일자 (YYYYMMDD, max 8)
+            mrkt_tp: 시장구분 (max 3). 001: 코스피, 101: 코스닥
+        """
+        return await self._c._request(
+            "ka90012",
+            Ka90012Request(
+                dt=dt,
+                mrkt_tp=mrkt_tp,
+            ),
+            Ka90012Response,
+            next_key,
+            timeout,
+            headers,
+        )

@@ -5174,3 +5174,1577 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "ka90013": (Ka90013Request, Ka90013Response, Ka90013ResponseWire, _c_Ka90013Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+
+# Namespaces: `client.market` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
+
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from kiwoom._namespace import AsyncGroup as _AsyncGroup  # noqa: E402
+from kiwoom._namespace import Group as _Group  # noqa: E402
+
+
+class MarketAPI(_Group):
+    """시세 (domestic.market): 25 APIs at /api/dostk/mrkcond, as ``client.market``."""
+
+    __slots__ = ()
+
+    def order_book(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10004Response:
+        """주식호가요청 (ka10004): POST /api/dostk/mrkcond.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+        """
+        return self._c._request(
+            "ka10004",
+            Ka10004Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10004Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def daily_weekly_monthly(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10005Response:
+        """주식일주월시분요청 (ka10005): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.daily_weekly_monthly, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+        """
+        return self._c._request(
+            "ka10005",
+            Ka10005Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10005Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def intraday_summary(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10006Response:
+        """주식시분요청 (ka10006): POST /api/dostk/mrkcond.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+        """
+        return self._c._request(
+            "ka10006",
+            Ka10006Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10006Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def quote_sheet(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10007Response:
+        """시세표성정보요청 (ka10007): POST /api/dostk/mrkcond.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+        """
+        return self._c._request(
+            "ka10007",
+            Ka10007Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10007Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def subscription_rights(
+        self,
+        *,
+        newstk_recvrht_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10011Response:
+        """신주인수권전체시세요청 (ka10011): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.subscription_rights, ...)``.
+
+        Args:
+            newstk_recvrht_tp: 신주인수권구분 (max 2). 00: 전체, 05: 신주인수권증권, 07: 신주인수권증서
+        """
+        return self._c._request(
+            "ka10011",
+            Ka10011Request(
+                newstk_recvrht_tp=newstk_recvrht_tp,
+            ),
+            Ka10011Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def daily_institution_trades(
+        self,
+        *,
+        strt_dt: _DateText,
+        end_dt: _DateText,
+        trde_tp: str,
+        mrkt_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10044Response:
+        """일별기관매매종목요청 (ka10044): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.daily_institution_trades, ...)``.
+
+        Args:
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            trde_tp: 매매구분 (max 1). 1: 순매도, 2: 순매수
+            mrkt_tp: 시장구분 (max 3). 001: 코스피, 101: 코스닥
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10044",
+            Ka10044Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                trde_tp=trde_tp,
+                mrkt_tp=mrkt_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10044Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def institution_trend(
+        self,
+        *,
+        stk_cd: str,
+        strt_dt: _DateText,
+        end_dt: _DateText,
+        orgn_prsm_unp_tp: str,
+        for_prsm_unp_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10045Response:
+        """종목별기관매매추이요청 (ka10045): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.institution_trend, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            orgn_prsm_unp_tp: 기관추정단가구분 (max 1). 1: 매수단가, 2: 매도단가
+            for_prsm_unp_tp: 외인추정단가구분 (max 1). 1: 매수단가, 2: 매도단가
+        """
+        return self._c._request(
+            "ka10045",
+            Ka10045Request(
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                orgn_prsm_unp_tp=orgn_prsm_unp_tp,
+                for_prsm_unp_tp=for_prsm_unp_tp,
+            ),
+            Ka10045Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def strength_by_time(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10046Response:
+        """체결강도추이시간별요청 (ka10046): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.strength_by_time, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return self._c._request(
+            "ka10046",
+            Ka10046Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10046Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def strength_by_day(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10047Response:
+        """체결강도추이일별요청 (ka10047): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.strength_by_day, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return self._c._request(
+            "ka10047",
+            Ka10047Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10047Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def intraday_investors(
+        self,
+        *,
+        mrkt_tp: str,
+        amt_qty_tp: str,
+        invsr: str,
+        frgn_all: str,
+        smtm_netprps_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10063Response:
+        """장중투자자별매매요청 (ka10063): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.intraday_investors, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            amt_qty_tp: 금액수량구분 (max 1). 1: 금액&수량
+            invsr: 투자자별 (max 1). 6: 외국인, 7: 기관계, 1: 투신, 0: 보험, 2: 은행, 3: 연기금, 4: 국가, 5: 기타법인
+            frgn_all: 외국계전체 (max 1). 1: 체크, 0: 미체크
+            smtm_netprps_tp: 동시순매수구분 (max 1). 1: 체크, 0: 미체크
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10063",
+            Ka10063Request(
+                mrkt_tp=mrkt_tp,
+                amt_qty_tp=amt_qty_tp,
+                invsr=invsr,
+                frgn_all=frgn_all,
+                smtm_netprps_tp=smtm_netprps_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10063Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def after_close_investors(
+        self,
+        *,
+        mrkt_tp: str,
+        amt_qty_tp: str,
+        trde_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10066Response:
+        """장마감후투자자별매매요청 (ka10066): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.after_close_investors, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            amt_qty_tp: 금액수량구분 (max 1). 1: 금액, 2: 수량
+            trde_tp: 매매구분 (max 1). 0: 순매수, 1: 매수, 2: 매도
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10066",
+            Ka10066Request(
+                mrkt_tp=mrkt_tp,
+                amt_qty_tp=amt_qty_tp,
+                trde_tp=trde_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10066Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def broker_trend(
+        self,
+        *,
+        mmcm_cd: str,
+        stk_cd: str,
+        strt_dt: _DateText,
+        end_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10078Response:
+        """증권사별종목매매동향요청 (ka10078): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.broker_trend, ...)``.
+
+        Args:
+            mmcm_cd: 회원사코드 (max 3)
+            stk_cd: 종목코드 (max 20)
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+        """
+        return self._c._request(
+            "ka10078",
+            Ka10078Request(
+                mmcm_cd=mmcm_cd,
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+            ),
+            Ka10078Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def daily_prices(
+        self,
+        *,
+        stk_cd: str,
+        qry_dt: _DateText,
+        indc_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10086Response:
+        """일별주가요청 (ka10086): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.daily_prices, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            qry_dt: 조회일자 (YYYYMMDD, max 8)
+            indc_tp: 표시구분 (max 1). 0: 수량, 1: 금액(백만원)
+        """
+        return self._c._request(
+            "ka10086",
+            Ka10086Request(
+                stk_cd=stk_cd,
+                qry_dt=qry_dt,
+                indc_tp=indc_tp,
+            ),
+            Ka10086Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def after_hours(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10087Response:
+        """시간외단일가요청 (ka10087): POST /api/dostk/mrkcond.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return self._c._request(
+            "ka10087",
+            Ka10087Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10087Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def gold_trades(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka50010Response:
+        """금현물체결추이 (ka50010): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.gold_trades, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+        """
+        return self._c._request(
+            "ka50010",
+            Ka50010Request(
+                stk_cd=stk_cd,
+            ),
+            Ka50010Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def gold_daily(
+        self,
+        *,
+        stk_cd: str,
+        base_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka50012Response:
+        """금현물일별추이 (ka50012): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.gold_daily, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+        """
+        return self._c._request(
+            "ka50012",
+            Ka50012Request(
+                stk_cd=stk_cd,
+                base_dt=base_dt,
+            ),
+            Ka50012Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def gold_expected(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka50087Response:
+        """금현물예상체결 (ka50087): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.gold_expected, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+        """
+        return self._c._request(
+            "ka50087",
+            Ka50087Request(
+                stk_cd=stk_cd,
+            ),
+            Ka50087Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def gold_quote(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka50100Response:
+        """금현물 시세정보 (ka50100): POST /api/dostk/mrkcond.
+
+        Args:
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+        """
+        return self._c._request(
+            "ka50100",
+            Ka50100Request(
+                stk_cd=stk_cd,
+            ),
+            Ka50100Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def gold_order_book(
+        self,
+        *,
+        stk_cd: str,
+        tic_scope: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka50101Response:
+        """금현물 호가 (ka50101): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.gold_order_book, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            tic_scope: 틱범위 (max 2). 1: 1틱, 3: 3틱, 5: 5틱, 10: 10틱, 30: 30틱
+        """
+        return self._c._request(
+            "ka50101",
+            Ka50101Request(
+                stk_cd=stk_cd,
+                tic_scope=tic_scope,
+            ),
+            Ka50101Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def program_trading_by_time(
+        self,
+        *,
+        date: _DateText,
+        amt_qty_tp: str,
+        mrkt_tp: str,
+        min_tic_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka90005Response:
+        """프로그램매매추이요청 시간대별 (ka90005): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.program_trading_by_time, ...)``.
+
+        Args:
+            date: 날짜 (YYYYMMDD, max 8)
+            amt_qty_tp: 금액수량구분 (max 1). 1: 금액(백만원), 2: 수량(천주)
+            mrkt_tp: 시장구분 (max 10)
+            min_tic_tp: 분틱구분 (max 1). 0: 틱, 1: 분
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka90005",
+            Ka90005Request(
+                date=date,
+                amt_qty_tp=amt_qty_tp,
+                mrkt_tp=mrkt_tp,
+                min_tic_tp=min_tic_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka90005Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def program_arbitrage_balance(
+        self,
+        *,
+        date: _DateText,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka90006Response:
+        """프로그램매매차익잔고추이요청 (ka90006): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.program_arbitrage_balance, ...)``.
+
+        Args:
+            date: 날짜 (YYYYMMDD, max 8)
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka90006",
+            Ka90006Request(
+                date=date,
+                stex_tp=stex_tp,
+            ),
+            Ka90006Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def program_trading_cumulative(
+        self,
+        *,
+        date: _DateText,
+        amt_qty_tp: str,
+        mrkt_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka90007Response:
+        """프로그램매매누적추이요청 (ka90007): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.program_trading_cumulative, ...)``.
+
+        Args:
+            date: 날짜 (YYYYMMDD, max 8)
+            amt_qty_tp: 금액수량구분 (max 1). 1: 금액, 2: 수량
+            mrkt_tp: 시장구분 (max 5). 0: 코스피, 1: 코스닥
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka90007",
+            Ka90007Request(
+                date=date,
+                amt_qty_tp=amt_qty_tp,
+                mrkt_tp=mrkt_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka90007Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def stock_program_by_time(
+        self,
+        *,
+        amt_qty_tp: str,
+        stk_cd: str,
+        date: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka90008Response:
+        """종목시간별프로그램매매추이요청 (ka90008): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.stock_program_by_time, ...)``.
+
+        Args:
+            amt_qty_tp: 금액수량구분 (max 1). 1: 금액, 2: 수량
+            stk_cd: 종목코드 (max 6)
+            date: 날짜 (YYYYMMDD, max 8)
+        """
+        return self._c._request(
+            "ka90008",
+            Ka90008Request(
+                amt_qty_tp=amt_qty_tp,
+                stk_cd=stk_cd,
+                date=date,
+            ),
+            Ka90008Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def program_trading_by_day(
+        self,
+        *,
+        date: _DateText,
+        amt_qty_tp: str,
+        mrkt_tp: str,
+        min_tic_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka90010Response:
+        """프로그램매매추이요청 일자별 (ka90010): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.program_trading_by_day, ...)``.
+
+        Args:
+            date: 날짜 (YYYYMMDD, max 8)
+            amt_qty_tp: 금액수량구분 (max 1). 1: 금액(백만원), 2: 수량(천주)
+            mrkt_tp: 시장구분 (max 10)
+            min_tic_tp: 분틱구분 (max 1). 0: 틱, 1: 분
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka90010",
+            Ka90010Request(
+                date=date,
+                amt_qty_tp=amt_qty_tp,
+                mrkt_tp=mrkt_tp,
+                min_tic_tp=min_tic_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka90010Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def stock_program_by_day(
+        self,
+        *,
+        amt_qty_tp: str | None = None,
+        stk_cd: str,
+        date: _DateText | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka90013Response:
+        """종목일별프로그램매매추이요청 (ka90013): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.stock_program_by_day, ...)``.
+
+        Args:
+            amt_qty_tp: 금액수량구분 (max 1). 1: 금액, 2: 수량
+            stk_cd: 종목코드 (max 20)
+            date: 날짜 (YYYYMMDD, max 8)
+        """
+        return self._c._request(
+            "ka90013",
+            Ka90013Request(
+                amt_qty_tp=amt_qty_tp,
+                stk_cd=stk_cd,
+                date=date,
+            ),
+            Ka90013Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+
+class AsyncMarketAPI(_AsyncGroup):
+    """시세 (domestic.market): 25 APIs at /api/dostk/mrkcond, as ``client.market`` (async)."""
+
+    __slots__ = ()
+
+    async def order_book(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10004Response:
+        """주식호가요청 (ka10004): POST /api/dostk/mrkcond.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+        """
+        return await self._c._request(
+            "ka10004",
+            Ka10004Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10004Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def daily_weekly_monthly(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10005Response:
+        """주식일주월시분요청 (ka10005): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.daily_weekly_monthly, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+        """
+        return await self._c._request(
+            "ka10005",
+            Ka10005Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10005Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def intraday_summary(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10006Response:
+        """주식시분요청 (ka10006): POST /api/dostk/mrkcond.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+        """
+        return await self._c._request(
+            "ka10006",
+            Ka10006Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10006Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def quote_sheet(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10007Response:
+        """시세표성정보요청 (ka10007): POST /api/dostk/mrkcond.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+        """
+        return await self._c._request(
+            "ka10007",
+            Ka10007Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10007Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def subscription_rights(
+        self,
+        *,
+        newstk_recvrht_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10011Response:
+        """신주인수권전체시세요청 (ka10011): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.subscription_rights, ...)``.
+
+        Args:
+            newstk_recvrht_tp: 신주인수권구분 (max 2). 00: 전체, 05: 신주인수권증권, 07: 신주인수권증서
+        """
+        return await self._c._request(
+            "ka10011",
+            Ka10011Request(
+                newstk_recvrht_tp=newstk_recvrht_tp,
+            ),
+            Ka10011Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def daily_institution_trades(
+        self,
+        *,
+        strt_dt: _DateText,
+        end_dt: _DateText,
+        trde_tp: str,
+        mrkt_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10044Response:
+        """일별기관매매종목요청 (ka10044): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.daily_institution_trades, ...)``.
+
+        Args:
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            trde_tp: 매매구분 (max 1). 1: 순매도, 2: 순매수
+            mrkt_tp: 시장구분 (max 3). 001: 코스피, 101: 코스닥
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10044",
+            Ka10044Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                trde_tp=trde_tp,
+                mrkt_tp=mrkt_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10044Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def institution_trend(
+        self,
+        *,
+        stk_cd: str,
+        strt_dt: _DateText,
+        end_dt: _DateText,
+        orgn_prsm_unp_tp: str,
+        for_prsm_unp_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10045Response:
+        """종목별기관매매추이요청 (ka10045): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.institution_trend, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            orgn_prsm_unp_tp: 기관추정단가구분 (max 1). 1: 매수단가, 2: 매도단가
+            for_prsm_unp_tp: 외인추정단가구분 (max 1). 1: 매수단가, 2: 매도단가
+        """
+        return await self._c._request(
+            "ka10045",
+            Ka10045Request(
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                orgn_prsm_unp_tp=orgn_prsm_unp_tp,
+                for_prsm_unp_tp=for_prsm_unp_tp,
+            ),
+            Ka10045Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def strength_by_time(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10046Response:
+        """체결강도추이시간별요청 (ka10046): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.strength_by_time, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return await self._c._request(
+            "ka10046",
+            Ka10046Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10046Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def strength_by_day(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10047Response:
+        """체결강도추이일별요청 (ka10047): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.strength_by_day, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return await self._c._request(
+            "ka10047",
+            Ka10047Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10047Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def intraday_investors(
+        self,
+        *,
+        mrkt_tp: str,
+        amt_qty_tp: str,
+        invsr: str,
+        frgn_all: str,
+        smtm_netprps_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10063Response:
+        """장중투자자별매매요청 (ka10063): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.intraday_investors, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            amt_qty_tp: 금액수량구분 (max 1). 1: 금액&수량
+            invsr: 투자자별 (max 1). 6: 외국인, 7: 기관계, 1: 투신, 0: 보험, 2: 은행, 3: 연기금, 4: 국가, 5: 기타법인
+            frgn_all: 외국계전체 (max 1). 1: 체크, 0: 미체크
+            smtm_netprps_tp: 동시순매수구분 (max 1). 1: 체크, 0: 미체크
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10063",
+            Ka10063Request(
+                mrkt_tp=mrkt_tp,
+                amt_qty_tp=amt_qty_tp,
+                invsr=invsr,
+                frgn_all=frgn_all,
+                smtm_netprps_tp=smtm_netprps_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10063Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def after_close_investors(
+        self,
+        *,
+        mrkt_tp: str,
+        amt_qty_tp: str,
+        trde_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10066Response:
+        """장마감후투자자별매매요청 (ka10066): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.after_close_investors, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            amt_qty_tp: 금액수량구분 (max 1). 1: 금액, 2: 수량
+            trde_tp: 매매구분 (max 1). 0: 순매수, 1: 매수, 2: 매도
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10066",
+            Ka10066Request(
+                mrkt_tp=mrkt_tp,
+                amt_qty_tp=amt_qty_tp,
+                trde_tp=trde_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10066Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def broker_trend(
+        self,
+        *,
+        mmcm_cd: str,
+        stk_cd: str,
+        strt_dt: _DateText,
+        end_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10078Response:
+        """증권사별종목매매동향요청 (ka10078): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.broker_trend, ...)``.
+
+        Args:
+            mmcm_cd: 회원사코드 (max 3)
+            stk_cd: 종목코드 (max 20)
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+        """
+        return await self._c._request(
+            "ka10078",
+            Ka10078Request(
+                mmcm_cd=mmcm_cd,
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+            ),
+            Ka10078Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def daily_prices(
+        self,
+        *,
+        stk_cd: str,
+        qry_dt: _DateText,
+        indc_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10086Response:
+        """일별주가요청 (ka10086): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.daily_prices, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            qry_dt: 조회일자 (YYYYMMDD, max 8)
+            indc_tp: 표시구분 (max 1). 0: 수량, 1: 금액(백만원)
+        """
+        return await self._c._request(
+            "ka10086",
+            Ka10086Request(
+                stk_cd=stk_cd,
+                qry_dt=qry_dt,
+                indc_tp=indc_tp,
+            ),
+            Ka10086Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def after_hours(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10087Response:
+        """시간외단일가요청 (ka10087): POST /api/dostk/mrkcond.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return await self._c._request(
+            "ka10087",
+            Ka10087Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10087Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def gold_trades(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka50010Response:
+        """금현물체결추이 (ka50010): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.gold_trades, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+        """
+        return await self._c._request(
+            "ka50010",
+            Ka50010Request(
+                stk_cd=stk_cd,
+            ),
+            Ka50010Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def gold_daily(
+        self,
+        *,
+        stk_cd: str,
+        base_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka50012Response:
+        """금현물일별추이 (ka50012): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.gold_daily, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+        """
+        return await self._c._request(
+            "ka50012",
+            Ka50012Request(
+                stk_cd=stk_cd,
+                base_dt=base_dt,
+            ),
+            Ka50012Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def gold_expected(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka50087Response:
+        """금현물예상체결 (ka50087): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.gold_expected, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+        """
+        return await self._c._request(
+            "ka50087",
+            Ka50087Request(
+                stk_cd=stk_cd,
+            ),
+            Ka50087Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def gold_quote(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka50100Response:
+        """금현물 시세정보 (ka50100): POST /api/dostk/mrkcond.
+
+        Args:
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+        """
+        return await self._c._request(
+            "ka50100",
+            Ka50100Request(
+                stk_cd=stk_cd,
+            ),
+            Ka50100Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def gold_order_book(
+        self,
+        *,
+        stk_cd: str,
+        tic_scope: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka50101Response:
+        """금현물 호가 (ka50101): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.gold_order_book, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            tic_scope: 틱범위 (max 2). 1: 1틱, 3: 3틱, 5: 5틱, 10: 10틱, 30: 30틱
+        """
+        return await self._c._request(
+            "ka50101",
+            Ka50101Request(
+                stk_cd=stk_cd,
+                tic_scope=tic_scope,
+            ),
+            Ka50101Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def program_trading_by_time(
+        self,
+        *,
+        date: _DateText,
+        amt_qty_tp: str,
+        mrkt_tp: str,
+        min_tic_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka90005Response:
+        """프로그램매매추이요청 시간대별 (ka90005): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.program_trading_by_time, ...)``.
+
+        Args:
+            date: 날짜 (YYYYMMDD, max 8)
+            amt_qty_tp: 금액수량구분 (max 1). 1: 금액(백만원), 2: 수량(천주)
+            mrkt_tp: 시장구분 (max 10)
+            min_tic_tp: 분틱구분 (max 1). 0: 틱, 1: 분
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka90005",
+            Ka90005Request(
+                date=date,
+                amt_qty_tp=amt_qty_tp,
+                mrkt_tp=mrkt_tp,
+                min_tic_tp=min_tic_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka90005Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def program_arbitrage_balance(
+        self,
+        *,
+        date: _DateText,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka90006Response:
+        """프로그램매매차익잔고추이요청 (ka90006): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.program_arbitrage_balance, ...)``.
+
+        Args:
+            date: 날짜 (YYYYMMDD, max 8)
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka90006",
+            Ka90006Request(
+                date=date,
+                stex_tp=stex_tp,
+            ),
+            Ka90006Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def program_trading_cumulative(
+        self,
+        *,
+        date: _DateText,
+        amt_qty_tp: str,
+        mrkt_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka90007Response:
+        """프로그램매매누적추이요청 (ka90007): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.program_trading_cumulative, ...)``.
+
+        Args:
+            date: 날짜 (YYYYMMDD, max 8)
+            amt_qty_tp: 금액수량구분 (max 1). 1: 금액, 2: 수량
+            mrkt_tp: 시장구분 (max 5). 0: 코스피, 1: 코스닥
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka90007",
+            Ka90007Request(
+                date=date,
+                amt_qty_tp=amt_qty_tp,
+                mrkt_tp=mrkt_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka90007Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def stock_program_by_time(
+        self,
+        *,
+        amt_qty_tp: str,
+        stk_cd: str,
+        date: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka90008Response:
+        """종목시간별프로그램매매추이요청 (ka90008): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.stock_program_by_time, ...)``.
+
+        Args:
+            amt_qty_tp: 금액수량구분 (max 1). 1: 금액, 2: 수량
+            stk_cd: 종목코드 (max 6)
+            date: 날짜 (YYYYMMDD, max 8)
+        """
+        return await self._c._request(
+            "ka90008",
+            Ka90008Request(
+                amt_qty_tp=amt_qty_tp,
+                stk_cd=stk_cd,
+                date=date,
+            ),
+            Ka90008Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def program_trading_by_day(
+        self,
+        *,
+        date: _DateText,
+        amt_qty_tp: str,
+        mrkt_tp: str,
+        min_tic_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka90010Response:
+        """프로그램매매추이요청 일자별 (ka90010): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.program_trading_by_day, ...)``.
+
+        Args:
+            date: 날짜 (YYYYMMDD, max 8)
+            amt_qty_tp: 금액수량구분 (max 1). 1: 금액(백만원), 2: 수량(천주)
+            mrkt_tp: 시장구분 (max 10)
+            min_tic_tp: 분틱구분 (max 1). 0: 틱, 1: 분
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka90010",
+            Ka90010Request(
+                date=date,
+                amt_qty_tp=amt_qty_tp,
+                mrkt_tp=mrkt_tp,
+                min_tic_tp=min_tic_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka90010Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def stock_program_by_day(
+        self,
+        *,
+        amt_qty_tp: str | None = None,
+        stk_cd: str,
+        date: _DateText | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka90013Response:
+        """종목일별프로그램매매추이요청 (ka90013): POST /api/dostk/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.market.stock_program_by_day, ...)``.
+
+        Args:
+            amt_qty_tp: 금액수량구분 (max 1). 1: 금액, 2: 수량
+            stk_cd: 종목코드 (max 20)
+            date: 날짜 (YYYYMMDD, max 8)
+        """
+        return await self._c._request(
+            "ka90013",
+            Ka90013Request(
+                amt_qty_tp=amt_qty_tp,
+                stk_cd=stk_cd,
+                date=date,
+            ),
+            Ka90013Response,
+            next_key,
+            timeout,
+            headers,
+        )

@@ -566,3 +566,629 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "kt50003": (Kt50003Request, Kt50003Response, Kt50003ResponseWire, _c_Kt50003Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+
+# Namespaces: `client.order` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
+
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from kiwoom._namespace import AsyncGroup as _AsyncGroup  # noqa: E402
+from kiwoom._namespace import Group as _Group  # noqa: E402
+
+
+class OrderAPI(_Group):
+    """주문 (domestic.order): 8 APIs at /api/dostk/ordr, as ``client.order``."""
+
+    __slots__ = ()
+
+    def buy(
+        self,
+        *,
+        dmst_stex_tp: str,
+        stk_cd: str,
+        ord_qty: int | str,
+        ord_uv: int | str | None = None,
+        trde_tp: str,
+        cond_uv: int | str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt10000Response:
+        """주식 매수주문 (kt10000): POST /api/dostk/ordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            dmst_stex_tp: 국내거래소구분 (max 3). KRX: , NXT: , SOR:
+            stk_cd: 종목코드 (max 12)
+            ord_qty: 주문수량 (단위 주, max 12)
+            ord_uv: 주문단가 (단위 원, max 12)
+            trde_tp: 매매구분 (max 2). 0: 보통, 3: 시장가, 5: 조건부지정가, 81: 장마감후시간외, 61: 장시작전시간외, 62: 시간외단일가, 6: 최유리지정가, 7: 최우선지정가, 10: 보통(IOC), 13: 시장가(IOC), 16: 최유리(IOC), 20: 보통(FOK), 23: 시장가(FOK), 26: 최유리(FOK), 28: 스톱지정가, 29: 중간가, 30: 중간가(IOC), 31: 중간가(FOK)
+            cond_uv: 조건단가 (단위 원, max 12)
+        """
+        return self._c._request(
+            "kt10000",
+            Kt10000Request(
+                dmst_stex_tp=dmst_stex_tp,
+                stk_cd=stk_cd,
+                ord_qty=ord_qty,
+                ord_uv=ord_uv,
+                trde_tp=trde_tp,
+                cond_uv=cond_uv,
+            ),
+            Kt10000Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def sell(
+        self,
+        *,
+        dmst_stex_tp: str,
+        stk_cd: str,
+        ord_qty: int | str,
+        ord_uv: int | str | None = None,
+        trde_tp: str,
+        cond_uv: int | str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt10001Response:
+        """주식 매도주문 (kt10001): POST /api/dostk/ordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            dmst_stex_tp: 국내거래소구분 (max 3). KRX: , NXT: , SOR:
+            stk_cd: 종목코드 (max 12)
+            ord_qty: 주문수량 (단위 주, max 12)
+            ord_uv: 주문단가 (단위 원, max 12)
+            trde_tp: 매매구분 (max 2). 0: 보통, 3: 시장가, 5: 조건부지정가, 81: 장마감후시간외, 61: 장시작전시간외, 62: 시간외단일가, 6: 최유리지정가, 7: 최우선지정가, 10: 보통(IOC), 13: 시장가(IOC), 16: 최유리(IOC), 20: 보통(FOK), 23: 시장가(FOK), 26: 최유리(FOK), 28: 스톱지정가, 29: 중간가, 30: 중간가(IOC), 31: 중간가(FOK)
+            cond_uv: 조건단가 (단위 원, max 12)
+        """
+        return self._c._request(
+            "kt10001",
+            Kt10001Request(
+                dmst_stex_tp=dmst_stex_tp,
+                stk_cd=stk_cd,
+                ord_qty=ord_qty,
+                ord_uv=ord_uv,
+                trde_tp=trde_tp,
+                cond_uv=cond_uv,
+            ),
+            Kt10001Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def modify(
+        self,
+        *,
+        dmst_stex_tp: str,
+        orig_ord_no: str,
+        stk_cd: str,
+        mdfy_qty: int | str,
+        mdfy_uv: int | str,
+        mdfy_cond_uv: int | str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt10002Response:
+        """주식 정정주문 (kt10002): POST /api/dostk/ordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            dmst_stex_tp: 국내거래소구분 (max 3). KRX: , NXT: , SOR:
+            orig_ord_no: 원주문번호 (max 7)
+            stk_cd: 종목코드 (max 12)
+            mdfy_qty: 정정수량 (단위 주, max 12)
+            mdfy_uv: 정정단가 (단위 원, max 12)
+            mdfy_cond_uv: 정정조건단가 (단위 원, max 12)
+        """
+        return self._c._request(
+            "kt10002",
+            Kt10002Request(
+                dmst_stex_tp=dmst_stex_tp,
+                orig_ord_no=orig_ord_no,
+                stk_cd=stk_cd,
+                mdfy_qty=mdfy_qty,
+                mdfy_uv=mdfy_uv,
+                mdfy_cond_uv=mdfy_cond_uv,
+            ),
+            Kt10002Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def cancel(
+        self,
+        *,
+        dmst_stex_tp: str,
+        orig_ord_no: str,
+        stk_cd: str,
+        cncl_qty: int | str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt10003Response:
+        """주식 취소주문 (kt10003): POST /api/dostk/ordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            dmst_stex_tp: 국내거래소구분 (max 3). KRX: , NXT: , SOR:
+            orig_ord_no: 원주문번호 (max 7)
+            stk_cd: 종목코드 (max 12)
+            cncl_qty: 취소수량 (단위 주, max 12)
+        """
+        return self._c._request(
+            "kt10003",
+            Kt10003Request(
+                dmst_stex_tp=dmst_stex_tp,
+                orig_ord_no=orig_ord_no,
+                stk_cd=stk_cd,
+                cncl_qty=cncl_qty,
+            ),
+            Kt10003Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def gold_buy(
+        self,
+        *,
+        stk_cd: str,
+        ord_qty: int | str,
+        ord_uv: int | str | None = None,
+        trde_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt50000Response:
+        """금현물 매수주문 (kt50000): POST /api/dostk/ordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            ord_qty: 주문수량 (단위 주, max 12)
+            ord_uv: 주문단가 (단위 원, max 12)
+            trde_tp: 매매구분 (max 2). 00: 보통, 10: 보통(IOC), 20: 보통(FOK)
+        """
+        return self._c._request(
+            "kt50000",
+            Kt50000Request(
+                stk_cd=stk_cd,
+                ord_qty=ord_qty,
+                ord_uv=ord_uv,
+                trde_tp=trde_tp,
+            ),
+            Kt50000Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def gold_sell(
+        self,
+        *,
+        stk_cd: str,
+        ord_qty: int | str,
+        ord_uv: int | str | None = None,
+        trde_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt50001Response:
+        """금현물 매도주문 (kt50001): POST /api/dostk/ordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            ord_qty: 주문수량 (단위 주, max 12)
+            ord_uv: 주문단가 (단위 원, max 12)
+            trde_tp: 매매구분 (max 2). 00: 보통, 10: 보통(IOC), 20: 보통(FOK)
+        """
+        return self._c._request(
+            "kt50001",
+            Kt50001Request(
+                stk_cd=stk_cd,
+                ord_qty=ord_qty,
+                ord_uv=ord_uv,
+                trde_tp=trde_tp,
+            ),
+            Kt50001Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def gold_modify(
+        self,
+        *,
+        stk_cd: str,
+        orig_ord_no: str,
+        mdfy_qty: int | str,
+        mdfy_uv: int | str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt50002Response:
+        """금현물 정정주문 (kt50002): POST /api/dostk/ordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            orig_ord_no: 원주문번호 (max 7)
+            mdfy_qty: 정정수량 (단위 주, max 12)
+            mdfy_uv: 정정단가 (단위 원, max 12)
+        """
+        return self._c._request(
+            "kt50002",
+            Kt50002Request(
+                stk_cd=stk_cd,
+                orig_ord_no=orig_ord_no,
+                mdfy_qty=mdfy_qty,
+                mdfy_uv=mdfy_uv,
+            ),
+            Kt50002Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def gold_cancel(
+        self,
+        *,
+        orig_ord_no: str,
+        stk_cd: str,
+        cncl_qty: int | str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt50003Response:
+        """금현물 취소주문 (kt50003): POST /api/dostk/ordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            orig_ord_no: 원주문번호 (max 7)
+            stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            cncl_qty: 취소수량 (단위 주, max 12)
+        """
+        return self._c._request(
+            "kt50003",
+            Kt50003Request(
+                orig_ord_no=orig_ord_no,
+                stk_cd=stk_cd,
+                cncl_qty=cncl_qty,
+            ),
+            Kt50003Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+
+class AsyncOrderAPI(_AsyncGroup):
+    """주문 (domestic.order): 8 APIs at /api/dostk/ordr, as ``client.order`` (async)."""
+
+    __slots__ = ()
+
+    async def buy(
+        self,
+        *,
+        dmst_stex_tp: str,
+        stk_cd: str,
+        ord_qty: int | str,
+        ord_uv: int | str | None = None,
+        trde_tp: str,
+        cond_uv: int | str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt10000Response:
+        """주식 매수주문 (kt10000): POST /api/dostk/ordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            dmst_stex_tp: 국내거래소구분 (max 3). KRX: , NXT: , SOR:
+            stk_cd: 종목코드 (max 12)
+            ord_qty: 주문수량 (단위 주, max 12)
+            ord_uv: 주문단가 (단위 원, max 12)
+            trde_tp: 매매구분 (max 2). 0: 보통, 3: 시장가, 5: 조건부지정가, 81: 장마감후시간외, 61: 장시작전시간외, 62: 시간외단일가, 6: 최유리지정가, 7: 최우선지정가, 10: 보통(IOC), 13: 시장가(IOC), 16: 최유리(IOC), 20: 보통(FOK), 23: 시장가(FOK), 26: 최유리(FOK), 28: 스톱지정가, 29: 중간가, 30: 중간가(IOC), 31: 중간가(FOK)
+            cond_uv: 조건단가 (단위 원, max 12)
+        """
+        return await self._c._request(
+            "kt10000",
+            Kt10000Request(
+                dmst_stex_tp=dmst_stex_tp,
+                stk_cd=stk_cd,
+                ord_qty=ord_qty,
+                ord_uv=ord_uv,
+                trde_tp=trde_tp,
+                cond_uv=cond_uv,
+            ),
+            Kt10000Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def sell(
+        self,
+        *,
+        dmst_stex_tp: str,
+        stk_cd: str,
+        ord_qty: int | str,
+        ord_uv: int | str | None = None,
+        trde_tp: str,
+        cond_uv: int | str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt10001Response:
+        """주식 매도주문 (kt10001): POST /api/dostk/ordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            dmst_stex_tp: 국내거래소구분 (max 3). KRX: , NXT: , SOR:
+            stk_cd: 종목코드 (max 12)
+            ord_qty: 주문수량 (단위 주, max 12)
+            ord_uv: 주문단가 (단위 원, max 12)
+            trde_tp: 매매구분 (max 2). 0: 보통, 3: 시장가, 5: 조건부지정가, 81: 장마감후시간외, 61: 장시작전시간외, 62: 시간외단일가, 6: 최유리지정가, 7: 최우선지정가, 10: 보통(IOC), 13: 시장가(IOC), 16: 최유리(IOC), 20: 보통(FOK), 23: 시장가(FOK), 26: 최유리(FOK), 28: 스톱지정가, 29: 중간가, 30: 중간가(IOC), 31: 중간가(FOK)
+            cond_uv: 조건단가 (단위 원, max 12)
+        """
+        return await self._c._request(
+            "kt10001",
+            Kt10001Request(
+                dmst_stex_tp=dmst_stex_tp,
+                stk_cd=stk_cd,
+                ord_qty=ord_qty,
+                ord_uv=ord_uv,
+                trde_tp=trde_tp,
+                cond_uv=cond_uv,
+            ),
+            Kt10001Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def modify(
+        self,
+        *,
+        dmst_stex_tp: str,
+        orig_ord_no: str,
+        stk_cd: str,
+        mdfy_qty: int | str,
+        mdfy_uv: int | str,
+        mdfy_cond_uv: int | str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt10002Response:
+        """주식 정정주문 (kt10002): POST /api/dostk/ordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            dmst_stex_tp: 국내거래소구분 (max 3). KRX: , NXT: , SOR:
+            orig_ord_no: 원주문번호 (max 7)
+            stk_cd: 종목코드 (max 12)
+            mdfy_qty: 정정수량 (단위 주, max 12)
+            mdfy_uv: 정정단가 (단위 원, max 12)
+            mdfy_cond_uv: 정정조건단가 (단위 원, max 12)
+        """
+        return await self._c._request(
+            "kt10002",
+            Kt10002Request(
+                dmst_stex_tp=dmst_stex_tp,
+                orig_ord_no=orig_ord_no,
+                stk_cd=stk_cd,
+                mdfy_qty=mdfy_qty,
+                mdfy_uv=mdfy_uv,
+                mdfy_cond_uv=mdfy_cond_uv,
+            ),
+            Kt10002Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def cancel(
+        self,
+        *,
+        dmst_stex_tp: str,
+        orig_ord_no: str,
+        stk_cd: str,
+        cncl_qty: int | str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt10003Response:
+        """주식 취소주문 (kt10003): POST /api/dostk/ordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            dmst_stex_tp: 국내거래소구분 (max 3). KRX: , NXT: , SOR:
+            orig_ord_no: 원주문번호 (max 7)
+            stk_cd: 종목코드 (max 12)
+            cncl_qty: 취소수량 (단위 주, max 12)
+        """
+        return await self._c._request(
+            "kt10003",
+            Kt10003Request(
+                dmst_stex_tp=dmst_stex_tp,
+                orig_ord_no=orig_ord_no,
+                stk_cd=stk_cd,
+                cncl_qty=cncl_qty,
+            ),
+            Kt10003Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def gold_buy(
+        self,
+        *,
+        stk_cd: str,
+        ord_qty: int | str,
+        ord_uv: int | str | None = None,
+        trde_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt50000Response:
+        """금현물 매수주문 (kt50000): POST /api/dostk/ordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            ord_qty: 주문수량 (단위 주, max 12)
+            ord_uv: 주문단가 (단위 원, max 12)
+            trde_tp: 매매구분 (max 2). 00: 보통, 10: 보통(IOC), 20: 보통(FOK)
+        """
+        return await self._c._request(
+            "kt50000",
+            Kt50000Request(
+                stk_cd=stk_cd,
+                ord_qty=ord_qty,
+                ord_uv=ord_uv,
+                trde_tp=trde_tp,
+            ),
+            Kt50000Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def gold_sell(
+        self,
+        *,
+        stk_cd: str,
+        ord_qty: int | str,
+        ord_uv: int | str | None = None,
+        trde_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt50001Response:
+        """금현물 매도주문 (kt50001): POST /api/dostk/ordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            ord_qty: 주문수량 (단위 주, max 12)
+            ord_uv: 주문단가 (단위 원, max 12)
+            trde_tp: 매매구분 (max 2). 00: 보통, 10: 보통(IOC), 20: 보통(FOK)
+        """
+        return await self._c._request(
+            "kt50001",
+            Kt50001Request(
+                stk_cd=stk_cd,
+                ord_qty=ord_qty,
+                ord_uv=ord_uv,
+                trde_tp=trde_tp,
+            ),
+            Kt50001Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def gold_modify(
+        self,
+        *,
+        stk_cd: str,
+        orig_ord_no: str,
+        mdfy_qty: int | str,
+        mdfy_uv: int | str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt50002Response:
+        """금현물 정정주문 (kt50002): POST /api/dostk/ordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            orig_ord_no: 원주문번호 (max 7)
+            mdfy_qty: 정정수량 (단위 주, max 12)
+            mdfy_uv: 정정단가 (단위 원, max 12)
+        """
+        return await self._c._request(
+            "kt50002",
+            Kt50002Request(
+                stk_cd=stk_cd,
+                orig_ord_no=orig_ord_no,
+                mdfy_qty=mdfy_qty,
+                mdfy_uv=mdfy_uv,
+            ),
+            Kt50002Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def gold_cancel(
+        self,
+        *,
+        orig_ord_no: str,
+        stk_cd: str,
+        cncl_qty: int | str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt50003Response:
+        """금현물 취소주문 (kt50003): POST /api/dostk/ordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            orig_ord_no: 원주문번호 (max 7)
+            stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            cncl_qty: 취소수량 (단위 주, max 12)
+        """
+        return await self._c._request(
+            "kt50003",
+            Kt50003Request(
+                orig_ord_no=orig_ord_no,
+                stk_cd=stk_cd,
+                cncl_qty=cncl_qty,
+            ),
+            Kt50003Response,
+            next_key,
+            timeout,
+            headers,
+        )

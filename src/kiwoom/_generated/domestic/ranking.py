@@ -3767,3 +3767,1865 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "ka90009": (Ka90009Request, Ka90009Response, Ka90009ResponseWire, _c_Ka90009Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+
+# Namespaces: `client.ranking` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
+
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from kiwoom._namespace import AsyncGroup as _AsyncGroup  # noqa: E402
+from kiwoom._namespace import Group as _Group  # noqa: E402
+
+
+class RankingAPI(_Group):
+    """순위정보 (domestic.ranking): 23 APIs at /api/dostk/rkinfo, as ``client.ranking``."""
+
+    __slots__ = ()
+
+    def top_order_book(
+        self,
+        *,
+        mrkt_tp: str,
+        sort_tp: str,
+        trde_qty_tp: str,
+        stk_cnd: str,
+        crd_cnd: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10020Response:
+        """호가잔량상위요청 (ka10020): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.top_order_book, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 001: 코스피, 101: 코스닥
+            sort_tp: 정렬구분 (max 1). 1: 순매수잔량순, 2: 순매도잔량순, 3: 매수비율순, 4: 매도비율순
+            trde_qty_tp: 거래량구분 (max 4). 0000: 장시작전(0주이상), 0010: 만주이상, 0050: 5만주이상, 00100: 10만주이상
+            stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기
+            crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10020",
+            Ka10020Request(
+                mrkt_tp=mrkt_tp,
+                sort_tp=sort_tp,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                crd_cnd=crd_cnd,
+                stex_tp=stex_tp,
+            ),
+            Ka10020Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def order_book_surge(
+        self,
+        *,
+        mrkt_tp: str,
+        trde_tp: str,
+        sort_tp: str,
+        tm_tp: str,
+        trde_qty_tp: str,
+        stk_cnd: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10021Response:
+        """호가잔량급증요청 (ka10021): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.order_book_surge, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 001: 코스피, 101: 코스닥
+            trde_tp: 매매구분 (max 1). 1: 매수잔량, 2: 매도잔량
+            sort_tp: 정렬구분 (max 1). 1: 급증량, 2: 급증률
+            tm_tp: 시간구분 (max 2)
+            trde_qty_tp: 거래량구분 (max 4). 1: 천주이상, 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상
+            stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10021",
+            Ka10021Request(
+                mrkt_tp=mrkt_tp,
+                trde_tp=trde_tp,
+                sort_tp=sort_tp,
+                tm_tp=tm_tp,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                stex_tp=stex_tp,
+            ),
+            Ka10021Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def book_ratio_surge(
+        self,
+        *,
+        mrkt_tp: str,
+        rt_tp: str,
+        tm_tp: str,
+        trde_qty_tp: str,
+        stk_cnd: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10022Response:
+        """잔량율급증요청 (ka10022): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.book_ratio_surge, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 001: 코스피, 101: 코스닥
+            rt_tp: 비율구분 (max 1). 1: 매수/매도비율, 2: 매도/매수비율
+            tm_tp: 시간구분 (max 2). 1: 분전, 2: 일전
+            trde_qty_tp: 거래량구분 (max 1). 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상
+            stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10022",
+            Ka10022Request(
+                mrkt_tp=mrkt_tp,
+                rt_tp=rt_tp,
+                tm_tp=tm_tp,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                stex_tp=stex_tp,
+            ),
+            Ka10022Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def volume_surge(
+        self,
+        *,
+        mrkt_tp: str,
+        sort_tp: str,
+        tm_tp: str,
+        trde_qty_tp: str,
+        tm: _TimeText | None = None,
+        stk_cnd: str,
+        pric_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10023Response:
+        """거래량급증요청 (ka10023): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.volume_surge, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            sort_tp: 정렬구분 (max 1). 1: 급증량, 2: 급증률, 3: 급감량, 4: 급감률
+            tm_tp: 시간구분 (max 1). 1: 분, 2: 전일
+            trde_qty_tp: 거래량구분 (max 1). 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상
+            tm: 시간 (HHmmss, max 2)
+            stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 11: 정리매매종목제외, 4: 관리종목, 우선주제외, 5: 증100제외, 6: 증100만보기, 13: 증60만보기, 12: 증50만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기, 17: ETN제외, 14: ETF제외, 18: ETF+ETN제외, 15: 스팩제외, 20: ETF+ETN+스팩제외
+            pric_tp: 가격구분 (max 1). 0: 전체조회, 2: 5만원이상, 5: 1만원이상, 6: 5천원이상, 8: 1천원이상, 9: 10만원이상
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10023",
+            Ka10023Request(
+                mrkt_tp=mrkt_tp,
+                sort_tp=sort_tp,
+                tm_tp=tm_tp,
+                trde_qty_tp=trde_qty_tp,
+                tm=tm,
+                stk_cnd=stk_cnd,
+                pric_tp=pric_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10023Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def top_movers(
+        self,
+        *,
+        mrkt_tp: str,
+        sort_tp: str,
+        trde_qty_cnd: str,
+        stk_cnd: str,
+        crd_cnd: str,
+        updown_incls: str,
+        pric_cnd: str,
+        trde_prica_cnd: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10027Response:
+        """전일대비등락률상위요청 (ka10027): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.top_movers, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            sort_tp: 정렬구분 (max 1). 1: 상승률, 2: 상승폭, 3: 하락률, 4: 하락폭, 5: 보합
+            trde_qty_cnd: 거래량조건 (max 5). 0000: 전체조회, 0010: 만주이상, 0050: 5만주이상, 0100: 10만주이상, 0150: 15만주이상, 0200: 20만주이상, 0300: 30만주이상, 0500: 50만주이상, 1000: 백만주이상
+            stk_cnd: 종목조건 (max 2). 0: 전체조회, 1: 관리종목제외, 4: 우선주+관리주제외, 3: 우선주제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기, 11: 정리매매종목제외, 12: 증50만보기, 13: 증60만보기, 14: ETF제외, 15: 스펙제외, 16: ETF+ETN제외
+            crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
+            updown_incls: 상하한포함 (max 2). 0: 불 포함, 1: 포함
+            pric_cnd: 가격조건 (max 2). 0: 전체조회, 1: 1천원미만, 2: 1천원~2천원, 3: 2천원~5천원, 4: 5천원~1만원, 5: 1만원이상, 8: 1천원이상, 10: 1만원미만
+            trde_prica_cnd: 거래대금조건 (max 4). 0: 전체조회, 3: 3천만원이상, 5: 5천만원이상, 10: 1억원이상, 30: 3억원이상, 50: 5억원이상, 100: 10억원이상, 300: 30억원이상, 500: 50억원이상, 1000: 100억원이상, 3000: 300억원이상, 5000: 500억원이상
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10027",
+            Ka10027Request(
+                mrkt_tp=mrkt_tp,
+                sort_tp=sort_tp,
+                trde_qty_cnd=trde_qty_cnd,
+                stk_cnd=stk_cnd,
+                crd_cnd=crd_cnd,
+                updown_incls=updown_incls,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                stex_tp=stex_tp,
+            ),
+            Ka10027Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def expected_movers(
+        self,
+        *,
+        mrkt_tp: str,
+        sort_tp: str,
+        trde_qty_cnd: str,
+        stk_cnd: str,
+        crd_cnd: str,
+        pric_cnd: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10029Response:
+        """예상체결등락률상위요청 (ka10029): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.expected_movers, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            sort_tp: 정렬구분 (max 1). 1: 상승률, 2: 상승폭, 3: 보합, 4: 하락률, 5: 하락폭, 6: 체결량, 7: 상한, 8: 하한
+            trde_qty_cnd: 거래량조건 (max 5). 0: 전체조회, 1: 천주이상, 3: 3천주, 5: 5천주, 10: 만주이상, 50: 5만주이상, 100: 10만주이상
+            stk_cnd: 종목조건 (max 2). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 4: 관리종목, 우선주제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기, 11: 정리매매종목제외, 12: 증50만보기, 13: 증60만보기, 14: ETF제외, 15: 스팩제외, 16: ETF+ETN제외
+            crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 5: 신용한도초과제외, 7: 신용융자E군, 8: 신용대주, 9: 신용융자전체
+            pric_cnd: 가격조건 (max 2). 0: 전체조회, 1: 1천원미만, 2: 1천원~2천원, 3: 2천원~5천원, 4: 5천원~1만원, 5: 1만원이상, 8: 1천원이상, 10: 1만원미만
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10029",
+            Ka10029Request(
+                mrkt_tp=mrkt_tp,
+                sort_tp=sort_tp,
+                trde_qty_cnd=trde_qty_cnd,
+                stk_cnd=stk_cnd,
+                crd_cnd=crd_cnd,
+                pric_cnd=pric_cnd,
+                stex_tp=stex_tp,
+            ),
+            Ka10029Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def top_volume(
+        self,
+        *,
+        mrkt_tp: str,
+        sort_tp: str,
+        mang_stk_incls: str,
+        crd_tp: str,
+        trde_qty_tp: str,
+        pric_tp: str,
+        trde_prica_tp: str,
+        mrkt_open_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10030Response:
+        """당일거래량상위요청 (ka10030): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.top_volume, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            sort_tp: 정렬구분 (max 1). 1: 거래량, 2: 거래회전율, 3: 거래대금
+            mang_stk_incls: 관리종목포함 (max 1). 0: 관리종목 포함, 1: 관리종목 미포함, 3: 우선주제외, 11: 정리매매종목제외, 4: 관리종목, 우선주제외, 5: 증100제외, 6: 증100마나보기, 13: 증60만보기, 12: 증50만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기, 14: ETF제외, 15: 스팩제외, 16: ETF+ETN제외
+            crd_tp: 신용구분 (max 1). 0: 전체조회, 9: 신용융자전체, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 8: 신용대주
+            trde_qty_tp: 거래량구분 (max 1). 0: 전체조회, 5: 5천주이상, 10: 1만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 500만주이상, 1000: 백만주이상
+            pric_tp: 가격구분 (max 1). 0: 전체조회, 1: 1천원미만, 2: 1천원이상, 3: 1천원~2천원, 4: 2천원~5천원, 5: 5천원이상, 6: 5천원~1만원, 10: 1만원미만, 7: 1만원이상, 8: 5만원이상, 9: 10만원이상
+            trde_prica_tp: 거래대금구분 (max 1). 0: 전체조회, 1: 1천만원이상, 3: 3천만원이상, 4: 5천만원이상, 10: 1억원이상, 30: 3억원이상, 50: 5억원이상, 100: 10억원이상, 300: 30억원이상, 500: 50억원이상, 1000: 100억원이상, 3000: 300억원이상, 5000: 500억원이상
+            mrkt_open_tp: 장운영구분 (max 1). 0: 전체조회, 1: 장중, 2: 장전시간외, 3: 장후시간외
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10030",
+            Ka10030Request(
+                mrkt_tp=mrkt_tp,
+                sort_tp=sort_tp,
+                mang_stk_incls=mang_stk_incls,
+                crd_tp=crd_tp,
+                trde_qty_tp=trde_qty_tp,
+                pric_tp=pric_tp,
+                trde_prica_tp=trde_prica_tp,
+                mrkt_open_tp=mrkt_open_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10030Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def top_prev_volume(
+        self,
+        *,
+        mrkt_tp: str,
+        qry_tp: str,
+        rank_strt: str,
+        rank_end: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10031Response:
+        """전일거래량상위요청 (ka10031): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.top_prev_volume, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            qry_tp: 조회구분 (max 1). 1: 전일거래량 상위100종목, 2: 전일거래대금 상위100종목
+            rank_strt: 순위시작 (max 3)
+            rank_end: 순위끝 (max 3)
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10031",
+            Ka10031Request(
+                mrkt_tp=mrkt_tp,
+                qry_tp=qry_tp,
+                rank_strt=rank_strt,
+                rank_end=rank_end,
+                stex_tp=stex_tp,
+            ),
+            Ka10031Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def top_trading_value(
+        self,
+        *,
+        mrkt_tp: str,
+        mang_stk_incls: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10032Response:
+        """거래대금상위요청 (ka10032): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.top_trading_value, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            mang_stk_incls: 관리종목포함 (max 1). 0: 관리종목 미포함, 1: 관리종목 포함
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10032",
+            Ka10032Request(
+                mrkt_tp=mrkt_tp,
+                mang_stk_incls=mang_stk_incls,
+                stex_tp=stex_tp,
+            ),
+            Ka10032Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def top_credit_ratio(
+        self,
+        *,
+        mrkt_tp: str,
+        trde_qty_tp: str,
+        stk_cnd: str,
+        updown_incls: str,
+        crd_cnd: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10033Response:
+        """신용비율상위요청 (ka10033): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.top_credit_ratio, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            trde_qty_tp: 거래량구분 (max 3). 0: 전체조회, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상
+            stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기
+            updown_incls: 상하한포함 (max 1). 0: 상하한 미포함, 1: 상하한포함
+            crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10033",
+            Ka10033Request(
+                mrkt_tp=mrkt_tp,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                updown_incls=updown_incls,
+                crd_cnd=crd_cnd,
+                stex_tp=stex_tp,
+            ),
+            Ka10033Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def top_foreign_by_period(
+        self,
+        *,
+        mrkt_tp: str,
+        trde_tp: str,
+        dt: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10034Response:
+        """외인기간별매매상위요청 (ka10034): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.top_foreign_by_period, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            trde_tp: 매매구분 (max 1). 1: 순매도, 2: 순매수, 3: 순매매
+            dt: 기간 (max 2). 0: 당일, 1: 전일, 5: 5일, 10: 10일, 20: 20일, 60: 60일
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10034",
+            Ka10034Request(
+                mrkt_tp=mrkt_tp,
+                trde_tp=trde_tp,
+                dt=dt,
+                stex_tp=stex_tp,
+            ),
+            Ka10034Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def top_foreign_streak(
+        self,
+        *,
+        mrkt_tp: str,
+        trde_tp: str,
+        base_dt_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10035Response:
+        """외인연속순매매상위요청 (ka10035): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.top_foreign_streak, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            trde_tp: 매매구분 (max 1). 1: 연속순매도, 2: 연속순매수
+            base_dt_tp: 기준일구분 (max 1). 0: 당일기준, 1: 전일기준
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10035",
+            Ka10035Request(
+                mrkt_tp=mrkt_tp,
+                trde_tp=trde_tp,
+                base_dt_tp=base_dt_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10035Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def top_foreign_limit_usage(
+        self,
+        *,
+        mrkt_tp: str,
+        dt: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10036Response:
+        """외인한도소진율증가상위 (ka10036): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.top_foreign_limit_usage, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            dt: 기간 (max 2). 0: 당일, 1: 전일, 5: 5일, 10: 10일, 20: 20일, 60: 60일
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10036",
+            Ka10036Request(
+                mrkt_tp=mrkt_tp,
+                dt=dt,
+                stex_tp=stex_tp,
+            ),
+            Ka10036Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def top_foreign_brokers(
+        self,
+        *,
+        mrkt_tp: str,
+        dt: str,
+        trde_tp: str,
+        sort_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10037Response:
+        """외국계창구매매상위요청 (ka10037): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.top_foreign_brokers, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            dt: 기간 (max 2). 0: 당일, 1: 전일, 5: 5일, 10: 10일, 20: 20일, 60: 60일
+            trde_tp: 매매구분 (max 1). 1: 순매수, 2: 순매도, 3: 매수, 4: 매도
+            sort_tp: 정렬구분 (max 1). 1: 금액, 2: 수량
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10037",
+            Ka10037Request(
+                mrkt_tp=mrkt_tp,
+                dt=dt,
+                trde_tp=trde_tp,
+                sort_tp=sort_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10037Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def broker_rank(
+        self,
+        *,
+        stk_cd: str,
+        strt_dt: _DateText | None = None,
+        end_dt: _DateText | None = None,
+        qry_tp: str,
+        dt: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10038Response:
+        """종목별증권사순위요청 (ka10038): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.broker_rank, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            qry_tp: 조회구분 (max 1). 1: 순매도순위정렬, 2: 순매수순위정렬
+            dt: 기간 (max 2). 1: 전일, 4: 5일, 9: 10일, 19: 20일, 39: 40일, 59: 60일, 119: 120일
+        """
+        return self._c._request(
+            "ka10038",
+            Ka10038Request(
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                qry_tp=qry_tp,
+                dt=dt,
+            ),
+            Ka10038Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def top_by_broker(
+        self,
+        *,
+        mmcm_cd: str,
+        trde_qty_tp: str,
+        trde_tp: str,
+        dt: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10039Response:
+        """증권사별매매상위요청 (ka10039): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.top_by_broker, ...)``.
+
+        Args:
+            mmcm_cd: 회원사코드 (max 3)
+            trde_qty_tp: 거래량구분 (max 4). 0: 전체, 5: 5000주, 10: 1만주, 50: 5만주, 100: 10만주, 500: 50만주, 1000: 100만주
+            trde_tp: 매매구분 (max 2). 1: 순매수, 2: 순매도
+            dt: 기간 (max 2). 0: 당일, 1: 전일, 5: 5일, 10: 10일, 60: 60일
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10039",
+            Ka10039Request(
+                mmcm_cd=mmcm_cd,
+                trde_qty_tp=trde_qty_tp,
+                trde_tp=trde_tp,
+                dt=dt,
+                stex_tp=stex_tp,
+            ),
+            Ka10039Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def main_brokers(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10040Response:
+        """당일주요거래원요청 (ka10040): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.main_brokers, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return self._c._request(
+            "ka10040",
+            Ka10040Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10040Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def net_buy_brokers(
+        self,
+        *,
+        stk_cd: str,
+        strt_dt: _DateText | None = None,
+        end_dt: _DateText | None = None,
+        qry_dt_tp: str,
+        pot_tp: str,
+        dt: str | None = None,
+        sort_base: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10042Response:
+        """순매수거래원순위요청 (ka10042): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.net_buy_brokers, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            qry_dt_tp: 조회기간구분 (max 1). 0: 기간으로 조회, 1: 시작일자, 종료일자로 조회
+            pot_tp: 시점구분 (max 1). 0: 당일, 1: 전일
+            dt: 기간 (max 4). 5: 5일, 10: 10일, 20: 20일, 40: 40일, 60: 60일, 120: 120일
+            sort_base: 정렬기준 (max 1). 1: 종가순, 2: 날짜순
+        """
+        return self._c._request(
+            "ka10042",
+            Ka10042Request(
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                qry_dt_tp=qry_dt_tp,
+                pot_tp=pot_tp,
+                dt=dt,
+                sort_base=sort_base,
+            ),
+            Ka10042Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def departed_brokers(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10053Response:
+        """당일상위이탈원요청 (ka10053): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.departed_brokers, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return self._c._request(
+            "ka10053",
+            Ka10053Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10053Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def same_net_trading(
+        self,
+        *,
+        strt_dt: _DateText,
+        end_dt: _DateText | None = None,
+        mrkt_tp: str,
+        trde_tp: str,
+        sort_cnd: str,
+        unit_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10062Response:
+        """동일순매매순위요청 (ka10062): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.same_net_trading, ...)``.
+
+        Args:
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            trde_tp: 매매구분 (max 1). 1: 순매수, 2: 순매도
+            sort_cnd: 정렬조건 (max 1). 1: 수량, 2: 금액
+            unit_tp: 단위구분 (max 1). 1: 단주, 1000: 천주
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10062",
+            Ka10062Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                mrkt_tp=mrkt_tp,
+                trde_tp=trde_tp,
+                sort_cnd=sort_cnd,
+                unit_tp=unit_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10062Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def top_intraday_investors(
+        self,
+        *,
+        trde_tp: str,
+        mrkt_tp: str,
+        orgn_tp: str,
+        amt_qty_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10065Response:
+        """장중투자자별매매상위요청 (ka10065): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.top_intraday_investors, ...)``.
+
+        Args:
+            trde_tp: 매매구분 (max 1). 1: 순매수, 2: 순매도
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            orgn_tp: 기관구분 (max 4). 9000: 외국인, 9100: 외국계, 1000: 금융투자, 3000: 투신, 5000: 기타금융, 4000: 은행, 2000: 보험, 6000: 연기금, 7000: 국가, 7100: 기타법인, 9999: 기관계
+            amt_qty_tp: 금액수량구분 (max 1). 1: 금액, 2: 수량
+        """
+        return self._c._request(
+            "ka10065",
+            Ka10065Request(
+                trde_tp=trde_tp,
+                mrkt_tp=mrkt_tp,
+                orgn_tp=orgn_tp,
+                amt_qty_tp=amt_qty_tp,
+            ),
+            Ka10065Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def after_hours_movers(
+        self,
+        *,
+        mrkt_tp: str,
+        sort_base: str,
+        stk_cnd: str,
+        trde_qty_cnd: str,
+        crd_cnd: str,
+        trde_prica: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10098Response:
+        """시간외단일가등락율순위요청 (ka10098): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.after_hours_movers, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            sort_base: 정렬기준 (max 1). 1: 상승률, 2: 상승폭, 3: 하락률, 4: 하락폭, 5: 보합
+            stk_cnd: 종목조건 (max 2). 0: 전체조회, 1: 관리종목제외, 2: 정리매매종목제외, 3: 우선주제외, 4: 관리종목우선주제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기, 12: 증50만보기, 13: 증60만보기, 14: ETF제외, 15: 스팩제외, 16: ETF+ETN제외, 17: ETN제외
+            trde_qty_cnd: 거래량조건 (max 5). 0: 전체조회, 10: 백주이상, 50: 5백주이상, 100: 천주이상, 500: 5천주이상, 1000: 만주이상, 5000: 5만주이상, 10000: 10만주이상
+            crd_cnd: 신용조건 (max 1). 0: 전체조회, 9: 신용융자전체, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 8: 신용대주, 5: 신용한도초과제외
+            trde_prica: 거래대금 (max 5). 0: 전체조회, 5: 5백만원이상, 10: 1천만원이상, 30: 3천만원이상, 50: 5천만원이상, 100: 1억원이상, 300: 3억원이상, 500: 5억원이상, 1000: 10억원이상, 3000: 30억원이상, 5000: 50억원이상, 10000: 100억원이상
+        """
+        return self._c._request(
+            "ka10098",
+            Ka10098Request(
+                mrkt_tp=mrkt_tp,
+                sort_base=sort_base,
+                stk_cnd=stk_cnd,
+                trde_qty_cnd=trde_qty_cnd,
+                crd_cnd=crd_cnd,
+                trde_prica=trde_prica,
+            ),
+            Ka10098Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def top_foreign_institution(
+        self,
+        *,
+        mrkt_tp: str,
+        amt_qty_tp: str,
+        qry_dt_tp: str,
+        date: _DateText | None = None,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka90009Response:
+        """외국인기관매매상위요청 (ka90009): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.top_foreign_institution, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            amt_qty_tp: 금액수량구분 (max 1). 1: 금액(천만), 2: 수량(천)
+            qry_dt_tp: 조회일자구분 (max 1). 0: 조회일자 미포함, 1: 조회일자 포함
+            date: 날짜 (YYYYMMDD, max 8)
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka90009",
+            Ka90009Request(
+                mrkt_tp=mrkt_tp,
+                amt_qty_tp=amt_qty_tp,
+                qry_dt_tp=qry_dt_tp,
+                date=date,
+                stex_tp=stex_tp,
+            ),
+            Ka90009Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+
+class AsyncRankingAPI(_AsyncGroup):
+    """순위정보 (domestic.ranking): 23 APIs at /api/dostk/rkinfo, as ``client.ranking`` (async)."""
+
+    __slots__ = ()
+
+    async def top_order_book(
+        self,
+        *,
+        mrkt_tp: str,
+        sort_tp: str,
+        trde_qty_tp: str,
+        stk_cnd: str,
+        crd_cnd: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10020Response:
+        """호가잔량상위요청 (ka10020): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.top_order_book, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 001: 코스피, 101: 코스닥
+            sort_tp: 정렬구분 (max 1). 1: 순매수잔량순, 2: 순매도잔량순, 3: 매수비율순, 4: 매도비율순
+            trde_qty_tp: 거래량구분 (max 4). 0000: 장시작전(0주이상), 0010: 만주이상, 0050: 5만주이상, 00100: 10만주이상
+            stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기
+            crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10020",
+            Ka10020Request(
+                mrkt_tp=mrkt_tp,
+                sort_tp=sort_tp,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                crd_cnd=crd_cnd,
+                stex_tp=stex_tp,
+            ),
+            Ka10020Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def order_book_surge(
+        self,
+        *,
+        mrkt_tp: str,
+        trde_tp: str,
+        sort_tp: str,
+        tm_tp: str,
+        trde_qty_tp: str,
+        stk_cnd: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10021Response:
+        """호가잔량급증요청 (ka10021): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.order_book_surge, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 001: 코스피, 101: 코스닥
+            trde_tp: 매매구분 (max 1). 1: 매수잔량, 2: 매도잔량
+            sort_tp: 정렬구분 (max 1). 1: 급증량, 2: 급증률
+            tm_tp: 시간구분 (max 2)
+            trde_qty_tp: 거래량구분 (max 4). 1: 천주이상, 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상
+            stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10021",
+            Ka10021Request(
+                mrkt_tp=mrkt_tp,
+                trde_tp=trde_tp,
+                sort_tp=sort_tp,
+                tm_tp=tm_tp,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                stex_tp=stex_tp,
+            ),
+            Ka10021Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def book_ratio_surge(
+        self,
+        *,
+        mrkt_tp: str,
+        rt_tp: str,
+        tm_tp: str,
+        trde_qty_tp: str,
+        stk_cnd: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10022Response:
+        """잔량율급증요청 (ka10022): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.book_ratio_surge, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 001: 코스피, 101: 코스닥
+            rt_tp: 비율구분 (max 1). 1: 매수/매도비율, 2: 매도/매수비율
+            tm_tp: 시간구분 (max 2). 1: 분전, 2: 일전
+            trde_qty_tp: 거래량구분 (max 1). 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상
+            stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10022",
+            Ka10022Request(
+                mrkt_tp=mrkt_tp,
+                rt_tp=rt_tp,
+                tm_tp=tm_tp,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                stex_tp=stex_tp,
+            ),
+            Ka10022Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def volume_surge(
+        self,
+        *,
+        mrkt_tp: str,
+        sort_tp: str,
+        tm_tp: str,
+        trde_qty_tp: str,
+        tm: _TimeText | None = None,
+        stk_cnd: str,
+        pric_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10023Response:
+        """거래량급증요청 (ka10023): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.volume_surge, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            sort_tp: 정렬구분 (max 1). 1: 급증량, 2: 급증률, 3: 급감량, 4: 급감률
+            tm_tp: 시간구분 (max 1). 1: 분, 2: 전일
+            trde_qty_tp: 거래량구분 (max 1). 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상
+            tm: 시간 (HHmmss, max 2)
+            stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 11: 정리매매종목제외, 4: 관리종목, 우선주제외, 5: 증100제외, 6: 증100만보기, 13: 증60만보기, 12: 증50만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기, 17: ETN제외, 14: ETF제외, 18: ETF+ETN제외, 15: 스팩제외, 20: ETF+ETN+스팩제외
+            pric_tp: 가격구분 (max 1). 0: 전체조회, 2: 5만원이상, 5: 1만원이상, 6: 5천원이상, 8: 1천원이상, 9: 10만원이상
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10023",
+            Ka10023Request(
+                mrkt_tp=mrkt_tp,
+                sort_tp=sort_tp,
+                tm_tp=tm_tp,
+                trde_qty_tp=trde_qty_tp,
+                tm=tm,
+                stk_cnd=stk_cnd,
+                pric_tp=pric_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10023Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def top_movers(
+        self,
+        *,
+        mrkt_tp: str,
+        sort_tp: str,
+        trde_qty_cnd: str,
+        stk_cnd: str,
+        crd_cnd: str,
+        updown_incls: str,
+        pric_cnd: str,
+        trde_prica_cnd: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10027Response:
+        """전일대비등락률상위요청 (ka10027): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.top_movers, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            sort_tp: 정렬구분 (max 1). 1: 상승률, 2: 상승폭, 3: 하락률, 4: 하락폭, 5: 보합
+            trde_qty_cnd: 거래량조건 (max 5). 0000: 전체조회, 0010: 만주이상, 0050: 5만주이상, 0100: 10만주이상, 0150: 15만주이상, 0200: 20만주이상, 0300: 30만주이상, 0500: 50만주이상, 1000: 백만주이상
+            stk_cnd: 종목조건 (max 2). 0: 전체조회, 1: 관리종목제외, 4: 우선주+관리주제외, 3: 우선주제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기, 11: 정리매매종목제외, 12: 증50만보기, 13: 증60만보기, 14: ETF제외, 15: 스펙제외, 16: ETF+ETN제외
+            crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
+            updown_incls: 상하한포함 (max 2). 0: 불 포함, 1: 포함
+            pric_cnd: 가격조건 (max 2). 0: 전체조회, 1: 1천원미만, 2: 1천원~2천원, 3: 2천원~5천원, 4: 5천원~1만원, 5: 1만원이상, 8: 1천원이상, 10: 1만원미만
+            trde_prica_cnd: 거래대금조건 (max 4). 0: 전체조회, 3: 3천만원이상, 5: 5천만원이상, 10: 1억원이상, 30: 3억원이상, 50: 5억원이상, 100: 10억원이상, 300: 30억원이상, 500: 50억원이상, 1000: 100억원이상, 3000: 300억원이상, 5000: 500억원이상
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10027",
+            Ka10027Request(
+                mrkt_tp=mrkt_tp,
+                sort_tp=sort_tp,
+                trde_qty_cnd=trde_qty_cnd,
+                stk_cnd=stk_cnd,
+                crd_cnd=crd_cnd,
+                updown_incls=updown_incls,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                stex_tp=stex_tp,
+            ),
+            Ka10027Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def expected_movers(
+        self,
+        *,
+        mrkt_tp: str,
+        sort_tp: str,
+        trde_qty_cnd: str,
+        stk_cnd: str,
+        crd_cnd: str,
+        pric_cnd: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10029Response:
+        """예상체결등락률상위요청 (ka10029): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.expected_movers, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            sort_tp: 정렬구분 (max 1). 1: 상승률, 2: 상승폭, 3: 보합, 4: 하락률, 5: 하락폭, 6: 체결량, 7: 상한, 8: 하한
+            trde_qty_cnd: 거래량조건 (max 5). 0: 전체조회, 1: 천주이상, 3: 3천주, 5: 5천주, 10: 만주이상, 50: 5만주이상, 100: 10만주이상
+            stk_cnd: 종목조건 (max 2). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 4: 관리종목, 우선주제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기, 11: 정리매매종목제외, 12: 증50만보기, 13: 증60만보기, 14: ETF제외, 15: 스팩제외, 16: ETF+ETN제외
+            crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 5: 신용한도초과제외, 7: 신용융자E군, 8: 신용대주, 9: 신용융자전체
+            pric_cnd: 가격조건 (max 2). 0: 전체조회, 1: 1천원미만, 2: 1천원~2천원, 3: 2천원~5천원, 4: 5천원~1만원, 5: 1만원이상, 8: 1천원이상, 10: 1만원미만
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10029",
+            Ka10029Request(
+                mrkt_tp=mrkt_tp,
+                sort_tp=sort_tp,
+                trde_qty_cnd=trde_qty_cnd,
+                stk_cnd=stk_cnd,
+                crd_cnd=crd_cnd,
+                pric_cnd=pric_cnd,
+                stex_tp=stex_tp,
+            ),
+            Ka10029Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def top_volume(
+        self,
+        *,
+        mrkt_tp: str,
+        sort_tp: str,
+        mang_stk_incls: str,
+        crd_tp: str,
+        trde_qty_tp: str,
+        pric_tp: str,
+        trde_prica_tp: str,
+        mrkt_open_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10030Response:
+        """당일거래량상위요청 (ka10030): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.top_volume, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            sort_tp: 정렬구분 (max 1). 1: 거래량, 2: 거래회전율, 3: 거래대금
+            mang_stk_incls: 관리종목포함 (max 1). 0: 관리종목 포함, 1: 관리종목 미포함, 3: 우선주제외, 11: 정리매매종목제외, 4: 관리종목, 우선주제외, 5: 증100제외, 6: 증100마나보기, 13: 증60만보기, 12: 증50만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기, 14: ETF제외, 15: 스팩제외, 16: ETF+ETN제외
+            crd_tp: 신용구분 (max 1). 0: 전체조회, 9: 신용융자전체, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 8: 신용대주
+            trde_qty_tp: 거래량구분 (max 1). 0: 전체조회, 5: 5천주이상, 10: 1만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 500만주이상, 1000: 백만주이상
+            pric_tp: 가격구분 (max 1). 0: 전체조회, 1: 1천원미만, 2: 1천원이상, 3: 1천원~2천원, 4: 2천원~5천원, 5: 5천원이상, 6: 5천원~1만원, 10: 1만원미만, 7: 1만원이상, 8: 5만원이상, 9: 10만원이상
+            trde_prica_tp: 거래대금구분 (max 1). 0: 전체조회, 1: 1천만원이상, 3: 3천만원이상, 4: 5천만원이상, 10: 1억원이상, 30: 3억원이상, 50: 5억원이상, 100: 10억원이상, 300: 30억원이상, 500: 50억원이상, 1000: 100억원이상, 3000: 300억원이상, 5000: 500억원이상
+            mrkt_open_tp: 장운영구분 (max 1). 0: 전체조회, 1: 장중, 2: 장전시간외, 3: 장후시간외
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10030",
+            Ka10030Request(
+                mrkt_tp=mrkt_tp,
+                sort_tp=sort_tp,
+                mang_stk_incls=mang_stk_incls,
+                crd_tp=crd_tp,
+                trde_qty_tp=trde_qty_tp,
+                pric_tp=pric_tp,
+                trde_prica_tp=trde_prica_tp,
+                mrkt_open_tp=mrkt_open_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10030Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def top_prev_volume(
+        self,
+        *,
+        mrkt_tp: str,
+        qry_tp: str,
+        rank_strt: str,
+        rank_end: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10031Response:
+        """전일거래량상위요청 (ka10031): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.top_prev_volume, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            qry_tp: 조회구분 (max 1). 1: 전일거래량 상위100종목, 2: 전일거래대금 상위100종목
+            rank_strt: 순위시작 (max 3)
+            rank_end: 순위끝 (max 3)
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10031",
+            Ka10031Request(
+                mrkt_tp=mrkt_tp,
+                qry_tp=qry_tp,
+                rank_strt=rank_strt,
+                rank_end=rank_end,
+                stex_tp=stex_tp,
+            ),
+            Ka10031Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def top_trading_value(
+        self,
+        *,
+        mrkt_tp: str,
+        mang_stk_incls: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10032Response:
+        """거래대금상위요청 (ka10032): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.top_trading_value, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            mang_stk_incls: 관리종목포함 (max 1). 0: 관리종목 미포함, 1: 관리종목 포함
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10032",
+            Ka10032Request(
+                mrkt_tp=mrkt_tp,
+                mang_stk_incls=mang_stk_incls,
+                stex_tp=stex_tp,
+            ),
+            Ka10032Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def top_credit_ratio(
+        self,
+        *,
+        mrkt_tp: str,
+        trde_qty_tp: str,
+        stk_cnd: str,
+        updown_incls: str,
+        crd_cnd: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10033Response:
+        """신용비율상위요청 (ka10033): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.top_credit_ratio, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            trde_qty_tp: 거래량구분 (max 3). 0: 전체조회, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상
+            stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기
+            updown_incls: 상하한포함 (max 1). 0: 상하한 미포함, 1: 상하한포함
+            crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10033",
+            Ka10033Request(
+                mrkt_tp=mrkt_tp,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                updown_incls=updown_incls,
+                crd_cnd=crd_cnd,
+                stex_tp=stex_tp,
+            ),
+            Ka10033Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def top_foreign_by_period(
+        self,
+        *,
+        mrkt_tp: str,
+        trde_tp: str,
+        dt: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10034Response:
+        """외인기간별매매상위요청 (ka10034): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.top_foreign_by_period, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            trde_tp: 매매구분 (max 1). 1: 순매도, 2: 순매수, 3: 순매매
+            dt: 기간 (max 2). 0: 당일, 1: 전일, 5: 5일, 10: 10일, 20: 20일, 60: 60일
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10034",
+            Ka10034Request(
+                mrkt_tp=mrkt_tp,
+                trde_tp=trde_tp,
+                dt=dt,
+                stex_tp=stex_tp,
+            ),
+            Ka10034Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def top_foreign_streak(
+        self,
+        *,
+        mrkt_tp: str,
+        trde_tp: str,
+        base_dt_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10035Response:
+        """외인연속순매매상위요청 (ka10035): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.top_foreign_streak, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            trde_tp: 매매구분 (max 1). 1: 연속순매도, 2: 연속순매수
+            base_dt_tp: 기준일구분 (max 1). 0: 당일기준, 1: 전일기준
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10035",
+            Ka10035Request(
+                mrkt_tp=mrkt_tp,
+                trde_tp=trde_tp,
+                base_dt_tp=base_dt_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10035Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def top_foreign_limit_usage(
+        self,
+        *,
+        mrkt_tp: str,
+        dt: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10036Response:
+        """외인한도소진율증가상위 (ka10036): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.top_foreign_limit_usage, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            dt: 기간 (max 2). 0: 당일, 1: 전일, 5: 5일, 10: 10일, 20: 20일, 60: 60일
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10036",
+            Ka10036Request(
+                mrkt_tp=mrkt_tp,
+                dt=dt,
+                stex_tp=stex_tp,
+            ),
+            Ka10036Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def top_foreign_brokers(
+        self,
+        *,
+        mrkt_tp: str,
+        dt: str,
+        trde_tp: str,
+        sort_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10037Response:
+        """외국계창구매매상위요청 (ka10037): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.top_foreign_brokers, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            dt: 기간 (max 2). 0: 당일, 1: 전일, 5: 5일, 10: 10일, 20: 20일, 60: 60일
+            trde_tp: 매매구분 (max 1). 1: 순매수, 2: 순매도, 3: 매수, 4: 매도
+            sort_tp: 정렬구분 (max 1). 1: 금액, 2: 수량
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10037",
+            Ka10037Request(
+                mrkt_tp=mrkt_tp,
+                dt=dt,
+                trde_tp=trde_tp,
+                sort_tp=sort_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10037Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def broker_rank(
+        self,
+        *,
+        stk_cd: str,
+        strt_dt: _DateText | None = None,
+        end_dt: _DateText | None = None,
+        qry_tp: str,
+        dt: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10038Response:
+        """종목별증권사순위요청 (ka10038): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.broker_rank, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            qry_tp: 조회구분 (max 1). 1: 순매도순위정렬, 2: 순매수순위정렬
+            dt: 기간 (max 2). 1: 전일, 4: 5일, 9: 10일, 19: 20일, 39: 40일, 59: 60일, 119: 120일
+        """
+        return await self._c._request(
+            "ka10038",
+            Ka10038Request(
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                qry_tp=qry_tp,
+                dt=dt,
+            ),
+            Ka10038Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def top_by_broker(
+        self,
+        *,
+        mmcm_cd: str,
+        trde_qty_tp: str,
+        trde_tp: str,
+        dt: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10039Response:
+        """증권사별매매상위요청 (ka10039): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.top_by_broker, ...)``.
+
+        Args:
+            mmcm_cd: 회원사코드 (max 3)
+            trde_qty_tp: 거래량구분 (max 4). 0: 전체, 5: 5000주, 10: 1만주, 50: 5만주, 100: 10만주, 500: 50만주, 1000: 100만주
+            trde_tp: 매매구분 (max 2). 1: 순매수, 2: 순매도
+            dt: 기간 (max 2). 0: 당일, 1: 전일, 5: 5일, 10: 10일, 60: 60일
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10039",
+            Ka10039Request(
+                mmcm_cd=mmcm_cd,
+                trde_qty_tp=trde_qty_tp,
+                trde_tp=trde_tp,
+                dt=dt,
+                stex_tp=stex_tp,
+            ),
+            Ka10039Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def main_brokers(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10040Response:
+        """당일주요거래원요청 (ka10040): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.main_brokers, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return await self._c._request(
+            "ka10040",
+            Ka10040Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10040Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def net_buy_brokers(
+        self,
+        *,
+        stk_cd: str,
+        strt_dt: _DateText | None = None,
+        end_dt: _DateText | None = None,
+        qry_dt_tp: str,
+        pot_tp: str,
+        dt: str | None = None,
+        sort_base: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10042Response:
+        """순매수거래원순위요청 (ka10042): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.net_buy_brokers, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            qry_dt_tp: 조회기간구분 (max 1). 0: 기간으로 조회, 1: 시작일자, 종료일자로 조회
+            pot_tp: 시점구분 (max 1). 0: 당일, 1: 전일
+            dt: 기간 (max 4). 5: 5일, 10: 10일, 20: 20일, 40: 40일, 60: 60일, 120: 120일
+            sort_base: 정렬기준 (max 1). 1: 종가순, 2: 날짜순
+        """
+        return await self._c._request(
+            "ka10042",
+            Ka10042Request(
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                qry_dt_tp=qry_dt_tp,
+                pot_tp=pot_tp,
+                dt=dt,
+                sort_base=sort_base,
+            ),
+            Ka10042Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def departed_brokers(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10053Response:
+        """당일상위이탈원요청 (ka10053): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.departed_brokers, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return await self._c._request(
+            "ka10053",
+            Ka10053Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10053Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def same_net_trading(
+        self,
+        *,
+        strt_dt: _DateText,
+        end_dt: _DateText | None = None,
+        mrkt_tp: str,
+        trde_tp: str,
+        sort_cnd: str,
+        unit_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10062Response:
+        """동일순매매순위요청 (ka10062): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.same_net_trading, ...)``.
+
+        Args:
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            trde_tp: 매매구분 (max 1). 1: 순매수, 2: 순매도
+            sort_cnd: 정렬조건 (max 1). 1: 수량, 2: 금액
+            unit_tp: 단위구분 (max 1). 1: 단주, 1000: 천주
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10062",
+            Ka10062Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                mrkt_tp=mrkt_tp,
+                trde_tp=trde_tp,
+                sort_cnd=sort_cnd,
+                unit_tp=unit_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10062Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def top_intraday_investors(
+        self,
+        *,
+        trde_tp: str,
+        mrkt_tp: str,
+        orgn_tp: str,
+        amt_qty_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10065Response:
+        """장중투자자별매매상위요청 (ka10065): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.top_intraday_investors, ...)``.
+
+        Args:
+            trde_tp: 매매구분 (max 1). 1: 순매수, 2: 순매도
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            orgn_tp: 기관구분 (max 4). 9000: 외국인, 9100: 외국계, 1000: 금융투자, 3000: 투신, 5000: 기타금융, 4000: 은행, 2000: 보험, 6000: 연기금, 7000: 국가, 7100: 기타법인, 9999: 기관계
+            amt_qty_tp: 금액수량구분 (max 1). 1: 금액, 2: 수량
+        """
+        return await self._c._request(
+            "ka10065",
+            Ka10065Request(
+                trde_tp=trde_tp,
+                mrkt_tp=mrkt_tp,
+                orgn_tp=orgn_tp,
+                amt_qty_tp=amt_qty_tp,
+            ),
+            Ka10065Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def after_hours_movers(
+        self,
+        *,
+        mrkt_tp: str,
+        sort_base: str,
+        stk_cnd: str,
+        trde_qty_cnd: str,
+        crd_cnd: str,
+        trde_prica: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10098Response:
+        """시간외단일가등락율순위요청 (ka10098): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.after_hours_movers, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            sort_base: 정렬기준 (max 1). 1: 상승률, 2: 상승폭, 3: 하락률, 4: 하락폭, 5: 보합
+            stk_cnd: 종목조건 (max 2). 0: 전체조회, 1: 관리종목제외, 2: 정리매매종목제외, 3: 우선주제외, 4: 관리종목우선주제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기, 12: 증50만보기, 13: 증60만보기, 14: ETF제외, 15: 스팩제외, 16: ETF+ETN제외, 17: ETN제외
+            trde_qty_cnd: 거래량조건 (max 5). 0: 전체조회, 10: 백주이상, 50: 5백주이상, 100: 천주이상, 500: 5천주이상, 1000: 만주이상, 5000: 5만주이상, 10000: 10만주이상
+            crd_cnd: 신용조건 (max 1). 0: 전체조회, 9: 신용융자전체, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 8: 신용대주, 5: 신용한도초과제외
+            trde_prica: 거래대금 (max 5). 0: 전체조회, 5: 5백만원이상, 10: 1천만원이상, 30: 3천만원이상, 50: 5천만원이상, 100: 1억원이상, 300: 3억원이상, 500: 5억원이상, 1000: 10억원이상, 3000: 30억원이상, 5000: 50억원이상, 10000: 100억원이상
+        """
+        return await self._c._request(
+            "ka10098",
+            Ka10098Request(
+                mrkt_tp=mrkt_tp,
+                sort_base=sort_base,
+                stk_cnd=stk_cnd,
+                trde_qty_cnd=trde_qty_cnd,
+                crd_cnd=crd_cnd,
+                trde_prica=trde_prica,
+            ),
+            Ka10098Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def top_foreign_institution(
+        self,
+        *,
+        mrkt_tp: str,
+        amt_qty_tp: str,
+        qry_dt_tp: str,
+        date: _DateText | None = None,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka90009Response:
+        """외국인기관매매상위요청 (ka90009): POST /api/dostk/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.ranking.top_foreign_institution, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            amt_qty_tp: 금액수량구분 (max 1). 1: 금액(천만), 2: 수량(천)
+            qry_dt_tp: 조회일자구분 (max 1). 0: 조회일자 미포함, 1: 조회일자 포함
+            date: 날짜 (YYYYMMDD, max 8)
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka90009",
+            Ka90009Request(
+                mrkt_tp=mrkt_tp,
+                amt_qty_tp=amt_qty_tp,
+                qry_dt_tp=qry_dt_tp,
+                date=date,
+                stex_tp=stex_tp,
+            ),
+            Ka90009Response,
+            next_key,
+            timeout,
+            headers,
+        )

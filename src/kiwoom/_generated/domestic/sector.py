@@ -1203,3 +1203,383 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "ka20009": (Ka20009Request, Ka20009Response, Ka20009ResponseWire, _c_Ka20009Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+
+# Namespaces: `client.sector` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
+
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from kiwoom._namespace import AsyncGroup as _AsyncGroup  # noqa: E402
+from kiwoom._namespace import Group as _Group  # noqa: E402
+
+
+class SectorAPI(_Group):
+    """업종 (domestic.sector): 6 APIs at /api/dostk/sect, as ``client.sector``."""
+
+    __slots__ = ()
+
+    def program_trading(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10010Response:
+        """업종프로그램요청 (ka10010): POST /api/dostk/sect.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+        """
+        return self._c._request(
+            "ka10010",
+            Ka10010Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10010Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def investor_net_buys(
+        self,
+        *,
+        mrkt_tp: str,
+        amt_qty_tp: str,
+        base_dt: _DateText | None = None,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10051Response:
+        """업종별투자자순매수요청 (ka10051): POST /api/dostk/sect.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.sector.investor_net_buys, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 1). 0: 코스피, 1: 코스닥
+            amt_qty_tp: 금액수량구분 (max 1). 0: 금액, 1: 수량
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10051",
+            Ka10051Request(
+                mrkt_tp=mrkt_tp,
+                amt_qty_tp=amt_qty_tp,
+                base_dt=base_dt,
+                stex_tp=stex_tp,
+            ),
+            Ka10051Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def quote(
+        self,
+        *,
+        mrkt_tp: str,
+        inds_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka20001Response:
+        """업종현재가요청 (ka20001): POST /api/dostk/sect.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.sector.quote, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 1). 0: 코스피, 1: 코스닥, 2: 코스피200
+            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+        """
+        return self._c._request(
+            "ka20001",
+            Ka20001Request(
+                mrkt_tp=mrkt_tp,
+                inds_cd=inds_cd,
+            ),
+            Ka20001Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def stocks(
+        self,
+        *,
+        mrkt_tp: str,
+        inds_cd: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka20002Response:
+        """업종별주가요청 (ka20002): POST /api/dostk/sect.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.sector.stocks, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 1). 0: 코스피, 1: 코스닥, 2: 코스피200
+            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka20002",
+            Ka20002Request(
+                mrkt_tp=mrkt_tp,
+                inds_cd=inds_cd,
+                stex_tp=stex_tp,
+            ),
+            Ka20002Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def all_indices(
+        self,
+        *,
+        inds_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka20003Response:
+        """전업종지수요청 (ka20003): POST /api/dostk/sect.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.sector.all_indices, ...)``.
+
+        Args:
+            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+        """
+        return self._c._request(
+            "ka20003",
+            Ka20003Request(
+                inds_cd=inds_cd,
+            ),
+            Ka20003Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def quote_daily(
+        self,
+        *,
+        mrkt_tp: str,
+        inds_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka20009Response:
+        """업종현재가일별요청 (ka20009): POST /api/dostk/sect.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.sector.quote_daily, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 1). 0: 코스피, 1: 코스닥, 2: 코스피200
+            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+        """
+        return self._c._request(
+            "ka20009",
+            Ka20009Request(
+                mrkt_tp=mrkt_tp,
+                inds_cd=inds_cd,
+            ),
+            Ka20009Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+
+class AsyncSectorAPI(_AsyncGroup):
+    """업종 (domestic.sector): 6 APIs at /api/dostk/sect, as ``client.sector`` (async)."""
+
+    __slots__ = ()
+
+    async def program_trading(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10010Response:
+        """업종프로그램요청 (ka10010): POST /api/dostk/sect.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+        """
+        return await self._c._request(
+            "ka10010",
+            Ka10010Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10010Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def investor_net_buys(
+        self,
+        *,
+        mrkt_tp: str,
+        amt_qty_tp: str,
+        base_dt: _DateText | None = None,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10051Response:
+        """업종별투자자순매수요청 (ka10051): POST /api/dostk/sect.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.sector.investor_net_buys, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 1). 0: 코스피, 1: 코스닥
+            amt_qty_tp: 금액수량구분 (max 1). 0: 금액, 1: 수량
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10051",
+            Ka10051Request(
+                mrkt_tp=mrkt_tp,
+                amt_qty_tp=amt_qty_tp,
+                base_dt=base_dt,
+                stex_tp=stex_tp,
+            ),
+            Ka10051Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def quote(
+        self,
+        *,
+        mrkt_tp: str,
+        inds_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka20001Response:
+        """업종현재가요청 (ka20001): POST /api/dostk/sect.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.sector.quote, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 1). 0: 코스피, 1: 코스닥, 2: 코스피200
+            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+        """
+        return await self._c._request(
+            "ka20001",
+            Ka20001Request(
+                mrkt_tp=mrkt_tp,
+                inds_cd=inds_cd,
+            ),
+            Ka20001Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def stocks(
+        self,
+        *,
+        mrkt_tp: str,
+        inds_cd: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka20002Response:
+        """업종별주가요청 (ka20002): POST /api/dostk/sect.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.sector.stocks, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 1). 0: 코스피, 1: 코스닥, 2: 코스피200
+            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka20002",
+            Ka20002Request(
+                mrkt_tp=mrkt_tp,
+                inds_cd=inds_cd,
+                stex_tp=stex_tp,
+            ),
+            Ka20002Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def all_indices(
+        self,
+        *,
+        inds_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka20003Response:
+        """전업종지수요청 (ka20003): POST /api/dostk/sect.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.sector.all_indices, ...)``.
+
+        Args:
+            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+        """
+        return await self._c._request(
+            "ka20003",
+            Ka20003Request(
+                inds_cd=inds_cd,
+            ),
+            Ka20003Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def quote_daily(
+        self,
+        *,
+        mrkt_tp: str,
+        inds_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka20009Response:
+        """업종현재가일별요청 (ka20009): POST /api/dostk/sect.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.sector.quote_daily, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 1). 0: 코스피, 1: 코스닥, 2: 코스피200
+            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+        """
+        return await self._c._request(
+            "ka20009",
+            Ka20009Request(
+                mrkt_tp=mrkt_tp,
+                inds_cd=inds_cd,
+            ),
+            Ka20009Response,
+            next_key,
+            timeout,
+            headers,
+        )

@@ -167,3 +167,95 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "ka10014": (Ka10014Request, Ka10014Response, Ka10014ResponseWire, _c_Ka10014Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+
+# Namespaces: `client.short_selling` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
+
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from kiwoom._namespace import AsyncGroup as _AsyncGroup  # noqa: E402
+from kiwoom._namespace import Group as _Group  # noqa: E402
+
+
+class ShortSellingAPI(_Group):
+    """공매도 (domestic.short_selling): 1 APIs at /api/dostk/shsa, as ``client.short_selling``."""
+
+    __slots__ = ()
+
+    def trend(
+        self,
+        *,
+        stk_cd: str,
+        tm_tp: str | None = None,
+        strt_dt: _DateText,
+        end_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10014Response:
+        """공매도추이요청 (ka10014): POST /api/dostk/shsa.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.short_selling.trend, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            tm_tp: 시간구분 (max 1). 0: 시작일, 1: 기간
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+        """
+        return self._c._request(
+            "ka10014",
+            Ka10014Request(
+                stk_cd=stk_cd,
+                tm_tp=tm_tp,
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+            ),
+            Ka10014Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+
+class AsyncShortSellingAPI(_AsyncGroup):
+    """공매도 (domestic.short_selling): 1 APIs at /api/dostk/shsa, as ``client.short_selling`` (async)."""
+
+    __slots__ = ()
+
+    async def trend(
+        self,
+        *,
+        stk_cd: str,
+        tm_tp: str | None = None,
+        strt_dt: _DateText,
+        end_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10014Response:
+        """공매도추이요청 (ka10014): POST /api/dostk/shsa.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.short_selling.trend, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            tm_tp: 시간구분 (max 1). 0: 시작일, 1: 기간
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+        """
+        return await self._c._request(
+            "ka10014",
+            Ka10014Request(
+                stk_cd=stk_cd,
+                tm_tp=tm_tp,
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+            ),
+            Ka10014Response,
+            next_key,
+            timeout,
+            headers,
+        )

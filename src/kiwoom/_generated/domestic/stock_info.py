@@ -5306,3 +5306,2261 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "kt20017": (Kt20017Request, Kt20017Response, Kt20017ResponseWire, _c_Kt20017Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+
+# Namespaces: `client.stock_info` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
+
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from kiwoom._namespace import AsyncGroup as _AsyncGroup  # noqa: E402
+from kiwoom._namespace import Group as _Group  # noqa: E402
+
+
+class StockInfoAPI(_Group):
+    """종목정보 (domestic.stock_info): 31 APIs at /api/dostk/stkinfo, as ``client.stock_info``."""
+
+    __slots__ = ()
+
+    def most_viewed(
+        self,
+        *,
+        qry_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka00198Response:
+        """실시간종목조회순위 (ka00198): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.most_viewed, ...)``.
+
+        Args:
+            qry_tp: 구분 (max 1). 1: 1분, 2: 10분, 3: 1시간, 4: 당일 누적, 5: 30초
+        """
+        return self._c._request(
+            "ka00198",
+            Ka00198Request(
+                qry_tp=qry_tp,
+            ),
+            Ka00198Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def basic_info(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10001Response:
+        """주식기본정보요청 (ka10001): POST /api/dostk/stkinfo.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+        """
+        return self._c._request(
+            "ka10001",
+            Ka10001Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10001Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def brokers(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10002Response:
+        """주식거래원요청 (ka10002): POST /api/dostk/stkinfo.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+        """
+        return self._c._request(
+            "ka10002",
+            Ka10002Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10002Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def trades(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10003Response:
+        """체결정보요청 (ka10003): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.trades, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+        """
+        return self._c._request(
+            "ka10003",
+            Ka10003Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10003Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def credit_trend(
+        self,
+        *,
+        stk_cd: str,
+        dt: _DateText,
+        qry_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10013Response:
+        """신용매매동향요청 (ka10013): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.credit_trend, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            dt: 일자 (YYYYMMDD, max 8)
+            qry_tp: 조회구분 (max 1). 1: 융자, 2: 대주
+        """
+        return self._c._request(
+            "ka10013",
+            Ka10013Request(
+                stk_cd=stk_cd,
+                dt=dt,
+                qry_tp=qry_tp,
+            ),
+            Ka10013Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def daily_details(
+        self,
+        *,
+        stk_cd: str,
+        strt_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10015Response:
+        """일별거래상세요청 (ka10015): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.daily_details, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+        """
+        return self._c._request(
+            "ka10015",
+            Ka10015Request(
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+            ),
+            Ka10015Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def new_highs_lows(
+        self,
+        *,
+        mrkt_tp: str,
+        ntl_tp: str,
+        high_low_close_tp: str,
+        stk_cnd: str,
+        trde_qty_tp: str,
+        crd_cnd: str,
+        updown_incls: str,
+        dt: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10016Response:
+        """신고저가요청 (ka10016): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.new_highs_lows, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            ntl_tp: 신고저구분 (max 1). 1: 신고가, 2: 신저가
+            high_low_close_tp: 고저종구분 (max 1). 1: 고저기준, 2: 종가기준
+            stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기
+            trde_qty_tp: 거래량구분 (max 5). 00000: 전체조회, 00010: 만주이상, 00050: 5만주이상, 00100: 10만주이상, 00150: 15만주이상, 00200: 20만주이상, 00300: 30만주이상, 00500: 50만주이상, 01000: 백만주이상
+            crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
+            updown_incls: 상하한포함 (max 1). 0: 미포함, 1: 포함
+            dt: 기간 (max 3). 0: 당일, 1: 전일, 5: 5일, 10: 10일, 20: 20일, 60: 60일
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10016",
+            Ka10016Request(
+                mrkt_tp=mrkt_tp,
+                ntl_tp=ntl_tp,
+                high_low_close_tp=high_low_close_tp,
+                stk_cnd=stk_cnd,
+                trde_qty_tp=trde_qty_tp,
+                crd_cnd=crd_cnd,
+                updown_incls=updown_incls,
+                dt=dt,
+                stex_tp=stex_tp,
+            ),
+            Ka10016Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def limit_up_down(
+        self,
+        *,
+        mrkt_tp: str,
+        updown_tp: str,
+        sort_tp: str,
+        stk_cnd: str,
+        trde_qty_tp: str,
+        crd_cnd: str,
+        trde_gold_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10017Response:
+        """상하한가요청 (ka10017): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.limit_up_down, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            updown_tp: 상하한구분 (max 1). 1: 상한, 2: 상승, 3: 보합, 4: 하한, 5: 하락, 6: 전일상한, 7: 전일하한
+            sort_tp: 정렬구분 (max 1). 1: 종목코드순, 2: 연속횟수순(상위100개), 3: 등락률순
+            stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 4: 우선주+관리종목제외, 5: 증100제외, 6: 증100만 보기, 7: 증40만 보기, 8: 증30만 보기, 9: 증20만 보기, 10: 우선주+관리종목+환기종목제외
+            trde_qty_tp: 거래량구분 (max 5)
+            crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
+            trde_gold_tp: 매매금구분 (max 1). 0: 전체조회, 1: 1천원미만, 2: 1천원~2천원, 3: 2천원~3천원, 4: 5천원~1만원, 5: 1만원이상, 8: 1천원이상
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10017",
+            Ka10017Request(
+                mrkt_tp=mrkt_tp,
+                updown_tp=updown_tp,
+                sort_tp=sort_tp,
+                stk_cnd=stk_cnd,
+                trde_qty_tp=trde_qty_tp,
+                crd_cnd=crd_cnd,
+                trde_gold_tp=trde_gold_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10017Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def near_high_low(
+        self,
+        *,
+        high_low_tp: str,
+        alacc_rt: str,
+        mrkt_tp: str,
+        trde_qty_tp: str,
+        stk_cnd: str,
+        crd_cnd: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10018Response:
+        """고저가근접요청 (ka10018): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.near_high_low, ...)``.
+
+        Args:
+            high_low_tp: 고저구분 (max 1). 1: 고가, 2: 저가
+            alacc_rt: 근접율 (max 2). 05: 0.5, 10: 1.0, 15: 1.5, 20: 2.0, 25: 2.5, 30: 3.0
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            trde_qty_tp: 거래량구분 (max 5)
+            stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기
+            crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10018",
+            Ka10018Request(
+                high_low_tp=high_low_tp,
+                alacc_rt=alacc_rt,
+                mrkt_tp=mrkt_tp,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                crd_cnd=crd_cnd,
+                stex_tp=stex_tp,
+            ),
+            Ka10018Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def price_jumps(
+        self,
+        *,
+        mrkt_tp: str,
+        flu_tp: str,
+        tm_tp: str,
+        tm: str,
+        trde_qty_tp: str,
+        stk_cnd: str,
+        crd_cnd: str,
+        pric_cnd: str,
+        updown_incls: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10019Response:
+        """가격급등락요청 (ka10019): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.price_jumps, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥, 201: 코스피200
+            flu_tp: 등락구분 (max 1). 1: 급등, 2: 급락
+            tm_tp: 시간구분 (max 1). 1: 분전, 2: 일전
+            tm: 시간 (max 2)
+            trde_qty_tp: 거래량구분 (max 4)
+            stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기
+            crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
+            pric_cnd: 가격조건 (max 1). 0: 전체조회, 1: 1천원미만, 2: 1천원~2천원, 3: 2천원~3천원, 4: 5천원~1만원, 5: 1만원이상, 8: 1천원이상
+            updown_incls: 상하한포함 (max 1). 0: 미포함, 1: 포함
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10019",
+            Ka10019Request(
+                mrkt_tp=mrkt_tp,
+                flu_tp=flu_tp,
+                tm_tp=tm_tp,
+                tm=tm,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                crd_cnd=crd_cnd,
+                pric_cnd=pric_cnd,
+                updown_incls=updown_incls,
+                stex_tp=stex_tp,
+            ),
+            Ka10019Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def volume_records(
+        self,
+        *,
+        mrkt_tp: str,
+        cycle_tp: str,
+        trde_qty_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10024Response:
+        """거래량갱신요청 (ka10024): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.volume_records, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            cycle_tp: 주기구분 (max 1). 5: 5일, 10: 10일, 20: 20일, 60: 60일, 250: 250일
+            trde_qty_tp: 거래량구분 (max 1). 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10024",
+            Ka10024Request(
+                mrkt_tp=mrkt_tp,
+                cycle_tp=cycle_tp,
+                trde_qty_tp=trde_qty_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10024Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def volume_zones(
+        self,
+        *,
+        mrkt_tp: str,
+        prps_cnctr_rt: float | int | str,
+        cur_prc_entry: str,
+        prpscnt: str,
+        cycle_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10025Response:
+        """매물대집중요청 (ka10025): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.volume_zones, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            prps_cnctr_rt: 매물집중비율 (max 3)
+            cur_prc_entry: 현재가진입 (max 1). 0: 현재가 매물대 진입 포함안함, 1: 현재가 매물대 진입포함
+            prpscnt: 매물대수 (max 2)
+            cycle_tp: 주기구분 (max 2). 50: 50일, 100: 100일, 150: 150일, 200: 200일, 250: 250일, 300: 300일
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10025",
+            Ka10025Request(
+                mrkt_tp=mrkt_tp,
+                prps_cnctr_rt=prps_cnctr_rt,
+                cur_prc_entry=cur_prc_entry,
+                prpscnt=prpscnt,
+                cycle_tp=cycle_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10025Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def high_low_per(
+        self,
+        *,
+        pertp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10026Response:
+        """고저PER요청 (ka10026): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.high_low_per, ...)``.
+
+        Args:
+            pertp: PER구분 (max 1). 1: 저PBR, 2: 고PBR, 3: 저PER, 4: 고PER, 5: 저ROE, 6: 고ROE
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10026",
+            Ka10026Request(
+                pertp=pertp,
+                stex_tp=stex_tp,
+            ),
+            Ka10026Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def change_from_open(
+        self,
+        *,
+        sort_tp: str,
+        trde_qty_cnd: str,
+        mrkt_tp: str,
+        updown_incls: str,
+        stk_cnd: str,
+        crd_cnd: str,
+        trde_prica_cnd: str,
+        flu_cnd: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10028Response:
+        """시가대비등락률요청 (ka10028): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.change_from_open, ...)``.
+
+        Args:
+            sort_tp: 정렬구분 (max 1). 1: 시가, 2: 고가, 3: 저가, 4: 기준가
+            trde_qty_cnd: 거래량조건 (max 4). 0000: 전체조회, 0010: 만주이상, 0050: 5만주이상, 0100: 10만주이상, 0500: 50만주이상, 1000: 백만주이상
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            updown_incls: 상하한포함 (max 1). 0: 불 포함, 1: 포함
+            stk_cnd: 종목조건 (max 2). 0: 전체조회, 1: 관리종목제외, 4: 우선주+관리주제외, 3: 우선주제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기
+            crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
+            trde_prica_cnd: 거래대금조건 (max 4). 0: 전체조회, 3: 3천만원이상, 5: 5천만원이상, 10: 1억원이상, 30: 3억원이상, 50: 5억원이상, 100: 10억원이상, 300: 30억원이상, 500: 50억원이상, 1000: 100억원이상, 3000: 300억원이상, 5000: 500억원이상
+            flu_cnd: 등락조건 (max 1). 1: 상위, 2: 하위
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10028",
+            Ka10028Request(
+                sort_tp=sort_tp,
+                trde_qty_cnd=trde_qty_cnd,
+                mrkt_tp=mrkt_tp,
+                updown_incls=updown_incls,
+                stk_cnd=stk_cnd,
+                crd_cnd=crd_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                flu_cnd=flu_cnd,
+                stex_tp=stex_tp,
+            ),
+            Ka10028Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def broker_volume_zones(
+        self,
+        *,
+        stk_cd: str,
+        strt_dt: _DateText,
+        end_dt: _DateText,
+        qry_dt_tp: str,
+        pot_tp: str,
+        dt: str,
+        sort_base: str,
+        mmcm_cd: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10043Response:
+        """거래원매물대분석요청 (ka10043): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.broker_volume_zones, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            qry_dt_tp: 조회기간구분 (max 1). 0: 기간으로 조회, 1: 시작일자, 종료일자로 조회
+            pot_tp: 시점구분 (max 1). 0: 당일, 1: 전일
+            dt: 기간 (max 4). 5: 5일, 10: 10일, 20: 20일, 40: 40일, 60: 60일, 120: 120일
+            sort_base: 정렬기준 (max 1). 1: 종가순, 2: 날짜순
+            mmcm_cd: 회원사코드 (max 3)
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10043",
+            Ka10043Request(
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                qry_dt_tp=qry_dt_tp,
+                pot_tp=pot_tp,
+                dt=dt,
+                sort_base=sort_base,
+                mmcm_cd=mmcm_cd,
+                stex_tp=stex_tp,
+            ),
+            Ka10043Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def broker_instant_volume(
+        self,
+        *,
+        mmcm_cd: str,
+        stk_cd: str | None = None,
+        mrkt_tp: str,
+        qty_tp: str,
+        pric_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10052Response:
+        """거래원순간거래량요청 (ka10052): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.broker_instant_volume, ...)``.
+
+        Args:
+            mmcm_cd: 회원사코드 (max 3)
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            mrkt_tp: 시장구분 (max 1). 0: 전체, 1: 코스피, 2: 코스닥, 3: 종목
+            qty_tp: 수량구분 (max 3). 0: 전체, 1: 1000주, 2: 2000주, 3: , 5: , 10: 10000주, 30: 30000주, 50: 50000주, 100: 100000주
+            pric_tp: 가격구분 (max 1). 0: 전체, 1: 1천원 미만, 8: 1천원 이상, 2: 1천원 ~ 2천원, 3: 2천원 ~ 5천원, 4: 5천원 ~ 1만원, 5: 1만원 이상
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10052",
+            Ka10052Request(
+                mmcm_cd=mmcm_cd,
+                stk_cd=stk_cd,
+                mrkt_tp=mrkt_tp,
+                qty_tp=qty_tp,
+                pric_tp=pric_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10052Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def vi_stocks(
+        self,
+        *,
+        mrkt_tp: str,
+        bf_mkrt_tp: str,
+        stk_cd: str | None = None,
+        motn_tp: str,
+        skip_stk: str,
+        trde_qty_tp: str,
+        min_trde_qty: int | str,
+        max_trde_qty: int | str,
+        trde_prica_tp: str,
+        min_trde_prica: int | str,
+        max_trde_prica: int | str,
+        motn_drc: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10054Response:
+        """변동성완화장치발동종목요청 (ka10054): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.vi_stocks, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            bf_mkrt_tp: 장전구분 (max 1). 0: 전체, 1: 정규시장, 2: 시간외단일가
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            motn_tp: 발동구분 (max 1). 0: 전체, 1: 정적VI, 2: 동적VI, 3: 동적VI + 정적VI
+            skip_stk: 제외종목 (max 9)
+            trde_qty_tp: 거래량구분 (max 1). 0: 사용안함, 1: 사용
+            min_trde_qty: 최소거래량 (max 12)
+            max_trde_qty: 최대거래량 (max 12)
+            trde_prica_tp: 거래대금구분 (max 1). 0: 사용안함, 1: 사용
+            min_trde_prica: 최소거래대금 (max 10)
+            max_trde_prica: 최대거래대금 (max 10)
+            motn_drc: 발동방향 (max 1). 0: 전체, 1: 상승, 2: 하락
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10054",
+            Ka10054Request(
+                mrkt_tp=mrkt_tp,
+                bf_mkrt_tp=bf_mkrt_tp,
+                stk_cd=stk_cd,
+                motn_tp=motn_tp,
+                skip_stk=skip_stk,
+                trde_qty_tp=trde_qty_tp,
+                min_trde_qty=min_trde_qty,
+                max_trde_qty=max_trde_qty,
+                trde_prica_tp=trde_prica_tp,
+                min_trde_prica=min_trde_prica,
+                max_trde_prica=max_trde_prica,
+                motn_drc=motn_drc,
+                stex_tp=stex_tp,
+            ),
+            Ka10054Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def today_prev_volume(
+        self,
+        *,
+        stk_cd: str,
+        tdy_pred: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10055Response:
+        """당일전일체결량요청 (ka10055): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.today_prev_volume, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            tdy_pred: 당일전일 (max 1). 1: 당일, 2: 전일
+        """
+        return self._c._request(
+            "ka10055",
+            Ka10055Request(
+                stk_cd=stk_cd,
+                tdy_pred=tdy_pred,
+            ),
+            Ka10055Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def investor_daily_trades(
+        self,
+        *,
+        strt_dt: _DateText,
+        end_dt: _DateText,
+        trde_tp: str,
+        mrkt_tp: str,
+        invsr_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10058Response:
+        """투자자별일별매매종목요청 (ka10058): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.investor_daily_trades, ...)``.
+
+        Args:
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            trde_tp: 매매구분 (max 1). 1: 순매도, 2: 순매수
+            mrkt_tp: 시장구분 (max 3). 001: 코스피, 101: 코스닥
+            invsr_tp: 투자자구분 (max 4). 8000: 개인, 9000: 외국인, 1000: 금융투자, 3000: 투신, 3100: 사모펀드, 5000: 기타금융, 4000: 은행, 2000: 보험, 6000: 연기금, 7000: 국가, 7100: 기타법인, 9999: 기관계
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka10058",
+            Ka10058Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                trde_tp=trde_tp,
+                mrkt_tp=mrkt_tp,
+                invsr_tp=invsr_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10058Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def investors(
+        self,
+        *,
+        dt: _DateText,
+        stk_cd: str,
+        amt_qty_tp: str,
+        trde_tp: str,
+        unit_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10059Response:
+        """종목별투자자기관별요청 (ka10059): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.investors, ...)``.
+
+        Args:
+            dt: 일자 (YYYYMMDD, max 8)
+            stk_cd: 종목코드 (max 20)
+            amt_qty_tp: 금액수량구분 (max 1). 1: 금액, 2: 수량
+            trde_tp: 매매구분 (max 1). 0: 순매수, 1: 매수, 2: 매도
+            unit_tp: 단위구분 (max 4). 1000: 천주, 1: 단주
+        """
+        return self._c._request(
+            "ka10059",
+            Ka10059Request(
+                dt=dt,
+                stk_cd=stk_cd,
+                amt_qty_tp=amt_qty_tp,
+                trde_tp=trde_tp,
+                unit_tp=unit_tp,
+            ),
+            Ka10059Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def investor_totals(
+        self,
+        *,
+        stk_cd: str,
+        strt_dt: _DateText,
+        end_dt: _DateText,
+        amt_qty_tp: str,
+        trde_tp: str,
+        unit_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10061Response:
+        """종목별투자자기관별합계요청 (ka10061): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.investor_totals, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            amt_qty_tp: 금액수량구분 (max 1). 1: 금액, 2: 수량
+            trde_tp: 매매구분 (max 1). 0: 순매수
+            unit_tp: 단위구분 (max 4). 1000: 천주, 1: 단주
+        """
+        return self._c._request(
+            "ka10061",
+            Ka10061Request(
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                amt_qty_tp=amt_qty_tp,
+                trde_tp=trde_tp,
+                unit_tp=unit_tp,
+            ),
+            Ka10061Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def today_prev_trades(
+        self,
+        *,
+        stk_cd: str,
+        tdy_pred: str,
+        tic_min: str,
+        tm: _TimeText | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10084Response:
+        """당일전일체결요청 (ka10084): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.today_prev_trades, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            tdy_pred: 당일전일 (max 1). 1: 당일, 2: 전일
+            tic_min: 틱분 (max 1). 0: 틱, 1: 분
+            tm: 시간 (HHmmss, max 4)
+        """
+        return self._c._request(
+            "ka10084",
+            Ka10084Request(
+                stk_cd=stk_cd,
+                tdy_pred=tdy_pred,
+                tic_min=tic_min,
+                tm=tm,
+            ),
+            Ka10084Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def quotes(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10095Response:
+        """지정종목 정보요청 (ka10095): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.quotes, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+        """
+        return self._c._request(
+            "ka10095",
+            Ka10095Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10095Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def stocks(
+        self,
+        *,
+        mrkt_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10099Response:
+        """종목정보 리스트 (ka10099): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.stocks, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 2). 0: 코스피, 10: 코스닥, 30: K-OTC, 50: 코넥스, 60: ETN, 70: 손실제한 ETN, 80: 금현물, 90: 변동성 ETN, 2: 인프라투융자, 3: ELW, 4: 뮤추얼펀드, 5: 신주인수권, 6: 리츠종목, 7: 신주인수권증서, 8: ETF, 9: 하이일드펀드
+        """
+        return self._c._request(
+            "ka10099",
+            Ka10099Request(
+                mrkt_tp=mrkt_tp,
+            ),
+            Ka10099Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def lookup(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10100Response:
+        """종목정보 조회 (ka10100): POST /api/dostk/stkinfo.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return self._c._request(
+            "ka10100",
+            Ka10100Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10100Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def sector_codes(
+        self,
+        *,
+        mrkt_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10101Response:
+        """업종코드 리스트 (ka10101): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.sector_codes, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 1). 0: 코스피(거래소), 1: 코스닥, 2: KOSPI200, 4: KOSPI100, 7: KRX100(통합지수)
+        """
+        return self._c._request(
+            "ka10101",
+            Ka10101Request(
+                mrkt_tp=mrkt_tp,
+            ),
+            Ka10101Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def member_firms(
+        self,
+        *,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10102Response:
+        """회원사 리스트 (ka10102): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.member_firms, ...)``.
+        """
+        return self._c._request(
+            "ka10102",
+            Ka10102Request(),
+            Ka10102Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def top_program_buys(
+        self,
+        *,
+        trde_upper_tp: str,
+        amt_qty_tp: str,
+        mrkt_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka90003Response:
+        """프로그램순매수상위50요청 (ka90003): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.top_program_buys, ...)``.
+
+        Args:
+            trde_upper_tp: 매매상위구분 (max 1). 1: 순매도상위, 2: 순매수상위
+            amt_qty_tp: 금액수량구분 (max 2). 1: 금액, 2: 수량
+            mrkt_tp: 시장구분 (max 10). P00101: 코스피, P10102: 코스닥
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka90003",
+            Ka90003Request(
+                trde_upper_tp=trde_upper_tp,
+                amt_qty_tp=amt_qty_tp,
+                mrkt_tp=mrkt_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka90003Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def program_trading(
+        self,
+        *,
+        dt: _DateText,
+        mrkt_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka90004Response:
+        """종목별프로그램매매현황요청 (ka90004): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.program_trading, ...)``.
+
+        Args:
+            dt: 일자 (YYYYMMDD, max 8)
+            mrkt_tp: 시장구분 (max 10). P00101: 코스피, P10102: 코스닥
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka90004",
+            Ka90004Request(
+                dt=dt,
+                mrkt_tp=mrkt_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka90004Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def credit_loan_stocks(
+        self,
+        *,
+        crd_stk_grde_tp: str | None = None,
+        mrkt_deal_tp: str,
+        stk_cd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt20016Response:
+        """신용융자 가능종목요청 (kt20016): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.credit_loan_stocks, ...)``.
+
+        Args:
+            crd_stk_grde_tp: 신용종목등급구분 (max 1). %: 전체, A: A군, B: B군, C: C군, D: D군, E: E군
+            mrkt_deal_tp: 시장거래구분 (max 1). %: 전체, 1: 코스피, 0: 코스닥
+            stk_cd: 종목코드 (max 12)
+        """
+        return self._c._request(
+            "kt20016",
+            Kt20016Request(
+                crd_stk_grde_tp=crd_stk_grde_tp,
+                mrkt_deal_tp=mrkt_deal_tp,
+                stk_cd=stk_cd,
+            ),
+            Kt20016Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def credit_loan_check(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt20017Response:
+        """신용융자 가능문의 (kt20017): POST /api/dostk/stkinfo.
+
+        Args:
+            stk_cd: 종목코드 (max 12)
+        """
+        return self._c._request(
+            "kt20017",
+            Kt20017Request(
+                stk_cd=stk_cd,
+            ),
+            Kt20017Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+
+class AsyncStockInfoAPI(_AsyncGroup):
+    """종목정보 (domestic.stock_info): 31 APIs at /api/dostk/stkinfo, as ``client.stock_info`` (async)."""
+
+    __slots__ = ()
+
+    async def most_viewed(
+        self,
+        *,
+        qry_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka00198Response:
+        """실시간종목조회순위 (ka00198): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.most_viewed, ...)``.
+
+        Args:
+            qry_tp: 구분 (max 1). 1: 1분, 2: 10분, 3: 1시간, 4: 당일 누적, 5: 30초
+        """
+        return await self._c._request(
+            "ka00198",
+            Ka00198Request(
+                qry_tp=qry_tp,
+            ),
+            Ka00198Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def basic_info(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10001Response:
+        """주식기본정보요청 (ka10001): POST /api/dostk/stkinfo.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+        """
+        return await self._c._request(
+            "ka10001",
+            Ka10001Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10001Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def brokers(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10002Response:
+        """주식거래원요청 (ka10002): POST /api/dostk/stkinfo.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+        """
+        return await self._c._request(
+            "ka10002",
+            Ka10002Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10002Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def trades(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10003Response:
+        """체결정보요청 (ka10003): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.trades, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+        """
+        return await self._c._request(
+            "ka10003",
+            Ka10003Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10003Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def credit_trend(
+        self,
+        *,
+        stk_cd: str,
+        dt: _DateText,
+        qry_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10013Response:
+        """신용매매동향요청 (ka10013): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.credit_trend, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            dt: 일자 (YYYYMMDD, max 8)
+            qry_tp: 조회구분 (max 1). 1: 융자, 2: 대주
+        """
+        return await self._c._request(
+            "ka10013",
+            Ka10013Request(
+                stk_cd=stk_cd,
+                dt=dt,
+                qry_tp=qry_tp,
+            ),
+            Ka10013Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def daily_details(
+        self,
+        *,
+        stk_cd: str,
+        strt_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10015Response:
+        """일별거래상세요청 (ka10015): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.daily_details, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+        """
+        return await self._c._request(
+            "ka10015",
+            Ka10015Request(
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+            ),
+            Ka10015Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def new_highs_lows(
+        self,
+        *,
+        mrkt_tp: str,
+        ntl_tp: str,
+        high_low_close_tp: str,
+        stk_cnd: str,
+        trde_qty_tp: str,
+        crd_cnd: str,
+        updown_incls: str,
+        dt: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10016Response:
+        """신고저가요청 (ka10016): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.new_highs_lows, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            ntl_tp: 신고저구분 (max 1). 1: 신고가, 2: 신저가
+            high_low_close_tp: 고저종구분 (max 1). 1: 고저기준, 2: 종가기준
+            stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기
+            trde_qty_tp: 거래량구분 (max 5). 00000: 전체조회, 00010: 만주이상, 00050: 5만주이상, 00100: 10만주이상, 00150: 15만주이상, 00200: 20만주이상, 00300: 30만주이상, 00500: 50만주이상, 01000: 백만주이상
+            crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
+            updown_incls: 상하한포함 (max 1). 0: 미포함, 1: 포함
+            dt: 기간 (max 3). 0: 당일, 1: 전일, 5: 5일, 10: 10일, 20: 20일, 60: 60일
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10016",
+            Ka10016Request(
+                mrkt_tp=mrkt_tp,
+                ntl_tp=ntl_tp,
+                high_low_close_tp=high_low_close_tp,
+                stk_cnd=stk_cnd,
+                trde_qty_tp=trde_qty_tp,
+                crd_cnd=crd_cnd,
+                updown_incls=updown_incls,
+                dt=dt,
+                stex_tp=stex_tp,
+            ),
+            Ka10016Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def limit_up_down(
+        self,
+        *,
+        mrkt_tp: str,
+        updown_tp: str,
+        sort_tp: str,
+        stk_cnd: str,
+        trde_qty_tp: str,
+        crd_cnd: str,
+        trde_gold_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10017Response:
+        """상하한가요청 (ka10017): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.limit_up_down, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            updown_tp: 상하한구분 (max 1). 1: 상한, 2: 상승, 3: 보합, 4: 하한, 5: 하락, 6: 전일상한, 7: 전일하한
+            sort_tp: 정렬구분 (max 1). 1: 종목코드순, 2: 연속횟수순(상위100개), 3: 등락률순
+            stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 4: 우선주+관리종목제외, 5: 증100제외, 6: 증100만 보기, 7: 증40만 보기, 8: 증30만 보기, 9: 증20만 보기, 10: 우선주+관리종목+환기종목제외
+            trde_qty_tp: 거래량구분 (max 5)
+            crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
+            trde_gold_tp: 매매금구분 (max 1). 0: 전체조회, 1: 1천원미만, 2: 1천원~2천원, 3: 2천원~3천원, 4: 5천원~1만원, 5: 1만원이상, 8: 1천원이상
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10017",
+            Ka10017Request(
+                mrkt_tp=mrkt_tp,
+                updown_tp=updown_tp,
+                sort_tp=sort_tp,
+                stk_cnd=stk_cnd,
+                trde_qty_tp=trde_qty_tp,
+                crd_cnd=crd_cnd,
+                trde_gold_tp=trde_gold_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10017Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def near_high_low(
+        self,
+        *,
+        high_low_tp: str,
+        alacc_rt: str,
+        mrkt_tp: str,
+        trde_qty_tp: str,
+        stk_cnd: str,
+        crd_cnd: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10018Response:
+        """고저가근접요청 (ka10018): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.near_high_low, ...)``.
+
+        Args:
+            high_low_tp: 고저구분 (max 1). 1: 고가, 2: 저가
+            alacc_rt: 근접율 (max 2). 05: 0.5, 10: 1.0, 15: 1.5, 20: 2.0, 25: 2.5, 30: 3.0
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            trde_qty_tp: 거래량구분 (max 5)
+            stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기
+            crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10018",
+            Ka10018Request(
+                high_low_tp=high_low_tp,
+                alacc_rt=alacc_rt,
+                mrkt_tp=mrkt_tp,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                crd_cnd=crd_cnd,
+                stex_tp=stex_tp,
+            ),
+            Ka10018Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def price_jumps(
+        self,
+        *,
+        mrkt_tp: str,
+        flu_tp: str,
+        tm_tp: str,
+        tm: str,
+        trde_qty_tp: str,
+        stk_cnd: str,
+        crd_cnd: str,
+        pric_cnd: str,
+        updown_incls: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10019Response:
+        """가격급등락요청 (ka10019): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.price_jumps, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥, 201: 코스피200
+            flu_tp: 등락구분 (max 1). 1: 급등, 2: 급락
+            tm_tp: 시간구분 (max 1). 1: 분전, 2: 일전
+            tm: 시간 (max 2)
+            trde_qty_tp: 거래량구분 (max 4)
+            stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기
+            crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
+            pric_cnd: 가격조건 (max 1). 0: 전체조회, 1: 1천원미만, 2: 1천원~2천원, 3: 2천원~3천원, 4: 5천원~1만원, 5: 1만원이상, 8: 1천원이상
+            updown_incls: 상하한포함 (max 1). 0: 미포함, 1: 포함
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10019",
+            Ka10019Request(
+                mrkt_tp=mrkt_tp,
+                flu_tp=flu_tp,
+                tm_tp=tm_tp,
+                tm=tm,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                crd_cnd=crd_cnd,
+                pric_cnd=pric_cnd,
+                updown_incls=updown_incls,
+                stex_tp=stex_tp,
+            ),
+            Ka10019Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def volume_records(
+        self,
+        *,
+        mrkt_tp: str,
+        cycle_tp: str,
+        trde_qty_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10024Response:
+        """거래량갱신요청 (ka10024): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.volume_records, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            cycle_tp: 주기구분 (max 1). 5: 5일, 10: 10일, 20: 20일, 60: 60일, 250: 250일
+            trde_qty_tp: 거래량구분 (max 1). 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10024",
+            Ka10024Request(
+                mrkt_tp=mrkt_tp,
+                cycle_tp=cycle_tp,
+                trde_qty_tp=trde_qty_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10024Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def volume_zones(
+        self,
+        *,
+        mrkt_tp: str,
+        prps_cnctr_rt: float | int | str,
+        cur_prc_entry: str,
+        prpscnt: str,
+        cycle_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10025Response:
+        """매물대집중요청 (ka10025): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.volume_zones, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            prps_cnctr_rt: 매물집중비율 (max 3)
+            cur_prc_entry: 현재가진입 (max 1). 0: 현재가 매물대 진입 포함안함, 1: 현재가 매물대 진입포함
+            prpscnt: 매물대수 (max 2)
+            cycle_tp: 주기구분 (max 2). 50: 50일, 100: 100일, 150: 150일, 200: 200일, 250: 250일, 300: 300일
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10025",
+            Ka10025Request(
+                mrkt_tp=mrkt_tp,
+                prps_cnctr_rt=prps_cnctr_rt,
+                cur_prc_entry=cur_prc_entry,
+                prpscnt=prpscnt,
+                cycle_tp=cycle_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10025Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def high_low_per(
+        self,
+        *,
+        pertp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10026Response:
+        """고저PER요청 (ka10026): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.high_low_per, ...)``.
+
+        Args:
+            pertp: PER구분 (max 1). 1: 저PBR, 2: 고PBR, 3: 저PER, 4: 고PER, 5: 저ROE, 6: 고ROE
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10026",
+            Ka10026Request(
+                pertp=pertp,
+                stex_tp=stex_tp,
+            ),
+            Ka10026Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def change_from_open(
+        self,
+        *,
+        sort_tp: str,
+        trde_qty_cnd: str,
+        mrkt_tp: str,
+        updown_incls: str,
+        stk_cnd: str,
+        crd_cnd: str,
+        trde_prica_cnd: str,
+        flu_cnd: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10028Response:
+        """시가대비등락률요청 (ka10028): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.change_from_open, ...)``.
+
+        Args:
+            sort_tp: 정렬구분 (max 1). 1: 시가, 2: 고가, 3: 저가, 4: 기준가
+            trde_qty_cnd: 거래량조건 (max 4). 0000: 전체조회, 0010: 만주이상, 0050: 5만주이상, 0100: 10만주이상, 0500: 50만주이상, 1000: 백만주이상
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            updown_incls: 상하한포함 (max 1). 0: 불 포함, 1: 포함
+            stk_cnd: 종목조건 (max 2). 0: 전체조회, 1: 관리종목제외, 4: 우선주+관리주제외, 3: 우선주제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기
+            crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
+            trde_prica_cnd: 거래대금조건 (max 4). 0: 전체조회, 3: 3천만원이상, 5: 5천만원이상, 10: 1억원이상, 30: 3억원이상, 50: 5억원이상, 100: 10억원이상, 300: 30억원이상, 500: 50억원이상, 1000: 100억원이상, 3000: 300억원이상, 5000: 500억원이상
+            flu_cnd: 등락조건 (max 1). 1: 상위, 2: 하위
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10028",
+            Ka10028Request(
+                sort_tp=sort_tp,
+                trde_qty_cnd=trde_qty_cnd,
+                mrkt_tp=mrkt_tp,
+                updown_incls=updown_incls,
+                stk_cnd=stk_cnd,
+                crd_cnd=crd_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                flu_cnd=flu_cnd,
+                stex_tp=stex_tp,
+            ),
+            Ka10028Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def broker_volume_zones(
+        self,
+        *,
+        stk_cd: str,
+        strt_dt: _DateText,
+        end_dt: _DateText,
+        qry_dt_tp: str,
+        pot_tp: str,
+        dt: str,
+        sort_base: str,
+        mmcm_cd: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10043Response:
+        """거래원매물대분석요청 (ka10043): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.broker_volume_zones, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            qry_dt_tp: 조회기간구분 (max 1). 0: 기간으로 조회, 1: 시작일자, 종료일자로 조회
+            pot_tp: 시점구분 (max 1). 0: 당일, 1: 전일
+            dt: 기간 (max 4). 5: 5일, 10: 10일, 20: 20일, 40: 40일, 60: 60일, 120: 120일
+            sort_base: 정렬기준 (max 1). 1: 종가순, 2: 날짜순
+            mmcm_cd: 회원사코드 (max 3)
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10043",
+            Ka10043Request(
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                qry_dt_tp=qry_dt_tp,
+                pot_tp=pot_tp,
+                dt=dt,
+                sort_base=sort_base,
+                mmcm_cd=mmcm_cd,
+                stex_tp=stex_tp,
+            ),
+            Ka10043Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def broker_instant_volume(
+        self,
+        *,
+        mmcm_cd: str,
+        stk_cd: str | None = None,
+        mrkt_tp: str,
+        qty_tp: str,
+        pric_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10052Response:
+        """거래원순간거래량요청 (ka10052): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.broker_instant_volume, ...)``.
+
+        Args:
+            mmcm_cd: 회원사코드 (max 3)
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            mrkt_tp: 시장구분 (max 1). 0: 전체, 1: 코스피, 2: 코스닥, 3: 종목
+            qty_tp: 수량구분 (max 3). 0: 전체, 1: 1000주, 2: 2000주, 3: , 5: , 10: 10000주, 30: 30000주, 50: 50000주, 100: 100000주
+            pric_tp: 가격구분 (max 1). 0: 전체, 1: 1천원 미만, 8: 1천원 이상, 2: 1천원 ~ 2천원, 3: 2천원 ~ 5천원, 4: 5천원 ~ 1만원, 5: 1만원 이상
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10052",
+            Ka10052Request(
+                mmcm_cd=mmcm_cd,
+                stk_cd=stk_cd,
+                mrkt_tp=mrkt_tp,
+                qty_tp=qty_tp,
+                pric_tp=pric_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10052Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def vi_stocks(
+        self,
+        *,
+        mrkt_tp: str,
+        bf_mkrt_tp: str,
+        stk_cd: str | None = None,
+        motn_tp: str,
+        skip_stk: str,
+        trde_qty_tp: str,
+        min_trde_qty: int | str,
+        max_trde_qty: int | str,
+        trde_prica_tp: str,
+        min_trde_prica: int | str,
+        max_trde_prica: int | str,
+        motn_drc: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10054Response:
+        """변동성완화장치발동종목요청 (ka10054): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.vi_stocks, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
+            bf_mkrt_tp: 장전구분 (max 1). 0: 전체, 1: 정규시장, 2: 시간외단일가
+            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            motn_tp: 발동구분 (max 1). 0: 전체, 1: 정적VI, 2: 동적VI, 3: 동적VI + 정적VI
+            skip_stk: 제외종목 (max 9)
+            trde_qty_tp: 거래량구분 (max 1). 0: 사용안함, 1: 사용
+            min_trde_qty: 최소거래량 (max 12)
+            max_trde_qty: 최대거래량 (max 12)
+            trde_prica_tp: 거래대금구분 (max 1). 0: 사용안함, 1: 사용
+            min_trde_prica: 최소거래대금 (max 10)
+            max_trde_prica: 최대거래대금 (max 10)
+            motn_drc: 발동방향 (max 1). 0: 전체, 1: 상승, 2: 하락
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10054",
+            Ka10054Request(
+                mrkt_tp=mrkt_tp,
+                bf_mkrt_tp=bf_mkrt_tp,
+                stk_cd=stk_cd,
+                motn_tp=motn_tp,
+                skip_stk=skip_stk,
+                trde_qty_tp=trde_qty_tp,
+                min_trde_qty=min_trde_qty,
+                max_trde_qty=max_trde_qty,
+                trde_prica_tp=trde_prica_tp,
+                min_trde_prica=min_trde_prica,
+                max_trde_prica=max_trde_prica,
+                motn_drc=motn_drc,
+                stex_tp=stex_tp,
+            ),
+            Ka10054Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def today_prev_volume(
+        self,
+        *,
+        stk_cd: str,
+        tdy_pred: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10055Response:
+        """당일전일체결량요청 (ka10055): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.today_prev_volume, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            tdy_pred: 당일전일 (max 1). 1: 당일, 2: 전일
+        """
+        return await self._c._request(
+            "ka10055",
+            Ka10055Request(
+                stk_cd=stk_cd,
+                tdy_pred=tdy_pred,
+            ),
+            Ka10055Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def investor_daily_trades(
+        self,
+        *,
+        strt_dt: _DateText,
+        end_dt: _DateText,
+        trde_tp: str,
+        mrkt_tp: str,
+        invsr_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10058Response:
+        """투자자별일별매매종목요청 (ka10058): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.investor_daily_trades, ...)``.
+
+        Args:
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            trde_tp: 매매구분 (max 1). 1: 순매도, 2: 순매수
+            mrkt_tp: 시장구분 (max 3). 001: 코스피, 101: 코스닥
+            invsr_tp: 투자자구분 (max 4). 8000: 개인, 9000: 외국인, 1000: 금융투자, 3000: 투신, 3100: 사모펀드, 5000: 기타금융, 4000: 은행, 2000: 보험, 6000: 연기금, 7000: 국가, 7100: 기타법인, 9999: 기관계
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka10058",
+            Ka10058Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                trde_tp=trde_tp,
+                mrkt_tp=mrkt_tp,
+                invsr_tp=invsr_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka10058Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def investors(
+        self,
+        *,
+        dt: _DateText,
+        stk_cd: str,
+        amt_qty_tp: str,
+        trde_tp: str,
+        unit_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10059Response:
+        """종목별투자자기관별요청 (ka10059): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.investors, ...)``.
+
+        Args:
+            dt: 일자 (YYYYMMDD, max 8)
+            stk_cd: 종목코드 (max 20)
+            amt_qty_tp: 금액수량구분 (max 1). 1: 금액, 2: 수량
+            trde_tp: 매매구분 (max 1). 0: 순매수, 1: 매수, 2: 매도
+            unit_tp: 단위구분 (max 4). 1000: 천주, 1: 단주
+        """
+        return await self._c._request(
+            "ka10059",
+            Ka10059Request(
+                dt=dt,
+                stk_cd=stk_cd,
+                amt_qty_tp=amt_qty_tp,
+                trde_tp=trde_tp,
+                unit_tp=unit_tp,
+            ),
+            Ka10059Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def investor_totals(
+        self,
+        *,
+        stk_cd: str,
+        strt_dt: _DateText,
+        end_dt: _DateText,
+        amt_qty_tp: str,
+        trde_tp: str,
+        unit_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10061Response:
+        """종목별투자자기관별합계요청 (ka10061): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.investor_totals, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            amt_qty_tp: 금액수량구분 (max 1). 1: 금액, 2: 수량
+            trde_tp: 매매구분 (max 1). 0: 순매수
+            unit_tp: 단위구분 (max 4). 1000: 천주, 1: 단주
+        """
+        return await self._c._request(
+            "ka10061",
+            Ka10061Request(
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                amt_qty_tp=amt_qty_tp,
+                trde_tp=trde_tp,
+                unit_tp=unit_tp,
+            ),
+            Ka10061Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def today_prev_trades(
+        self,
+        *,
+        stk_cd: str,
+        tdy_pred: str,
+        tic_min: str,
+        tm: _TimeText | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10084Response:
+        """당일전일체결요청 (ka10084): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.today_prev_trades, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+            tdy_pred: 당일전일 (max 1). 1: 당일, 2: 전일
+            tic_min: 틱분 (max 1). 0: 틱, 1: 분
+            tm: 시간 (HHmmss, max 4)
+        """
+        return await self._c._request(
+            "ka10084",
+            Ka10084Request(
+                stk_cd=stk_cd,
+                tdy_pred=tdy_pred,
+                tic_min=tic_min,
+                tm=tm,
+            ),
+            Ka10084Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def quotes(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10095Response:
+        """지정종목 정보요청 (ka10095): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.quotes, ...)``.
+
+        Args:
+            stk_cd: 종목코드 (max 20)
+        """
+        return await self._c._request(
+            "ka10095",
+            Ka10095Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10095Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def stocks(
+        self,
+        *,
+        mrkt_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10099Response:
+        """종목정보 리스트 (ka10099): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.stocks, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 2). 0: 코스피, 10: 코스닥, 30: K-OTC, 50: 코넥스, 60: ETN, 70: 손실제한 ETN, 80: 금현물, 90: 변동성 ETN, 2: 인프라투융자, 3: ELW, 4: 뮤추얼펀드, 5: 신주인수권, 6: 리츠종목, 7: 신주인수권증서, 8: ETF, 9: 하이일드펀드
+        """
+        return await self._c._request(
+            "ka10099",
+            Ka10099Request(
+                mrkt_tp=mrkt_tp,
+            ),
+            Ka10099Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def lookup(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10100Response:
+        """종목정보 조회 (ka10100): POST /api/dostk/stkinfo.
+
+        Args:
+            stk_cd: 종목코드 (max 6)
+        """
+        return await self._c._request(
+            "ka10100",
+            Ka10100Request(
+                stk_cd=stk_cd,
+            ),
+            Ka10100Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def sector_codes(
+        self,
+        *,
+        mrkt_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10101Response:
+        """업종코드 리스트 (ka10101): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.sector_codes, ...)``.
+
+        Args:
+            mrkt_tp: 시장구분 (max 1). 0: 코스피(거래소), 1: 코스닥, 2: KOSPI200, 4: KOSPI100, 7: KRX100(통합지수)
+        """
+        return await self._c._request(
+            "ka10101",
+            Ka10101Request(
+                mrkt_tp=mrkt_tp,
+            ),
+            Ka10101Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def member_firms(
+        self,
+        *,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka10102Response:
+        """회원사 리스트 (ka10102): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.member_firms, ...)``.
+        """
+        return await self._c._request(
+            "ka10102",
+            Ka10102Request(),
+            Ka10102Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def top_program_buys(
+        self,
+        *,
+        trde_upper_tp: str,
+        amt_qty_tp: str,
+        mrkt_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka90003Response:
+        """프로그램순매수상위50요청 (ka90003): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.top_program_buys, ...)``.
+
+        Args:
+            trde_upper_tp: 매매상위구분 (max 1). 1: 순매도상위, 2: 순매수상위
+            amt_qty_tp: 금액수량구분 (max 2). 1: 금액, 2: 수량
+            mrkt_tp: 시장구분 (max 10). P00101: 코스피, P10102: 코스닥
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka90003",
+            Ka90003Request(
+                trde_upper_tp=trde_upper_tp,
+                amt_qty_tp=amt_qty_tp,
+                mrkt_tp=mrkt_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka90003Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def program_trading(
+        self,
+        *,
+        dt: _DateText,
+        mrkt_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka90004Response:
+        """종목별프로그램매매현황요청 (ka90004): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.program_trading, ...)``.
+
+        Args:
+            dt: 일자 (YYYYMMDD, max 8)
+            mrkt_tp: 시장구분 (max 10). P00101: 코스피, P10102: 코스닥
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka90004",
+            Ka90004Request(
+                dt=dt,
+                mrkt_tp=mrkt_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka90004Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def credit_loan_stocks(
+        self,
+        *,
+        crd_stk_grde_tp: str | None = None,
+        mrkt_deal_tp: str,
+        stk_cd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt20016Response:
+        """신용융자 가능종목요청 (kt20016): POST /api/dostk/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.stock_info.credit_loan_stocks, ...)``.
+
+        Args:
+            crd_stk_grde_tp: 신용종목등급구분 (max 1). %: 전체, A: A군, B: B군, C: C군, D: D군, E: E군
+            mrkt_deal_tp: 시장거래구분 (max 1). %: 전체, 1: 코스피, 0: 코스닥
+            stk_cd: 종목코드 (max 12)
+        """
+        return await self._c._request(
+            "kt20016",
+            Kt20016Request(
+                crd_stk_grde_tp=crd_stk_grde_tp,
+                mrkt_deal_tp=mrkt_deal_tp,
+                stk_cd=stk_cd,
+            ),
+            Kt20016Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def credit_loan_check(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Kt20017Response:
+        """신용융자 가능문의 (kt20017): POST /api/dostk/stkinfo.
+
+        Args:
+            stk_cd: 종목코드 (max 12)
+        """
+        return await self._c._request(
+            "kt20017",
+            Kt20017Request(
+                stk_cd=stk_cd,
+            ),
+            Kt20017Response,
+            next_key,
+            timeout,
+            headers,
+        )

@@ -318,3 +318,173 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "ka90002": (Ka90002Request, Ka90002Response, Ka90002ResponseWire, _c_Ka90002Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+
+# Namespaces: `client.theme` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
+
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from kiwoom._namespace import AsyncGroup as _AsyncGroup  # noqa: E402
+from kiwoom._namespace import Group as _Group  # noqa: E402
+
+
+class ThemeAPI(_Group):
+    """테마 (domestic.theme): 2 APIs at /api/dostk/thme, as ``client.theme``."""
+
+    __slots__ = ()
+
+    def groups(
+        self,
+        *,
+        qry_tp: str,
+        stk_cd: str | None = None,
+        date_tp: str,
+        thema_nm: str | None = None,
+        flu_pl_amt_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka90001Response:
+        """테마그룹별요청 (ka90001): POST /api/dostk/thme.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.theme.groups, ...)``.
+
+        Args:
+            qry_tp: 검색구분 (max 1). 0: 전체검색, 1: 테마검색, 2: 종목검색
+            stk_cd: 종목코드 (max 6). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            date_tp: 날짜구분 (max 2)
+            thema_nm: 테마명 (max 50)
+            flu_pl_amt_tp: 등락수익구분 (max 1). 1: 상위기간수익률, 2: 하위기간수익률, 3: 상위등락률, 4: 하위등락률
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka90001",
+            Ka90001Request(
+                qry_tp=qry_tp,
+                stk_cd=stk_cd,
+                date_tp=date_tp,
+                thema_nm=thema_nm,
+                flu_pl_amt_tp=flu_pl_amt_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka90001Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def stocks(
+        self,
+        *,
+        date_tp: str | None = None,
+        thema_grp_cd: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka90002Response:
+        """테마구성종목요청 (ka90002): POST /api/dostk/thme.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.theme.stocks, ...)``.
+
+        Args:
+            date_tp: 날짜구분 (max 1)
+            thema_grp_cd: 테마그룹코드 (max 6)
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return self._c._request(
+            "ka90002",
+            Ka90002Request(
+                date_tp=date_tp,
+                thema_grp_cd=thema_grp_cd,
+                stex_tp=stex_tp,
+            ),
+            Ka90002Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+
+class AsyncThemeAPI(_AsyncGroup):
+    """테마 (domestic.theme): 2 APIs at /api/dostk/thme, as ``client.theme`` (async)."""
+
+    __slots__ = ()
+
+    async def groups(
+        self,
+        *,
+        qry_tp: str,
+        stk_cd: str | None = None,
+        date_tp: str,
+        thema_nm: str | None = None,
+        flu_pl_amt_tp: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka90001Response:
+        """테마그룹별요청 (ka90001): POST /api/dostk/thme.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.theme.groups, ...)``.
+
+        Args:
+            qry_tp: 검색구분 (max 1). 0: 전체검색, 1: 테마검색, 2: 종목검색
+            stk_cd: 종목코드 (max 6). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            date_tp: 날짜구분 (max 2)
+            thema_nm: 테마명 (max 50)
+            flu_pl_amt_tp: 등락수익구분 (max 1). 1: 상위기간수익률, 2: 하위기간수익률, 3: 상위등락률, 4: 하위등락률
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka90001",
+            Ka90001Request(
+                qry_tp=qry_tp,
+                stk_cd=stk_cd,
+                date_tp=date_tp,
+                thema_nm=thema_nm,
+                flu_pl_amt_tp=flu_pl_amt_tp,
+                stex_tp=stex_tp,
+            ),
+            Ka90001Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def stocks(
+        self,
+        *,
+        date_tp: str | None = None,
+        thema_grp_cd: str,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka90002Response:
+        """테마구성종목요청 (ka90002): POST /api/dostk/thme.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.theme.stocks, ...)``.
+
+        Args:
+            date_tp: 날짜구분 (max 1)
+            thema_grp_cd: 테마그룹코드 (max 6)
+            stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
+        """
+        return await self._c._request(
+            "ka90002",
+            Ka90002Request(
+                date_tp=date_tp,
+                thema_grp_cd=thema_grp_cd,
+                stex_tp=stex_tp,
+            ),
+            Ka90002Response,
+            next_key,
+            timeout,
+            headers,
+        )

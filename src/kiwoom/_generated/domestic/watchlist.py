@@ -189,3 +189,119 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "ka01301": (Ka01301Request, Ka01301Response, Ka01301ResponseWire, _c_Ka01301Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+
+# Namespaces: `client.watchlist` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
+
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from kiwoom._namespace import AsyncGroup as _AsyncGroup  # noqa: E402
+from kiwoom._namespace import Group as _Group  # noqa: E402
+
+
+class WatchlistAPI(_Group):
+    """관심종목 (domestic.watchlist): 2 APIs at /api/dostk/watchlist, as ``client.watchlist``."""
+
+    __slots__ = ()
+
+    def groups(
+        self,
+        *,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka01300Response:
+        """관심종목 그룹 리스트 조회 (ka01300): POST /api/dostk/watchlist.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.watchlist.groups, ...)``.
+        """
+        return self._c._request(
+            "ka01300",
+            Ka01300Request(),
+            Ka01300Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def group_detail(
+        self,
+        *,
+        arn_grp_id: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka01301Response:
+        """관심종목 그룹 상세 조회 (ka01301): POST /api/dostk/watchlist.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.watchlist.group_detail, ...)``.
+
+        Args:
+            arn_grp_id: 그룹SEQ (max 3)
+        """
+        return self._c._request(
+            "ka01301",
+            Ka01301Request(
+                arn_grp_id=arn_grp_id,
+            ),
+            Ka01301Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+
+class AsyncWatchlistAPI(_AsyncGroup):
+    """관심종목 (domestic.watchlist): 2 APIs at /api/dostk/watchlist, as ``client.watchlist`` (async)."""
+
+    __slots__ = ()
+
+    async def groups(
+        self,
+        *,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka01300Response:
+        """관심종목 그룹 리스트 조회 (ka01300): POST /api/dostk/watchlist.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.watchlist.groups, ...)``.
+        """
+        return await self._c._request(
+            "ka01300",
+            Ka01300Request(),
+            Ka01300Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def group_detail(
+        self,
+        *,
+        arn_grp_id: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ka01301Response:
+        """관심종목 그룹 상세 조회 (ka01301): POST /api/dostk/watchlist.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.watchlist.group_detail, ...)``.
+
+        Args:
+            arn_grp_id: 그룹SEQ (max 3)
+        """
+        return await self._c._request(
+            "ka01301",
+            Ka01301Request(
+                arn_grp_id=arn_grp_id,
+            ),
+            Ka01301Response,
+            next_key,
+            timeout,
+            headers,
+        )

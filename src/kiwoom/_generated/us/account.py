@@ -5357,3 +5357,1777 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "ust21661": (Ust21661Request, Ust21661Response, Ust21661ResponseWire, _c_Ust21661Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+
+# Namespaces: `client.us.account` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
+
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from kiwoom._namespace import AsyncGroup as _AsyncGroup  # noqa: E402
+from kiwoom._namespace import Group as _Group  # noqa: E402
+
+
+class AccountAPI(_Group):
+    """계좌 (us.account): 28 APIs at /api/us/acnt, as ``client.us.account``."""
+
+    __slots__ = ()
+
+    def daily_returns(
+        self,
+        *,
+        from_: _DateText,
+        to: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa21670Response:
+        """미국주식 일별계좌수익률현황 (usa21670): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.daily_returns, ...)``.
+
+        Args:
+            from_: from 일자 [from] (YYYYMMDD)
+            to: to 일자 (YYYYMMDD)
+        """
+        return self._c._request(
+            "usa21670",
+            Usa21670Request(
+                from_=from_,
+                to=to,
+            ),
+            Usa21670Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def monthly_returns(
+        self,
+        *,
+        from_: str,
+        to: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa21680Response:
+        """미국주식 월별계좌수익률현황 (usa21680): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.monthly_returns, ...)``.
+
+        Args:
+            from_: from 년월 [from] (YYYYMM)
+            to: to 년월 (YYYYMM)
+        """
+        return self._c._request(
+            "usa21680",
+            Usa21680Request(
+                from_=from_,
+                to=to,
+            ),
+            Usa21680Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def yearly_returns(
+        self,
+        *,
+        from_: str,
+        to: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa21690Response:
+        """미국주식 연도별계좌수익률현황 (usa21690): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.yearly_returns, ...)``.
+
+        Args:
+            from_: from 년도 [from] (YYYY)
+            to: to 년도 (YYYY)
+        """
+        return self._c._request(
+            "usa21690",
+            Usa21690Request(
+                from_=from_,
+                to=to,
+            ),
+            Usa21690Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def daily_stock_returns(
+        self,
+        *,
+        from_: _DateText,
+        to: _DateText,
+        stex_tp: str | None = None,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa21730Response:
+        """미국주식 일별종목수익률현황 (usa21730): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.daily_stock_returns, ...)``.
+
+        Args:
+            from_: from 일자 [from] (YYYYMMDD)
+            to: to 일자 (YYYYMMDD)
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+        """
+        return self._c._request(
+            "usa21730",
+            Usa21730Request(
+                from_=from_,
+                to=to,
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+            ),
+            Usa21730Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def monthly_stock_returns(
+        self,
+        *,
+        from_: str,
+        to: str,
+        stex_tp: str | None = None,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa21731Response:
+        """미국주식 월별종목수익률현황 (usa21731): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.monthly_stock_returns, ...)``.
+
+        Args:
+            from_: from 년월 [from] (YYYYMM)
+            to: to 년월 (YYYYMM)
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+        """
+        return self._c._request(
+            "usa21731",
+            Usa21731Request(
+                from_=from_,
+                to=to,
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+            ),
+            Usa21731Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def yearly_stock_returns(
+        self,
+        *,
+        from_: str,
+        to: str,
+        stex_tp: str | None = None,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa21732Response:
+        """미국주식 연도별종목수익률현황 (usa21732): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.yearly_stock_returns, ...)``.
+
+        Args:
+            from_: from 년도 [from] (YYYY)
+            to: to 년도 (YYYY)
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+        """
+        return self._c._request(
+            "usa21732",
+            Usa21732Request(
+                from_=from_,
+                to=to,
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+            ),
+            Usa21732Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def open_orders(
+        self,
+        *,
+        ord_dt: _DateText | None = None,
+        slby_tp: str | None = None,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21050Response:
+        """미국주식 원장 미체결 (ust21050): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.open_orders, ...)``.
+
+        Args:
+            ord_dt: 주문일자 (YYYYMMDD, max 8)
+            slby_tp: 매도매수구분 (max 1). 0: 전체(기본값), 1: 매도, 2: 매수
+            stex_tp: 거래소구분 (max 2). NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드 (max 12)
+        """
+        return self._c._request(
+            "ust21050",
+            Ust21050Request(
+                ord_dt=ord_dt,
+                slby_tp=slby_tp,
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+            ),
+            Ust21050Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def balance(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21070Response:
+        """미국주식 원장잔고확인 (ust21070): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.balance, ...)``.
+
+        Args:
+            stex_tp: 거래소구분 (max 2). ND: NASDAQ, NY: NYSE, NA: AMEX
+            stk_cd: 종목코드 (max 12)
+        """
+        return self._c._request(
+            "ust21070",
+            Ust21070Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+            ),
+            Ust21070Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def transactions(
+        self,
+        *,
+        strt_dt: _DateText | None = None,
+        end_dt: _DateText | None = None,
+        tp: str | None = None,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        krw_repl_skip_yn: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21100Response:
+        """미국주식 거래내역 (ust21100): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.transactions, ...)``.
+
+        Args:
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            tp: 구분 (max 1). 0: 전체, 1: 입출금, 2: 입출고, 3: 매매, 4: 매수, 5: 매도, F: 환전, M: 입출금+환전(매체전용), G: 환전매수, H: 환전매도, I: 환전정산입금, J: 환전정산출금, 6: 입금, 7: 출금, 8: 배당금입금, K: 환전+환전정산입출금
+            stex_tp: 거래소구분 (max 2). ND: NASDAQ, NY: NYSE, NA: AMEX
+            stk_cd: 종목코드 (max 12)
+            krw_repl_skip_yn: 원화대용입출금제외여부 (max 1). Y: 제외, N: 비제외
+        """
+        return self._c._request(
+            "ust21100",
+            Ust21100Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                tp=tp,
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                krw_repl_skip_yn=krw_repl_skip_yn,
+            ),
+            Ust21100Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def deposit(
+        self,
+        *,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21110Response:
+        """해외주식 예수금 (ust21110): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.deposit, ...)``.
+        """
+        return self._c._request(
+            "ust21110",
+            Ust21110Request(),
+            Ust21110Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def krw_withdrawable(
+        self,
+        *,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21111Response:
+        """원화출금가능 금액 조회(원화대용 포함) (ust21111): POST /api/us/acnt."""
+        return self._c._request(
+            "ust21111",
+            Ust21111Request(),
+            Ust21111Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def assets_by_currency(
+        self,
+        *,
+        cmsn_incl_tp: str | None = None,
+        exrt_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21120Response:
+        """통화별 예수금 및 증권 평가금현황 (ust21120): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.assets_by_currency, ...)``.
+
+        Args:
+            cmsn_incl_tp: 수수료포함구분 (max 1). 0: 미포함, 1: 포함
+            exrt_tp: 환율구분 (max 1). 0: 기준환율, 1: 계좌적용환율, 2: 전일최종환율
+        """
+        return self._c._request(
+            "ust21120",
+            Ust21120Request(
+                cmsn_incl_tp=cmsn_incl_tp,
+                exrt_tp=exrt_tp,
+            ),
+            Ust21120Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def valuation(
+        self,
+        *,
+        cmsn_incl_tp: str | None = None,
+        exrt_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21121Response:
+        """해외증권 원장 평가금액현황 (ust21121): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.valuation, ...)``.
+
+        Args:
+            cmsn_incl_tp: 수수료포함구분 (max 1). 0: 미포함, 1: 포함
+            exrt_tp: 환율구분 (max 1). 0: 기준환율, 1: 계좌적용환율, 2: 전일최종환율
+        """
+        return self._c._request(
+            "ust21121",
+            Ust21121Request(
+                cmsn_incl_tp=cmsn_incl_tp,
+                exrt_tp=exrt_tp,
+            ),
+            Ust21121Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def valuation_on_date(
+        self,
+        *,
+        base_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21131Response:
+        """해외증권 특정일 평가금액 (ust21131): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.valuation_on_date, ...)``.
+
+        Args:
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+        """
+        return self._c._request(
+            "ust21131",
+            Ust21131Request(
+                base_dt=base_dt,
+            ),
+            Ust21131Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def assets_by_currency_on_date(
+        self,
+        *,
+        base_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21132Response:
+        """특정일 통화별 예수금 및 증권 평가금 (ust21132): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.assets_by_currency_on_date, ...)``.
+
+        Args:
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+        """
+        return self._c._request(
+            "ust21132",
+            Ust21132Request(
+                base_dt=base_dt,
+            ),
+            Ust21132Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def orders_by_date(
+        self,
+        *,
+        ord_dt: _DateText | None = None,
+        query_tp: str,
+        slby_tp: str,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        oppo_trde_tp: str | None = None,
+        fr_ord_no: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21150Response:
+        """미국주식 일별 주문체결내역 (ust21150): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.orders_by_date, ...)``.
+
+        Args:
+            ord_dt: 주문일자 (YYYYMMDD, max 8)
+            query_tp: 조회구분 (max 1). 1: 주문순, 2: 주문역순, 3: 미체결주문순, 4: 미체결역순, 5: 체결주문순, 6: 체결역순
+            slby_tp: 매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수
+            stex_tp: 거래소구분 (max 2). ND: NASDAQ, NY: NYSE, NA: AMEX
+            stk_cd: 종목코드 (max 12)
+            oppo_trde_tp: 반대매매구분 (max 1). %: 전체, 0: 일반, 1: 반대매매
+            fr_ord_no: 시작주문번호 (max 9)
+        """
+        return self._c._request(
+            "ust21150",
+            Ust21150Request(
+                ord_dt=ord_dt,
+                query_tp=query_tp,
+                slby_tp=slby_tp,
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                oppo_trde_tp=oppo_trde_tp,
+                fr_ord_no=fr_ord_no,
+            ),
+            Ust21150Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def deposit_detail(
+        self,
+        *,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21160Response:
+        """미국주식 예수금 상세 (ust21160): POST /api/us/acnt."""
+        return self._c._request(
+            "ust21160",
+            Ust21160Request(),
+            Ust21160Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def today_pnl_by_stock(
+        self,
+        *,
+        fc_krw_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21170Response:
+        """미국주식 당일 종목별 실현손익 (ust21170): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.today_pnl_by_stock, ...)``.
+
+        Args:
+            fc_krw_tp: 외화원화구분 (max 1). 0: 외화, 1: 원화
+        """
+        return self._c._request(
+            "ust21170",
+            Ust21170Request(
+                fc_krw_tp=fc_krw_tp,
+            ),
+            Ust21170Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def orders_by_period(
+        self,
+        *,
+        strt_dt: _DateText,
+        end_dt: _DateText,
+        slby_tp: str | None = None,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        oppo_trde_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21180Response:
+        """미국주식 기간별 주문내역 (ust21180): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.orders_by_period, ...)``.
+
+        Args:
+            strt_dt: 시작주문일자 (YYYYMMDD, max 8)
+            end_dt: 종료주문일자 (YYYYMMDD, max 8)
+            slby_tp: 매도수구분 (max 1). 0: 전체(기본값), 1: 매도, 2: 매수
+            stex_tp: 거래소구분. ND: NASDAQ, NY: NYSE, NA: AMEX
+            stk_cd: 종목코드 (max 12)
+            oppo_trde_tp: 반대매매구분 (max 1). %: 전체, 0: 일반, 1: 반대매매
+        """
+        return self._c._request(
+            "ust21180",
+            Ust21180Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                slby_tp=slby_tp,
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                oppo_trde_tp=oppo_trde_tp,
+            ),
+            Ust21180Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def today_orders(
+        self,
+        *,
+        slby_tp: str | None = None,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21510Response:
+        """미국주식 당일 주문체결 확인 (ust21510): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.today_orders, ...)``.
+
+        Args:
+            slby_tp: 매도매수구분 (max 1). 0: 전체, 1: 매도, 2: 매수
+            stex_tp: 거래소구분 (max 2). NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드 (max 12)
+        """
+        return self._c._request(
+            "ust21510",
+            Ust21510Request(
+                slby_tp=slby_tp,
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+            ),
+            Ust21510Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def realized_pnl(
+        self,
+        *,
+        strt_dt: _DateText | None = None,
+        end_dt: _DateText | None = None,
+        fc_krw_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21530Response:
+        """미국주식 실현손익 (ust21530): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.realized_pnl, ...)``.
+
+        Args:
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            fc_krw_tp: 외화원화구분 (max 1). 0: 외화, 1: 원화
+        """
+        return self._c._request(
+            "ust21530",
+            Ust21530Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                fc_krw_tp=fc_krw_tp,
+            ),
+            Ust21530Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def today_trades(
+        self,
+        *,
+        base_dt: _DateText | None = None,
+        qry_tp: str,
+        fc_krw_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21610Response:
+        """미국주식 당일매매 (ust21610): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.today_trades, ...)``.
+
+        Args:
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+            qry_tp: 조회구분 (max 1). 0: 당일매수에대한당일매도, 1: 당일매도전체
+            fc_krw_tp: 외화원화구분 (max 1). 0: 외화, 1: 원화
+        """
+        return self._c._request(
+            "ust21610",
+            Ust21610Request(
+                base_dt=base_dt,
+                qry_tp=qry_tp,
+                fc_krw_tp=fc_krw_tp,
+            ),
+            Ust21610Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def today_trades_summary(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        fc_krw_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21620Response:
+        """미국주식 당일매매정리 (ust21620): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.today_trades_summary, ...)``.
+
+        Args:
+            stex_tp: 거래소구분 (max 2). NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드 (max 12)
+            fc_krw_tp: 외화원화구분 (max 1). 0: 외화, 1: 원화
+        """
+        return self._c._request(
+            "ust21620",
+            Ust21620Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                fc_krw_tp=fc_krw_tp,
+            ),
+            Ust21620Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def today_realized_pnl(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        fc_krw_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21630Response:
+        """미국주식 당일 실현손익 (ust21630): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.today_realized_pnl, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. ND: NASDAQ, NY: NYSE, NA: AMEX
+            stk_cd: 종목코드 (max 12)
+            fc_krw_tp: 외화원화구분 (max 1). 0: 외화, 1: 원화
+        """
+        return self._c._request(
+            "ust21630",
+            Ust21630Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                fc_krw_tp=fc_krw_tp,
+            ),
+            Ust21630Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def stock_realized_pnl(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        cntr_dt: _DateText,
+        fc_krw_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21640Response:
+        """미국주식 일별 종목별 실현손익 (ust21640): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.stock_realized_pnl, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. ND: NASDAQ, NY: NYSE, NA: AMEX
+            stk_cd: 종목코드 (max 12)
+            cntr_dt: 체결일자 (YYYYMMDD, max 8)
+            fc_krw_tp: 외화원화구분 (max 1). 0: 외화, 1: 원화
+        """
+        return self._c._request(
+            "ust21640",
+            Ust21640Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                cntr_dt=cntr_dt,
+                fc_krw_tp=fc_krw_tp,
+            ),
+            Ust21640Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def period_returns(
+        self,
+        *,
+        fr_dt: _DateText | None = None,
+        to_dt: _DateText | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21650Response:
+        """미국주식 기간별 수익률 현황 (ust21650): POST /api/us/acnt.
+
+        Args:
+            fr_dt: 조회시작일자 (YYYYMMDD, max 8)
+            to_dt: 조회종료일자 (YYYYMMDD, max 8)
+        """
+        return self._c._request(
+            "ust21650",
+            Ust21650Request(
+                fr_dt=fr_dt,
+                to_dt=to_dt,
+            ),
+            Ust21650Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def daily_realized_pnl(
+        self,
+        *,
+        strt_dt: _DateText | None = None,
+        end_dt: _DateText | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21660Response:
+        """미국주식 일별 실현손익 (ust21660): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.daily_realized_pnl, ...)``.
+
+        Args:
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+        """
+        return self._c._request(
+            "ust21660",
+            Ust21660Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+            ),
+            Ust21660Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def monthly_realized_pnl(
+        self,
+        *,
+        strt_dt: str | None = None,
+        end_dt: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21661Response:
+        """미국주식 월별 실현손익 (ust21661): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.monthly_realized_pnl, ...)``.
+
+        Args:
+            strt_dt: 시작일자 (YYYYMM, max 6)
+            end_dt: 종료일자 (YYYYMM, max 6)
+        """
+        return self._c._request(
+            "ust21661",
+            Ust21661Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+            ),
+            Ust21661Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+
+class AsyncAccountAPI(_AsyncGroup):
+    """계좌 (us.account): 28 APIs at /api/us/acnt, as ``client.us.account`` (async)."""
+
+    __slots__ = ()
+
+    async def daily_returns(
+        self,
+        *,
+        from_: _DateText,
+        to: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa21670Response:
+        """미국주식 일별계좌수익률현황 (usa21670): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.daily_returns, ...)``.
+
+        Args:
+            from_: from 일자 [from] (YYYYMMDD)
+            to: to 일자 (YYYYMMDD)
+        """
+        return await self._c._request(
+            "usa21670",
+            Usa21670Request(
+                from_=from_,
+                to=to,
+            ),
+            Usa21670Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def monthly_returns(
+        self,
+        *,
+        from_: str,
+        to: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa21680Response:
+        """미국주식 월별계좌수익률현황 (usa21680): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.monthly_returns, ...)``.
+
+        Args:
+            from_: from 년월 [from] (YYYYMM)
+            to: to 년월 (YYYYMM)
+        """
+        return await self._c._request(
+            "usa21680",
+            Usa21680Request(
+                from_=from_,
+                to=to,
+            ),
+            Usa21680Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def yearly_returns(
+        self,
+        *,
+        from_: str,
+        to: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa21690Response:
+        """미국주식 연도별계좌수익률현황 (usa21690): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.yearly_returns, ...)``.
+
+        Args:
+            from_: from 년도 [from] (YYYY)
+            to: to 년도 (YYYY)
+        """
+        return await self._c._request(
+            "usa21690",
+            Usa21690Request(
+                from_=from_,
+                to=to,
+            ),
+            Usa21690Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def daily_stock_returns(
+        self,
+        *,
+        from_: _DateText,
+        to: _DateText,
+        stex_tp: str | None = None,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa21730Response:
+        """미국주식 일별종목수익률현황 (usa21730): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.daily_stock_returns, ...)``.
+
+        Args:
+            from_: from 일자 [from] (YYYYMMDD)
+            to: to 일자 (YYYYMMDD)
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+        """
+        return await self._c._request(
+            "usa21730",
+            Usa21730Request(
+                from_=from_,
+                to=to,
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+            ),
+            Usa21730Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def monthly_stock_returns(
+        self,
+        *,
+        from_: str,
+        to: str,
+        stex_tp: str | None = None,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa21731Response:
+        """미국주식 월별종목수익률현황 (usa21731): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.monthly_stock_returns, ...)``.
+
+        Args:
+            from_: from 년월 [from] (YYYYMM)
+            to: to 년월 (YYYYMM)
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+        """
+        return await self._c._request(
+            "usa21731",
+            Usa21731Request(
+                from_=from_,
+                to=to,
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+            ),
+            Usa21731Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def yearly_stock_returns(
+        self,
+        *,
+        from_: str,
+        to: str,
+        stex_tp: str | None = None,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa21732Response:
+        """미국주식 연도별종목수익률현황 (usa21732): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.yearly_stock_returns, ...)``.
+
+        Args:
+            from_: from 년도 [from] (YYYY)
+            to: to 년도 (YYYY)
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+        """
+        return await self._c._request(
+            "usa21732",
+            Usa21732Request(
+                from_=from_,
+                to=to,
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+            ),
+            Usa21732Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def open_orders(
+        self,
+        *,
+        ord_dt: _DateText | None = None,
+        slby_tp: str | None = None,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21050Response:
+        """미국주식 원장 미체결 (ust21050): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.open_orders, ...)``.
+
+        Args:
+            ord_dt: 주문일자 (YYYYMMDD, max 8)
+            slby_tp: 매도매수구분 (max 1). 0: 전체(기본값), 1: 매도, 2: 매수
+            stex_tp: 거래소구분 (max 2). NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드 (max 12)
+        """
+        return await self._c._request(
+            "ust21050",
+            Ust21050Request(
+                ord_dt=ord_dt,
+                slby_tp=slby_tp,
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+            ),
+            Ust21050Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def balance(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21070Response:
+        """미국주식 원장잔고확인 (ust21070): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.balance, ...)``.
+
+        Args:
+            stex_tp: 거래소구분 (max 2). ND: NASDAQ, NY: NYSE, NA: AMEX
+            stk_cd: 종목코드 (max 12)
+        """
+        return await self._c._request(
+            "ust21070",
+            Ust21070Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+            ),
+            Ust21070Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def transactions(
+        self,
+        *,
+        strt_dt: _DateText | None = None,
+        end_dt: _DateText | None = None,
+        tp: str | None = None,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        krw_repl_skip_yn: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21100Response:
+        """미국주식 거래내역 (ust21100): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.transactions, ...)``.
+
+        Args:
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            tp: 구분 (max 1). 0: 전체, 1: 입출금, 2: 입출고, 3: 매매, 4: 매수, 5: 매도, F: 환전, M: 입출금+환전(매체전용), G: 환전매수, H: 환전매도, I: 환전정산입금, J: 환전정산출금, 6: 입금, 7: 출금, 8: 배당금입금, K: 환전+환전정산입출금
+            stex_tp: 거래소구분 (max 2). ND: NASDAQ, NY: NYSE, NA: AMEX
+            stk_cd: 종목코드 (max 12)
+            krw_repl_skip_yn: 원화대용입출금제외여부 (max 1). Y: 제외, N: 비제외
+        """
+        return await self._c._request(
+            "ust21100",
+            Ust21100Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                tp=tp,
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                krw_repl_skip_yn=krw_repl_skip_yn,
+            ),
+            Ust21100Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def deposit(
+        self,
+        *,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21110Response:
+        """해외주식 예수금 (ust21110): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.deposit, ...)``.
+        """
+        return await self._c._request(
+            "ust21110",
+            Ust21110Request(),
+            Ust21110Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def krw_withdrawable(
+        self,
+        *,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21111Response:
+        """원화출금가능 금액 조회(원화대용 포함) (ust21111): POST /api/us/acnt."""
+        return await self._c._request(
+            "ust21111",
+            Ust21111Request(),
+            Ust21111Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def assets_by_currency(
+        self,
+        *,
+        cmsn_incl_tp: str | None = None,
+        exrt_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21120Response:
+        """통화별 예수금 및 증권 평가금현황 (ust21120): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.assets_by_currency, ...)``.
+
+        Args:
+            cmsn_incl_tp: 수수료포함구분 (max 1). 0: 미포함, 1: 포함
+            exrt_tp: 환율구분 (max 1). 0: 기준환율, 1: 계좌적용환율, 2: 전일최종환율
+        """
+        return await self._c._request(
+            "ust21120",
+            Ust21120Request(
+                cmsn_incl_tp=cmsn_incl_tp,
+                exrt_tp=exrt_tp,
+            ),
+            Ust21120Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def valuation(
+        self,
+        *,
+        cmsn_incl_tp: str | None = None,
+        exrt_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21121Response:
+        """해외증권 원장 평가금액현황 (ust21121): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.valuation, ...)``.
+
+        Args:
+            cmsn_incl_tp: 수수료포함구분 (max 1). 0: 미포함, 1: 포함
+            exrt_tp: 환율구분 (max 1). 0: 기준환율, 1: 계좌적용환율, 2: 전일최종환율
+        """
+        return await self._c._request(
+            "ust21121",
+            Ust21121Request(
+                cmsn_incl_tp=cmsn_incl_tp,
+                exrt_tp=exrt_tp,
+            ),
+            Ust21121Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def valuation_on_date(
+        self,
+        *,
+        base_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21131Response:
+        """해외증권 특정일 평가금액 (ust21131): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.valuation_on_date, ...)``.
+
+        Args:
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+        """
+        return await self._c._request(
+            "ust21131",
+            Ust21131Request(
+                base_dt=base_dt,
+            ),
+            Ust21131Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def assets_by_currency_on_date(
+        self,
+        *,
+        base_dt: _DateText,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21132Response:
+        """특정일 통화별 예수금 및 증권 평가금 (ust21132): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.assets_by_currency_on_date, ...)``.
+
+        Args:
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+        """
+        return await self._c._request(
+            "ust21132",
+            Ust21132Request(
+                base_dt=base_dt,
+            ),
+            Ust21132Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def orders_by_date(
+        self,
+        *,
+        ord_dt: _DateText | None = None,
+        query_tp: str,
+        slby_tp: str,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        oppo_trde_tp: str | None = None,
+        fr_ord_no: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21150Response:
+        """미국주식 일별 주문체결내역 (ust21150): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.orders_by_date, ...)``.
+
+        Args:
+            ord_dt: 주문일자 (YYYYMMDD, max 8)
+            query_tp: 조회구분 (max 1). 1: 주문순, 2: 주문역순, 3: 미체결주문순, 4: 미체결역순, 5: 체결주문순, 6: 체결역순
+            slby_tp: 매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수
+            stex_tp: 거래소구분 (max 2). ND: NASDAQ, NY: NYSE, NA: AMEX
+            stk_cd: 종목코드 (max 12)
+            oppo_trde_tp: 반대매매구분 (max 1). %: 전체, 0: 일반, 1: 반대매매
+            fr_ord_no: 시작주문번호 (max 9)
+        """
+        return await self._c._request(
+            "ust21150",
+            Ust21150Request(
+                ord_dt=ord_dt,
+                query_tp=query_tp,
+                slby_tp=slby_tp,
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                oppo_trde_tp=oppo_trde_tp,
+                fr_ord_no=fr_ord_no,
+            ),
+            Ust21150Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def deposit_detail(
+        self,
+        *,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21160Response:
+        """미국주식 예수금 상세 (ust21160): POST /api/us/acnt."""
+        return await self._c._request(
+            "ust21160",
+            Ust21160Request(),
+            Ust21160Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def today_pnl_by_stock(
+        self,
+        *,
+        fc_krw_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21170Response:
+        """미국주식 당일 종목별 실현손익 (ust21170): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.today_pnl_by_stock, ...)``.
+
+        Args:
+            fc_krw_tp: 외화원화구분 (max 1). 0: 외화, 1: 원화
+        """
+        return await self._c._request(
+            "ust21170",
+            Ust21170Request(
+                fc_krw_tp=fc_krw_tp,
+            ),
+            Ust21170Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def orders_by_period(
+        self,
+        *,
+        strt_dt: _DateText,
+        end_dt: _DateText,
+        slby_tp: str | None = None,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        oppo_trde_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21180Response:
+        """미국주식 기간별 주문내역 (ust21180): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.orders_by_period, ...)``.
+
+        Args:
+            strt_dt: 시작주문일자 (YYYYMMDD, max 8)
+            end_dt: 종료주문일자 (YYYYMMDD, max 8)
+            slby_tp: 매도수구분 (max 1). 0: 전체(기본값), 1: 매도, 2: 매수
+            stex_tp: 거래소구분. ND: NASDAQ, NY: NYSE, NA: AMEX
+            stk_cd: 종목코드 (max 12)
+            oppo_trde_tp: 반대매매구분 (max 1). %: 전체, 0: 일반, 1: 반대매매
+        """
+        return await self._c._request(
+            "ust21180",
+            Ust21180Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                slby_tp=slby_tp,
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                oppo_trde_tp=oppo_trde_tp,
+            ),
+            Ust21180Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def today_orders(
+        self,
+        *,
+        slby_tp: str | None = None,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21510Response:
+        """미국주식 당일 주문체결 확인 (ust21510): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.today_orders, ...)``.
+
+        Args:
+            slby_tp: 매도매수구분 (max 1). 0: 전체, 1: 매도, 2: 매수
+            stex_tp: 거래소구분 (max 2). NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드 (max 12)
+        """
+        return await self._c._request(
+            "ust21510",
+            Ust21510Request(
+                slby_tp=slby_tp,
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+            ),
+            Ust21510Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def realized_pnl(
+        self,
+        *,
+        strt_dt: _DateText | None = None,
+        end_dt: _DateText | None = None,
+        fc_krw_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21530Response:
+        """미국주식 실현손익 (ust21530): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.realized_pnl, ...)``.
+
+        Args:
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+            fc_krw_tp: 외화원화구분 (max 1). 0: 외화, 1: 원화
+        """
+        return await self._c._request(
+            "ust21530",
+            Ust21530Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+                fc_krw_tp=fc_krw_tp,
+            ),
+            Ust21530Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def today_trades(
+        self,
+        *,
+        base_dt: _DateText | None = None,
+        qry_tp: str,
+        fc_krw_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21610Response:
+        """미국주식 당일매매 (ust21610): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.today_trades, ...)``.
+
+        Args:
+            base_dt: 기준일자 (YYYYMMDD, max 8)
+            qry_tp: 조회구분 (max 1). 0: 당일매수에대한당일매도, 1: 당일매도전체
+            fc_krw_tp: 외화원화구분 (max 1). 0: 외화, 1: 원화
+        """
+        return await self._c._request(
+            "ust21610",
+            Ust21610Request(
+                base_dt=base_dt,
+                qry_tp=qry_tp,
+                fc_krw_tp=fc_krw_tp,
+            ),
+            Ust21610Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def today_trades_summary(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        fc_krw_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21620Response:
+        """미국주식 당일매매정리 (ust21620): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.today_trades_summary, ...)``.
+
+        Args:
+            stex_tp: 거래소구분 (max 2). NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드 (max 12)
+            fc_krw_tp: 외화원화구분 (max 1). 0: 외화, 1: 원화
+        """
+        return await self._c._request(
+            "ust21620",
+            Ust21620Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                fc_krw_tp=fc_krw_tp,
+            ),
+            Ust21620Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def today_realized_pnl(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        fc_krw_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21630Response:
+        """미국주식 당일 실현손익 (ust21630): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.today_realized_pnl, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. ND: NASDAQ, NY: NYSE, NA: AMEX
+            stk_cd: 종목코드 (max 12)
+            fc_krw_tp: 외화원화구분 (max 1). 0: 외화, 1: 원화
+        """
+        return await self._c._request(
+            "ust21630",
+            Ust21630Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                fc_krw_tp=fc_krw_tp,
+            ),
+            Ust21630Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def stock_realized_pnl(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        cntr_dt: _DateText,
+        fc_krw_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21640Response:
+        """미국주식 일별 종목별 실현손익 (ust21640): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.stock_realized_pnl, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. ND: NASDAQ, NY: NYSE, NA: AMEX
+            stk_cd: 종목코드 (max 12)
+            cntr_dt: 체결일자 (YYYYMMDD, max 8)
+            fc_krw_tp: 외화원화구분 (max 1). 0: 외화, 1: 원화
+        """
+        return await self._c._request(
+            "ust21640",
+            Ust21640Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                cntr_dt=cntr_dt,
+                fc_krw_tp=fc_krw_tp,
+            ),
+            Ust21640Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def period_returns(
+        self,
+        *,
+        fr_dt: _DateText | None = None,
+        to_dt: _DateText | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21650Response:
+        """미국주식 기간별 수익률 현황 (ust21650): POST /api/us/acnt.
+
+        Args:
+            fr_dt: 조회시작일자 (YYYYMMDD, max 8)
+            to_dt: 조회종료일자 (YYYYMMDD, max 8)
+        """
+        return await self._c._request(
+            "ust21650",
+            Ust21650Request(
+                fr_dt=fr_dt,
+                to_dt=to_dt,
+            ),
+            Ust21650Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def daily_realized_pnl(
+        self,
+        *,
+        strt_dt: _DateText | None = None,
+        end_dt: _DateText | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21660Response:
+        """미국주식 일별 실현손익 (ust21660): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.daily_realized_pnl, ...)``.
+
+        Args:
+            strt_dt: 시작일자 (YYYYMMDD, max 8)
+            end_dt: 종료일자 (YYYYMMDD, max 8)
+        """
+        return await self._c._request(
+            "ust21660",
+            Ust21660Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+            ),
+            Ust21660Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def monthly_realized_pnl(
+        self,
+        *,
+        strt_dt: str | None = None,
+        end_dt: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust21661Response:
+        """미국주식 월별 실현손익 (ust21661): POST /api/us/acnt.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.account.monthly_realized_pnl, ...)``.
+
+        Args:
+            strt_dt: 시작일자 (YYYYMM, max 6)
+            end_dt: 종료일자 (YYYYMM, max 6)
+        """
+        return await self._c._request(
+            "ust21661",
+            Ust21661Request(
+                strt_dt=strt_dt,
+                end_dt=end_dt,
+            ),
+            Ust21661Response,
+            next_key,
+            timeout,
+            headers,
+        )

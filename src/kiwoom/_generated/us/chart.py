@@ -980,3 +980,575 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "usa06016": (Usa06016Request, Usa06016Response, Usa06016ResponseWire, _c_Usa06016Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+
+# Namespaces: `client.us.chart` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
+
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from kiwoom._namespace import AsyncGroup as _AsyncGroup  # noqa: E402
+from kiwoom._namespace import Group as _Group  # noqa: E402
+
+
+class ChartAPI(_Group):
+    """차트 (us.chart): 7 APIs at /api/us/chart, as ``client.us.chart``."""
+
+    __slots__ = ()
+
+    def ticks(
+        self,
+        *,
+        stex_tp: str,
+        stk_cd: str,
+        tic_scope: str | None = None,
+        upd_stkpc_tp: str | None = None,
+        exrt_appl_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa06010Response:
+        """미국주식 틱 차트 (usa06010): POST /api/us/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.chart.ticks, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+            tic_scope: 틱범위
+            upd_stkpc_tp: 수정주가구분. 0: 미적용, 1: 적용
+            exrt_appl_tp: 환율적용구분. 0: 미적용, 1: 적용
+        """
+        return self._c._request(
+            "usa06010",
+            Usa06010Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                tic_scope=tic_scope,
+                upd_stkpc_tp=upd_stkpc_tp,
+                exrt_appl_tp=exrt_appl_tp,
+            ),
+            Usa06010Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def minutes(
+        self,
+        *,
+        stex_tp: str,
+        stk_cd: str | None = None,
+        strt_dt: _DateText | None = None,
+        tic_scope: str | None = None,
+        upd_stkpc_tp: str | None = None,
+        exrt_appl_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa06011Response:
+        """미국주식 분 차트 (usa06011): POST /api/us/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.chart.minutes, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+            strt_dt: 시작일자 (YYYYMMDD)
+            tic_scope: XX분봉
+            upd_stkpc_tp: 수정주가구분. 0: 미적용, 1: 적용
+            exrt_appl_tp: 환율적용구분. 0: 미적용, 1: 적용
+        """
+        return self._c._request(
+            "usa06011",
+            Usa06011Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+                tic_scope=tic_scope,
+                upd_stkpc_tp=upd_stkpc_tp,
+                exrt_appl_tp=exrt_appl_tp,
+            ),
+            Usa06011Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def daily(
+        self,
+        *,
+        stex_tp: str,
+        stk_cd: str | None = None,
+        strt_dt: _DateText | None = None,
+        upd_stkpc_tp: str | None = None,
+        exrt_appl_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa06012Response:
+        """미국주식 일 차트 (usa06012): POST /api/us/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.chart.daily, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+            strt_dt: 시작일자 (YYYYMMDD)
+            upd_stkpc_tp: 수정주가구분. 0: 미적용, 1: 적용
+            exrt_appl_tp: 환율적용구분. 0: 미적용, 1: 적용
+        """
+        return self._c._request(
+            "usa06012",
+            Usa06012Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+                upd_stkpc_tp=upd_stkpc_tp,
+                exrt_appl_tp=exrt_appl_tp,
+            ),
+            Usa06012Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def weekly(
+        self,
+        *,
+        stex_tp: str,
+        stk_cd: str | None = None,
+        strt_dt: _DateText | None = None,
+        upd_stkpc_tp: str | None = None,
+        exrt_appl_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa06013Response:
+        """미국주식 주 차트 (usa06013): POST /api/us/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.chart.weekly, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+            strt_dt: 시작일자 (YYYYMMDD)
+            upd_stkpc_tp: 수정주가구분. 0: 미적용, 1: 적용
+            exrt_appl_tp: 환율적용구분. 0: 미적용, 1: 적용
+        """
+        return self._c._request(
+            "usa06013",
+            Usa06013Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+                upd_stkpc_tp=upd_stkpc_tp,
+                exrt_appl_tp=exrt_appl_tp,
+            ),
+            Usa06013Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def monthly(
+        self,
+        *,
+        stex_tp: str,
+        stk_cd: str | None = None,
+        strt_dt: _DateText | None = None,
+        upd_stkpc_tp: str | None = None,
+        exrt_appl_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa06014Response:
+        """미국주식 월 차트 (usa06014): POST /api/us/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.chart.monthly, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+            strt_dt: 시작일자 (YYYYMMDD)
+            upd_stkpc_tp: 수정주가구분. 0: 미적용, 1: 적용
+            exrt_appl_tp: 환율적용구분. 0: 미적용, 1: 적용
+        """
+        return self._c._request(
+            "usa06014",
+            Usa06014Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+                upd_stkpc_tp=upd_stkpc_tp,
+                exrt_appl_tp=exrt_appl_tp,
+            ),
+            Usa06014Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def yearly(
+        self,
+        *,
+        stex_tp: str,
+        stk_cd: str | None = None,
+        strt_dt: _DateText | None = None,
+        upd_stkpc_tp: str | None = None,
+        exrt_appl_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa06015Response:
+        """미국주식 년 차트 (usa06015): POST /api/us/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.chart.yearly, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+            strt_dt: 시작일자 (YYYYMMDD)
+            upd_stkpc_tp: 수정주가구분. 0: 미적용, 1: 적용
+            exrt_appl_tp: 환율적용구분. 0: 미적용, 1: 적용
+        """
+        return self._c._request(
+            "usa06015",
+            Usa06015Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+                upd_stkpc_tp=upd_stkpc_tp,
+                exrt_appl_tp=exrt_appl_tp,
+            ),
+            Usa06015Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def quarterly(
+        self,
+        *,
+        stex_tp: str,
+        stk_cd: str | None = None,
+        strt_dt: _DateText | None = None,
+        upd_stkpc_tp: str | None = None,
+        exrt_appl_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa06016Response:
+        """미국주식 분기 차트 (usa06016): POST /api/us/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.chart.quarterly, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+            strt_dt: 시작일자 (YYYYMMDD)
+            upd_stkpc_tp: 수정주가구분. 0: 미적용, 1: 적용
+            exrt_appl_tp: 환율적용구분. 0: 미적용, 1: 적용
+        """
+        return self._c._request(
+            "usa06016",
+            Usa06016Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+                upd_stkpc_tp=upd_stkpc_tp,
+                exrt_appl_tp=exrt_appl_tp,
+            ),
+            Usa06016Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+
+class AsyncChartAPI(_AsyncGroup):
+    """차트 (us.chart): 7 APIs at /api/us/chart, as ``client.us.chart`` (async)."""
+
+    __slots__ = ()
+
+    async def ticks(
+        self,
+        *,
+        stex_tp: str,
+        stk_cd: str,
+        tic_scope: str | None = None,
+        upd_stkpc_tp: str | None = None,
+        exrt_appl_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa06010Response:
+        """미국주식 틱 차트 (usa06010): POST /api/us/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.chart.ticks, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+            tic_scope: 틱범위
+            upd_stkpc_tp: 수정주가구분. 0: 미적용, 1: 적용
+            exrt_appl_tp: 환율적용구분. 0: 미적용, 1: 적용
+        """
+        return await self._c._request(
+            "usa06010",
+            Usa06010Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                tic_scope=tic_scope,
+                upd_stkpc_tp=upd_stkpc_tp,
+                exrt_appl_tp=exrt_appl_tp,
+            ),
+            Usa06010Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def minutes(
+        self,
+        *,
+        stex_tp: str,
+        stk_cd: str | None = None,
+        strt_dt: _DateText | None = None,
+        tic_scope: str | None = None,
+        upd_stkpc_tp: str | None = None,
+        exrt_appl_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa06011Response:
+        """미국주식 분 차트 (usa06011): POST /api/us/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.chart.minutes, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+            strt_dt: 시작일자 (YYYYMMDD)
+            tic_scope: XX분봉
+            upd_stkpc_tp: 수정주가구분. 0: 미적용, 1: 적용
+            exrt_appl_tp: 환율적용구분. 0: 미적용, 1: 적용
+        """
+        return await self._c._request(
+            "usa06011",
+            Usa06011Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+                tic_scope=tic_scope,
+                upd_stkpc_tp=upd_stkpc_tp,
+                exrt_appl_tp=exrt_appl_tp,
+            ),
+            Usa06011Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def daily(
+        self,
+        *,
+        stex_tp: str,
+        stk_cd: str | None = None,
+        strt_dt: _DateText | None = None,
+        upd_stkpc_tp: str | None = None,
+        exrt_appl_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa06012Response:
+        """미국주식 일 차트 (usa06012): POST /api/us/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.chart.daily, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+            strt_dt: 시작일자 (YYYYMMDD)
+            upd_stkpc_tp: 수정주가구분. 0: 미적용, 1: 적용
+            exrt_appl_tp: 환율적용구분. 0: 미적용, 1: 적용
+        """
+        return await self._c._request(
+            "usa06012",
+            Usa06012Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+                upd_stkpc_tp=upd_stkpc_tp,
+                exrt_appl_tp=exrt_appl_tp,
+            ),
+            Usa06012Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def weekly(
+        self,
+        *,
+        stex_tp: str,
+        stk_cd: str | None = None,
+        strt_dt: _DateText | None = None,
+        upd_stkpc_tp: str | None = None,
+        exrt_appl_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa06013Response:
+        """미국주식 주 차트 (usa06013): POST /api/us/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.chart.weekly, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+            strt_dt: 시작일자 (YYYYMMDD)
+            upd_stkpc_tp: 수정주가구분. 0: 미적용, 1: 적용
+            exrt_appl_tp: 환율적용구분. 0: 미적용, 1: 적용
+        """
+        return await self._c._request(
+            "usa06013",
+            Usa06013Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+                upd_stkpc_tp=upd_stkpc_tp,
+                exrt_appl_tp=exrt_appl_tp,
+            ),
+            Usa06013Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def monthly(
+        self,
+        *,
+        stex_tp: str,
+        stk_cd: str | None = None,
+        strt_dt: _DateText | None = None,
+        upd_stkpc_tp: str | None = None,
+        exrt_appl_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa06014Response:
+        """미국주식 월 차트 (usa06014): POST /api/us/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.chart.monthly, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+            strt_dt: 시작일자 (YYYYMMDD)
+            upd_stkpc_tp: 수정주가구분. 0: 미적용, 1: 적용
+            exrt_appl_tp: 환율적용구분. 0: 미적용, 1: 적용
+        """
+        return await self._c._request(
+            "usa06014",
+            Usa06014Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+                upd_stkpc_tp=upd_stkpc_tp,
+                exrt_appl_tp=exrt_appl_tp,
+            ),
+            Usa06014Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def yearly(
+        self,
+        *,
+        stex_tp: str,
+        stk_cd: str | None = None,
+        strt_dt: _DateText | None = None,
+        upd_stkpc_tp: str | None = None,
+        exrt_appl_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa06015Response:
+        """미국주식 년 차트 (usa06015): POST /api/us/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.chart.yearly, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+            strt_dt: 시작일자 (YYYYMMDD)
+            upd_stkpc_tp: 수정주가구분. 0: 미적용, 1: 적용
+            exrt_appl_tp: 환율적용구분. 0: 미적용, 1: 적용
+        """
+        return await self._c._request(
+            "usa06015",
+            Usa06015Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+                upd_stkpc_tp=upd_stkpc_tp,
+                exrt_appl_tp=exrt_appl_tp,
+            ),
+            Usa06015Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def quarterly(
+        self,
+        *,
+        stex_tp: str,
+        stk_cd: str | None = None,
+        strt_dt: _DateText | None = None,
+        upd_stkpc_tp: str | None = None,
+        exrt_appl_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa06016Response:
+        """미국주식 분기 차트 (usa06016): POST /api/us/chart.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.chart.quarterly, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+            strt_dt: 시작일자 (YYYYMMDD)
+            upd_stkpc_tp: 수정주가구분. 0: 미적용, 1: 적용
+            exrt_appl_tp: 환율적용구분. 0: 미적용, 1: 적용
+        """
+        return await self._c._request(
+            "usa06016",
+            Usa06016Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                strt_dt=strt_dt,
+                upd_stkpc_tp=upd_stkpc_tp,
+                exrt_appl_tp=exrt_appl_tp,
+            ),
+            Usa06016Response,
+            next_key,
+            timeout,
+            headers,
+        )

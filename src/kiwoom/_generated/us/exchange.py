@@ -465,3 +465,185 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "ust31302": (Ust31302Request, Ust31302Response, Ust31302ResponseWire, _c_Ust31302Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+
+# Namespaces: `client.us.exchange` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
+
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from kiwoom._namespace import AsyncGroup as _AsyncGroup  # noqa: E402
+from kiwoom._namespace import Group as _Group  # noqa: E402
+
+
+class ExchangeAPI(_Group):
+    """환전 (us.exchange): 3 APIs at /api/us/exchange, as ``client.us.exchange``."""
+
+    __slots__ = ()
+
+    def estimate(
+        self,
+        *,
+        exch_tp: str,
+        fc_exmn_amt: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust31300Response:
+        """환전 예상 금액 조회 (ust31300): POST /api/us/exchange.
+
+        Args:
+            exch_tp: 환전구분 (max 1). 1: 원화(KRW)->달러(USD), 2: 달러(USD)->원화(KRW)
+            fc_exmn_amt: 매도통화기준 환전금액 (max 12)
+        """
+        return self._c._request(
+            "ust31300",
+            Ust31300Request(
+                exch_tp=exch_tp,
+                fc_exmn_amt=fc_exmn_amt,
+            ),
+            Ust31300Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def rates(
+        self,
+        *,
+        exch_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust31301Response:
+        """환율 조회 (ust31301): POST /api/us/exchange.
+
+        Args:
+            exch_tp: 환전구분 (max 1). 1: 원화(KRW)->달러(USD), 2: 달러(USD)->원화(KRW)
+        """
+        return self._c._request(
+            "ust31301",
+            Ust31301Request(
+                exch_tp=exch_tp,
+            ),
+            Ust31301Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def convert(
+        self,
+        *,
+        exch_tp: str,
+        fc_exmn_amt: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust31302Response:
+        """환전 신청 (ust31302): POST /api/us/exchange.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            exch_tp: 환전구분 (max 1). 1: 원화(KRW)->달러(USD), 2: 달러(USD)->원화(KRW)
+            fc_exmn_amt: 매도통화기준 환전금액 (max 12)
+        """
+        return self._c._request(
+            "ust31302",
+            Ust31302Request(
+                exch_tp=exch_tp,
+                fc_exmn_amt=fc_exmn_amt,
+            ),
+            Ust31302Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+
+class AsyncExchangeAPI(_AsyncGroup):
+    """환전 (us.exchange): 3 APIs at /api/us/exchange, as ``client.us.exchange`` (async)."""
+
+    __slots__ = ()
+
+    async def estimate(
+        self,
+        *,
+        exch_tp: str,
+        fc_exmn_amt: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust31300Response:
+        """환전 예상 금액 조회 (ust31300): POST /api/us/exchange.
+
+        Args:
+            exch_tp: 환전구분 (max 1). 1: 원화(KRW)->달러(USD), 2: 달러(USD)->원화(KRW)
+            fc_exmn_amt: 매도통화기준 환전금액 (max 12)
+        """
+        return await self._c._request(
+            "ust31300",
+            Ust31300Request(
+                exch_tp=exch_tp,
+                fc_exmn_amt=fc_exmn_amt,
+            ),
+            Ust31300Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def rates(
+        self,
+        *,
+        exch_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust31301Response:
+        """환율 조회 (ust31301): POST /api/us/exchange.
+
+        Args:
+            exch_tp: 환전구분 (max 1). 1: 원화(KRW)->달러(USD), 2: 달러(USD)->원화(KRW)
+        """
+        return await self._c._request(
+            "ust31301",
+            Ust31301Request(
+                exch_tp=exch_tp,
+            ),
+            Ust31301Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def convert(
+        self,
+        *,
+        exch_tp: str,
+        fc_exmn_amt: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust31302Response:
+        """환전 신청 (ust31302): POST /api/us/exchange.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            exch_tp: 환전구분 (max 1). 1: 원화(KRW)->달러(USD), 2: 달러(USD)->원화(KRW)
+            fc_exmn_amt: 매도통화기준 환전금액 (max 12)
+        """
+        return await self._c._request(
+            "ust31302",
+            Ust31302Request(
+                exch_tp=exch_tp,
+                fc_exmn_amt=fc_exmn_amt,
+            ),
+            Ust31302Response,
+            next_key,
+            timeout,
+            headers,
+        )

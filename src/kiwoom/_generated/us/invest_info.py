@@ -138,3 +138,77 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "usa24300": (Usa24300Request, Usa24300Response, Usa24300ResponseWire, _c_Usa24300Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+
+# Namespaces: `client.us.invest_info` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
+
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from kiwoom._namespace import AsyncGroup as _AsyncGroup  # noqa: E402
+from kiwoom._namespace import Group as _Group  # noqa: E402
+
+
+class InvestInfoAPI(_Group):
+    """투자정보 (us.invest_info): 1 APIs at /api/us/invtinfo, as ``client.us.invest_info``."""
+
+    __slots__ = ()
+
+    def research(
+        self,
+        *,
+        qry_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24300Response:
+        """미국주식 리서치(미국주식/ETF) (usa24300): POST /api/us/invtinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.invest_info.research, ...)``.
+
+        Args:
+            qry_tp: 주식/ETF 구분. 0: 미국주식, 1: 글로벌ETF
+        """
+        return self._c._request(
+            "usa24300",
+            Usa24300Request(
+                qry_tp=qry_tp,
+            ),
+            Usa24300Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+
+class AsyncInvestInfoAPI(_AsyncGroup):
+    """투자정보 (us.invest_info): 1 APIs at /api/us/invtinfo, as ``client.us.invest_info`` (async)."""
+
+    __slots__ = ()
+
+    async def research(
+        self,
+        *,
+        qry_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24300Response:
+        """미국주식 리서치(미국주식/ETF) (usa24300): POST /api/us/invtinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.invest_info.research, ...)``.
+
+        Args:
+            qry_tp: 주식/ETF 구분. 0: 미국주식, 1: 글로벌ETF
+        """
+        return await self._c._request(
+            "usa24300",
+            Usa24300Request(
+                qry_tp=qry_tp,
+            ),
+            Usa24300Response,
+            next_key,
+            timeout,
+            headers,
+        )

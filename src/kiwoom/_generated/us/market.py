@@ -1392,3 +1392,323 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "usa20590": (Usa20590Request, Usa20590Response, Usa20590ResponseWire, _c_Usa20590Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+
+# Namespaces: `client.us.market` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
+
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from kiwoom._namespace import AsyncGroup as _AsyncGroup  # noqa: E402
+from kiwoom._namespace import Group as _Group  # noqa: E402
+
+
+class MarketAPI(_Group):
+    """시세 (us.market): 5 APIs at /api/us/mrkcond, as ``client.us.market``."""
+
+    __slots__ = ()
+
+    def quote(
+        self,
+        *,
+        stex_tp: str,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20100Response:
+        """미국주식 현재가 종목정보 (usa20100): POST /api/us/mrkcond.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+        """
+        return self._c._request(
+            "usa20100",
+            Usa20100Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+            ),
+            Usa20100Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def order_book(
+        self,
+        *,
+        stex_tp: str,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20101Response:
+        """미국주식 현재가 10호가 (usa20101): POST /api/us/mrkcond.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+        """
+        return self._c._request(
+            "usa20101",
+            Usa20101Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+            ),
+            Usa20101Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def trades(
+        self,
+        *,
+        stex_tp: str,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20150Response:
+        """미국주식 상세 체결내역 (usa20150): POST /api/us/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.market.trades, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+        """
+        return self._c._request(
+            "usa20150",
+            Usa20150Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+            ),
+            Usa20150Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def daily_trades(
+        self,
+        *,
+        stex_tp: str,
+        stk_cd: str,
+        base_dt: _DateText | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20151Response:
+        """미국주식 일별 체결내역 (usa20151): POST /api/us/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.market.daily_trades, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+            base_dt: 기준일자 (YYYYMMDD)
+        """
+        return self._c._request(
+            "usa20151",
+            Usa20151Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                base_dt=base_dt,
+            ),
+            Usa20151Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def daily_prices(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        base_dt: _DateText | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20590Response:
+        """미국주식 일별주가 (usa20590): POST /api/us/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.market.daily_prices, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+            base_dt: 기준일자 (YYYYMMDD)
+        """
+        return self._c._request(
+            "usa20590",
+            Usa20590Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                base_dt=base_dt,
+            ),
+            Usa20590Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+
+class AsyncMarketAPI(_AsyncGroup):
+    """시세 (us.market): 5 APIs at /api/us/mrkcond, as ``client.us.market`` (async)."""
+
+    __slots__ = ()
+
+    async def quote(
+        self,
+        *,
+        stex_tp: str,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20100Response:
+        """미국주식 현재가 종목정보 (usa20100): POST /api/us/mrkcond.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+        """
+        return await self._c._request(
+            "usa20100",
+            Usa20100Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+            ),
+            Usa20100Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def order_book(
+        self,
+        *,
+        stex_tp: str,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20101Response:
+        """미국주식 현재가 10호가 (usa20101): POST /api/us/mrkcond.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+        """
+        return await self._c._request(
+            "usa20101",
+            Usa20101Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+            ),
+            Usa20101Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def trades(
+        self,
+        *,
+        stex_tp: str,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20150Response:
+        """미국주식 상세 체결내역 (usa20150): POST /api/us/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.market.trades, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+        """
+        return await self._c._request(
+            "usa20150",
+            Usa20150Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+            ),
+            Usa20150Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def daily_trades(
+        self,
+        *,
+        stex_tp: str,
+        stk_cd: str,
+        base_dt: _DateText | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20151Response:
+        """미국주식 일별 체결내역 (usa20151): POST /api/us/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.market.daily_trades, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+            base_dt: 기준일자 (YYYYMMDD)
+        """
+        return await self._c._request(
+            "usa20151",
+            Usa20151Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                base_dt=base_dt,
+            ),
+            Usa20151Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def daily_prices(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        base_dt: _DateText | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20590Response:
+        """미국주식 일별주가 (usa20590): POST /api/us/mrkcond.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.market.daily_prices, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+            base_dt: 기준일자 (YYYYMMDD)
+        """
+        return await self._c._request(
+            "usa20590",
+            Usa20590Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                base_dt=base_dt,
+            ),
+            Usa20590Response,
+            next_key,
+            timeout,
+            headers,
+        )

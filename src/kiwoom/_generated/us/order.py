@@ -620,3 +620,389 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "ust31490": (Ust31490Request, Ust31490Response, Ust31490ResponseWire, _c_Ust31490Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+
+# Namespaces: `client.us.order` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
+
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from kiwoom._namespace import AsyncGroup as _AsyncGroup  # noqa: E402
+from kiwoom._namespace import Group as _Group  # noqa: E402
+
+
+class OrderAPI(_Group):
+    """주문 (us.order): 5 APIs at /api/us/ordr, as ``client.us.order``."""
+
+    __slots__ = ()
+
+    def buy(
+        self,
+        *,
+        stex_tp: str,
+        stk_cd: str,
+        ord_qty: int | str,
+        ord_uv: float | int | str | None = None,
+        trde_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust20000Response:
+        """미국주식 매수 주문 (ust20000): POST /api/us/ordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드 (max 12)
+            ord_qty: 주문수량 (단위 주, max 12)
+            ord_uv: 주문단가 (단위 USD, max 12)
+            trde_tp: 해외매매구분 (max 2). 00: 지정가, 03: 시장가, 26: VWAP지정가, 27: TWAP지정가, 30: LOC, 36: VWAP시장가, 37: TWAP시장가
+        """
+        return self._c._request(
+            "ust20000",
+            Ust20000Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                ord_qty=ord_qty,
+                ord_uv=ord_uv,
+                trde_tp=trde_tp,
+            ),
+            Ust20000Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def sell(
+        self,
+        *,
+        stk_cd: str,
+        stex_tp: str,
+        ord_qty: int | str,
+        ord_uv: float | int | str | None = None,
+        stop_pric: float | int | str | None = None,
+        trde_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust20001Response:
+        """미국주식 매도 주문 (ust20001): POST /api/us/ordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            stk_cd: 종목코드 (max 12)
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            ord_qty: 주문수량 (단위 주, max 12)
+            ord_uv: 주문단가 (단위 USD, max 12)
+            stop_pric: STOP가격 (단위 USD, max 12)
+            trde_tp: 매매구분 (max 2). 00: 지정가, 03: 시장가, 26: VWAP지정가, 27: TWAP지정가, 30: LOC, 33: MOC, 36: VWAP시장가, 37: TWAP시장가, 35: STOP, 34: STOP LIMIT
+        """
+        return self._c._request(
+            "ust20001",
+            Ust20001Request(
+                stk_cd=stk_cd,
+                stex_tp=stex_tp,
+                ord_qty=ord_qty,
+                ord_uv=ord_uv,
+                stop_pric=stop_pric,
+                trde_tp=trde_tp,
+            ),
+            Ust20001Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def modify(
+        self,
+        *,
+        orig_ord_no: str,
+        stex_tp: str,
+        stk_cd: str,
+        mdfy_uv: float | int | str | None = None,
+        stop_pric: float | int | str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust20002Response:
+        """미국주식 정정 주문 (ust20002): POST /api/us/ordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            orig_ord_no: 원주문번호 (max 9)
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드 (max 12)
+            mdfy_uv: 정정단가 (단위 USD, max 12)
+            stop_pric: STOP가격 (단위 USD, max 12)
+        """
+        return self._c._request(
+            "ust20002",
+            Ust20002Request(
+                orig_ord_no=orig_ord_no,
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                mdfy_uv=mdfy_uv,
+                stop_pric=stop_pric,
+            ),
+            Ust20002Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def cancel(
+        self,
+        *,
+        orig_ord_no: str,
+        stex_tp: str,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust20003Response:
+        """미국주식 취소 주문 (ust20003): POST /api/us/ordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            orig_ord_no: 원주문번호 (max 9)
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드 (max 12)
+        """
+        return self._c._request(
+            "ust20003",
+            Ust20003Request(
+                orig_ord_no=orig_ord_no,
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+            ),
+            Ust20003Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def orderable_qty(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str,
+        uv: float | int | str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust31490Response:
+        """미국주식 주문가능수량(종목/증거금률별) (ust31490): POST /api/us/ordr.
+
+        Args:
+            stex_tp: 거래소구분 (max 2). NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드 (max 12)
+            uv: 매수가격 (max 12)
+        """
+        return self._c._request(
+            "ust31490",
+            Ust31490Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                uv=uv,
+            ),
+            Ust31490Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+
+class AsyncOrderAPI(_AsyncGroup):
+    """주문 (us.order): 5 APIs at /api/us/ordr, as ``client.us.order`` (async)."""
+
+    __slots__ = ()
+
+    async def buy(
+        self,
+        *,
+        stex_tp: str,
+        stk_cd: str,
+        ord_qty: int | str,
+        ord_uv: float | int | str | None = None,
+        trde_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust20000Response:
+        """미국주식 매수 주문 (ust20000): POST /api/us/ordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드 (max 12)
+            ord_qty: 주문수량 (단위 주, max 12)
+            ord_uv: 주문단가 (단위 USD, max 12)
+            trde_tp: 해외매매구분 (max 2). 00: 지정가, 03: 시장가, 26: VWAP지정가, 27: TWAP지정가, 30: LOC, 36: VWAP시장가, 37: TWAP시장가
+        """
+        return await self._c._request(
+            "ust20000",
+            Ust20000Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                ord_qty=ord_qty,
+                ord_uv=ord_uv,
+                trde_tp=trde_tp,
+            ),
+            Ust20000Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def sell(
+        self,
+        *,
+        stk_cd: str,
+        stex_tp: str,
+        ord_qty: int | str,
+        ord_uv: float | int | str | None = None,
+        stop_pric: float | int | str | None = None,
+        trde_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust20001Response:
+        """미국주식 매도 주문 (ust20001): POST /api/us/ordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            stk_cd: 종목코드 (max 12)
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            ord_qty: 주문수량 (단위 주, max 12)
+            ord_uv: 주문단가 (단위 USD, max 12)
+            stop_pric: STOP가격 (단위 USD, max 12)
+            trde_tp: 매매구분 (max 2). 00: 지정가, 03: 시장가, 26: VWAP지정가, 27: TWAP지정가, 30: LOC, 33: MOC, 36: VWAP시장가, 37: TWAP시장가, 35: STOP, 34: STOP LIMIT
+        """
+        return await self._c._request(
+            "ust20001",
+            Ust20001Request(
+                stk_cd=stk_cd,
+                stex_tp=stex_tp,
+                ord_qty=ord_qty,
+                ord_uv=ord_uv,
+                stop_pric=stop_pric,
+                trde_tp=trde_tp,
+            ),
+            Ust20001Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def modify(
+        self,
+        *,
+        orig_ord_no: str,
+        stex_tp: str,
+        stk_cd: str,
+        mdfy_uv: float | int | str | None = None,
+        stop_pric: float | int | str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust20002Response:
+        """미국주식 정정 주문 (ust20002): POST /api/us/ordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            orig_ord_no: 원주문번호 (max 9)
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드 (max 12)
+            mdfy_uv: 정정단가 (단위 USD, max 12)
+            stop_pric: STOP가격 (단위 USD, max 12)
+        """
+        return await self._c._request(
+            "ust20002",
+            Ust20002Request(
+                orig_ord_no=orig_ord_no,
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                mdfy_uv=mdfy_uv,
+                stop_pric=stop_pric,
+            ),
+            Ust20002Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def cancel(
+        self,
+        *,
+        orig_ord_no: str,
+        stex_tp: str,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust20003Response:
+        """미국주식 취소 주문 (ust20003): POST /api/us/ordr.
+
+        ORDER: this call moves money. It is never retried automatically; when its answer is
+        lost it raises ``OrderOutcomeUnknownError`` (check the unfilled orders, ka10075).
+
+        Args:
+            orig_ord_no: 원주문번호 (max 9)
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드 (max 12)
+        """
+        return await self._c._request(
+            "ust20003",
+            Ust20003Request(
+                orig_ord_no=orig_ord_no,
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+            ),
+            Ust20003Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def orderable_qty(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str,
+        uv: float | int | str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Ust31490Response:
+        """미국주식 주문가능수량(종목/증거금률별) (ust31490): POST /api/us/ordr.
+
+        Args:
+            stex_tp: 거래소구분 (max 2). NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드 (max 12)
+            uv: 매수가격 (max 12)
+        """
+        return await self._c._request(
+            "ust31490",
+            Ust31490Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                uv=uv,
+            ),
+            Ust31490Response,
+            next_key,
+            timeout,
+            headers,
+        )

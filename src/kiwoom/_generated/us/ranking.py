@@ -6091,3 +6091,3209 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "usa24291": (Usa24291Request, Usa24291Response, Usa24291ResponseWire, _c_Usa24291Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+
+# Namespaces: `client.us.ranking` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
+
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from kiwoom._namespace import AsyncGroup as _AsyncGroup  # noqa: E402
+from kiwoom._namespace import Group as _Group  # noqa: E402
+
+
+class RankingAPI(_Group):
+    """순위정보 (us.ranking): 35 APIs at /api/us/rkinfo, as ``client.us.ranking``."""
+
+    __slots__ = ()
+
+    def most_viewed(
+        self,
+        *,
+        svc_type: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa01980Response:
+        """미국주식 실시간 종목 조회 순위 (usa01980): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.most_viewed, ...)``.
+
+        Args:
+            svc_type: 서비스 유형 (max 4). B286: 30초, B281: 1분, B282: 10분, B283: 1시간, B284: 당일
+        """
+        return self._c._request(
+            "usa01980",
+            Usa01980Request(
+                svc_type=svc_type,
+            ),
+            Usa01980Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def top_watchlisted(
+        self,
+        *,
+        dt_unit_tp: str | None = None,
+        stk_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa01990Response:
+        """미국주식 관심종목 등록 상위 (usa01990): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.top_watchlisted, ...)``.
+
+        Args:
+            dt_unit_tp: 일,주,월단위구분. D: 일, W: 주, M: 월
+            stk_tp: 시장구분. A: 전체, S: 주식, E: ETF
+        """
+        return self._c._request(
+            "usa01990",
+            Usa01990Request(
+                dt_unit_tp=dt_unit_tp,
+                stk_tp=stk_tp,
+            ),
+            Usa01990Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def period_movers(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_tp: str | None = None,
+        stk_cnd: str | None = None,
+        tm: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20510Response:
+        """미국주식 기간별 등락률상위(주식/업종) (usa20510): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.period_movers, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            inds_cd: 업종코드
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            tm: n일전 구분. 1: 전일, 5: 5일, 10: 10일, 30: 30일
+            trde_qty_tp: 거래량조건
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa20510",
+            Usa20510Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                stk_tp=stk_tp,
+                stk_cnd=stk_cnd,
+                tm=tm,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20510Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etf_period_movers(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        stk_cnd: str | None = None,
+        tm: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20511Response:
+        """미국주식 기간별 등락률상위(ETF) (usa20511): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_period_movers, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            etf_cat1: ETF코드1
+            etf_cat2: ETF코드2
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            tm: n일전 구분. 1: 전일, 5: 5일, 10: 10일, 30: 30일
+            trde_qty_tp: 거래량조건
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa20511",
+            Usa20511Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                stk_cnd=stk_cnd,
+                tm=tm,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20511Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def watchlist_period_movers(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        tm: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20512Response:
+        """미국주식 기간별 등락률상위(관심종목) (usa20512): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.watchlist_period_movers, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            stk_cd: 종목코드
+            tm: n일전 설정. 1: 전일, 5: 5일, 10: 10일, 30: 30일
+            trde_qty_tp: 거래량조건
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa20512",
+            Usa20512Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                tm=tm,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20512Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def top_volume(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_tp: str | None = None,
+        trde_qty_tp: str | None = None,
+        qry_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20530Response:
+        """미국주식 당일 거래량 상위(주식/업종) (usa20530): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.top_volume, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            inds_cd: 업종코드
+            stk_tp: 종목 구분. 0: 전체, 1: 주식
+            trde_qty_tp: 거래량조건
+            qry_tp: 정렬기준 구분. 0: 거래량상위, 1: 거래대금상위, 2: 거래회전율상위
+            stk_cnd: 종목필터 구분. 0: 전체, 1: 증100%만보기, 2: 증50%만보기
+            pric_cnd: 검색가격대 구분. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa20530",
+            Usa20530Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                stk_tp=stk_tp,
+                trde_qty_tp=trde_qty_tp,
+                qry_tp=qry_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20530Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etf_top_volume(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        trde_qty_tp: str | None = None,
+        qry_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20531Response:
+        """미국주식 당일 거래량 상위(ETF) (usa20531): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_top_volume, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            trde_qty_tp: 거래량조건
+            qry_tp: 정렬기준 구분. 0: 거래량상위, 1: 거래대금상위, 2: 거래회전율상위
+            stk_cnd: 종목필터 구분. 0: 전체, 1: 증100%만보기, 2: 증50%만보기
+            pric_cnd: 검색가격대 구분. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa20531",
+            Usa20531Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                trde_qty_tp=trde_qty_tp,
+                qry_tp=qry_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20531Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def top_trading_value(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_tp: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20540Response:
+        """미국주식 당일 거래대금 상위(주식/업종) (usa20540): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.top_trading_value, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            inds_cd: 업종코드
+            stk_tp: 종목 구분. 0: 전체, 1: 주식
+            trde_qty_tp: 거래량조건
+            stk_cnd: 종목필터 구분. 0: 전체, 1: 증100%만보기, 2: 증50%만보기
+            pric_cnd: 검색가격대 구분. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa20540",
+            Usa20540Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                stk_tp=stk_tp,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20540Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etf_top_trading_value(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20541Response:
+        """미국주식 당일 거래대금 상위(ETF) (usa20541): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_top_trading_value, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            trde_qty_tp: 거래량조건
+            stk_cnd: 종목필터 구분. 0: 전체, 1: 증100%만보기, 2: 증50%만보기
+            pric_cnd: 검색가격대 구분. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa20541",
+            Usa20541Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20541Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def top_market_cap(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_tp: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20550Response:
+        """미국주식 시가총액상위(주식/업종) (usa20550): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.top_market_cap, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            inds_cd: 업종코드
+            stk_tp: 종목 구분. 0: 전체, 1: 주식
+            trde_qty_tp: 거래량조건
+            stk_cnd: 종목필터 구분. 0: 전체, 1: 증100%만보기, 2: 증50%만보기
+            pric_cnd: 검색가격대 구분. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa20550",
+            Usa20550Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                stk_tp=stk_tp,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20550Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etf_top_market_cap(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20551Response:
+        """미국주식 시가총액상위(ETF) (usa20551): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_top_market_cap, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            trde_qty_tp: 거래량조건
+            stk_cnd: 종목필터 구분. 0: 전체, 1: 증100%만보기, 2: 증50%만보기
+            pric_cnd: 검색가격대 구분. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa20551",
+            Usa20551Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20551Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def kiwoom_top_traded(
+        self,
+        *,
+        qry_tp: str | None = None,
+        dt_unit_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20880Response:
+        """키움 거래 상위 종목(미국주식) (usa20880): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.kiwoom_top_traded, ...)``.
+
+        Args:
+            qry_tp: 조회구분. 1: 매수상위, 2: 매도상위, 3: 순매수상위, 4: 보유잔고상위, 5: 보유고객상위, 6: 거래비중상위(미국,미국 ETF 분단위만 존재), 7: 거래대금상위(미국,미국 ETF 분단위만 존재)
+            dt_unit_tp: 일,주,월단위구분
+        """
+        return self._c._request(
+            "usa20880",
+            Usa20880Request(
+                qry_tp=qry_tp,
+                dt_unit_tp=dt_unit_tp,
+            ),
+            Usa20880Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etf_kiwoom_top_traded(
+        self,
+        *,
+        qry_tp: str | None = None,
+        dt_unit_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20881Response:
+        """키움 거래 상위 종목(미국 ETF) (usa20881): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_kiwoom_top_traded, ...)``.
+
+        Args:
+            qry_tp: 조회구분. 1: 매수상위, 2: 매도상위, 3: 순매수상위, 4: 보유잔고상위, 5: 보유고객상위, 6: 거래비중상위(미국,미국 ETF 분단위만 존재), 7: 거래대금상위(미국,미국 ETF 분단위만 존재)
+            dt_unit_tp: 일,주,월단위구분
+        """
+        return self._c._request(
+            "usa20881",
+            Usa20881Request(
+                qry_tp=qry_tp,
+                dt_unit_tp=dt_unit_tp,
+            ),
+            Usa20881Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def top_movers(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        inds_cls_tp: str | None = None,
+        sort_tp: str | None = None,
+        stk_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20910Response:
+        """미국주식 전일대비 등락률상위(주식/업종) (usa20910): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.top_movers, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            inds_cd: 업종코드
+            inds_cls_tp: 미국업종구분
+            sort_tp: 정렬기준. 1: 전일대비 상승률, 2: 전일대비 상승폭, 3: 보합, 4: 전일대비 하락률, 5: 전일대비 하락폭
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            trde_qty_tp: 거래량조건
+        """
+        return self._c._request(
+            "usa20910",
+            Usa20910Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                inds_cls_tp=inds_cls_tp,
+                sort_tp=sort_tp,
+                stk_tp=stk_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                trde_qty_tp=trde_qty_tp,
+            ),
+            Usa20910Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etf_top_movers(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        sort_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20911Response:
+        """미국주식 전일대비 등락률상위(ETF) (usa20911): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_top_movers, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            sort_tp: 정렬기준. 1: 전일대비 상승률, 2: 전일대비 상승폭, 3: 보합, 4: 전일대비 하락률, 5: 전일대비 하락폭
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            trde_qty_tp: 거래량조건
+        """
+        return self._c._request(
+            "usa20911",
+            Usa20911Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                sort_tp=sort_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                trde_qty_tp=trde_qty_tp,
+            ),
+            Usa20911Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def change_from_open(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        sort_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20920Response:
+        """미국주식 시가대비 등락률상위(주식/업종) (usa20920): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.change_from_open, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            inds_cd: 업종코드
+            trde_qty_tp: 거래량조건
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            sort_tp: 정렬기준. 1: 상승률, 2: 하락률
+        """
+        return self._c._request(
+            "usa20920",
+            Usa20920Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                trde_qty_tp=trde_qty_tp,
+                stk_tp=stk_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                sort_tp=sort_tp,
+            ),
+            Usa20920Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etf_change_from_open(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        sort_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20921Response:
+        """미국주식 시가대비 등락률상위(ETF) (usa20921): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_change_from_open, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            trde_qty_tp: 거래량조건
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            sort_tp: 정렬기준. 1: 상승률, 2: 하락률
+        """
+        return self._c._request(
+            "usa20921",
+            Usa20921Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                sort_tp=sort_tp,
+            ),
+            Usa20921Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def watchlist_change_from_open(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        sort_tp: str | None = None,
+        stk_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20922Response:
+        """미국주식 시가대비 등락률상위(관심종목) (usa20922): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.watchlist_change_from_open, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            stk_cd: 관심종목코드
+            sort_tp: 정렬기준. 1: 상승률, 2: 하락률
+            stk_tp: 종목구분. 0: 전체, 1: 주식, 2: ETF
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            trde_qty_tp: 거래량조건
+        """
+        return self._c._request(
+            "usa20922",
+            Usa20922Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                sort_tp=sort_tp,
+                stk_tp=stk_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                trde_qty_tp=trde_qty_tp,
+            ),
+            Usa20922Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def cumulative_movers(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_tp: str | None = None,
+        sort_tp: str | None = None,
+        pric_cnd1: str | None = None,
+        pric_cnd2: str | None = None,
+        base_dt: _DateText | None = None,
+        stk_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20940Response:
+        """미국주식 누적 등락률 상위(주식/업종) (usa20940): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.cumulative_movers, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            inds_cd: 업종코드
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            sort_tp: 정렬기준구분. 0: 상승률, 1: 상승폭, 3: 하락률, 4: 하락폭
+            pric_cnd1: 가격1 구분
+            pric_cnd2: 가격2 구분
+            base_dt: 기준일자 (YYYYMMDD)
+            stk_cnd: 종목조건. 0: 전체
+            trde_qty_tp: 거래량조건
+            pric_cnd: 검색가격대 구분. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa20940",
+            Usa20940Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                stk_tp=stk_tp,
+                sort_tp=sort_tp,
+                pric_cnd1=pric_cnd1,
+                pric_cnd2=pric_cnd2,
+                base_dt=base_dt,
+                stk_cnd=stk_cnd,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20940Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etf_cumulative_movers(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        sort_tp: str | None = None,
+        pric_cnd1: str | None = None,
+        pric_cnd2: str | None = None,
+        base_dt: _DateText | None = None,
+        stk_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20941Response:
+        """미국주식 누적 등락률 상위(ETF) (usa20941): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_cumulative_movers, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            sort_tp: 정렬기준구분. 0: 상승률, 1: 상승폭, 3: 하락률, 4: 하락폭
+            pric_cnd1: 가격1 구분
+            pric_cnd2: 가격2 구분
+            base_dt: 기준일자 (YYYYMMDD)
+            stk_cnd: 종목조건. 0: 전체
+            trde_qty_tp: 거래량조건
+            pric_cnd: 검색가격대 구분. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa20941",
+            Usa20941Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                sort_tp=sort_tp,
+                pric_cnd1=pric_cnd1,
+                pric_cnd2=pric_cnd2,
+                base_dt=base_dt,
+                stk_cnd=stk_cnd,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20941Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def top_prev_day(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_tp: str | None = None,
+        qry_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20960Response:
+        """미국주식 전일 거래상위(주식/업종) (usa20960): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.top_prev_day, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            inds_cd: 업종코드
+            stk_tp: 종목 구분. 0: 전체, 1: 주식
+            qry_tp: 정렬기준구분. 0: 전일거래량상위, 1: 전일거래대금상위
+        """
+        return self._c._request(
+            "usa20960",
+            Usa20960Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                stk_tp=stk_tp,
+                qry_tp=qry_tp,
+            ),
+            Usa20960Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etf_top_prev_day(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        qry_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20961Response:
+        """미국주식 전일 거래상위(ETF) (usa20961): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_top_prev_day, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            qry_tp: 정렬기준구분. 0: 전일거래량상위, 1: 전일거래대금상위
+        """
+        return self._c._request(
+            "usa20961",
+            Usa20961Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                qry_tp=qry_tp,
+            ),
+            Usa20961Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def from_high_low(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_tp: str | None = None,
+        sort_tp: str | None = None,
+        dt_tp: str | None = None,
+        stk_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24110Response:
+        """미국주식 최고최저가대비 상승하락(주식/업종) (usa24110): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.from_high_low, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            inds_cd: 업종코드
+            stk_tp: 종목 구분. 0: 전체, 1: 주식
+            sort_tp: 정렬기준구분. 0: 저가대비상승, 1: 고가대비하락
+            dt_tp: 기간구분. 0: 연중, 1: 52주
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            trde_qty_tp: 거래량조건
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa24110",
+            Usa24110Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                stk_tp=stk_tp,
+                sort_tp=sort_tp,
+                dt_tp=dt_tp,
+                stk_cnd=stk_cnd,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa24110Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etf_from_high_low(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        sort_tp: str | None = None,
+        dt_tp: str | None = None,
+        stk_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24111Response:
+        """미국주식 최고최저가대비 상승하락(ETF) (usa24111): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_from_high_low, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            sort_tp: 정렬기준구분. 0: 저가대비상승, 1: 고가대비하락
+            dt_tp: 기간구분. 0: 연중, 1: 52주
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            trde_qty_tp: 거래량조건
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa24111",
+            Usa24111Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                sort_tp=sort_tp,
+                dt_tp=dt_tp,
+                stk_cnd=stk_cnd,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa24111Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def movers_by_date(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        trde_prica_cnd: str | None = None,
+        base_dt: _DateText | None = None,
+        sort_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24120Response:
+        """미국주식 특정일자 상승/하락 (주식/업종) (usa24120): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.movers_by_date, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            inds_cd: 업종코드
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_qty_tp: 거래량조건
+            trde_prica_cnd: 거래대금조건
+            base_dt: 기간 (YYYYMMDD)
+            sort_tp: 정렬기준 구분. 0: 상승, 2: 하락
+        """
+        return self._c._request(
+            "usa24120",
+            Usa24120Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                stk_tp=stk_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_qty_tp=trde_qty_tp,
+                trde_prica_cnd=trde_prica_cnd,
+                base_dt=base_dt,
+                sort_tp=sort_tp,
+            ),
+            Usa24120Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etf_movers_by_date(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        trde_prica_cnd: str | None = None,
+        base_dt: _DateText | None = None,
+        sort_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24121Response:
+        """미국주식 특정일자 상승/하락(ETF) (usa24121): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_movers_by_date, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_qty_tp: 거래량조건
+            trde_prica_cnd: 거래대금조건
+            base_dt: 기간 (YYYYMMDD)
+            sort_tp: 정렬기준 구분. 0: 상승, 2: 하락
+        """
+        return self._c._request(
+            "usa24121",
+            Usa24121Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_qty_tp=trde_qty_tp,
+                trde_prica_cnd=trde_prica_cnd,
+                base_dt=base_dt,
+                sort_tp=sort_tp,
+            ),
+            Usa24121Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def top_turnover(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24150Response:
+        """미국주식 회전율 상위(주식/업종) (usa24150): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.top_turnover, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            inds_cd: 업종코드
+            trde_qty_tp: 거래량조건
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa24150",
+            Usa24150Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                trde_qty_tp=trde_qty_tp,
+                stk_tp=stk_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa24150Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etf_top_turnover(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24151Response:
+        """미국주식 회전율 상위(ETF) (usa24151): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_top_turnover, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            trde_qty_tp: 거래량조건
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa24151",
+            Usa24151Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa24151Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def streaks(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_tp: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        sort_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24160Response:
+        """미국주식 연속상승/하락 순위(주식/업종) (usa24160): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.streaks, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            inds_cd: 업종코드
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            trde_qty_tp: 거래량조건
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            sort_tp: 정렬기준. 0: 연속일수상승, 1: 연속일수보합, 2: 연속일수하락, 3: 기준일대비상승, 4: 기준일대비보합, 5: 기준일대비 하락
+        """
+        return self._c._request(
+            "usa24160",
+            Usa24160Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                stk_tp=stk_tp,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                sort_tp=sort_tp,
+            ),
+            Usa24160Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etf_streaks(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        sort_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24161Response:
+        """미국주식 연속상승/하락 순위(ETF) (usa24161): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_streaks, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            trde_qty_tp: 거래량조건
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            sort_tp: 정렬기준. 0: 연속일수상승, 1: 연속일수보합, 2: 연속일수하락, 3: 기준일대비상승, 4: 기준일대비보합, 5: 기준일대비 하락
+        """
+        return self._c._request(
+            "usa24161",
+            Usa24161Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                sort_tp=sort_tp,
+            ),
+            Usa24161Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def watchlist_streaks(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        sort_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24162Response:
+        """미국주식 연속상승/하락 순위(관심종목) (usa24162): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.watchlist_streaks, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            stk_cd: 관심종목
+            trde_qty_tp: 거래량조건
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            sort_tp: 정렬기준. 0: 연속일수상승, 1: 연속일수보합, 2: 연속일수하락, 3: 기준일대비상승, 4: 기준일대비보합, 5: 기준일대비 하락
+        """
+        return self._c._request(
+            "usa24162",
+            Usa24162Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                sort_tp=sort_tp,
+            ),
+            Usa24162Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def top_order_book(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_tp: str | None = None,
+        sort_tp: str | None = None,
+        stk_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24200Response:
+        """미국주식 호가잔량상위(주식/업종) (usa24200): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.top_order_book, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            inds_cd: 업종코드
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            sort_tp: 정렬기준. 1: 순매수잔량순, 2: 순매도잔량순, 3: 순매수비율순, 4: 순매도비율순
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            trde_qty_tp: 거래량조건
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa24200",
+            Usa24200Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                stk_tp=stk_tp,
+                sort_tp=sort_tp,
+                stk_cnd=stk_cnd,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa24200Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etf_top_order_book(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        sort_tp: str | None = None,
+        stk_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24201Response:
+        """미국주식 호가잔량상위(ETF) (usa24201): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_top_order_book, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            sort_tp: 정렬기준. 1: 순매수잔량순, 2: 순매도잔량순, 3: 순매수비율순, 4: 순매도비율순
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            trde_qty_tp: 거래량조건
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa24201",
+            Usa24201Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                sort_tp=sort_tp,
+                stk_cnd=stk_cnd,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa24201Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def daytime_disparity(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        inds_cls_tp: str | None = None,
+        stk_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        trde_prica_cnd: str | None = None,
+        sort_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24290Response:
+        """미국주식 주간거래 괴리율 상위(주식/업종) (usa24290): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.daytime_disparity, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            inds_cd: 업종코드
+            inds_cls_tp: 해외주식업종분류구분
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_qty_tp: 거래량조건
+            trde_prica_cnd: 거래대금조건
+            sort_tp: 정렬기준 구분. 0: 상승률, 1: 상승폭, 2: 보합, 3: 하락율, 4: 하락폭
+        """
+        return self._c._request(
+            "usa24290",
+            Usa24290Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                inds_cls_tp=inds_cls_tp,
+                stk_tp=stk_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_qty_tp=trde_qty_tp,
+                trde_prica_cnd=trde_prica_cnd,
+                sort_tp=sort_tp,
+            ),
+            Usa24290Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etf_daytime_disparity(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        trde_prica_cnd: str | None = None,
+        sort_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24291Response:
+        """미국주식 주간거래 괴리율 상위(ETF) (usa24291): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_daytime_disparity, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_qty_tp: 거래량조건
+            trde_prica_cnd: 거래대금조건
+            sort_tp: 정렬기준 구분. 0: 상승률, 1: 상승폭, 2: 보합, 3: 하락율, 4: 하락폭
+        """
+        return self._c._request(
+            "usa24291",
+            Usa24291Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_qty_tp=trde_qty_tp,
+                trde_prica_cnd=trde_prica_cnd,
+                sort_tp=sort_tp,
+            ),
+            Usa24291Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+
+class AsyncRankingAPI(_AsyncGroup):
+    """순위정보 (us.ranking): 35 APIs at /api/us/rkinfo, as ``client.us.ranking`` (async)."""
+
+    __slots__ = ()
+
+    async def most_viewed(
+        self,
+        *,
+        svc_type: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa01980Response:
+        """미국주식 실시간 종목 조회 순위 (usa01980): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.most_viewed, ...)``.
+
+        Args:
+            svc_type: 서비스 유형 (max 4). B286: 30초, B281: 1분, B282: 10분, B283: 1시간, B284: 당일
+        """
+        return await self._c._request(
+            "usa01980",
+            Usa01980Request(
+                svc_type=svc_type,
+            ),
+            Usa01980Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def top_watchlisted(
+        self,
+        *,
+        dt_unit_tp: str | None = None,
+        stk_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa01990Response:
+        """미국주식 관심종목 등록 상위 (usa01990): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.top_watchlisted, ...)``.
+
+        Args:
+            dt_unit_tp: 일,주,월단위구분. D: 일, W: 주, M: 월
+            stk_tp: 시장구분. A: 전체, S: 주식, E: ETF
+        """
+        return await self._c._request(
+            "usa01990",
+            Usa01990Request(
+                dt_unit_tp=dt_unit_tp,
+                stk_tp=stk_tp,
+            ),
+            Usa01990Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def period_movers(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_tp: str | None = None,
+        stk_cnd: str | None = None,
+        tm: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20510Response:
+        """미국주식 기간별 등락률상위(주식/업종) (usa20510): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.period_movers, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            inds_cd: 업종코드
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            tm: n일전 구분. 1: 전일, 5: 5일, 10: 10일, 30: 30일
+            trde_qty_tp: 거래량조건
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa20510",
+            Usa20510Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                stk_tp=stk_tp,
+                stk_cnd=stk_cnd,
+                tm=tm,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20510Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etf_period_movers(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        stk_cnd: str | None = None,
+        tm: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20511Response:
+        """미국주식 기간별 등락률상위(ETF) (usa20511): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_period_movers, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            etf_cat1: ETF코드1
+            etf_cat2: ETF코드2
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            tm: n일전 구분. 1: 전일, 5: 5일, 10: 10일, 30: 30일
+            trde_qty_tp: 거래량조건
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa20511",
+            Usa20511Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                stk_cnd=stk_cnd,
+                tm=tm,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20511Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def watchlist_period_movers(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        tm: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20512Response:
+        """미국주식 기간별 등락률상위(관심종목) (usa20512): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.watchlist_period_movers, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            stk_cd: 종목코드
+            tm: n일전 설정. 1: 전일, 5: 5일, 10: 10일, 30: 30일
+            trde_qty_tp: 거래량조건
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa20512",
+            Usa20512Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                tm=tm,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20512Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def top_volume(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_tp: str | None = None,
+        trde_qty_tp: str | None = None,
+        qry_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20530Response:
+        """미국주식 당일 거래량 상위(주식/업종) (usa20530): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.top_volume, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            inds_cd: 업종코드
+            stk_tp: 종목 구분. 0: 전체, 1: 주식
+            trde_qty_tp: 거래량조건
+            qry_tp: 정렬기준 구분. 0: 거래량상위, 1: 거래대금상위, 2: 거래회전율상위
+            stk_cnd: 종목필터 구분. 0: 전체, 1: 증100%만보기, 2: 증50%만보기
+            pric_cnd: 검색가격대 구분. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa20530",
+            Usa20530Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                stk_tp=stk_tp,
+                trde_qty_tp=trde_qty_tp,
+                qry_tp=qry_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20530Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etf_top_volume(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        trde_qty_tp: str | None = None,
+        qry_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20531Response:
+        """미국주식 당일 거래량 상위(ETF) (usa20531): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_top_volume, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            trde_qty_tp: 거래량조건
+            qry_tp: 정렬기준 구분. 0: 거래량상위, 1: 거래대금상위, 2: 거래회전율상위
+            stk_cnd: 종목필터 구분. 0: 전체, 1: 증100%만보기, 2: 증50%만보기
+            pric_cnd: 검색가격대 구분. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa20531",
+            Usa20531Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                trde_qty_tp=trde_qty_tp,
+                qry_tp=qry_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20531Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def top_trading_value(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_tp: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20540Response:
+        """미국주식 당일 거래대금 상위(주식/업종) (usa20540): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.top_trading_value, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            inds_cd: 업종코드
+            stk_tp: 종목 구분. 0: 전체, 1: 주식
+            trde_qty_tp: 거래량조건
+            stk_cnd: 종목필터 구분. 0: 전체, 1: 증100%만보기, 2: 증50%만보기
+            pric_cnd: 검색가격대 구분. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa20540",
+            Usa20540Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                stk_tp=stk_tp,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20540Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etf_top_trading_value(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20541Response:
+        """미국주식 당일 거래대금 상위(ETF) (usa20541): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_top_trading_value, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            trde_qty_tp: 거래량조건
+            stk_cnd: 종목필터 구분. 0: 전체, 1: 증100%만보기, 2: 증50%만보기
+            pric_cnd: 검색가격대 구분. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa20541",
+            Usa20541Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20541Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def top_market_cap(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_tp: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20550Response:
+        """미국주식 시가총액상위(주식/업종) (usa20550): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.top_market_cap, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            inds_cd: 업종코드
+            stk_tp: 종목 구분. 0: 전체, 1: 주식
+            trde_qty_tp: 거래량조건
+            stk_cnd: 종목필터 구분. 0: 전체, 1: 증100%만보기, 2: 증50%만보기
+            pric_cnd: 검색가격대 구분. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa20550",
+            Usa20550Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                stk_tp=stk_tp,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20550Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etf_top_market_cap(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20551Response:
+        """미국주식 시가총액상위(ETF) (usa20551): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_top_market_cap, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            trde_qty_tp: 거래량조건
+            stk_cnd: 종목필터 구분. 0: 전체, 1: 증100%만보기, 2: 증50%만보기
+            pric_cnd: 검색가격대 구분. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa20551",
+            Usa20551Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20551Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def kiwoom_top_traded(
+        self,
+        *,
+        qry_tp: str | None = None,
+        dt_unit_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20880Response:
+        """키움 거래 상위 종목(미국주식) (usa20880): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.kiwoom_top_traded, ...)``.
+
+        Args:
+            qry_tp: 조회구분. 1: 매수상위, 2: 매도상위, 3: 순매수상위, 4: 보유잔고상위, 5: 보유고객상위, 6: 거래비중상위(미국,미국 ETF 분단위만 존재), 7: 거래대금상위(미국,미국 ETF 분단위만 존재)
+            dt_unit_tp: 일,주,월단위구분
+        """
+        return await self._c._request(
+            "usa20880",
+            Usa20880Request(
+                qry_tp=qry_tp,
+                dt_unit_tp=dt_unit_tp,
+            ),
+            Usa20880Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etf_kiwoom_top_traded(
+        self,
+        *,
+        qry_tp: str | None = None,
+        dt_unit_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20881Response:
+        """키움 거래 상위 종목(미국 ETF) (usa20881): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_kiwoom_top_traded, ...)``.
+
+        Args:
+            qry_tp: 조회구분. 1: 매수상위, 2: 매도상위, 3: 순매수상위, 4: 보유잔고상위, 5: 보유고객상위, 6: 거래비중상위(미국,미국 ETF 분단위만 존재), 7: 거래대금상위(미국,미국 ETF 분단위만 존재)
+            dt_unit_tp: 일,주,월단위구분
+        """
+        return await self._c._request(
+            "usa20881",
+            Usa20881Request(
+                qry_tp=qry_tp,
+                dt_unit_tp=dt_unit_tp,
+            ),
+            Usa20881Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def top_movers(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        inds_cls_tp: str | None = None,
+        sort_tp: str | None = None,
+        stk_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20910Response:
+        """미국주식 전일대비 등락률상위(주식/업종) (usa20910): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.top_movers, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            inds_cd: 업종코드
+            inds_cls_tp: 미국업종구분
+            sort_tp: 정렬기준. 1: 전일대비 상승률, 2: 전일대비 상승폭, 3: 보합, 4: 전일대비 하락률, 5: 전일대비 하락폭
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            trde_qty_tp: 거래량조건
+        """
+        return await self._c._request(
+            "usa20910",
+            Usa20910Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                inds_cls_tp=inds_cls_tp,
+                sort_tp=sort_tp,
+                stk_tp=stk_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                trde_qty_tp=trde_qty_tp,
+            ),
+            Usa20910Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etf_top_movers(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        sort_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20911Response:
+        """미국주식 전일대비 등락률상위(ETF) (usa20911): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_top_movers, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            sort_tp: 정렬기준. 1: 전일대비 상승률, 2: 전일대비 상승폭, 3: 보합, 4: 전일대비 하락률, 5: 전일대비 하락폭
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            trde_qty_tp: 거래량조건
+        """
+        return await self._c._request(
+            "usa20911",
+            Usa20911Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                sort_tp=sort_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                trde_qty_tp=trde_qty_tp,
+            ),
+            Usa20911Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def change_from_open(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        sort_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20920Response:
+        """미국주식 시가대비 등락률상위(주식/업종) (usa20920): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.change_from_open, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            inds_cd: 업종코드
+            trde_qty_tp: 거래량조건
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            sort_tp: 정렬기준. 1: 상승률, 2: 하락률
+        """
+        return await self._c._request(
+            "usa20920",
+            Usa20920Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                trde_qty_tp=trde_qty_tp,
+                stk_tp=stk_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                sort_tp=sort_tp,
+            ),
+            Usa20920Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etf_change_from_open(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        sort_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20921Response:
+        """미국주식 시가대비 등락률상위(ETF) (usa20921): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_change_from_open, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            trde_qty_tp: 거래량조건
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            sort_tp: 정렬기준. 1: 상승률, 2: 하락률
+        """
+        return await self._c._request(
+            "usa20921",
+            Usa20921Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                sort_tp=sort_tp,
+            ),
+            Usa20921Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def watchlist_change_from_open(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        sort_tp: str | None = None,
+        stk_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20922Response:
+        """미국주식 시가대비 등락률상위(관심종목) (usa20922): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.watchlist_change_from_open, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            stk_cd: 관심종목코드
+            sort_tp: 정렬기준. 1: 상승률, 2: 하락률
+            stk_tp: 종목구분. 0: 전체, 1: 주식, 2: ETF
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            trde_qty_tp: 거래량조건
+        """
+        return await self._c._request(
+            "usa20922",
+            Usa20922Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                sort_tp=sort_tp,
+                stk_tp=stk_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                trde_qty_tp=trde_qty_tp,
+            ),
+            Usa20922Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def cumulative_movers(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_tp: str | None = None,
+        sort_tp: str | None = None,
+        pric_cnd1: str | None = None,
+        pric_cnd2: str | None = None,
+        base_dt: _DateText | None = None,
+        stk_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20940Response:
+        """미국주식 누적 등락률 상위(주식/업종) (usa20940): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.cumulative_movers, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            inds_cd: 업종코드
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            sort_tp: 정렬기준구분. 0: 상승률, 1: 상승폭, 3: 하락률, 4: 하락폭
+            pric_cnd1: 가격1 구분
+            pric_cnd2: 가격2 구분
+            base_dt: 기준일자 (YYYYMMDD)
+            stk_cnd: 종목조건. 0: 전체
+            trde_qty_tp: 거래량조건
+            pric_cnd: 검색가격대 구분. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa20940",
+            Usa20940Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                stk_tp=stk_tp,
+                sort_tp=sort_tp,
+                pric_cnd1=pric_cnd1,
+                pric_cnd2=pric_cnd2,
+                base_dt=base_dt,
+                stk_cnd=stk_cnd,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20940Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etf_cumulative_movers(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        sort_tp: str | None = None,
+        pric_cnd1: str | None = None,
+        pric_cnd2: str | None = None,
+        base_dt: _DateText | None = None,
+        stk_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20941Response:
+        """미국주식 누적 등락률 상위(ETF) (usa20941): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_cumulative_movers, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            sort_tp: 정렬기준구분. 0: 상승률, 1: 상승폭, 3: 하락률, 4: 하락폭
+            pric_cnd1: 가격1 구분
+            pric_cnd2: 가격2 구분
+            base_dt: 기준일자 (YYYYMMDD)
+            stk_cnd: 종목조건. 0: 전체
+            trde_qty_tp: 거래량조건
+            pric_cnd: 검색가격대 구분. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa20941",
+            Usa20941Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                sort_tp=sort_tp,
+                pric_cnd1=pric_cnd1,
+                pric_cnd2=pric_cnd2,
+                base_dt=base_dt,
+                stk_cnd=stk_cnd,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20941Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def top_prev_day(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_tp: str | None = None,
+        qry_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20960Response:
+        """미국주식 전일 거래상위(주식/업종) (usa20960): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.top_prev_day, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            inds_cd: 업종코드
+            stk_tp: 종목 구분. 0: 전체, 1: 주식
+            qry_tp: 정렬기준구분. 0: 전일거래량상위, 1: 전일거래대금상위
+        """
+        return await self._c._request(
+            "usa20960",
+            Usa20960Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                stk_tp=stk_tp,
+                qry_tp=qry_tp,
+            ),
+            Usa20960Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etf_top_prev_day(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        qry_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20961Response:
+        """미국주식 전일 거래상위(ETF) (usa20961): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_top_prev_day, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            qry_tp: 정렬기준구분. 0: 전일거래량상위, 1: 전일거래대금상위
+        """
+        return await self._c._request(
+            "usa20961",
+            Usa20961Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                qry_tp=qry_tp,
+            ),
+            Usa20961Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def from_high_low(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_tp: str | None = None,
+        sort_tp: str | None = None,
+        dt_tp: str | None = None,
+        stk_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24110Response:
+        """미국주식 최고최저가대비 상승하락(주식/업종) (usa24110): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.from_high_low, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            inds_cd: 업종코드
+            stk_tp: 종목 구분. 0: 전체, 1: 주식
+            sort_tp: 정렬기준구분. 0: 저가대비상승, 1: 고가대비하락
+            dt_tp: 기간구분. 0: 연중, 1: 52주
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            trde_qty_tp: 거래량조건
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa24110",
+            Usa24110Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                stk_tp=stk_tp,
+                sort_tp=sort_tp,
+                dt_tp=dt_tp,
+                stk_cnd=stk_cnd,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa24110Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etf_from_high_low(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        sort_tp: str | None = None,
+        dt_tp: str | None = None,
+        stk_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24111Response:
+        """미국주식 최고최저가대비 상승하락(ETF) (usa24111): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_from_high_low, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            sort_tp: 정렬기준구분. 0: 저가대비상승, 1: 고가대비하락
+            dt_tp: 기간구분. 0: 연중, 1: 52주
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            trde_qty_tp: 거래량조건
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa24111",
+            Usa24111Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                sort_tp=sort_tp,
+                dt_tp=dt_tp,
+                stk_cnd=stk_cnd,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa24111Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def movers_by_date(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        trde_prica_cnd: str | None = None,
+        base_dt: _DateText | None = None,
+        sort_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24120Response:
+        """미국주식 특정일자 상승/하락 (주식/업종) (usa24120): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.movers_by_date, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            inds_cd: 업종코드
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_qty_tp: 거래량조건
+            trde_prica_cnd: 거래대금조건
+            base_dt: 기간 (YYYYMMDD)
+            sort_tp: 정렬기준 구분. 0: 상승, 2: 하락
+        """
+        return await self._c._request(
+            "usa24120",
+            Usa24120Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                stk_tp=stk_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_qty_tp=trde_qty_tp,
+                trde_prica_cnd=trde_prica_cnd,
+                base_dt=base_dt,
+                sort_tp=sort_tp,
+            ),
+            Usa24120Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etf_movers_by_date(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        trde_prica_cnd: str | None = None,
+        base_dt: _DateText | None = None,
+        sort_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24121Response:
+        """미국주식 특정일자 상승/하락(ETF) (usa24121): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_movers_by_date, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_qty_tp: 거래량조건
+            trde_prica_cnd: 거래대금조건
+            base_dt: 기간 (YYYYMMDD)
+            sort_tp: 정렬기준 구분. 0: 상승, 2: 하락
+        """
+        return await self._c._request(
+            "usa24121",
+            Usa24121Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_qty_tp=trde_qty_tp,
+                trde_prica_cnd=trde_prica_cnd,
+                base_dt=base_dt,
+                sort_tp=sort_tp,
+            ),
+            Usa24121Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def top_turnover(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24150Response:
+        """미국주식 회전율 상위(주식/업종) (usa24150): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.top_turnover, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            inds_cd: 업종코드
+            trde_qty_tp: 거래량조건
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa24150",
+            Usa24150Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                trde_qty_tp=trde_qty_tp,
+                stk_tp=stk_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa24150Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etf_top_turnover(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24151Response:
+        """미국주식 회전율 상위(ETF) (usa24151): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_top_turnover, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            trde_qty_tp: 거래량조건
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa24151",
+            Usa24151Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa24151Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def streaks(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_tp: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        sort_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24160Response:
+        """미국주식 연속상승/하락 순위(주식/업종) (usa24160): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.streaks, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            inds_cd: 업종코드
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            trde_qty_tp: 거래량조건
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            sort_tp: 정렬기준. 0: 연속일수상승, 1: 연속일수보합, 2: 연속일수하락, 3: 기준일대비상승, 4: 기준일대비보합, 5: 기준일대비 하락
+        """
+        return await self._c._request(
+            "usa24160",
+            Usa24160Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                stk_tp=stk_tp,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                sort_tp=sort_tp,
+            ),
+            Usa24160Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etf_streaks(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        sort_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24161Response:
+        """미국주식 연속상승/하락 순위(ETF) (usa24161): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_streaks, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            trde_qty_tp: 거래량조건
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            sort_tp: 정렬기준. 0: 연속일수상승, 1: 연속일수보합, 2: 연속일수하락, 3: 기준일대비상승, 4: 기준일대비보합, 5: 기준일대비 하락
+        """
+        return await self._c._request(
+            "usa24161",
+            Usa24161Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                sort_tp=sort_tp,
+            ),
+            Usa24161Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def watchlist_streaks(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        sort_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24162Response:
+        """미국주식 연속상승/하락 순위(관심종목) (usa24162): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.watchlist_streaks, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            stk_cd: 관심종목
+            trde_qty_tp: 거래량조건
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            sort_tp: 정렬기준. 0: 연속일수상승, 1: 연속일수보합, 2: 연속일수하락, 3: 기준일대비상승, 4: 기준일대비보합, 5: 기준일대비 하락
+        """
+        return await self._c._request(
+            "usa24162",
+            Usa24162Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                sort_tp=sort_tp,
+            ),
+            Usa24162Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def top_order_book(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_tp: str | None = None,
+        sort_tp: str | None = None,
+        stk_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24200Response:
+        """미국주식 호가잔량상위(주식/업종) (usa24200): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.top_order_book, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            inds_cd: 업종코드
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            sort_tp: 정렬기준. 1: 순매수잔량순, 2: 순매도잔량순, 3: 순매수비율순, 4: 순매도비율순
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            trde_qty_tp: 거래량조건
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa24200",
+            Usa24200Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                stk_tp=stk_tp,
+                sort_tp=sort_tp,
+                stk_cnd=stk_cnd,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa24200Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etf_top_order_book(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        sort_tp: str | None = None,
+        stk_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24201Response:
+        """미국주식 호가잔량상위(ETF) (usa24201): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_top_order_book, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            sort_tp: 정렬기준. 1: 순매수잔량순, 2: 순매도잔량순, 3: 순매수비율순, 4: 순매도비율순
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            trde_qty_tp: 거래량조건
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa24201",
+            Usa24201Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                sort_tp=sort_tp,
+                stk_cnd=stk_cnd,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa24201Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def daytime_disparity(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        inds_cls_tp: str | None = None,
+        stk_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        trde_prica_cnd: str | None = None,
+        sort_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24290Response:
+        """미국주식 주간거래 괴리율 상위(주식/업종) (usa24290): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.daytime_disparity, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            inds_cd: 업종코드
+            inds_cls_tp: 해외주식업종분류구분
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_qty_tp: 거래량조건
+            trde_prica_cnd: 거래대금조건
+            sort_tp: 정렬기준 구분. 0: 상승률, 1: 상승폭, 2: 보합, 3: 하락율, 4: 하락폭
+        """
+        return await self._c._request(
+            "usa24290",
+            Usa24290Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                inds_cls_tp=inds_cls_tp,
+                stk_tp=stk_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_qty_tp=trde_qty_tp,
+                trde_prica_cnd=trde_prica_cnd,
+                sort_tp=sort_tp,
+            ),
+            Usa24290Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etf_daytime_disparity(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        trde_prica_cnd: str | None = None,
+        sort_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24291Response:
+        """미국주식 주간거래 괴리율 상위(ETF) (usa24291): POST /api/us/rkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.ranking.etf_daytime_disparity, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_qty_tp: 거래량조건
+            trde_prica_cnd: 거래대금조건
+            sort_tp: 정렬기준 구분. 0: 상승률, 1: 상승폭, 2: 보합, 3: 하락율, 4: 하락폭
+        """
+        return await self._c._request(
+            "usa24291",
+            Usa24291Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_qty_tp=trde_qty_tp,
+                trde_prica_cnd=trde_prica_cnd,
+                sort_tp=sort_tp,
+            ),
+            Usa24291Response,
+            next_key,
+            timeout,
+            headers,
+        )

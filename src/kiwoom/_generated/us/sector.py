@@ -308,3 +308,149 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "usa23100": (Usa23100Request, Usa23100Response, Usa23100ResponseWire, _c_Usa23100Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+
+# Namespaces: `client.us.sector` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
+
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from kiwoom._namespace import AsyncGroup as _AsyncGroup  # noqa: E402
+from kiwoom._namespace import Group as _Group  # noqa: E402
+
+
+class SectorAPI(_Group):
+    """업종 (us.sector): 2 APIs at /api/us/sect, as ``client.us.sector``."""
+
+    __slots__ = ()
+
+    def period_returns(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa23000Response:
+        """미국주식 업종별 기간별 수익률 조회 (usa23000): POST /api/us/sect.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.sector.period_returns, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            inds_cd: 업종 코드
+        """
+        return self._c._request(
+            "usa23000",
+            Usa23000Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+            ),
+            Usa23000Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def movers(
+        self,
+        *,
+        stex_tp: str | None = None,
+        sort_tp: str | None = None,
+        inds_cd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa23100Response:
+        """미국주식 업종별 등락률 상위/하위 조회 (usa23100): POST /api/us/sect.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.sector.movers, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NY(NYSE), 2: NA(AMEX), 3: ND(NASDAQ)
+            sort_tp: 정렬기준구분. 1: 등락율상위, 2: 등락율하위
+            inds_cd: 업종코드
+        """
+        return self._c._request(
+            "usa23100",
+            Usa23100Request(
+                stex_tp=stex_tp,
+                sort_tp=sort_tp,
+                inds_cd=inds_cd,
+            ),
+            Usa23100Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+
+class AsyncSectorAPI(_AsyncGroup):
+    """업종 (us.sector): 2 APIs at /api/us/sect, as ``client.us.sector`` (async)."""
+
+    __slots__ = ()
+
+    async def period_returns(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa23000Response:
+        """미국주식 업종별 기간별 수익률 조회 (usa23000): POST /api/us/sect.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.sector.period_returns, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            inds_cd: 업종 코드
+        """
+        return await self._c._request(
+            "usa23000",
+            Usa23000Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+            ),
+            Usa23000Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def movers(
+        self,
+        *,
+        stex_tp: str | None = None,
+        sort_tp: str | None = None,
+        inds_cd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa23100Response:
+        """미국주식 업종별 등락률 상위/하위 조회 (usa23100): POST /api/us/sect.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.sector.movers, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NY(NYSE), 2: NA(AMEX), 3: ND(NASDAQ)
+            sort_tp: 정렬기준구분. 1: 등락율상위, 2: 등락율하위
+            inds_cd: 업종코드
+        """
+        return await self._c._request(
+            "usa23100",
+            Usa23100Request(
+                stex_tp=stex_tp,
+                sort_tp=sort_tp,
+                inds_cd=inds_cd,
+            ),
+            Usa23100Response,
+            next_key,
+            timeout,
+            headers,
+        )

@@ -5277,3 +5277,2855 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "usa26414": (Usa26414Request, Usa26414Response, Usa26414ResponseWire, _c_Usa26414Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+
+# Namespaces: `client.us.stock_info` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
+
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from kiwoom._namespace import AsyncGroup as _AsyncGroup  # noqa: E402
+from kiwoom._namespace import Group as _Group  # noqa: E402
+
+
+class StockInfoAPI(_Group):
+    """종목정보 (us.stock_info): 33 APIs at /api/us/stkinfo, as ``client.us.stock_info``."""
+
+    __slots__ = ()
+
+    def exchanges(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa10098Response:
+        """미국주식 거래소구분 조회 (usa10098): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.exchanges, ...)``.
+
+        Args:
+            stk_cd: 종목코드
+        """
+        return self._c._request(
+            "usa10098",
+            Usa10098Request(
+                stk_cd=stk_cd,
+            ),
+            Usa10098Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def stocks(
+        self,
+        *,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa10099Response:
+        """미국주식 종목리스트 (usa10099): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.stocks, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. %: 전체, NA: AMEX, ND: NASDAQ, NY: NYSE
+        """
+        return self._c._request(
+            "usa10099",
+            Usa10099Request(
+                stex_tp=stex_tp,
+            ),
+            Usa10099Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def lookup(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa10100Response:
+        """미국주식 종목 조회 (usa10100): POST /api/us/stkinfo.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+        """
+        return self._c._request(
+            "usa10100",
+            Usa10100Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+            ),
+            Usa10100Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def sectors(
+        self,
+        *,
+        gubun: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa10101Response:
+        """미국주식 업종리스트 (usa10101): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.sectors, ...)``.
+
+        Args:
+            gubun: 구분. %: 전체, 1: 미국
+        """
+        return self._c._request(
+            "usa10101",
+            Usa10101Request(
+                gubun=gubun,
+            ),
+            Usa10101Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def indices(
+        self,
+        *,
+        index_qry_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa10102Response:
+        """미국지수 리스트 (usa10102): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.indices, ...)``.
+
+        Args:
+            index_qry_tp: 업종지수구분. %: 전체, NQ: 나스닥, NS: S&P500, NW: 다우
+        """
+        return self._c._request(
+            "usa10102",
+            Usa10102Request(
+                index_qry_tp=index_qry_tp,
+            ),
+            Usa10102Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etfs(
+        self,
+        *,
+        stex_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa10104Response:
+        """미국 ETF,ETN 리스트 (usa10104): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.etfs, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. %: 전체, NA: AMEX, ND: NASDAQ, NY: NYSE
+        """
+        return self._c._request(
+            "usa10104",
+            Usa10104Request(
+                stex_tp=stex_tp,
+            ),
+            Usa10104Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etf_categories(
+        self,
+        *,
+        gubun: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa10105Response:
+        """미국 ETF 카테고리 리스트 (usa10105): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.etf_categories, ...)``.
+
+        Args:
+            gubun: 구분. %: 전체, 1: 카테고리1차, 2: 카테고리2차
+        """
+        return self._c._request(
+            "usa10105",
+            Usa10105Request(
+                gubun=gubun,
+            ),
+            Usa10105Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def volume_surge(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        tm: int | str | None = None,
+        stk_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20520Response:
+        """미국주식 거래량급등락(주식/업종) (usa20520): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.volume_surge, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            inds_cd: 업종코드
+            tm: x일평균대비 (signed)
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            trde_qty_tp: 거래량조건
+        """
+        return self._c._request(
+            "usa20520",
+            Usa20520Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                tm=tm,
+                stk_tp=stk_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                trde_qty_tp=trde_qty_tp,
+            ),
+            Usa20520Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etf_volume_surge(
+        self,
+        *,
+        stex_tp: str | None = None,
+        tm: int | str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20521Response:
+        """미국주식 거래량급등락(ETF) (usa20521): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.etf_volume_surge, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            tm: x일평균대비 (signed)
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            trde_qty_tp: 거래량조건
+        """
+        return self._c._request(
+            "usa20521",
+            Usa20521Request(
+                stex_tp=stex_tp,
+                tm=tm,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                trde_qty_tp=trde_qty_tp,
+            ),
+            Usa20521Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def by_price_range(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_tp: str | None = None,
+        stk_cnd: str | None = None,
+        inds_cd: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd1: str | None = None,
+        pric_cnd2: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20570Response:
+        """미국주식 가격대별주가(주식/업종) (usa20570): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.by_price_range, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            inds_cd: 업종코드
+            trde_qty_tp: 거래량조건
+            pric_cnd1: 가격조건1
+            pric_cnd2: 가격조건2
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa20570",
+            Usa20570Request(
+                stex_tp=stex_tp,
+                stk_tp=stk_tp,
+                stk_cnd=stk_cnd,
+                inds_cd=inds_cd,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd1=pric_cnd1,
+                pric_cnd2=pric_cnd2,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20570Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etf_by_price_range(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cnd: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd1: str | None = None,
+        pric_cnd2: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20571Response:
+        """미국주식 가격대별주가(ETF) (usa20571): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.etf_by_price_range, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            trde_qty_tp: 거래량조건
+            pric_cnd1: 가격조건1
+            pric_cnd2: 가격조건2
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa20571",
+            Usa20571Request(
+                stex_tp=stex_tp,
+                stk_cnd=stk_cnd,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd1=pric_cnd1,
+                pric_cnd2=pric_cnd2,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20571Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def price_jumps(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_cnd: str | None = None,
+        flu_tp: str | None = None,
+        tm_tp: str | None = None,
+        tm: str | None = None,
+        pric_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20930Response:
+        """미국주식 가격급등락(주식/업종) (usa20930): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.price_jumps, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            inds_cd: 업종코드
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            flu_tp: 급등.급락 구분. 1: 급등, 2: 급락
+            tm_tp: 분전, 전일 구분. 1: 분전, 2: 일전, 3: 지정일
+            tm: 분,일자 설정
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_qty_tp: 거래량조건
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa20930",
+            Usa20930Request(
+                stex_tp=stex_tp,
+                stk_tp=stk_tp,
+                inds_cd=inds_cd,
+                stk_cnd=stk_cnd,
+                flu_tp=flu_tp,
+                tm_tp=tm_tp,
+                tm=tm,
+                pric_cnd=pric_cnd,
+                trde_qty_tp=trde_qty_tp,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20930Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etf_price_jumps(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        stk_cnd: str | None = None,
+        flu_tp: str | None = None,
+        tm_tp: str | None = None,
+        tm: str | None = None,
+        pric_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20931Response:
+        """미국주식 가격급등락(ETF) (usa20931): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.etf_price_jumps, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            flu_tp: 급등.급락 구분. 1: 급등, 2: 급락
+            tm_tp: 분전, 전일 구분. 1: 분전, 2: 일전, 3: 지정일
+            tm: 분,일자 설정
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_qty_tp: 거래량조건
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa20931",
+            Usa20931Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                stk_cnd=stk_cnd,
+                flu_tp=flu_tp,
+                tm_tp=tm_tp,
+                tm=tm,
+                pric_cnd=pric_cnd,
+                trde_qty_tp=trde_qty_tp,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20931Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def watchlist_price_jumps(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        flu_tp: str | None = None,
+        tm_tp: str | None = None,
+        tm: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20932Response:
+        """미국주식 가격급등락(관심종목) (usa20932): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.watchlist_price_jumps, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            stk_cd: 관심종목
+            flu_tp: 정렬 구분. 1: 급등(기본값), 2: 급락
+            tm_tp: 기준 구분. 1: 분전(기본값), 2: 일전, 3: 지정일
+            tm: 분전 값
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_qty_tp: 거래량조건
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa20932",
+            Usa20932Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                flu_tp=flu_tp,
+                tm_tp=tm_tp,
+                tm=tm,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_qty_tp=trde_qty_tp,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20932Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def near_high_low(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_tp: str | None = None,
+        high_low_tp: str | None = None,
+        alacc_rt: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd_st: str | None = None,
+        pric_cnd_ed: str | None = None,
+        trde_pric_cnd_st: str | None = None,
+        trde_qty_cnd_fr: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20970Response:
+        """미국주식 고가/저가 접근(주식/업종) (usa20970): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.near_high_low, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            inds_cd: 업종코드
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            high_low_tp: 고가,저가구분. 1: 고가, 2: 저가
+            alacc_rt: 근접률. 0.5: 0.5%, 1.0: 1.0%, 1.5: 1.5%, 2.0: 2.0%, 2.5: 2.5%, 3.5: 3.5%
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd_st: 가격조건 시작
+            pric_cnd_ed: 가격조건 끝
+            trde_pric_cnd_st: 거래대금조건
+            trde_qty_cnd_fr: 거래량조건
+        """
+        return self._c._request(
+            "usa20970",
+            Usa20970Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                stk_tp=stk_tp,
+                high_low_tp=high_low_tp,
+                alacc_rt=alacc_rt,
+                stk_cnd=stk_cnd,
+                pric_cnd_st=pric_cnd_st,
+                pric_cnd_ed=pric_cnd_ed,
+                trde_pric_cnd_st=trde_pric_cnd_st,
+                trde_qty_cnd_fr=trde_qty_cnd_fr,
+            ),
+            Usa20970Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etf_near_high_low(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        high_low_tp: str | None = None,
+        alacc_rt: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd_st: str | None = None,
+        pric_cnd_ed: str | None = None,
+        trde_pric_cnd_st: str | None = None,
+        trde_qty_cnd_fr: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20971Response:
+        """미국주식 고가/저가 접근(ETF) (usa20971): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.etf_near_high_low, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            high_low_tp: 고가,저가구분. 1: 고가, 2: 저가
+            alacc_rt: 근접률. 0.5: 0.5%, 1.0: 1.0%, 1.5: 1.5%, 2.0: 2.0%, 2.5: 2.5%, 3.5: 3.5%
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd_st: 가격조건 시작
+            pric_cnd_ed: 가격조건 끝
+            trde_pric_cnd_st: 거래대금조건
+            trde_qty_cnd_fr: 거래량조건
+        """
+        return self._c._request(
+            "usa20971",
+            Usa20971Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                high_low_tp=high_low_tp,
+                alacc_rt=alacc_rt,
+                stk_cnd=stk_cnd,
+                pric_cnd_st=pric_cnd_st,
+                pric_cnd_ed=pric_cnd_ed,
+                trde_pric_cnd_st=trde_pric_cnd_st,
+                trde_qty_cnd_fr=trde_qty_cnd_fr,
+            ),
+            Usa20971Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def watchlist_near_high_low(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        high_low_tp: str | None = None,
+        alacc_rt: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd_st: str | None = None,
+        pric_cnd_ed: str | None = None,
+        trde_pric_cnd_st: str | None = None,
+        trde_qty_cnd_fr: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20972Response:
+        """미국주식 고가/저가 접근(관심종목) (usa20972): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.watchlist_near_high_low, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            stk_cd: 관심종목코드
+            high_low_tp: 고가,저가구분. 1: 고가, 2: 저가
+            alacc_rt: 근접률. 0.5: 0.5%, 1.0: 1.0%, 1.5: 1.5%, 2.0: 2.0%, 2.5: 2.5%, 3.5: 3.5%
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd_st: 가격조건 시작
+            pric_cnd_ed: 가격조건 끝
+            trde_pric_cnd_st: 거래대금조건
+            trde_qty_cnd_fr: 거래량조건
+        """
+        return self._c._request(
+            "usa20972",
+            Usa20972Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                high_low_tp=high_low_tp,
+                alacc_rt=alacc_rt,
+                stk_cnd=stk_cnd,
+                pric_cnd_st=pric_cnd_st,
+                pric_cnd_ed=pric_cnd_ed,
+                trde_pric_cnd_st=trde_pric_cnd_st,
+                trde_qty_cnd_fr=trde_qty_cnd_fr,
+            ),
+            Usa20972Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def volume_records(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        dt_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa23400Response:
+        """미국주식 거래량갱신(주식/업종) (usa23400): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.volume_records, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            stk_cd: 업종검색
+            trde_qty_tp: 거래량조건
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            dt_tp: 일자구분. 5: 5일, 10: 10일, 20: 20일, 60: 60일, 250: 250일
+        """
+        return self._c._request(
+            "usa23400",
+            Usa23400Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                trde_qty_tp=trde_qty_tp,
+                stk_tp=stk_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                dt_tp=dt_tp,
+            ),
+            Usa23400Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etf_volume_records(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        dt_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa23401Response:
+        """미국주식 거래량갱신(ETF) (usa23401): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.etf_volume_records, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            trde_qty_tp: 거래량조건
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            dt_tp: 일자구분. 5: 5일, 10: 10일, 20: 20일, 60: 60일, 250: 250일
+        """
+        return self._c._request(
+            "usa23401",
+            Usa23401Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                dt_tp=dt_tp,
+            ),
+            Usa23401Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def watchlist_volume_records(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        dt_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa23402Response:
+        """미국주식 거래량갱신(관심종목) (usa23402): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.watchlist_volume_records, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            stk_cd: 관심종목
+            trde_qty_tp: 거래량조건
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            dt_tp: 일자구분. 5: 5일, 10: 10일, 20: 20일, 60: 60일, 250: 250일
+        """
+        return self._c._request(
+            "usa23402",
+            Usa23402Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                dt_tp=dt_tp,
+            ),
+            Usa23402Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def new_highs_lows(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_cnd: str | None = None,
+        ntl_tp: str | None = None,
+        high_low_tp: str | None = None,
+        dt: str | None = None,
+        pric_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24100Response:
+        """미국주식 신고가/신저가(주식/업종) (usa24100): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.new_highs_lows, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            inds_cd: 업종코드
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            ntl_tp: 신고가신저가구분. 1: 신고가, 2: 신저가
+            high_low_tp: 고저기준. 1: 고가저가기준, 2: 종가기준
+            dt: 기간입력
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_qty_tp: 거래량조건
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa24100",
+            Usa24100Request(
+                stex_tp=stex_tp,
+                stk_tp=stk_tp,
+                inds_cd=inds_cd,
+                stk_cnd=stk_cnd,
+                ntl_tp=ntl_tp,
+                high_low_tp=high_low_tp,
+                dt=dt,
+                pric_cnd=pric_cnd,
+                trde_qty_tp=trde_qty_tp,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa24100Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etf_new_highs_lows(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        stk_cnd: str | None = None,
+        ntl_tp: str | None = None,
+        high_low_tp: str | None = None,
+        dt: str | None = None,
+        pric_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24101Response:
+        """미국주식 신고가/신저가(ETF) (usa24101): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.etf_new_highs_lows, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            ntl_tp: 신고가신저가구분. 1: 신고가, 2: 신저가
+            high_low_tp: 고저기준. 1: 고가저가기준, 2: 종가기준
+            dt: 기간입력
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_qty_tp: 거래량조건
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa24101",
+            Usa24101Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                stk_cnd=stk_cnd,
+                ntl_tp=ntl_tp,
+                high_low_tp=high_low_tp,
+                dt=dt,
+                pric_cnd=pric_cnd,
+                trde_qty_tp=trde_qty_tp,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa24101Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def gaps(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_tp: str | None = None,
+        sort_tp: str | None = None,
+        updown_tp: str | None = None,
+        alacc_rt: float | int | str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24140Response:
+        """미국주식 갭상승/갭하락(주식/업종) (usa24140): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.gaps, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            inds_cd: 업종코드
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            sort_tp: 정렬기준
+            updown_tp: 등락구분
+            alacc_rt: 비율1(근접율)
+            stk_cnd: 종목조건. 0: 전체, 1: 증거금100%, 2: 증거금50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            trde_qty_tp: 거래량조건
+        """
+        return self._c._request(
+            "usa24140",
+            Usa24140Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                stk_tp=stk_tp,
+                sort_tp=sort_tp,
+                updown_tp=updown_tp,
+                alacc_rt=alacc_rt,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                trde_qty_tp=trde_qty_tp,
+            ),
+            Usa24140Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etf_gaps(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        sort_tp: str | None = None,
+        updown_tp: str | None = None,
+        alacc_rt: float | int | str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24141Response:
+        """미국주식 갭상승/갭하락(ETF) (usa24141): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.etf_gaps, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            sort_tp: 정렬기준
+            updown_tp: 등락구분
+            alacc_rt: 비율1(근접율)
+            stk_cnd: 종목조건. 0: 전체, 1: 증거금100%, 2: 증거금50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            trde_qty_tp: 거래량조건
+        """
+        return self._c._request(
+            "usa24141",
+            Usa24141Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                sort_tp=sort_tp,
+                updown_tp=updown_tp,
+                alacc_rt=alacc_rt,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                trde_qty_tp=trde_qty_tp,
+            ),
+            Usa24141Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def book_ratio_surge(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        rt_tp: str | None = None,
+        stk_tp: str | None = None,
+        tm: str | None = None,
+        stk_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24210Response:
+        """미국주식 잔량률급증(주식/업종) (usa24210): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.book_ratio_surge, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            inds_cd: 업종코드
+            rt_tp: 비율 구분. 0: 매수/매도, 1: 매도/매수
+            stk_tp: 종목 구분. 0: 전체, 1: 주식
+            tm: xxx분전 설정
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%만보기, 2: 증50%만보기
+            trde_qty_tp: 거래량조건
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa24210",
+            Usa24210Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                rt_tp=rt_tp,
+                stk_tp=stk_tp,
+                tm=tm,
+                stk_cnd=stk_cnd,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa24210Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etf_book_ratio_surge(
+        self,
+        *,
+        stex_tp: str | None = None,
+        rt_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        tm: str | None = None,
+        stk_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24211Response:
+        """미국주식 잔량률급증(ETF) (usa24211): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.etf_book_ratio_surge, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            rt_tp: 비율 구분. 0: 매수/매도, 1: 매도/매수
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            tm: xxx분전 설정
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%만보기, 2: 증50%만보기
+            trde_qty_tp: 거래량조건
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa24211",
+            Usa24211Request(
+                stex_tp=stex_tp,
+                rt_tp=rt_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                tm=tm,
+                stk_cnd=stk_cnd,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa24211Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def volume_zones(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_tp: str | None = None,
+        dt: str | None = None,
+        prps_cnctr_rt: float | int | str | None = None,
+        cond: str | None = None,
+        prpscnt: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24220Response:
+        """미국주식 매물대집중(주식/업종) (usa24220): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.volume_zones, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            inds_cd: 업종코드
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            dt: 기간
+            prps_cnctr_rt: 매물대 집중비율
+            cond: 조건. 0: 전체, 1: 현재가 매물대 진입, 2: 현재가 매물대 위, 3: 현재가 매물대 아래
+            prpscnt: 매물대수
+            trde_qty_tp: 거래량조건
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa24220",
+            Usa24220Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                stk_tp=stk_tp,
+                dt=dt,
+                prps_cnctr_rt=prps_cnctr_rt,
+                cond=cond,
+                prpscnt=prpscnt,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa24220Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etf_volume_zones(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        dt: str | None = None,
+        prps_cnctr_rt: float | int | str | None = None,
+        cond: str | None = None,
+        prpscnt: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24221Response:
+        """미국주식 매물대집중(ETF) (usa24221): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.etf_volume_zones, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            dt: 기간
+            prps_cnctr_rt: 매물대 집중비율
+            cond: 조건. 0: 전체, 1: 현재가 매물대 진입, 2: 현재가 매물대 위, 3: 현재가 매물대 아래
+            prpscnt: 매물대수
+            trde_qty_tp: 거래량조건
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return self._c._request(
+            "usa24221",
+            Usa24221Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                dt=dt,
+                prps_cnctr_rt=prps_cnctr_rt,
+                cond=cond,
+                prpscnt=prpscnt,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa24221Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def yearly_changes(
+        self,
+        *,
+        stex_tp: str,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa26410Response:
+        """미국주식 연도별 등락률(종목) (usa26410): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.yearly_changes, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+        """
+        return self._c._request(
+            "usa26410",
+            Usa26410Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+            ),
+            Usa26410Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def yearly_changes_by_sector(
+        self,
+        *,
+        inds_cd: str | None = None,
+        srch_yr: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa26411Response:
+        """미국주식 연도별 업종별 종목등락률 (usa26411): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.yearly_changes_by_sector, ...)``.
+
+        Args:
+            inds_cd: 업종코드
+            srch_yr: 조회연도 (YYYY)
+        """
+        return self._c._request(
+            "usa26411",
+            Usa26411Request(
+                inds_cd=inds_cd,
+                srch_yr=srch_yr,
+            ),
+            Usa26411Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def yearly_changes_by_etf_category(
+        self,
+        *,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        srch_yr: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa26412Response:
+        """미국주식 연도별 ETF 카테고리별 종목등락률 (usa26412): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.yearly_changes_by_etf_category, ...)``.
+
+        Args:
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            srch_yr: 조회연도 (YYYY)
+        """
+        return self._c._request(
+            "usa26412",
+            Usa26412Request(
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                srch_yr=srch_yr,
+            ),
+            Usa26412Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def sector_yearly_changes(
+        self,
+        *,
+        inds_cd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa26413Response:
+        """미국주식 연도별 등락률(업종) (usa26413): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.sector_yearly_changes, ...)``.
+
+        Args:
+            inds_cd: 업종코드
+        """
+        return self._c._request(
+            "usa26413",
+            Usa26413Request(
+                inds_cd=inds_cd,
+            ),
+            Usa26413Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def etf_yearly_changes(
+        self,
+        *,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa26414Response:
+        """미국주식 연도별 등락률(ETF) (usa26414): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.etf_yearly_changes, ...)``.
+
+        Args:
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+        """
+        return self._c._request(
+            "usa26414",
+            Usa26414Request(
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+            ),
+            Usa26414Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+
+class AsyncStockInfoAPI(_AsyncGroup):
+    """종목정보 (us.stock_info): 33 APIs at /api/us/stkinfo, as ``client.us.stock_info`` (async)."""
+
+    __slots__ = ()
+
+    async def exchanges(
+        self,
+        *,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa10098Response:
+        """미국주식 거래소구분 조회 (usa10098): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.exchanges, ...)``.
+
+        Args:
+            stk_cd: 종목코드
+        """
+        return await self._c._request(
+            "usa10098",
+            Usa10098Request(
+                stk_cd=stk_cd,
+            ),
+            Usa10098Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def stocks(
+        self,
+        *,
+        stex_tp: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa10099Response:
+        """미국주식 종목리스트 (usa10099): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.stocks, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. %: 전체, NA: AMEX, ND: NASDAQ, NY: NYSE
+        """
+        return await self._c._request(
+            "usa10099",
+            Usa10099Request(
+                stex_tp=stex_tp,
+            ),
+            Usa10099Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def lookup(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa10100Response:
+        """미국주식 종목 조회 (usa10100): POST /api/us/stkinfo.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+        """
+        return await self._c._request(
+            "usa10100",
+            Usa10100Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+            ),
+            Usa10100Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def sectors(
+        self,
+        *,
+        gubun: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa10101Response:
+        """미국주식 업종리스트 (usa10101): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.sectors, ...)``.
+
+        Args:
+            gubun: 구분. %: 전체, 1: 미국
+        """
+        return await self._c._request(
+            "usa10101",
+            Usa10101Request(
+                gubun=gubun,
+            ),
+            Usa10101Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def indices(
+        self,
+        *,
+        index_qry_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa10102Response:
+        """미국지수 리스트 (usa10102): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.indices, ...)``.
+
+        Args:
+            index_qry_tp: 업종지수구분. %: 전체, NQ: 나스닥, NS: S&P500, NW: 다우
+        """
+        return await self._c._request(
+            "usa10102",
+            Usa10102Request(
+                index_qry_tp=index_qry_tp,
+            ),
+            Usa10102Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etfs(
+        self,
+        *,
+        stex_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa10104Response:
+        """미국 ETF,ETN 리스트 (usa10104): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.etfs, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. %: 전체, NA: AMEX, ND: NASDAQ, NY: NYSE
+        """
+        return await self._c._request(
+            "usa10104",
+            Usa10104Request(
+                stex_tp=stex_tp,
+            ),
+            Usa10104Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etf_categories(
+        self,
+        *,
+        gubun: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa10105Response:
+        """미국 ETF 카테고리 리스트 (usa10105): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.etf_categories, ...)``.
+
+        Args:
+            gubun: 구분. %: 전체, 1: 카테고리1차, 2: 카테고리2차
+        """
+        return await self._c._request(
+            "usa10105",
+            Usa10105Request(
+                gubun=gubun,
+            ),
+            Usa10105Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def volume_surge(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        tm: int | str | None = None,
+        stk_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20520Response:
+        """미국주식 거래량급등락(주식/업종) (usa20520): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.volume_surge, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            inds_cd: 업종코드
+            tm: x일평균대비 (signed)
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            trde_qty_tp: 거래량조건
+        """
+        return await self._c._request(
+            "usa20520",
+            Usa20520Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                tm=tm,
+                stk_tp=stk_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                trde_qty_tp=trde_qty_tp,
+            ),
+            Usa20520Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etf_volume_surge(
+        self,
+        *,
+        stex_tp: str | None = None,
+        tm: int | str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20521Response:
+        """미국주식 거래량급등락(ETF) (usa20521): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.etf_volume_surge, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            tm: x일평균대비 (signed)
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            trde_qty_tp: 거래량조건
+        """
+        return await self._c._request(
+            "usa20521",
+            Usa20521Request(
+                stex_tp=stex_tp,
+                tm=tm,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                trde_qty_tp=trde_qty_tp,
+            ),
+            Usa20521Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def by_price_range(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_tp: str | None = None,
+        stk_cnd: str | None = None,
+        inds_cd: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd1: str | None = None,
+        pric_cnd2: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20570Response:
+        """미국주식 가격대별주가(주식/업종) (usa20570): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.by_price_range, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            inds_cd: 업종코드
+            trde_qty_tp: 거래량조건
+            pric_cnd1: 가격조건1
+            pric_cnd2: 가격조건2
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa20570",
+            Usa20570Request(
+                stex_tp=stex_tp,
+                stk_tp=stk_tp,
+                stk_cnd=stk_cnd,
+                inds_cd=inds_cd,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd1=pric_cnd1,
+                pric_cnd2=pric_cnd2,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20570Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etf_by_price_range(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cnd: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd1: str | None = None,
+        pric_cnd2: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20571Response:
+        """미국주식 가격대별주가(ETF) (usa20571): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.etf_by_price_range, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            trde_qty_tp: 거래량조건
+            pric_cnd1: 가격조건1
+            pric_cnd2: 가격조건2
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa20571",
+            Usa20571Request(
+                stex_tp=stex_tp,
+                stk_cnd=stk_cnd,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd1=pric_cnd1,
+                pric_cnd2=pric_cnd2,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20571Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def price_jumps(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_cnd: str | None = None,
+        flu_tp: str | None = None,
+        tm_tp: str | None = None,
+        tm: str | None = None,
+        pric_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20930Response:
+        """미국주식 가격급등락(주식/업종) (usa20930): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.price_jumps, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            inds_cd: 업종코드
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            flu_tp: 급등.급락 구분. 1: 급등, 2: 급락
+            tm_tp: 분전, 전일 구분. 1: 분전, 2: 일전, 3: 지정일
+            tm: 분,일자 설정
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_qty_tp: 거래량조건
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa20930",
+            Usa20930Request(
+                stex_tp=stex_tp,
+                stk_tp=stk_tp,
+                inds_cd=inds_cd,
+                stk_cnd=stk_cnd,
+                flu_tp=flu_tp,
+                tm_tp=tm_tp,
+                tm=tm,
+                pric_cnd=pric_cnd,
+                trde_qty_tp=trde_qty_tp,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20930Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etf_price_jumps(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        stk_cnd: str | None = None,
+        flu_tp: str | None = None,
+        tm_tp: str | None = None,
+        tm: str | None = None,
+        pric_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20931Response:
+        """미국주식 가격급등락(ETF) (usa20931): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.etf_price_jumps, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            flu_tp: 급등.급락 구분. 1: 급등, 2: 급락
+            tm_tp: 분전, 전일 구분. 1: 분전, 2: 일전, 3: 지정일
+            tm: 분,일자 설정
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_qty_tp: 거래량조건
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa20931",
+            Usa20931Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                stk_cnd=stk_cnd,
+                flu_tp=flu_tp,
+                tm_tp=tm_tp,
+                tm=tm,
+                pric_cnd=pric_cnd,
+                trde_qty_tp=trde_qty_tp,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20931Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def watchlist_price_jumps(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        flu_tp: str | None = None,
+        tm_tp: str | None = None,
+        tm: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20932Response:
+        """미국주식 가격급등락(관심종목) (usa20932): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.watchlist_price_jumps, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            stk_cd: 관심종목
+            flu_tp: 정렬 구분. 1: 급등(기본값), 2: 급락
+            tm_tp: 기준 구분. 1: 분전(기본값), 2: 일전, 3: 지정일
+            tm: 분전 값
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_qty_tp: 거래량조건
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa20932",
+            Usa20932Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                flu_tp=flu_tp,
+                tm_tp=tm_tp,
+                tm=tm,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_qty_tp=trde_qty_tp,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa20932Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def near_high_low(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_tp: str | None = None,
+        high_low_tp: str | None = None,
+        alacc_rt: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd_st: str | None = None,
+        pric_cnd_ed: str | None = None,
+        trde_pric_cnd_st: str | None = None,
+        trde_qty_cnd_fr: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20970Response:
+        """미국주식 고가/저가 접근(주식/업종) (usa20970): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.near_high_low, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            inds_cd: 업종코드
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            high_low_tp: 고가,저가구분. 1: 고가, 2: 저가
+            alacc_rt: 근접률. 0.5: 0.5%, 1.0: 1.0%, 1.5: 1.5%, 2.0: 2.0%, 2.5: 2.5%, 3.5: 3.5%
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd_st: 가격조건 시작
+            pric_cnd_ed: 가격조건 끝
+            trde_pric_cnd_st: 거래대금조건
+            trde_qty_cnd_fr: 거래량조건
+        """
+        return await self._c._request(
+            "usa20970",
+            Usa20970Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                stk_tp=stk_tp,
+                high_low_tp=high_low_tp,
+                alacc_rt=alacc_rt,
+                stk_cnd=stk_cnd,
+                pric_cnd_st=pric_cnd_st,
+                pric_cnd_ed=pric_cnd_ed,
+                trde_pric_cnd_st=trde_pric_cnd_st,
+                trde_qty_cnd_fr=trde_qty_cnd_fr,
+            ),
+            Usa20970Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etf_near_high_low(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        high_low_tp: str | None = None,
+        alacc_rt: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd_st: str | None = None,
+        pric_cnd_ed: str | None = None,
+        trde_pric_cnd_st: str | None = None,
+        trde_qty_cnd_fr: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20971Response:
+        """미국주식 고가/저가 접근(ETF) (usa20971): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.etf_near_high_low, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            high_low_tp: 고가,저가구분. 1: 고가, 2: 저가
+            alacc_rt: 근접률. 0.5: 0.5%, 1.0: 1.0%, 1.5: 1.5%, 2.0: 2.0%, 2.5: 2.5%, 3.5: 3.5%
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd_st: 가격조건 시작
+            pric_cnd_ed: 가격조건 끝
+            trde_pric_cnd_st: 거래대금조건
+            trde_qty_cnd_fr: 거래량조건
+        """
+        return await self._c._request(
+            "usa20971",
+            Usa20971Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                high_low_tp=high_low_tp,
+                alacc_rt=alacc_rt,
+                stk_cnd=stk_cnd,
+                pric_cnd_st=pric_cnd_st,
+                pric_cnd_ed=pric_cnd_ed,
+                trde_pric_cnd_st=trde_pric_cnd_st,
+                trde_qty_cnd_fr=trde_qty_cnd_fr,
+            ),
+            Usa20971Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def watchlist_near_high_low(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        high_low_tp: str | None = None,
+        alacc_rt: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd_st: str | None = None,
+        pric_cnd_ed: str | None = None,
+        trde_pric_cnd_st: str | None = None,
+        trde_qty_cnd_fr: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20972Response:
+        """미국주식 고가/저가 접근(관심종목) (usa20972): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.watchlist_near_high_low, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            stk_cd: 관심종목코드
+            high_low_tp: 고가,저가구분. 1: 고가, 2: 저가
+            alacc_rt: 근접률. 0.5: 0.5%, 1.0: 1.0%, 1.5: 1.5%, 2.0: 2.0%, 2.5: 2.5%, 3.5: 3.5%
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd_st: 가격조건 시작
+            pric_cnd_ed: 가격조건 끝
+            trde_pric_cnd_st: 거래대금조건
+            trde_qty_cnd_fr: 거래량조건
+        """
+        return await self._c._request(
+            "usa20972",
+            Usa20972Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                high_low_tp=high_low_tp,
+                alacc_rt=alacc_rt,
+                stk_cnd=stk_cnd,
+                pric_cnd_st=pric_cnd_st,
+                pric_cnd_ed=pric_cnd_ed,
+                trde_pric_cnd_st=trde_pric_cnd_st,
+                trde_qty_cnd_fr=trde_qty_cnd_fr,
+            ),
+            Usa20972Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def volume_records(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        dt_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa23400Response:
+        """미국주식 거래량갱신(주식/업종) (usa23400): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.volume_records, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            stk_cd: 업종검색
+            trde_qty_tp: 거래량조건
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            dt_tp: 일자구분. 5: 5일, 10: 10일, 20: 20일, 60: 60일, 250: 250일
+        """
+        return await self._c._request(
+            "usa23400",
+            Usa23400Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                trde_qty_tp=trde_qty_tp,
+                stk_tp=stk_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                dt_tp=dt_tp,
+            ),
+            Usa23400Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etf_volume_records(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        dt_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa23401Response:
+        """미국주식 거래량갱신(ETF) (usa23401): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.etf_volume_records, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            trde_qty_tp: 거래량조건
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            dt_tp: 일자구분. 5: 5일, 10: 10일, 20: 20일, 60: 60일, 250: 250일
+        """
+        return await self._c._request(
+            "usa23401",
+            Usa23401Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                dt_tp=dt_tp,
+            ),
+            Usa23401Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def watchlist_volume_records(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_cd: str | None = None,
+        trde_qty_tp: str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        dt_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa23402Response:
+        """미국주식 거래량갱신(관심종목) (usa23402): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.watchlist_volume_records, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            stk_cd: 관심종목
+            trde_qty_tp: 거래량조건
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            dt_tp: 일자구분. 5: 5일, 10: 10일, 20: 20일, 60: 60일, 250: 250일
+        """
+        return await self._c._request(
+            "usa23402",
+            Usa23402Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+                trde_qty_tp=trde_qty_tp,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                dt_tp=dt_tp,
+            ),
+            Usa23402Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def new_highs_lows(
+        self,
+        *,
+        stex_tp: str | None = None,
+        stk_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_cnd: str | None = None,
+        ntl_tp: str | None = None,
+        high_low_tp: str | None = None,
+        dt: str | None = None,
+        pric_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24100Response:
+        """미국주식 신고가/신저가(주식/업종) (usa24100): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.new_highs_lows, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            inds_cd: 업종코드
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            ntl_tp: 신고가신저가구분. 1: 신고가, 2: 신저가
+            high_low_tp: 고저기준. 1: 고가저가기준, 2: 종가기준
+            dt: 기간입력
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_qty_tp: 거래량조건
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa24100",
+            Usa24100Request(
+                stex_tp=stex_tp,
+                stk_tp=stk_tp,
+                inds_cd=inds_cd,
+                stk_cnd=stk_cnd,
+                ntl_tp=ntl_tp,
+                high_low_tp=high_low_tp,
+                dt=dt,
+                pric_cnd=pric_cnd,
+                trde_qty_tp=trde_qty_tp,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa24100Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etf_new_highs_lows(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        stk_cnd: str | None = None,
+        ntl_tp: str | None = None,
+        high_low_tp: str | None = None,
+        dt: str | None = None,
+        pric_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24101Response:
+        """미국주식 신고가/신저가(ETF) (usa24101): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.etf_new_highs_lows, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%, 2: 증50%
+            ntl_tp: 신고가신저가구분. 1: 신고가, 2: 신저가
+            high_low_tp: 고저기준. 1: 고가저가기준, 2: 종가기준
+            dt: 기간입력
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_qty_tp: 거래량조건
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa24101",
+            Usa24101Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                stk_cnd=stk_cnd,
+                ntl_tp=ntl_tp,
+                high_low_tp=high_low_tp,
+                dt=dt,
+                pric_cnd=pric_cnd,
+                trde_qty_tp=trde_qty_tp,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa24101Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def gaps(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_tp: str | None = None,
+        sort_tp: str | None = None,
+        updown_tp: str | None = None,
+        alacc_rt: float | int | str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24140Response:
+        """미국주식 갭상승/갭하락(주식/업종) (usa24140): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.gaps, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            inds_cd: 업종코드
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            sort_tp: 정렬기준
+            updown_tp: 등락구분
+            alacc_rt: 비율1(근접율)
+            stk_cnd: 종목조건. 0: 전체, 1: 증거금100%, 2: 증거금50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            trde_qty_tp: 거래량조건
+        """
+        return await self._c._request(
+            "usa24140",
+            Usa24140Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                stk_tp=stk_tp,
+                sort_tp=sort_tp,
+                updown_tp=updown_tp,
+                alacc_rt=alacc_rt,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                trde_qty_tp=trde_qty_tp,
+            ),
+            Usa24140Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etf_gaps(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        sort_tp: str | None = None,
+        updown_tp: str | None = None,
+        alacc_rt: float | int | str | None = None,
+        stk_cnd: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24141Response:
+        """미국주식 갭상승/갭하락(ETF) (usa24141): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.etf_gaps, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            sort_tp: 정렬기준
+            updown_tp: 등락구분
+            alacc_rt: 비율1(근접율)
+            stk_cnd: 종목조건. 0: 전체, 1: 증거금100%, 2: 증거금50%
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+            trde_qty_tp: 거래량조건
+        """
+        return await self._c._request(
+            "usa24141",
+            Usa24141Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                sort_tp=sort_tp,
+                updown_tp=updown_tp,
+                alacc_rt=alacc_rt,
+                stk_cnd=stk_cnd,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+                trde_qty_tp=trde_qty_tp,
+            ),
+            Usa24141Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def book_ratio_surge(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        rt_tp: str | None = None,
+        stk_tp: str | None = None,
+        tm: str | None = None,
+        stk_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24210Response:
+        """미국주식 잔량률급증(주식/업종) (usa24210): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.book_ratio_surge, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            inds_cd: 업종코드
+            rt_tp: 비율 구분. 0: 매수/매도, 1: 매도/매수
+            stk_tp: 종목 구분. 0: 전체, 1: 주식
+            tm: xxx분전 설정
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%만보기, 2: 증50%만보기
+            trde_qty_tp: 거래량조건
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa24210",
+            Usa24210Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                rt_tp=rt_tp,
+                stk_tp=stk_tp,
+                tm=tm,
+                stk_cnd=stk_cnd,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa24210Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etf_book_ratio_surge(
+        self,
+        *,
+        stex_tp: str | None = None,
+        rt_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        tm: str | None = None,
+        stk_cnd: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24211Response:
+        """미국주식 잔량률급증(ETF) (usa24211): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.etf_book_ratio_surge, ...)``.
+
+        Args:
+            stex_tp: 거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ
+            rt_tp: 비율 구분. 0: 매수/매도, 1: 매도/매수
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            tm: xxx분전 설정
+            stk_cnd: 종목조건. 0: 전체, 1: 증100%만보기, 2: 증50%만보기
+            trde_qty_tp: 거래량조건
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa24211",
+            Usa24211Request(
+                stex_tp=stex_tp,
+                rt_tp=rt_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                tm=tm,
+                stk_cnd=stk_cnd,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa24211Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def volume_zones(
+        self,
+        *,
+        stex_tp: str | None = None,
+        inds_cd: str | None = None,
+        stk_tp: str | None = None,
+        dt: str | None = None,
+        prps_cnctr_rt: float | int | str | None = None,
+        cond: str | None = None,
+        prpscnt: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24220Response:
+        """미국주식 매물대집중(주식/업종) (usa24220): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.volume_zones, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            inds_cd: 업종코드
+            stk_tp: 종목구분. 0: 전체, 1: 주식
+            dt: 기간
+            prps_cnctr_rt: 매물대 집중비율
+            cond: 조건. 0: 전체, 1: 현재가 매물대 진입, 2: 현재가 매물대 위, 3: 현재가 매물대 아래
+            prpscnt: 매물대수
+            trde_qty_tp: 거래량조건
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa24220",
+            Usa24220Request(
+                stex_tp=stex_tp,
+                inds_cd=inds_cd,
+                stk_tp=stk_tp,
+                dt=dt,
+                prps_cnctr_rt=prps_cnctr_rt,
+                cond=cond,
+                prpscnt=prpscnt,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa24220Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etf_volume_zones(
+        self,
+        *,
+        stex_tp: str | None = None,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        dt: str | None = None,
+        prps_cnctr_rt: float | int | str | None = None,
+        cond: str | None = None,
+        prpscnt: str | None = None,
+        trde_qty_tp: str | None = None,
+        pric_cnd: str | None = None,
+        trde_prica_cnd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa24221Response:
+        """미국주식 매물대집중(ETF) (usa24221): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.etf_volume_zones, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            dt: 기간
+            prps_cnctr_rt: 매물대 집중비율
+            cond: 조건. 0: 전체, 1: 현재가 매물대 진입, 2: 현재가 매물대 위, 3: 현재가 매물대 아래
+            prpscnt: 매물대수
+            trde_qty_tp: 거래량조건
+            pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
+            trde_prica_cnd: 거래대금조건
+        """
+        return await self._c._request(
+            "usa24221",
+            Usa24221Request(
+                stex_tp=stex_tp,
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                dt=dt,
+                prps_cnctr_rt=prps_cnctr_rt,
+                cond=cond,
+                prpscnt=prpscnt,
+                trde_qty_tp=trde_qty_tp,
+                pric_cnd=pric_cnd,
+                trde_prica_cnd=trde_prica_cnd,
+            ),
+            Usa24221Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def yearly_changes(
+        self,
+        *,
+        stex_tp: str,
+        stk_cd: str,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa26410Response:
+        """미국주식 연도별 등락률(종목) (usa26410): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.yearly_changes, ...)``.
+
+        Args:
+            stex_tp: 거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE
+            stk_cd: 종목코드
+        """
+        return await self._c._request(
+            "usa26410",
+            Usa26410Request(
+                stex_tp=stex_tp,
+                stk_cd=stk_cd,
+            ),
+            Usa26410Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def yearly_changes_by_sector(
+        self,
+        *,
+        inds_cd: str | None = None,
+        srch_yr: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa26411Response:
+        """미국주식 연도별 업종별 종목등락률 (usa26411): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.yearly_changes_by_sector, ...)``.
+
+        Args:
+            inds_cd: 업종코드
+            srch_yr: 조회연도 (YYYY)
+        """
+        return await self._c._request(
+            "usa26411",
+            Usa26411Request(
+                inds_cd=inds_cd,
+                srch_yr=srch_yr,
+            ),
+            Usa26411Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def yearly_changes_by_etf_category(
+        self,
+        *,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        srch_yr: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa26412Response:
+        """미국주식 연도별 ETF 카테고리별 종목등락률 (usa26412): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.yearly_changes_by_etf_category, ...)``.
+
+        Args:
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+            srch_yr: 조회연도 (YYYY)
+        """
+        return await self._c._request(
+            "usa26412",
+            Usa26412Request(
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+                srch_yr=srch_yr,
+            ),
+            Usa26412Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def sector_yearly_changes(
+        self,
+        *,
+        inds_cd: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa26413Response:
+        """미국주식 연도별 등락률(업종) (usa26413): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.sector_yearly_changes, ...)``.
+
+        Args:
+            inds_cd: 업종코드
+        """
+        return await self._c._request(
+            "usa26413",
+            Usa26413Request(
+                inds_cd=inds_cd,
+            ),
+            Usa26413Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def etf_yearly_changes(
+        self,
+        *,
+        etf_cat1: str | None = None,
+        etf_cat2: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa26414Response:
+        """미국주식 연도별 등락률(ETF) (usa26414): POST /api/us/stkinfo.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.stock_info.etf_yearly_changes, ...)``.
+
+        Args:
+            etf_cat1: ETF카테고리코드1
+            etf_cat2: ETF카테고리코드2
+        """
+        return await self._c._request(
+            "usa26414",
+            Usa26414Request(
+                etf_cat1=etf_cat1,
+                etf_cat2=etf_cat2,
+            ),
+            Usa26414Response,
+            next_key,
+            timeout,
+            headers,
+        )

@@ -195,3 +195,119 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "usa20201": (Usa20201Request, Usa20201Response, Usa20201ResponseWire, _c_Usa20201Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+
+# Namespaces: `client.us.watchlist` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
+
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from kiwoom._namespace import AsyncGroup as _AsyncGroup  # noqa: E402
+from kiwoom._namespace import Group as _Group  # noqa: E402
+
+
+class WatchlistAPI(_Group):
+    """관심종목 (us.watchlist): 2 APIs at /api/us/watchlist, as ``client.us.watchlist``."""
+
+    __slots__ = ()
+
+    def groups(
+        self,
+        *,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20200Response:
+        """미국주식 관심종목 그룹 리스트 조회 (usa20200): POST /api/us/watchlist.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.watchlist.groups, ...)``.
+        """
+        return self._c._request(
+            "usa20200",
+            Usa20200Request(),
+            Usa20200Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    def group_detail(
+        self,
+        *,
+        arn_grp_id: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20201Response:
+        """미국주식 관심종목 그룹 상세 조회 (usa20201): POST /api/us/watchlist.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.watchlist.group_detail, ...)``.
+
+        Args:
+            arn_grp_id: 그룹SEQ (max 3)
+        """
+        return self._c._request(
+            "usa20201",
+            Usa20201Request(
+                arn_grp_id=arn_grp_id,
+            ),
+            Usa20201Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+
+class AsyncWatchlistAPI(_AsyncGroup):
+    """관심종목 (us.watchlist): 2 APIs at /api/us/watchlist, as ``client.us.watchlist`` (async)."""
+
+    __slots__ = ()
+
+    async def groups(
+        self,
+        *,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20200Response:
+        """미국주식 관심종목 그룹 리스트 조회 (usa20200): POST /api/us/watchlist.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.watchlist.groups, ...)``.
+        """
+        return await self._c._request(
+            "usa20200",
+            Usa20200Request(),
+            Usa20200Response,
+            next_key,
+            timeout,
+            headers,
+        )
+
+    async def group_detail(
+        self,
+        *,
+        arn_grp_id: str | None = None,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: _Mapping[str, str] | None = None,
+    ) -> Usa20201Response:
+        """미국주식 관심종목 그룹 상세 조회 (usa20201): POST /api/us/watchlist.
+
+        Pages with ``cont-yn``/``next-key``: pass ``next_key`` for the next page, or use
+        ``client.pages(client.us.watchlist.group_detail, ...)``.
+
+        Args:
+            arn_grp_id: 그룹SEQ (max 3)
+        """
+        return await self._c._request(
+            "usa20201",
+            Usa20201Request(
+                arn_grp_id=arn_grp_id,
+            ),
+            Usa20201Response,
+            next_key,
+            timeout,
+            headers,
+        )

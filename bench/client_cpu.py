@@ -1,0 +1,71 @@
+"""Client CPU µs per request against a local server in another process, same run:
+our sync and async clients (typed decode included), raw httpx, raw aiohttp and the reference
+wrapper kiwoom-restful 0.4.0 (aiohttp, untyped dicts). Two answers: a 600-row daily chart
+(~120 KB, ka10081) and a small quote (~0.4 KB, ka10001).
+
+Goals (issue 3): <= 1.0x the reference on the chart, <= 1.5x on the small answer.
+aiohttp and the reference run from bench/.venv (``make bench-clients`` builds it); without
+it their rows are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+BENCH_PYTHON = HERE / ".venv" / "bin" / "python"
+OURS = ["kiwoom sync", "kiwoom async", "raw httpx", "raw httpx async"]
+THEIRS = ["raw aiohttp", "kiwoom-restful 0.4.0"]
+REFERENCE = "kiwoom-restful 0.4.0"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _run(python: Path | str, name: str, url: str) -> dict[str, float]:
+    out = subprocess.run(
+        [str(python), str(HERE / "_workers.py"), name, url],
+        check=True, capture_output=True, text=True, cwd=HERE,
+    )  # fmt: skip
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, str(HERE / "_server.py"), str(port)], stdout=subprocess.PIPE, cwd=HERE
+    )
+    try:
+        assert server.stdout is not None
+        server.stdout.readline()
+        results = {name: _run(sys.executable, name, url) for name in OURS}
+        if BENCH_PYTHON.exists():
+            results |= {name: _run(BENCH_PYTHON, name, url) for name in THEIRS}
+    finally:
+        server.terminate()
+        server.wait()
+    ref = results.get(REFERENCE)
+    print(f"client CPU µs per request (best of 3 runs; server in its own process at {url})")
+    print(f"  {'':22} {'chart 600 rows':>16} {'small quote':>16}")
+    for name, r in results.items():
+        cells = []
+        for api_id in ("ka10081", "ka10001"):
+            ratio = f" {r[api_id] / ref[api_id]:4.2f}x" if ref else ""
+            cells.append(f"{r[api_id]:8.0f}{ratio:>7}")
+        print(f"  {name:22} {cells[0]:>16} {cells[1]:>16}")
+    if ref is None:
+        print("  (raw aiohttp and the reference skipped: `make bench-clients` builds bench/.venv)")
+    else:
+        print("  goals: chart <= 1.00x, small <= 1.50x the reference")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,245 @@
+"""``kiwoom.AsyncKiwoom``: the asyncio client."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from time import perf_counter
+from types import TracebackType
+from typing import Any, ParamSpec, TypeVar, overload
+
+import httpx
+import msgspec
+
+from ._auth import Token, parse_token
+from ._client import _ENCODE, BaseClient, Endpoint, RawResponse
+from ._constants import DEFAULT_RETRIES, DEFAULT_TIMEOUT, REAL
+from ._debug import logger
+from ._generated._clients import AsyncClientGroups
+from ._model import Request
+from ._paging import AsyncPages
+from ._transport import LeanAsyncTransport
+from .errors import APIError, KiwoomError
+from .ratelimit import RateLimiter
+
+__all__ = ["AsyncKiwoom"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class AsyncKiwoom(AsyncClientGroups, BaseClient):
+    """The Kiwoom REST API for asyncio: the methods of :class:`Kiwoom`, awaitable.
+
+    >>> async with kiwoom.AsyncKiwoom(appkey, secretkey, host=kiwoom.MOCK) as client:
+    ...     chart = await client.chart.daily(stk_cd="005930", base_dt="20250908", upd_stkpc_tp="1")
+
+    Arguments as for :class:`Kiwoom`; ``transport`` is an ``httpx.AsyncBaseTransport``.
+    Runs on asyncio. Concurrent calls share one token: when it expires, one task re-issues
+    it for all.
+    """
+
+    def __init__(
+        self,
+        appkey: str | None = None,
+        secretkey: str | os.PathLike[str] | None = None,
+        *,
+        host: str = REAL,
+        limiter: RateLimiter | bool = True,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        retries: int = DEFAULT_RETRIES,
+        debug: bool | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        super().__init__(
+            appkey, secretkey, host=host, limiter=limiter, timeout=timeout, retries=retries,
+            debug=debug,
+        )  # fmt: skip
+        self._transport = transport or LeanAsyncTransport()
+        self._token_lock = asyncio.Lock()
+        self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        self._closed = False
+
+    # --- public calls --------------------------------------------------------------------
+
+    async def call(
+        self,
+        api_id: str,
+        request: Mapping[str, Any] | msgspec.Struct | None = None,
+        *,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Call any REST API by id with a request (or a dict of wire names); typed response."""
+        ep = self._endpoint(api_id)
+        body = self._request_body(ep, request)
+        wire = await self._exchange(ep, body, _ENCODE(body), next_key, timeout, headers)
+        return ep.entry.convert(wire)
+
+    async def call_raw(
+        self,
+        api_id: str,
+        request: Mapping[str, Any] | msgspec.Struct | None = None,
+        *,
+        next_key: str | None = None,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> RawResponse:
+        """Like :meth:`call`, returning the :class:`RawResponse` (headers, body, paging)."""
+        ep = self._endpoint(api_id)
+        body = self._request_body(ep, request)
+        await self._exchange(ep, body, _ENCODE(body), next_key, timeout, headers)
+        raw = self.last_response
+        assert raw is not None
+        return raw
+
+    @overload
+    def pages(self, method: str, /, request: Any = ...) -> AsyncPages[Any]: ...
+    @overload
+    def pages(
+        self, method: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> AsyncPages[R]: ...
+    def pages(self, method: Any, /, *args: Any, **kwargs: Any) -> AsyncPages[Any]:
+        """Every page of a paging call: ``async for page in client.pages(...)``.
+
+        As :meth:`Kiwoom.pages`; ``await client.pages(...).collect()`` merges the rows.
+        """
+        if isinstance(method, str):
+            api_id, request = method, (args[0] if args else kwargs.get("request"))
+
+            async def fetch(key: str | None) -> tuple[Any, RawResponse | None]:
+                return await self.call(api_id, request, next_key=key), self.last_response
+        else:
+
+            async def fetch(key: str | None) -> tuple[Any, RawResponse | None]:
+                return await method(*args, next_key=key, **kwargs), self.last_response
+
+        return AsyncPages(fetch)
+
+    async def aclose(self) -> None:
+        """Revoke the token (au10002) if one was issued, and close the connections."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._token is not None:
+                await self._revoke(self._token)
+        finally:
+            self._token = None
+            await self._transport.aclose()
+
+    async def __aenter__(self) -> AsyncKiwoom:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # --- the request loop ----------------------------------------------------------------
+
+    async def _request(
+        self,
+        api_id: str,
+        body: Request,
+        response_type: type[R],
+        next_key: str | None,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+    ) -> R:
+        ep = self._endpoints.get(api_id) or self._make_endpoint(api_id)
+        result: R = ep.entry.convert(
+            await self._exchange(ep, body, _ENCODE(body), next_key, timeout, headers)
+        )
+        return result
+
+    async def _exchange(
+        self,
+        ep: Endpoint,
+        body: object,
+        content: bytes,
+        next_key: str | None,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+        authed: bool = True,
+    ) -> Any:
+        """Send until an answer is final; return its wire response or raise its error."""
+        attempt = 0
+        refreshed = False
+        limiter = self.limiter if authed else None
+        while True:
+            if limiter is not None:
+                await limiter.acquire_async(ep.api_id, group=ep.group, is_order=ep.is_order)
+            token = await self._valid_token() if authed else None
+            request = self._build(ep, content, token, next_key, timeout, headers)
+            started = perf_counter()
+            try:
+                response = await self._transport.handle_async_request(request)
+                try:
+                    data = await response.aread()
+                finally:
+                    await response.aclose()
+            except httpx.TransportError as exc:
+                err, wait = self._transport_error(ep, body, exc, attempt)
+                if wait is None:
+                    raise err from exc
+                await self._sleep(wait)
+                attempt += 1
+                continue
+            raw = RawResponse(
+                ep.entry, response.status_code, response.headers, data, perf_counter() - started
+            )
+            outcome = self._outcome(ep, raw, body)
+            if not isinstance(outcome, KiwoomError):
+                return outcome
+            if authed and not refreshed and isinstance(outcome, APIError) and outcome.code == 8005:
+                # The server refused the token before acting on the call: resending is safe,
+                # for orders too. Once only, so a persistent 8005 cannot loop.
+                refreshed = True
+                self._drop_token(token)
+                continue
+            wait = self._retry_wait(ep, outcome, attempt)
+            if wait is None:
+                raise outcome
+            await self._sleep(wait)
+            attempt += 1
+
+    # --- the token -----------------------------------------------------------------------
+
+    async def _valid_token(self) -> Token:
+        token = self._token
+        if token is not None and time.time() < token.refresh_at:
+            return token
+        async with self._token_lock:
+            token = self._token
+            if token is None or not token.fresh():
+                token = self._token = await self._issue()
+            return token
+
+    def _drop_token(self, used: Token | None) -> None:
+        # No await between the check and the write: atomic for the event loop.
+        if self._token is used:
+            self._token = None
+
+    async def _issue(self) -> Token:
+        ep = self._issue_ep
+        await self._exchange(ep, None, self._creds.issue_body(), None, None, None, authed=False)
+        raw = self.last_response
+        assert raw is not None
+        return parse_token(raw.content, raw.status_code)
+
+    async def _revoke(self, token: Token) -> None:
+        ep = self._revoke_ep
+        try:
+            await self._exchange(
+                ep, None, self._creds.revoke_body(token.value), None, None, None, authed=False
+            )
+        except KiwoomError as exc:
+            # The token may have expired already; closing must not fail on it.
+            logger.debug("au10002: token not revoked: %s", exc)

@@ -1,0 +1,295 @@
+"""What the sync and async clients share: configuration, the wire form of a call, and the
+policy that turns each answer into a result, a retry or an error.
+
+The loops themselves (one blocking, one async) live in ``_sync.py`` and ``_async.py``; they
+differ only in how they send, sleep and lock.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Mapping
+from contextvars import ContextVar
+from typing import Any
+
+import httpx
+import msgspec
+
+from . import __version__, catalog
+from ._auth import Credentials, Token
+from ._constants import BACKOFF_BASE, BACKOFF_MAX, CONTENT_TYPE, MOCK, REAL
+from ._debug import debug_enabled, log_request, log_response, mask
+from ._errors import DecodeError, InvalidRequestError, KiwoomError
+from .errors import (
+    APIError,
+    HTTPStatusError,
+    OrderOutcomeUnknownError,
+    RateLimitError,
+    RequestTimeoutError,
+    TransportError,
+    api_error,
+)
+from .ratelimit import RateLimiter, limits_for
+
+__all__ = ["MOCK", "REAL", "RawResponse"]
+
+_ENCODE = msgspec.json.Encoder().encode
+_CONTENT_TYPE = CONTENT_TYPE.encode()
+_USER_AGENT = f"kiwoom-python/{__version__}".encode()
+_CONT_YES = b"Y"
+
+# Errors that mean the request never left: safe to retry, even an order would be (we don't).
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Errors after (part of) the request was sent: the server may have acted on it.
+_MAYBE_SENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+_LAST: ContextVar[RawResponse | None] = ContextVar("kiwoom_last_response", default=None)
+
+
+class RawResponse:
+    """One answer as received: status, headers, body, and the paging headers.
+
+    ``elapsed`` is seconds from sending to the whole body read. ``decode()`` gives the typed
+    response (as the generated methods return it).
+    """
+
+    __slots__ = ("_wire", "api_id", "content", "elapsed", "entry", "headers", "status_code")
+
+    def __init__(
+        self,
+        entry: catalog.Entry,
+        status_code: int,
+        headers: httpx.Headers,
+        content: bytes,
+        elapsed: float,
+    ) -> None:
+        self.entry = entry
+        self.api_id = entry.api_id
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+        self.elapsed = elapsed
+        self._wire: Any = None
+
+    @property
+    def cont_yn(self) -> bool:
+        """True when the server has another page (``cont-yn: Y``)."""
+        return bool(self.headers.get("cont-yn") == "Y")
+
+    @property
+    def next_key(self) -> str | None:
+        """The ``next-key`` header to ask for the next page, when there is one."""
+        return self.headers.get("next-key") or None
+
+    def decode(self) -> Any:
+        """The typed response (``Ka10081Response`` for ka10081)."""
+        if self._wire is None:
+            self._wire = self.entry.decode_wire(self.content)
+        return self.entry.convert(self._wire)
+
+    def __repr__(self) -> str:
+        paging = f" next-key={self.next_key!r}" if self.cont_yn else ""
+        return f"<RawResponse {self.api_id} {self.status_code} {len(self.content)} bytes{paging}>"
+
+
+class Endpoint:
+    """The prepared wire form of one API id on one host: URL and constant headers."""
+
+    __slots__ = ("api_id", "entry", "group", "head", "is_order", "url", "url_text")
+
+    def __init__(self, host: str, entry: catalog.Entry) -> None:
+        self.entry = entry
+        self.api_id = entry.api_id
+        self.group = entry.group
+        self.is_order = entry.is_order
+        self.url_text = host + entry.path
+        self.url = httpx.URL(self.url_text)
+        netloc = self.url.netloc
+        self.head: tuple[tuple[bytes, bytes], ...] = (
+            (b"host", netloc),
+            (b"api-id", entry.api_id.encode()),
+            (b"content-type", _CONTENT_TYPE),
+            (b"user-agent", _USER_AGENT),
+        )
+
+
+def _timeout(value: float | httpx.Timeout | None) -> dict[str, float | None]:
+    t = value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)
+    return t.as_dict()
+
+
+class BaseClient:
+    """Configuration and policy shared by :class:`Kiwoom` and :class:`AsyncKiwoom`."""
+
+    _token: Token | None
+
+    def __init__(
+        self,
+        appkey: str | None,
+        secretkey: str | os.PathLike[str] | None,
+        *,
+        host: str,
+        limiter: RateLimiter | bool,
+        timeout: float | httpx.Timeout | None,
+        retries: int,
+        debug: bool | None,
+    ) -> None:
+        self._creds = Credentials(appkey, secretkey)
+        self.host = host.rstrip("/")
+        """Base URL every path is appended to (``REAL``, ``MOCK`` or any other)."""
+        if limiter is True:
+            key = f"{self._creds.fingerprint()}@{self.host}"
+            self.limiter: RateLimiter | None = RateLimiter.shared(key, limits_for(self.host))
+        else:
+            self.limiter = limiter or None
+        self._timeout = _timeout(timeout)
+        self.retries = max(0, retries)
+        """Extra attempts of a query after the first; orders are never retried."""
+        self.debug = debug_enabled(debug)
+        self._token = None
+        self._endpoints: dict[str, Endpoint] = {}
+        self._issue_ep = self._make_endpoint("au10001")
+        self._revoke_ep = self._make_endpoint("au10002")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} host={self.host!r} appkey=<hidden>>"
+
+    __str__ = __repr__
+
+    @property
+    def last_response(self) -> RawResponse | None:
+        """The raw answer of the last call made in this thread or asyncio task (any client).
+
+        Carries the paging headers (``cont_yn``, ``next_key``) that the typed responses of
+        the generated methods do not.
+        """
+        return _LAST.get()
+
+    # --- the wire form -------------------------------------------------------------------
+
+    def _make_endpoint(self, api_id: str) -> Endpoint:
+        try:
+            entry = catalog.get(api_id)
+        except KeyError:
+            raise InvalidRequestError(api_id, None, "not in the Kiwoom catalogue") from None
+        if entry.kind != "rest":
+            raise InvalidRequestError(
+                api_id, None, f"is a {entry.kind} entry: it travels over the WebSocket"
+            )
+        ep = self._endpoints[api_id] = Endpoint(self.host, entry)
+        return ep
+
+    def _endpoint(self, api_id: str) -> Endpoint:
+        return self._endpoints.get(api_id) or self._make_endpoint(api_id)
+
+    def _build(
+        self,
+        ep: Endpoint,
+        content: bytes,
+        token: Token | None,
+        next_key: str | None,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+    ) -> httpx.Request:
+        head = [*ep.head, (b"content-length", str(len(content)).encode())]
+        if token is not None:
+            head.append((b"authorization", token.authorization))
+        if next_key:
+            head.append((b"cont-yn", _CONT_YES))
+            head.append((b"next-key", next_key.encode()))
+        if headers:
+            head.extend((k.encode(), v.encode()) for k, v in headers.items())
+        if self.debug:
+            log_request(
+                ep.api_id, ep.url_text, [(k.decode(), v.decode()) for k, v in head], content,
+                self._secrets(),
+            )  # fmt: skip
+        return httpx.Request(
+            "POST",
+            ep.url,
+            headers=head,
+            stream=httpx.ByteStream(content),
+            extensions={"timeout": self._timeout if timeout is None else _timeout(timeout)},
+        )
+
+    def _secrets(self) -> tuple[str, ...]:
+        token = self._token.value if self._token is not None else ""
+        return (self._creds.appkey, self._creds.secretkey, token)
+
+    def _request_body(
+        self, ep: Endpoint, request: Mapping[str, Any] | msgspec.Struct | None
+    ) -> Any:
+        return ep.entry.build_request({} if request is None else request)
+
+    # --- the policy ----------------------------------------------------------------------
+
+    def _outcome(self, ep: Endpoint, raw: RawResponse, body: object) -> Any:
+        """The wire response of a successful answer, or the :class:`KiwoomError` it means."""
+        if self.debug:
+            log_response(
+                ep.api_id, raw.status_code, raw.elapsed * 1e3, raw.headers.get("cont-yn"),
+                raw.headers.get("next-key"), raw.content, self._secrets(),
+            )  # fmt: skip
+        status = raw.status_code
+        try:
+            wire = ep.entry.decode_wire(raw.content)
+        except DecodeError as exc:
+            if status == 200:
+                return exc
+            if ep.is_order and status in (502, 504):
+                return OrderOutcomeUnknownError(ep.api_id, body, f"HTTP {status} from a gateway")
+            preview = mask(raw.content[:200].decode("utf-8", "replace"), self._secrets())
+            return HTTPStatusError(ep.api_id, status, preview)
+        rc = wire.return_code
+        if rc.__class__ is str:  # documented as a number; tolerate it quoted
+            rc = int(rc) if rc.strip().lstrip("-").isdigit() else None
+        if status == 200 and (rc == 0 or rc == 20 or rc is None):
+            raw._wire = wire
+            _LAST.set(raw)
+            return wire
+        if rc == 0 or rc is None:
+            return HTTPStatusError(ep.api_id, status, "")
+        return api_error(ep.api_id, rc, mask(wire.return_msg, self._secrets()), status)
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential back-off with full jitter: a random wait in [0, base * 2**attempt]."""
+        return random.uniform(0.0, min(BACKOFF_MAX, BACKOFF_BASE * 2**attempt))
+
+    def _retry_wait(self, ep: Endpoint, err: KiwoomError, attempt: int) -> float | None:
+        """Seconds to wait before another attempt after ``err``, or None to raise it.
+
+        Rate-limit rejections teach the limiter (orders too) and wait what it says; HTTP 5xx
+        waits a jittered back-off. Orders are never retried.
+        """
+        if isinstance(err, RateLimitError):
+            if self.limiter is not None:
+                wait = self.limiter.on_rejected(
+                    ep.api_id, err.return_msg, group=ep.group, is_order=ep.is_order
+                )
+            else:
+                wait = self._backoff(attempt)
+        elif isinstance(err, HTTPStatusError | APIError) and err.status_code >= 500:
+            wait = self._backoff(attempt)
+        else:
+            return None
+        if ep.is_order or attempt >= self.retries:
+            return None
+        return wait
+
+    def _transport_error(
+        self, ep: Endpoint, body: object, exc: httpx.TransportError, attempt: int
+    ) -> tuple[KiwoomError, float | None]:
+        """The error a failed send means, and the wait before retrying it (None: raise)."""
+        reason = f"{type(exc).__name__}: {mask(str(exc), self._secrets())}".rstrip(": ")
+        if ep.is_order and not isinstance(exc, _NOT_SENT) and isinstance(exc, _MAYBE_SENT):
+            return OrderOutcomeUnknownError(ep.api_id, body, reason), None
+        err: KiwoomError
+        if isinstance(exc, httpx.TimeoutException):
+            err = RequestTimeoutError(ep.api_id, reason)
+        else:
+            err = TransportError(ep.api_id, reason)
+        retryable = isinstance(exc, (*_NOT_SENT, *_MAYBE_SENT))
+        if ep.is_order or not retryable or attempt >= self.retries:
+            return err, None
+        return err, self._backoff(attempt)

@@ -1,0 +1,36 @@
+"""Every default of the HTTP clients, in one place."""
+
+from __future__ import annotations
+
+REAL = "https://api.kiwoom.com"
+"""Kiwoom's real-trading REST host."""
+MOCK = "https://mockapi.kiwoom.com"
+"""Kiwoom's mock-trading (모의투자) REST host."""
+
+ENV_APPKEY = "KIWOOM_APPKEY"
+ENV_SECRETKEY = "KIWOOM_SECRETKEY"
+ENV_DEBUG = "KIWOOM_DEBUG"
+
+DEFAULT_TIMEOUT = 10.0
+"""Seconds for connect, read, write and pool waits, per attempt."""
+DEFAULT_RETRIES = 3
+"""Extra attempts of a query after the first (orders are never retried)."""
+BACKOFF_BASE = 0.25
+"""Seconds: the n-th retry waits a random time in [0, min(BACKOFF_MAX, BACKOFF_BASE * 2**n)]."""
+BACKOFF_MAX = 8.0
+
+TOKEN_REFRESH_MARGIN = 300.0
+"""Seconds before ``expires_dt`` at which a token is re-issued proactively."""
+KST_OFFSET_HOURS = 9
+"""``expires_dt`` is Korea time (UTC+9)."""
+
+MAX_KEEPALIVE = 20
+"""Idle keep-alive connections kept per client."""
+
+CONTENT_TYPE = "application/json;charset=UTF-8"
+TOKEN_PATH = "/oauth2/token"
+REVOKE_PATH = "/oauth2/revoke"
+
+LOGGER_NAME = "kiwoom"
+LOG_BODY_LIMIT = 2000
+"""Characters of a body shown in a debug log line."""

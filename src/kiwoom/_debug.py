@@ -1,0 +1,75 @@
+"""Debug logging of each exchange (logger ``kiwoom``), with keys and tokens masked."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterable, Mapping
+
+from ._constants import ENV_DEBUG, LOG_BODY_LIMIT, LOGGER_NAME
+
+__all__ = ["debug_enabled", "log_request", "log_response", "logger", "mask"]
+
+logger = logging.getLogger(LOGGER_NAME)
+
+_SECRET_JSON = re.compile(r'("(?:token|appkey|secretkey)"\s*:\s*")[^"]*(")', re.IGNORECASE)
+_BEARER = re.compile(r"(Bearer\s+)\S+", re.IGNORECASE)
+_SECRET_HEADERS = frozenset({"authorization", "appkey", "secretkey", "token"})
+MASK = "***"
+
+
+def debug_enabled(flag: bool | None) -> bool:
+    """The ``debug=`` argument, else ``KIWOOM_DEBUG`` set to anything but ``""``/``0``."""
+    if flag is not None:
+        return flag
+    return os.environ.get(ENV_DEBUG, "") not in ("", "0", "false", "False")
+
+
+def mask(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with every known secret value, JSON secret field and bearer token masked."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, MASK)
+    text = _SECRET_JSON.sub(rf"\1{MASK}\2", text)
+    return _BEARER.sub(rf"\1{MASK}", text)
+
+
+def _body(content: bytes, secrets: Iterable[str]) -> str:
+    text = content.decode("utf-8", "replace")
+    if len(text) > LOG_BODY_LIMIT:
+        text = text[:LOG_BODY_LIMIT] + f"... ({len(text)} characters)"
+    return mask(text, secrets)
+
+
+def _headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> str:
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    return ", ".join(f"{k}: {MASK if k.lower() in _SECRET_HEADERS else v}" for k, v in items)
+
+
+def log_request(
+    api_id: str,
+    url: str,
+    headers: Iterable[tuple[str, str]],
+    content: bytes,
+    secrets: Iterable[str],
+) -> None:
+    logger.debug(
+        "%s -> POST %s [%s] %s", api_id, url, mask(_headers(headers), secrets),
+        _body(content, secrets),
+    )  # fmt: skip
+
+
+def log_response(
+    api_id: str,
+    status: int,
+    ms: float,
+    cont_yn: str | None,
+    next_key: str | None,
+    content: bytes,
+    secrets: Iterable[str],
+) -> None:
+    logger.debug(
+        "%s <- %d in %.1f ms cont-yn=%s next-key=%s %s", api_id, status, ms, cont_yn or "",
+        next_key or "", _body(content, secrets),
+    )  # fmt: skip

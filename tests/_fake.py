@@ -1,0 +1,109 @@
+"""A fake Kiwoom REST server behind ``httpx.MockTransport``: records every request."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+APPKEY = "APPKEY-0123456789abcdef"
+SECRET = "SECRET-fedcba9876543210"
+
+Route = Callable[[httpx.Request], httpx.Response]
+
+
+def ok(body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
+    return httpx.Response(
+        200, headers=headers, json={"return_code": 0, "return_msg": "ok", **(body or {})}
+    )
+
+
+def rejected(return_code: int, return_msg: str, status: int = 200) -> httpx.Response:
+    return httpx.Response(status, json={"return_code": return_code, "return_msg": return_msg})
+
+
+@dataclass
+class Sent:
+    api_id: str
+    path: str
+    headers: httpx.Headers
+    body: Any
+
+
+@dataclass
+class FakeKiwoom:
+    """Issues tokens ``tok-1``, ``tok-2``...; answers routes by api id, queued or constant."""
+
+    expires_dt: str = "20991231235959"
+    routes: dict[str, list[Route | httpx.Response] | Route | httpx.Response] = field(
+        default_factory=dict
+    )
+    sent: list[Sent] = field(default_factory=list)
+    revoked: list[str] = field(default_factory=list)
+    expired: set[str] = field(default_factory=set)
+    issued: int = 0
+    issue_delay: int = 0  # event-loop turns an async token issue takes
+
+    def calls(self, api_id: str) -> list[Sent]:
+        return [s for s in self.sent if s.api_id == api_id]
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
+        api_id = request.headers.get("api-id", "")
+        body = json.loads(request.read() or b"null")
+        self.sent.append(Sent(api_id, request.url.path, request.headers, body))
+        if api_id == "au10001":
+            self.issued += 1
+            return ok(
+                {
+                    "token": f"tok-{self.issued}",
+                    "token_type": "bearer",
+                    "expires_dt": self.expires_dt,
+                }
+            )
+        if api_id == "au10002":
+            self.revoked.append(body["token"])
+            return ok()
+        auth = request.headers.get("authorization", "")
+        if auth.removeprefix("Bearer ") in self.expired:
+            return rejected(3, "[8005:Token이 유효하지 않습니다]")
+        route = self.routes.get(api_id)
+        if isinstance(route, list):
+            route = route.pop(0) if len(route) > 1 else route[0]
+        if route is None:
+            return ok()
+        if isinstance(route, httpx.Response):
+            return route
+        return route(request)
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        return self._answer(request)
+
+    async def async_handler(self, request: httpx.Request) -> httpx.Response:
+        if request.headers.get("api-id") == "au10001":
+            for _ in range(self.issue_delay):
+                await asyncio.sleep(0)
+        else:
+            await asyncio.sleep(0)
+        return self._answer(request)
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handler)
+
+    def async_transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.async_handler)
+
+
+def chart_page(rows: list[tuple[str, str]], *, next_key: str | None = None) -> httpx.Response:
+    """A ka10081 page of (date, close) rows, with paging headers when next_key is given."""
+    headers = {"cont-yn": "Y", "next-key": next_key} if next_key else {"cont-yn": "N"}
+    return ok(
+        {
+            "stk_cd": "005930",
+            "stk_dt_pole_chart_qry": [{"dt": d, "cur_prc": c} for d, c in rows],
+        },
+        headers,
+    )
