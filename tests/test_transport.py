@@ -312,3 +312,18 @@ def test_https_with_a_trusted_certificate(serve, tmp_path):
             LeanTransport().handle_request(_request(server.url))
     finally:
         server.stop()
+
+
+def test_a_proxy_in_the_environment_routes_through_httpx(monkeypatch):
+    from kiwoom._transport import default_async_transport, default_transport
+
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert isinstance(default_transport("https://api.kiwoom.com"), LeanTransport)
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    assert isinstance(default_transport("https://api.kiwoom.com"), httpx.HTTPTransport)
+    assert isinstance(default_async_transport("https://api.kiwoom.com"), httpx.AsyncHTTPTransport)
+
+    monkeypatch.setenv("NO_PROXY", "api.kiwoom.com")
+    assert isinstance(default_transport("https://api.kiwoom.com"), LeanTransport)

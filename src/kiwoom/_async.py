@@ -20,7 +20,7 @@ from ._debug import logger
 from ._generated._clients import AsyncClientGroups
 from ._model import Request
 from ._paging import AsyncPages
-from ._transport import LeanAsyncTransport
+from ._transport import default_async_transport
 from .errors import APIError, KiwoomError
 from .ratelimit import RateLimiter
 
@@ -57,7 +57,7 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
             appkey, secretkey, host=host, limiter=limiter, timeout=timeout, retries=retries,
             debug=debug,
         )  # fmt: skip
-        self._transport = transport or LeanAsyncTransport()
+        self._transport = transport or default_async_transport(self.host)
         self._token_lock = asyncio.Lock()
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self._closed = False

@@ -20,7 +20,7 @@ from ._debug import logger
 from ._generated._clients import ClientGroups
 from ._model import Request
 from ._paging import Pages
-from ._transport import LeanTransport
+from ._transport import default_transport
 from .errors import APIError, KiwoomError
 from .ratelimit import RateLimiter
 
@@ -64,7 +64,7 @@ class Kiwoom(ClientGroups, BaseClient):
             appkey, secretkey, host=host, limiter=limiter, timeout=timeout, retries=retries,
             debug=debug,
         )  # fmt: skip
-        self._transport = transport or LeanTransport()
+        self._transport = transport or default_transport(self.host)
         self._token_lock = threading.Lock()
         self._sleep: Callable[[float], None] = time.sleep
         self._closed = False

@@ -5,8 +5,10 @@ machinery: event objects, per-header validation, two writes per request. Kiwoom'
 is narrow (HTTP/1.1 POSTs with a small JSON body, answers with a length or chunked body),
 so these transports speak exactly that over the standard library's sockets (asyncio
 streams for the async one) and return ordinary ``httpx.Response`` objects. For anything
-they do not do (a proxy, HTTP/2, client certificates) pass httpx's own transport to the
-client: ``transport=httpx.HTTPTransport(proxy=...)`` or ``httpx.AsyncHTTPTransport(...)``.
+they do not do (HTTP/2, client certificates) pass httpx's own transport to the
+client: ``transport=httpx.HTTPTransport(...)`` or ``httpx.AsyncHTTPTransport(...)``. When
+the environment names a proxy for the host (``HTTPS_PROXY``...), the clients take httpx's
+transport through it by themselves.
 
 Failures raise httpx's exceptions with the meaning the retry policy relies on:
 ``ConnectError``/``ConnectTimeout`` (nothing was sent), ``WriteError``/``WriteTimeout``,
@@ -20,13 +22,20 @@ import contextlib
 import select
 import socket
 import ssl
+import urllib.request
 from typing import Any
 
 import httpx
 
 from ._constants import MAX_KEEPALIVE
 
-__all__ = ["LeanAsyncTransport", "LeanTransport"]
+__all__ = [
+    "LeanAsyncTransport",
+    "LeanTransport",
+    "default_async_transport",
+    "default_transport",
+    "environment_proxy",
+]
 
 _READ_SIZE = 1 << 16
 _Key = tuple[str, str, int]
@@ -424,3 +433,25 @@ class LeanAsyncTransport(httpx.AsyncBaseTransport):
         for conns in idle.values():
             for conn in conns:
                 conn.close()
+
+
+def environment_proxy(base_url: str) -> str | None:
+    """The proxy the environment (``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``...) names for
+    ``base_url``, or None. The lean transports speak to the host directly, so a client behind
+    such a proxy takes httpx's own transport instead."""
+    url = httpx.URL(base_url)
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(url.scheme) or proxies.get("all")
+    if proxy and not urllib.request.proxy_bypass(url.host):
+        return proxy
+    return None
+
+
+def default_transport(base_url: str) -> httpx.BaseTransport:
+    proxy = environment_proxy(base_url)
+    return httpx.HTTPTransport(proxy=proxy) if proxy else LeanTransport()
+
+
+def default_async_transport(base_url: str) -> httpx.AsyncBaseTransport:
+    proxy = environment_proxy(base_url)
+    return httpx.AsyncHTTPTransport(proxy=proxy) if proxy else LeanAsyncTransport()
