@@ -30,8 +30,8 @@ def test_readme_example_runs(index, monkeypatch, capsys):
     }
     monkeypatch.setenv("KIWOOM_APPKEY", "readme-app")
     monkeypatch.setenv("KIWOOM_SECRETKEY", "readme-secret")
-    monkeypatch.setattr(_sync, "LeanTransport", lambda: fake.transport())
-    monkeypatch.setattr(_async, "LeanAsyncTransport", lambda: fake.async_transport())
+    monkeypatch.setattr(_sync, "default_transport", lambda host: fake.transport())
+    monkeypatch.setattr(_async, "default_async_transport", lambda host: fake.async_transport())
     code = _examples()[index]
     exec(compile(code, f"README example {index + 1}", "exec"), {"__name__": "readme"})
     assert capsys.readouterr().out
