@@ -76,8 +76,7 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
         """Call any REST API by id with a request (or a dict of wire names); typed response."""
         ep = self._endpoint(api_id)
         body = self._request_body(ep, request)
-        wire = await self._exchange(ep, body, _ENCODE(body), next_key, timeout, headers)
-        return ep.entry.convert(wire)
+        return await self._exchange(ep, body, _ENCODE(body), next_key, timeout, headers)
 
     async def call_raw(
         self,
@@ -154,9 +153,7 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
         headers: Mapping[str, str] | None,
     ) -> R:
         ep = self._endpoints.get(api_id) or self._make_endpoint(api_id)
-        result: R = ep.entry.convert(
-            await self._exchange(ep, body, _ENCODE(body), next_key, timeout, headers)
-        )
+        result: R = await self._exchange(ep, body, _ENCODE(body), next_key, timeout, headers)
         return result
 
     async def _exchange(
@@ -169,7 +166,7 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
         headers: Mapping[str, str] | None,
         authed: bool = True,
     ) -> Any:
-        """Send until an answer is final; return its wire response or raise its error."""
+        """Send until an answer is final; return its typed response or raise its error."""
         attempt = 0
         refreshed = False
         limiter = self.limiter if authed else None

@@ -54,7 +54,7 @@ class RawResponse:
     response (as the generated methods return it).
     """
 
-    __slots__ = ("_wire", "api_id", "content", "elapsed", "entry", "headers", "status_code")
+    __slots__ = ("_typed", "api_id", "content", "elapsed", "entry", "headers", "status_code")
 
     def __init__(
         self,
@@ -70,7 +70,7 @@ class RawResponse:
         self.headers = headers
         self.content = content
         self.elapsed = elapsed
-        self._wire: Any = None
+        self._typed: Any = None
 
     @property
     def cont_yn(self) -> bool:
@@ -84,9 +84,9 @@ class RawResponse:
 
     def decode(self) -> Any:
         """The typed response (``Ka10081Response`` for ka10081)."""
-        if self._wire is None:
-            self._wire = self.entry.decode_wire(self.content)
-        return self.entry.convert(self._wire)
+        if self._typed is None:
+            self._typed = self.entry.decode(self.content)
+        return self._typed
 
     def __repr__(self) -> str:
         paging = f" next-key={self.next_key!r}" if self.cont_yn else ""
@@ -225,7 +225,7 @@ class BaseClient:
     # --- the policy ----------------------------------------------------------------------
 
     def _outcome(self, ep: Endpoint, raw: RawResponse, body: object) -> Any:
-        """The wire response of a successful answer, or the :class:`KiwoomError` it means."""
+        """The typed response of a successful answer, or the :class:`KiwoomError` it means."""
         if self.debug:
             log_response(
                 ep.api_id, raw.status_code, raw.elapsed * 1e3, raw.headers.get("cont-yn"),
@@ -233,8 +233,26 @@ class BaseClient:
             )  # fmt: skip
         status = raw.status_code
         try:
-            wire = ep.entry.decode_wire(raw.content)
+            resp = ep.entry.decode(raw.content)
         except DecodeError as exc:
+            return self._undecodable(ep, raw, body, exc)
+        rc = resp.return_code
+        if status == 200 and (rc == 0 or rc == 20 or rc is None):
+            raw._typed = resp
+            _LAST.set(raw)
+            return resp
+        if rc == 0 or rc is None:
+            return HTTPStatusError(ep.api_id, status, "")
+        return api_error(ep.api_id, rc, mask(resp.return_msg or "", self._secrets()), status)
+
+    def _undecodable(
+        self, ep: Endpoint, raw: RawResponse, body: object, exc: DecodeError
+    ) -> KiwoomError:
+        """The error an answer means whose body does not decode into the typed response."""
+        status = raw.status_code
+        try:
+            wire = ep.entry.decode_wire(raw.content)
+        except DecodeError:
             if status == 200:
                 return exc
             if ep.is_order and status in (502, 504):
@@ -244,12 +262,9 @@ class BaseClient:
         rc = wire.return_code
         if rc.__class__ is str:  # documented as a number; tolerate it quoted
             rc = int(rc) if rc.strip().lstrip("-").isdigit() else None
-        if status == 200 and (rc == 0 or rc == 20 or rc is None):
-            raw._wire = wire
-            _LAST.set(raw)
-            return wire
-        if rc == 0 or rc is None:
-            return HTTPStatusError(ep.api_id, status, "")
+        if rc == 0 or rc == 20 or rc is None:
+            # A success (or a bare error page) whose values do not fit their types.
+            return exc if status == 200 else HTTPStatusError(ep.api_id, status, "")
         return api_error(ep.api_id, rc, mask(wire.return_msg, self._secrets()), status)
 
     def _backoff(self, attempt: int) -> float:

@@ -83,7 +83,7 @@ class Kiwoom(ClientGroups, BaseClient):
         """Call any REST API by id with a request (or a dict of wire names); typed response."""
         ep = self._endpoint(api_id)
         body = self._request_body(ep, request)
-        return ep.entry.convert(self._exchange(ep, body, _ENCODE(body), next_key, timeout, headers))
+        return self._exchange(ep, body, _ENCODE(body), next_key, timeout, headers)
 
     def call_raw(
         self,
@@ -160,9 +160,7 @@ class Kiwoom(ClientGroups, BaseClient):
         headers: Mapping[str, str] | None,
     ) -> R:
         ep = self._endpoints.get(api_id) or self._make_endpoint(api_id)
-        result: R = ep.entry.convert(
-            self._exchange(ep, body, _ENCODE(body), next_key, timeout, headers)
-        )
+        result: R = self._exchange(ep, body, _ENCODE(body), next_key, timeout, headers)
         return result
 
     def _exchange(
@@ -175,7 +173,7 @@ class Kiwoom(ClientGroups, BaseClient):
         headers: Mapping[str, str] | None,
         authed: bool = True,
     ) -> Any:
-        """Send until an answer is final; return its wire response or raise its error."""
+        """Send until an answer is final; return its typed response or raise its error."""
         attempt = 0
         refreshed = False
         limiter = self.limiter if authed else None
