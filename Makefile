@@ -11,7 +11,7 @@ $(BIN)/uv:
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 $(VENV)/.synced: pyproject.toml uv.lock | $(BIN)/uv
-	$(BIN)/uv sync --frozen --quiet
+	$(BIN)/uv sync --frozen --all-extras --quiet
 	@touch $@
 
 demo: $(VENV)/.synced

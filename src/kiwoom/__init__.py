@@ -16,6 +16,45 @@ from ._values import Direction, direction
 if TYPE_CHECKING:
     from . import catalog as catalog
     from ._generated._exports import *  # noqa: F403
+    from ._realtime import (
+        CONDITION_EVENT as CONDITION_EVENT,
+    )
+    from ._realtime import (
+        DOMESTIC_MOCK_URL as DOMESTIC_MOCK_URL,
+    )
+    from ._realtime import (
+        DOMESTIC_URL as DOMESTIC_URL,
+    )
+    from ._realtime import (
+        US_URL as US_URL,
+    )
+    from ._realtime import (
+        LoginError as LoginError,
+    )
+    from ._realtime import (
+        Realtime as Realtime,
+    )
+    from ._realtime import (
+        RealtimeError as RealtimeError,
+    )
+    from ._realtime import (
+        ReconnectInfo as ReconnectInfo,
+    )
+    from ._realtime import (
+        Registration as Registration,
+    )
+    from ._realtime import (
+        Stats as Stats,
+    )
+    from ._realtime import (
+        Stream as Stream,
+    )
+    from ._realtime import (
+        Tick as Tick,
+    )
+    from ._realtime import (
+        TypeCounters as TypeCounters,
+    )
 
 __version__ = "0.1.0"
 
@@ -31,13 +70,33 @@ __all__ = [
 
 _SUBMODULES = frozenset({"catalog"})
 
+# Hand-written runtime names, loaded on first use like the generated ones.
+_RUNTIME = {
+    name: "kiwoom._realtime"
+    for name in (
+        "CONDITION_EVENT",
+        "DOMESTIC_MOCK_URL",
+        "DOMESTIC_URL",
+        "US_URL",
+        "LoginError",
+        "Realtime",
+        "RealtimeError",
+        "ReconnectInfo",
+        "Registration",
+        "Stats",
+        "Stream",
+        "Tick",
+        "TypeCounters",
+    )
+}
+
 
 def __getattr__(name: str) -> Any:
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
     from ._generated._registry import NAMES
 
-    module = NAMES.get(name)
+    module = _RUNTIME.get(name) or NAMES.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
@@ -48,4 +107,4 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     from ._generated._registry import NAMES
 
-    return sorted({*globals(), *_SUBMODULES, *NAMES})
+    return sorted({*globals(), *_SUBMODULES, *_RUNTIME, *NAMES})
