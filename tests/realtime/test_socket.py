@@ -1,4 +1,4 @@
-"""The real-time client against the in-process fixture server: lifecycle, registrations, dispatch."""
+"""The real-time client against the fixture server: lifecycle, registrations, dispatch."""
 
 from __future__ import annotations
 
