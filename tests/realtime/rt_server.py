@@ -14,6 +14,8 @@ from typing import Any
 
 from websockets.asyncio.server import ServerConnection, serve
 
+from kiwoom import catalog
+
 GOOD_TOKEN = "good-token"
 
 CONDITIONS = [["0", "거래량급증"], ["1", "신고가"]]
@@ -153,7 +155,9 @@ class KiwoomServer:
 
     async def real(self, items: list[tuple[str, str, dict[str, str]]]) -> None:
         """Send one REAL frame of (type, item, values) items."""
-        data = [{"type": t, "name": "", "item": i, "values": v} for t, i, v in items]
+        data = [
+            {"type": t, "name": catalog.get(t).name, "item": i, "values": v} for t, i, v in items
+        ]
         await self.send(json.dumps({"trnm": "REAL", "data": data}, ensure_ascii=False))
 
     async def condition_event(self, seq: str, code: str, action: str) -> None:

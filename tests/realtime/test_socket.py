@@ -61,7 +61,8 @@ def test_login_register_stream_callbacks_ping_and_close(run: Any) -> None:
                 assert tick.item == "005930" and tick.type == "0B"
                 assert isinstance(tick.values, kiwoom.Real0B)
                 assert tick.values.cur_prc == 60700
-                await until(lambda: len(seen_sync) == 2 and len(seen_async) == 2)
+                await until(lambda: rt.stats().types["0B"].dispatched == 5)
+                assert len(seen_sync) == 2 and len(seen_async) == 2
                 await until(lambda: server.pongs == [ping])  # echoed unchanged
                 counters = rt.stats().types["0B"]
                 assert (counters.received, counters.dispatched, counters.dropped) == (2, 5, 0)

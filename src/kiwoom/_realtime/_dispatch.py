@@ -34,6 +34,9 @@ log = logging.getLogger("kiwoom.realtime")
 class Tick(msgspec.Struct, gc=False, repr_omit_defaults=True):
     """One real-time item: its type (``0B``), item (``005930``), Korean name and typed values.
 
+    ``item`` is the frame's item; when the frame names none (orders, condition events), the
+    stock code of the values (FID 9001) stands in.
+
     ``values`` is the type's typed Struct (``Real0B`` for ``0B``: ``values.cur_prc`` is FID 10).
     Condition-search events (type ``02``) carry ``Ka10173DataValues`` (seq, code, I/D, time).
     """
