@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 
-.PHONY: demo test check lint typecheck generate codegen-check import bench clean
+.PHONY: demo test check lint typecheck generate codegen-check import bench bench-realtime clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -46,9 +46,21 @@ codegen-check: generate
 import: $(VENV)/.synced
 	$(BIN)/python -m codegen import
 
-bench: $(VENV)/.synced
+bench: $(VENV)/.synced bench/.venv/.installed
 	$(BIN)/python bench/decode.py
 	$(BIN)/python bench/import_time.py
+	$(BIN)/python bench/realtime.py
+
+# The reference wrapper for bench/realtime.py, in an environment of its own: its package is
+# also named `kiwoom`, and it must not enter the project's lock.
+bench/.venv/.installed:
+	$(PYTHON) -m venv bench/.venv
+	bench/.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
+		kiwoom-restful==0.4.0 uvloop
+	@touch $@
+
+bench-realtime: $(VENV)/.synced bench/.venv/.installed
+	$(BIN)/python bench/realtime.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) bench/.venv .pytest_cache .mypy_cache .ruff_cache

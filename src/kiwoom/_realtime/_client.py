@@ -32,7 +32,7 @@ from .. import catalog
 from .._errors import InvalidRequestError, KiwoomError
 from . import _defaults
 from ._dispatch import Dispatcher, Stats, Stream, Tick, _Callback
-from ._frames import Control, Head, Login, Ping, Real, System, decode_frame, encode, return_code
+from ._frames import Control, Head, Login, Ping, System, decode_frame, encode, return_code
 from ._frames import trnm_of as _trnm_of
 from ._registry import Registration, Registry
 
@@ -138,7 +138,7 @@ class Realtime:
         self._connect_options = connect_options or {}
 
         self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="kiwoom-realtime")
-        self._dispatcher = Dispatcher(self._decoder_for, self._executor)
+        self._dispatcher = Dispatcher(self._decoder_for, self._typed_for, self._executor)
         self._registry = Registry()
         self._conditions: dict[str, str] = {}  # seq -> stex_tp of every real-time condition watch
         self._stats = Stats()
@@ -341,17 +341,17 @@ class Realtime:
                 if dispatcher.has_raw:
                     dispatcher.dispatch_raw(raw)
                 try:
-                    frame = decode_frame(raw)
+                    frame = dispatcher.handle(raw)
                 except (msgspec.DecodeError, msgspec.ValidationError):
                     self._malformed(raw)
                     continue
-                if type(frame) is Real:
-                    dispatcher.dispatch(frame.data)
-                elif type(frame) is Ping:
+                if frame is None:
+                    continue
+                if type(frame) is Ping:
                     stats.pings += 1
                     await ws.send(raw)  # echoed unchanged, as Kiwoom requires
                 else:
-                    self._control(frame, raw)  # type: ignore[arg-type]
+                    self._control(frame, raw)
         except ConnectionClosed as exc:
             if not self._closing:
                 log.warning("real-time socket closed: %s", exc)
@@ -369,16 +369,16 @@ class Realtime:
         if self._dispatcher.has_raw:
             self._dispatcher.dispatch_raw(raw)
         try:
-            frame = decode_frame(raw)
+            frame = self._dispatcher.handle(raw)
         except (msgspec.DecodeError, msgspec.ValidationError):
             self._malformed(raw)
             return
-        if type(frame) is Real:
-            self._dispatcher.dispatch(frame.data)
-        elif type(frame) is Ping:
+        if frame is None:
+            return
+        if type(frame) is Ping:
             stats.pings += 1
         else:
-            self._control(frame, raw)  # type: ignore[arg-type]
+            self._control(frame, raw)
 
     def _malformed(self, raw: str | bytes) -> None:
         self._stats.malformed_frames += 1
@@ -716,6 +716,15 @@ class Realtime:
             if not ok:
                 known = ", ".join(e.api_id for e in catalog.entries("realtime"))
                 raise InvalidRequestError("REG", "type", f"{t!r} is not a real-time type ({known})")
+
+    def _typed_for(
+        self, tick_type: str
+    ) -> tuple[type[msgspec.Struct], Callable[[Any], Any]] | None:
+        try:
+            entry = catalog.get(tick_type)
+        except KeyError:
+            return None
+        return (entry.wire_type, entry.convert) if entry.kind == "realtime" else None
 
     def _decoder_for(self, tick_type: str) -> Callable[[msgspec.Raw], Any] | None:
         if tick_type == CONDITION_EVENT:

@@ -24,7 +24,7 @@ from typing import Any
 import msgspec
 
 from . import _defaults
-from ._frames import Item
+from ._frames import Control, Head, Item, Real, TypedFrames, decode_frame
 
 __all__ = ["Dispatcher", "Stats", "Stream", "Tick", "TypeCounters"]
 
@@ -78,6 +78,8 @@ class Stats(msgspec.Struct):
 
 
 Decode = Callable[[msgspec.Raw], Any]
+Typed = tuple[type[msgspec.Struct], Callable[[Any], Any]]
+"""A type's wire Struct and its wire-to-typed conversion."""
 Predicate = Callable[[Tick], bool]
 
 
@@ -238,12 +240,15 @@ def _call_each(fn: Callable[[Tick], Any], batch: list[Tick]) -> list[BaseExcepti
 
 
 class _Route:
-    """Per real-time type: its decoder and the consumers that want it."""
+    """Per real-time type: its decoders and the consumers that want it."""
 
-    __slots__ = ("consumers", "counters", "decode")
+    __slots__ = ("consumers", "convert", "counters", "decode")
 
-    def __init__(self, decode: Decode | None, counters: TypeCounters) -> None:
+    def __init__(
+        self, decode: Decode | None, convert: Callable[[Any], Any] | None, counters: TypeCounters
+    ) -> None:
         self.decode = decode
+        self.convert = convert
         self.counters = counters
         self.consumers: list[_Consumer] = []
 
@@ -255,9 +260,15 @@ class Dispatcher:
     """Decodes ``REAL`` items into typed ticks and offers them to every matching consumer."""
 
     def __init__(
-        self, decoder_for: Callable[[str], Decode | None], executor: Executor | None
+        self,
+        decoder_for: Callable[[str], Decode | None],
+        typed_for: Callable[[str], Typed | None],
+        executor: Executor | None,
     ) -> None:
         self._decoder_for = decoder_for
+        self._typed_for = typed_for
+        self._frames: TypedFrames | None = None
+        self._frames_stale = True
         self._executor = executor
         self._routes: dict[str, _Route] = {}
         self.counters: dict[str, TypeCounters] = {}
@@ -271,9 +282,64 @@ class Dispatcher:
         route = self._routes.get(tick_type)
         if route is None:
             counters = self.counters.setdefault(tick_type, TypeCounters())
-            route = self._routes[tick_type] = _Route(self._decoder_for(tick_type), counters)
+            typed = self._typed_for(tick_type)
+            route = self._routes[tick_type] = _Route(
+                self._decoder_for(tick_type), typed and typed[1], counters
+            )
             route.consumers = [c for c in self._consumers if tick_type in c.types]
         return route
+
+    def handle(self, raw: str | bytes) -> Control | Head | None:
+        """Decode one frame; a ``REAL`` frame is dispatched here, any other is returned.
+
+        Raises :class:`msgspec.DecodeError` or ``ValidationError`` for a malformed frame.
+        """
+        if self._frames_stale:
+            self._rebuild_frames()
+        frames = self._frames
+        frame = decode_frame(raw) if frames is None else frames.decode(raw)
+        cls = type(frame)
+        if frames is not None and cls is frames.real:
+            self.dispatch_typed(frame.data, frames.type_of)  # type: ignore[union-attr]
+            return None
+        if cls is Real:
+            self.dispatch(frame.data)  # type: ignore[union-attr]
+            return None
+        return frame  # type: ignore[return-value]
+
+    def _rebuild_frames(self) -> None:
+        wire_types = {}
+        for t in sorted({t for c in self._consumers for t in c.types}):
+            typed = self._typed_for(t)
+            if typed is not None:
+                wire_types[t] = typed[0]
+        self._frames = TypedFrames(wire_types) if wire_types else None
+        self._frames_stale = False
+
+    def dispatch_typed(self, items: list[Any], type_of: dict[type, str]) -> None:
+        """Like :meth:`dispatch`, for items whose values already decoded into wire Structs."""
+        routes = self._routes
+        for it in items:
+            tick_type = type_of[type(it)]
+            route = routes.get(tick_type) or self._route(tick_type)
+            counters = route.counters
+            counters.received += 1
+            consumers = route.consumers
+            if not consumers:
+                continue
+            try:
+                values = route.convert(it.values)  # type: ignore[misc]
+            except Exception as exc:
+                self._decode_failed(tick_type, counters, exc)
+                continue
+            tick = Tick(tick_type, it.item or _item_of(values), values, it.name)
+            for consumer in consumers:
+                consumer.offer(tick)
+
+    def _decode_failed(self, tick_type: str, counters: TypeCounters, exc: Exception) -> None:
+        counters.decode_errors += 1
+        if counters.decode_errors <= 10 or counters.decode_errors % 1000 == 0:
+            log.warning("skipped a %s item that did not decode: %s", tick_type, exc)
 
     def dispatch(self, items: list[Item]) -> None:
         """Hand the items of one ``REAL`` frame to their consumers (never waits)."""
@@ -288,9 +354,7 @@ class Dispatcher:
             try:
                 values = route.decode(it.values)  # type: ignore[misc]
             except Exception as exc:
-                counters.decode_errors += 1
-                if counters.decode_errors <= 10 or counters.decode_errors % 1000 == 0:
-                    log.warning("skipped a %s item that did not decode: %s", it.type, exc)
+                self._decode_failed(it.type, counters, exc)
                 continue
             tick = Tick(it.type, it.item or _item_of(values), values, it.name)
             for consumer in consumers:
@@ -308,6 +372,7 @@ class Dispatcher:
         for t in consumer.types:
             self.counters.setdefault(t, TypeCounters())
         self._consumers.append(consumer)
+        self._frames_stale = True
         for tick_type, route in self._routes.items():
             if tick_type in consumer.types:
                 route.consumers.append(consumer)
@@ -317,6 +382,7 @@ class Dispatcher:
         consumer.queue.clear()
         if consumer in self._consumers:
             self._consumers.remove(consumer)
+            self._frames_stale = True
         for route in self._routes.values():
             if consumer in route.consumers:
                 route.consumers.remove(consumer)

@@ -1,18 +1,23 @@
-"""The socket's frames: a fast envelope decoder and the frames the client sends.
+"""The socket's frames: fast envelope decoders and the frames the client sends.
 
-Every frame is a JSON object whose ``trnm`` says what it is. ``REAL`` frames are by far the
-most frequent, so they decode in one pass through a tagged union into items whose ``values``
-stay :class:`msgspec.Raw` (undecoded bytes) until a consumer wants them typed. Any other frame
-keeps its ``data`` raw too; an unknown ``trnm`` falls back to a decoder of ``trnm`` alone.
+Every frame is a JSON object whose ``trnm`` says what it is; one tagged union decodes them all.
+``REAL`` frames are by far the most frequent. When consumers want some real-time types,
+:class:`TypedFrames` decodes a ``REAL`` frame in a single pass with its items tagged by
+``type``, each ``values`` straight into that type's wire Struct (every FID a string), ready
+for the catalogue's typed conversion. A frame that does not fit (an item of a type nobody
+consumes, a value that is not a string) falls back to :func:`decode_frame`, whose items keep
+their ``values`` as :class:`msgspec.Raw` (undecoded bytes) until a consumer wants them. An
+unknown ``trnm`` falls back to a decoder of ``trnm`` alone.
 """
 
 from __future__ import annotations
 
+import typing
 from typing import Any
 
 import msgspec
 
-__all__ = ["Control", "Head", "Item", "Real", "decode_frame", "encode"]
+__all__ = ["Control", "Head", "Item", "Real", "TypedFrames", "decode_frame", "encode"]
 
 
 class Item(msgspec.Struct, gc=False):
@@ -98,6 +103,37 @@ def decode_frame(raw: str | bytes) -> Real | Control | Head:
     except msgspec.ValidationError:
         # An unknown trnm, or a known one of an unexpected shape: read the name alone.
         return _head_decoder.decode(raw)
+
+
+class TypedFrames:
+    """One-pass decoder of frames whose ``REAL`` items are of the given types."""
+
+    def __init__(self, wire_types: dict[str, type[msgspec.Struct]]) -> None:
+        self.type_of: dict[type, str] = {}
+        items: list[Any] = []
+        for type_id, wire in wire_types.items():
+            cls = msgspec.defstruct(
+                f"Item{type_id}",
+                [("values", wire), ("item", str, ""), ("name", str, "")],
+                tag_field="type",
+                tag=type_id,
+                gc=False,
+            )
+            self.type_of[cls] = type_id
+            items.append(cls)
+        data_type: Any = items[0] if len(items) == 1 else typing.Union[tuple(items)]  # noqa: UP007
+        self.real = msgspec.defstruct(
+            "TypedReal", [("data", list[data_type], [])], tag_field="trnm", tag="REAL"
+        )
+        frame: Any = typing.Union[(self.real, *Frame.__args__[1:])]
+        self._decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(frame)
+
+    def decode(self, raw: str | bytes) -> Any:
+        """A typed ``REAL`` frame or a control frame; otherwise :func:`decode_frame`'s answer."""
+        try:
+            return self._decoder.decode(raw)
+        except msgspec.ValidationError:
+            return decode_frame(raw)
 
 
 def return_code(frame: Control | Head) -> int:
