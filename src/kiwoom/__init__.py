@@ -16,45 +16,7 @@ from ._values import Direction, direction
 if TYPE_CHECKING:
     from . import catalog as catalog
     from ._generated._exports import *  # noqa: F403
-    from ._realtime import (
-        CONDITION_EVENT as CONDITION_EVENT,
-    )
-    from ._realtime import (
-        DOMESTIC_MOCK_URL as DOMESTIC_MOCK_URL,
-    )
-    from ._realtime import (
-        DOMESTIC_URL as DOMESTIC_URL,
-    )
-    from ._realtime import (
-        US_URL as US_URL,
-    )
-    from ._realtime import (
-        LoginError as LoginError,
-    )
-    from ._realtime import (
-        Realtime as Realtime,
-    )
-    from ._realtime import (
-        RealtimeError as RealtimeError,
-    )
-    from ._realtime import (
-        ReconnectInfo as ReconnectInfo,
-    )
-    from ._realtime import (
-        Registration as Registration,
-    )
-    from ._realtime import (
-        Stats as Stats,
-    )
-    from ._realtime import (
-        Stream as Stream,
-    )
-    from ._realtime import (
-        Tick as Tick,
-    )
-    from ._realtime import (
-        TypeCounters as TypeCounters,
-    )
+    from ._realtime import *  # noqa: F403
 
 __version__ = "0.1.0"
 
@@ -85,6 +47,7 @@ _RUNTIME = {
         "Registration",
         "Stats",
         "Stream",
+        "Subscription",
         "Tick",
         "TypeCounters",
     )

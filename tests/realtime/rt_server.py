@@ -45,6 +45,7 @@ class KiwoomServer:
         self.accepted_tokens = {GOOD_TOKEN}
         self.answer = True  # False: accept frames but answer nothing (a silent server)
         self.reg_code = 0  # non-zero: reject REG with this code
+        self.system_frames = False  # True: a SYSTEM frame before each LOGIN answer (real server)
         self.connect_times: list[float] = []
         self.logins: list[str] = []
         self.received: list[Any] = []
@@ -84,6 +85,13 @@ class KiwoomServer:
         trnm = msg.get("trnm")
         if trnm == "LOGIN":
             self.logins.append(msg["token"])
+            if self.system_frames:
+                await ws.send(
+                    json.dumps(
+                        {"trnm": "SYSTEM", "code": "R10001", "message": "연결되었습니다"},
+                        ensure_ascii=False,
+                    )
+                )
             if msg["token"] in self.accepted_tokens:
                 await ws.send(json.dumps({"trnm": "LOGIN", "return_code": 0, "return_msg": ""}))
                 self.logged_in.set()

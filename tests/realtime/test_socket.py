@@ -171,3 +171,92 @@ def test_raw_frames(run: Any) -> None:
             await stop()
 
     run(main())
+
+
+def test_import_kiwoom_stays_light() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, kiwoom; assert 'websockets' not in sys.modules;"
+        " assert 'kiwoom._realtime' not in sys.modules; kiwoom.Realtime;"
+        " import kiwoom._realtime as r; assert sorted(kiwoom._RUNTIME) == sorted(r.__all__)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_frames_mixing_types_and_odd_values_take_the_tolerant_road(run: Any) -> None:
+    async def main() -> None:
+        async with KiwoomServer() as server, client(server) as rt:
+            stream = rt.stream("0B")
+            await rt.register(["005930"], ["0B", "0A"])
+            # 0A has no consumer: the one-pass decoder does not know it, the frame falls back.
+            await server.real([("0A", "005930", wire_values("0A")), ("0B", "005930", TRADE)])
+            # A number where Kiwoom documents a string.
+            await server.send(
+                '{"trnm":"REAL","data":[{"type":"0B","item":"000660","values":{"10":-60700}}]}'
+            )
+            first, second = await anext(stream), await anext(stream)
+            assert first.item == "005930" and first.values.cur_prc == 60700
+            assert second.item == "000660" and second.values.cur_prc == 60700
+            stats = rt.stats()
+            assert stats.types["0A"].received == 1 and stats.types["0A"].dispatched == 0
+            assert stats.types["0B"].received == 2 and stats.types["0B"].decode_errors == 0
+
+    run(main())
+
+
+def test_system_frames_and_async_token_provider(run: Any) -> None:
+    async def main() -> None:
+        async with KiwoomServer() as server:
+            server.system_frames = True
+
+            async def token() -> str:
+                return GOOD_TOKEN
+
+            async with client(server, token=token) as rt:
+                await rt.register(["005930"], "0B")
+                assert rt.stats().connects == 1
+
+    run(main())
+
+
+def test_registered_before_connect_or_while_down_is_sent(run: Any) -> None:
+    async def main() -> None:
+        async with KiwoomServer() as server:
+            rt = client(server, backoff_initial=0.2)
+            await rt.register(["005930"], "0B", group="1")
+            assert rt.registrations()[0].acknowledged == ()
+            async with rt:
+                assert server.registered == {"1": {("0B", "005930")}}
+                assert rt.registrations()[0].acknowledged == ("005930",)
+                server.drop()
+                await until(lambda: not rt.connected)
+                await rt.register(["000660"], "0B", group="2")  # while down: recorded
+                assert [r.acknowledged for r in rt.registrations()] == [(), ()]
+                await server.wait_registered("2", 1)
+                await until(lambda: all(r.acknowledged for r in rt.registrations()))
+
+    run(main())
+
+
+def test_rejected_relogin_closes_with_the_error(run: Any) -> None:
+    async def main() -> None:
+        async with KiwoomServer() as server:
+
+            async def refresh() -> str:
+                return "still-bad"
+
+            rt = client(server, refresh_token=refresh)
+            async with rt:
+                stream = rt.stream("0B")
+                await rt.register(["005930"], "0B")
+                server.accepted_tokens.clear()  # the token expired meanwhile
+                server.drop()
+                with pytest.raises(LoginError):
+                    await anext(stream)
+                with pytest.raises(LoginError):
+                    await rt.wait_closed()
+            assert server.logins[-2:] == [GOOD_TOKEN, "still-bad"]
+
+    run(main())

@@ -2,7 +2,7 @@
 
 from ._client import CONDITION_EVENT, LoginError, Realtime, RealtimeError, ReconnectInfo
 from ._defaults import DOMESTIC_MOCK_URL, DOMESTIC_URL, US_URL
-from ._dispatch import Stats, Stream, Tick, TypeCounters
+from ._dispatch import Stats, Stream, Subscription, Tick, TypeCounters
 from ._registry import Registration
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "Registration",
     "Stats",
     "Stream",
+    "Subscription",
     "Tick",
     "TypeCounters",
 ]

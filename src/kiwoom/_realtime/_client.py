@@ -31,7 +31,7 @@ from websockets.exceptions import ConnectionClosed, WebSocketException
 from .. import catalog
 from .._errors import InvalidRequestError, KiwoomError
 from . import _defaults
-from ._dispatch import Dispatcher, Stats, Stream, Tick, _Callback
+from ._dispatch import Dispatcher, Stats, Stream, Subscription, Tick
 from ._frames import Control, Head, Login, Ping, System, decode_frame, encode, return_code
 from ._frames import trnm_of as _trnm_of
 from ._registry import Registration, Registry
@@ -664,7 +664,7 @@ class Realtime:
         codes: Iterable[str] | str | None = None,
         *,
         maxsize: int | None = None,
-    ) -> _Callback:
+    ) -> Subscription:
         """Call ``callback(tick)`` for every tick of ``types`` (for ``codes`` only, when given).
 
         An ``async def`` callback runs on the loop, a plain one in a worker thread (in order, in

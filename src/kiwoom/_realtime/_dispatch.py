@@ -26,7 +26,7 @@ import msgspec
 from . import _defaults
 from ._frames import Control, Head, Item, Real, TypedFrames, decode_frame
 
-__all__ = ["Dispatcher", "Stats", "Stream", "Tick", "TypeCounters"]
+__all__ = ["Dispatcher", "Stats", "Stream", "Subscription", "Tick", "TypeCounters"]
 
 log = logging.getLogger("kiwoom.realtime")
 
@@ -168,8 +168,9 @@ class Stream(_Consumer):
         self._dispatcher.remove(self)
 
 
-class _Callback(_Consumer):
-    """A user callback fed by its own task; sync callbacks run in a worker thread, in batches."""
+class Subscription(_Consumer):
+    """A callback registered with ``Realtime.on``: fed by its own task, sync callbacks in a
+    worker thread (in order, in batches). ``await sub.aclose()`` stops it."""
 
     __slots__ = ("dispatcher", "errors", "fn", "is_async", "task")
 
@@ -405,8 +406,8 @@ class Dispatcher:
         codes: frozenset[str] | None,
         predicate: Predicate | None,
         maxsize: int,
-    ) -> _Callback:
-        cb = _Callback(self, fn, types, codes, predicate, maxsize, self.counters)
+    ) -> Subscription:
+        cb = Subscription(self, fn, types, codes, predicate, maxsize, self.counters)
         self._add(cb)
         cb.task = asyncio.get_running_loop().create_task(
             cb.run(self._executor), name=f"kiwoom-realtime-callback-{fn!r}"
@@ -465,7 +466,7 @@ class Dispatcher:
         tasks = []
         for consumer in list(self._consumers):
             consumer.close()
-            if isinstance(consumer, _Callback) and consumer.task is not None:
+            if isinstance(consumer, Subscription) and consumer.task is not None:
                 tasks.append(consumer.task)
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
