@@ -24,9 +24,11 @@ STABLE_AFTER = 30.0
 server that accepts and then closes at once (Kiwoom closes with 1000 on rapid reconnects) still
 sees growing delays instead of a storm."""
 
-WATCHDOG = 60.0
-"""Seconds without any frame (Kiwoom PINGs regularly) after which a socket with active
-subscriptions is taken for dead and replaced."""
+WATCHDOG = 120.0
+"""Seconds without any frame (data, answers, Kiwoom's PINGs) after which a socket with active
+subscriptions is taken for dead and replaced. Generous on purpose: a quiet market is not a dead
+socket, and a dead TCP link is caught sooner by the WebSocket keepalive (websockets pings every
+20 s and closes the connection when no pong comes back within 20 s)."""
 REQUEST_TIMEOUT = 10.0
 """Seconds to wait for the answer to LOGIN, REG, REMOVE or a condition-search request."""
 
