@@ -26,7 +26,7 @@ from typing import Any
 
 import msgspec
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, WebSocketException
+from websockets.exceptions import ConnectionClosed
 
 from .. import catalog
 from .._errors import InvalidRequestError, KiwoomError
@@ -314,7 +314,7 @@ class Realtime:
                     self._closing = True
                     await self._dispatcher.close(exc)
                     return
-                except (OSError, WebSocketException, TimeoutError) as exc:
+                except Exception as exc:  # refused, timed out, a failing token provider, ...
                     log.warning("reconnect attempt %d failed: %r", attempts, exc)
                     continue
                 break
