@@ -296,13 +296,13 @@ class Realtime:
             lost_at = loop.time()
             if lost_at - connected_at >= self.stable_after:
                 attempts = 0
+            tries = 0
             while True:
-                delay = min(self.backoff_max, self.backoff_initial * 2**attempts)
+                delay = min(self.backoff_max, self.backoff_initial * 2 ** min(attempts, 32))
                 delay *= 1 - self.backoff_jitter * random.random()
                 attempts += 1
-                log.info(
-                    "real-time socket lost; reconnecting in %.2fs (attempt %d)", delay, attempts
-                )
+                tries += 1
+                log.info("real-time socket lost; reconnecting in %.2fs (attempt %d)", delay, tries)
                 await asyncio.sleep(delay)
                 if self._closing:
                     return
@@ -315,11 +315,11 @@ class Realtime:
                     await self._dispatcher.close(exc)
                     return
                 except Exception as exc:  # refused, timed out, a failing token provider, ...
-                    log.warning("reconnect attempt %d failed: %r", attempts, exc)
+                    log.warning("reconnect attempt %d failed: %r", tries, exc)
                     continue
                 break
             self._stats.reconnects += 1
-            info = (attempts, lost_at)
+            info = (tries, lost_at)
 
     def _lost(self) -> None:
         self._registry.unacknowledge_all()
@@ -331,27 +331,13 @@ class Realtime:
 
     async def _read(self, ws: Any) -> None:
         loop = asyncio.get_running_loop()
-        stats = self._stats
-        dispatcher = self._dispatcher
+        process = self.process
         try:
             while True:
                 raw = await ws.recv()
                 self._last_rx = loop.time()
-                stats.frames += 1
-                if dispatcher.has_raw:
-                    dispatcher.dispatch_raw(raw)
-                try:
-                    frame = dispatcher.handle(raw)
-                except (msgspec.DecodeError, msgspec.ValidationError):
-                    self._malformed(raw)
-                    continue
-                if frame is None:
-                    continue
-                if type(frame) is Ping:
-                    stats.pings += 1
-                    await ws.send(raw)  # echoed unchanged, as Kiwoom requires
-                else:
-                    self._control(frame, raw)
+                if process(raw):
+                    await ws.send(raw)  # a PING: echoed unchanged, as Kiwoom requires
         except ConnectionClosed as exc:
             if not self._closing:
                 log.warning("real-time socket closed: %s", exc)
@@ -359,26 +345,28 @@ class Realtime:
             if not self._closing:
                 log.exception("real-time socket failed")
 
-    def process(self, raw: str | bytes) -> None:
-        """Handle one received frame as the receive loop does (for replay and benchmarks).
+    def process(self, raw: str | bytes) -> bool:
+        """Handle one received frame as the receive loop does; True for a PING to echo.
 
-        PINGs are counted but not answered (there is no socket to answer on).
+        The receive loop's whole per-frame path, public for replays and benchmarks.
         """
         stats = self._stats
         stats.frames += 1
-        if self._dispatcher.has_raw:
-            self._dispatcher.dispatch_raw(raw)
+        dispatcher = self._dispatcher
+        if dispatcher.has_raw:
+            dispatcher.dispatch_raw(raw)
         try:
-            frame = self._dispatcher.handle(raw)
+            frame = dispatcher.handle(raw)
         except (msgspec.DecodeError, msgspec.ValidationError):
             self._malformed(raw)
-            return
+            return False
         if frame is None:
-            return
+            return False
         if type(frame) is Ping:
             stats.pings += 1
-        else:
-            self._control(frame, raw)
+            return True
+        self._control(frame, raw)
+        return False
 
     def _malformed(self, raw: str | bytes) -> None:
         self._stats.malformed_frames += 1
