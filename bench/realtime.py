@@ -11,7 +11,9 @@ One run on the same pre-encoded frames (70% 0B trades, 30% 0D order books, 1-3 i
   is also named ``kiwoom``, hence a separate process); it decodes the envelope only and hands
   the values to callbacks as bytes.
 
-Goals: ours >= 0.5x bare, ours >= 2x the reference. Reported on asyncio and uvloop.
+Goals: ours >= 0.5x bare, ours >= 2x the reference. Reported on asyncio and uvloop, for typed
+ticks and, for comparison, for wire-form ticks (``wire=True``: values as sent, no conversion,
+which is what the reference hands over, as bytes).
 """
 
 from __future__ import annotations
@@ -58,9 +60,9 @@ def bare(frames: list[str]) -> float:
     return time.perf_counter() - start
 
 
-async def ours(frames: list[str], items: int) -> float:
+async def ours(frames: list[str], items: int, wire: bool = False) -> float:
     rt = Realtime("unused", url="ws://benchmark")
-    stream = rt.stream(["0B", "0D"], maxsize=items + 1)
+    stream = rt.stream(["0B", "0D"], maxsize=items + 1, wire=wire)
     process = rt.process
 
     async def produce() -> None:
@@ -136,12 +138,15 @@ def main() -> None:
     # slows one round, not one contender.
     t_bare = float("inf")
     results = dict.fromkeys(runners, float("inf"))
+    wire_results = dict.fromkeys(runners, float("inf"))
     reference: dict[str, float] | None = None
     for _ in range(ROUNDS):
         t_bare = min(t_bare, best(lambda: bare(frames), 3))
         for loop, runner in runners.items():
             t = best(lambda runner=runner: runner(ours(frames, items)), 2)
             results[loop] = min(results[loop], t)
+            t = best(lambda runner=runner: runner(ours(frames, items, wire=True)), 2)
+            wire_results[loop] = min(wire_results[loop], t)
         if REFERENCE_PYTHON.exists():
             out = subprocess.run(
                 [str(REFERENCE_PYTHON), str(script), f.name, "2"],
@@ -156,12 +161,17 @@ def main() -> None:
     def rate(t: float) -> str:
         return f"{len(frames) / t:>10,.0f} frames/s {items / t:>10,.0f} values/s"
 
-    print(f"{'bare msgspec decode (no loop)':<34} {rate(t_bare)}")
+    print(f"{'bare msgspec decode (no loop)':<36} {rate(t_bare)}")
     for loop, t in results.items():
-        print(f"{'ours typed + dispatch, ' + loop:<34} {rate(t)}   {t_bare / t:.2f}x bare")
+        print(f"{'ours typed + dispatch, ' + loop:<36} {rate(t)}   {t_bare / t:.2f}x bare")
+        w = wire_results[loop]
+        print(f"{'ours wire form (wire=True), ' + loop:<36} {rate(w)}   {t_bare / w:.2f}x bare")
         if reference:
             r = reference[loop]
-            print(f"{'kiwoom-restful 0.4.0, ' + loop:<34} {rate(r)}   ours {r / t:.2f}x")
+            print(
+                f"{'kiwoom-restful 0.4.0, ' + loop:<36} {rate(r)}"
+                f"   ours typed {r / t:.2f}x, wire {r / w:.2f}x"
+            )
     parts = breakdown(frames)
     total = min(results.values())
     print("where the time goes (asyncio run, per frame):")

@@ -260,3 +260,27 @@ def test_rejected_relogin_closes_with_the_error(run: Any) -> None:
             assert server.logins[-2:] == [GOOD_TOKEN, "still-bad"]
 
     run(main())
+
+
+def test_wire_form_consumers(run: Any) -> None:
+    async def main() -> None:
+        async with KiwoomServer() as server, client(server) as rt:
+            typed = rt.stream("0B")
+            wire = rt.stream("0B", wire=True)
+            texts: list[str] = []
+            rt.on("0B", lambda tick: texts.append(tick.values.cur_prc), wire=True)
+            await rt.register(["005930"], "0B")
+            await server.real([("0B", "005930", TRADE)])
+            await server.send(  # a number on the wire: the tolerant road, still text for wire
+                '{"trnm":"REAL","data":[{"type":"0B","item":"000660","values":{"10":-60700}}]}'
+            )
+            w1, w2 = await anext(wire), await anext(wire)
+            assert isinstance(w1.values, kiwoom.Real0BWire) and w1.values.cur_prc == "-60700"
+            assert w2.values.cur_prc == "-60700" and w2.item == "000660"
+            t1 = await anext(typed)
+            assert t1.values.cur_prc == 60700
+            await until(lambda: texts == ["-60700", "-60700"])
+            with pytest.raises(InvalidRequestError):
+                rt.stream("02", wire=True)  # condition events are typed only
+
+    run(main())

@@ -31,7 +31,7 @@ from websockets.exceptions import ConnectionClosed
 from .. import catalog
 from .._errors import InvalidRequestError, KiwoomError
 from . import _defaults
-from ._dispatch import Dispatcher, Stats, Stream, Subscription, Tick
+from ._dispatch import Dispatcher, Stats, Stream, Subscription, Tick, Typed
 from ._frames import Control, Head, Login, Ping, System, decode_frame, encode, return_code
 from ._frames import trnm_of as _trnm_of
 from ._registry import Registration, Registry
@@ -634,15 +634,18 @@ class Realtime:
         codes: Iterable[str] | str | None = None,
         *,
         maxsize: int | None = None,
+        wire: bool = False,
     ) -> Stream:
         """An async iterator of typed ticks of ``types`` (for ``codes`` only, when given).
 
-        It consumes what registrations bring; it does not register by itself.
+        It consumes what registrations bring; it does not register by itself. ``wire=True``:
+        ``tick.values`` is the wire Struct (``Real0BWire``: every value the string Kiwoom sent,
+        no conversion), for consumers that parse only a few fields themselves.
         """
         type_list = _as_list(types)
-        self._check_types(type_list, allow_events=True)
+        self._check_types(type_list, allow_events=not wire)
         return self._dispatcher.stream(
-            frozenset(type_list), _codes(codes), None, maxsize or self.queue_size
+            frozenset(type_list), _codes(codes), None, maxsize or self.queue_size, wire
         )
 
     def on(
@@ -652,17 +655,19 @@ class Realtime:
         codes: Iterable[str] | str | None = None,
         *,
         maxsize: int | None = None,
+        wire: bool = False,
     ) -> Subscription:
         """Call ``callback(tick)`` for every tick of ``types`` (for ``codes`` only, when given).
 
         An ``async def`` callback runs on the loop, a plain one in a worker thread (in order, in
         batches); neither ever blocks the receive loop. A raising callback is logged and
         counted (``callback_errors``) and keeps being called. ``await handle.aclose()`` stops it.
+        ``wire=True`` hands over the wire Struct, as :meth:`stream` does.
         """
         type_list = _as_list(types)
-        self._check_types(type_list, allow_events=True)
+        self._check_types(type_list, allow_events=not wire)
         return self._dispatcher.callback(
-            callback, frozenset(type_list), _codes(codes), None, maxsize or self.queue_size
+            callback, frozenset(type_list), _codes(codes), None, maxsize or self.queue_size, wire
         )
 
     def on_raw(
@@ -705,14 +710,14 @@ class Realtime:
                 known = ", ".join(e.api_id for e in catalog.entries("realtime"))
                 raise InvalidRequestError("REG", "type", f"{t!r} is not a real-time type ({known})")
 
-    def _typed_for(
-        self, tick_type: str
-    ) -> tuple[type[msgspec.Struct], Callable[[Any], Any]] | None:
+    def _typed_for(self, tick_type: str) -> Typed | None:
         try:
             entry = catalog.get(tick_type)
         except KeyError:
             return None
-        return (entry.wire_type, entry.convert) if entry.kind == "realtime" else None
+        if entry.kind != "realtime":
+            return None
+        return entry.wire_type, entry.convert, entry.decode_wire
 
     def _decoder_for(self, tick_type: str) -> Callable[[msgspec.Raw], Any] | None:
         if tick_type == CONDITION_EVENT:

@@ -17,7 +17,7 @@ import asyncio
 import inspect
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from typing import Any
 
@@ -78,15 +78,25 @@ class Stats(msgspec.Struct):
 
 
 Decode = Callable[[msgspec.Raw], Any]
-Typed = tuple[type[msgspec.Struct], Callable[[Any], Any]]
-"""A type's wire Struct and its wire-to-typed conversion."""
+Typed = tuple[type[msgspec.Struct], Callable[[Any], Any], Decode]
+"""A type's wire Struct, its wire-to-typed conversion and its raw-to-wire decoder."""
 Predicate = Callable[[Tick], bool]
 
 
 class _Consumer:
     """A bounded queue of ticks and the filter that feeds it."""
 
-    __slots__ = ("_wake", "closed", "codes", "counters", "maxsize", "predicate", "queue", "types")
+    __slots__ = (
+        "_wake",
+        "closed",
+        "codes",
+        "counters",
+        "maxsize",
+        "predicate",
+        "queue",
+        "types",
+        "wire",
+    )
 
     def __init__(
         self,
@@ -103,6 +113,8 @@ class _Consumer:
         self.queue: deque[Tick] = deque()
         self.counters = counters
         self.closed = False
+        self.wire = False
+        """True: ticks carry the wire Struct (every value as sent), not the typed one."""
         self._wake = asyncio.Event()
 
     def offer(self, tick: Tick) -> None:
@@ -243,15 +255,25 @@ def _call_each(fn: Callable[[Tick], Any], batch: list[Tick]) -> list[BaseExcepti
 class _Route:
     """Per real-time type: its decoders and the consumers that want it."""
 
-    __slots__ = ("consumers", "convert", "counters", "decode")
+    __slots__ = ("consumers", "convert", "counters", "decode", "decode_wire", "wire_consumers")
 
-    def __init__(
-        self, decode: Decode | None, convert: Callable[[Any], Any] | None, counters: TypeCounters
-    ) -> None:
+    def __init__(self, decode: Decode | None, typed: Typed | None, counters: TypeCounters) -> None:
         self.decode = decode
-        self.convert = convert
+        self.convert = typed[1] if typed else None
+        self.decode_wire = typed[2] if typed else None
         self.counters = counters
         self.consumers: list[_Consumer] = []
+        """Consumers of typed values."""
+        self.wire_consumers: list[_Consumer] = []
+        """Consumers of wire values."""
+
+    def add(self, consumer: _Consumer) -> None:
+        (self.wire_consumers if consumer.wire else self.consumers).append(consumer)
+
+    def discard(self, consumer: _Consumer) -> None:
+        for consumers in (self.consumers, self.wire_consumers):
+            if consumer in consumers:
+                consumers.remove(consumer)
 
 
 RawConsumer = Callable[[str | bytes], Any]
@@ -283,11 +305,12 @@ class Dispatcher:
         route = self._routes.get(tick_type)
         if route is None:
             counters = self.counters.setdefault(tick_type, TypeCounters())
-            typed = self._typed_for(tick_type)
             route = self._routes[tick_type] = _Route(
-                self._decoder_for(tick_type), typed and typed[1], counters
+                self._decoder_for(tick_type), self._typed_for(tick_type), counters
             )
-            route.consumers = [c for c in self._consumers if tick_type in c.types]
+            for consumer in self._consumers:
+                if tick_type in consumer.types:
+                    route.add(consumer)
         return route
 
     def handle(self, raw: str | bytes) -> Control | Head | None:
@@ -325,6 +348,10 @@ class Dispatcher:
             route = routes.get(tick_type) or self._route(tick_type)
             counters = route.counters
             counters.received += 1
+            if route.wire_consumers:
+                wire_tick = Tick(tick_type, it.item, it.values, it.name)
+                for consumer in route.wire_consumers:
+                    consumer.offer(wire_tick)
             consumers = route.consumers
             if not consumers:
                 continue
@@ -349,6 +376,15 @@ class Dispatcher:
             route = routes.get(it.type) or self._route(it.type)
             counters = route.counters
             counters.received += 1
+            if route.wire_consumers:
+                try:
+                    wire = route.decode_wire(it.values)  # type: ignore[misc]
+                except Exception as exc:
+                    self._decode_failed(it.type, counters, exc)
+                    continue
+                wire_tick = Tick(it.type, it.item, wire, it.name)
+                for consumer in route.wire_consumers:
+                    consumer.offer(wire_tick)
             consumers = route.consumers
             if not consumers:
                 continue
@@ -376,7 +412,7 @@ class Dispatcher:
         self._frames_stale = True
         for tick_type, route in self._routes.items():
             if tick_type in consumer.types:
-                route.consumers.append(consumer)
+                route.add(consumer)
 
     def remove(self, consumer: _Consumer) -> None:
         consumer.close()
@@ -385,8 +421,7 @@ class Dispatcher:
             self._consumers.remove(consumer)
             self._frames_stale = True
         for route in self._routes.values():
-            if consumer in route.consumers:
-                route.consumers.remove(consumer)
+            route.discard(consumer)
 
     def stream(
         self,
@@ -394,8 +429,10 @@ class Dispatcher:
         codes: frozenset[str] | None,
         predicate: Predicate | None,
         maxsize: int,
+        wire: bool = False,
     ) -> Stream:
         s = Stream(self, types, codes, predicate, maxsize, self.counters)
+        s.wire = wire
         self._add(s)
         return s
 
@@ -406,8 +443,10 @@ class Dispatcher:
         codes: frozenset[str] | None,
         predicate: Predicate | None,
         maxsize: int,
+        wire: bool = False,
     ) -> Subscription:
         cb = Subscription(self, fn, types, codes, predicate, maxsize, self.counters)
+        cb.wire = wire
         self._add(cb)
         cb.task = asyncio.get_running_loop().create_task(
             cb.run(self._executor), name=f"kiwoom-realtime-callback-{fn!r}"
@@ -456,9 +495,6 @@ class Dispatcher:
             await task
 
         return stop
-
-    def active_consumers(self) -> Iterable[_Consumer]:
-        return tuple(self._consumers)
 
     async def close(self, failure: BaseException | None = None) -> None:
         """Stop every consumer: streams end (or raise ``failure``), callbacks finish their queue."""
