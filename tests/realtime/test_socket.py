@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -284,3 +285,21 @@ def test_wire_form_consumers(run: Any) -> None:
                 rt.stream("02", wire=True)  # condition events are typed only
 
     run(main())
+
+
+def test_token_never_logged(run: Any, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="kiwoom.realtime")
+
+    async def main() -> None:
+        async with KiwoomServer() as server:
+            async with client(server) as rt:
+                await rt.register(["005930"], "0B")
+            assert "connected" not in repr(rt) and GOOD_TOKEN not in repr(rt)
+            with pytest.raises(RealtimeError, match="closed"):
+                await rt.connect()
+
+    run(main())
+    client_records = [r for r in caplog.records if not r.name.startswith("websockets.server")]
+    assert any("REG" in r.getMessage() for r in client_records)  # frames were logged
+    assert not any(GOOD_TOKEN in r.getMessage() for r in client_records)

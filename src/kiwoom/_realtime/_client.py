@@ -40,6 +40,17 @@ __all__ = ["LoginError", "Realtime", "RealtimeError", "ReconnectInfo"]
 
 log = logging.getLogger("kiwoom.realtime")
 
+
+class _HideLogin(logging.Filter):
+    """websockets logs frames at DEBUG level; the LOGIN frame carries the token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "LOGIN" not in record.getMessage()
+
+
+_socket_log = logging.getLogger("kiwoom.realtime.websockets")
+_socket_log.addFilter(_HideLogin())
+
 Token = str | Callable[[], str | Awaitable[str]]
 """A token, or a function (sync or async) returning the current one."""
 
@@ -169,6 +180,8 @@ class Realtime:
 
         Registrations and condition watches made before are sent once logged in.
         """
+        if self._closing:
+            raise RealtimeError("connect", None, "this client is closed: make a new one")
         if self._supervisor is not None:
             return
         self._lock = asyncio.Lock()
@@ -231,6 +244,7 @@ class Realtime:
                 "open_timeout": self.request_timeout,
                 "close_timeout": self.request_timeout,
                 "max_size": 2**22,
+                "logger": _socket_log,
                 **self._connect_options,
             }
             ws = await connect(self.url, **options)
