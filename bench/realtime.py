@@ -100,14 +100,21 @@ def breakdown(frames: list[str]) -> dict[str, float]:
         for f in frames:
             typed.decode(f)
 
-    def convert() -> None:
+    def convert(only: str | None = None) -> None:
         for t, wire in wires:
-            entries[t].convert(wire)
+            if only is None or t == only:
+                entries[t].convert(wire)
 
-    return {
+    out = {
         "frame -> wire Structs (one pass)": best(lambda: timed(one_pass), 5),
         "wire -> typed Struct (catalogue)": best(lambda: timed(convert), 5),
     }
+    for t in entries:
+        n = sum(1 for tt, _ in wires if tt == t)
+        fields = len(entries[t].wire_type.__struct_fields__)
+        per_item = best(lambda t=t: timed(lambda: convert(t)), 5) / n * 1e6
+        out[f"  {t} convert: {n} items, {fields} fields, us/item"] = per_item
+    return out
 
 
 def timed(fn) -> float:  # type: ignore[no-untyped-def]
@@ -175,14 +182,15 @@ def main() -> None:
     parts = breakdown(frames)
     total = min(results.values())
     print("where the time goes (asyncio run, per frame):")
-    for label, t in parts.items():
+    steps = {k: v for k, v in parts.items() if not k.startswith(" ")}
+    for label, t in steps.items():
         print(f"  {label:<36} {t / len(frames) * 1e6:6.2f} us  {t / total:5.0%}")
-    rest = total - sum(parts.values())
+    rest = total - sum(steps.values())
     label = "dispatch, Tick, queue, consumer"
     print(f"  {label:<36} {rest / len(frames) * 1e6:6.2f} us  {rest / total:5.0%}")
-    for t in ("0B", "0D"):
-        n = sum(1 for f in frames for it in json.loads(f)["data"] if it["type"] == t)
-        print(f"  ({t}: {n} items)")
+    for label, per_item in parts.items():
+        if label.startswith(" "):
+            print(f"  {label} {per_item:.2f}")
     worst_bare = min(t_bare / t for t in results.values())
     print(f"goal ours >= 0.5x bare: {'met' if worst_bare >= 0.5 else 'MISSED'} ({worst_bare:.2f}x)")
     if reference:
