@@ -276,9 +276,6 @@ class _Route:
                 consumers.remove(consumer)
 
 
-RawConsumer = Callable[[str | bytes], Any]
-
-
 class Dispatcher:
     """Decodes ``REAL`` items into typed ticks and offers them to every matching consumer."""
 
