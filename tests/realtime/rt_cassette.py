@@ -77,16 +77,29 @@ class Replay:
     def finished(self) -> bool:
         return self.pos == len(self.frames)
 
+    def _matches(self, text: str) -> bool:
+        expected = self.frames[self.pos].get("send")
+        if expected is None:
+            return False
+        if json.loads(expected).get("trnm") == "PING":
+            return text == expected  # a PING must be echoed unchanged
+        return bool(json.loads(_masked(text)) == json.loads(expected))
+
     async def send(self, text: str | bytes) -> None:
+        """Accept a frame when the cassette reaches it.
+
+        A frame sent before the recorded answers it followed were read (the client's timing is
+        not the recording's) waits for the reader to catch up; one that never comes fails.
+        """
+        text = text if isinstance(text, str) else text.decode()
         async with self._changed:
-            text = text if isinstance(text, str) else text.decode()
+            try:
+                async with asyncio.timeout(5):
+                    await self._changed.wait_for(lambda: self.finished or self._matches(text))
+            except TimeoutError:
+                where = self.frames[self.pos] if not self.finished else "nothing more"
+                raise AssertionError(f"sent {text}, the cassette expects {where}") from None
             assert not self.finished, f"unexpected frame sent after the cassette: {text}"
-            expected = self.frames[self.pos].get("send")
-            assert expected is not None, f"sent {text} where the cassette receives"
-            if json.loads(expected).get("trnm") == "PING":
-                assert text == expected, "a PING must be echoed unchanged"
-            else:
-                assert json.loads(_masked(text)) == json.loads(expected), (text, expected)
             self.pos += 1
             self._changed.notify_all()
 

@@ -70,3 +70,32 @@ def test_replay(path: Path, run: Any) -> None:
                 assert stats.types[type_id].decode_errors == 0
 
     run(main())
+
+
+REG = {"trnm": "REG", "grp_no": "1", "refresh": "1", "data": [{"item": ["005930"], "type": ["0B"]}]}
+
+
+def test_replay_follows_the_recording_not_the_clients_timing(run: Any) -> None:
+    # As Kiwoom's server does: SYSTEM frames around login, a PING before the REG is answered.
+    frames = [
+        {"send": '{"trnm":"LOGIN","token":"<token>"}'},
+        {"recv": '{"trnm":"SYSTEM","code":"R10001","message":"connected"}'},
+        {"recv": '{"trnm":"LOGIN","return_code":0,"return_msg":""}'},
+        {"recv": '{"trnm":"PING","ts":"1"}'},
+        {"send": '{"trnm":"PING","ts":"1"}'},
+        {"send": json.dumps(REG, separators=(",", ":"))},
+        {"recv": '{"trnm":"REG","return_code":0,"return_msg":""}'},
+    ]
+    replay = Replay(frames)
+
+    async def fake_connect(url: str, **options: Any) -> Replay:
+        return replay
+
+    async def main() -> None:
+        with mock.patch("kiwoom._realtime._client.connect", fake_connect):
+            async with Realtime(TOKEN, url="ws://cassette", watchdog=None) as rt:
+                await rt.register(["005930"], "0B")  # sent before the PING is read
+                assert replay.finished
+                assert rt.registrations()[0].acknowledged == ("005930",)
+
+    run(main())
