@@ -191,7 +191,7 @@ def test_frames_mixing_types_and_odd_values_take_the_tolerant_road(run: Any) -> 
         async with KiwoomServer() as server, client(server) as rt:
             stream = rt.stream("0B")
             await rt.register(["005930"], ["0B", "0A"])
-            # 0A has no consumer: the one-pass decoder does not know it, the frame falls back.
+            # 0A has no consumer: its values are skipped undecoded.
             await server.real([("0A", "005930", wire_values("0A")), ("0B", "005930", TRADE)])
             # A number where Kiwoom documents a string.
             await server.send(

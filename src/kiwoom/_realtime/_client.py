@@ -149,7 +149,12 @@ class Realtime:
         self._connect_options = connect_options or {}
 
         self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="kiwoom-realtime")
-        self._dispatcher = Dispatcher(self._decoder_for, self._typed_for, self._executor)
+        self._dispatcher = Dispatcher(
+            self._decoder_for,
+            self._typed_for,
+            self._executor,
+            tuple(e.api_id for e in catalog.entries("realtime")),
+        )
         self._registry = Registry()
         self._conditions: dict[str, str] = {}  # seq -> stex_tp of every real-time condition watch
         self._stats = Stats()

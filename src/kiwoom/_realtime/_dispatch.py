@@ -284,9 +284,11 @@ class Dispatcher:
         decoder_for: Callable[[str], Decode | None],
         typed_for: Callable[[str], Typed | None],
         executor: Executor | None,
+        known_types: tuple[str, ...] = (),
     ) -> None:
         self._decoder_for = decoder_for
         self._typed_for = typed_for
+        self._known_types = known_types
         self._frames: TypedFrames | None = None
         self._frames_stale = True
         self._executor = executor
@@ -329,11 +331,17 @@ class Dispatcher:
         return frame  # type: ignore[return-value]
 
     def _rebuild_frames(self) -> None:
-        wire_types = {}
-        for t in sorted({t for c in self._consumers for t in c.types}):
+        # Consumed types decode into their wire Struct; the other known types keep their values
+        # raw (skipped cheaply), so a registered but unconsumed type does not force the slow road.
+        consumed = {t for c in self._consumers for t in c.types}
+        wire_types: dict[str, Any] = {}
+        for t in sorted(consumed):
             typed = self._typed_for(t)
             if typed is not None:
                 wire_types[t] = typed[0]
+        if wire_types:
+            for t in self._known_types:
+                wire_types.setdefault(t, msgspec.Raw)
         self._frames = TypedFrames(wire_types) if wire_types else None
         self._frames_stale = False
 

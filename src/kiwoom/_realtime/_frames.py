@@ -108,7 +108,8 @@ def decode_frame(raw: str | bytes) -> Real | Control | Head:
 class TypedFrames:
     """One-pass decoder of frames whose ``REAL`` items are of the given types."""
 
-    def __init__(self, wire_types: dict[str, type[msgspec.Struct]]) -> None:
+    def __init__(self, wire_types: dict[str, Any]) -> None:
+        """``wire_types``: type id -> the Struct its values decode into (or ``msgspec.Raw``)."""
         self.type_of: dict[type, str] = {}
         items: list[Any] = []
         for type_id, wire in wire_types.items():
