@@ -4,14 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 
-.PHONY: demo test check lint typecheck generate codegen-check import bench bench-clients clean cassettes cassettes-live
+.PHONY: demo test check lint typecheck generate codegen-check import bench bench-clients \
+	bench-realtime clean cassettes cassettes-live
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 $(VENV)/.synced: pyproject.toml uv.lock | $(BIN)/uv
-	$(BIN)/uv sync --frozen --quiet
+	$(BIN)/uv sync --frozen --all-extras --quiet
 	@touch $@
 
 demo: $(VENV)/.synced
@@ -55,21 +56,27 @@ cassettes: $(VENV)/.synced
 cassettes-live: $(VENV)/.synced
 	KIWOOM_CASSETTES=live $(BIN)/python -m pytest tests/test_cassettes.py -k test_live --record-mode=rewrite
 
-bench: $(VENV)/.synced
+bench: $(VENV)/.synced bench/.venv/.installed
 	$(BIN)/python bench/decode.py
 	$(BIN)/python bench/import_time.py
+	$(BIN)/python bench/client_cpu.py
+	$(BIN)/python bench/realtime.py
 
-# The benchmark's own environment: the reference wrapper and aiohttp, never in our lock
-# (kiwoom-restful's package is also named `kiwoom`, so it cannot share our environment).
-bench/.venv/.ready:
+# The benchmarks' own environment: the reference wrapper kiwoom-restful 0.4.0, aiohttp and
+# uvloop, never in our lock (kiwoom-restful's package is also named `kiwoom`, so it cannot
+# share our environment; each benchmarked client runs in a process of its own).
+bench/.venv/.installed:
 	$(PYTHON) -m venv bench/.venv
-	bench/.venv/bin/python -m pip install --quiet --disable-pip-version-check \
-		kiwoom-restful==0.4.0 aiohttp
+	bench/.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
+		kiwoom-restful==0.4.0 aiohttp uvloop
 	@touch $@
 
+bench-realtime: $(VENV)/.synced bench/.venv/.installed
+	$(BIN)/python bench/realtime.py
+
 # Client CPU per request vs raw httpx, raw aiohttp and kiwoom-restful, against a local server.
-bench-clients: $(VENV)/.synced bench/.venv/.ready
+bench-clients: $(VENV)/.synced bench/.venv/.installed
 	$(BIN)/python bench/client_cpu.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) bench/.venv .pytest_cache .mypy_cache .ruff_cache

@@ -23,13 +23,31 @@ if TYPE_CHECKING:
     from ._generated._exports import *  # noqa: F403
     from ._paging import AsyncPages as AsyncPages
     from ._paging import Pages as Pages
+    from ._realtime import CONDITION_EVENT as CONDITION_EVENT
+    from ._realtime import DOMESTIC_MOCK_URL as DOMESTIC_MOCK_URL
+    from ._realtime import DOMESTIC_URL as DOMESTIC_URL
+    from ._realtime import US_URL as US_URL
+    from ._realtime import LoginError as LoginError
+    from ._realtime import Realtime as Realtime
+    from ._realtime import RealtimeError as RealtimeError
+    from ._realtime import ReconnectInfo as ReconnectInfo
+    from ._realtime import Registration as Registration
+    from ._realtime import Stats as Stats
+    from ._realtime import Stream as Stream
+    from ._realtime import Subscription as Subscription
+    from ._realtime import Tick as Tick
+    from ._realtime import TypeCounters as TypeCounters
     from ._sync import Kiwoom as Kiwoom
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CONDITION_EVENT",
+    "DOMESTIC_MOCK_URL",
+    "DOMESTIC_URL",
     "MOCK",
     "REAL",
+    "US_URL",
     "AsyncKiwoom",
     "AsyncPages",
     "DecodeError",
@@ -37,8 +55,18 @@ __all__ = [
     "InvalidRequestError",
     "Kiwoom",
     "KiwoomError",
+    "LoginError",
     "Pages",
     "RawResponse",
+    "Realtime",
+    "RealtimeError",
+    "ReconnectInfo",
+    "Registration",
+    "Stats",
+    "Stream",
+    "Subscription",
+    "Tick",
+    "TypeCounters",
     "__version__",
     "catalog",
     "direction",
@@ -48,7 +76,8 @@ __all__ = [
 
 _SUBMODULES = frozenset({"catalog", "errors", "ratelimit"})
 
-# Hand-written names that load on first use: the clients import httpx.
+# Hand-written names that load on first use: the clients import httpx, the real-time
+# runtime websockets.
 _RUNTIME = {
     "Kiwoom": "._sync",
     "AsyncKiwoom": "._async",
@@ -56,6 +85,25 @@ _RUNTIME = {
     "Pages": "._paging",
     "AsyncPages": "._paging",
 }
+_RUNTIME.update(
+    (name, "._realtime")
+    for name in (
+        "CONDITION_EVENT",
+        "DOMESTIC_MOCK_URL",
+        "DOMESTIC_URL",
+        "US_URL",
+        "LoginError",
+        "Realtime",
+        "RealtimeError",
+        "ReconnectInfo",
+        "Registration",
+        "Stats",
+        "Stream",
+        "Subscription",
+        "Tick",
+        "TypeCounters",
+    )
+)
 
 
 def __getattr__(name: str) -> Any:

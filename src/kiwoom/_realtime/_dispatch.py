@@ -1,0 +1,518 @@
+"""From a decoded ``REAL`` frame to typed ticks in every consumer, with nothing lost silently.
+
+Backpressure policy: every consumer (a callback or a stream) owns a bounded queue. The receive
+loop never waits for a consumer: when a queue is full the OLDEST tick in it is dropped and
+counted (``dropped``), so a slow consumer sees the freshest data and the loop stays live. Values
+are decoded into their typed Struct once per tick, only when some consumer wants that type.
+
+Counters per real-time type: ``received`` (items that arrived), ``dispatched`` (ticks handed to
+a consumer: a callback returned or a stream yielded; one tick counts once per consumer),
+``dropped``, ``decode_errors`` (values that did not decode: skipped and logged) and
+``callback_errors`` (a callback raised: logged, the consumer goes on).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
+from typing import Any
+
+import msgspec
+
+from . import _defaults
+from ._frames import Control, Head, Item, Real, TypedFrames, decode_frame
+
+__all__ = ["Dispatcher", "Stats", "Stream", "Subscription", "Tick", "TypeCounters"]
+
+log = logging.getLogger("kiwoom.realtime")
+
+
+class Tick(msgspec.Struct, gc=False, repr_omit_defaults=True):
+    """One real-time item: its type (``0B``), item (``005930``), Korean name and typed values.
+
+    ``item`` is the frame's item; when the frame names none (orders, condition events), the
+    stock code of the values (FID 9001) stands in.
+
+    ``values`` is the type's typed Struct (``Real0B`` for ``0B``: ``values.cur_prc`` is FID 10).
+    Condition-search events (type ``02``) carry ``Ka10173DataValues`` (seq, code, I/D, time).
+    """
+
+    type: str
+    item: str
+    values: Any
+    name: str = ""
+
+
+class TypeCounters(msgspec.Struct):
+    """What happened to the items of one real-time type (see the module docstring)."""
+
+    received: int = 0
+    dispatched: int = 0
+    dropped: int = 0
+    decode_errors: int = 0
+    callback_errors: int = 0
+
+
+class Stats(msgspec.Struct):
+    """A snapshot of the socket's counters (``Realtime.stats()``)."""
+
+    connects: int = 0
+    """Successful logins, the first one included."""
+    reconnects: int = 0
+    """Successful logins after a lost connection."""
+    frames: int = 0
+    """Frames received, every kind."""
+    malformed_frames: int = 0
+    """Frames that were not a JSON object with a ``trnm``: counted, logged and skipped."""
+    pings: int = 0
+    """Server PINGs echoed."""
+    watchdog_trips: int = 0
+    """Connections replaced because they went silent while subscriptions were active."""
+    raw_dropped: int = 0
+    """Frames dropped from full raw-frame consumers."""
+    types: dict[str, TypeCounters] = {}
+
+
+Decode = Callable[[msgspec.Raw], Any]
+Typed = tuple[type[msgspec.Struct], Callable[[Any], Any], Decode]
+"""A type's wire Struct, its wire-to-typed conversion and its raw-to-wire decoder."""
+Predicate = Callable[[Tick], bool]
+
+
+class _Consumer:
+    """A bounded queue of ticks and the filter that feeds it."""
+
+    __slots__ = (
+        "_wake",
+        "closed",
+        "codes",
+        "counters",
+        "maxsize",
+        "predicate",
+        "queue",
+        "types",
+        "wire",
+    )
+
+    def __init__(
+        self,
+        types: frozenset[str],
+        codes: frozenset[str] | None,
+        predicate: Predicate | None,
+        maxsize: int,
+        counters: dict[str, TypeCounters],
+    ) -> None:
+        self.types = types
+        self.codes = codes
+        self.predicate = predicate
+        self.maxsize = maxsize
+        self.queue: deque[Tick] = deque()
+        self.counters = counters
+        self.closed = False
+        self.wire = False
+        """True: ticks carry the wire Struct (every value as sent), not the typed one."""
+        self._wake = asyncio.Event()
+
+    def offer(self, tick: Tick) -> None:
+        if self.codes is not None and tick.item not in self.codes:
+            return
+        if self.predicate is not None and not self.predicate(tick):
+            return
+        queue = self.queue
+        if len(queue) >= self.maxsize:
+            old = queue.popleft()
+            self.counters[old.type].dropped += 1
+        queue.append(tick)
+        self._wake.set()
+
+    async def wait(self) -> None:
+        """Wait until a tick is queued or the consumer is closed."""
+        while not self.queue and not self.closed:
+            self._wake.clear()
+            await self._wake.wait()
+
+    def close(self) -> None:
+        self.closed = True
+        self._wake.set()
+
+
+class Stream(_Consumer):
+    """An async iterator of ticks: ``async for tick in rt.stream("0B", ["005930"])``.
+
+    Close it (``async with``, ``await stream.aclose()`` or leaving the client) to stop buffering;
+    an unread stream keeps at most ``maxsize`` ticks (the oldest are dropped and counted).
+    """
+
+    __slots__ = ("_dispatcher",)
+
+    def __init__(self, dispatcher: Dispatcher, *args: Any) -> None:
+        super().__init__(*args)
+        self._dispatcher = dispatcher
+
+    def __aiter__(self) -> Stream:
+        return self
+
+    async def __anext__(self) -> Tick:
+        queue = self.queue
+        if not queue:
+            await self.wait()
+            if not queue:
+                failure = self._dispatcher.failure
+                if failure is not None:
+                    raise failure
+                raise StopAsyncIteration
+        tick = queue.popleft()
+        self.counters[tick.type].dispatched += 1
+        return tick
+
+    async def __aenter__(self) -> Stream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop receiving; ticks already queued are discarded (and not counted as dropped)."""
+        self._dispatcher.remove(self)
+
+
+class Subscription(_Consumer):
+    """A callback registered with ``Realtime.on``: fed by its own task, sync callbacks in a
+    worker thread (in order, in batches). ``await sub.aclose()`` stops it."""
+
+    __slots__ = ("dispatcher", "errors", "fn", "is_async", "task")
+
+    def __init__(self, dispatcher: Dispatcher, fn: Callable[[Tick], Any], *args: Any) -> None:
+        super().__init__(*args)
+        self.dispatcher = dispatcher
+        self.fn = fn
+        self.is_async = inspect.iscoroutinefunction(fn)
+        self.errors = 0
+        self.task: asyncio.Task[None] | None = None
+
+    async def aclose(self) -> None:
+        """Stop calling the callback; ticks still queued are discarded."""
+        self.dispatcher.remove(self)
+        if self.task is not None:
+            await self.task
+
+    def failed(self, tick_type: str, exc: BaseException) -> None:
+        self.counters[tick_type].callback_errors += 1
+        self.errors += 1
+        # The first failures in full; then one line per thousand, not a flood.
+        if self.errors <= 10 or self.errors % 1000 == 0:
+            log.error(
+                "real-time callback %r failed on a %s tick (%d failures so far)",
+                getattr(self.fn, "__qualname__", self.fn),
+                tick_type,
+                self.errors,
+                exc_info=exc,
+            )
+
+    async def run(self, executor: Executor | None) -> None:
+        loop = asyncio.get_running_loop()
+        queue = self.queue
+        while True:
+            await self.wait()
+            if not queue:
+                return
+            if self.is_async:
+                tick = queue.popleft()
+                try:
+                    await self.fn(tick)
+                except Exception as exc:
+                    self.failed(tick.type, exc)
+                else:
+                    self.counters[tick.type].dispatched += 1
+                continue
+            n = min(len(queue), _defaults.CALLBACK_BATCH)
+            batch = [queue.popleft() for _ in range(n)]
+            results = await loop.run_in_executor(executor, _call_each, self.fn, batch)
+            for tick, error in zip(batch, results, strict=True):
+                if error is None:
+                    self.counters[tick.type].dispatched += 1
+                else:
+                    self.failed(tick.type, error)
+
+
+def _call_each(fn: Callable[[Tick], Any], batch: list[Tick]) -> list[BaseException | None]:
+    # Runs in a worker thread: counters are left to the loop thread.
+    out: list[BaseException | None] = []
+    for tick in batch:
+        try:
+            fn(tick)
+        except Exception as exc:
+            out.append(exc)
+        else:
+            out.append(None)
+    return out
+
+
+class _Route:
+    """Per real-time type: its decoders and the consumers that want it."""
+
+    __slots__ = ("consumers", "convert", "counters", "decode", "decode_wire", "wire_consumers")
+
+    def __init__(self, decode: Decode | None, typed: Typed | None, counters: TypeCounters) -> None:
+        self.decode = decode
+        self.convert = typed[1] if typed else None
+        self.decode_wire = typed[2] if typed else None
+        self.counters = counters
+        self.consumers: list[_Consumer] = []
+        """Consumers of typed values."""
+        self.wire_consumers: list[_Consumer] = []
+        """Consumers of wire values."""
+
+    def add(self, consumer: _Consumer) -> None:
+        (self.wire_consumers if consumer.wire else self.consumers).append(consumer)
+
+    def discard(self, consumer: _Consumer) -> None:
+        for consumers in (self.consumers, self.wire_consumers):
+            if consumer in consumers:
+                consumers.remove(consumer)
+
+
+class Dispatcher:
+    """Decodes ``REAL`` items into typed ticks and offers them to every matching consumer."""
+
+    def __init__(
+        self,
+        decoder_for: Callable[[str], Decode | None],
+        typed_for: Callable[[str], Typed | None],
+        executor: Executor | None,
+        known_types: tuple[str, ...] = (),
+    ) -> None:
+        self._decoder_for = decoder_for
+        self._typed_for = typed_for
+        self._known_types = known_types
+        self._frames: TypedFrames | None = None
+        self._frames_stale = True
+        self._executor = executor
+        self._routes: dict[str, _Route] = {}
+        self.counters: dict[str, TypeCounters] = {}
+        self._consumers: list[_Consumer] = []
+        self._raw: list[tuple[deque[str | bytes], asyncio.Event, int]] = []
+        self.raw_dropped = 0
+        self.has_raw = False
+        self.failure: BaseException | None = None
+
+    def _route(self, tick_type: str) -> _Route:
+        route = self._routes.get(tick_type)
+        if route is None:
+            counters = self.counters.setdefault(tick_type, TypeCounters())
+            route = self._routes[tick_type] = _Route(
+                self._decoder_for(tick_type), self._typed_for(tick_type), counters
+            )
+            for consumer in self._consumers:
+                if tick_type in consumer.types:
+                    route.add(consumer)
+        return route
+
+    def handle(self, raw: str | bytes) -> Control | Head | None:
+        """Decode one frame; a ``REAL`` frame is dispatched here, any other is returned.
+
+        Raises :class:`msgspec.DecodeError` or ``ValidationError`` for a malformed frame.
+        """
+        if self._frames_stale:
+            self._rebuild_frames()
+        frames = self._frames
+        frame = decode_frame(raw) if frames is None else frames.decode(raw)
+        cls = type(frame)
+        if frames is not None and cls is frames.real:
+            self.dispatch_typed(frame.data, frames.type_of)  # type: ignore[union-attr]
+            return None
+        if cls is Real:
+            self.dispatch(frame.data)  # type: ignore[union-attr]
+            return None
+        return frame  # type: ignore[return-value]
+
+    def _rebuild_frames(self) -> None:
+        # Consumed types decode into their wire Struct; the other known types keep their values
+        # raw (skipped cheaply), so a registered but unconsumed type does not force the slow road.
+        consumed = {t for c in self._consumers for t in c.types}
+        wire_types: dict[str, Any] = {}
+        for t in sorted(consumed):
+            typed = self._typed_for(t)
+            if typed is not None:
+                wire_types[t] = typed[0]
+        if wire_types:
+            for t in self._known_types:
+                wire_types.setdefault(t, msgspec.Raw)
+        self._frames = TypedFrames(wire_types) if wire_types else None
+        self._frames_stale = False
+
+    def dispatch_typed(self, items: list[Any], type_of: dict[type, str]) -> None:
+        """Like :meth:`dispatch`, for items whose values already decoded into wire Structs."""
+        routes = self._routes
+        for it in items:
+            tick_type = type_of[type(it)]
+            route = routes.get(tick_type) or self._route(tick_type)
+            counters = route.counters
+            counters.received += 1
+            if route.wire_consumers:
+                wire_tick = Tick(tick_type, it.item, it.values, it.name)
+                for consumer in route.wire_consumers:
+                    consumer.offer(wire_tick)
+            consumers = route.consumers
+            if not consumers:
+                continue
+            try:
+                values = route.convert(it.values)  # type: ignore[misc]
+            except Exception as exc:
+                self._decode_failed(tick_type, counters, exc)
+                continue
+            tick = Tick(tick_type, it.item or _item_of(values), values, it.name)
+            for consumer in consumers:
+                consumer.offer(tick)
+
+    def _decode_failed(self, tick_type: str, counters: TypeCounters, exc: Exception) -> None:
+        counters.decode_errors += 1
+        if counters.decode_errors <= 10 or counters.decode_errors % 1000 == 0:
+            log.warning("skipped a %s item that did not decode: %s", tick_type, exc)
+
+    def dispatch(self, items: list[Item]) -> None:
+        """Hand the items of one ``REAL`` frame to their consumers (never waits)."""
+        routes = self._routes
+        for it in items:
+            route = routes.get(it.type) or self._route(it.type)
+            counters = route.counters
+            counters.received += 1
+            if route.wire_consumers:
+                try:
+                    wire = route.decode_wire(it.values)  # type: ignore[misc]
+                except Exception as exc:
+                    self._decode_failed(it.type, counters, exc)
+                    continue
+                wire_tick = Tick(it.type, it.item, wire, it.name)
+                for consumer in route.wire_consumers:
+                    consumer.offer(wire_tick)
+            consumers = route.consumers
+            if not consumers:
+                continue
+            try:
+                values = route.decode(it.values)  # type: ignore[misc]
+            except Exception as exc:
+                self._decode_failed(it.type, counters, exc)
+                continue
+            tick = Tick(it.type, it.item or _item_of(values), values, it.name)
+            for consumer in consumers:
+                consumer.offer(tick)
+
+    def dispatch_raw(self, frame: str | bytes) -> None:
+        for queue, wake, maxsize in self._raw:
+            if len(queue) >= maxsize:
+                queue.popleft()
+                self.raw_dropped += 1
+            queue.append(frame)
+            wake.set()
+
+    def _add(self, consumer: _Consumer) -> None:
+        for t in consumer.types:
+            self.counters.setdefault(t, TypeCounters())
+        self._consumers.append(consumer)
+        self._frames_stale = True
+        for tick_type, route in self._routes.items():
+            if tick_type in consumer.types:
+                route.add(consumer)
+
+    def remove(self, consumer: _Consumer) -> None:
+        consumer.close()
+        consumer.queue.clear()
+        if consumer in self._consumers:
+            self._consumers.remove(consumer)
+            self._frames_stale = True
+        for route in self._routes.values():
+            route.discard(consumer)
+
+    def stream(
+        self,
+        types: frozenset[str],
+        codes: frozenset[str] | None,
+        predicate: Predicate | None,
+        maxsize: int,
+        wire: bool = False,
+    ) -> Stream:
+        s = Stream(self, types, codes, predicate, maxsize, self.counters)
+        s.wire = wire
+        self._add(s)
+        return s
+
+    def callback(
+        self,
+        fn: Callable[[Tick], Any],
+        types: frozenset[str],
+        codes: frozenset[str] | None,
+        predicate: Predicate | None,
+        maxsize: int,
+        wire: bool = False,
+    ) -> Subscription:
+        cb = Subscription(self, fn, types, codes, predicate, maxsize, self.counters)
+        cb.wire = wire
+        self._add(cb)
+        cb.task = asyncio.get_running_loop().create_task(
+            cb.run(self._executor), name=f"kiwoom-realtime-callback-{fn!r}"
+        )
+        return cb
+
+    def raw_callback(
+        self, fn: Callable[[str | bytes], Any], maxsize: int
+    ) -> Callable[[], Awaitable[None]]:
+        """Feed every frame, as received, to ``fn``; returns a coroutine function that stops it."""
+        queue: deque[str | bytes] = deque()
+        wake = asyncio.Event()
+        entry = (queue, wake, maxsize)
+        self._raw.append(entry)
+        self.has_raw = True
+        is_async = inspect.iscoroutinefunction(fn)
+        loop = asyncio.get_running_loop()
+        stopped = False
+
+        async def run() -> None:
+            while True:
+                while not queue and not stopped:
+                    wake.clear()
+                    await wake.wait()
+                if not queue:
+                    return
+                frame = queue.popleft()
+                try:
+                    if is_async:
+                        await fn(frame)
+                    else:
+                        await loop.run_in_executor(self._executor, fn, frame)
+                except Exception:
+                    log.exception("raw-frame callback %r failed", fn)
+
+        task = loop.create_task(run(), name="kiwoom-realtime-raw")
+
+        async def stop() -> None:
+            nonlocal stopped
+            stopped = True
+            if entry in self._raw:
+                self._raw.remove(entry)
+            self.has_raw = bool(self._raw)
+            queue.clear()
+            wake.set()
+            await task
+
+        return stop
+
+    async def close(self, failure: BaseException | None = None) -> None:
+        """Stop every consumer: streams end (or raise ``failure``), callbacks finish their queue."""
+        self.failure = failure
+        tasks = []
+        for consumer in list(self._consumers):
+            consumer.close()
+            if isinstance(consumer, Subscription) and consumer.task is not None:
+                tasks.append(consumer.task)
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _item_of(values: Any) -> str:
+    # Condition-search events name their code in the values (FID 9001), not in ``item``.
+    return getattr(values, "stk_cd", None) or ""
