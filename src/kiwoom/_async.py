@@ -8,14 +8,14 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from time import perf_counter
 from types import TracebackType
-from typing import Any, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 import httpx
 import msgspec
 
 from ._auth import Token, parse_token
 from ._client import _ENCODE, BaseClient, Endpoint, RawResponse
-from ._constants import DEFAULT_RETRIES, DEFAULT_TIMEOUT, REAL
+from ._constants import DEFAULT_RETRIES, DEFAULT_TIMEOUT, REAL, websocket_url
 from ._debug import logger
 from ._generated._clients import AsyncClientGroups
 from ._model import Request
@@ -23,6 +23,9 @@ from ._paging import AsyncPages
 from ._transport import default_async_transport
 from .errors import APIError, KiwoomError
 from .ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from ._realtime import Realtime
 
 __all__ = ["AsyncKiwoom"]
 
@@ -117,6 +120,26 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
                 return await method(*args, next_key=key, **kwargs), self.last_response
 
         return AsyncPages(fetch)
+
+    def realtime(self, region: str = "domestic", **options: Any) -> Realtime:
+        """Kiwoom's real-time socket for this client's host, logged in with its token.
+
+        ``region`` is ``"domestic"`` or ``"us"``. The socket asks this client for the current
+        token at every login and for a fresh one when a login is rejected; ``options`` are
+        :class:`kiwoom.Realtime`'s (``url``, ``on_reconnect``, ``watchdog``, ``queue_size``...).
+        Use it as ``async with client.realtime() as rt:``.
+        """
+        from ._realtime import Realtime
+
+        async def token() -> str:
+            return (await self._valid_token()).value
+
+        async def refresh() -> str:
+            self._drop_token(self._token)
+            return await token()
+
+        options.setdefault("url", websocket_url(self.host, region))
+        return Realtime(token, refresh_token=refresh, **options)
 
     async def aclose(self) -> None:
         """Revoke the token (au10002) if one was issued, and close the connections."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 REAL = "https://api.kiwoom.com"
 """Kiwoom's real-trading REST host."""
 MOCK = "https://mockapi.kiwoom.com"
@@ -34,3 +36,23 @@ REVOKE_PATH = "/oauth2/revoke"
 LOGGER_NAME = "kiwoom"
 LOG_BODY_LIMIT = 2000
 """Characters of a body shown in a debug log line."""
+
+
+WEBSOCKET_PORT = 10000
+"""Kiwoom serves its real-time sockets on this port of the REST hosts."""
+WEBSOCKET_PATHS = {"domestic": "/api/dostk/websocket", "us": "/api/us/websocket"}
+
+
+def websocket_url(host: str, region: str = "domestic") -> str:
+    """The real-time socket URL for a REST host: ``wss://api.kiwoom.com:10000/api/dostk/websocket``
+    for REAL; for any other base URL, the same host and port with ``ws``/``wss``."""
+    try:
+        path = WEBSOCKET_PATHS[region]
+    except KeyError:
+        raise ValueError(f"region must be 'domestic' or 'us', got {region!r}") from None
+    parts = urlsplit(host)
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    netloc = parts.netloc
+    if host.rstrip("/") in (REAL, MOCK):
+        netloc = f"{parts.hostname}:{WEBSOCKET_PORT}"
+    return f"{scheme}://{netloc}{parts.path.rstrip('/')}{path}"
