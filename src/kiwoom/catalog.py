@@ -157,10 +157,13 @@ class Entry:
 
     def decode(self, raw: bytes | str) -> Any:
         """Decode a response body (for real-time types: one ``values`` object) into typed values."""
-        try:
-            return self._fast.decode(raw)
-        except Unfit:
-            return self.convert(self.decode_wire(raw))
+        fast = self._fast
+        if fast.useful:
+            try:
+                return fast.decode(raw)
+            except Unfit:
+                pass
+        return self.convert(self.decode_wire(raw))
 
 
 # msgspec names the field as "... field `stk_cd`" or "... - at `$.stk_cd`".
