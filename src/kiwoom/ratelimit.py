@@ -1,0 +1,448 @@
+"""Client-side rate limits: reach Kiwoom's allowed call rate without ever exceeding it.
+
+Kiwoom limits calls per app key, in three ways, each answered by its own error code:
+
+- ``1700`` per API id (``[1700:허용된 요청 개수를 초과하였습니다. 유량=1, API ID=ka10081]``),
+- ``1701`` in total, with separate budgets for queries and orders,
+- ``1702`` per API group.
+
+A rejection arrives as ``return_code`` 5 and/or HTTP 429 with that text in ``return_msg``.
+:class:`RateLimiter` keeps one sliding-window *bucket* per limit that applies to a call
+(the query or order total, the API id and the group when their allowance is known), and
+:meth:`RateLimiter.acquire` books the earliest moment at which every one of them has room,
+then sleeps until then. Bookings are made in call order under one lock, so threads and
+asyncio tasks of one process share the budget fairly. When a rejection states its
+allowance (``유량=N``), :meth:`RateLimiter.on_rejected` makes the bucket adopt it.
+
+>>> limiter = RateLimiter(limits_for("https://api.kiwoom.com"))
+>>> limiter.acquire("ka10081", group="domestic.chart", is_order=False)   # seconds waited
+0.0
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import hashlib
+import math
+import re
+import threading
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import ClassVar, Protocol
+from urllib.parse import urlsplit
+
+__all__ = [
+    "MOCK_LIMITS",
+    "REAL_LIMITS",
+    "UNLIMITED",
+    "Bucket",
+    "LimiterBackend",
+    "LimiterStats",
+    "Limits",
+    "MemoryBackend",
+    "RateLimiter",
+    "limiter_key",
+    "limits_for",
+]
+
+_EMPTY: Mapping[str, float] = MappingProxyType({})
+
+MOCK_HOST = "mockapi.kiwoom.com"
+"""Kiwoom's mock-trading host; every other host gets :data:`REAL_LIMITS`."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Allowed calls per second for one app key on one host.
+
+    A rate ``r`` means at most ``floor(r * window)`` calls start in any ``window``-long
+    interval (for ``r * window < 1``: one call per ``1 / r`` seconds); ``math.inf`` means no
+    limit. ``per_api`` (API id -> rate) and ``per_group`` (catalogue group such as
+    ``"domestic.chart"`` -> rate) add limits on top of the total; both are empty unless
+    known, and the limiter learns entries from rejections.
+    """
+
+    query_per_second: float
+    """Total for queries (every API whose catalogue entry is not ``is_order``)."""
+    order_per_second: float
+    """Total for orders; a budget separate from the queries'."""
+    per_api: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
+    per_group: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
+    window: float = 1.0
+    """Seconds over which the server counts calls."""
+    margin: float = 0.02
+    """Seconds added to every window when booking.
+
+    Calls leave the client exactly ``window + margin`` apart, but arrive at the server with
+    the jitter of sleep wake-ups, client-side work and network latency: booked exactly one
+    window apart, two calls may arrive 0.999 s apart and both count in one server window.
+    The margin absorbs up to 20 ms of such jitter and costs 2% of the rate in steady state
+    (N calls per 1.02 s). Raise it on a jittery link.
+    """
+
+    def __post_init__(self) -> None:
+        # Read-only copies: a profile such as REAL_LIMITS is shared by every client.
+        object.__setattr__(self, "per_api", MappingProxyType(dict(self.per_api)))
+        object.__setattr__(self, "per_group", MappingProxyType(dict(self.per_group)))
+        rates = [self.query_per_second, self.order_per_second]
+        rates += [*self.per_api.values(), *self.per_group.values()]
+        if any(not r > 0 for r in rates):
+            raise ValueError(f"every rate must be positive (math.inf for none): {self}")
+        if not self.window > 0 or not self.margin >= 0:
+            raise ValueError(f"window must be positive and margin not negative: {self}")
+
+
+REAL_LIMITS = Limits(query_per_second=5.0, order_per_second=5.0)
+"""Kiwoom's real server (``api.kiwoom.com``): about 5 calls per second in total, as reported
+publicly; single API ids may allow less (often 1/s), which the limiter learns from ``1700``."""
+
+MOCK_LIMITS = Limits(query_per_second=2.0, order_per_second=2.0)
+"""Kiwoom's mock-trading server (``mockapi.kiwoom.com``), reported stricter than the real one.
+
+2/s is our conservative choice, not a published figure: a rejection stating ``유량=N`` lowers
+it further; pass your own :class:`Limits` to go faster if your key allows it."""
+
+UNLIMITED = Limits(query_per_second=math.inf, order_per_second=math.inf)
+"""No limit at all: for local servers and benchmarks only."""
+
+
+def limits_for(base_url: str) -> Limits:
+    """:data:`MOCK_LIMITS` for the mock-trading host, :data:`REAL_LIMITS` for any other.
+
+    An unknown URL may be a proxy to the real server, so it gets the real server's limits.
+    """
+    host = urlsplit(base_url if "//" in base_url else "//" + base_url).hostname or ""
+    return MOCK_LIMITS if host.lower() == MOCK_HOST else REAL_LIMITS
+
+
+def limiter_key(appkey: str, base_url: str) -> str:
+    """The key of :meth:`RateLimiter.shared` for an app key on a host; the key is hashed."""
+    digest = hashlib.sha256(appkey.encode()).hexdigest()[:16]
+    host = urlsplit(base_url if "//" in base_url else "//" + base_url).netloc.lower()
+    return f"{digest}@{host}"
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """One sliding-window limit: at most ``count`` calls start in any ``span``-long interval."""
+
+    key: str
+    """``"query"``, ``"order"``, ``"api:ka10081"`` or ``"group:domestic.chart"``."""
+    count: int
+    span: float
+    """Seconds: the window plus the safety margin."""
+
+
+class LimiterBackend(Protocol):
+    """Where bookings live: :class:`MemoryBackend` in this process; a shared store (Redis)
+    lets processes using one app key share its budget.
+
+    :class:`RateLimiter` calls a backend under its own lock; a cross-process backend must
+    make each call atomic across processes itself (e.g. one Lua script per call).
+    """
+
+    def reserve(self, buckets: Sequence[Bucket], now: float) -> float:
+        """Book the earliest start ``t >= now`` that fits every bucket, in all of them.
+
+        Fits: after adding ``t``, no ``span``-long interval of a bucket holds more than
+        ``count`` bookings. Returns ``t``.
+        """
+        ...
+
+    def block(self, bucket: Bucket, until: float) -> None:
+        """No later booking of ``bucket`` starts before ``until`` (a cool-down)."""
+        ...
+
+
+class MemoryBackend:
+    """Bookings in this process: per bucket, a sorted list of start times, trimmed lazily.
+
+    Not locked itself: :class:`RateLimiter` calls it under its lock.
+    """
+
+    def __init__(self) -> None:
+        self._booked: dict[str, list[float]] = {}
+        self._blocked: dict[str, float] = {}
+
+    def reserve(self, buckets: Sequence[Bucket], now: float) -> float:
+        t = now
+        lists = []
+        for b in buckets:
+            t = max(t, self._blocked.get(b.key, t))
+            booked = self._booked.setdefault(b.key, [])
+            stale = bisect.bisect_right(booked, now - b.span)  # can't share a window with t
+            if stale:
+                del booked[:stale]
+            lists.append((b, booked))
+        moved = True
+        while moved:  # t only grows, so this ends; when nothing moves, t fits every bucket
+            moved = False
+            for b, booked in lists:
+                fit = _earliest_fit(booked, b.count, b.span, t)
+                if fit > t:
+                    t, moved = fit, True
+        for _, booked in lists:
+            bisect.insort_right(booked, t)
+        return t
+
+    def block(self, bucket: Bucket, until: float) -> None:
+        self._blocked[bucket.key] = max(until, self._blocked.get(bucket.key, until))
+
+
+def _earliest_fit(booked: list[float], count: int, span: float, t: float) -> float:
+    if len(booked) < count:
+        return t
+    if t >= booked[-1]:  # the common case: the new booking is the latest
+        return max(t, booked[-count] + span)
+    # Booking between others (a call that is not held back by a bucket that holds others
+    # back). The earliest fit is t itself or the moment a booking leaves t's window.
+    start = bisect.bisect_right(booked, t - span)
+    for candidate in (t, *(b + span for b in booked[start:])):
+        if _fits(booked, count, span, candidate):
+            return candidate
+    raise AssertionError("unreachable: after the last booking's window there is room")
+
+
+def _fits(booked: list[float], count: int, span: float, t: float) -> bool:
+    i = bisect.bisect_right(booked, t)
+    near = [*booked[max(0, i - count) : i], t, *booked[i : i + count]]
+    # Within a nanosecond counts as apart: t - span + span may round below t.
+    return all(near[j + count] - near[j] >= span - 1e-9 for j in range(len(near) - count))
+
+
+@dataclass(frozen=True)
+class LimiterStats:
+    """What a :class:`RateLimiter` did so far."""
+
+    acquired: int
+    """Calls let through."""
+    waited: float
+    """Seconds those calls waited in total."""
+    rejections: Mapping[int, int]
+    """Rejections reported to :meth:`RateLimiter.on_rejected`, by Kiwoom code
+    (``1700``, ``1701``, ``1702``; ``0`` when the message carried no code)."""
+    learned: Mapping[str, float]
+    """Allowances learned from rejections, calls per second, by bucket key
+    (``"api:ka10081"``, ``"group:domestic.chart"``, ``"query"``, ``"order"``)."""
+
+
+_CODE = re.compile(r"\b(1[0-9]{3})\s*:")
+_ALLOWANCE = re.compile(r"유량\s*=\s*([0-9]+(?:\.[0-9]+)?)")
+_MAX_BACKOFF_DOUBLINGS = 4  # a cool-down grows to 16 windows under repeated rejections
+
+
+class RateLimiter:
+    """Multi-bucket sliding-window limiter shared by the threads and tasks of one process.
+
+    ``clock`` (monotonic seconds), ``sleep`` and ``async_sleep`` are injectable for tests.
+    """
+
+    _shared: ClassVar[dict[str, RateLimiter]] = {}
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        *,
+        backend: LimiterBackend | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], object] = time.sleep,
+        async_sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self._limits = limits or REAL_LIMITS
+        self._backend: LimiterBackend = backend if backend is not None else MemoryBackend()
+        self._clock = clock
+        self._sleep = sleep
+        self._async_sleep = async_sleep
+        self._lock = threading.Lock()
+        self._learned: dict[str, float] = {}
+        self._buckets: dict[tuple[str, str, bool], tuple[Bucket, ...]] = {}
+        self._blocked: dict[str, float] = {}
+        self._recent_rejections: dict[str, list[float]] = {}
+        self._generation = 0  # bumped by every rejection: sleepers re-check their slot
+        self._acquired = 0
+        self._waited = 0.0
+        self._rejections: dict[int, int] = {}
+
+    def __repr__(self) -> str:
+        lim = self._limits
+        return (
+            f"<RateLimiter query={lim.query_per_second}/s order={lim.order_per_second}/s "
+            f"learned={self._learned}>"
+        )
+
+    @classmethod
+    def shared(cls, key: str, limits: Limits) -> RateLimiter:
+        """The one limiter of this process for ``key`` (see :func:`limiter_key`).
+
+        Every client of one app key on one host must share a limiter, since Kiwoom counts
+        their calls together. The first call creates it with ``limits``; later calls return
+        it as is.
+        """
+        with cls._shared_lock:
+            limiter = cls._shared.get(key)
+            if limiter is None:
+                limiter = cls._shared[key] = cls(limits)
+            return limiter
+
+    @property
+    def limits(self) -> Limits:
+        """The configured limits (learned allowances are in :attr:`stats`)."""
+        return self._limits
+
+    @property
+    def stats(self) -> LimiterStats:
+        with self._lock:
+            return LimiterStats(
+                acquired=self._acquired,
+                waited=self._waited,
+                rejections=dict(self._rejections),
+                learned=dict(self._learned),
+            )
+
+    def acquire(self, api_id: str, *, group: str, is_order: bool) -> float:
+        """Wait (``time.sleep``) until a call of ``api_id`` may start; return seconds waited."""
+        with self._lock:
+            first = now = self._clock()
+            start, generation, buckets = self._reserve(api_id, group, is_order, now)
+        while True:
+            while (delay := start - now) > 0:
+                self._sleep(delay)
+                now = self._clock()
+            with self._lock:
+                if not self._must_rebook(api_id, group, is_order, generation, buckets, start):
+                    return self._done(now - first)
+                start, generation, buckets = self._reserve(api_id, group, is_order, now)
+
+    async def acquire_async(self, api_id: str, *, group: str, is_order: bool) -> float:
+        """Wait (``asyncio.sleep``) until a call of ``api_id`` may start; return seconds waited.
+
+        A task cancelled while waiting leaves its slot unused: the budget errs on the safe side.
+        """
+        with self._lock:
+            first = now = self._clock()
+            start, generation, buckets = self._reserve(api_id, group, is_order, now)
+        while True:
+            while (delay := start - now) > 0:
+                await self._async_sleep(delay)
+                now = self._clock()
+            with self._lock:
+                if not self._must_rebook(api_id, group, is_order, generation, buckets, start):
+                    return self._done(now - first)
+                start, generation, buckets = self._reserve(api_id, group, is_order, now)
+
+    def on_rejected(self, api_id: str, message: str, *, group: str, is_order: bool) -> float:
+        """Count a rate-limit rejection, learn from it, and cool its bucket down.
+
+        ``message`` is Kiwoom's ``return_msg`` (``[1700:... 유량=1, API ID=ka10081]``). The
+        code picks the bucket: ``1700`` the API id, ``1701`` the query or order total,
+        ``1702`` the group (no or another code: the total). A stated allowance ``유량=N``
+        (calls per second) becomes the bucket's rate unless it already was lower (the
+        rejection may stem from another process using the key); a ``1700`` without one
+        gives the API id a bucket of its own at the total's rate.
+
+        No call of that bucket starts for the returned number of seconds: one window, doubled
+        for each rejection of the bucket in the last ten windows (at most 16 windows). Calls
+        already waiting re-book after it; a retry's :meth:`acquire` waits it out by itself.
+        """
+        code_match = _CODE.search(message)
+        code = int(code_match.group(1)) if code_match else 0
+        allowance_match = _ALLOWANCE.search(message)
+        allowance = float(allowance_match.group(1)) if allowance_match else None
+        total_key = "order" if is_order else "query"
+        key = {1700: f"api:{api_id}", 1702: f"group:{group}"}.get(code, total_key)
+        with self._lock:
+            now = self._clock()
+            self._rejections[code] = self._rejections.get(code, 0) + 1
+            current = self._rate(key, is_order)
+            if allowance is not None and allowance > 0:
+                self._learn(key, min(allowance, current))
+            elif not self._has_bucket(key):
+                self._learn(key, current)  # a bucket of its own, so the cool-down applies
+            bucket = self._bucket(key, self._rate(key, is_order))
+            recent = [r for r in self._recent_rejections.get(key, ()) if r > now - 10 * bucket.span]
+            self._recent_rejections[key] = [*recent, now]
+            cooldown = bucket.span * (1 << min(len(recent), _MAX_BACKOFF_DOUBLINGS))
+            until = now + cooldown
+            if bucket.count:
+                self._backend.block(bucket, until)
+            self._blocked[key] = max(until, self._blocked.get(key, until))
+            self._generation += 1
+            return cooldown
+
+    # Everything below runs under self._lock.
+
+    def _reserve(
+        self, api_id: str, group: str, is_order: bool, now: float
+    ) -> tuple[float, int, tuple[Bucket, ...]]:
+        buckets = self._buckets.get((api_id, group, is_order))
+        if buckets is None:
+            buckets = self._buckets[api_id, group, is_order] = self._make_buckets(
+                api_id, group, is_order
+            )
+        start = self._backend.reserve(buckets, now) if buckets else now
+        return start, self._generation, buckets
+
+    def _must_rebook(
+        self,
+        api_id: str,
+        group: str,
+        is_order: bool,
+        generation: int,
+        buckets: tuple[Bucket, ...],
+        start: float,
+    ) -> bool:
+        # A rejection since the booking may have cooled a bucket down or added or lowered a
+        # bucket of this call: a slot booked before it no longer counts. (It stays booked,
+        # unused: the budget errs on the safe side.)
+        if generation == self._generation:
+            return False
+        if any(self._blocked.get(b.key, start) > start for b in buckets):
+            return True
+        return self._make_buckets(api_id, group, is_order) != buckets
+
+    def _done(self, waited: float) -> float:
+        self._acquired += 1
+        self._waited += waited
+        return waited
+
+    def _total(self, is_order: bool) -> float:
+        lim = self._limits
+        return lim.order_per_second if is_order else lim.query_per_second
+
+    def _rate(self, key: str, is_order: bool) -> float:
+        """The rate of a bucket key: learned, else configured, else the total's."""
+        learned = self._learned.get(key)
+        if learned is not None:
+            return learned
+        kind, _, name = key.partition(":")
+        configured = {"api": self._limits.per_api, "group": self._limits.per_group}.get(kind)
+        return (configured or _EMPTY).get(name, self._total(is_order))
+
+    def _has_bucket(self, key: str) -> bool:
+        kind, _, name = key.partition(":")
+        if key in self._learned or kind in ("query", "order"):
+            return True
+        return name in (self._limits.per_api if kind == "api" else self._limits.per_group)
+
+    def _learn(self, key: str, rate: float) -> None:
+        self._learned[key] = rate
+        self._buckets.clear()
+
+    def _make_buckets(self, api_id: str, group: str, is_order: bool) -> tuple[Bucket, ...]:
+        total_key = "order" if is_order else "query"
+        keys = [total_key, f"api:{api_id}", f"group:{group}"]
+        out = (self._bucket(k, self._rate(k, is_order)) for k in keys if self._has_bucket(k))
+        return tuple(b for b in out if b.count)
+
+    def _bucket(self, key: str, rate: float) -> Bucket:
+        """The bucket of a rate; ``count`` 0 for an unlimited one."""
+        lim = self._limits
+        if math.isinf(rate):
+            return Bucket(key, 0, 0.0)
+        if rate * lim.window >= 1:
+            return Bucket(key, math.floor(rate * lim.window + 1e-9), lim.window + lim.margin)
+        return Bucket(key, 1, 1 / rate + lim.margin)
