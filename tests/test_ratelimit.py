@@ -7,7 +7,9 @@ import itertools
 import math
 import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from functools import partial
+from typing import Any, TypeVar
 
 import pytest
 
@@ -23,12 +25,13 @@ from kiwoom.ratelimit import (
     limits_for,
 )
 
+T = TypeVar("T")
 REJECT_1700 = "[1700:허용된 요청 개수를 초과하였습니다. 유량=1, API ID=ka10081]"
 SPAN = 1.0 + REAL_LIMITS.margin  # bookings of a full bucket lie one window plus margin apart
 
 
 class FakeClock:
-    """Monotonic seconds that advance only when someone sleeps."""
+    """Monotonic seconds that advance only when someone sleeps (or by VirtualLoop)."""
 
     def __init__(self) -> None:
         self.now = 0.0
@@ -41,30 +44,57 @@ class FakeClock:
         with self._lock:
             self.now += seconds
 
-    async def async_sleep(self, seconds: float) -> None:
-        self.sleep(seconds)
-        await asyncio.sleep(0)
-
 
 class RecordingBackend(MemoryBackend):
-    """The in-memory backend, recording every booking by bucket key."""
+    """The in-memory backend, recording every booking kept, by bucket key, in booking order."""
 
     def __init__(self) -> None:
         super().__init__()
         self.booked: dict[str, list[float]] = {}
 
-    def reserve(self, buckets: Sequence[Bucket], now: float) -> float:
-        t = super().reserve(buckets, now)
+    def reserve(self, buckets: Sequence[Bucket], now: float, *, late: bool = False) -> float:
+        t = super().reserve(buckets, now, late=late)
         for b in buckets:
             self.booked.setdefault(b.key, []).append(t)
         return t
 
+    def cancel(self, buckets: Sequence[Bucket], start: float) -> None:
+        super().cancel(buckets, start)
+        for b in buckets:
+            self.booked[b.key].remove(start)
+
+
+class VirtualLoop(asyncio.SelectorEventLoop):
+    """An event loop on the fake clock: when nothing is ready, time jumps to the next timer."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self._fake = clock
+        select = self._selector.select  # type: ignore[attr-defined]
+
+        def jump(timeout: float | None = None) -> list[Any]:
+            events: list[Any] = select(0)
+            if not events and timeout:
+                clock.now += timeout
+            return events
+
+        self._selector.select = jump  # type: ignore[attr-defined]
+
+    def time(self) -> float:
+        return self._fake.now
+
+
+def run_virtual(clock: FakeClock, main: Coroutine[Any, Any, T]) -> T:
+    loop = VirtualLoop(clock)
+    try:
+        return loop.run_until_complete(main)
+    finally:
+        loop.close()
+
 
 def limiter(limits: Limits = REAL_LIMITS) -> tuple[RateLimiter, FakeClock, RecordingBackend]:
     clock, backend = FakeClock(), RecordingBackend()
-    lim = RateLimiter(
-        limits, backend=backend, clock=clock, sleep=clock.sleep, async_sleep=clock.async_sleep
-    )
+    lim = RateLimiter(limits, backend=backend, clock=clock, sleep=clock.sleep)
     return lim, clock, backend
 
 
@@ -197,8 +227,13 @@ def test_repeated_rejections_double_the_cool_down_up_to_16_windows() -> None:
     cooldowns = []
     for _ in range(7):
         cooldowns.append(lim.on_rejected("ka10081", REJECT_1700, group="c", is_order=False))
-        clock.now += 0.1
+        clock.now += 0.1  # a call of the same burst is rejected too: counted, not extended
+        assert lim.on_rejected("ka10081", REJECT_1700, group="c", is_order=False) == (
+            pytest.approx(cooldowns[-1] - 0.1)
+        )
+        clock.now += cooldowns[-1]  # the next call after the cool-down is rejected again
     assert cooldowns == pytest.approx([SPAN * k for k in (1, 2, 4, 8, 16, 16, 16)])
+    assert lim.stats.rejections == {1700: 14}
     clock.now += 200  # long quiet: back to one window
     assert lim.on_rejected("ka10081", REJECT_1700, group="c", is_order=False) == pytest.approx(SPAN)
 
@@ -207,36 +242,63 @@ def test_waiting_calls_rebook_after_a_rejection() -> None:
     lim, clock, backend = limiter()
 
     async def main() -> list[float]:
-        gate = asyncio.Event()
+        reject = partial(lim.on_rejected, "ka10081", REJECT_1700, group="c", is_order=False)
+        asyncio.get_running_loop().call_later(0.5, reject)
+        calls = (lim.acquire_async("ka10081", group="c", is_order=False) for _ in range(8))
+        return await asyncio.gather(*calls)
 
-        async def gated_sleep(seconds: float) -> None:
-            target = clock.now + seconds
-            await gate.wait()
-            clock.now = max(clock.now, target)
-
-        lim._async_sleep = gated_sleep
-        tasks = [
-            asyncio.create_task(lim.acquire_async("ka10081", group="c", is_order=False))
-            for _ in range(8)
-        ]
-        for _ in range(3):
-            await asyncio.sleep(0)
-        assert sum(t.done() for t in tasks) == 5  # three are waiting for the next window
-        clock.now = 0.5
-        lim.on_rejected("ka10081", REJECT_1700, group="c", is_order=False)
-        gate.set()
-        return await asyncio.gather(*tasks)
-
-    asyncio.run(main())
-    assert backend.booked["query"][:8] == pytest.approx([0.0] * 5 + [SPAN] * 3)
-    # Woken at 1.02, they find ka10081 cooled down until 1.52 and limited to 1/s.
+    waits = run_virtual(clock, main())
+    # Woken at 1.02, three calls find ka10081 cooled down until 1.52 and limited to 1/s.
+    assert sorted(waits) == pytest.approx([0.0] * 5 + [0.5 + SPAN * k for k in (1, 2, 3)])
     assert backend.booked["api:ka10081"] == pytest.approx([0.5 + SPAN * k for k in (1, 2, 3)])
+    assert backend.booked["query"] == pytest.approx([0.0] * 5 + [0.5 + SPAN * k for k in (1, 2, 3)])
     assert lim.stats.acquired == 8
 
 
+def test_a_late_wake_up_moves_the_calls_after_it() -> None:
+    lim, clock, backend = limiter()
+
+    async def oversleeping(seconds: float) -> None:
+        # The event loop was busy: the calls booked at 1.02 wake 50 ms late.
+        late = 0.05 if clock.now + seconds == pytest.approx(SPAN) else 0.0
+        await asyncio.sleep(seconds + late)
+
+    lim._async_sleep = oversleeping
+
+    async def main() -> list[float]:
+        calls = (lim.acquire_async("ka10001", group="g", is_order=False) for _ in range(15))
+        return await asyncio.gather(*calls)
+
+    waits = run_virtual(clock, main())
+    # Booked at 0, 1.02 and 2.04; the second five went at 1.07, so the third wait till 2.09.
+    assert waits == pytest.approx([0.0] * 5 + [SPAN + 0.05] * 5 + [2 * SPAN + 0.05] * 5)
+    assert sorted(backend.booked["query"]) == pytest.approx(waits)
+
+
+def test_a_cancelled_wait_gives_its_slot_back() -> None:
+    lim, clock, backend = limiter()
+
+    async def main() -> float:
+        for _ in range(5):
+            await lim.acquire_async("ka10001", group="g", is_order=False)
+        waiting = asyncio.create_task(lim.acquire_async("ka10001", group="g", is_order=False))
+        await asyncio.sleep(0.1)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        return await lim.acquire_async("ka10001", group="g", is_order=False)
+
+    assert run_virtual(clock, main()) == pytest.approx(SPAN - 0.1)
+    assert backend.booked["query"] == pytest.approx([0.0] * 5 + [SPAN])
+
+
 def test_threads_and_tasks_share_one_budget() -> None:
-    limits = Limits(query_per_second=5, order_per_second=5, per_api={"ka10081": 1})
-    lim, _, backend = limiter(limits)
+    # Real time on a 50 ms window: what is checked is where the calls were booked, not when.
+    limits = Limits(
+        query_per_second=100, order_per_second=100, per_api={"ka10081": 20}, window=0.05
+    )
+    backend = RecordingBackend()
+    lim = RateLimiter(limits, backend=backend)
     ids = ["ka10081", "ka10001", "ka10002", "ka10003"]
 
     def worker(n: int) -> None:
@@ -256,8 +318,8 @@ def test_threads_and_tasks_share_one_budget() -> None:
         t.join()
     assert lim.stats.acquired == 60
     assert len(backend.booked["query"]) == 60
-    assert max_in_window(backend.booked["query"]) <= 5
-    assert max_in_window(backend.booked["api:ka10081"]) == 1
+    assert max_in_window(backend.booked["query"], 0.05) == 5
+    assert max_in_window(backend.booked["api:ka10081"], 0.05) == 1
 
 
 def test_random_mixes_never_overfill_a_window() -> None:

@@ -144,12 +144,18 @@ class LimiterBackend(Protocol):
     make each call atomic across processes itself (e.g. one Lua script per call).
     """
 
-    def reserve(self, buckets: Sequence[Bucket], now: float) -> float:
+    def reserve(self, buckets: Sequence[Bucket], now: float, *, late: bool = False) -> float:
         """Book the earliest start ``t >= now`` that fits every bucket, in all of them.
 
         Fits: after adding ``t``, no ``span``-long interval of a bucket holds more than
-        ``count`` bookings. Returns ``t``.
+        ``count`` bookings. Returns ``t``. ``late``: the call is overdue (it woke late and
+        gave its slot back): only bookings up to ``now`` count, since the calls booked after
+        it re-book when they wake.
         """
+        ...
+
+    def cancel(self, buckets: Sequence[Bucket], start: float) -> None:
+        """Give back a booking made by :meth:`reserve` (if still held)."""
         ...
 
     def block(self, bucket: Bucket, until: float) -> None:
@@ -167,7 +173,7 @@ class MemoryBackend:
         self._booked: dict[str, list[float]] = {}
         self._blocked: dict[str, float] = {}
 
-    def reserve(self, buckets: Sequence[Bucket], now: float) -> float:
+    def reserve(self, buckets: Sequence[Bucket], now: float, *, late: bool = False) -> float:
         t = now
         lists = []
         for b in buckets:
@@ -181,12 +187,24 @@ class MemoryBackend:
         while moved:  # t only grows, so this ends; when nothing moves, t fits every bucket
             moved = False
             for b, booked in lists:
-                fit = _earliest_fit(booked, b.count, b.span, t)
+                fit = _earliest_fit(
+                    booked[: bisect.bisect_right(booked, now)] if late else booked,
+                    b.count,
+                    b.span,
+                    t,
+                )
                 if fit > t:
                     t, moved = fit, True
         for _, booked in lists:
             bisect.insort_right(booked, t)
         return t
+
+    def cancel(self, buckets: Sequence[Bucket], start: float) -> None:
+        for b in buckets:
+            booked = self._booked.get(b.key, [])
+            i = bisect.bisect_left(booked, start)
+            if i < len(booked) and booked[i] == start:
+                del booked[i]
 
     def block(self, bucket: Bucket, until: float) -> None:
         self._blocked[bucket.key] = max(until, self._blocked.get(bucket.key, until))
@@ -232,6 +250,11 @@ class LimiterStats:
 _CODE = re.compile(r"\b(1[0-9]{3})\s*:")
 _ALLOWANCE = re.compile(r"유량\s*=\s*([0-9]+(?:\.[0-9]+)?)")
 _MAX_BACKOFF_DOUBLINGS = 4  # a cool-down grows to 16 windows under repeated rejections
+_LATE = 0.002
+"""Seconds: a call woken later than its booking by more is re-booked where it really goes.
+Lateness up to this much eats into :attr:`Limits.margin`."""
+
+_Booking = tuple[float, int, tuple[Bucket, ...]]  # start, generation, buckets
 
 
 class RateLimiter:
@@ -261,7 +284,7 @@ class RateLimiter:
         self._learned: dict[str, float] = {}
         self._buckets: dict[tuple[str, str, bool], tuple[Bucket, ...]] = {}
         self._blocked: dict[str, float] = {}
-        self._recent_rejections: dict[str, list[float]] = {}
+        self._streak: dict[str, int] = {}  # cool-downs in a row, by bucket key
         self._generation = 0  # bumped by every rejection: sleepers re-check their slot
         self._acquired = 0
         self._waited = 0.0
@@ -307,32 +330,41 @@ class RateLimiter:
         """Wait (``time.sleep``) until a call of ``api_id`` may start; return seconds waited."""
         with self._lock:
             first = now = self._clock()
-            start, generation, buckets = self._reserve(api_id, group, is_order, now)
+            booking = self._reserve(api_id, group, is_order, now)
         while True:
-            while (delay := start - now) > 0:
+            while (delay := booking[0] - now) > 0:
                 self._sleep(delay)
                 now = self._clock()
             with self._lock:
-                if not self._must_rebook(api_id, group, is_order, generation, buckets, start):
+                now = self._clock()
+                rebooked = self._settle(api_id, group, is_order, booking, now)
+                if rebooked is None:
                     return self._done(now - first)
-                start, generation, buckets = self._reserve(api_id, group, is_order, now)
+                booking = rebooked
 
     async def acquire_async(self, api_id: str, *, group: str, is_order: bool) -> float:
         """Wait (``asyncio.sleep``) until a call of ``api_id`` may start; return seconds waited.
 
-        A task cancelled while waiting leaves its slot unused: the budget errs on the safe side.
+        A task cancelled while waiting gives its slot back.
         """
         with self._lock:
             first = now = self._clock()
-            start, generation, buckets = self._reserve(api_id, group, is_order, now)
+            booking = self._reserve(api_id, group, is_order, now)
         while True:
-            while (delay := start - now) > 0:
-                await self._async_sleep(delay)
-                now = self._clock()
+            try:
+                while (delay := booking[0] - now) > 0:
+                    await self._async_sleep(delay)
+                    now = self._clock()
+            except BaseException:  # cancelled: the slot is free for others
+                with self._lock:
+                    self._backend.cancel(booking[2], booking[0])
+                raise
             with self._lock:
-                if not self._must_rebook(api_id, group, is_order, generation, buckets, start):
+                now = self._clock()
+                rebooked = self._settle(api_id, group, is_order, booking, now)
+                if rebooked is None:
                     return self._done(now - first)
-                start, generation, buckets = self._reserve(api_id, group, is_order, now)
+                booking = rebooked
 
     def on_rejected(self, api_id: str, message: str, *, group: str, is_order: bool) -> float:
         """Count a rate-limit rejection, learn from it, and cool its bucket down.
@@ -345,7 +377,9 @@ class RateLimiter:
         gives the API id a bucket of its own at the total's rate.
 
         No call of that bucket starts for the returned number of seconds: one window, doubled
-        for each rejection of the bucket in the last ten windows (at most 16 windows). Calls
+        for each cool-down in a row (one that starts within ten windows after the previous
+        one ended), at most 16 windows.
+        A rejection during a cool-down (a call that left before it) does not extend it. Calls
         already waiting re-book after it; a retry's :meth:`acquire` waits it out by itself.
         """
         code_match = _CODE.search(message)
@@ -362,47 +396,56 @@ class RateLimiter:
                 self._learn(key, min(allowance, current))
             elif not self._has_bucket(key):
                 self._learn(key, current)  # a bucket of its own, so the cool-down applies
+            self._generation += 1  # waiting calls re-book under what was learned
+            blocked = self._blocked.get(key, now)
+            if now < blocked:
+                # The call left before the bucket cooled down: a rejection of the same burst.
+                return blocked - now
             bucket = self._bucket(key, self._rate(key, is_order))
-            recent = [r for r in self._recent_rejections.get(key, ()) if r > now - 10 * bucket.span]
-            self._recent_rejections[key] = [*recent, now]
-            cooldown = bucket.span * (1 << min(len(recent), _MAX_BACKOFF_DOUBLINGS))
-            until = now + cooldown
+            # Rejected again soon after the last cool-down ended: the next one is twice as long.
+            again = key in self._blocked and now - self._blocked[key] < 10 * bucket.span
+            streak = self._streak[key] = self._streak.get(key, -1) + 1 if again else 0
+            cooldown = bucket.span * (1 << min(streak, _MAX_BACKOFF_DOUBLINGS))
+            self._blocked[key] = now + cooldown
             if bucket.count:
-                self._backend.block(bucket, until)
-            self._blocked[key] = max(until, self._blocked.get(key, until))
-            self._generation += 1
+                self._backend.block(bucket, now + cooldown)
             return cooldown
 
     # Everything below runs under self._lock.
 
     def _reserve(
-        self, api_id: str, group: str, is_order: bool, now: float
-    ) -> tuple[float, int, tuple[Bucket, ...]]:
+        self, api_id: str, group: str, is_order: bool, now: float, *, late: bool = False
+    ) -> _Booking:
         buckets = self._buckets.get((api_id, group, is_order))
         if buckets is None:
             buckets = self._buckets[api_id, group, is_order] = self._make_buckets(
                 api_id, group, is_order
             )
-        start = self._backend.reserve(buckets, now) if buckets else now
+        start = self._backend.reserve(buckets, now, late=late) if buckets else now
         return start, self._generation, buckets
 
-    def _must_rebook(
-        self,
-        api_id: str,
-        group: str,
-        is_order: bool,
-        generation: int,
-        buckets: tuple[Bucket, ...],
-        start: float,
-    ) -> bool:
-        # A rejection since the booking may have cooled a bucket down or added or lowered a
-        # bucket of this call: a slot booked before it no longer counts. (It stays booked,
-        # unused: the budget errs on the safe side.)
-        if generation == self._generation:
-            return False
-        if any(self._blocked.get(b.key, start) > start for b in buckets):
-            return True
-        return self._make_buckets(api_id, group, is_order) != buckets
+    def _settle(
+        self, api_id: str, group: str, is_order: bool, booking: _Booking, now: float
+    ) -> _Booking | None:
+        """At wake-up: ``None`` if the call may go now, else its new booking.
+
+        A call that wakes on time, with nothing changed since it booked, goes. A call woken
+        late (a busy event loop, a descheduled process) is booked again where it really goes,
+        as early as the calls before it allow; the calls booked after it find out when they
+        wake, and keep their distance. A rejection since the booking may have added, lowered
+        or cooled down a bucket of this call: it gives its slot back and books again.
+        """
+        start, generation, buckets = booking
+        late = now - start > _LATE
+        if generation == self._generation and not late:
+            return None
+        if buckets:
+            self._backend.cancel(buckets, start)
+        rebooked = self._reserve(api_id, group, is_order, now, late=late)
+        if late:
+            self._generation += 1
+            rebooked = (rebooked[0], self._generation, rebooked[2])
+        return None if rebooked[0] <= now else rebooked
 
     def _done(self, waited: float) -> float:
         self._acquired += 1
