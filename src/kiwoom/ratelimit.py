@@ -8,11 +8,13 @@ Kiwoom limits calls per app key, in three ways, each answered by its own error c
 
 A rejection arrives as ``return_code`` 5 and/or HTTP 429 with that text in ``return_msg``.
 :class:`RateLimiter` keeps one sliding-window *bucket* per limit that applies to a call
-(the query or order total, the API id and the group when their allowance is known), and
-:meth:`RateLimiter.acquire` books the earliest moment at which every one of them has room,
-then sleeps until then. Bookings are made in call order under one lock, so threads and
-asyncio tasks of one process share the budget fairly. When a rejection states its
-allowance (``유량=N``), :meth:`RateLimiter.on_rejected` makes the bucket adopt it.
+(the query or order total, the API id and the group when their allowance is known).
+:meth:`RateLimiter.acquire` books the earliest moment at which every one of them has room
+and sleeps until then; on waking, the call starts only if the calls that really started
+before it leave room (else it waits the difference). Bookings are made in call order under
+one lock, so threads and asyncio tasks of one process share the budget fairly. When a
+rejection states its allowance (``유량=N``), :meth:`RateLimiter.on_rejected` makes the
+bucket adopt it.
 
 >>> limiter = RateLimiter(limits_for("https://api.kiwoom.com"))
 >>> limiter.acquire("ka10081", group="domestic.chart", is_order=False)   # seconds waited
@@ -74,13 +76,14 @@ class Limits:
     window: float = 1.0
     """Seconds over which the server counts calls."""
     margin: float = 0.02
-    """Seconds added to every window when booking.
+    """Seconds added to every window.
 
-    Calls leave the client exactly ``window + margin`` apart, but arrive at the server with
-    the jitter of sleep wake-ups, client-side work and network latency: booked exactly one
-    window apart, two calls may arrive 0.999 s apart and both count in one server window.
-    The margin absorbs up to 20 ms of such jitter and costs 2% of the rate in steady state
-    (N calls per 1.02 s). Raise it on a jittery link.
+    The limiter lets calls start at least ``window + margin`` apart (counting late wake-ups
+    exactly), but they reach the server after client-side work and network latency that
+    vary from call to call: started exactly one window apart, two calls may arrive 0.999 s
+    apart and both count in one server window. The margin absorbs up to 20 ms of such
+    jitter and costs 2% of the rate in steady state (N calls per 1.02 s). Raise it on a
+    jittery link.
     """
 
     def __post_init__(self) -> None:
@@ -137,77 +140,98 @@ class Bucket:
 
 
 class LimiterBackend(Protocol):
-    """Where bookings live: :class:`MemoryBackend` in this process; a shared store (Redis)
-    lets processes using one app key share its budget.
+    """Where the limiter keeps its books: :class:`MemoryBackend` in this process; a shared
+    store (Redis) would let processes using one app key share its budget.
 
-    :class:`RateLimiter` calls a backend under its own lock; a cross-process backend must
-    make each call atomic across processes itself (e.g. one Lua script per call).
+    Two books per bucket. *Bookings* plan the queue: each waiting call holds the earliest
+    slot that was free when it asked, so calls wake in turn. *Starts* keep the truth: a call
+    goes only when the calls that really went before it leave room, so a call that wakes
+    late (a busy event loop, a descheduled process) delays the ones after it instead of
+    crowding them. :class:`RateLimiter` calls a backend under its own lock; a cross-process
+    backend must make each call atomic across processes itself (e.g. one Lua script).
     """
 
-    def reserve(self, buckets: Sequence[Bucket], now: float, *, late: bool = False) -> float:
-        """Book the earliest start ``t >= now`` that fits every bucket, in all of them.
+    def reserve(self, buckets: Sequence[Bucket], now: float) -> float:
+        """Book the earliest ``t >= now`` that fits every bucket's bookings; return ``t``.
 
-        Fits: after adding ``t``, no ``span``-long interval of a bucket holds more than
-        ``count`` bookings. Returns ``t``. ``late``: the call is overdue (it woke late and
-        gave its slot back): only bookings up to ``now`` count, since the calls booked after
-        it re-book when they wake.
+        Fits: after adding ``t``, no ``span``-long interval holds more than ``count``.
         """
         ...
 
-    def cancel(self, buckets: Sequence[Bucket], start: float) -> None:
-        """Give back a booking made by :meth:`reserve` (if still held)."""
+    def start(self, buckets: Sequence[Bucket], now: float) -> float:
+        """Record a start at ``now`` and return ``now`` if every bucket's starts (and
+        cool-down) allow it; else record nothing and return the earliest time that may."""
+        ...
+
+    def cancel(self, buckets: Sequence[Bucket], booked: float) -> None:
+        """Give back a booking made by :meth:`reserve` (a call that will not go)."""
         ...
 
     def block(self, bucket: Bucket, until: float) -> None:
-        """No later booking of ``bucket`` starts before ``until`` (a cool-down)."""
+        """No call of ``bucket`` starts before ``until`` (a cool-down)."""
         ...
 
 
 class MemoryBackend:
-    """Bookings in this process: per bucket, a sorted list of start times, trimmed lazily.
+    """The books in this process: per bucket, sorted times, trimmed lazily.
 
     Not locked itself: :class:`RateLimiter` calls it under its lock.
     """
 
     def __init__(self) -> None:
         self._booked: dict[str, list[float]] = {}
+        self._started: dict[str, list[float]] = {}
         self._blocked: dict[str, float] = {}
 
-    def reserve(self, buckets: Sequence[Bucket], now: float, *, late: bool = False) -> float:
+    def reserve(self, buckets: Sequence[Bucket], now: float) -> float:
         t = now
         lists = []
         for b in buckets:
             t = max(t, self._blocked.get(b.key, t))
-            booked = self._booked.setdefault(b.key, [])
-            stale = bisect.bisect_right(booked, now - b.span)  # can't share a window with t
-            if stale:
-                del booked[:stale]
-            lists.append((b, booked))
+            lists.append((b, _trimmed(self._booked, b, now)))
         moved = True
         while moved:  # t only grows, so this ends; when nothing moves, t fits every bucket
             moved = False
             for b, booked in lists:
-                fit = _earliest_fit(
-                    booked[: bisect.bisect_right(booked, now)] if late else booked,
-                    b.count,
-                    b.span,
-                    t,
-                )
+                fit = _earliest_fit(booked, b.count, b.span, t)
                 if fit > t:
                     t, moved = fit, True
         for _, booked in lists:
             bisect.insort_right(booked, t)
         return t
 
-    def cancel(self, buckets: Sequence[Bucket], start: float) -> None:
+    def start(self, buckets: Sequence[Bucket], now: float) -> float:
+        earliest = now
+        lists = []
         for b in buckets:
-            booked = self._booked.get(b.key, [])
-            i = bisect.bisect_left(booked, start)
-            if i < len(booked) and booked[i] == start:
-                del booked[i]
+            started = _trimmed(self._started, b, now)
+            earliest = max(earliest, self._blocked.get(b.key, now))
+            if len(started) >= b.count:  # starts only ever come at the end: one check
+                earliest = max(earliest, started[-b.count] + b.span)
+            lists.append(started)
+        if earliest - now > 1e-9:  # a nanosecond is rounding, not a reason to wait
+            return earliest
+        for started in lists:
+            started.append(now)
+        return now
+
+    def cancel(self, buckets: Sequence[Bucket], booked: float) -> None:
+        for b in buckets:
+            times = self._booked.get(b.key, [])
+            i = bisect.bisect_left(times, booked)
+            if i < len(times) and times[i] == booked:
+                del times[i]
 
     def block(self, bucket: Bucket, until: float) -> None:
         self._blocked[bucket.key] = max(until, self._blocked.get(bucket.key, until))
+
+
+def _trimmed(books: dict[str, list[float]], bucket: Bucket, now: float) -> list[float]:
+    times = books.setdefault(bucket.key, [])
+    stale = bisect.bisect_right(times, now - bucket.span)  # can't share a window with now
+    if stale:
+        del times[:stale]
+    return times
 
 
 def _earliest_fit(booked: list[float], count: int, span: float, t: float) -> float:
@@ -250,11 +274,6 @@ class LimiterStats:
 _CODE = re.compile(r"\b(1[0-9]{3})\s*:")
 _ALLOWANCE = re.compile(r"유량\s*=\s*([0-9]+(?:\.[0-9]+)?)")
 _MAX_BACKOFF_DOUBLINGS = 4  # a cool-down grows to 16 windows under repeated rejections
-_LATE = 0.002
-"""Seconds: a call woken later than its booking by more is re-booked where it really goes.
-Lateness up to this much eats into :attr:`Limits.margin`."""
-
-_Booking = tuple[float, int, tuple[Bucket, ...]]  # start, generation, buckets
 
 
 class RateLimiter:
@@ -285,7 +304,6 @@ class RateLimiter:
         self._buckets: dict[tuple[str, str, bool], tuple[Bucket, ...]] = {}
         self._blocked: dict[str, float] = {}
         self._streak: dict[str, int] = {}  # cool-downs in a row, by bucket key
-        self._generation = 0  # bumped by every rejection: sleepers re-check their slot
         self._acquired = 0
         self._waited = 0.0
         self._rejections: dict[int, int] = {}
@@ -330,41 +348,42 @@ class RateLimiter:
         """Wait (``time.sleep``) until a call of ``api_id`` may start; return seconds waited."""
         with self._lock:
             first = now = self._clock()
-            booking = self._reserve(api_id, group, is_order, now)
+            buckets = self._buckets_of(api_id, group, is_order)
+            wake = self._backend.reserve(buckets, now) if buckets else now
         while True:
-            while (delay := booking[0] - now) > 0:
+            while (delay := wake - now) > 0:
                 self._sleep(delay)
                 now = self._clock()
             with self._lock:
                 now = self._clock()
-                rebooked = self._settle(api_id, group, is_order, booking, now)
-                if rebooked is None:
+                wake = self._start(api_id, group, is_order, now)
+                if wake <= now:
                     return self._done(now - first)
-                booking = rebooked
 
     async def acquire_async(self, api_id: str, *, group: str, is_order: bool) -> float:
         """Wait (``asyncio.sleep``) until a call of ``api_id`` may start; return seconds waited.
 
-        A task cancelled while waiting gives its slot back.
+        A task cancelled while waiting gives its booking back.
         """
         with self._lock:
             first = now = self._clock()
-            booking = self._reserve(api_id, group, is_order, now)
+            buckets = self._buckets_of(api_id, group, is_order)
+            wake = booked = self._backend.reserve(buckets, now) if buckets else now
         while True:
             try:
-                while (delay := booking[0] - now) > 0:
+                while (delay := wake - now) > 0:
                     await self._async_sleep(delay)
                     now = self._clock()
-            except BaseException:  # cancelled: the slot is free for others
+            except BaseException:
                 with self._lock:
-                    self._backend.cancel(booking[2], booking[0])
+                    if buckets:
+                        self._backend.cancel(buckets, booked)
                 raise
             with self._lock:
                 now = self._clock()
-                rebooked = self._settle(api_id, group, is_order, booking, now)
-                if rebooked is None:
+                wake = self._start(api_id, group, is_order, now)
+                if wake <= now:
                     return self._done(now - first)
-                booking = rebooked
 
     def on_rejected(self, api_id: str, message: str, *, group: str, is_order: bool) -> float:
         """Count a rate-limit rejection, learn from it, and cool its bucket down.
@@ -380,7 +399,7 @@ class RateLimiter:
         for each cool-down in a row (one that starts within ten windows after the previous
         one ended), at most 16 windows.
         A rejection during a cool-down (a call that left before it) does not extend it. Calls
-        already waiting re-book after it; a retry's :meth:`acquire` waits it out by itself.
+        already waiting, and a retry's :meth:`acquire`, wait it out by themselves.
         """
         code_match = _CODE.search(message)
         code = int(code_match.group(1)) if code_match else 0
@@ -396,7 +415,6 @@ class RateLimiter:
                 self._learn(key, min(allowance, current))
             elif not self._has_bucket(key):
                 self._learn(key, current)  # a bucket of its own, so the cool-down applies
-            self._generation += 1  # waiting calls re-book under what was learned
             blocked = self._blocked.get(key, now)
             if now < blocked:
                 # The call left before the bucket cooled down: a rejection of the same burst.
@@ -413,39 +431,18 @@ class RateLimiter:
 
     # Everything below runs under self._lock.
 
-    def _reserve(
-        self, api_id: str, group: str, is_order: bool, now: float, *, late: bool = False
-    ) -> _Booking:
+    def _buckets_of(self, api_id: str, group: str, is_order: bool) -> tuple[Bucket, ...]:
         buckets = self._buckets.get((api_id, group, is_order))
         if buckets is None:
             buckets = self._buckets[api_id, group, is_order] = self._make_buckets(
                 api_id, group, is_order
             )
-        start = self._backend.reserve(buckets, now, late=late) if buckets else now
-        return start, self._generation, buckets
+        return buckets
 
-    def _settle(
-        self, api_id: str, group: str, is_order: bool, booking: _Booking, now: float
-    ) -> _Booking | None:
-        """At wake-up: ``None`` if the call may go now, else its new booking.
-
-        A call that wakes on time, with nothing changed since it booked, goes. A call woken
-        late (a busy event loop, a descheduled process) is booked again where it really goes,
-        as early as the calls before it allow; the calls booked after it find out when they
-        wake, and keep their distance. A rejection since the booking may have added, lowered
-        or cooled down a bucket of this call: it gives its slot back and books again.
-        """
-        start, generation, buckets = booking
-        late = now - start > _LATE
-        if generation == self._generation and not late:
-            return None
-        if buckets:
-            self._backend.cancel(buckets, start)
-        rebooked = self._reserve(api_id, group, is_order, now, late=late)
-        if late:
-            self._generation += 1
-            rebooked = (rebooked[0], self._generation, rebooked[2])
-        return None if rebooked[0] <= now else rebooked
+    def _start(self, api_id: str, group: str, is_order: bool, now: float) -> float:
+        # The buckets as they are now: a rejection may have added or lowered one since.
+        buckets = self._buckets_of(api_id, group, is_order)
+        return self._backend.start(buckets, now) if buckets else now
 
     def _done(self, waited: float) -> float:
         self._acquired += 1
