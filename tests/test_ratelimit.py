@@ -27,7 +27,8 @@ from kiwoom.ratelimit import (
 
 T = TypeVar("T")
 REJECT_1700 = "[1700:허용된 요청 개수를 초과하였습니다. 유량=1, API ID=ka10081]"
-SPAN = 1.0 + REAL_LIMITS.margin  # bookings of a full bucket lie one window plus margin apart
+MARGIN = REAL_LIMITS.margin
+SPAN = 1.0 + MARGIN  # bookings of a full bucket lie one window plus margin apart
 
 
 class FakeClock:
@@ -256,7 +257,7 @@ def test_waiting_calls_rebook_after_a_rejection() -> None:
         return await asyncio.gather(*calls)
 
     waits = run_virtual(clock, main())
-    # Woken at 1.02, three calls find ka10081 cooled down until 1.52 and limited to 1/s.
+    # Woken at 1.025, three calls find ka10081 cooled down until 1.525 and limited to 1/s.
     assert sorted(waits) == pytest.approx([0.0] * 5 + [0.5 + SPAN * k for k in (1, 2, 3)])
     assert backend.started["api:ka10081"] == pytest.approx([0.5 + SPAN * k for k in (1, 2, 3)])
     assert backend.started["query"] == pytest.approx(
@@ -269,7 +270,7 @@ def test_a_late_wake_up_delays_the_calls_after_it() -> None:
     lim, clock, backend = limiter()
 
     async def oversleeping(seconds: float) -> None:
-        # The event loop was busy: the calls booked at 1.02 wake 50 ms late.
+        # The event loop was busy: the calls booked at 1.025 wake 50 ms late.
         late = 0.05 if clock.now + seconds == pytest.approx(SPAN) else 0.0
         await asyncio.sleep(seconds + late)
 
@@ -280,7 +281,8 @@ def test_a_late_wake_up_delays_the_calls_after_it() -> None:
         return await asyncio.gather(*calls)
 
     waits = run_virtual(clock, main())
-    # Booked at 0, 1.02 and 2.04; the second five started at 1.07, the third wait till 2.09.
+    # Booked at 0, 1.025 and 2.05; the second five started at 1.075, so the third wait
+    # till 2.1.
     assert waits == pytest.approx([0.0] * 5 + [SPAN + 0.05] * 5 + [2 * SPAN + 0.05] * 5)
     assert sorted(backend.started["query"]) == pytest.approx(waits)
 
@@ -377,7 +379,7 @@ def test_stats_count_calls_and_waits() -> None:
         query(lim)
     stats = lim.stats
     assert stats.acquired == 7
-    assert stats.waited == pytest.approx(SPAN)  # the sixth; the seventh found room at 1.02
+    assert stats.waited == pytest.approx(SPAN)  # the sixth; the seventh found room then
     assert stats.rejections == {} and stats.learned == {}
 
 
@@ -391,7 +393,7 @@ def test_unlimited_never_waits() -> None:
 
 def test_a_slow_rate_below_one_per_window() -> None:
     lim, _, _ = limiter(Limits(query_per_second=0.5, order_per_second=1))
-    assert [query(lim) for _ in range(3)] == pytest.approx([0.0, 2.02, 2.02])
+    assert [query(lim) for _ in range(3)] == pytest.approx([0.0, 2 + MARGIN, 2 + MARGIN])
 
 
 def test_limits_per_host() -> None:
