@@ -49,6 +49,7 @@ import: $(VENV)/.synced
 bench: $(VENV)/.synced
 	$(BIN)/python bench/decode.py
 	$(BIN)/python bench/import_time.py
+	$(BIN)/python bench/limiter.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -350,7 +350,9 @@ class RateLimiter:
         with self._lock:
             first = now = self._clock()
             buckets = self._buckets_of(api_id, group, is_order)
-            wake = self._backend.reserve(buckets, now) if buckets else now
+            if not buckets:
+                return self._done(0.0)
+            wake = self._backend.reserve(buckets, now)
         while True:
             while (delay := wake - now) > 0:
                 self._sleep(delay)
@@ -404,9 +406,9 @@ class RateLimiter:
 
         No call of that bucket starts for the returned number of seconds: one window, doubled
         for each cool-down in a row (one that starts within ten windows after the previous
-        one ended), at most 16 windows.
-        A rejection during a cool-down (a call that left before it) does not extend it. Calls
-        already waiting, and a retry's :meth:`acquire`, wait it out by themselves.
+        one ended), at most 16 windows. A rejection during a cool-down (of a call that left
+        before it) does not extend it. Calls already waiting, and a retry's :meth:`acquire`,
+        wait it out by themselves.
         """
         code_match = _CODE.search(message)
         code = int(code_match.group(1)) if code_match else 0
