@@ -16,9 +16,14 @@ one lock, so threads and asyncio tasks of one process share the budget fairly. W
 rejection states its allowance (``유량=N``), :meth:`RateLimiter.on_rejected` makes the
 bucket adopt it.
 
->>> limiter = RateLimiter(limits_for("https://api.kiwoom.com"))
->>> limiter.acquire("ka10081", group="domestic.chart", is_order=False)   # seconds waited
-0.0
+How a client uses it, once per HTTP call (``entry`` from :mod:`kiwoom.catalog`)::
+
+    limiter = RateLimiter.shared(limiter_key(appkey, base_url), limits_for(base_url))
+    limiter.acquire(entry.api_id, group=entry.group, is_order=entry.is_order)  # or await
+    response = http.post(...)                                   # acquire_async(...)
+    if rejected(response):  # HTTP 429 and/or return_code 5 with [1700:...]
+        limiter.on_rejected(entry.api_id, return_msg, group=entry.group, is_order=entry.is_order)
+        # queries: retry (acquire waits out the cool-down); orders: never retried
 """
 
 from __future__ import annotations
