@@ -61,6 +61,7 @@ bench: $(VENV)/.synced bench/.venv/.installed
 	$(BIN)/python bench/import_time.py
 	$(BIN)/python bench/client_cpu.py
 	$(BIN)/python bench/realtime.py
+	$(BIN)/python bench/limiter.py
 
 # The benchmarks' own environment: the reference wrapper kiwoom-restful 0.4.0, aiohttp and
 # uvloop, never in our lock (kiwoom-restful's package is also named `kiwoom`, so it cannot

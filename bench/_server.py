@@ -11,7 +11,7 @@ import asyncio
 import json
 import sys
 
-from decode import chart_body
+from _bodies import chart_body
 
 SMALL = json.dumps(
     {

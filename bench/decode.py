@@ -6,9 +6,8 @@ Goal: typed decode within 2x of the baseline. Prints the ratio.
 
 from __future__ import annotations
 
-import random
-
 import msgspec
+from _bodies import chart_body
 from _util import per_call_us
 
 from kiwoom import catalog
@@ -32,37 +31,6 @@ class PlainResponse(msgspec.Struct):
     stk_dt_pole_chart_qry: list[PlainRow] = []
     return_code: int = 0
     return_msg: str = ""
-
-
-def chart_body(rows: int = 600, seed: int = 7, *, signed_prices: bool = False) -> bytes:
-    """A ka10081 body shaped like Kiwoom's published example: prices unsigned, the change
-    (``pred_pre``) and turnover (``trde_tern_rt``) signed. ``signed_prices`` also puts a
-    direction sign on every price, the shape other APIs (ka10001, real-time) use."""
-    rnd = random.Random(seed)
-    price = 70000
-    out = []
-    for i in range(rows):
-        change = rnd.randint(-1500, 1500)
-        prev, price = price, max(1000, price + change)
-        sign = ("+" if price > prev else "-" if price < prev else "") if signed_prices else ""
-        up, down = ("+", "-") if signed_prices else ("", "")
-        year, day = 2025 - i // 250, i % 250
-        out.append(
-            {
-                "cur_prc": f"{sign}{price}",
-                "trde_qty": str(rnd.randint(10**5, 3 * 10**7)),
-                "trde_prica": str(rnd.randint(10**4, 2 * 10**6)),
-                "dt": f"{year}{day // 21 % 12 + 1:02d}{day % 28 + 1:02d}",
-                "open_pric": str(price + rnd.randint(-500, 500)),
-                "high_pric": f"{up}{price + rnd.randint(0, 900)}",
-                "low_pric": f"{down}{price - rnd.randint(0, 900)}",
-                "pred_pre": f"{price - prev:+d}" if price != prev else "0",
-                "pred_pre_sig": "2" if price > prev else "5" if price < prev else "3",
-                "trde_tern_rt": f"{rnd.uniform(0, 2):+.2f}",
-            }
-        )
-    body = {"stk_cd": "005930", "stk_dt_pole_chart_qry": out, "return_code": 0, "return_msg": "ok"}
-    return msgspec.json.encode(body)
 
 
 def main() -> None:

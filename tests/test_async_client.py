@@ -120,7 +120,8 @@ def test_queries_retry_and_rate_limit_is_learned():
 
     waits = run(main())
     assert len(fake.calls("ka10081")) == 3 and len(waits) == 2
-    assert limiter.rejections == 1
+    assert limiter.stats.rejections == {1700: 1}
+    assert limiter.stats.learned == {"api:ka10081": 1.0}
 
 
 def test_rate_limit_error_when_retries_run_out():

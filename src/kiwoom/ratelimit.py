@@ -1,125 +1,502 @@
-"""Client-side rate limiting (stand-in: the real multi-bucket limiter replaces this module).
+"""Client-side rate limits: reach Kiwoom's allowed call rate without ever exceeding it.
 
-Interface the clients rely on: :class:`Limits`, :data:`REAL_LIMITS`, :data:`MOCK_LIMITS`,
-:func:`limits_for`, and :class:`RateLimiter` with ``shared``, ``acquire``, ``acquire_async``
-and ``on_rejected``.
+Kiwoom limits calls per app key, in three ways, each answered by its own error code:
+
+- ``1700`` per API id (``[1700:허용된 요청 개수를 초과하였습니다. 유량=1, API ID=ka10081]``),
+- ``1701`` in total, with separate budgets for queries and orders,
+- ``1702`` per API group.
+
+A rejection arrives as ``return_code`` 5 and/or HTTP 429 with that text in ``return_msg``.
+:class:`RateLimiter` keeps one sliding-window *bucket* per limit that applies to a call
+(the query or order total, the API id and the group when their allowance is known).
+:meth:`RateLimiter.acquire` books the earliest moment at which every one of them has room
+and sleeps until then; on waking, the call starts only if the calls that really started
+before it leave room (else it waits the difference). Bookings are made in call order under
+one lock, so threads and asyncio tasks of one process share the budget fairly. When a
+rejection states its allowance (``유량=N``), :meth:`RateLimiter.on_rejected` makes the
+bucket adopt it.
+
+How a client uses it, once per HTTP call (``entry`` from :mod:`kiwoom.catalog`)::
+
+    limiter = RateLimiter.shared(limiter_key(appkey, base_url), limits_for(base_url))
+    limiter.acquire(entry.api_id, group=entry.group, is_order=entry.is_order)  # or await
+    response = http.post(...)                                   # acquire_async(...)
+    if rejected(response):  # HTTP 429 and/or return_code 5 with [1700:...]
+        limiter.on_rejected(entry.api_id, return_msg, group=entry.group, is_order=entry.is_order)
+        # queries: retry (acquire waits out the cool-down); orders: never retried
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
+import hashlib
+import math
 import re
 import threading
 import time
-from collections import deque
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from types import MappingProxyType
+from typing import ClassVar, Protocol
+from urllib.parse import urlsplit
 
-from ._constants import MOCK
+__all__ = [
+    "MOCK_LIMITS",
+    "REAL_LIMITS",
+    "UNLIMITED",
+    "Bucket",
+    "LimiterBackend",
+    "LimiterStats",
+    "Limits",
+    "MemoryBackend",
+    "RateLimiter",
+    "limiter_key",
+    "limits_for",
+]
 
-__all__ = ["MOCK_LIMITS", "REAL_LIMITS", "Limits", "RateLimiter", "limits_for"]
+_EMPTY: Mapping[str, float] = MappingProxyType({})
+
+MOCK_HOST = "mockapi.kiwoom.com"
+"""Kiwoom's mock-trading host; every other host gets :data:`REAL_LIMITS`."""
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Calls allowed per ``window`` seconds: total queries, total orders, per API id, per group."""
+    """Allowed calls per second for one app key on one host.
+
+    A rate ``r`` means at most ``floor(r * window)`` calls start in any ``window``-long
+    interval (for ``r * window < 1``: one call per ``1 / r`` seconds); ``math.inf`` means no
+    limit. ``per_api`` (API id -> rate) and ``per_group`` (catalogue group such as
+    ``"domestic.chart"`` -> rate) add limits on top of the total; both are empty unless
+    known, and the limiter learns entries from rejections.
+    """
 
     query_per_second: float
+    """Total for queries (every API whose catalogue entry is not ``is_order``)."""
     order_per_second: float
-    per_api: Mapping[str, float] = field(default_factory=dict)
-    per_group: Mapping[str, float] = field(default_factory=dict)
+    """Total for orders; a budget separate from the queries'."""
+    per_api: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
+    per_group: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
     window: float = 1.0
+    """Seconds over which the server counts calls."""
+    margin: float = 0.025
+    """Seconds added to every window.
+
+    The limiter lets calls start at least ``window + margin`` apart (counting late wake-ups
+    exactly), but they reach the server after client-side work and network latency that
+    vary from call to call: started exactly one window apart, two calls may arrive 0.999 s
+    apart and both count in one server window. The margin absorbs up to 25 ms of such
+    jitter and costs 2.4% of the rate in steady state (N calls per 1.025 s). On a loaded
+    2-core machine, 20 ms hiccups between start and arrival were measured on 127.0.0.1
+    (bench/limiter.py). Raise it on a jittery link.
+    """
+
+    def __post_init__(self) -> None:
+        # Read-only copies: a profile such as REAL_LIMITS is shared by every client.
+        object.__setattr__(self, "per_api", MappingProxyType(dict(self.per_api)))
+        object.__setattr__(self, "per_group", MappingProxyType(dict(self.per_group)))
+        rates = [self.query_per_second, self.order_per_second]
+        rates += [*self.per_api.values(), *self.per_group.values()]
+        if any(not r > 0 for r in rates):
+            raise ValueError(f"every rate must be positive (math.inf for none): {self}")
+        if not self.window > 0 or not self.margin >= 0:
+            raise ValueError(f"window must be positive and margin not negative: {self}")
 
 
 REAL_LIMITS = Limits(query_per_second=5.0, order_per_second=5.0)
+"""Kiwoom's real server (``api.kiwoom.com``): about 5 calls per second in total, as reported
+publicly; single API ids may allow less (often 1/s), which the limiter learns from ``1700``."""
+
 MOCK_LIMITS = Limits(query_per_second=2.0, order_per_second=2.0)
+"""Kiwoom's mock-trading server (``mockapi.kiwoom.com``), reported stricter than the real one.
+
+2/s is our conservative choice, not a published figure: a rejection stating ``유량=N`` lowers
+it further; pass your own :class:`Limits` to go faster if your key allows it."""
+
+UNLIMITED = Limits(query_per_second=math.inf, order_per_second=math.inf)
+"""No limit at all: for local servers and benchmarks only."""
 
 
 def limits_for(base_url: str) -> Limits:
-    """The mock server's limits for its host; the real server's for any other URL."""
-    return MOCK_LIMITS if base_url.rstrip("/") == MOCK else REAL_LIMITS
+    """:data:`MOCK_LIMITS` for the mock-trading host, :data:`REAL_LIMITS` for any other.
+
+    An unknown URL may be a proxy to the real server, so it gets the real server's limits.
+    """
+    host = urlsplit(base_url if "//" in base_url else "//" + base_url).hostname or ""
+    return MOCK_LIMITS if host.lower() == MOCK_HOST else REAL_LIMITS
 
 
-_ALLOWANCE = re.compile(r"유량\s*=\s*(\d+(?:\.\d+)?)")
+def limiter_key(appkey: str, base_url: str) -> str:
+    """The key of :meth:`RateLimiter.shared` for an app key on a host; the key is hashed."""
+    digest = hashlib.sha256(appkey.encode()).hexdigest()[:16]
+    host = urlsplit(base_url if "//" in base_url else "//" + base_url).netloc.lower()
+    return f"{digest}@{host}"
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """One sliding-window limit: at most ``count`` calls start in any ``span``-long interval."""
+
+    key: str
+    """``"query"``, ``"order"``, ``"api:ka10081"`` or ``"group:domestic.chart"``."""
+    count: int
+    span: float
+    """Seconds: the window plus the safety margin."""
+
+
+class LimiterBackend(Protocol):
+    """Where the limiter keeps its books: :class:`MemoryBackend` in this process; a shared
+    store (Redis) would let processes using one app key share its budget.
+
+    Two books per bucket. *Bookings* plan the queue: each waiting call holds the earliest
+    slot that was free when it asked, so calls wake in turn. *Starts* keep the truth: a call
+    goes only when the calls that really went before it leave room, so a call that wakes
+    late (a busy event loop, a descheduled process) delays the ones after it instead of
+    crowding them. :class:`RateLimiter` calls a backend under its own lock; a cross-process
+    backend must make each call atomic across processes itself (e.g. one Lua script).
+    """
+
+    def reserve(self, buckets: Sequence[Bucket], now: float) -> float:
+        """Book the earliest ``t >= now`` that fits every bucket's bookings; return ``t``.
+
+        Fits: after adding ``t``, no ``span``-long interval holds more than ``count``.
+        """
+        ...
+
+    def start(self, buckets: Sequence[Bucket], now: float) -> float:
+        """Record a start at ``now`` and return ``now`` if every bucket's starts (and
+        cool-down) allow it; else record nothing and return the earliest time that may."""
+        ...
+
+    def cancel(self, buckets: Sequence[Bucket], booked: float) -> None:
+        """Give back a booking made by :meth:`reserve` (a call that will not go)."""
+        ...
+
+    def block(self, bucket: Bucket, until: float) -> None:
+        """No call of ``bucket`` starts before ``until`` (a cool-down)."""
+        ...
+
+
+class MemoryBackend:
+    """The books in this process: per bucket, sorted times, trimmed lazily.
+
+    Not locked itself: :class:`RateLimiter` calls it under its lock.
+    """
+
+    def __init__(self) -> None:
+        self._booked: dict[str, list[float]] = {}
+        self._started: dict[str, list[float]] = {}
+        self._blocked: dict[str, float] = {}
+
+    def reserve(self, buckets: Sequence[Bucket], now: float) -> float:
+        t = now
+        lists = []
+        for b in buckets:
+            t = max(t, self._blocked.get(b.key, t))
+            lists.append((b, _trimmed(self._booked, b, now)))
+        moved = True
+        while moved:  # t only grows, so this ends; when nothing moves, t fits every bucket
+            moved = False
+            for b, booked in lists:
+                fit = _earliest_fit(booked, b.count, b.span, t)
+                if fit > t:
+                    t, moved = fit, True
+        for _, booked in lists:
+            bisect.insort_right(booked, t)
+        return t
+
+    def start(self, buckets: Sequence[Bucket], now: float) -> float:
+        earliest = now
+        lists = []
+        for b in buckets:
+            started = _trimmed(self._started, b, now)
+            earliest = max(earliest, self._blocked.get(b.key, now))
+            if len(started) >= b.count:  # starts only ever come at the end: one check
+                earliest = max(earliest, started[-b.count] + b.span)
+            lists.append(started)
+        if earliest - now > 1e-9:  # a nanosecond is rounding, not a reason to wait
+            return earliest
+        for started in lists:
+            started.append(now)
+        return now
+
+    def cancel(self, buckets: Sequence[Bucket], booked: float) -> None:
+        for b in buckets:
+            times = self._booked.get(b.key, [])
+            i = bisect.bisect_left(times, booked)
+            if i < len(times) and times[i] == booked:
+                del times[i]
+
+    def block(self, bucket: Bucket, until: float) -> None:
+        self._blocked[bucket.key] = max(until, self._blocked.get(bucket.key, until))
+
+
+def _trimmed(books: dict[str, list[float]], bucket: Bucket, now: float) -> list[float]:
+    times = books.setdefault(bucket.key, [])
+    stale = bisect.bisect_right(times, now - bucket.span)  # can't share a window with now
+    if stale:
+        del times[:stale]
+    return times
+
+
+def _earliest_fit(booked: list[float], count: int, span: float, t: float) -> float:
+    if len(booked) < count:
+        return t
+    if t >= booked[-1]:  # the common case: the new booking is the latest
+        return max(t, booked[-count] + span)
+    # Booking between others (a call that is not held back by a bucket that holds others
+    # back). The earliest fit is t itself or the moment a booking leaves t's window.
+    start = bisect.bisect_right(booked, t - span)
+    for candidate in (t, *(b + span for b in booked[start:])):
+        if _fits(booked, count, span, candidate):
+            return candidate
+    raise AssertionError("unreachable: after the last booking's window there is room")
+
+
+def _fits(booked: list[float], count: int, span: float, t: float) -> bool:
+    i = bisect.bisect_right(booked, t)
+    near = [*booked[max(0, i - count) : i], t, *booked[i : i + count]]
+    # Within a nanosecond counts as apart: t - span + span may round below t.
+    return all(near[j + count] - near[j] >= span - 1e-9 for j in range(len(near) - count))
+
+
+@dataclass(frozen=True)
+class LimiterStats:
+    """What a :class:`RateLimiter` did so far."""
+
+    acquired: int
+    """Calls let through."""
+    waited: float
+    """Seconds those calls waited in total."""
+    rejections: Mapping[int, int]
+    """Rejections reported to :meth:`RateLimiter.on_rejected`, by Kiwoom code
+    (``1700``, ``1701``, ``1702``; ``0`` when the message carried no code)."""
+    learned: Mapping[str, float]
+    """Allowances learned from rejections, calls per second, by bucket key
+    (``"api:ka10081"``, ``"group:domestic.chart"``, ``"query"``, ``"order"``)."""
+
+
+_CODE = re.compile(r"\b(1[0-9]{3})\s*:")
+_ALLOWANCE = re.compile(r"유량\s*=\s*([0-9]+(?:\.[0-9]+)?)")
+_MAX_BACKOFF_DOUBLINGS = 4  # a cool-down grows to 16 windows under repeated rejections
 
 
 class RateLimiter:
-    """Sliding windows over the total (query or order), the API id and the group."""
+    """Multi-bucket sliding-window limiter shared by the threads and tasks of one process.
+
+    ``clock`` (monotonic seconds), ``sleep`` and ``async_sleep`` are injectable for tests.
+    """
 
     _shared: ClassVar[dict[str, RateLimiter]] = {}
     _shared_lock: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(self, limits: Limits | None = None, *, backend: Any = None) -> None:
-        self.limits = limits or REAL_LIMITS
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        *,
+        backend: LimiterBackend | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], object] = time.sleep,
+        async_sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self._limits = limits or REAL_LIMITS
+        self._backend: LimiterBackend = backend if backend is not None else MemoryBackend()
+        self._clock = clock
+        self._sleep = sleep
+        self._async_sleep = async_sleep
         self._lock = threading.Lock()
-        self._sent: dict[tuple[str, str], deque[float]] = {}
         self._learned: dict[str, float] = {}
-        self.rejections = 0
+        self._buckets: dict[tuple[str, str, bool], tuple[Bucket, ...]] = {}
+        self._blocked: dict[str, float] = {}
+        self._streak: dict[str, int] = {}  # cool-downs in a row, by bucket key
+        self._acquired = 0
+        self._waited = 0.0
+        self._rejections: dict[int, int] = {}
+
+    def __repr__(self) -> str:
+        lim = self._limits
+        return (
+            f"<RateLimiter query={lim.query_per_second}/s order={lim.order_per_second}/s "
+            f"learned={self._learned}>"
+        )
 
     @classmethod
     def shared(cls, key: str, limits: Limits) -> RateLimiter:
-        """One limiter per key (app key hash + host) in this process."""
+        """The one limiter of this process for ``key`` (see :func:`limiter_key`).
+
+        Every client of one app key on one host must share a limiter, since Kiwoom counts
+        their calls together. The first call creates it with ``limits``; later calls return
+        it as is.
+        """
         with cls._shared_lock:
             limiter = cls._shared.get(key)
             if limiter is None:
                 limiter = cls._shared[key] = cls(limits)
             return limiter
 
-    def _buckets(
-        self, api_id: str, group: str, is_order: bool
-    ) -> list[tuple[tuple[str, str], int]]:
-        lim = self.limits
-        total = lim.order_per_second if is_order else lim.query_per_second
-        out = [(("total", "order" if is_order else "query"), total)]
-        api_rate = self._learned.get(api_id, lim.per_api.get(api_id))
-        if api_rate is not None:
-            out.append((("api", api_id), api_rate))
-        group_rate = lim.per_group.get(group)
-        if group_rate is not None:
-            out.append((("group", group), group_rate))
-        return [(key, max(1, int(rate * lim.window))) for key, rate in out]
+    @property
+    def limits(self) -> Limits:
+        """The configured limits (learned allowances are in :attr:`stats`)."""
+        return self._limits
 
-    def _try(self, api_id: str, group: str, is_order: bool) -> float:
-        """Record a call and return 0, or return how long to wait first."""
-        now = time.monotonic()
-        window = self.limits.window
+    @property
+    def stats(self) -> LimiterStats:
         with self._lock:
-            wait = 0.0
-            buckets = self._buckets(api_id, group, is_order)
-            for key, cap in buckets:
-                sent = self._sent.setdefault(key, deque())
-                while sent and sent[0] <= now - window:
-                    sent.popleft()
-                if len(sent) >= cap:
-                    wait = max(wait, sent[len(sent) - cap] + window - now)
-            if wait > 0:
-                return wait
-            for key, _cap in buckets:
-                self._sent[key].append(now)
-            return 0.0
+            return LimiterStats(
+                acquired=self._acquired,
+                waited=self._waited,
+                rejections=dict(self._rejections),
+                learned=dict(self._learned),
+            )
 
     def acquire(self, api_id: str, *, group: str, is_order: bool) -> float:
-        """Block until the call fits every window; return the seconds waited."""
-        waited = 0.0
-        while (wait := self._try(api_id, group, is_order)) > 0:
-            time.sleep(wait)
-            waited += wait
-        return waited
+        """Wait (``time.sleep``) until a call of ``api_id`` may start; return seconds waited."""
+        with self._lock:
+            first = now = self._clock()
+            buckets = self._buckets_of(api_id, group, is_order)
+            if not buckets:
+                return self._done(0.0)
+            wake = self._backend.reserve(buckets, now)
+        while True:
+            while (delay := wake - now) > 0:
+                self._sleep(delay)
+                now = self._clock()
+            with self._lock:
+                now = self._clock()
+                wake = self._start(api_id, group, is_order, now)
+                if wake <= now:
+                    return self._done(now - first)
 
     async def acquire_async(self, api_id: str, *, group: str, is_order: bool) -> float:
-        """Like :meth:`acquire`, sleeping with asyncio."""
-        waited = 0.0
-        while (wait := self._try(api_id, group, is_order)) > 0:
-            await asyncio.sleep(wait)
-            waited += wait
-        return waited
+        """Wait (``asyncio.sleep``) until a call of ``api_id`` may start; return seconds waited.
+
+        A task cancelled while waiting gives its booking back.
+        """
+        with self._lock:
+            first = now = self._clock()
+            buckets = self._buckets_of(api_id, group, is_order)
+            if not buckets:
+                return self._done(0.0)
+            wake = booked = self._backend.reserve(buckets, now)
+        # Start only after yielding once: tasks created together (gather over 200 calls) run
+        # their first steps in one go, and the first calls would otherwise start before
+        # that herd and reach the server tens of milliseconds after their start.
+        yielded = False
+        while True:
+            try:
+                while (delay := wake - now) > 0 or not yielded:
+                    await self._async_sleep(max(delay, 0.0))
+                    yielded = True
+                    now = self._clock()
+            except BaseException:
+                with self._lock:
+                    self._backend.cancel(buckets, booked)
+                raise
+            with self._lock:
+                now = self._clock()
+                wake = self._start(api_id, group, is_order, now)
+                if wake <= now:
+                    return self._done(now - first)
 
     def on_rejected(self, api_id: str, message: str, *, group: str, is_order: bool) -> float:
-        """Learn the allowance a rejection states (``유량=N``); return the back-off seconds."""
+        """Count a rate-limit rejection, learn from it, and cool its bucket down.
+
+        ``message`` is Kiwoom's ``return_msg`` (``[1700:... 유량=1, API ID=ka10081]``). The
+        code picks the bucket: ``1700`` the API id, ``1701`` the query or order total,
+        ``1702`` the group (no or another code: the total). A stated allowance ``유량=N``
+        (calls per second) becomes the bucket's rate unless it already was lower (the
+        rejection may stem from another process using the key); a ``1700`` without one
+        gives the API id a bucket of its own at the total's rate.
+
+        No call of that bucket starts for the returned number of seconds: one window, doubled
+        for each cool-down in a row (one that starts within ten windows after the previous
+        one ended), at most 16 windows. A rejection during a cool-down (of a call that left
+        before it) does not extend it. Calls already waiting, and a retry's :meth:`acquire`,
+        wait it out by themselves.
+        """
+        code_match = _CODE.search(message)
+        code = int(code_match.group(1)) if code_match else 0
+        allowance_match = _ALLOWANCE.search(message)
+        allowance = float(allowance_match.group(1)) if allowance_match else None
+        total_key = "order" if is_order else "query"
+        key = {1700: f"api:{api_id}", 1702: f"group:{group}"}.get(code, total_key)
         with self._lock:
-            self.rejections += 1
-            match = _ALLOWANCE.search(message)
-            if match:
-                self._learned[api_id] = float(match.group(1))
-        return self.limits.window
+            now = self._clock()
+            self._rejections[code] = self._rejections.get(code, 0) + 1
+            current = self._rate(key, is_order)
+            if allowance is not None and allowance > 0:
+                self._learn(key, min(allowance, current))
+            elif not self._has_bucket(key):
+                self._learn(key, current)  # a bucket of its own, so the cool-down applies
+            blocked = self._blocked.get(key, now)
+            if now < blocked:
+                # The call left before the bucket cooled down: a rejection of the same burst.
+                return blocked - now
+            bucket = self._bucket(key, self._rate(key, is_order))
+            # Rejected again soon after the last cool-down ended: the next one is twice as long.
+            again = key in self._blocked and now - self._blocked[key] < 10 * bucket.span
+            streak = self._streak[key] = self._streak.get(key, -1) + 1 if again else 0
+            cooldown = bucket.span * (1 << min(streak, _MAX_BACKOFF_DOUBLINGS))
+            self._blocked[key] = now + cooldown
+            if bucket.count:
+                self._backend.block(bucket, now + cooldown)
+            return cooldown
+
+    # Everything below runs under self._lock.
+
+    def _buckets_of(self, api_id: str, group: str, is_order: bool) -> tuple[Bucket, ...]:
+        buckets = self._buckets.get((api_id, group, is_order))
+        if buckets is None:
+            buckets = self._buckets[api_id, group, is_order] = self._make_buckets(
+                api_id, group, is_order
+            )
+        return buckets
+
+    def _start(self, api_id: str, group: str, is_order: bool, now: float) -> float:
+        # The buckets as they are now: a rejection may have added or lowered one since.
+        buckets = self._buckets_of(api_id, group, is_order)
+        return self._backend.start(buckets, now) if buckets else now
+
+    def _done(self, waited: float) -> float:
+        self._acquired += 1
+        self._waited += waited
+        return waited
+
+    def _total(self, is_order: bool) -> float:
+        lim = self._limits
+        return lim.order_per_second if is_order else lim.query_per_second
+
+    def _rate(self, key: str, is_order: bool) -> float:
+        """The rate of a bucket key: learned, else configured, else the total's."""
+        learned = self._learned.get(key)
+        if learned is not None:
+            return learned
+        kind, _, name = key.partition(":")
+        configured = {"api": self._limits.per_api, "group": self._limits.per_group}.get(kind)
+        return (configured or _EMPTY).get(name, self._total(is_order))
+
+    def _has_bucket(self, key: str) -> bool:
+        kind, _, name = key.partition(":")
+        if key in self._learned or kind in ("query", "order"):
+            return True
+        return name in (self._limits.per_api if kind == "api" else self._limits.per_group)
+
+    def _learn(self, key: str, rate: float) -> None:
+        self._learned[key] = rate
+        self._buckets.clear()
+
+    def _make_buckets(self, api_id: str, group: str, is_order: bool) -> tuple[Bucket, ...]:
+        total_key = "order" if is_order else "query"
+        keys = [total_key, f"api:{api_id}", f"group:{group}"]
+        out = (self._bucket(k, self._rate(k, is_order)) for k in keys if self._has_bucket(k))
+        return tuple(b for b in out if b.count)
+
+    def _bucket(self, key: str, rate: float) -> Bucket:
+        """The bucket of a rate; ``count`` 0 for an unlimited one."""
+        lim = self._limits
+        if math.isinf(rate):
+            return Bucket(key, 0, 0.0)
+        if rate * lim.window >= 1:
+            return Bucket(key, math.floor(rate * lim.window + 1e-9), lim.window + lim.margin)
+        return Bucket(key, 1, 1 / rate + lim.margin)
