@@ -154,7 +154,9 @@ class LimiterBackend(Protocol):
     goes only when the calls that really went before it leave room, so a call that wakes
     late (a busy event loop, a descheduled process) delays the ones after it instead of
     crowding them. :class:`RateLimiter` calls a backend under its own lock; a cross-process
-    backend must make each call atomic across processes itself (e.g. one Lua script).
+    backend must make each call atomic across processes itself (e.g. one Lua script), and
+    needs one clock for all processes: ``time.monotonic`` (the default ``clock``) is only
+    comparable within one machine, so pass ``clock=time.time`` or use the store's time.
     """
 
     def reserve(self, buckets: Sequence[Bucket], now: float) -> float:
