@@ -11,22 +11,18 @@ it their rows are skipped.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
+
+from _bodies import chart_body, quote_body
+from server import start_server
 
 HERE = Path(__file__).parent
 BENCH_PYTHON = HERE / ".venv" / "bin" / "python"
 OURS = ["kiwoom sync", "kiwoom async", "raw httpx", "raw httpx async"]
 THEIRS = ["raw aiohttp", "kiwoom-restful 0.4.0"]
 REFERENCE = "kiwoom-restful 0.4.0"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _run(python: Path | str, name: str, url: str) -> dict[str, float]:
@@ -38,20 +34,13 @@ def _run(python: Path | str, name: str, url: str) -> dict[str, float]:
 
 
 def main() -> None:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, str(HERE / "_server.py"), str(port)], stdout=subprocess.PIPE, cwd=HERE
-    )
+    url, stop = start_server({"ka10081": chart_body(), "ka10001": quote_body()})
     try:
-        assert server.stdout is not None
-        server.stdout.readline()
         results = {name: _run(sys.executable, name, url) for name in OURS}
         if BENCH_PYTHON.exists():
             results |= {name: _run(BENCH_PYTHON, name, url) for name in THEIRS}
     finally:
-        server.terminate()
-        server.wait()
+        stop()
     ref = results.get(REFERENCE)
     print(f"client CPU µs per request (best of 3 runs; server in its own process at {url})")
     print(f"  {'':22} {'chart 600 rows':>16} {'small quote':>16}")
