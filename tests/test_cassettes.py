@@ -55,7 +55,7 @@ def _keys() -> tuple[str, str]:
 
 def _sync(fake: FakeKiwoom | None = None, **kw: Any) -> kiwoom.Kiwoom:
     transport = fake.transport() if MODE == "build" and fake else httpx.HTTPTransport()
-    kw.setdefault("limiter", False)
+    kw.setdefault("limiter", MODE == "live")  # Kiwoom's mock server limits the rate
     client = kiwoom.Kiwoom(*_keys(), host=kiwoom.MOCK, transport=transport, **kw)
     client._sleep = lambda seconds: None
     return client
@@ -66,7 +66,7 @@ def _async(fake: FakeKiwoom | None = None, **kw: Any) -> kiwoom.AsyncKiwoom:
         transport: httpx.AsyncBaseTransport = fake.async_transport()
     else:
         transport = httpx.AsyncHTTPTransport()
-    kw.setdefault("limiter", False)
+    kw.setdefault("limiter", MODE == "live")
     client = kiwoom.AsyncKiwoom(*_keys(), host=kiwoom.MOCK, transport=transport, **kw)
 
     async def no_sleep(seconds: float) -> None:

@@ -16,6 +16,7 @@ import pytest
 from _fake import APPKEY, SECRET, FakeKiwoom
 from samples import STRUCTS as _STRUCTS
 from samples import sample_body as _body
+from samples import sample_request
 from test_every_api_decodes import _check
 
 import kiwoom
@@ -23,17 +24,12 @@ from kiwoom import catalog
 
 _REST = [e for e in catalog.entries("rest") if e.group != "oauth"]
 
-_SAMPLE = {"date": "20250908", "time": "090000", "datetime": "20250908090000", "list": []}
-
 
 def _arguments(entry: catalog.Entry) -> dict[str, Any]:
-    """A value for every field of the request (the method's keyword arguments)."""
+    """A plausible value for every field of the request (the method's keyword arguments)."""
     assert entry.request_type is not None
-    out: dict[str, Any] = {}
-    for rule in entry.request_type.__rules__:
-        value = _SAMPLE.get(rule.kind, "1")
-        out[rule.attr] = value[: rule.max_length] if isinstance(value, str) else value
-    return out
+    values = sample_request(entry.api_id)
+    return {rule.attr: values[rule.wire] for rule in entry.request_type.__rules__}
 
 
 def _wire_body(args: dict[str, Any], entry: catalog.Entry) -> dict[str, Any]:
