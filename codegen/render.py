@@ -76,6 +76,10 @@ def render(cat: Catalogue, out: Path) -> list[Path]:
     )
     write(out / "_exports.py", env.get_template("exports.py.j2").render(modules=modules))
     write(out / "_clients.py", env.get_template("clients.py.j2").render(groups=_groups(modules)))
+    write(
+        out / "_realtime_typing.py",
+        env.get_template("realtime_typing.py.j2").render(realtime=realtime),
+    )
     docs = env.get_template("api.md.j2").render(modules=modules, apis=apis, realtime=realtime)
     write(out / "_api.md", docs)
     return written

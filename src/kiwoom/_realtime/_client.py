@@ -22,7 +22,7 @@ import random
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from websockets.asyncio.client import connect
@@ -35,6 +35,9 @@ from ._dispatch import Dispatcher, Stats, Stream, Subscription, Tick, Typed
 from ._frames import Control, Head, Login, Ping, System, decode_frame, encode, return_code
 from ._frames import trnm_of as _trnm_of
 from ._registry import Registration, Registry
+
+if TYPE_CHECKING:
+    from .._generated._realtime_typing import OnMethod, StreamMethod
 
 __all__ = ["LoginError", "Realtime", "RealtimeError", "ReconnectInfo"]
 
@@ -638,7 +641,9 @@ class Realtime:
         raw = await self._request("CNSRCLR", entry.build_request({"trnm": "CNSRCLR", "seq": seq}))
         return entry.decode(raw)
 
-    def condition_events(self, seq: str | None = None, *, maxsize: int | None = None) -> Stream:
+    def condition_events(
+        self, seq: str | None = None, *, maxsize: int | None = None
+    ) -> Stream[Any]:
         """Stream of condition events (type ``02``; ``values``: seq, stk_cd, fid_843 I/D, time)."""
         predicate = None if seq is None else (lambda t: t.values.seq == seq)
         return self._dispatcher.stream(
@@ -647,14 +652,14 @@ class Realtime:
 
     # -- consumption -----------------------------------------------------------------------
 
-    def stream(
+    def _stream(
         self,
         types: Iterable[str] | str,
         codes: Iterable[str] | str | None = None,
         *,
         maxsize: int | None = None,
         wire: bool = False,
-    ) -> Stream:
+    ) -> Stream[Any]:
         """An async iterator of typed ticks of ``types`` (for ``codes`` only, when given).
 
         It consumes what registrations bring; it does not register by itself. ``wire=True``:
@@ -667,10 +672,10 @@ class Realtime:
             frozenset(type_list), _codes(codes), None, maxsize or self.queue_size, wire
         )
 
-    def on(
+    def _on(
         self,
         types: Iterable[str] | str,
-        callback: Callable[[Tick], Any],
+        callback: Callable[[Tick[Any]], Any],
         codes: Iterable[str] | str | None = None,
         *,
         maxsize: int | None = None,
@@ -688,6 +693,15 @@ class Realtime:
         return self._dispatcher.callback(
             callback, frozenset(type_list), _codes(codes), None, maxsize or self.queue_size, wire
         )
+
+    # Type checkers see one overload per real-time type (``rt.stream("0B")`` yields
+    # ``Tick[Real0B]``); the signatures are generated from the catalogue.
+    if TYPE_CHECKING:
+        stream: StreamMethod
+        on: OnMethod
+    else:
+        stream = _stream
+        on = _on
 
     def on_raw(
         self, callback: Callable[[str | bytes], Any], *, maxsize: int | None = None

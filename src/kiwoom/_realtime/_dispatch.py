@@ -19,7 +19,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import msgspec
 
@@ -31,7 +31,11 @@ __all__ = ["Dispatcher", "Stats", "Stream", "Subscription", "Tick", "TypeCounter
 log = logging.getLogger("kiwoom.realtime")
 
 
-class Tick(msgspec.Struct, gc=False, repr_omit_defaults=True):
+V = TypeVar("V")
+"""The values Struct a tick carries (``Real0B`` for ``0B``)."""
+
+
+class Tick(msgspec.Struct, Generic[V], gc=False, repr_omit_defaults=True):
     """One real-time item: its type (``0B``), item (``005930``), Korean name and typed values.
 
     ``item`` is the frame's item; when the frame names none (orders, condition events), the
@@ -43,7 +47,7 @@ class Tick(msgspec.Struct, gc=False, repr_omit_defaults=True):
 
     type: str
     item: str
-    values: Any
+    values: V
     name: str = ""
 
 
@@ -80,7 +84,7 @@ class Stats(msgspec.Struct):
 Decode = Callable[[msgspec.Raw], Any]
 Typed = tuple[type[msgspec.Struct], Callable[[Any], Any], Decode]
 """A type's wire Struct, its wire-to-typed conversion and its raw-to-wire decoder."""
-Predicate = Callable[[Tick], bool]
+Predicate = Callable[[Tick[Any]], bool]
 
 
 class _Consumer:
@@ -110,14 +114,14 @@ class _Consumer:
         self.codes = codes
         self.predicate = predicate
         self.maxsize = maxsize
-        self.queue: deque[Tick] = deque()
+        self.queue: deque[Tick[Any]] = deque()
         self.counters = counters
         self.closed = False
         self.wire = False
         """True: ticks carry the wire Struct (every value as sent), not the typed one."""
         self._wake = asyncio.Event()
 
-    def offer(self, tick: Tick) -> None:
+    def offer(self, tick: Tick[Any]) -> None:
         if self.codes is not None and tick.item not in self.codes:
             return
         if self.predicate is not None and not self.predicate(tick):
@@ -140,7 +144,7 @@ class _Consumer:
         self._wake.set()
 
 
-class Stream(_Consumer):
+class Stream(_Consumer, Generic[V]):
     """An async iterator of ticks: ``async for tick in rt.stream("0B", ["005930"])``.
 
     Close it (``async with``, ``await stream.aclose()`` or leaving the client) to stop buffering;
@@ -153,10 +157,10 @@ class Stream(_Consumer):
         super().__init__(*args)
         self._dispatcher = dispatcher
 
-    def __aiter__(self) -> Stream:
+    def __aiter__(self) -> Stream[V]:
         return self
 
-    async def __anext__(self) -> Tick:
+    async def __anext__(self) -> Tick[V]:
         queue = self.queue
         if not queue:
             await self.wait()
@@ -169,7 +173,7 @@ class Stream(_Consumer):
         self.counters[tick.type].dispatched += 1
         return tick
 
-    async def __aenter__(self) -> Stream:
+    async def __aenter__(self) -> Stream[V]:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -186,7 +190,7 @@ class Subscription(_Consumer):
 
     __slots__ = ("dispatcher", "errors", "fn", "is_async", "task")
 
-    def __init__(self, dispatcher: Dispatcher, fn: Callable[[Tick], Any], *args: Any) -> None:
+    def __init__(self, dispatcher: Dispatcher, fn: Callable[[Tick[Any]], Any], *args: Any) -> None:
         super().__init__(*args)
         self.dispatcher = dispatcher
         self.fn = fn
@@ -239,7 +243,9 @@ class Subscription(_Consumer):
                     self.failed(tick.type, error)
 
 
-def _call_each(fn: Callable[[Tick], Any], batch: list[Tick]) -> list[BaseException | None]:
+def _call_each(
+    fn: Callable[[Tick[Any]], Any], batch: list[Tick[Any]]
+) -> list[BaseException | None]:
     # Runs in a worker thread: counters are left to the loop thread.
     out: list[BaseException | None] = []
     for tick in batch:
@@ -435,15 +441,15 @@ class Dispatcher:
         predicate: Predicate | None,
         maxsize: int,
         wire: bool = False,
-    ) -> Stream:
-        s = Stream(self, types, codes, predicate, maxsize, self.counters)
+    ) -> Stream[Any]:
+        s: Stream[Any] = Stream(self, types, codes, predicate, maxsize, self.counters)
         s.wire = wire
         self._add(s)
         return s
 
     def callback(
         self,
-        fn: Callable[[Tick], Any],
+        fn: Callable[[Tick[Any]], Any],
         types: frozenset[str],
         codes: frozenset[str] | None,
         predicate: Predicate | None,
