@@ -20,7 +20,7 @@ from ._errors import DecodeError
 from ._model import Response
 from ._values import to_code, to_date, to_datetime, to_number, to_time
 
-__all__ = ["convert"]
+__all__ = ["Field", "convert", "layout"]
 
 T = TypeVar("T", bound=msgspec.Struct)
 
@@ -31,22 +31,30 @@ _TEMPORAL: dict[str, Callable[[str], object]] = {
 }
 
 
+class Field(typing.NamedTuple):
+    """How one field of a typed Struct converts from the wire."""
+
+    attr: str
+    wire: str
+    kind: str  # from ``__kinds__``; a response's return_code and return_msg are "code", "str"
+    nested: type[msgspec.Struct] | None  # the row Struct of a "list" or "object" field
+
+
 @cache
-def _layout(typed: type[msgspec.Struct]) -> tuple[tuple[str, str, type[Any] | None], ...]:
-    """(kind, wire name, nested Struct type or None) per converted field."""
+def layout(typed: type[msgspec.Struct]) -> tuple[Field, ...]:
+    """Every field of a typed Struct (a response's return_code and return_msg included)."""
     hints = typing.get_type_hints(typed)
-    fields = msgspec.structs.fields(typed)
+    kinds: tuple[str, ...] = typed.__kinds__  # type: ignore[attr-defined]
     if issubclass(typed, Response):
-        fields = fields[2:]
+        kinds = ("code", "str", *kinds)
     out = []
-    for kind, f in zip(typed.__kinds__, fields, strict=True):  # type: ignore[attr-defined]
-        nested: type[Any] | None = None
-        hint = hints[f.name]
+    for kind, f in zip(kinds, msgspec.structs.fields(typed), strict=True):
+        nested = None
         if kind == "list":
-            nested = typing.get_args(hint)[0]
+            nested = typing.get_args(hints[f.name])[0]
         elif kind == "object":
-            nested = next(a for a in typing.get_args(hint) if a is not type(None))
-        out.append((kind, f.encode_name, nested))
+            nested = next(a for a in typing.get_args(hints[f.name]) if a is not type(None))
+        out.append(Field(f.name, f.encode_name, kind, nested))
     return tuple(out)
 
 
@@ -98,6 +106,7 @@ def convert(api_id: str, wire: msgspec.Struct, typed: type[T], path: str = "") -
             raise DecodeError(api_id, path + "return_code", values[0], "expected int") from None
         out.append(values[1] or None)
         values = values[2:]
-    for (kind, name, nested), v in zip(_layout(typed), values, strict=True):
-        out.append(_value(api_id, kind, v, nested, path + name))
+    fields = layout(typed)[2:] if issubclass(typed, Response) else layout(typed)
+    for f, v in zip(fields, values, strict=True):
+        out.append(_value(api_id, f.kind, v, f.nested, path + f.wire))
     return typed(*out)

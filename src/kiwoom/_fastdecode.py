@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import re
 import threading
-import typing
 from collections.abc import Callable
 from typing import Annotated, Any
 
 import msgspec
 from msgspec import Meta
 
-from ._model import Response
+from ._convert import Field, layout
 from ._values import fast_date, fast_time, to_datetime
 
 __all__ = ["FastDecoder", "Unfit"]
@@ -77,40 +76,6 @@ def _text_fix(kind: str) -> str:
     raise AssertionError(f"no text conversion for kind {kind!r}")
 
 
-class _Field(typing.NamedTuple):
-    attr: str
-    wire: str
-    kind: str
-    nested: type[msgspec.Struct] | None
-
-
-def _layout(typed: type[msgspec.Struct]) -> tuple[_Field, ...]:
-    hints = typing.get_type_hints(typed)
-    fields = msgspec.structs.fields(typed)
-    kinds: tuple[str, ...] = typed.__kinds__  # type: ignore[attr-defined]
-    if issubclass(typed, Response):
-        kinds = ("code", "str", *kinds)
-    out = []
-    for kind, f in zip(kinds, fields, strict=True):
-        nested = None
-        if kind == "list":
-            nested = typing.get_args(hints[f.name])[0]
-        elif kind == "object":
-            nested = next(a for a in typing.get_args(hints[f.name]) if a is not type(None))
-        out.append(_Field(f.name, f.encode_name, kind, nested))
-    return tuple(out)
-
-
-_LAYOUTS: dict[type[msgspec.Struct], tuple[_Field, ...]] = {}
-
-
-def layout(typed: type[msgspec.Struct]) -> tuple[_Field, ...]:
-    try:
-        return _LAYOUTS[typed]
-    except KeyError:
-        return _LAYOUTS.setdefault(typed, _layout(typed))
-
-
 class _Plan:
     """One compiled decode plan: the lax twin of the root type and the fixer of its tree."""
 
@@ -134,7 +99,7 @@ class _Plan:
         exec(compile(source, f"<kiwoom fast decode {root.__name__}>", "exec"), namespace)
         self.fix: Callable[[Any], None] = namespace["fix"]
 
-    def _is_text(self, typed: type, f: _Field) -> bool:
+    def _is_text(self, typed: type, f: Field) -> bool:
         if f.kind in ("date", "time", "datetime") or "/" in f.kind:
             return True
         return (typed, f.attr) in self.demoted
