@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-DOMESTIC_URL = "wss://api.kiwoom.com:10000/api/dostk/websocket"
-"""Kiwoom's real-trading socket for domestic stocks."""
-DOMESTIC_MOCK_URL = "wss://mockapi.kiwoom.com:10000/api/dostk/websocket"
+from .._constants import MOCK, REAL, websocket_url
+
+DOMESTIC_URL = websocket_url(REAL)
+"""Kiwoom's real-trading socket for domestic stocks (``wss://api.kiwoom.com:10000/...``)."""
+DOMESTIC_MOCK_URL = websocket_url(MOCK)
 """The mock-trading (모의투자) socket; it serves KRX only."""
-US_URL = "wss://api.kiwoom.com:10000/api/us/websocket"
+US_URL = websocket_url(REAL, "us")
 """The real-trading socket for US stocks."""
 
 MAX_ITEMS_PER_REGISTRATION = 100
