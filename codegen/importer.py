@@ -661,7 +661,8 @@ def _field(node: Node) -> dict[str, Any]:
     assert t is not None
     if t.unit:
         out["unit"] = t.unit
-    if t.sign != "none" and t.type in infer.NUMERIC_TYPES:
+    # On a string field only an override sets a sign: text holding a number, '+' dropped.
+    if t.sign != "none" and (t.type in infer.NUMERIC_TYPES or "sign" in node.overrides):
         out["sign"] = t.sign
     if t.scale and t.type == "decimal":
         out["scale"] = t.scale

@@ -53,6 +53,16 @@ class FieldM:
     format: str | None = None
     codes: dict[str, str] | None = None
     struct: StructM | None = None
+    realtime: bool = False  # a field of a real-time values object
+
+    @property
+    def number_text(self) -> bool:
+        """Text that only ever holds digits and a sign: a string field with a ``sign`` (a
+        number whose format is not pinned) or a real-time code. A '+' in it is a sign and is
+        dropped on every road, so the real-time decoder may strip '+' from a whole frame."""
+        if self.type == "string":
+            return self.sign != "none"
+        return self.type == "code" and self.realtime
 
     @property
     def renamed(self) -> bool:
@@ -98,6 +108,8 @@ class FieldM:
             return f"_fast_time({v}) if {v} else None"
         elif t == "datetime":
             return f"_to_datetime({v}) if {v} else None"
+        elif self.number_text:
+            return f'{v}.replace("+", "") or None'
         else:
             return f"{v} or None"
         if self.sign == "direction":
@@ -116,7 +128,7 @@ class FieldM:
             return ("abs " if self.sign == "direction" else "") + code
         if self.type in ("date", "time", "datetime"):
             return self.type
-        return "str"
+        return "num text" if self.number_text else "str"
 
     # --- wire side -----------------------------------------------------------
     @property
@@ -171,7 +183,9 @@ class FieldM:
             bits.append(f"wire value / {10**self.scale}")
         if self.format:
             bits.append(self.format)
-        if self.sign == "direction":
+        if self.type == "string" and self.sign != "none":
+            bits.append("a number kept as text, '+' dropped")
+        elif self.sign == "direction":
             bits.append("magnitude; the wire sign is the direction vs the previous close")
         elif self.sign == "real":
             bits.append("signed")
@@ -298,6 +312,7 @@ def _fields(raw: list[s.Field], owner: str, kind: str, skip: tuple[str, ...] = (
             scale=_get(f.scale),
             format=_get(f.format),
             codes=_get(f.codes),
+            realtime=kind == "values",
         )
         if f.type in ("list", "object"):
             child_kind = "request_row" if kind.startswith("request") else "row"

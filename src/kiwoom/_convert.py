@@ -87,6 +87,8 @@ def _value(api_id: str, kind: str, v: Any, nested: type[Any] | None, where: str)
         raise DecodeError(api_id, where, v, "expected text")
     if kind == "str":
         return v or None
+    if kind == "num text":  # text holding a number: a '+' is a sign, dropped
+        return v.replace("+", "") or None
     try:
         if kind in _TEMPORAL:
             return _TEMPORAL[kind](v)

@@ -15,6 +15,14 @@ The plan learns: a value msgspec rejects (``"+600"``, ``""``, ``"-70100"`` for a
 names its field in the error, that field is demoted to text for this API, and the body is
 decoded again. Anything else (a doubled sign, a zero date, a list sent as ``""``) raises
 :class:`Unfit`, and the caller takes the tolerant road (:mod:`kiwoom._convert`).
+
+The *stripped* plan (``stripped=True``) reads text from which every ``'+'`` was removed
+first, as the real-time decoder does with a whole frame (one C call): a sign left is a
+``'-'``, so magnitudes decode as signed numbers and the fixer takes their absolute value,
+and ``"+82"`` costs nothing. The removal is exact for numbers and for "num text" (text that
+only ever holds a number, whose '+' every road drops); a field of free text might have lost
+a '+', so the fixer raises :class:`TextSeen` when one holds any text, and the caller reads
+that body again as sent.
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from msgspec import Meta
 from ._convert import Field, layout
 from ._values import fast_date, fast_time, to_datetime
 
-__all__ = ["FastDecoder", "Unfit"]
+__all__ = ["FastDecoder", "TextSeen", "Unfit"]
 
 
 # Past this share of text fields (signed prices, dates), the fast road stops paying off.
@@ -46,6 +54,17 @@ _NATIVE: dict[str, Any] = {
     "abs float": Annotated[float, Meta(ge=0)],
     "str": Annotated[str, Meta(min_length=1)],
     "code": int,  # return_code: a JSON number, or now and then a string
+}
+
+# The stripped plan: no '+' is left, a '-' is a sign (magnitudes are fixed by the fixer).
+_NATIVE_STRIPPED: dict[str, Any] = {
+    "int": int,
+    "float": float,
+    "abs int": int,
+    "abs float": float,
+    "num text": Annotated[str, Meta(min_length=1)],
+    "str": str,  # free text: the fixer checks that it is empty
+    "code": int,
 }
 
 # How the fixer turns the text ``v`` of a text-decoded field into its typed value.
@@ -65,6 +84,11 @@ class Unfit(Exception):
     """The body holds a shape the fast road does not take; use the tolerant road."""
 
 
+class TextSeen(Unfit):
+    """A free-text field holds text, from which a '+' may have been stripped: read the body
+    again as sent."""
+
+
 def _text_fix(kind: str) -> str:
     if kind in _TEXT_FIX:
         return _TEXT_FIX[kind]
@@ -79,15 +103,25 @@ def _text_fix(kind: str) -> str:
 class _Plan:
     """One compiled decode plan: the lax twin of the root type and the fixer of its tree."""
 
-    def __init__(self, root: type[msgspec.Struct], demoted: frozenset[tuple[type, str]]) -> None:
+    def __init__(
+        self,
+        root: type[msgspec.Struct],
+        demoted: frozenset[tuple[type, str]],
+        stripped: bool = False,
+    ) -> None:
         self.demoted = demoted
+        self.stripped = stripped
+        self._native = _NATIVE_STRIPPED if stripped else _NATIVE
         self._twins: dict[type, type[msgspec.Struct]] = {}
         self._consts: dict[str, Any] = {
             "_date": fast_date,
             "_time": fast_time,
             "_datetime": _datetime,
+            "_TextSeen": TextSeen,
         }
         lax = self._twin(root)
+        self.twin = lax
+        """The lax twin of the root type (what the decoder fills; the fixer finishes it)."""
         self.decoder = msgspec.json.Decoder(lax, strict=False)
         self.scalars = self.texts = 0
         body: list[str] = []
@@ -102,6 +136,8 @@ class _Plan:
     def _is_text(self, typed: type, f: Field) -> bool:
         if f.kind in ("date", "time", "datetime") or "/" in f.kind:
             return True
+        if f.kind == "num text" and not self.stripped:
+            return True  # its '+' must go
         return (typed, f.attr) in self.demoted
 
     def _twin(self, typed: type[msgspec.Struct]) -> type[msgspec.Struct]:
@@ -120,7 +156,7 @@ class _Plan:
             elif self._is_text(typed, f):
                 ann = str | None
             else:
-                ann = _NATIVE[f.kind] | None
+                ann = self._native[f.kind] | None
             defs.append((f.attr, ann, msgspec.field(default=None, name=f.wire)))
         twin = msgspec.defstruct(typed.__name__, defs, bases=(typed,), module=typed.__module__)
         self._twins[typed] = twin
@@ -148,11 +184,25 @@ class _Plan:
                 self._emit(f.nested, x, depth + 1, lines)
             elif not self._is_text(typed, f):
                 self.scalars += 1
-                continue
+                if not self.stripped:
+                    continue
+                if f.kind.startswith("abs "):  # the '-' left is a direction, not a value
+                    lines.append(f"{pad}v = {o}.{f.attr}")
+                    lines.append(f"{pad}if v is not None and v < 0:")
+                    lines.append(f"{pad}    {o}.{f.attr} = -v")
+                elif f.kind == "str":  # free text might have lost a '+': none is allowed
+                    lines.append(f"{pad}if {o}.{f.attr}:")
+                    lines.append(f"{pad}    raise _TextSeen")
+                    lines.append(f"{pad}{o}.{f.attr} = None")
             elif f.kind == "str":
                 self.scalars += 1
                 self.texts += 1
                 lines.append(f"{pad}{o}.{f.attr} = {o}.{f.attr} or None")
+            elif f.kind == "num text":
+                self.scalars += 1
+                self.texts += 1
+                lines.append(f"{pad}v = {o}.{f.attr}")
+                lines.append(f'{pad}{o}.{f.attr} = (v.replace("+", "") or None) if v else None')
             else:
                 self.scalars += 1
                 self.texts += 1
@@ -172,9 +222,21 @@ _READS: dict[str, Callable[[str], object]] = {
     "abs float": re.compile(_FLOAT.removeprefix("-?")).fullmatch,
     "str": bool,
 }
+_READS_STRIPPED: dict[str, Callable[[str], object]] = {
+    **_READS,
+    "abs int": _READS["int"],
+    "abs float": _READS["float"],
+    "num text": bool,
+}
+del _READS_STRIPPED["str"]  # free text is read as it comes
 
 
-def _misfits(typed: type[msgspec.Struct], data: Any, found: set[tuple[type, str]]) -> None:
+def _misfits(
+    typed: type[msgspec.Struct],
+    data: Any,
+    found: set[tuple[type, str]],
+    reads: dict[str, Callable[[str], object]] = _READS,
+) -> None:
     """Collect (class, attribute) of every native field whose text ``data`` holds unreadable."""
     if not isinstance(data, dict):
         return
@@ -182,8 +244,8 @@ def _misfits(typed: type[msgspec.Struct], data: Any, found: set[tuple[type, str]
         v = data.get(f.wire)
         if f.nested is not None:
             for item in v if isinstance(v, list) else [v]:
-                _misfits(f.nested, item, found)
-        elif isinstance(v, str) and f.kind in _READS and not _READS[f.kind](v):
+                _misfits(f.nested, item, found, reads)
+        elif isinstance(v, str) and f.kind in reads and not reads[f.kind](v):
             found.add((typed, f.attr))
 
 
@@ -201,10 +263,12 @@ def _datetime(v: str) -> Any:
 class FastDecoder:
     """Decodes response bodies of one typed root Struct on the fast road, learning as it goes."""
 
-    def __init__(self, root: type[msgspec.Struct]) -> None:
+    def __init__(self, root: type[msgspec.Struct], stripped: bool = False) -> None:
+        """``stripped``: bodies arrive with every '+' removed (see the module docstring)."""
         self._root = root
+        self._stripped = stripped
         self._lock = threading.Lock()
-        self._plan = _Plan(root, frozenset())
+        self._plan = _Plan(root, frozenset(), stripped)
         # Each lesson demotes one field, so no body needs more tries than there are fields.
         self._tries = 1 + _count_fields(root)
 
@@ -215,6 +279,18 @@ class FastDecoder:
         price signed: 29 us against 21 us per 0D item), and the caller should take that road."""
         plan = self._plan
         return plan.texts <= plan.scalars * _USEFUL_TEXT_SHARE
+
+    @property
+    def plan(self) -> _Plan:
+        """The current plan: ``plan.twin`` to decode into, then ``plan.fix(obj)``."""
+        return self._plan
+
+    def learn(self, raw: bytes | str) -> bool:
+        """Demote every field this body holds unreadable; True if the plan changed.
+
+        Raises :class:`Unfit` when the body is not JSON."""
+        plan = self._plan
+        return self._survey(plan, raw) is not plan
 
     def decode(self, raw: bytes | str) -> Any:
         plan = self._plan
@@ -246,7 +322,7 @@ class FastDecoder:
         with self._lock:
             current = self._plan
             if spot not in current.demoted:
-                current = _Plan(self._root, current.demoted | {spot})
+                current = _Plan(self._root, current.demoted | {spot}, self._stripped)
                 self._plan = current
         return current
 
@@ -257,13 +333,13 @@ class FastDecoder:
         except msgspec.DecodeError:
             raise Unfit from None
         found: set[tuple[type, str]] = set()
-        _misfits(self._root, data, found)
+        _misfits(self._root, data, found, _READS_STRIPPED if self._stripped else _READS)
         if found <= plan.demoted:
             return plan
         with self._lock:
             current = self._plan
             if not found <= current.demoted:
-                current = _Plan(self._root, current.demoted | found)
+                current = _Plan(self._root, current.demoted | found, self._stripped)
                 self._plan = current
         return current
 

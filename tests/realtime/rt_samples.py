@@ -16,6 +16,7 @@ _WIRE = {
     "date": "20250908",
     "time": "152413",
     "str": "2",
+    "num text": "+3",
 }
 
 REALTIME_TYPES = [e.api_id for e in catalog.entries("realtime")]

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 # fmt: off
-CATALOGUE_SHA256 = "f250bd51986b78fe185fac790c03d7981b53b750d7b29017ab7386e96575c61b"
+CATALOGUE_SHA256 = "6cae643647917400c4da9b68992e4389ebf29bb65d076563095eb30521a36fbe"
 """Hash of the spec/ files this package was generated from."""
 
 # (api id, Korean name, kind, group, region, path, method, is order, pages, mock server serves it,

@@ -77,7 +77,7 @@ class Real00(_Row):
         "str",
         "str",
         "str",
-        "str",
+        "num text",
         "time",
         "str",
         "abs int",
@@ -95,9 +95,9 @@ class Real00(_Row):
         "str",
         "date",
         "abs int",
-        "str",
-        "str",
-        "str",
+        "num text",
+        "num text",
+        "num text",
     )
 
     acnt_print: str | None = msgspec.field(default=None, name="9201")
@@ -299,7 +299,7 @@ def _c_Real00(w: Real00Wire) -> Real00:
         v11 or None,
         v12 or None,
         v13 or None,
-        v14 or None,
+        v14.replace("+", "") or None,
         _fast_time(v15) if v15 else None,
         v16 or None,
         abs(int(v17)) if v17 else None,
@@ -317,9 +317,9 @@ def _c_Real00(w: Real00Wire) -> Real00:
         v29 or None,
         _fast_date(v30) if v30 else None,
         abs(int(v31)) if v31 else None,
-        v32 or None,
-        v33 or None,
-        v34 or None,
+        v32.replace("+", "") or None,
+        v33.replace("+", "") or None,
+        v34.replace("+", "") or None,
     )
 
 
@@ -551,7 +551,7 @@ class Real0A(_Row):
         "abs int",
         "abs int",
         "abs int",
-        "str",
+        "num text",
         "int",
         "int",
         "float",
@@ -659,7 +659,7 @@ def _c_Real0A(w: Real0AWire) -> Real0A:
         abs(int(v7)) if v7 else None,
         abs(int(v8)) if v8 else None,
         abs(int(v9)) if v9 else None,
-        v10 or None,
+        v10.replace("+", "") or None,
         int(v11) if v11 else None,
         int(v12) if v12 else None,
         float(v13) if v13 else None,
@@ -690,7 +690,7 @@ class Real0B(_Row):
         "abs int",
         "abs int",
         "abs int",
-        "str",
+        "num text",
         "int",
         "int",
         "float",
@@ -698,29 +698,29 @@ class Real0B(_Row):
         "int",
         "float",
         "int",
-        "str",
-        "str",
+        "num text",
+        "num text",
         "time",
         "time",
         "float",
-        "str",
-        "str",
-        "str",
+        "num text",
+        "num text",
+        "num text",
         "int",
         "int",
         "float",
         "int",
         "int",
-        "str",
-        "str",
-        "str",
+        "num text",
+        "num text",
+        "num text",
         "int",
-        "str",
-        "str",
-        "str",
-        "str",
-        "str",
-        "str",
+        "num text",
+        "num text",
+        "num text",
+        "num text",
+        "num text",
+        "num text",
     )
 
     cntr_tm: _dt.time | None = msgspec.field(default=None, name="20")
@@ -787,7 +787,7 @@ class Real0B(_Row):
     """장구분 [290]. 1: 장전 시간외, 2: 장중, 3: 장후 시간외"""
 
     lpmmcm_nm_1: str | None = msgspec.field(default=None, name="691")
-    """K.O 접근도 [691]"""
+    """K.O 접근도 [691] (a number kept as text, '+' dropped)"""
 
     upl_pric_ocr_tm: _dt.time | None = msgspec.field(default=None, name="567")
     """상한가발생시간 [567] (HHmmss)"""
@@ -799,13 +799,13 @@ class Real0B(_Row):
     """전일 동시간 거래량 비율 [851]"""
 
     open_pric_tm: str | None = msgspec.field(default=None, name="1890")
-    """시가시간 [1890]"""
+    """시가시간 [1890] (a number kept as text, '+' dropped)"""
 
     high_pric_tm: str | None = msgspec.field(default=None, name="1891")
-    """고가시간 [1891]"""
+    """고가시간 [1891] (a number kept as text, '+' dropped)"""
 
     low_pric_tm: str | None = msgspec.field(default=None, name="1892")
-    """저가시간 [1892]"""
+    """저가시간 [1892] (a number kept as text, '+' dropped)"""
 
     sel_cntr_qty: int | None = msgspec.field(default=None, name="1030")
     """매도체결량 [1030]"""
@@ -823,34 +823,34 @@ class Real0B(_Row):
     """매수체결건수 [1072]"""
 
     mont_trde_prica: str | None = msgspec.field(default=None, name="1313")
-    """순간거래대금 [1313]"""
+    """순간거래대금 [1313] (a number kept as text, '+' dropped)"""
 
     sel_sngl_cntr_qty: str | None = msgspec.field(default=None, name="1315")
-    """매도체결량_단건 [1315]"""
+    """매도체결량_단건 [1315] (a number kept as text, '+' dropped)"""
 
     buy_sngl_cntr_qty: str | None = msgspec.field(default=None, name="1316")
-    """매수체결량_단건 [1316]"""
+    """매수체결량_단건 [1316] (a number kept as text, '+' dropped)"""
 
     netprps_cntr_qty: int | None = msgspec.field(default=None, name="1314")
     """순매수체결량 [1314]"""
 
     cfd_profa: str | None = msgspec.field(default=None, name="1497")
-    """CFD증거금 [1497]"""
+    """CFD증거금 [1497] (a number kept as text, '+' dropped)"""
 
     mntn_profa: str | None = msgspec.field(default=None, name="1498")
-    """유지증거금 [1498]"""
+    """유지증거금 [1498] (a number kept as text, '+' dropped)"""
 
     tdy_trde_avg_pric: str | None = msgspec.field(default=None, name="620")
-    """당일거래평균가 [620]"""
+    """당일거래평균가 [620] (a number kept as text, '+' dropped)"""
 
     cfd_trde_cost: str | None = msgspec.field(default=None, name="732")
-    """CFD거래비용 [732]"""
+    """CFD거래비용 [732] (a number kept as text, '+' dropped)"""
 
     ls_trde_cost: str | None = msgspec.field(default=None, name="852")
-    """대주거래비용 [852]"""
+    """대주거래비용 [852] (a number kept as text, '+' dropped)"""
 
     stex_tp: str | None = msgspec.field(default=None, name="9081")
-    """거래소구분 [9081]"""
+    """거래소구분 [9081] (a number kept as text, '+' dropped)"""
 
 
 class Real0BWire(_WireRow):
@@ -960,7 +960,7 @@ def _c_Real0B(w: Real0BWire) -> Real0B:
         abs(int(v9)) if v9 else None,
         abs(int(v10)) if v10 else None,
         abs(int(v11)) if v11 else None,
-        v12 or None,
+        v12.replace("+", "") or None,
         int(v13) if v13 else None,
         int(v14) if v14 else None,
         float(v15) if v15 else None,
@@ -968,29 +968,29 @@ def _c_Real0B(w: Real0BWire) -> Real0B:
         int(v17) if v17 else None,
         float(v18) if v18 else None,
         int(v19) if v19 else None,
-        v20 or None,
-        v21 or None,
+        v20.replace("+", "") or None,
+        v21.replace("+", "") or None,
         _fast_time(v22) if v22 else None,
         _fast_time(v23) if v23 else None,
         float(v24) if v24 else None,
-        v25 or None,
-        v26 or None,
-        v27 or None,
+        v25.replace("+", "") or None,
+        v26.replace("+", "") or None,
+        v27.replace("+", "") or None,
         int(v28) if v28 else None,
         int(v29) if v29 else None,
         float(v30) if v30 else None,
         int(v31) if v31 else None,
         int(v32) if v32 else None,
-        v33 or None,
-        v34 or None,
-        v35 or None,
+        v33.replace("+", "") or None,
+        v34.replace("+", "") or None,
+        v35.replace("+", "") or None,
         int(v36) if v36 else None,
-        v37 or None,
-        v38 or None,
-        v39 or None,
-        v40 or None,
-        v41 or None,
-        v42 or None,
+        v37.replace("+", "") or None,
+        v38.replace("+", "") or None,
+        v39.replace("+", "") or None,
+        v40.replace("+", "") or None,
+        v41.replace("+", "") or None,
+        v42.replace("+", "") or None,
     )
 
 
@@ -1107,10 +1107,10 @@ class Real0D(_Row):
         "float",
         "int",
         "float",
-        "str",
+        "num text",
         "abs int",
         "int",
-        "str",
+        "num text",
         "int",
         "float",
         "int",
@@ -1135,7 +1135,7 @@ class Real0D(_Row):
         "int",
         "int",
         "float",
-        "str",
+        "num text",
         "str",
         "int",
         "int",
@@ -1192,10 +1192,10 @@ class Real0D(_Row):
         "int",
         "int",
         "int",
-        "str",
+        "num text",
         "float",
         "int",
-        "str",
+        "num text",
         "float",
     )
 
@@ -1419,7 +1419,7 @@ class Real0D(_Row):
     """예상체결가전일종가대비등락율 [201]"""
 
     exp_pred_close_pre_sig: str | None = msgspec.field(default=None, name="238")
-    """예상체결가전일종가대비기호 [238]"""
+    """예상체결가전일종가대비기호 [238] (a number kept as text, '+' dropped)"""
 
     exp_cntr_pric_2: int | None = msgspec.field(default=None, name="291")
     """예상체결가 [291] (단위 원, magnitude; the wire sign is the direction vs the previous close)"""
@@ -1428,7 +1428,7 @@ class Real0D(_Row):
     """예상체결량 [292] (단위 주)"""
 
     exp_pre_sig: str | None = msgspec.field(default=None, name="293")
-    """예상체결가전일대비기호 [293]"""
+    """예상체결가전일대비기호 [293] (a number kept as text, '+' dropped)"""
 
     exp_pred_pre: int | None = msgspec.field(default=None, name="294")
     """예상체결가전일대비 [294] (단위 원, signed)"""
@@ -1674,7 +1674,7 @@ class Real0D(_Row):
     """KRX중간가대비 [6110] (signed)"""
 
     krx_mid_pric_pre_sig: str | None = msgspec.field(default=None, name="6111")
-    """KRX중간가대비 기호 [6111]"""
+    """KRX중간가대비 기호 [6111] (a number kept as text, '+' dropped)"""
 
     krx_mid_pric_flu_rt: float | None = msgspec.field(default=None, name="6112")
     """KRX중간가대비등락율 [6112]"""
@@ -1683,7 +1683,7 @@ class Real0D(_Row):
     """NXT중간가대비 [6113] (signed)"""
 
     nxt_mid_pric_pre_sig: str | None = msgspec.field(default=None, name="6114")
-    """NXT중간가대비 기호 [6114]"""
+    """NXT중간가대비 기호 [6114] (a number kept as text, '+' dropped)"""
 
     nxt_mid_pric_flu_rt: float | None = msgspec.field(default=None, name="6115")
     """NXT중간가대비등락율 [6115]"""
@@ -2097,10 +2097,10 @@ def _c_Real0D(w: Real0DWire) -> Real0D:
         float(v70) if v70 else None,
         int(v71) if v71 else None,
         float(v72) if v72 else None,
-        v73 or None,
+        v73.replace("+", "") or None,
         abs(int(v74)) if v74 else None,
         int(v75) if v75 else None,
-        v76 or None,
+        v76.replace("+", "") or None,
         int(v77) if v77 else None,
         float(v78) if v78 else None,
         int(v79) if v79 else None,
@@ -2125,7 +2125,7 @@ def _c_Real0D(w: Real0DWire) -> Real0D:
         int(v98) if v98 else None,
         int(v99) if v99 else None,
         float(v100) if v100 else None,
-        v101 or None,
+        v101.replace("+", "") or None,
         v102 or None,
         int(v103) if v103 else None,
         int(v104) if v104 else None,
@@ -2182,10 +2182,10 @@ def _c_Real0D(w: Real0DWire) -> Real0D:
         int(v155) if v155 else None,
         int(v156) if v156 else None,
         int(v157) if v157 else None,
-        v158 or None,
+        v158.replace("+", "") or None,
         float(v159) if v159 else None,
         int(v160) if v160 else None,
-        v161 or None,
+        v161.replace("+", "") or None,
         float(v162) if v162 else None,
     )
 
@@ -2678,7 +2678,7 @@ class Real0G(_Row):
         "int",
         "float",
         "int",
-        "str",
+        "num text",
         "float",
         "float",
         "str",
@@ -2764,7 +2764,7 @@ def _c_Real0G(w: Real0GWire) -> Real0G:
         int(v6) if v6 else None,
         float(v7) if v7 else None,
         int(v8) if v8 else None,
-        v9 or None,
+        v9.replace("+", "") or None,
         float(v10) if v10 else None,
         float(v11) if v11 else None,
         v12 or None,
@@ -2786,7 +2786,7 @@ class Real0H(_Row):
         "float",
         "int",
         "int",
-        "str",
+        "num text",
     )
 
     cntr_tm: _dt.time | None = msgspec.field(default=None, name="20")
@@ -2832,7 +2832,7 @@ def _c_Real0H(w: Real0HWire) -> Real0H:
         float(v3) if v3 else None,
         int(v4) if v4 else None,
         int(v5) if v5 else None,
-        v6 or None,
+        v6.replace("+", "") or None,
     )
 
 
@@ -2844,7 +2844,7 @@ class Real0I(_Row):
 
     __kinds__ = (
         "abs int",
-        "str",
+        "num text",
         "int",
         "float",
     )
@@ -2875,7 +2875,7 @@ def _c_Real0I(w: Real0IWire) -> Real0I:
     v0, v1, v2, v3 = _astuple(w)
     return Real0I(
         abs(int(v0)) if v0 else None,
-        v1 or None,
+        v1.replace("+", "") or None,
         int(v2) if v2 else None,
         float(v3) if v3 else None,
     )
@@ -2898,7 +2898,7 @@ class Real0J(_Row):
         "abs float",
         "abs float",
         "abs float",
-        "str",
+        "num text",
         "int",
     )
 
@@ -2969,7 +2969,7 @@ def _c_Real0J(w: Real0JWire) -> Real0J:
         abs(float(v7)) if v7 else None,
         abs(float(v8)) if v8 else None,
         abs(float(v9)) if v9 else None,
-        v10 or None,
+        v10.replace("+", "") or None,
         int(v11) if v11 else None,
     )
 
@@ -2994,7 +2994,7 @@ class Real0U(_Row):
         "float",
         "int",
         "float",
-        "str",
+        "num text",
     )
 
     cntr_tm: _dt.time | None = msgspec.field(default=None, name="20")
@@ -3075,7 +3075,7 @@ def _c_Real0U(w: Real0UWire) -> Real0U:
         float(v10) if v10 else None,
         int(v11) if v11 else None,
         float(v12) if v12 else None,
-        v13 or None,
+        v13.replace("+", "") or None,
     )
 
 
@@ -3248,7 +3248,7 @@ class Real0s(_Row):
     """장시작시간 (0s) real-time values, keyed on the wire by FID."""
 
     __kinds__ = (
-        "str",
+        "num text",
         "time",
         "time",
     )
@@ -3274,7 +3274,7 @@ class Real0sWire(_WireRow):
 def _c_Real0s(w: Real0sWire) -> Real0s:
     v0, v1, v2 = _astuple(w)
     return Real0s(
-        v0 or None,
+        v0.replace("+", "") or None,
         _fast_time(v1) if v1 else None,
         _fast_time(v2) if v2 else None,
     )
@@ -3346,7 +3346,7 @@ class Real0w(_Row):
     __kinds__ = (
         "time",
         "abs int",
-        "str",
+        "num text",
         "int",
         "float",
         "int",
@@ -3359,7 +3359,7 @@ class Real0w(_Row):
         "int",
         "int",
         "time",
-        "str",
+        "num text",
         "str",
     )
 
@@ -3442,7 +3442,7 @@ def _c_Real0w(w: Real0wWire) -> Real0w:
     return Real0w(
         _fast_time(v0) if v0 else None,
         abs(int(v1)) if v1 else None,
-        v2 or None,
+        v2.replace("+", "") or None,
         int(v3) if v3 else None,
         float(v4) if v4 else None,
         int(v5) if v5 else None,
@@ -3455,7 +3455,7 @@ def _c_Real0w(w: Real0wWire) -> Real0w:
         int(v12) if v12 else None,
         int(v13) if v13 else None,
         _fast_time(v14) if v14 else None,
-        v15 or None,
+        v15.replace("+", "") or None,
         v16 or None,
     )
 
