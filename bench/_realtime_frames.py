@@ -1,54 +1,101 @@
 """The benchmark's frames: REAL frames as Kiwoom sends them, 70% trades (0B), 30% order books (0D).
 
-Each frame carries 1-3 items, with realistic values: signed prices that walk, volumes, rates,
-HHMMSS times, every FID of the type filled. Deterministic (seeded).
+Each frame carries 1-3 items (compact JSON, as a server writes it). Values follow the
+catalogue (``spec/realtime/domestic.yaml``) and the shape of Kiwoom's published examples:
+
+- a price (``sign: direction``) carries ``+`` or ``-`` by its side of the previous close and
+  no sign when equal (``"-20800"``, ``"+21150"``, ``"20850"``);
+- a true signed number (``sign: real``) carries ``+`` when positive, ``-`` when negative
+  (``"+82"``, ``"-50"``, ``"0"``); quantities and totals carry none (``"30379732"``);
+- times are HHMMSS; text holding a number (codes, ``num text``) is digits;
+- free text (0D's 투자자별ticker, the only such field of 0B and 0D) is empty, as in the
+  published 0D example.
+
+``frames(free_text=True)`` fills the free text too: the frames the stripped road cannot take
+(see ``kiwoom._realtime._frames``), printed as a second case. Deterministic (seeded).
 """
 
 from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
+from typing import Any
+
+import yaml
 
 from kiwoom import catalog
 
 CODES = [f"{n:06d}" for n in (5930, 660, 35420, 373220, 207940, 5380, 51910, 6400, 35720, 105560)]
+SPEC = Path(__file__).resolve().parent.parent / "spec" / "realtime" / "domestic.yaml"
 
 
-def _values(type_id: str, rnd: random.Random, price: int, second: int) -> dict[str, str]:
-    typed = catalog.get(type_id).response_type
-    kinds = typed.__kinds__  # type: ignore[attr-defined]
+def _fields() -> dict[str, list[dict[str, Any]]]:
+    types = yaml.safe_load(SPEC.read_text(encoding="utf-8"))["types"]
+    return {t["id"]: t["fields"] for t in types if t["id"] in ("0B", "0D")}
+
+
+def _signed(n: float, text: str) -> str:
+    return f"+{text}" if n > 0 else text
+
+
+def _values(
+    fields: list[dict[str, Any]],
+    rnd: random.Random,
+    price: int,
+    close: int,
+    second: int,
+    free_text: bool,
+) -> dict[str, str]:
     out = {}
-    for field, kind in zip(typed.__struct_encode_fields__, kinds, strict=True):
-        if kind == "abs int":  # prices: the sign is the direction vs yesterday
-            value = f"{rnd.choice('+-')}{price + rnd.randint(-10, 10) * 100}"
-        elif kind == "int":
-            value = f"{rnd.choice('+-')}{rnd.randint(0, 3_000_000)}"
-        elif kind in ("float", "abs float"):
-            value = f"{rnd.choice('+-')}{rnd.uniform(0, 30):.2f}"
-        elif kind == "float/100":
-            value = str(rnd.randint(0, 9999))
-        elif kind == "time":
+    for f in fields:
+        typ, sign = f["type"], f.get("sign", "none")
+        if typ == "time":
             value = f"{9 + second // 3600:02d}{second // 60 % 60:02d}{second % 60:02d}"
-        elif kind == "date":
+        elif typ == "date":
             value = "20251125"
-        else:
-            value = rnd.choice(("1", "2", "3", "5"))
-        out[field] = value
+        elif typ == "code":
+            value = rnd.choice(sorted(f["codes"]))
+        elif typ == "string" and sign != "none":  # text holding a number: digits
+            value = str(rnd.randint(0, 9))
+        elif typ == "string":  # free text: empty unless asked for
+            value = "KRX 외국인" if free_text else ""
+        elif sign == "direction":
+            level = price + rnd.randint(-10, 10) * 100
+            value = f"{'+' if level > close else '-' if level < close else ''}{level}"
+        elif typ == "integer":
+            if sign == "real":
+                n = rnd.randint(-3_000_000, 3_000_000)
+                value = _signed(n, str(n))
+            else:
+                value = str(rnd.randint(0, 30_000_000))
+        else:  # decimal
+            if sign == "real":
+                x = rnd.uniform(-30, 30)
+                value = _signed(x, f"{x:.2f}")
+            else:
+                value = f"{rnd.uniform(0, 300):.2f}"
+        out[f["name"]] = value
     return out
 
 
-def frames(n: int = 20_000, seed: int = 11) -> list[str]:
-    """``n`` REAL frames as text (what the socket hands over)."""
+def frames(n: int = 20_000, seed: int = 11, free_text: bool = False) -> list[bytes]:
+    """``n`` REAL frames as the socket hands them over (UTF-8 bytes of a text frame)."""
     rnd = random.Random(seed)
+    fields = _fields()
     names = {t: catalog.get(t).name for t in ("0B", "0D")}
-    prices = {code: rnd.randint(100, 3000) * 100 for code in CODES}
+    closes = {code: rnd.randint(100, 3000) * 100 for code in CODES}
+    prices = dict(closes)
     out = []
     for i in range(n):
         type_id = "0B" if rnd.random() < 0.7 else "0D"
         data = []
         for code in rnd.sample(CODES, rnd.randint(1, 3)):
             prices[code] += rnd.randint(-3, 3) * 100
-            values = _values(type_id, rnd, prices[code], i // 50 % 23400)
+            values = _values(
+                fields[type_id], rnd, prices[code], closes[code], i // 50 % 23400, free_text
+            )
             data.append({"type": type_id, "name": names[type_id], "item": code, "values": values})
-        out.append(json.dumps({"trnm": "REAL", "data": data}, ensure_ascii=False))
+        text = json.dumps({"trnm": "REAL", "data": data}, ensure_ascii=False, separators=(",", ":"))
+        out.append(text.encode())
     return out

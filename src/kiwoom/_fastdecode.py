@@ -80,6 +80,31 @@ _TEXT_FIX: dict[str, str] = {
 }
 
 
+class _Memo(dict[Any, Any]):
+    """Parsed dates or times by their text: real-time frames repeat a handful (this second's
+    HHmmss), and a dict lookup is cheaper than parsing. ``""`` and None (a missing key) map
+    to None; text that does not parse raises, as the parser does. Bounded: it starts over past
+    ``LIMIT`` entries."""
+
+    LIMIT = 100_000
+
+    def __init__(self, parse: Callable[[str], Any]) -> None:
+        super().__init__({"": None, None: None})
+        self._parse = parse
+
+    def __missing__(self, text: str) -> Any:
+        value = self._parse(text)
+        if len(self) >= self.LIMIT:
+            self.clear()
+            self.update({"": None, None: None})
+        self[text] = value
+        return value
+
+
+_TIMES = _Memo(fast_time)
+_DATES = _Memo(fast_date)
+
+
 class Unfit(Exception):
     """The body holds a shape the fast road does not take; use the tolerant road."""
 
@@ -118,6 +143,8 @@ class _Plan:
             "_time": fast_time,
             "_datetime": _datetime,
             "_TextSeen": TextSeen,
+            "_times": _TIMES,
+            "_dates": _DATES,
         }
         lax = self._twin(root)
         self.twin = lax
@@ -129,6 +156,7 @@ class _Plan:
         # Constants arrive as default arguments: local loads in the per-row loop.
         defaults = "".join(f", {name}={name}" for name in self._consts)
         source = "\n".join([f"def fix(o0{defaults}):", *body])
+        self.source = source
         namespace: dict[str, Any] = dict(self._consts)
         exec(compile(source, f"<kiwoom fast decode {root.__name__}>", "exec"), namespace)
         self.fix: Callable[[Any], None] = namespace["fix"]
@@ -187,9 +215,9 @@ class _Plan:
                 if not self.stripped:
                     continue
                 if f.kind.startswith("abs "):  # the '-' left is a direction, not a value
-                    lines.append(f"{pad}v = {o}.{f.attr}")
-                    lines.append(f"{pad}if v is not None and v < 0:")
-                    lines.append(f"{pad}    {o}.{f.attr} = -v")
+                    # (None, from null or a missing key, raises TypeError: Unfit)
+                    lines.append(f"{pad}if {o}.{f.attr} < 0:")
+                    lines.append(f"{pad}    {o}.{f.attr} = -{o}.{f.attr}")
                 elif f.kind == "str":  # free text might have lost a '+': none is allowed
                     lines.append(f"{pad}if {o}.{f.attr}:")
                     lines.append(f"{pad}    raise _TextSeen")
@@ -203,6 +231,10 @@ class _Plan:
                 self.texts += 1
                 lines.append(f"{pad}v = {o}.{f.attr}")
                 lines.append(f'{pad}{o}.{f.attr} = (v.replace("+", "") or None) if v else None')
+            elif self.stripped and f.kind in ("time", "date"):
+                self.scalars += 1  # a dict lookup, cheaper than a scalar's survey
+                memo = "_times" if f.kind == "time" else "_dates"
+                lines.append(f"{pad}{o}.{f.attr} = {memo}[{o}.{f.attr}]")
             else:
                 self.scalars += 1
                 self.texts += 1

@@ -54,8 +54,8 @@ class Recording:
         self.frames.append({"send": _masked(text)})
         await self._ws.send(text)
 
-    async def recv(self) -> str | bytes:
-        text = await self._ws.recv()
+    async def recv(self, decode: bool | None = None) -> str | bytes:
+        text = await self._ws.recv(decode=decode)
         self.frames.append({"recv": text if isinstance(text, str) else text.decode()})
         return text  # type: ignore[no-any-return]
 
@@ -103,7 +103,9 @@ class Replay:
             self.pos += 1
             self._changed.notify_all()
 
-    async def recv(self) -> str:
+    async def recv(self, decode: bool | None = None) -> str | bytes:
+        """The next recorded frame: text, or its UTF-8 bytes with ``decode=False`` (as
+        websockets hands a text frame over)."""
         async with self._changed:
             await self._changed.wait_for(
                 lambda: self.closed or (not self.finished and "recv" in self.frames[self.pos])
@@ -113,7 +115,7 @@ class Replay:
             text = self.frames[self.pos]["recv"]
             self.pos += 1
             self._changed.notify_all()
-            return text
+            return text.encode() if decode is False else text
 
     async def close(self) -> None:
         async with self._changed:

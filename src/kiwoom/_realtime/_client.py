@@ -157,6 +157,8 @@ class Realtime:
             self._typed_for,
             self._executor,
             tuple(e.api_id for e in catalog.entries("realtime")),
+            _name_of,
+            lambda: self._stats.frames,
         )
         self._registry = Registry()
         self._conditions: dict[str, str] = {}  # seq -> stex_tp of every real-time condition watch
@@ -356,10 +358,12 @@ class Realtime:
         process = self.process
         try:
             while True:
-                raw = await ws.recv()
+                # Bytes, not text: msgspec reads UTF-8 itself, faster than decoding it first.
+                raw = await ws.recv(decode=False)
                 self._last_rx = loop.time()
                 if process(raw):
-                    await ws.send(raw)  # a PING: echoed unchanged, as Kiwoom requires
+                    # A PING: echoed unchanged, as Kiwoom requires (a text frame, as it came).
+                    await ws.send(raw if isinstance(raw, str) else raw.decode())
         except ConnectionClosed as exc:
             if not self._closing:
                 log.warning("real-time socket closed: %s", exc)
@@ -377,8 +381,14 @@ class Realtime:
         dispatcher = self._dispatcher
         if dispatcher.has_raw:
             dispatcher.dispatch_raw(raw)
+        stripped = dispatcher.stripped
+        if stripped is not None:  # the common case, a REAL frame of typed values: inline
+            ticks = stripped.decode(raw)
+            if ticks is not None:
+                dispatcher.dispatch_ready(ticks)
+                return False
         try:
-            frame = dispatcher.handle(raw)
+            frame = dispatcher.handle(raw) if stripped is None else dispatcher.handle_as_sent(raw)
         except (msgspec.DecodeError, msgspec.ValidationError):
             self._malformed(raw)
             return False
@@ -750,7 +760,7 @@ class Realtime:
             return None
         if entry.kind != "realtime":
             return None
-        return entry.wire_type, entry.convert, entry.decode_wire
+        return Typed(entry.wire_type, entry.convert, entry.decode_wire, entry.response_type)
 
     def _decoder_for(self, tick_type: str) -> Callable[[msgspec.Raw], Any] | None:
         if tick_type == CONDITION_EVENT:
@@ -767,6 +777,16 @@ class Realtime:
         except KeyError:
             return None
         return entry.decode if entry.kind == "realtime" else None
+
+
+def _name_of(tick_type: str) -> str:
+    """A real-time type's Korean name (a tick's ``name``)."""
+    if tick_type == CONDITION_EVENT:
+        return "조건검색"
+    try:
+        return catalog.get(tick_type).name
+    except KeyError:
+        return ""
 
 
 def _as_list(values: Iterable[str] | str) -> list[str]:

@@ -19,36 +19,17 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple
 
 import msgspec
 
 from . import _defaults
-from ._frames import Control, Head, Item, Real, TypedFrames, decode_frame
+from ._frames import Control, Head, Item, Real, StrippedFrames, TypedFrames, decode_frame
+from ._tick import Tick, V, tick_class
 
-__all__ = ["Dispatcher", "Stats", "Stream", "Subscription", "Tick", "TypeCounters"]
+__all__ = ["Dispatcher", "Stats", "Stream", "Subscription", "Tick", "TypeCounters", "V"]
 
 log = logging.getLogger("kiwoom.realtime")
-
-
-V = TypeVar("V")
-"""The values Struct a tick carries (``Real0B`` for ``0B``)."""
-
-
-class Tick(msgspec.Struct, Generic[V], gc=False, repr_omit_defaults=True):
-    """One real-time item: its type (``0B``), item (``005930``), Korean name and typed values.
-
-    ``item`` is the frame's item; when the frame names none (orders, condition events), the
-    stock code of the values (FID 9001) stands in.
-
-    ``values`` is the type's typed Struct (``Real0B`` for ``0B``: ``values.cur_prc`` is FID 10).
-    Condition-search events (type ``02``) carry ``Ka10173DataValues`` (seq, code, I/D, time).
-    """
-
-    type: str
-    item: str
-    values: V
-    name: str = ""
 
 
 class TypeCounters(msgspec.Struct):
@@ -82,8 +63,21 @@ class Stats(msgspec.Struct):
 
 
 Decode = Callable[[msgspec.Raw], Any]
-Typed = tuple[type[msgspec.Struct], Callable[[Any], Any], Decode]
-"""A type's wire Struct, its wire-to-typed conversion and its raw-to-wire decoder."""
+
+
+class Typed(NamedTuple):
+    """How a real-time type's values decode."""
+
+    wire: type[msgspec.Struct]
+    """The wire Struct: every value as sent."""
+    convert: Callable[[Any], Any]
+    """Wire Struct -> typed Struct."""
+    decode_wire: Decode
+    """Raw values -> wire Struct."""
+    typed: type[msgspec.Struct]
+    """The typed values Struct (``Real0B``)."""
+
+
 Predicate = Callable[[Tick[Any]], bool]
 
 
@@ -91,14 +85,15 @@ class _Consumer:
     """A bounded queue of ticks and the filter that feeds it."""
 
     __slots__ = (
-        "_wake",
         "closed",
         "codes",
         "counters",
         "maxsize",
+        "plain",
         "predicate",
         "queue",
         "types",
+        "waiting",
         "wire",
     )
 
@@ -113,13 +108,16 @@ class _Consumer:
         self.types = types
         self.codes = codes
         self.predicate = predicate
+        self.plain = codes is None and predicate is None
+        """No filter: every tick of its types is queued (the dispatcher's inline case)."""
         self.maxsize = maxsize
         self.queue: deque[Tick[Any]] = deque()
         self.counters = counters
         self.closed = False
         self.wire = False
         """True: ticks carry the wire Struct (every value as sent), not the typed one."""
-        self._wake = asyncio.Event()
+        self.waiting: asyncio.Future[None] | None = None
+        """Set while the consumer waits for a tick (a tick offered then wakes it)."""
 
     def offer(self, tick: Tick[Any]) -> None:
         if self.codes is not None and tick.item not in self.codes:
@@ -131,17 +129,28 @@ class _Consumer:
             old = queue.popleft()
             self.counters[old.type].dropped += 1
         queue.append(tick)
-        self._wake.set()
+        if self.waiting is not None:
+            self._wake()
+
+    def _wake(self) -> None:
+        waiter, self.waiting = self.waiting, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def wait(self) -> None:
         """Wait until a tick is queued or the consumer is closed."""
         while not self.queue and not self.closed:
-            self._wake.clear()
-            await self._wake.wait()
+            waiter = asyncio.get_running_loop().create_future()
+            self.waiting = waiter
+            try:
+                await waiter
+            finally:
+                if self.waiting is waiter:
+                    self.waiting = None
 
     def close(self) -> None:
         self.closed = True
-        self._wake.set()
+        self._wake()
 
 
 class Stream(_Consumer, Generic[V]):
@@ -261,12 +270,28 @@ def _call_each(
 class _Route:
     """Per real-time type: its decoders and the consumers that want it."""
 
-    __slots__ = ("consumers", "convert", "counters", "decode", "decode_wire", "wire_consumers")
+    __slots__ = (
+        "consumers",
+        "convert",
+        "counters",
+        "decode",
+        "decode_wire",
+        "tick",
+        "wire_consumers",
+    )
 
-    def __init__(self, decode: Decode | None, typed: Typed | None, counters: TypeCounters) -> None:
+    def __init__(
+        self,
+        decode: Decode | None,
+        typed: Typed | None,
+        counters: TypeCounters,
+        tick: type[Tick[Any]],
+    ) -> None:
+        self.tick = tick
+        """The type's Tick class (ticks built here, on the roads that decode as sent)."""
         self.decode = decode
-        self.convert = typed[1] if typed else None
-        self.decode_wire = typed[2] if typed else None
+        self.convert = typed.convert if typed else None
+        self.decode_wire = typed.decode_wire if typed else None
         self.counters = counters
         self.consumers: list[_Consumer] = []
         """Consumers of typed values."""
@@ -291,11 +316,18 @@ class Dispatcher:
         typed_for: Callable[[str], Typed | None],
         executor: Executor | None,
         known_types: tuple[str, ...] = (),
+        name_of: Callable[[str], str] = lambda tick_type: "",
+        frame_count: Callable[[], int] | None = None,
     ) -> None:
         self._decoder_for = decoder_for
         self._typed_for = typed_for
+        self._name_of = name_of
+        self._frame_count = frame_count
         self._known_types = known_types
         self._frames: TypedFrames | None = None
+        self.stripped: StrippedFrames | None = None
+        """The stripped road, when typed values are wanted (None while a rebuild is due)."""
+        self._free_text: set[str] = set()  # types found to carry free text (StrippedFrames)
         self._frames_stale = True
         self._executor = executor
         self._routes: dict[str, _Route] = {}
@@ -311,7 +343,10 @@ class Dispatcher:
         if route is None:
             counters = self.counters.setdefault(tick_type, TypeCounters())
             route = self._routes[tick_type] = _Route(
-                self._decoder_for(tick_type), self._typed_for(tick_type), counters
+                self._decoder_for(tick_type),
+                self._typed_for(tick_type),
+                counters,
+                tick_class(tick_type, self._name_of(tick_type)),
             )
             for consumer in self._consumers:
                 if tick_type in consumer.types:
@@ -325,6 +360,16 @@ class Dispatcher:
         """
         if self._frames_stale:
             self._rebuild_frames()
+        stripped = self.stripped
+        if stripped is not None:
+            ticks = stripped.decode(raw)
+            if ticks is not None:
+                self.dispatch_ready(ticks)
+                return None
+        return self.handle_as_sent(raw)
+
+    def handle_as_sent(self, raw: str | bytes) -> Control | Head | None:
+        """:meth:`handle` without the stripped road (the caller tried it)."""
         frames = self._frames
         frame = decode_frame(raw) if frames is None else frames.decode(raw)
         cls = type(frame)
@@ -341,15 +386,51 @@ class Dispatcher:
         # raw (skipped cheaply), so a registered but unconsumed type does not force the slow road.
         consumed = {t for c in self._consumers for t in c.types}
         wire_types: dict[str, Any] = {}
+        typed_types: dict[str, type[msgspec.Struct]] = {}
         for t in sorted(consumed):
             typed = self._typed_for(t)
             if typed is not None:
-                wire_types[t] = typed[0]
+                wire_types[t] = typed.wire
+                typed_types[t] = typed.typed
         if wire_types:
             for t in self._known_types:
                 wire_types.setdefault(t, msgspec.Raw)
         self._frames = TypedFrames(wire_types) if wire_types else None
+        # Typed consumers take the stripped road; types someone wants in wire form are read
+        # as sent (the wire form keeps every '+').
+        wire_wanted = {t for c in self._consumers if c.wire for t in c.types}
+        self.stripped = (
+            StrippedFrames(
+                typed_types,
+                self._known_types,
+                wire_wanted,
+                self._free_text,
+                self._name_of,
+                self._frame_count,
+            )
+            if set(typed_types) - wire_wanted
+            else None
+        )
         self._frames_stale = False
+
+    def dispatch_ready(self, ticks: list[Tick[Any]]) -> None:
+        """Like :meth:`dispatch`, for ticks decoded ready (values typed, or raw if unconsumed)."""
+        routes = self._routes
+        for tick in ticks:
+            tick_type = tick.type
+            route = routes.get(tick_type) or self._route(tick_type)
+            route.counters.received += 1
+            consumers = route.consumers
+            if consumers:
+                if not tick.item:
+                    tick.item = _item_of(tick.values)
+                for consumer in consumers:
+                    # Inline offer() for the common case: no filter, room, nobody waiting.
+                    queue = consumer.queue
+                    if consumer.plain and len(queue) < consumer.maxsize and not consumer.waiting:
+                        queue.append(tick)
+                    else:
+                        consumer.offer(tick)
 
     def dispatch_typed(self, items: list[Any], type_of: dict[type, str]) -> None:
         """Like :meth:`dispatch`, for items whose values already decoded into wire Structs."""
@@ -360,7 +441,7 @@ class Dispatcher:
             counters = route.counters
             counters.received += 1
             if route.wire_consumers:
-                wire_tick = Tick(tick_type, it.item, it.values, it.name)
+                wire_tick = route.tick(it.values, it.item)
                 for consumer in route.wire_consumers:
                     consumer.offer(wire_tick)
             consumers = route.consumers
@@ -371,7 +452,7 @@ class Dispatcher:
             except Exception as exc:
                 self._decode_failed(tick_type, counters, exc)
                 continue
-            tick = Tick(tick_type, it.item or _item_of(values), values, it.name)
+            tick = route.tick(values, it.item or _item_of(values))
             for consumer in consumers:
                 consumer.offer(tick)
 
@@ -393,7 +474,7 @@ class Dispatcher:
                 except Exception as exc:
                     self._decode_failed(it.type, counters, exc)
                     continue
-                wire_tick = Tick(it.type, it.item, wire, it.name)
+                wire_tick = route.tick(wire, it.item)
                 for consumer in route.wire_consumers:
                     consumer.offer(wire_tick)
             consumers = route.consumers
@@ -404,7 +485,7 @@ class Dispatcher:
             except Exception as exc:
                 self._decode_failed(it.type, counters, exc)
                 continue
-            tick = Tick(it.type, it.item or _item_of(values), values, it.name)
+            tick = route.tick(values, it.item or _item_of(values))
             for consumer in consumers:
                 consumer.offer(tick)
 
@@ -421,6 +502,7 @@ class Dispatcher:
             self.counters.setdefault(t, TypeCounters())
         self._consumers.append(consumer)
         self._frames_stale = True
+        self.stripped = None
         for tick_type, route in self._routes.items():
             if tick_type in consumer.types:
                 route.add(consumer)
@@ -431,6 +513,7 @@ class Dispatcher:
         if consumer in self._consumers:
             self._consumers.remove(consumer)
             self._frames_stale = True
+            self.stripped = None
         for route in self._routes.values():
             route.discard(consumer)
 

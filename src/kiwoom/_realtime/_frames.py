@@ -1,7 +1,11 @@
 """The socket's frames: fast envelope decoders and the frames the client sends.
 
 Every frame is a JSON object whose ``trnm`` says what it is; one tagged union decodes them all.
-``REAL`` frames are by far the most frequent. When consumers want some real-time types,
+``REAL`` frames are by far the most frequent. When consumers want typed values,
+:class:`StrippedFrames` reads a ``REAL`` frame straight into them: every '+' is removed from
+the frame first (one C call), so msgspec parses the signed numbers itself, and each item's
+values are finished by the fixer of :mod:`kiwoom._fastdecode`. A frame it cannot take
+exactly (free text in a value, a shape it does not read) is decoded as sent, where
 :class:`TypedFrames` decodes a ``REAL`` frame in a single pass with its items tagged by
 ``type``, each ``values`` straight into that type's wire Struct (every FID a string), ready
 for the catalogue's typed conversion. A frame that does not fit (an item of a type nobody
@@ -12,12 +16,26 @@ unknown ``trnm`` falls back to a decoder of ``trnm`` alone.
 
 from __future__ import annotations
 
+import functools
 import typing
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import msgspec
 
-__all__ = ["Control", "Head", "Item", "Real", "TypedFrames", "decode_frame", "encode"]
+from .._fastdecode import FastDecoder, TextSeen, Unfit
+from ._tick import Tick, subclass
+
+__all__ = [
+    "Control",
+    "Head",
+    "Item",
+    "Real",
+    "StrippedFrames",
+    "TypedFrames",
+    "decode_frame",
+    "encode",
+]
 
 
 class Item(msgspec.Struct, gc=False):
@@ -135,6 +153,151 @@ class TypedFrames:
             return self._decoder.decode(raw)
         except msgspec.ValidationError:
             return decode_frame(raw)
+
+
+@functools.cache
+def _stripped_decoder(typed: type[msgspec.Struct]) -> FastDecoder:
+    # One per values type and process: what one socket learns, the next one knows.
+    return FastDecoder(typed, stripped=True)
+
+
+def _ignore(values: Any) -> None:
+    """The fixer of a type nobody consumes: its values stay raw."""
+
+
+class StrippedFrames:
+    """One-pass decoder of ``REAL`` frames into typed values, with every '+' removed first.
+
+    ``decode`` returns the frame's items as ticks (each type's Tick class, see ``_tick``), their
+    ``values`` already the catalogue's typed Struct (raw for types nobody consumes; the item's
+    ``name`` is not read: the class has it), or None when the frame must be decoded
+    as sent: not a ``REAL`` frame, an item of a type in ``exact``, free text in a value, or a
+    value this road does not read (the plan learns from it first, as the REST road does).
+    """
+
+    TEXT_CHECK = 32
+    """A type whose free-text fields held text this many times is checked: if that happened
+    in over a quarter of the frames since the last check, its frames are read as sent."""
+
+    def __init__(
+        self,
+        typed: dict[str, type[msgspec.Struct]],
+        known: Iterable[str] = (),
+        exact: Iterable[str] = (),
+        excluded: set[str] | None = None,
+        name_of: Callable[[str], str] = lambda type_id: "",
+        frame_count: Callable[[], int] | None = None,
+    ) -> None:
+        """``typed``: type id -> its typed values Struct, for the consumed types.
+        ``exact``: consumed types whose frames must be read as sent (wire consumers).
+        ``excluded``: shared set of types found to carry free text (kept across rebuilds).
+        ``frame_count``: frames received so far (the socket's count), for the free-text check;
+        by default the frames given to :meth:`decode`."""
+        self._decoders = {t: _stripped_decoder(cls) for t, cls in typed.items()}
+        self._known = tuple(known)
+        self._exact = frozenset(exact)
+        self.excluded = excluded if excluded is not None else set()
+        self._name_of = name_of
+        self._frames = 0
+        self._counting = frame_count is None
+        self._frame_count = frame_count or (lambda: self._frames)
+        self._text: dict[str, list[int]] = {}  # type -> [times seen, frame count at last check]
+        self._build()
+
+    def _build(self) -> None:
+        self.type_of: dict[type, str] = {}
+        self._fixes: dict[type, Callable[[Any], None] | None] = {}
+        items: list[Any] = []
+        for type_id in sorted({*self._decoders, *self._known}):
+            decoder = self._decoders.get(type_id)
+            fix: Callable[[Any], None] | None = _ignore  # nobody consumes it: counted, not read
+            values: Any = msgspec.Raw
+            if decoder is not None:
+                plan = decoder.plan
+                readable = decoder.useful and type_id not in self._exact
+                if readable and type_id not in self.excluded:
+                    values, fix = plan.twin, plan.fix
+                else:
+                    fix = None  # read as sent
+            cls = subclass(type_id, self._name_of(type_id), values)
+            self.type_of[cls] = type_id
+            self._fixes[cls] = fix
+            items.append(cls)
+        data_type: Any = items[0] if len(items) == 1 else typing.Union[tuple(items)]  # noqa: UP007
+        self.real = msgspec.defstruct(
+            "StrippedReal", [("data", list[data_type], [])], tag_field="trnm", tag="REAL"
+        )
+        frame: Any = typing.Union[(self.real, *Frame.__args__[1:])]
+        self._decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(frame, strict=False)
+        self._decode = self._decoder.decode
+
+    def decode(self, raw: str | bytes) -> list[Tick[Any]] | None:
+        """The ticks of a ``REAL`` frame, or None: decode this frame as sent."""
+        if self._counting:
+            self._frames += 1
+        text = raw.replace(b"+", b"") if isinstance(raw, bytes) else raw.replace("+", "")
+        frame: Any
+        try:
+            frame = self._decode(text)
+        except msgspec.ValidationError:
+            if not self._learn(text):
+                return None
+            try:
+                frame = self._decode(text)
+            except msgspec.ValidationError:
+                return None
+        except msgspec.DecodeError:
+            return None
+        if type(frame) is not self.real:
+            return None  # a control frame: its messages are text, read them as sent
+        fixes = self._fixes
+        data: list[Tick[Any]] = frame.data  # type: ignore[attr-defined]
+        cls = None
+        try:
+            for tick in data:
+                cls = type(tick)
+                fix = fixes[cls]
+                if fix is None:
+                    return None
+                fix(tick.values)
+        except TextSeen:
+            self._text_seen(self.type_of[cls])  # type: ignore[index]
+            return None
+        except (Unfit, ValueError, TypeError, ArithmeticError, AttributeError):
+            return None
+        return data
+
+    def _learn(self, text: str | bytes) -> bool:
+        """Teach the plans what this frame's values need; True if a plan changed."""
+        try:
+            frame = decode_frame(text)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return False
+        if not isinstance(frame, Real):
+            return False
+        changed = False
+        for it in frame.data:
+            decoder = self._decoders.get(it.type)
+            if decoder is None:
+                continue
+            try:
+                changed = decoder.learn(bytes(it.values)) or changed
+            except Unfit:
+                continue
+        if changed:
+            self._build()
+        return changed
+
+    def _text_seen(self, type_id: str) -> None:
+        seen = self._text.setdefault(type_id, [0, 0])
+        seen[0] += 1
+        if seen[0] < self.TEXT_CHECK:
+            return
+        frames = self._frame_count()
+        if seen[0] * 4 > frames - seen[1]:
+            self.excluded.add(type_id)
+            self._build()
+        seen[0], seen[1] = 0, frames
 
 
 def return_code(frame: Control | Head) -> int:

@@ -1,0 +1,199 @@
+"""The stripped road: REAL frames with every '+' removed, read straight into typed values.
+
+Whatever road a frame takes, its ticks must equal what the catalogue decodes from the values
+as sent (``catalog.get(t).decode``): these tests hold the stripped road to that, for all 23
+types and the odd shapes Kiwoom sends, and check it hands over to the road as sent exactly
+where stripping could change a value (free text, wire-form consumers, control frames).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import msgspec
+import pytest
+from rt_samples import REALTIME_TYPES
+
+from kiwoom import Realtime, Tick, catalog
+from kiwoom._realtime._frames import StrippedFrames, _stripped_decoder
+from kiwoom._realtime._tick import tick_class
+
+
+@pytest.fixture(autouse=True)
+def _fresh_plans() -> None:
+    """Plans are learned per process; each test starts from the catalogue's."""
+    _stripped_decoder.cache_clear()
+
+
+# Wire shapes per conversion kind: signs both ways, blanks, zero padding, doubled signs.
+SHAPES: dict[str, list[str]] = {
+    "abs int": ["-60700", "+60700", "60700", "", "0000060700", "--60700", "0"],
+    "int": ["+152", "-152", "0", "", "000152", "++152", "-0"],
+    "float": ["-0.53", "+0.53", "0.00", "", "+12", "-.5"],
+    "abs float": ["+12.50", "-12.50", "12.5", ""],
+    "float/100": ["1234", "-1234", "+1234", ""],
+    "date": ["20250908", "", "20251125"],
+    "time": ["152413", "", "000000", "090000"],
+    "num text": ["+3", "3", "", "-3", "+12.5"],
+    "str": [""],  # free text: see the tests below
+}
+
+
+# Signs, and nothing else odd.
+PLAIN: dict[str, list[str]] = {
+    kind: [v for v in shapes if (v and not v.startswith(("00", "--", "++", "-."))) or v == "0.00"]
+    for kind, shapes in SHAPES.items()
+}
+PLAIN["str"] = [""]
+
+
+def values_for(
+    type_id: str, variant: int, free_text: str = "", shapes: dict[str, list[str]] = SHAPES
+) -> dict[str, str]:
+    """FID -> wire text: field i takes shape (i + variant) of its kind."""
+    typed = catalog.get(type_id).response_type
+    kinds = typed.__kinds__  # type: ignore[attr-defined]
+    out = {}
+    for i, (f, kind) in enumerate(zip(msgspec.structs.fields(typed), kinds, strict=True)):
+        choices = [free_text] if kind == "str" else shapes[kind]
+        out[f.encode_name] = choices[(i + variant) % len(choices)]
+    return out
+
+
+def frame(*items: tuple[str, str, dict[str, str]]) -> bytes:
+    data = [{"type": t, "name": "이름", "item": code, "values": v} for t, code, v in items]
+    return json.dumps({"trnm": "REAL", "data": data}, ensure_ascii=False).encode()
+
+
+def as_sent(type_id: str, values: dict[str, str]) -> Any:
+    """The typed values the catalogue decodes from the values as sent (the reference)."""
+    return catalog.get(type_id).decode(json.dumps(values, ensure_ascii=False).encode())
+
+
+def ticks(types: list[str], frames: list[bytes], wire: bool = False) -> list[Tick[Any]]:
+    """Every tick a stream of ``types`` receives for ``frames``, through the receive path."""
+
+    async def main() -> list[Tick[Any]]:
+        rt = Realtime("token", url="ws://unused")
+        stream = rt.stream(types, maxsize=10_000, wire=wire)
+        for f in frames:
+            rt.process(f)
+        out = list(stream.queue)
+        await rt.close()
+        return out
+
+    return asyncio.run(main())
+
+
+@pytest.mark.parametrize("type_id", REALTIME_TYPES)
+def test_every_type_decodes_as_the_catalogue_does(type_id: str) -> None:
+    sent = [values_for(type_id, variant) for variant in range(8)]
+    frames = [frame((type_id, "005930", v)) for v in sent]
+    got = ticks([type_id], frames)
+    assert len(got) == len(sent)
+    for tick, values in zip(got, sent, strict=True):
+        assert tick.type == type_id and tick.item == "005930"
+        assert tick.name == catalog.get(type_id).name
+        assert type(tick.values) is catalog.get(type_id).response_type
+        assert tick.values == as_sent(type_id, values), values
+
+
+@pytest.mark.parametrize("type_id", REALTIME_TYPES)
+def test_the_stripped_road_takes_plain_frames(type_id: str) -> None:
+    """Frames of signed numbers and number text, no free text: read without the road as sent.
+
+    (Blanks and zero padding teach the plan first, see below; doubled signs never take it.)"""
+    typed = catalog.get(type_id).response_type
+    road = StrippedFrames({type_id: typed})
+    for variant in range(3):
+        values = values_for(type_id, variant, shapes=PLAIN)
+        got = road.decode(frame((type_id, "005930", values)))
+        assert got is not None, values
+        assert got[0].values == as_sent(type_id, values)
+
+
+def test_free_text_is_read_as_sent() -> None:
+    # 00 (주문체결) carries free text: 주문구분 "+매수" must keep its '+'.
+    values = values_for("00", 0, free_text="+매수")
+    road = StrippedFrames({"00": catalog.get("00").response_type})
+    assert road.decode(frame(("00", "", values))) is None
+    (tick,) = ticks(["00"], [frame(("00", "", values))])
+    assert tick.values == as_sent("00", values)
+    assert tick.values.io_tp_nm == "+매수"  # type: ignore[attr-defined]
+    # Empty free text is no obstacle.
+    empty = values_for("00", 0, shapes=PLAIN)
+    assert road.decode(frame(("00", "", empty))) is not None
+
+
+def test_a_type_that_keeps_carrying_free_text_is_read_as_sent_from_then_on() -> None:
+    road = StrippedFrames({"00": catalog.get("00").response_type})
+    texty = frame(("00", "", values_for("00", 0, free_text="접수")))
+    for _ in range(StrippedFrames.TEXT_CHECK):
+        assert road.decode(texty) is None
+    assert road.excluded == {"00"}
+    # Now its items are read as sent without a try; other types are unaffected.
+    assert road.decode(frame(("00", "", values_for("00", 0)))) is None
+
+
+def test_items_without_an_item_code_take_the_stock_code_of_their_values() -> None:
+    values = values_for("00", 0) | {"9001": "A005930"}
+    (tick,) = ticks(["00"], [frame(("00", "", values))])
+    assert tick.item == "A005930"
+
+
+def test_mixed_frames_and_unconsumed_types() -> None:
+    b, d, a = values_for("0B", 1), values_for("0D", 2), values_for("0A", 3)
+    got = ticks(
+        ["0B", "0D"], [frame(("0B", "005930", b), ("0A", "005930", a), ("0D", "000660", d))]
+    )
+    assert [(t.type, t.item) for t in got] == [("0B", "005930"), ("0D", "000660")]
+    assert got[0].values == as_sent("0B", b) and got[1].values == as_sent("0D", d)
+
+
+def test_wire_form_keeps_every_sign() -> None:
+    values = values_for("0B", 0)
+    (typed,) = ticks(["0B"], [frame(("0B", "005930", values))])
+    (wire,) = ticks(["0B"], [frame(("0B", "005930", values))], wire=True)
+    assert wire.values == msgspec.convert(values, catalog.get("0B").wire_type)
+    assert typed.values == as_sent("0B", values)
+
+
+def test_control_frames_keep_their_text() -> None:
+    async def main() -> None:
+        rt = Realtime("token", url="ws://unused")
+        rt.stream("0B")
+        seen: list[Any] = []
+        rt._control = lambda f, raw: seen.append(f)  # type: ignore[method-assign]
+        rt.process(b'{"trnm":"REG","return_code":1,"return_msg":"+1 item refused"}')
+        assert seen[0].return_msg == "+1 item refused"
+        await rt.close()
+
+    asyncio.run(main())
+
+
+def test_text_frames_and_bytes_frames_alike() -> None:
+    values = values_for("0B", 2)
+    raw = frame(("0B", "005930", values))
+    (from_bytes,) = ticks(["0B"], [raw])
+    (from_text,) = ticks(["0B"], [raw.decode()])  # type: ignore[list-item]
+    assert from_bytes == from_text
+
+
+def test_the_plan_learns_a_shape_then_reads_it_without_help() -> None:
+    road = StrippedFrames({"0B": catalog.get("0B").response_type})
+    values = values_for("0B", 0, shapes=PLAIN) | {"10": "0000060700", "13": ""}
+    first = road.decode(frame(("0B", "005930", values)))
+    assert first is not None and first[0].values.cur_prc == 60700  # type: ignore[attr-defined]
+    assert first[0].values.acc_trde_qty is None  # type: ignore[attr-defined]
+    assert road.decode(frame(("0B", "005930", values))) is not None
+
+
+def test_ticks_are_typed_structs_with_their_type() -> None:
+    cls = tick_class("0B", "주식체결")
+    tick = cls(catalog.get("0B").response_type(cur_prc=1), "005930")
+    assert isinstance(tick, Tick) and tick.type == "0B" and tick.name == "주식체결"
+    assert repr(tick).startswith("Tick(type='0B', item='005930', values=Real0B(")
+    encoded = json.loads(msgspec.json.encode(tick))
+    assert encoded["type"] == "0B" and encoded["item"] == "005930"
