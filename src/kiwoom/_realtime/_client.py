@@ -383,7 +383,9 @@ class Realtime:
             dispatcher.dispatch_raw(raw)
         stripped = dispatcher.stripped
         if stripped is not None:  # the common case, a REAL frame of typed values: inline
-            ticks = stripped.decode(raw)
+            ticks = stripped.fast(raw)
+            if ticks is None:
+                ticks = stripped.decode(raw)
             if ticks is not None:
                 dispatcher.dispatch_ready(ticks)
                 return False
