@@ -242,7 +242,7 @@ class StrippedFrames:
             if type(raw) is not bytes:
                 return None
             try:
-                frame = decode(raw.replace(b"+", b""))
+                frame: Any = decode(raw.replace(b"+", b""))
                 if type(frame) is not real:
                     return None
                 ticks: list[Tick[Any]] = frame.data
