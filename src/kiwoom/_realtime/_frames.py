@@ -236,7 +236,8 @@ class StrippedFrames:
         """:meth:`decode` for the common case only, in one function over local names: a
         ``REAL`` frame in bytes whose items all read. Anything else gives None, and the caller
         takes :meth:`decode`, which does it again with the bookkeeping (learning, free text)."""
-        decode, real, fixes = self._decode, self.real, self._fixes
+        decode, fixes = self._decode, self._fixes
+        real: Any = self.real
 
         def fast(raw: Any) -> list[Tick[Any]] | None:
             if type(raw) is not bytes:
