@@ -80,31 +80,6 @@ _TEXT_FIX: dict[str, str] = {
 }
 
 
-class _Memo(dict[Any, Any]):
-    """Parsed dates or times by their text: real-time frames repeat a handful (this second's
-    HHmmss), and a dict lookup is cheaper than parsing. ``""`` and None (a missing key) map
-    to None; text that does not parse raises, as the parser does. Bounded: it starts over past
-    ``LIMIT`` entries."""
-
-    LIMIT = 100_000
-
-    def __init__(self, parse: Callable[[str], Any]) -> None:
-        super().__init__({"": None, None: None})
-        self._parse = parse
-
-    def __missing__(self, text: str) -> Any:
-        value = self._parse(text)
-        if len(self) >= self.LIMIT:
-            self.clear()
-            self.update({"": None, None: None})
-        self[text] = value
-        return value
-
-
-_TIMES = _Memo(fast_time)
-_DATES = _Memo(fast_date)
-
-
 class Unfit(Exception):
     """The body holds a shape the fast road does not take; use the tolerant road."""
 
@@ -143,8 +118,6 @@ class _Plan:
             "_time": fast_time,
             "_datetime": _datetime,
             "_TextSeen": TextSeen,
-            "_times": _TIMES,
-            "_dates": _DATES,
         }
         lax = self._twin(root)
         self.twin = lax
@@ -216,8 +189,8 @@ class _Plan:
                     continue
                 if f.kind.startswith("abs "):  # the '-' left is a direction, not a value
                     # (None, from null or a missing key, raises TypeError: Unfit)
-                    lines.append(f"{pad}if {o}.{f.attr} < 0:")
-                    lines.append(f"{pad}    {o}.{f.attr} = -{o}.{f.attr}")
+                    lines.append(f"{pad}if (v := {o}.{f.attr}) < 0:")
+                    lines.append(f"{pad}    {o}.{f.attr} = -v")
                 elif f.kind == "str":  # free text might have lost a '+': none is allowed
                     lines.append(f"{pad}if {o}.{f.attr}:")
                     lines.append(f"{pad}    raise _TextSeen")
@@ -231,10 +204,6 @@ class _Plan:
                 self.texts += 1
                 lines.append(f"{pad}v = {o}.{f.attr}")
                 lines.append(f'{pad}{o}.{f.attr} = (v.replace("+", "") or None) if v else None')
-            elif self.stripped and f.kind in ("time", "date"):
-                self.scalars += 1  # a dict lookup, cheaper than a scalar's survey
-                memo = "_times" if f.kind == "time" else "_dates"
-                lines.append(f"{pad}{o}.{f.attr} = {memo}[{o}.{f.attr}]")
             else:
                 self.scalars += 1
                 self.texts += 1
@@ -308,9 +277,12 @@ class FastDecoder:
     def useful(self) -> bool:
         """False once most fields turned out to be text: then one fixer statement per field
         costs more than the generated converter of the wire Struct (an order book with every
-        price signed: 29 us against 21 us per 0D item), and the caller should take that road."""
+        price signed: 29 us against 21 us per 0D item), and the caller should take that road.
+
+        A stripped plan is always useful: its alternative decodes the text first and then
+        converts every field in Python, while the plan converts only the text fields."""
         plan = self._plan
-        return plan.texts <= plan.scalars * _USEFUL_TEXT_SHARE
+        return self._stripped or plan.texts <= plan.scalars * _USEFUL_TEXT_SHARE
 
     @property
     def plan(self) -> _Plan:

@@ -214,8 +214,7 @@ class StrippedFrames:
             values: Any = msgspec.Raw
             if decoder is not None:
                 plan = decoder.plan
-                readable = decoder.useful and type_id not in self._exact
-                if readable and type_id not in self.excluded:
+                if type_id not in self._exact and type_id not in self.excluded:
                     values, fix = plan.twin, plan.fix
                 else:
                     fix = None  # read as sent
