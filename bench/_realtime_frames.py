@@ -11,8 +11,10 @@ catalogue (``spec/realtime/domestic.yaml``) and the shape of Kiwoom's published 
 - free text (0D's 투자자별ticker, the only such field of 0B and 0D) is empty, as in the
   published 0D example.
 
-``frames(free_text=True)`` fills the free text too: the frames the stripped road cannot take
-(see ``kiwoom._realtime._frames``), printed as a second case. Deterministic (seeded).
+``frames(blanks=True)`` leaves blank the 0B FIDs that Kiwoom's published 0B example leaves
+blank (18 of 43: NXT, CFD and per-trade counters); ``frames(free_text=True)`` fills the free
+text: the frames the stripped road cannot take (see ``kiwoom._realtime._frames``). Both are
+printed as further cases. Deterministic (seeded).
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ from kiwoom import catalog
 
 CODES = [f"{n:06d}" for n in (5930, 660, 35420, 373220, 207940, 5380, 51910, 6400, 35720, 105560)]
 SPEC = Path(__file__).resolve().parent.parent / "spec" / "realtime" / "domestic.yaml"
+# The 0B FIDs blank ("") in Kiwoom's published 0B example.
+BLANK_0B = frozenset(
+    ("851", "1890", "1891", "1892", "1030", "1031", "1032", "1071", "1072", "1313", "1315"),
+) | {"1316", "1314", "1497", "1498", "620", "732", "852"}
 
 
 def _fields() -> dict[str, list[dict[str, Any]]]:
@@ -46,6 +52,7 @@ def _values(
     close: int,
     second: int,
     free_text: bool,
+    blank: frozenset[str] = frozenset(),
 ) -> dict[str, str]:
     out = {}
     for f in fields:
@@ -75,11 +82,13 @@ def _values(
                 value = _signed(x, f"{x:.2f}")
             else:
                 value = f"{rnd.uniform(0, 300):.2f}"
-        out[f["name"]] = value
+        out[f["name"]] = "" if f["name"] in blank else value  # drawn all the same: same frames
     return out
 
 
-def frames(n: int = 20_000, seed: int = 11, free_text: bool = False) -> list[bytes]:
+def frames(
+    n: int = 20_000, seed: int = 11, free_text: bool = False, blanks: bool = False
+) -> list[bytes]:
     """``n`` REAL frames as the socket hands them over (UTF-8 bytes of a text frame)."""
     rnd = random.Random(seed)
     fields = _fields()
@@ -92,8 +101,9 @@ def frames(n: int = 20_000, seed: int = 11, free_text: bool = False) -> list[byt
         data = []
         for code in rnd.sample(CODES, rnd.randint(1, 3)):
             prices[code] += rnd.randint(-3, 3) * 100
+            blank = BLANK_0B if blanks and type_id == "0B" else frozenset()
             values = _values(
-                fields[type_id], rnd, prices[code], closes[code], i // 50 % 23400, free_text
+                fields[type_id], rnd, prices[code], closes[code], i // 50 % 23400, free_text, blank
             )
             data.append({"type": type_id, "name": names[type_id], "item": code, "values": values})
         text = json.dumps({"trnm": "REAL", "data": data}, ensure_ascii=False, separators=(",", ":"))

@@ -22,7 +22,9 @@ first, as the real-time decoder does with a whole frame (one C call): a sign lef
 and ``"+82"`` costs nothing. The removal is exact for numbers and for "num text" (text that
 only ever holds a number, whose '+' every road drops); a field of free text might have lost
 a '+', so the fixer raises :class:`TextSeen` when one holds any text, and the caller reads
-that body again as sent.
+that body again as sent. A field seen blank (``""``, common in real-time values) is not
+demoted: it decodes as ``int | Literal[""]``, still a number in C, and the fixer turns the
+blank into None.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
@@ -108,9 +110,12 @@ class _Plan:
         root: type[msgspec.Struct],
         demoted: frozenset[tuple[type, str]],
         stripped: bool = False,
+        blank: frozenset[tuple[type, str]] = frozenset(),
     ) -> None:
         self.demoted = demoted
         self.stripped = stripped
+        self.blank = blank
+        """Native fields seen blank (stripped plans): they also decode ``""``."""
         self._native = _NATIVE_STRIPPED if stripped else _NATIVE
         self._twins: dict[type, type[msgspec.Struct]] = {}
         self._consts: dict[str, Any] = {
@@ -118,6 +123,7 @@ class _Plan:
             "_time": fast_time,
             "_datetime": _datetime,
             "_TextSeen": TextSeen,
+            "_E": "",  # compared by identity: CPython has one empty str, msgspec returns it
         }
         lax = self._twin(root)
         self.twin = lax
@@ -156,6 +162,9 @@ class _Plan:
                 ann = self._twin(f.nested) | None
             elif self._is_text(typed, f):
                 ann = str | None
+            elif (typed, f.attr) in self.blank:
+                ann = str | None if f.kind == "num text" else self._native[f.kind] | Literal[""]
+                ann = ann | None
             else:
                 ann = self._native[f.kind] | None
             defs.append((f.attr, ann, msgspec.field(default=None, name=f.wire)))
@@ -187,10 +196,19 @@ class _Plan:
                 self.scalars += 1
                 if not self.stripped:
                     continue
+                blank = (typed, f.attr) in self.blank
                 if f.kind.startswith("abs "):  # the '-' left is a direction, not a value
                     # (None, from null or a missing key, raises TypeError: Unfit)
-                    lines.append(f"{pad}if (v := {o}.{f.attr}) < 0:")
+                    if blank:
+                        lines.append(f"{pad}if (v := {o}.{f.attr}) is _E:")
+                        lines.append(f"{pad}    {o}.{f.attr} = None")
+                        lines.append(f"{pad}elif v < 0:")
+                    else:
+                        lines.append(f"{pad}if (v := {o}.{f.attr}) < 0:")
                     lines.append(f"{pad}    {o}.{f.attr} = -v")
+                elif blank:
+                    lines.append(f"{pad}if {o}.{f.attr} is _E:")
+                    lines.append(f"{pad}    {o}.{f.attr} = None")
                 elif f.kind == "str":  # free text might have lost a '+': none is allowed
                     lines.append(f"{pad}if {o}.{f.attr}:")
                     lines.append(f"{pad}    raise _TextSeen")
@@ -237,17 +255,19 @@ def _misfits(
     data: Any,
     found: set[tuple[type, str]],
     reads: dict[str, Callable[[str], object]] = _READS,
+    blanks: set[tuple[type, str]] | None = None,
 ) -> None:
-    """Collect (class, attribute) of every native field whose text ``data`` holds unreadable."""
+    """Collect (class, attribute) of every native field whose text ``data`` holds unreadable;
+    with ``blanks``, a blank one goes there instead (stripped plans)."""
     if not isinstance(data, dict):
         return
     for f in layout(typed):
         v = data.get(f.wire)
         if f.nested is not None:
             for item in v if isinstance(v, list) else [v]:
-                _misfits(f.nested, item, found, reads)
+                _misfits(f.nested, item, found, reads, blanks)
         elif isinstance(v, str) and f.kind in reads and not reads[f.kind](v):
-            found.add((typed, f.attr))
+            (blanks if blanks is not None and v == "" else found).add((typed, f.attr))
 
 
 def _count_fields(typed: type[msgspec.Struct]) -> int:
@@ -326,7 +346,7 @@ class FastDecoder:
         with self._lock:
             current = self._plan
             if spot not in current.demoted:
-                current = _Plan(self._root, current.demoted | {spot}, self._stripped)
+                current = _Plan(self._root, current.demoted | {spot}, self._stripped, current.blank)
                 self._plan = current
         return current
 
@@ -337,13 +357,24 @@ class FastDecoder:
         except msgspec.DecodeError:
             raise Unfit from None
         found: set[tuple[type, str]] = set()
-        _misfits(self._root, data, found, _READS_STRIPPED if self._stripped else _READS)
-        if found <= plan.demoted:
+        blanks: set[tuple[type, str]] | None = None
+        if self._stripped:
+            blanks = set()
+            _misfits(self._root, data, found, _READS_STRIPPED, blanks)
+        else:
+            _misfits(self._root, data, found, _READS)
+        blanks = blanks or set()
+        if found <= plan.demoted and blanks <= plan.blank:
             return plan
         with self._lock:
             current = self._plan
-            if not found <= current.demoted:
-                current = _Plan(self._root, current.demoted | found, self._stripped)
+            if not (found <= current.demoted and blanks <= current.blank):
+                current = _Plan(
+                    self._root,
+                    current.demoted | found,
+                    self._stripped,
+                    current.blank | blanks,
+                )
                 self._plan = current
         return current
 

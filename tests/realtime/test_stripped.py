@@ -197,3 +197,24 @@ def test_ticks_are_typed_structs_with_their_type() -> None:
     assert repr(tick).startswith("Tick(type='0B', item='005930', values=Real0B(")
     encoded = json.loads(msgspec.json.encode(tick))
     assert encoded["type"] == "0B" and encoded["item"] == "005930"
+
+
+def test_blank_fields_stay_numbers_in_c() -> None:
+    """A numeric FID seen blank decodes as ``int | ""`` (the fixer maps "" to None), not as
+    text: the next frames, blank or not, keep the stripped road and its C numbers."""
+    decoder = _stripped_decoder(catalog.get("0B").response_type)
+    road = StrippedFrames({"0B": catalog.get("0B").response_type})
+    blank = values_for("0B", 0, shapes=PLAIN) | {"10": "", "13": "", "1890": ""}
+    full = values_for("0B", 1, shapes=PLAIN)
+    for values in (blank, full, blank):
+        got = road.decode(frame(("0B", "005930", values)))
+        assert got is not None and got[0].values == as_sent("0B", values)
+    assert decoder.plan.demoted == frozenset()
+    assert {attr for _, attr in decoder.plan.blank} == {"cur_prc", "acc_trde_qty", "open_pric_tm"}
+    # A blank field that then shows zero padding becomes text after all.
+    padded = full | {"10": "0000060700"}
+    got = road.decode(frame(("0B", "005930", padded)))
+    assert got is not None and got[0].values.cur_prc == 60700  # type: ignore[attr-defined]
+    assert {attr for _, attr in decoder.plan.demoted} == {"cur_prc"}
+    got = road.decode(frame(("0B", "005930", blank)))
+    assert got is not None and got[0].values == as_sent("0B", blank)
