@@ -718,7 +718,8 @@ class Realtime:
     def on_raw(
         self, callback: Callable[[str | bytes], Any], *, maxsize: int | None = None
     ) -> Callable[[], Awaitable[None]]:
-        """Call ``callback(frame)`` with every frame exactly as received (text), every ``trnm``.
+        """Call ``callback(frame)`` with every frame exactly as received, every ``trnm``: the
+        UTF-8 bytes of the text frame (the socket is read without decoding it to ``str``).
 
         Returns an async function that stops it. Drops beyond ``maxsize`` count in
         ``stats().raw_dropped``.
