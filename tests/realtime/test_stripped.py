@@ -218,3 +218,22 @@ def test_blank_fields_stay_numbers_in_c() -> None:
     assert {attr for _, attr in decoder.plan.demoted} == {"cur_prc"}
     got = road.decode(frame(("0B", "005930", blank)))
     assert got is not None and got[0].values == as_sent("0B", blank)
+
+
+def test_bytes_that_are_not_utf8_are_a_malformed_frame() -> None:
+    """The socket is read as bytes, so nothing checked the UTF-8 before the decoder: a frame
+    that is not UTF-8 is counted and skipped like any malformed frame, the loop goes on."""
+
+    async def main() -> None:
+        rt = Realtime("token", url="ws://unused")
+        stream = rt.stream("0B")
+        good = frame(("0B", "005930", values_for("0B", 0, shapes=PLAIN)))
+        for raw in (good.replace(b"005930", b"\xff\xfe\xfd\xfc\xfb\xfa"), b'{"trnm":"\xed\xa0"}'):
+            assert rt.process(raw) is False
+        rt.process(good)
+        stats = rt.stats()
+        assert stats.malformed_frames == 2 and stats.frames == 3
+        assert [t.item for t in stream.queue] == ["005930"]
+        await rt.close()
+
+    asyncio.run(main())

@@ -32,7 +32,17 @@ from .. import catalog
 from .._errors import InvalidRequestError, KiwoomError
 from . import _defaults
 from ._dispatch import Dispatcher, Stats, Stream, Subscription, Tick, Typed
-from ._frames import Control, Head, Login, Ping, System, decode_frame, encode, return_code
+from ._frames import (
+    MALFORMED,
+    Control,
+    Head,
+    Login,
+    Ping,
+    System,
+    decode_frame,
+    encode,
+    return_code,
+)
 from ._frames import trnm_of as _trnm_of
 from ._registry import Registration, Registry
 
@@ -284,7 +294,7 @@ class Realtime:
                 self._stats.frames += 1
                 try:
                     frame = decode_frame(raw)
-                except (msgspec.DecodeError, msgspec.ValidationError):
+                except MALFORMED:
                     self._malformed(raw)
                     continue
                 if isinstance(frame, Login):
@@ -391,7 +401,7 @@ class Realtime:
                 return False
         try:
             frame = dispatcher.handle(raw) if stripped is None else dispatcher.handle_as_sent(raw)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except MALFORMED:
             self._malformed(raw)
             return False
         if frame is None:

@@ -356,7 +356,7 @@ class Dispatcher:
     def handle(self, raw: str | bytes) -> Control | Head | None:
         """Decode one frame; a ``REAL`` frame is dispatched here, any other is returned.
 
-        Raises :class:`msgspec.DecodeError` or ``ValidationError`` for a malformed frame.
+        Raises one of ``MALFORMED`` (see ``_frames``) for a malformed frame.
         """
         if self._frames_stale:
             self._rebuild_frames()

@@ -27,6 +27,7 @@ from .._fastdecode import FastDecoder, TextSeen, Unfit
 from ._tick import Tick, subclass
 
 __all__ = [
+    "MALFORMED",
     "Control",
     "Head",
     "Item",
@@ -104,6 +105,11 @@ Frame = (
 )
 
 _frame_decoder: msgspec.json.Decoder[Frame] = msgspec.json.Decoder(Frame)
+
+MALFORMED = (msgspec.DecodeError, UnicodeDecodeError)
+"""What decoding a frame that is not JSON raises: msgspec's errors (a ValidationError is a
+DecodeError), or UnicodeDecodeError for bytes that are not UTF-8 (the socket is read as bytes,
+so nothing checked them before)."""
 _head_decoder = msgspec.json.Decoder(Head)
 
 
@@ -267,9 +273,9 @@ class StrippedFrames:
                 return None
             try:
                 frame = self._decode(text)
-            except msgspec.ValidationError:
+            except MALFORMED:
                 return None
-        except msgspec.DecodeError:
+        except MALFORMED:
             return None
         if type(frame) is not self.real:
             return None  # a control frame: its messages are text, read them as sent
@@ -294,7 +300,7 @@ class StrippedFrames:
         """Teach the plans what this frame's values need; True if a plan changed."""
         try:
             frame = decode_frame(text)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except MALFORMED:
             return False
         if not isinstance(frame, Real):
             return False
