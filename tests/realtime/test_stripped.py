@@ -237,3 +237,13 @@ def test_bytes_that_are_not_utf8_are_a_malformed_frame() -> None:
         await rt.close()
 
     asyncio.run(main())
+
+
+def test_ticks_pickle_and_copy() -> None:
+    import copy
+    import pickle
+
+    (tick,) = ticks(["0B"], [frame(("0B", "005930", values_for("0B", 0, shapes=PLAIN)))])
+    for twin in (pickle.loads(pickle.dumps(tick)), copy.deepcopy(tick)):
+        assert twin == tick and twin.type == "0B" and twin.name == tick.name
+        assert type(twin.values) is catalog.get("0B").response_type

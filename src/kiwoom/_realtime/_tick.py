@@ -42,6 +42,22 @@ class Tick(msgspec.Struct, Generic[V], gc=False, tag_field="type", repr_omit_def
     def __repr__(self) -> str:
         return f"Tick(type={self.type!r}, item={self.item!r}, values={self.values!r})"
 
+    def __eq__(self, other: object) -> bool:
+        # Equal by type, item and values, whichever of the type's Tick classes made them.
+        if not isinstance(other, Tick):
+            return NotImplemented
+        return (self.type, self.item, self.values) == (other.type, other.item, other.values)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like every Struct
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Tick classes are made at run time: pickle rebuilds one by its type and name.
+        return (_rebuild, (self.type, self.name, self.values, self.item))
+
+
+def _rebuild(type_id: str, name: str, values: Any, item: str) -> Tick[Any]:
+    return tick_class(type_id, name)(values, item)
+
 
 def subclass(type_id: str, name: str, values: Any = Any) -> type[Tick[Any]]:
     """A new Tick class for one real-time type, its ``values`` decoded as ``values``."""
