@@ -25,7 +25,7 @@ import msgspec
 
 from . import _defaults
 from ._frames import Control, Head, Item, Real, StrippedFrames, TypedFrames, decode_frame
-from ._tick import Tick, V, tick_class
+from ._tick import Tick, V, subclass
 
 __all__ = ["Dispatcher", "Stats", "Stream", "Subscription", "Tick", "TypeCounters", "V"]
 
@@ -179,7 +179,7 @@ class Stream(_Consumer, Generic[V]):
                     raise failure
                 raise StopAsyncIteration
         tick = queue.popleft()
-        self.counters[tick.type].dispatched += 1
+        tick._route.counters.dispatched += 1
         return tick
 
     async def __aenter__(self) -> Stream[V]:
@@ -289,6 +289,7 @@ class _Route:
     ) -> None:
         self.tick = tick
         """The type's Tick class (ticks built here, on the roads that decode as sent)."""
+        tick._route = self
         self.decode = decode
         self.convert = typed.convert if typed else None
         self.decode_wire = typed.decode_wire if typed else None
@@ -346,7 +347,7 @@ class Dispatcher:
                 self._decoder_for(tick_type),
                 self._typed_for(tick_type),
                 counters,
-                tick_class(tick_type, self._name_of(tick_type)),
+                subclass(tick_type, self._name_of(tick_type)),
             )
             for consumer in self._consumers:
                 if tick_type in consumer.types:
@@ -415,10 +416,10 @@ class Dispatcher:
 
     def dispatch_ready(self, ticks: list[Tick[Any]]) -> None:
         """Like :meth:`dispatch`, for ticks decoded ready (values typed, or raw if unconsumed)."""
-        routes = self._routes
         for tick in ticks:
-            tick_type = tick.type
-            route = routes.get(tick_type) or self._route(tick_type)
+            route = tick._route
+            if route is None:  # the first tick of a class the stripped road made
+                route = type(tick)._route = self._route(tick.type)
             route.counters.received += 1
             consumers = route.consumers
             if consumers:

@@ -38,6 +38,9 @@ class Tick(msgspec.Struct, Generic[V], gc=False, tag_field="type", repr_omit_def
     """The real-time type id (``0B``)."""
     name: ClassVar[str] = ""
     """The type's Korean name (``주식체결``)."""
+    _route: ClassVar[Any] = None
+    # The dispatcher's bookkeeping of this type, on the classes a dispatcher makes (one
+    # attribute read per tick instead of a lookup by type).
 
     def __repr__(self) -> str:
         return f"Tick(type={self.type!r}, item={self.item!r}, values={self.values!r})"
