@@ -247,3 +247,29 @@ def test_ticks_pickle_and_copy() -> None:
     for twin in (pickle.loads(pickle.dumps(tick)), copy.deepcopy(tick)):
         assert twin == tick and twin.type == "0B" and twin.name == tick.name
         assert type(twin.values) is catalog.get("0B").response_type
+
+
+def test_the_receive_loop_reads_bytes_and_takes_the_stripped_road(run: Any) -> None:
+    from rt_server import GOOD_TOKEN, KiwoomServer
+
+    async def main() -> None:
+        async with KiwoomServer() as server:
+            rt = Realtime(GOOD_TOKEN, url=server.url, watchdog=None)
+            async with rt:
+                stream = rt.stream(["0B", "0D"])
+                await rt.register(["005930"], ["0B", "0D"])
+                seen: list[Any] = []
+                fast = rt._dispatcher.stripped.fast  # type: ignore[union-attr]
+                rt._dispatcher.stripped.fast = lambda raw: seen.append(raw) or fast(raw)  # type: ignore[union-attr]
+                sent = [values_for("0B", v, shapes=PLAIN) for v in range(3)]
+                book = values_for("0D", 1, shapes=PLAIN)
+                await server.real([("0B", "005930", v) for v in sent] + [("0D", "005930", book)])
+                got = [await anext(stream) for _ in range(4)]
+                assert [t.values for t in got] == [
+                    *(as_sent("0B", v) for v in sent),
+                    as_sent("0D", book),
+                ]
+                assert seen and all(isinstance(raw, bytes) for raw in seen)
+                assert rt.stats().malformed_frames == 0
+
+    run(main())
