@@ -106,11 +106,12 @@ Frame = (
 
 _frame_decoder: msgspec.json.Decoder[Frame] = msgspec.json.Decoder(Frame)
 
+_head_decoder = msgspec.json.Decoder(Head)
+
 MALFORMED = (msgspec.DecodeError, UnicodeDecodeError)
 """What decoding a frame that is not JSON raises: msgspec's errors (a ValidationError is a
 DecodeError), or UnicodeDecodeError for bytes that are not UTF-8 (the socket is read as bytes,
 so nothing checked them before)."""
-_head_decoder = msgspec.json.Decoder(Head)
 
 
 def trnm_of(frame: Real | Control | Head) -> str:
