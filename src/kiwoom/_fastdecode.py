@@ -135,7 +135,6 @@ class _Plan:
         # Constants arrive as default arguments: local loads in the per-row loop.
         defaults = "".join(f", {name}={name}" for name in self._consts)
         source = "\n".join([f"def fix(o0{defaults}):", *body])
-        self.source = source
         namespace: dict[str, Any] = dict(self._consts)
         exec(compile(source, f"<kiwoom fast decode {root.__name__}>", "exec"), namespace)
         self.fix: Callable[[Any], None] = namespace["fix"]
