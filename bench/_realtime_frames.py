@@ -12,9 +12,10 @@ catalogue (``spec/realtime/domestic.yaml``) and the shape of Kiwoom's published 
   published 0D example.
 
 ``frames(blanks=True)`` leaves blank the 0B FIDs that Kiwoom's published 0B example leaves
-blank (18 of 43: NXT, CFD and per-trade counters); ``frames(free_text=True)`` fills the free
-text: the frames the stripped road cannot take (see ``kiwoom._realtime._frames``). Both are
-printed as further cases. Deterministic (seeded).
+blank (18 of 43: NXT, CFD and per-trade counters); ``zeros=True`` sets to 0 the 0D FIDs its
+0D example shows as 0 (46: the per-level changes, LP quantities, expected-trade figures);
+``frames(free_text=True)`` fills the free text: the frames the stripped road cannot take (see
+``kiwoom._realtime._frames``). They are printed as further cases. Deterministic (seeded).
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ from kiwoom import catalog
 
 CODES = [f"{n:06d}" for n in (5930, 660, 35420, 373220, 207940, 5380, 51910, 6400, 35720, 105560)]
 SPEC = Path(__file__).resolve().parent.parent / "spec" / "realtime" / "domestic.yaml"
+# The 0D FIDs that are 0 in Kiwoom's published 0D example.
+ZERO_0D = frozenset(
+    {str(fid) for fid in (*range(81, 101), *range(621, 641))}
+    | {"200", "201", "291", "292", "294", "295"}
+)
 # The 0B FIDs blank ("") in Kiwoom's published 0B example.
 BLANK_0B = frozenset(
     ("851", "1890", "1891", "1892", "1030", "1031", "1032", "1071", "1072", "1313", "1315"),
@@ -53,6 +59,7 @@ def _values(
     second: int,
     free_text: bool,
     blank: frozenset[str] = frozenset(),
+    zero: frozenset[str] = frozenset(),
 ) -> dict[str, str]:
     out = {}
     for f in fields:
@@ -82,12 +89,17 @@ def _values(
                 value = _signed(x, f"{x:.2f}")
             else:
                 value = f"{rnd.uniform(0, 300):.2f}"
-        out[f["name"]] = "" if f["name"] in blank else value  # drawn all the same: same frames
+        # Drawn all the same, so the cases hold the same frames but for these values.
+        out[f["name"]] = "" if f["name"] in blank else "0" if f["name"] in zero else value
     return out
 
 
 def frames(
-    n: int = 20_000, seed: int = 11, free_text: bool = False, blanks: bool = False
+    n: int = 20_000,
+    seed: int = 11,
+    free_text: bool = False,
+    blanks: bool = False,
+    zeros: bool = False,
 ) -> list[bytes]:
     """``n`` REAL frames as the socket hands them over (UTF-8 bytes of a text frame)."""
     rnd = random.Random(seed)
@@ -102,8 +114,10 @@ def frames(
         for code in rnd.sample(CODES, rnd.randint(1, 3)):
             prices[code] += rnd.randint(-3, 3) * 100
             blank = BLANK_0B if blanks and type_id == "0B" else frozenset()
+            zero = ZERO_0D if zeros and type_id == "0D" else frozenset()
+            second = i // 50 % 23400
             values = _values(
-                fields[type_id], rnd, prices[code], closes[code], i // 50 % 23400, free_text, blank
+                fields[type_id], rnd, prices[code], closes[code], second, free_text, blank, zero
             )
             data.append({"type": type_id, "name": names[type_id], "item": code, "values": values})
         text = json.dumps({"trnm": "REAL", "data": data}, ensure_ascii=False, separators=(",", ":"))

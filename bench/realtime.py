@@ -197,11 +197,12 @@ def main() -> None:
     rest = total - sum(parts.values())
     label = "dispatch, Tick, queue, consumer"
     print(f"  {label:<38} {rest / len(frames) * 1e6:6.2f} us  {rest / total:5.0%}")
-    # Further cases, asyncio: 0B with the FIDs Kiwoom's own example leaves blank (each blank
-    # numeric FID is finished in Python); and free text filled in (0D's 투자자별ticker), which
-    # the stripped road cannot take exactly, so those frames are decoded as sent.
+    # Further cases, asyncio: the shapes of Kiwoom's own examples (0B FIDs left blank, each
+    # finished by a fixer; 0D FIDs at 0, small ints that need no allocation); and free text
+    # filled in (0D's 투자자별ticker), which the stripped road cannot take exactly, so those
+    # frames are decoded as sent.
     for label, case in (
-        ("case: 0B blanks as in Kiwoom's example", make_frames(blanks=True)),
+        ("case: Kiwoom's example shapes", make_frames(blanks=True, zeros=True)),
         ("case: 0D free text filled", make_frames(free_text=True)),
     ):
         t_case = t_case_bare = float("inf")
