@@ -130,6 +130,17 @@ def decode_frame(raw: str | bytes) -> Real | Control | Head:
         return _head_decoder.decode(raw)
 
 
+def _real_decoder(
+    name: str, items: list[Any], strict: bool = True
+) -> tuple[type[msgspec.Struct], msgspec.json.Decoder[Any]]:
+    """A ``REAL`` frame class whose ``data`` holds the given item classes (tagged by
+    ``type``), and a decoder of it or of any control frame."""
+    data_type: Any = items[0] if len(items) == 1 else typing.Union[tuple(items)]  # noqa: UP007
+    real = msgspec.defstruct(name, [("data", list[data_type], [])], tag_field="trnm", tag="REAL")
+    frame: Any = typing.Union[(real, *Frame.__args__[1:])]
+    return real, msgspec.json.Decoder(frame, strict=strict)
+
+
 class TypedFrames:
     """One-pass decoder of frames whose ``REAL`` items are of the given types."""
 
@@ -147,12 +158,7 @@ class TypedFrames:
             )
             self.type_of[cls] = type_id
             items.append(cls)
-        data_type: Any = items[0] if len(items) == 1 else typing.Union[tuple(items)]  # noqa: UP007
-        self.real = msgspec.defstruct(
-            "TypedReal", [("data", list[data_type], [])], tag_field="trnm", tag="REAL"
-        )
-        frame: Any = typing.Union[(self.real, *Frame.__args__[1:])]
-        self._decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(frame)
+        self.real, self._decoder = _real_decoder("TypedReal", items)
 
     def decode(self, raw: str | bytes) -> Any:
         """A typed ``REAL`` frame or a control frame; otherwise :func:`decode_frame`'s answer."""
@@ -229,12 +235,7 @@ class StrippedFrames:
             self.type_of[cls] = type_id
             self._fixes[cls] = fix
             items.append(cls)
-        data_type: Any = items[0] if len(items) == 1 else typing.Union[tuple(items)]  # noqa: UP007
-        self.real = msgspec.defstruct(
-            "StrippedReal", [("data", list[data_type], [])], tag_field="trnm", tag="REAL"
-        )
-        frame: Any = typing.Union[(self.real, *Frame.__args__[1:])]
-        self._decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(frame, strict=False)
+        self.real, self._decoder = _real_decoder("StrippedReal", items, strict=False)
         self._decode = self._decoder.decode
         self.fast = self._fast_road()
 
