@@ -11,7 +11,7 @@ $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-$(VENV)/.synced: pyproject.toml uv.lock | $(BIN)/uv
+$(VENV)/.synced: pyproject.toml uv.lock src/kiwoom/_speedups.c setup.py | $(BIN)/uv
 	$(BIN)/uv sync --frozen --all-extras --quiet
 	@touch $@
 

@@ -29,10 +29,11 @@ blank into None.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 import msgspec
 from msgspec import Meta
@@ -102,6 +103,131 @@ def _text_fix(kind: str) -> str:
     raise AssertionError(f"no text conversion for kind {kind!r}")
 
 
+class Op(NamedTuple):
+    """One step of a fixer: what to do with one field of an object fresh from the lax decode.
+
+    ``name`` is one of :data:`OPS`; ``arg`` is the step's argument (the exception of a free-text
+    field, the converter of a text field, the sub-program of a list or object); ``expr`` is the
+    converter as Python source over ``v`` (inlined by the Python fixer)."""
+
+    name: str
+    attr: str
+    arg: Any = None
+    expr: str = ""
+
+
+class Program(NamedTuple):
+    """A fixer's work on one object: set its class from ``twin`` to ``typed``, then the ops."""
+
+    typed: type[msgspec.Struct]
+    twin: type[msgspec.Struct]
+    ops: tuple[Op, ...]
+
+
+# Python source of each op, ``{f}`` its field (nested programs aside).
+_OP_SOURCE: dict[str, tuple[str, ...]] = {
+    # The '-' left on a magnitude is a direction, not a value (None, from null or a missing
+    # key, raises TypeError: Unfit).
+    "abs": ("if (v := {f}) < 0:", "    {f} = -v"),
+    "abs blank": ("if (v := {f}) is _E:", "    {f} = None", "elif v < 0:", "    {f} = -v"),
+    "blank": ("if {f} is _E:", "    {f} = None"),
+    # Free text might have lost a '+': none is allowed.
+    "free text": ("if {f}:", "    raise {arg}", "{f} = None"),
+    "or none": ("{f} = {f} or None",),
+    "num text": ("v = {f}", '{f} = (v.replace("+", "") or None) if v else None'),
+    "call": ("v = {f}", "{f} = {expr} if v else None"),
+    "date": ("v = {f}", "{f} = {expr} if v else None"),
+    "time": ("v = {f}", "{f} = {expr} if v else None"),
+}
+OPS = (*_OP_SOURCE, "list", "object")
+"""Every op name; the C accelerator (``kiwoom._speedups``) has each as ``OP_<NAME>``."""
+
+
+def _speedups() -> Any:
+    """The C accelerator of fixers, or None when it is not built or is switched off."""
+    if os.environ.get("KIWOOM_NO_SPEEDUPS"):
+        return None
+    try:
+        from . import _speedups as module
+    except ImportError:
+        return None
+    return module if module.PROTOCOL == 1 else None
+
+
+SPEEDUPS = _speedups()
+"""The C accelerator (``kiwoom._speedups``) when it is built, else None: the fixers are then
+compiled to Python, which gives the same values a little slower. ``KIWOOM_NO_SPEEDUPS=1``
+switches it off."""
+
+
+def python_fixer(program: Program) -> Callable[[Any], None]:
+    """The program compiled to one Python function."""
+    consts: dict[str, Any] = {"_E": ""}  # compared by identity: CPython has one empty str
+    body: list[str] = []
+
+    def const(value: Any) -> str:
+        name = f"_k{len(consts)}"
+        consts[name] = value
+        return name
+
+    def emit(p: Program, o: str, depth: int) -> None:
+        pad = "    " * depth
+        body.append(f"{pad}{o}.__class__ = {const(p.typed)}")
+        for op in p.ops:
+            if op.name in ("list", "object"):
+                x = f"o{depth}"
+                if op.name == "list":
+                    body.append(f"{pad}for {x} in {o}.{op.attr}:")
+                else:
+                    body.append(f"{pad}{x} = {o}.{op.attr}")
+                    body.append(f"{pad}if {x} is not None:")
+                emit(op.arg, x, depth + 1)
+                continue
+            arg = const(op.arg) if op.name == "free text" else ""
+            for line in _OP_SOURCE[op.name]:
+                body.append(pad + line.format(f=f"{o}.{op.attr}", arg=arg, expr=op.expr))
+
+    emit(program, "o0", 1)
+    for name, value in _CONVERTERS.items():
+        consts.setdefault(name, value)
+    # Constants arrive as default arguments: local loads in the per-row loop.
+    defaults = "".join(f", {name}={name}" for name in consts)
+    source = "\n".join([f"def fix(o0{defaults}):", *body])
+    namespace: dict[str, Any] = dict(consts)
+    exec(compile(source, f"<kiwoom fast decode {program.typed.__name__}>", "exec"), namespace)
+    fix: Callable[[Any], None] = namespace["fix"]
+    return fix
+
+
+def c_fixer(program: Program, speedups: Any) -> Callable[[Any], None]:
+    """The program as a C fixer of ``speedups`` (the ``kiwoom._speedups`` module)."""
+    ops = []
+    for op in program.ops:
+        arg = op.arg
+        if op.name in ("list", "object"):
+            arg = c_fixer(arg, speedups)
+        ops.append((getattr(speedups, "OP_" + op.name.upper().replace(" ", "_")), op.attr, arg))
+    fix: Callable[[Any], None] = speedups.Fixer(program.typed, program.twin, tuple(ops))
+    return fix
+
+
+def _datetime(v: str) -> Any:
+    result = to_datetime(v)
+    if result is None:
+        raise ValueError(v)
+    return result
+
+
+# What a text-field converter's expression may name.
+_CONVERTERS: dict[str, Any] = {"_date": fast_date, "_time": fast_time, "_datetime": _datetime}
+
+
+def _converter(expr: str) -> Callable[[str], Any]:
+    """The converter expression ``expr`` over ``v`` as a function (for the C fixer)."""
+    convert: Callable[[str], Any] = eval(f"lambda v: {expr}", dict(_CONVERTERS))
+    return convert
+
+
 class _Plan:
     """One compiled decode plan: the lax twin of the root type and the fixer of its tree."""
 
@@ -118,26 +244,15 @@ class _Plan:
         """Native fields seen blank (stripped plans): they also decode ``""``."""
         self._native = _NATIVE_STRIPPED if stripped else _NATIVE
         self._twins: dict[type, type[msgspec.Struct]] = {}
-        self._consts: dict[str, Any] = {
-            "_date": fast_date,
-            "_time": fast_time,
-            "_datetime": _datetime,
-            "_TextSeen": TextSeen,
-            "_E": "",  # compared by identity: CPython has one empty str, msgspec returns it
-        }
         lax = self._twin(root)
         self.twin = lax
         """The lax twin of the root type (what the decoder fills; the fixer finishes it)."""
         self.decoder = msgspec.json.Decoder(lax, strict=False)
         self.scalars = self.texts = 0
-        body: list[str] = []
-        self._emit(root, "o0", 1, body)
-        # Constants arrive as default arguments: local loads in the per-row loop.
-        defaults = "".join(f", {name}={name}" for name in self._consts)
-        source = "\n".join([f"def fix(o0{defaults}):", *body])
-        namespace: dict[str, Any] = dict(self._consts)
-        exec(compile(source, f"<kiwoom fast decode {root.__name__}>", "exec"), namespace)
-        self.fix: Callable[[Any], None] = namespace["fix"]
+        self.program = self._program(root)
+        self.fix: Callable[[Any], None] = (
+            python_fixer(self.program) if SPEEDUPS is None else c_fixer(self.program, SPEEDUPS)
+        )
 
     def _is_text(self, typed: type, f: Field) -> bool:
         if f.kind in ("date", "time", "datetime") or "/" in f.kind:
@@ -171,62 +286,36 @@ class _Plan:
         self._twins[typed] = twin
         return twin
 
-    def _const(self, value: Any) -> str:
-        name = f"_k{len(self._consts)}"
-        self._consts[name] = value
-        return name
-
-    def _emit(self, typed: type[msgspec.Struct], o: str, depth: int, lines: list[str]) -> None:
-        pad = "    " * depth
-        lines.append(f"{pad}{o}.__class__ = {self._const(typed)}")
+    def _program(self, typed: type[msgspec.Struct]) -> Program:
+        ops: list[Op] = []
         for f in layout(typed):
-            if f.kind == "list":
+            if f.kind in ("list", "object"):
                 assert f.nested is not None
-                x = f"o{depth}"
-                lines.append(f"{pad}for {x} in {o}.{f.attr}:")
-                self._emit(f.nested, x, depth + 1, lines)
-            elif f.kind == "object":
-                assert f.nested is not None
-                x = f"o{depth}"
-                lines.append(f"{pad}{x} = {o}.{f.attr}")
-                lines.append(f"{pad}if {x} is not None:")
-                self._emit(f.nested, x, depth + 1, lines)
-            elif not self._is_text(typed, f):
-                self.scalars += 1
+                ops.append(Op(f.kind, f.attr, self._program(f.nested)))
+                continue
+            self.scalars += 1
+            if not self._is_text(typed, f):
                 if not self.stripped:
                     continue
                 blank = (typed, f.attr) in self.blank
-                if f.kind.startswith("abs "):  # the '-' left is a direction, not a value
-                    # (None, from null or a missing key, raises TypeError: Unfit)
-                    if blank:
-                        lines.append(f"{pad}if (v := {o}.{f.attr}) is _E:")
-                        lines.append(f"{pad}    {o}.{f.attr} = None")
-                        lines.append(f"{pad}elif v < 0:")
-                    else:
-                        lines.append(f"{pad}if (v := {o}.{f.attr}) < 0:")
-                    lines.append(f"{pad}    {o}.{f.attr} = -v")
+                if f.kind.startswith("abs "):
+                    ops.append(Op("abs blank" if blank else "abs", f.attr))
                 elif blank:
-                    lines.append(f"{pad}if {o}.{f.attr} is _E:")
-                    lines.append(f"{pad}    {o}.{f.attr} = None")
-                elif f.kind == "str":  # free text might have lost a '+': none is allowed
-                    lines.append(f"{pad}if {o}.{f.attr}:")
-                    lines.append(f"{pad}    raise _TextSeen")
-                    lines.append(f"{pad}{o}.{f.attr} = None")
-            elif f.kind == "str":
-                self.scalars += 1
-                self.texts += 1
-                lines.append(f"{pad}{o}.{f.attr} = {o}.{f.attr} or None")
+                    ops.append(Op("blank", f.attr))
+                elif f.kind == "str":
+                    ops.append(Op("free text", f.attr, TextSeen))
+                continue
+            self.texts += 1
+            if f.kind == "str":
+                ops.append(Op("or none", f.attr))
             elif f.kind == "num text":
-                self.scalars += 1
-                self.texts += 1
-                lines.append(f"{pad}v = {o}.{f.attr}")
-                lines.append(f'{pad}{o}.{f.attr} = (v.replace("+", "") or None) if v else None')
+                ops.append(Op("num text", f.attr))
+            elif f.kind in ("date", "time"):
+                ops.append(Op(f.kind, f.attr, _CONVERTERS["_" + f.kind], f"_{f.kind}(v)"))
             else:
-                self.scalars += 1
-                self.texts += 1
                 expr = _text_fix(f.kind)
-                lines.append(f"{pad}v = {o}.{f.attr}")
-                lines.append(f"{pad}{o}.{f.attr} = {expr} if v else None")
+                ops.append(Op("call", f.attr, _converter(expr), expr))
+        return Program(typed, self._twins[typed], tuple(ops))
 
 
 # The shapes msgspec's lax mode reads from text, per native kind (JSON number grammar).
@@ -271,13 +360,6 @@ def _misfits(
 
 def _count_fields(typed: type[msgspec.Struct]) -> int:
     return sum(_count_fields(f.nested) if f.nested is not None else 1 for f in layout(typed))
-
-
-def _datetime(v: str) -> Any:
-    result = to_datetime(v)
-    if result is None:
-        raise ValueError(v)
-    return result
 
 
 class FastDecoder:
