@@ -151,13 +151,29 @@ def _speedups() -> Any:
         from . import _speedups as module
     except ImportError:
         return None
-    return module if module.PROTOCOL == 1 else None
+    return module if module.PROTOCOL == 2 else None
 
 
 SPEEDUPS = _speedups()
 """The C accelerator (``kiwoom._speedups``) when it is built, else None: the fixers are then
 compiled to Python, which gives the same values a little slower. ``KIWOOM_NO_SPEEDUPS=1``
 switches it off."""
+
+
+def _fix_values(items: list[Any], fixes: dict[type, Callable[[Any], None] | None]) -> Any:
+    for item in items:
+        fix = fixes[type(item)]
+        if fix is None:
+            return None
+        fix(item.values)
+    return items
+
+
+fix_values: Callable[[list[Any], dict[type, Callable[[Any], None] | None]], list[Any] | None] = (
+    _fix_values if SPEEDUPS is None else SPEEDUPS.fix_values
+)
+"""``fixes[type(item)](item.values)`` for each item (a real-time frame's ticks): the list, or
+None at the first item whose fixer is None. In C where the accelerator is built."""
 
 
 def python_fixer(program: Program) -> Callable[[Any], None]:

@@ -16,7 +16,7 @@
 #include <datetime.h>
 
 /* Bumped whenever the op codes or their meaning change: _fastdecode checks it. */
-#define PROTOCOL 1
+#define PROTOCOL 2
 
 enum {
     OP_ABS = 1,       /* v < 0: -v (None or text raise TypeError, as `v < 0` does) */
@@ -49,6 +49,7 @@ typedef struct {
 
 static PyTypeObject Fixer_Type;
 
+static PyObject *values_str; /* "values" */
 static PyObject *plus_str; /* "+" */
 static PyObject *empty_str; /* "" */
 
@@ -302,6 +303,57 @@ fixer_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject 
     Py_RETURN_NONE;
 }
 
+/* fix_values(items, fixes): see kiwoom._fastdecode.fix_values, its Python twin. */
+static PyObject *
+fix_values(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyList_CheckExact(args[0]) || !PyDict_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "fix_values(items: list, fixes: dict)");
+        return NULL;
+    }
+    PyObject *items = args[0], *fixes = args[1];
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
+        PyObject *item = PyList_GET_ITEM(items, i);
+        PyObject *fix = PyDict_GetItemWithError(fixes, (PyObject *)Py_TYPE(item));
+        if (fix == NULL) {
+            if (!PyErr_Occurred()) {
+                PyErr_SetObject(PyExc_KeyError, (PyObject *)Py_TYPE(item));
+            }
+            return NULL;
+        }
+        if (fix == Py_None) {
+            Py_RETURN_NONE;
+        }
+        PyObject *values = PyObject_GetAttr(item, values_str);
+        if (values == NULL) {
+            return NULL;
+        }
+        int r;
+        if (Py_IS_TYPE(fix, &Fixer_Type)) {
+            r = fixer_run((Fixer *)fix, values);
+        }
+        else {
+            Py_INCREF(fix); /* a Python fixer could change the dict */
+            PyObject *done = PyObject_CallOneArg(fix, values);
+            Py_DECREF(fix);
+            r = done == NULL ? -1 : 0;
+            Py_XDECREF(done);
+        }
+        Py_DECREF(values);
+        if (r < 0) {
+            return NULL;
+        }
+    }
+    return Py_NewRef(items);
+}
+
+static PyMethodDef speedups_methods[] = {
+    {"fix_values", (PyCFunction)(void (*)(void))fix_values, METH_FASTCALL,
+     PyDoc_STR("fix_values(items, fixes): fixes[type(item)](item.values) for each item; the "
+               "list, or None at an item whose fixer is None.")},
+    {NULL, NULL, 0, NULL},
+};
+
 /* The slot offset of `name` in `typed`, checked to be an object slot of its layout. */
 static Py_ssize_t
 slot_offset(PyTypeObject *typed, PyObject *name)
@@ -448,9 +500,10 @@ speedups_exec(PyObject *m)
     if (PyDateTimeAPI == NULL) {
         return -1;
     }
+    values_str = PyUnicode_InternFromString("values");
     plus_str = PyUnicode_InternFromString("+");
     empty_str = PyUnicode_InternFromString("");
-    if (plus_str == NULL || empty_str == NULL) {
+    if (values_str == NULL || plus_str == NULL || empty_str == NULL) {
         return -1;
     }
     if (PyType_Ready(&Fixer_Type) < 0) {
@@ -491,6 +544,7 @@ static struct PyModuleDef speedups_module = {
     .m_name = "kiwoom._speedups",
     .m_doc = "Optional C accelerator of kiwoom's fast decode road (see kiwoom._fastdecode).",
     .m_size = 0,
+    .m_methods = speedups_methods,
     .m_slots = speedups_slots,
 };
 

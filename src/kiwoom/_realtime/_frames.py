@@ -23,7 +23,7 @@ from typing import Any
 
 import msgspec
 
-from .._fastdecode import FastDecoder, TextSeen, Unfit
+from .._fastdecode import FastDecoder, TextSeen, Unfit, fix_values
 from ._tick import Tick, subclass
 
 __all__ = [
@@ -253,12 +253,9 @@ class StrippedFrames:
                 frame: Any = decode(raw.replace(b"+", b""))
                 if type(frame) is not real:
                     return None
-                ticks: list[Tick[Any]] = frame.data
-                for tick in ticks:
-                    fixes[type(tick)](tick.values)  # type: ignore[misc]  # None: read as sent
+                return fix_values(frame.data, fixes)
             except Exception:
                 return None
-            return ticks
 
         return fast
 
