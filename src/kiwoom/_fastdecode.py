@@ -25,6 +25,12 @@ a '+', so the fixer raises :class:`TextSeen` when one holds any text, and the ca
 that body again as sent. A field seen blank (``""``, common in real-time values) is not
 demoted: it decodes as ``int | Literal[""]``, still a number in C, and the fixer turns the
 blank into None.
+
+A fixer is a :class:`Program` of small ops, one per field that needs work. Where the optional
+C accelerator ``kiwoom._speedups`` is built, each program becomes a C ``Fixer`` (it writes the
+Struct's slots directly, parses times and dates, and converts text with the very calls
+``int()`` and ``float()`` make); elsewhere the same ops are compiled to Python source. Both
+give the same values (``tests/test_speedups.py`` compares them on every catalogue entry).
 """
 
 from __future__ import annotations
@@ -135,9 +141,18 @@ _OP_SOURCE: dict[str, tuple[str, ...]] = {
     "free text": ("if {f}:", "    raise {arg}", "{f} = None"),
     "or none": ("{f} = {f} or None",),
     "num text": ("v = {f}", '{f} = (v.replace("+", "") or None) if v else None'),
-    "call": ("v = {f}", "{f} = {expr} if v else None"),
-    "date": ("v = {f}", "{f} = {expr} if v else None"),
-    "time": ("v = {f}", "{f} = {expr} if v else None"),
+    **dict.fromkeys(
+        ("call", "date", "time", "to int", "to abs int", "to float", "to abs float"),
+        ("v = {f}", "{f} = {expr} if v else None"),
+    ),
+}
+# Text that int() or float() (and abs()) convert: the C fixer makes the very calls they make.
+_TO_NUMBER = {
+    "int": "to int",
+    "code": "to int",
+    "abs int": "to abs int",
+    "float": "to float",
+    "abs float": "to abs float",
 }
 OPS = (*_OP_SOURCE, "list", "object")
 """Every op name; the C accelerator (``kiwoom._speedups``) has each as ``OP_<NAME>``."""
@@ -151,7 +166,7 @@ def _speedups() -> Any:
         from . import _speedups as module
     except ImportError:
         return None
-    return module if module.PROTOCOL == 2 else None
+    return module if module.PROTOCOL == 3 else None
 
 
 SPEEDUPS = _speedups()
@@ -330,7 +345,8 @@ class _Plan:
                 ops.append(Op(f.kind, f.attr, _CONVERTERS["_" + f.kind], f"_{f.kind}(v)"))
             else:
                 expr = _text_fix(f.kind)
-                ops.append(Op("call", f.attr, _converter(expr), expr))
+                name = _TO_NUMBER.get(f.kind, "call")
+                ops.append(Op(name, f.attr, _converter(expr), expr))
         return Program(typed, self._twins[typed], tuple(ops))
 
 

@@ -16,7 +16,7 @@
 #include <datetime.h>
 
 /* Bumped whenever the op codes or their meaning change: _fastdecode checks it. */
-#define PROTOCOL 2
+#define PROTOCOL 3
 
 enum {
     OP_ABS = 1,       /* v < 0: -v (None or text raise TypeError, as `v < 0` does) */
@@ -30,7 +30,11 @@ enum {
     OP_TIME = 9,      /* OP_CALL, with "HHMMSS" parsed here (arg for the rest) */
     OP_LIST = 10,     /* arg (a Fixer) on every element of v */
     OP_OBJECT = 11,   /* arg (a Fixer) on v unless None */
-    OP_LAST = OP_OBJECT,
+    OP_TO_INT = 12,   /* int(v) if v else None (arg: the same in Python, for a non-str v) */
+    OP_TO_ABS_INT = 13,   /* abs(int(v)) if v else None */
+    OP_TO_FLOAT = 14,     /* float(v) if v else None */
+    OP_TO_ABS_FLOAT = 15, /* abs(float(v)) if v else None */
+    OP_LAST = OP_TO_ABS_FLOAT,
 };
 
 typedef struct {
@@ -146,6 +150,21 @@ parse_clock(int code, PyObject *v, PyObject *fallback)
     return r;
 }
 
+/* int(v), float(v) and their abs() for a str v, by the very calls int() and float() make. */
+static PyObject *
+to_number(int code, PyObject *v, PyObject *fallback)
+{
+    if (!PyUnicode_CheckExact(v)) {
+        return PyObject_CallOneArg(fallback, v);
+    }
+    int integral = code == OP_TO_INT || code == OP_TO_ABS_INT;
+    PyObject *n = integral ? PyLong_FromUnicodeObject(v, 10) : PyFloat_FromString(v);
+    if (n != NULL && (code == OP_TO_ABS_INT || code == OP_TO_ABS_FLOAT)) {
+        Py_SETREF(n, PyNumber_Absolute(n));
+    }
+    return n;
+}
+
 static int
 run_op(const Op *op, PyObject *o)
 {
@@ -197,6 +216,10 @@ run_op(const Op *op, PyObject *o)
     case OP_CALL:
     case OP_DATE:
     case OP_TIME:
+    case OP_TO_INT:
+    case OP_TO_ABS_INT:
+    case OP_TO_FLOAT:
+    case OP_TO_ABS_FLOAT:
         t = PyObject_IsTrue(v);
         if (t < 0) {
             return -1;
@@ -217,8 +240,11 @@ run_op(const Op *op, PyObject *o)
         else if (op->code == OP_CALL) {
             r = PyObject_CallOneArg(op->arg, v);
         }
-        else {
+        else if (op->code == OP_DATE || op->code == OP_TIME) {
             r = parse_clock(op->code, v, op->arg);
+        }
+        else {
+            r = to_number(op->code, v, op->arg);
         }
         if (r == NULL) {
             return -1;
@@ -425,7 +451,8 @@ fixer_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         if (code < OP_ABS || code > OP_LAST
             || (needs && !Py_IS_TYPE(arg, &Fixer_Type))
             || (code == OP_FREE_TEXT && !PyExceptionClass_Check(arg))
-            || ((code == OP_CALL || code == OP_DATE || code == OP_TIME) && !PyCallable_Check(arg))) {
+            || ((code == OP_CALL || code == OP_DATE || code == OP_TIME || code >= OP_TO_INT)
+                && !PyCallable_Check(arg))) {
             PyErr_Format(PyExc_ValueError, "bad op %d for %S", code, name);
             Py_DECREF(self);
             return NULL;
@@ -530,6 +557,10 @@ speedups_exec(PyObject *m)
     ADD(OP_TIME)
     ADD(OP_LIST)
     ADD(OP_OBJECT)
+    ADD(OP_TO_INT)
+    ADD(OP_TO_ABS_INT)
+    ADD(OP_TO_FLOAT)
+    ADD(OP_TO_ABS_FLOAT)
 #undef ADD
     return 0;
 }

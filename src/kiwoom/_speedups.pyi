@@ -13,6 +13,10 @@ OP_DATE: int
 OP_TIME: int
 OP_LIST: int
 OP_OBJECT: int
+OP_TO_INT: int
+OP_TO_ABS_INT: int
+OP_TO_FLOAT: int
+OP_TO_ABS_FLOAT: int
 
 def fix_values(items: list[Any], fixes: dict[type, Any], /) -> list[Any] | None: ...
 
