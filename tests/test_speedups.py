@@ -13,6 +13,7 @@ import datetime as dt
 import gc
 import os
 import random
+import re
 import sys
 from typing import Any
 
@@ -26,7 +27,6 @@ from kiwoom._fastdecode import (
     OPS,
     SPEEDUPS,
     FastDecoder,
-    TextSeen,
     _Plan,
     c_fixer,
     python_fixer,
@@ -238,19 +238,48 @@ def test_magnitudes_of_any_size() -> None:
 
 
 @needs_c
-def test_free_text_raises_the_given_exception() -> None:
+def test_free_text_is_kept_and_reported() -> None:
     class Row(msgspec.Struct):
         s: Any = None
+        x: Any = None
 
     class Twin(Row):
         pass
 
-    fix = speedups.Fixer(Row, Twin, ((speedups.OP_FREE_TEXT, "s", TextSeen),))
-    row = Twin(s="")
-    fix(row)
-    assert row.s is None
-    with pytest.raises(TextSeen):
-        fix(Twin(s="매수"))
+    fix = speedups.Fixer(
+        Row, Twin, ((speedups.OP_FREE_TEXT, "s", None), (speedups.OP_ABS, "x", None))
+    )
+    row = Twin(s="", x=-1)
+    assert fix(row) is False
+    assert (row.s, row.x) == (None, 1)
+    row = Twin(s="매수", x=-1)
+    assert fix(row) is True
+    assert (row.s, row.x) == ("매수", 1)  # the other ops still ran
+
+
+@needs_c
+def test_fix_values_reports_the_items_with_free_text() -> None:
+    class Values(msgspec.Struct):
+        s: Any = None
+
+    class Twin(Values):
+        pass
+
+    class Item(msgspec.Struct):
+        values: Any
+
+    class Other(msgspec.Struct):
+        values: Any
+
+    fixes = {Item: speedups.Fixer(Values, Twin, ((speedups.OP_FREE_TEXT, "s", None),))}
+    items = [Item(Twin(s="")), Item(Twin(s="x")), Item(Twin(s="")), Item(Twin(s="y"))]
+    seen: list[int] = []
+    assert speedups.fix_values(items, fixes, seen) is items
+    assert seen == [1, 3]
+    assert [i.values.s for i in items] == [None, "x", None, "y"]
+    assert speedups.fix_values([Other(Twin())], {Other: None}, []) is None
+    with pytest.raises(KeyError):
+        speedups.fix_values([Other(Twin())], fixes, [])
 
 
 @needs_c
@@ -299,3 +328,26 @@ def test_fixing_leaks_no_references(api_id: str) -> None:
     del objs
     gc.collect()
     assert [sys.getrefcount(c) for c in classes] == before
+
+
+@needs_c
+def test_strip_signs_removes_the_plus_of_signed_numbers_only() -> None:
+    cases = {
+        b'{"a":"+82","b":"-5","c":"+.5","d":"+0.16"}': b'{"a":"82","b":"-5","c":".5","d":"0.16"}',
+        # Not a sign of a number: kept, so free text changes only where it stays non-empty.
+        b'{"d":"+","e":"++3","f":"+-3","g":"1e+5","h":"A+B","i":"+\xeb\xa7\xa4"}': None,
+        b"": None,
+        b"+": None,
+        b'"+': None,
+        b'+"+1"+': b'+"1"+',
+    }
+    for raw, want in cases.items():
+        assert speedups.strip_signs(raw) == (raw if want is None else want)
+    # Against the rule written as a regular expression, on random bytes rich in '"', '+', digits.
+    rule = re.compile(rb'(?<=")\+(?=[0-9.])')
+    rng = random.Random(7)
+    for _ in range(2000):
+        raw = bytes(rng.choice(b'"+9.a- ') for _ in range(rng.randrange(0, 24)))
+        assert speedups.strip_signs(raw) == rule.sub(b"", raw), raw
+    with pytest.raises(TypeError):
+        speedups.strip_signs("+1")

@@ -16,15 +16,16 @@ names its field in the error, that field is demoted to text for this API, and th
 decoded again. Anything else (a doubled sign, a zero date, a list sent as ``""``) raises
 :class:`Unfit`, and the caller takes the tolerant road (:mod:`kiwoom._convert`).
 
-The *stripped* plan (``stripped=True``) reads text from which every ``'+'`` was removed
-first, as the real-time decoder does with a whole frame (one C call): a sign left is a
+The *stripped* plan (``stripped=True``) reads text from which the signs were removed first
+(:func:`strip_signs`), as the real-time decoder does with a whole frame: a sign left is a
 ``'-'``, so magnitudes decode as signed numbers and the fixer takes their absolute value,
-and ``"+82"`` costs nothing. The removal is exact for numbers and for "num text" (text that
-only ever holds a number, whose '+' every road drops); a field of free text might have lost
-a '+', so the fixer raises :class:`TextSeen` when one holds any text, and the caller reads
-that body again as sent. A field seen blank (``""``, common in real-time values) is not
-demoted: it decodes as ``int | Literal[""]``, still a number in C, and the fixer turns the
-blank into None.
+and ``"+82"`` costs nothing. The removal is exact for numbers, and "num text" (text that
+only ever holds a number) drops every '+' on every road anyway; a field of free text might
+have lost a '+', so the fixer returns True when one holds any text (the text is kept): the
+real-time road then reads those fields again from the frame as sent, and
+:meth:`FastDecoder.decode` raises :class:`TextSeen`. A field seen blank (``""``, common in
+real-time values) is not demoted: it decodes as ``int | Literal[""]``, still a number in C,
+and the fixer turns the blank into None.
 
 A fixer is a :class:`Program` of small ops, one per field that needs work. Where the optional
 C accelerator ``kiwoom._speedups`` is built, each program becomes a C ``Fixer`` (it writes the
@@ -71,8 +72,7 @@ _NATIVE_STRIPPED: dict[str, Any] = {
     "float": float,
     "abs int": int,
     "abs float": float,
-    "num text": Annotated[str, Meta(min_length=1)],
-    "str": str,  # free text: the fixer checks that it is empty
+    "str": str,  # free text: the fixer reports any it keeps
     "code": int,
 }
 
@@ -137,8 +137,8 @@ _OP_SOURCE: dict[str, tuple[str, ...]] = {
     "abs": ("if (v := {f}) < 0:", "    {f} = -v"),
     "abs blank": ("if (v := {f}) is _E:", "    {f} = None", "elif v < 0:", "    {f} = -v"),
     "blank": ("if {f} is _E:", "    {f} = None"),
-    # Free text might have lost a '+': none is allowed.
-    "free text": ("if {f}:", "    raise {arg}", "{f} = None"),
+    # Free text might have lost a '+': the fixer returns True, for the caller to read it again.
+    "free text": ("if {f}:", "    seen = True", "else:", "    {f} = None"),
     "or none": ("{f} = {f} or None",),
     "num text": ("v = {f}", '{f} = (v.replace("+", "") or None) if v else None'),
     **dict.fromkeys(
@@ -166,7 +166,7 @@ def _speedups() -> Any:
         from . import _speedups as module
     except ImportError:
         return None
-    return module if module.PROTOCOL == 3 else None
+    return module if module.PROTOCOL == 5 else None
 
 
 SPEEDUPS = _speedups()
@@ -175,24 +175,45 @@ compiled to Python, which gives the same values a little slower. ``KIWOOM_NO_SPE
 switches it off."""
 
 
-def _fix_values(items: list[Any], fixes: dict[type, Callable[[Any], None] | None]) -> Any:
-    for item in items:
+def _strip_every_plus(raw: bytes) -> bytes:
+    return raw.replace(b"+", b"")
+
+
+strip_signs: Callable[[bytes], bytes] = (
+    _strip_every_plus if SPEEDUPS is None else SPEEDUPS.strip_signs
+)
+"""The bytes with the '+' of signed numbers removed, for the stripped plans. In C (the
+accelerator), each '+' that follows a '"' and precedes a digit or '.': free text loses a '+'
+only where it stays non-empty, so the fixers see every change. In Python, every '+' (one C
+call; a pass that picks them out would cost more than the decode saves): free text made only
+of '+' then turns blank unseen, so callers read all free text again (:data:`SIGNS_ONLY`)."""
+
+SIGNS_ONLY = SPEEDUPS is not None
+"""True when :func:`strip_signs` leaves blank only the free text that was blank."""
+
+Fixes = dict[type, Callable[[Any], Any] | None]
+
+
+def _fix_values(items: list[Any], fixes: Fixes, seen: list[int]) -> list[Any] | None:
+    for i, item in enumerate(items):
         fix = fixes[type(item)]
         if fix is None:
             return None
-        fix(item.values)
+        if fix(item.values):
+            seen.append(i)
     return items
 
 
-fix_values: Callable[[list[Any], dict[type, Callable[[Any], None] | None]], list[Any] | None] = (
+fix_values: Callable[[list[Any], Fixes, list[int]], list[Any] | None] = (
     _fix_values if SPEEDUPS is None else SPEEDUPS.fix_values
 )
-"""``fixes[type(item)](item.values)`` for each item (a real-time frame's ticks): the list, or
-None at the first item whose fixer is None. In C where the accelerator is built."""
+"""``fixes[type(item)](item.values)`` for each item (a real-time frame's ticks), appending to
+``seen`` the index of each item whose fixer returned True (free text kept); the list, or None
+at the first item whose fixer is None. In C where the accelerator is built."""
 
 
-def python_fixer(program: Program) -> Callable[[Any], None]:
-    """The program compiled to one Python function."""
+def python_fixer(program: Program) -> Callable[[Any], bool]:
+    """The program compiled to one Python function: True if it kept free text."""
     consts: dict[str, Any] = {"_E": ""}  # compared by identity: CPython has one empty str
     body: list[str] = []
 
@@ -214,11 +235,12 @@ def python_fixer(program: Program) -> Callable[[Any], None]:
                     body.append(f"{pad}if {x} is not None:")
                 emit(op.arg, x, depth + 1)
                 continue
-            arg = const(op.arg) if op.name == "free text" else ""
             for line in _OP_SOURCE[op.name]:
-                body.append(pad + line.format(f=f"{o}.{op.attr}", arg=arg, expr=op.expr))
+                body.append(pad + line.format(f=f"{o}.{op.attr}", expr=op.expr))
 
+    body.append("    seen = False")
     emit(program, "o0", 1)
+    body.append("    return seen")
     for name, value in _CONVERTERS.items():
         consts.setdefault(name, value)
     # Constants arrive as default arguments: local loads in the per-row loop.
@@ -226,11 +248,11 @@ def python_fixer(program: Program) -> Callable[[Any], None]:
     source = "\n".join([f"def fix(o0{defaults}):", *body])
     namespace: dict[str, Any] = dict(consts)
     exec(compile(source, f"<kiwoom fast decode {program.typed.__name__}>", "exec"), namespace)
-    fix: Callable[[Any], None] = namespace["fix"]
+    fix: Callable[[Any], bool] = namespace["fix"]
     return fix
 
 
-def c_fixer(program: Program, speedups: Any) -> Callable[[Any], None]:
+def c_fixer(program: Program, speedups: Any) -> Callable[[Any], bool]:
     """The program as a C fixer of ``speedups`` (the ``kiwoom._speedups`` module)."""
     ops = []
     for op in program.ops:
@@ -238,7 +260,7 @@ def c_fixer(program: Program, speedups: Any) -> Callable[[Any], None]:
         if op.name in ("list", "object"):
             arg = c_fixer(arg, speedups)
         ops.append((getattr(speedups, "OP_" + op.name.upper().replace(" ", "_")), op.attr, arg))
-    fix: Callable[[Any], None] = speedups.Fixer(program.typed, program.twin, tuple(ops))
+    fix: Callable[[Any], bool] = speedups.Fixer(program.typed, program.twin, tuple(ops))
     return fix
 
 
@@ -281,14 +303,14 @@ class _Plan:
         self.decoder = msgspec.json.Decoder(lax, strict=False)
         self.scalars = self.texts = 0
         self.program = self._program(root)
-        self.fix: Callable[[Any], None] = (
+        self.fix: Callable[[Any], bool] = (
             python_fixer(self.program) if SPEEDUPS is None else c_fixer(self.program, SPEEDUPS)
         )
 
     def _is_text(self, typed: type, f: Field) -> bool:
         if f.kind in ("date", "time", "datetime") or "/" in f.kind:
             return True
-        if f.kind == "num text" and not self.stripped:
+        if f.kind == "num text":
             return True  # its '+' must go
         return (typed, f.attr) in self.demoted
 
@@ -308,8 +330,7 @@ class _Plan:
             elif self._is_text(typed, f):
                 ann = str | None
             elif (typed, f.attr) in self.blank:
-                ann = str | None if f.kind == "num text" else self._native[f.kind] | Literal[""]
-                ann = ann | None
+                ann = self._native[f.kind] | Literal[""] | None
             else:
                 ann = self._native[f.kind] | None
             defs.append((f.attr, ann, msgspec.field(default=None, name=f.wire)))
@@ -334,7 +355,7 @@ class _Plan:
                 elif blank:
                     ops.append(Op("blank", f.attr))
                 elif f.kind == "str":
-                    ops.append(Op("free text", f.attr, TextSeen))
+                    ops.append(Op("free text", f.attr))
                 continue
             self.texts += 1
             if f.kind == "str":
@@ -365,7 +386,6 @@ _READS_STRIPPED: dict[str, Callable[[str], object]] = {
     **_READS,
     "abs int": _READS["int"],
     "abs float": _READS["float"],
-    "num text": bool,
 }
 del _READS_STRIPPED["str"]  # free text is read as it comes
 
@@ -445,9 +465,11 @@ class FastDecoder:
             except msgspec.DecodeError:
                 raise Unfit from None
             try:
-                plan.fix(obj)
+                text_seen = plan.fix(obj)
             except (ValueError, TypeError, ArithmeticError, AttributeError):
                 raise Unfit from None
+            if text_seen:
+                raise TextSeen
             return obj
         raise Unfit
 

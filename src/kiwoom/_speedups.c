@@ -16,13 +16,13 @@
 #include <datetime.h>
 
 /* Bumped whenever the op codes or their meaning change: _fastdecode checks it. */
-#define PROTOCOL 3
+#define PROTOCOL 5
 
 enum {
     OP_ABS = 1,       /* v < 0: -v (None or text raise TypeError, as `v < 0` does) */
     OP_ABS_BLANK = 2, /* "": None; v < 0: -v */
     OP_BLANK = 3,     /* "": None */
-    OP_FREE_TEXT = 4, /* any text: raise arg (TextSeen); else None */
+    OP_FREE_TEXT = 4, /* any text: kept, and the fixer returns True; else None */
     OP_OR_NONE = 5,   /* v or None */
     OP_NUM_TEXT = 6,  /* v.replace("+", "") or None if v else None */
     OP_CALL = 7,      /* arg(v) if v else None */
@@ -165,6 +165,7 @@ to_number(int code, PyObject *v, PyObject *fallback)
     return n;
 }
 
+/* 0 done, 1 done and free text kept, -1 error. */
 static int
 run_op(const Op *op, PyObject *o)
 {
@@ -204,14 +205,11 @@ run_op(const Op *op, PyObject *o)
         if (t < 0) {
             return -1;
         }
-        if (t && op->code == OP_FREE_TEXT) {
-            PyErr_SetNone(op->arg);
-            return -1;
-        }
         if (!t) {
             slot_set(o, op->offset, Py_NewRef(Py_None));
+            return 0;
         }
-        return 0;
+        return op->code == OP_FREE_TEXT;
     case OP_NUM_TEXT:
     case OP_CALL:
     case OP_DATE:
@@ -251,36 +249,39 @@ run_op(const Op *op, PyObject *o)
         }
         slot_set(o, op->offset, r);
         return 0;
-    case OP_LIST:
+    case OP_LIST: {
+        int seen = 0;
         if (PyList_CheckExact(v)) {
             /* The fixer never resizes the list, but keep it alive while it runs. */
             Py_INCREF(v);
             for (Py_ssize_t i = 0; i < PyList_GET_SIZE(v); i++) {
-                if (fixer_run((Fixer *)op->arg, PyList_GET_ITEM(v, i)) < 0) {
+                t = fixer_run((Fixer *)op->arg, PyList_GET_ITEM(v, i));
+                if (t < 0) {
                     Py_DECREF(v);
                     return -1;
                 }
+                seen |= t;
             }
             Py_DECREF(v);
-            return 0;
+            return seen;
         }
-        else {
-            PyObject *it = PyObject_GetIter(v);
-            if (it == NULL) {
+        PyObject *it = PyObject_GetIter(v);
+        if (it == NULL) {
+            return -1;
+        }
+        PyObject *x;
+        while ((x = PyIter_Next(it)) != NULL) {
+            t = fixer_run((Fixer *)op->arg, x);
+            Py_DECREF(x);
+            if (t < 0) {
+                Py_DECREF(it);
                 return -1;
             }
-            PyObject *x;
-            while ((x = PyIter_Next(it)) != NULL) {
-                t = fixer_run((Fixer *)op->arg, x);
-                Py_DECREF(x);
-                if (t < 0) {
-                    Py_DECREF(it);
-                    return -1;
-                }
-            }
-            Py_DECREF(it);
-            return PyErr_Occurred() ? -1 : 0;
+            seen |= t;
         }
+        Py_DECREF(it);
+        return PyErr_Occurred() ? -1 : seen;
+    }
     case OP_OBJECT:
         if (v == Py_None) {
             return 0;
@@ -294,6 +295,7 @@ run_op(const Op *op, PyObject *o)
     return -1;
 }
 
+/* 0 done, 1 done and free text kept, -1 error. */
 static int
 fixer_run(Fixer *self, PyObject *o)
 {
@@ -308,12 +310,15 @@ fixer_run(Fixer *self, PyObject *o)
         Py_SET_TYPE(o, (PyTypeObject *)Py_NewRef(self->typed));
         Py_DECREF(tp);
     }
+    int seen = 0;
     for (Py_ssize_t i = 0; i < Py_SIZE(self); i++) {
-        if (run_op(&self->ops[i], o) < 0) {
+        int t = run_op(&self->ops[i], o);
+        if (t < 0) {
             return -1;
         }
+        seen |= t;
     }
-    return 0;
+    return seen;
 }
 
 static PyObject *
@@ -323,21 +328,24 @@ fixer_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject 
         PyErr_SetString(PyExc_TypeError, "a fixer takes one object");
         return NULL;
     }
-    if (fixer_run((Fixer *)self, args[0]) < 0) {
+    int seen = fixer_run((Fixer *)self, args[0]);
+    if (seen < 0) {
         return NULL;
     }
-    Py_RETURN_NONE;
+    return PyBool_FromLong(seen);
 }
 
 /* fix_values(items, fixes): see kiwoom._fastdecode.fix_values, its Python twin. */
 static PyObject *
 fix_values(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 2 || !PyList_CheckExact(args[0]) || !PyDict_CheckExact(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "fix_values(items: list, fixes: dict)");
+    if (nargs != 3 || !PyList_CheckExact(args[0]) || !PyDict_CheckExact(args[1])
+        || !PyList_CheckExact(args[2])) {
+        PyErr_SetString(
+            PyExc_TypeError, "fix_values(items: list, fixes: dict, seen: list)");
         return NULL;
     }
-    PyObject *items = args[0], *fixes = args[1];
+    PyObject *items = args[0], *fixes = args[1], *seen = args[2];
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
         PyObject *item = PyList_GET_ITEM(items, i);
         PyObject *fix = PyDict_GetItemWithError(fixes, (PyObject *)Py_TYPE(item));
@@ -362,21 +370,74 @@ fix_values(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             Py_INCREF(fix); /* a Python fixer could change the dict */
             PyObject *done = PyObject_CallOneArg(fix, values);
             Py_DECREF(fix);
-            r = done == NULL ? -1 : 0;
+            r = done == NULL ? -1 : PyObject_IsTrue(done);
             Py_XDECREF(done);
         }
         Py_DECREF(values);
         if (r < 0) {
             return NULL;
         }
+        if (r) {
+            PyObject *index = PyLong_FromSsize_t(i);
+            if (index == NULL || PyList_Append(seen, index) < 0) {
+                Py_XDECREF(index);
+                return NULL;
+            }
+            Py_DECREF(index);
+        }
     }
     return Py_NewRef(items);
 }
 
+/* strip_signs(raw): see kiwoom._fastdecode.strip_signs. */
+static PyObject *
+strip_signs(PyObject *module, PyObject *raw)
+{
+    if (!PyBytes_CheckExact(raw)) {
+        PyErr_SetString(PyExc_TypeError, "strip_signs(raw: bytes)");
+        return NULL;
+    }
+    const char *s = PyBytes_AS_STRING(raw);
+    Py_ssize_t n = PyBytes_GET_SIZE(raw);
+    const char *end = s + n;
+    const char *p = memchr(s, '+', n);
+    if (p == NULL) {
+        return Py_NewRef(raw);
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n);
+    if (out == NULL) {
+        return NULL;
+    }
+    char *o = PyBytes_AS_STRING(out);
+    const char *from = s; /* the next byte not yet copied */
+    for (; p != NULL; p = memchr(p + 1, '+', end - p - 1)) {
+        /* A sign opens a value ('"' before it) and a number follows it. */
+        if (p > s && p[-1] == '"' && p + 1 < end
+            && ((p[1] >= '0' && p[1] <= '9') || p[1] == '.')) {
+            memcpy(o, from, p - from);
+            o += p - from;
+            from = p + 1;
+        }
+        if (p + 1 >= end) {
+            break;
+        }
+    }
+    memcpy(o, from, end - from);
+    o += end - from;
+    if (_PyBytes_Resize(&out, o - PyBytes_AS_STRING(out)) < 0) {
+        return NULL;
+    }
+    return out;
+}
+
 static PyMethodDef speedups_methods[] = {
+    {"strip_signs", (PyCFunction)strip_signs, METH_O,
+     PyDoc_STR("strip_signs(raw): the bytes without each '+' that follows a '\"' and precedes "
+               "a digit or '.'.")},
     {"fix_values", (PyCFunction)(void (*)(void))fix_values, METH_FASTCALL,
-     PyDoc_STR("fix_values(items, fixes): fixes[type(item)](item.values) for each item; the "
-               "list, or None at an item whose fixer is None.")},
+     PyDoc_STR("fix_values(items, fixes, seen): fixes[type(item)](item.values) for each item, "
+               "appending to seen the index of each whose fixer returned True; the list, or "
+               "None at an item whose fixer is None.")},
     {NULL, NULL, 0, NULL},
 };
 
@@ -450,7 +511,6 @@ fixer_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         int needs = code == OP_LIST || code == OP_OBJECT;
         if (code < OP_ABS || code > OP_LAST
             || (needs && !Py_IS_TYPE(arg, &Fixer_Type))
-            || (code == OP_FREE_TEXT && !PyExceptionClass_Check(arg))
             || ((code == OP_CALL || code == OP_DATE || code == OP_TIME || code >= OP_TO_INT)
                 && !PyCallable_Check(arg))) {
             PyErr_Format(PyExc_ValueError, "bad op %d for %S", code, name);

@@ -17,6 +17,7 @@ import pytest
 from rt_samples import REALTIME_TYPES
 
 from kiwoom import Realtime, Tick, catalog
+from kiwoom._fastdecode import SIGNS_ONLY
 from kiwoom._realtime._frames import StrippedFrames, _stripped_decoder
 from kiwoom._realtime._tick import tick_class
 
@@ -114,27 +115,47 @@ def test_the_stripped_road_takes_plain_frames(type_id: str) -> None:
         assert got[0].values == as_sent(type_id, values)
 
 
-def test_free_text_is_read_as_sent() -> None:
+def test_free_text_keeps_every_sign() -> None:
     # 00 (주문체결) carries free text: 주문구분 "+매수" must keep its '+'.
-    values = values_for("00", 0, free_text="+매수")
     road = StrippedFrames({"00": catalog.get("00").response_type})
-    assert road.decode(frame(("00", "", values))) is None
-    (tick,) = ticks(["00"], [frame(("00", "", values))])
-    assert tick.values == as_sent("00", values)
-    assert tick.values.io_tp_nm == "+매수"  # type: ignore[attr-defined]
-    # Empty free text is no obstacle.
+    for text in ("+매수", "+5%", "A+B", "+", "++", "접수"):
+        values = values_for("00", 0, free_text=text, shapes=PLAIN)
+        raw = frame(("00", "", values))
+        for road_of in (road.fast, road.decode):  # the text is read again from the frame
+            (tick,) = road_of(raw) or []
+            assert tick.values == as_sent("00", values)
+            assert tick.values.io_tp_nm == text  # type: ignore[attr-defined]
+        (tick,) = ticks(["00"], [raw])
+        assert tick.values == as_sent("00", values)
     empty = values_for("00", 0, shapes=PLAIN)
-    assert road.decode(frame(("00", "", empty))) is not None
+    (tick,) = road.fast(frame(("00", "", empty))) or []
+    assert tick.values == as_sent("00", empty)
 
 
-def test_a_type_that_keeps_carrying_free_text_is_read_as_sent_from_then_on() -> None:
+def test_free_text_is_read_again_only_where_a_sign_may_have_gone(monkeypatch: Any) -> None:
     road = StrippedFrames({"00": catalog.get("00").response_type})
-    texty = frame(("00", "", values_for("00", 0, free_text="접수")))
-    for _ in range(StrippedFrames.TEXT_CHECK):
-        assert road.decode(texty) is None
-    assert road.excluded == {"00"}
-    # Now its items are read as sent without a try; other types are unaffected.
-    assert road.decode(frame(("00", "", values_for("00", 0)))) is None
+    reads: list[list[int]] = []
+    restore = road._restore_text
+    monkeypatch.setattr(road, "_restore_text", lambda *a: reads.append(list(a[2])) or restore(*a))
+    road._build()
+    road.fast(frame(("00", "", values_for("00", 0, shapes=PLAIN))))
+    road.fast(frame(("00", "", values_for("00", 0, free_text="접수", shapes=PLAIN))))
+    # With the C accelerator, only items whose free text holds something are read again;
+    # without it (every '+' removed, blank free text may have been "+"), all of them are.
+    assert reads == ([[0]] if SIGNS_ONLY else [[], [0]])
+
+
+def test_free_text_is_read_again_for_the_items_that_hold_it() -> None:
+    road = StrippedFrames({t: catalog.get(t).response_type for t in ("00", "0B", "1h")})
+    items = [
+        ("0B", "005930", values_for("0B", 1, shapes=PLAIN)),
+        ("00", "", values_for("00", 2, free_text="+매도", shapes=PLAIN)),
+        ("00", "", values_for("00", 3, shapes=PLAIN)),
+        ("1h", "005930", values_for("1h", 4, free_text="+정적", shapes=PLAIN)),
+    ]
+    got = road.decode(frame(*items))
+    assert got is not None
+    assert [t.values for t in got] == [as_sent(t, v) for t, _, v in items]
 
 
 def test_items_without_an_item_code_take_the_stock_code_of_their_values() -> None:
@@ -210,7 +231,8 @@ def test_blank_fields_stay_numbers_in_c() -> None:
         got = road.decode(frame(("0B", "005930", values)))
         assert got is not None and got[0].values == as_sent("0B", values)
     assert decoder.plan.demoted == frozenset()
-    assert {attr for _, attr in decoder.plan.blank} == {"cur_prc", "acc_trde_qty", "open_pric_tm"}
+    # (1890, open_pric_tm, is num text: text on every road, its blank needs no lesson)
+    assert {attr for _, attr in decoder.plan.blank} == {"cur_prc", "acc_trde_qty"}
     # A blank field that then shows zero padding becomes text after all.
     padded = full | {"10": "0000060700"}
     got = road.decode(frame(("0B", "005930", padded)))

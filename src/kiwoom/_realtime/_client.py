@@ -168,7 +168,6 @@ class Realtime:
             self._executor,
             tuple(e.api_id for e in catalog.entries("realtime")),
             _name_of,
-            lambda: self._stats.frames,
         )
         self._registry = Registry()
         self._conditions: dict[str, str] = {}  # seq -> stex_tp of every real-time condition watch

@@ -318,17 +318,14 @@ class Dispatcher:
         executor: Executor | None,
         known_types: tuple[str, ...] = (),
         name_of: Callable[[str], str] = lambda tick_type: "",
-        frame_count: Callable[[], int] | None = None,
     ) -> None:
         self._decoder_for = decoder_for
         self._typed_for = typed_for
         self._name_of = name_of
-        self._frame_count = frame_count
         self._known_types = known_types
         self._frames: TypedFrames | None = None
         self.stripped: StrippedFrames | None = None
         """The stripped road, when typed values are wanted (None while a rebuild is due)."""
-        self._free_text: set[str] = set()  # types found to carry free text (StrippedFrames)
         self._frames_stale = True
         self._executor = executor
         self._routes: dict[str, _Route] = {}
@@ -405,9 +402,7 @@ class Dispatcher:
                 typed_types,
                 self._known_types,
                 wire_wanted,
-                self._free_text,
                 self._name_of,
-                self._frame_count,
             )
             if set(typed_types) - wire_wanted
             else None

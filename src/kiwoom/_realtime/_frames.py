@@ -23,7 +23,8 @@ from typing import Any
 
 import msgspec
 
-from .._fastdecode import FastDecoder, TextSeen, Unfit, fix_values
+from .._convert import Field, layout
+from .._fastdecode import SIGNS_ONLY, FastDecoder, Unfit, fix_values, strip_signs
 from ._tick import Tick, subclass
 
 __all__ = [
@@ -174,96 +175,103 @@ def _stripped_decoder(typed: type[msgspec.Struct]) -> FastDecoder:
     return FastDecoder(typed, stripped=True)
 
 
-def _ignore(values: Any) -> None:
+def _ignore(values: Any) -> bool:
     """The fixer of a type nobody consumes: its values stay raw."""
+    return False
 
 
 class StrippedFrames:
-    """One-pass decoder of ``REAL`` frames into typed values, with every '+' removed first.
+    """One-pass decoder of ``REAL`` frames into typed values, with the signs' '+' removed
+    first (:func:`~kiwoom._fastdecode.strip_signs`).
 
     ``decode`` returns the frame's items as ticks (each type's Tick class, see ``_tick``), their
     ``values`` already the catalogue's typed Struct (raw for types nobody consumes; the item's
-    ``name`` is not read: the class has it), or None when the frame must be decoded
-    as sent: not a ``REAL`` frame, an item of a type in ``exact``, free text in a value, or a
-    value this road does not read (the plan learns from it first, as the REST road does).
-    """
+    ``name`` is not read: the class has it), or None when the frame must be decoded as sent:
+    not a ``REAL`` frame, an item of a type in ``exact``, or a value this road does not read
+    (the plan learns from it first, as the REST road does).
 
-    TEXT_CHECK = 32
-    """A type whose free-text fields held text this many times is checked: if that happened
-    in over a quarter of the frames since the last check, its frames are read as sent."""
+    Free text is the one kind of value the removal could change (``"+5%"``). Where a frame's
+    free text holds anything, the fixers say so, and those fields are read again from the
+    frame as sent by a second decoder that reads nothing else. (Where the removal takes every
+    '+', without the C accelerator, every item with free-text fields is read again.)
+    """
 
     def __init__(
         self,
         typed: dict[str, type[msgspec.Struct]],
         known: Iterable[str] = (),
         exact: Iterable[str] = (),
-        excluded: set[str] | None = None,
         name_of: Callable[[str], str] = lambda type_id: "",
-        frame_count: Callable[[], int] | None = None,
     ) -> None:
         """``typed``: type id -> its typed values Struct, for the consumed types.
-        ``exact``: consumed types whose frames must be read as sent (wire consumers).
-        ``excluded``: shared set of types found to carry free text (kept across rebuilds).
-        ``frame_count``: frames received so far (the socket's count), for the free-text check;
-        by default the frames given to :meth:`decode`."""
+        ``known``: other types a frame may carry (counted, not read).
+        ``exact``: consumed types whose frames must be read as sent (wire consumers)."""
         self._decoders = {t: _stripped_decoder(cls) for t, cls in typed.items()}
         self._known = tuple(known)
         self._exact = frozenset(exact)
-        self.excluded = excluded if excluded is not None else set()
         self._name_of = name_of
-        self._frames = 0
-        self._counting = frame_count is None
-        self._frame_count = frame_count or (lambda: self._frames)
-        self._text: dict[str, list[int]] = {}  # type -> [times seen, frame count at last check]
         self._build()
 
     def _build(self) -> None:
         self.type_of: dict[type, str] = {}
-        self._fixes: dict[type, Callable[[Any], None] | None] = {}
+        self._fixes: dict[type, Callable[[Any], Any] | None] = {}
+        self._texts: dict[type, tuple[str, ...]] = {}  # tick class -> its free-text fields
         items: list[Any] = []
+        text_items: list[Any] = []
         for type_id in sorted({*self._decoders, *self._known}):
             decoder = self._decoders.get(type_id)
-            fix: Callable[[Any], None] | None = _ignore  # nobody consumes it: counted, not read
+            fix: Callable[[Any], Any] | None = _ignore  # nobody consumes it: counted, not read
             values: Any = msgspec.Raw
+            texts: list[Field] = []
             if decoder is not None:
-                plan = decoder.plan
-                if type_id not in self._exact and type_id not in self.excluded:
-                    values, fix = plan.twin, plan.fix
-                else:
+                if type_id in self._exact:
                     fix = None  # read as sent
+                else:
+                    plan = decoder.plan
+                    values, fix = plan.twin, plan.fix
+                    texts = [f for f in layout(plan.program.typed) if f.kind == "str"]
             cls = subclass(type_id, self._name_of(type_id), values)
             self.type_of[cls] = type_id
             self._fixes[cls] = fix
+            self._texts[cls] = tuple(f.attr for f in texts)
             items.append(cls)
-        self.real, self._decoder = _real_decoder("StrippedReal", items, strict=False)
+            text_items.append(_text_item(type_id, texts))
+        real, self._decoder = _real_decoder("StrippedReal", items, strict=False)
+        self.real: Any = real
         self._decode = self._decoder.decode
+        text_real, self._text_decoder = _real_decoder("TextReal", text_items)
+        self._text_real: Any = text_real
         self.fast = self._fast_road()
 
     def _fast_road(self) -> Callable[[Any], list[Tick[Any]] | None]:
         """:meth:`decode` for the common case only, in one function over local names: a
-        ``REAL`` frame in bytes whose items all read. Anything else gives None, and the caller
-        takes :meth:`decode`, which does it again with the bookkeeping (learning, free text)."""
-        decode, fixes = self._decode, self._fixes
+        ``REAL`` frame in bytes whose items all read, with no free text. Anything else gives
+        None, and the caller takes :meth:`decode`, which does it again with the bookkeeping
+        (learning, free text)."""
+        decode, fixes, strip, restore = self._decode, self._fixes, strip_signs, self._restore_text
         real: Any = self.real
+        lossy = not SIGNS_ONLY
 
         def fast(raw: Any) -> list[Tick[Any]] | None:
             if type(raw) is not bytes:
                 return None
+            seen: list[int] = []
             try:
-                frame: Any = decode(raw.replace(b"+", b""))
+                frame: Any = decode(strip(raw))
                 if type(frame) is not real:
                     return None
-                return fix_values(frame.data, fixes)
+                ticks = fix_values(frame.data, fixes, seen)
             except Exception:
                 return None
+            if ticks is None or ((seen or lossy) and not restore(raw, ticks, seen)):
+                return None
+            return ticks
 
         return fast
 
     def decode(self, raw: str | bytes) -> list[Tick[Any]] | None:
         """The ticks of a ``REAL`` frame, or None: decode this frame as sent."""
-        if self._counting:
-            self._frames += 1
-        text = raw.replace(b"+", b"") if isinstance(raw, bytes) else raw.replace("+", "")
+        text = strip_signs(raw if isinstance(raw, bytes) else raw.encode())
         frame: Any
         try:
             frame = self._decode(text)
@@ -278,22 +286,35 @@ class StrippedFrames:
             return None
         if type(frame) is not self.real:
             return None  # a control frame: its messages are text, read them as sent
-        fixes = self._fixes
-        data: list[Tick[Any]] = frame.data  # type: ignore[attr-defined]
-        cls = None
+        seen: list[int] = []
         try:
-            for tick in data:
-                cls = type(tick)
-                fix = fixes[cls]
-                if fix is None:
-                    return None
-                fix(tick.values)
-        except TextSeen:
-            self._text_seen(self.type_of[cls])  # type: ignore[index]
-            return None
+            data = fix_values(frame.data, self._fixes, seen)
         except (Unfit, ValueError, TypeError, ArithmeticError, AttributeError):
             return None
+        if data is None or ((seen or not SIGNS_ONLY) and not self._restore_text(raw, data, seen)):
+            return None
         return data
+
+    def _restore_text(self, raw: str | bytes, ticks: list[Tick[Any]], seen: list[int]) -> bool:
+        """Set the free text of ``ticks[i]`` for i in ``seen`` as ``raw`` (the frame as sent)
+        has it; False if the frame does not read so. (Without the C accelerator, ``seen`` is
+        every item that has free-text fields.)"""
+        if not SIGNS_ONLY:
+            texts = self._texts
+            seen[:] = [i for i, tick in enumerate(ticks) if texts[type(tick)]]
+            if not seen:
+                return True
+        try:
+            frame: Any = self._text_decoder.decode(raw)
+        except MALFORMED:
+            return False
+        if type(frame) is not self._text_real or len(frame.data) != len(ticks):
+            return False
+        for i in seen:
+            values, sent = ticks[i].values, frame.data[i].values
+            for attr in self._texts[type(ticks[i])]:
+                setattr(values, attr, getattr(sent, attr) or None)
+        return True
 
     def _learn(self, text: str | bytes) -> bool:
         """Teach the plans what this frame's values need; True if a plan changed."""
@@ -316,16 +337,20 @@ class StrippedFrames:
             self._build()
         return changed
 
-    def _text_seen(self, type_id: str) -> None:
-        seen = self._text.setdefault(type_id, [0, 0])
-        seen[0] += 1
-        if seen[0] < self.TEXT_CHECK:
-            return
-        frames = self._frame_count()
-        if seen[0] * 4 > frames - seen[1]:
-            self.excluded.add(type_id)
-            self._build()
-        seen[0], seen[1] = 0, frames
+
+def _text_item(type_id: str, texts: list[Field]) -> type[msgspec.Struct]:
+    """An item of ``type_id`` that reads only the free text of its values."""
+    fields: list[Any] = [
+        (f.attr, str | None, msgspec.field(default=None, name=f.wire)) for f in texts
+    ]
+    values = msgspec.defstruct(f"Text{type_id}Values", fields, gc=False)
+    return msgspec.defstruct(
+        f"Text{type_id}",
+        [("values", values, msgspec.field(default_factory=values))],
+        tag_field="type",
+        tag=type_id,
+        gc=False,
+    )
 
 
 def return_code(frame: Control | Head) -> int:
