@@ -72,6 +72,9 @@ _NATIVE_STRIPPED: dict[str, Any] = {
     "float": float,
     "abs int": int,
     "abs float": float,
+    # Text that only holds a number: read as it comes where every '+' was removed (the
+    # Python strip_signs); where only signs were, the "num text" op drops the rest.
+    "num text": Annotated[str, Meta(min_length=1)],
     "str": str,  # free text: the fixer reports any it keeps
     "code": int,
 }
@@ -310,7 +313,7 @@ class _Plan:
     def _is_text(self, typed: type, f: Field) -> bool:
         if f.kind in ("date", "time", "datetime") or "/" in f.kind:
             return True
-        if f.kind == "num text":
+        if f.kind == "num text" and (SIGNS_ONLY or not self.stripped):
             return True  # its '+' must go
         return (typed, f.attr) in self.demoted
 
@@ -330,7 +333,8 @@ class _Plan:
             elif self._is_text(typed, f):
                 ann = str | None
             elif (typed, f.attr) in self.blank:
-                ann = self._native[f.kind] | Literal[""] | None
+                ann = str if f.kind == "num text" else self._native[f.kind] | Literal[""]
+                ann = ann | None
             else:
                 ann = self._native[f.kind] | None
             defs.append((f.attr, ann, msgspec.field(default=None, name=f.wire)))
@@ -386,8 +390,11 @@ _READS_STRIPPED: dict[str, Callable[[str], object]] = {
     **_READS,
     "abs int": _READS["int"],
     "abs float": _READS["float"],
+    "num text": bool,
 }
 del _READS_STRIPPED["str"]  # free text is read as it comes
+if SIGNS_ONLY:
+    del _READS_STRIPPED["num text"]  # text, finished by its op
 
 
 def _misfits(

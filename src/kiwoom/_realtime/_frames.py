@@ -17,6 +17,7 @@ unknown ``trnm`` falls back to a decoder of ``trnm`` alone.
 from __future__ import annotations
 
 import functools
+import re
 import typing
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -271,7 +272,9 @@ class StrippedFrames:
 
     def decode(self, raw: str | bytes) -> list[Tick[Any]] | None:
         """The ticks of a ``REAL`` frame, or None: decode this frame as sent."""
-        text = strip_signs(raw if isinstance(raw, bytes) else raw.encode())
+        if isinstance(raw, str):
+            raw = raw.encode()
+        text = strip_signs(raw)
         frame: Any
         try:
             frame = self._decode(text)
@@ -295,15 +298,19 @@ class StrippedFrames:
             return None
         return data
 
-    def _restore_text(self, raw: str | bytes, ticks: list[Tick[Any]], seen: list[int]) -> bool:
+    def _restore_text(self, raw: bytes, ticks: list[Tick[Any]], seen: list[int]) -> bool:
         """Set the free text of ``ticks[i]`` for i in ``seen`` as ``raw`` (the frame as sent)
-        has it; False if the frame does not read so. (Without the C accelerator, ``seen`` is
-        every item that has free-text fields.)"""
+        has it; False if the frame does not read so.
+
+        Without the C accelerator every '+' was removed, and free text made of '+' alone
+        turned blank unseen: every item with free-text fields is read again then, unless the
+        frame has no '+' before a closing quote (no value ends with one)."""
         if not SIGNS_ONLY:
             texts = self._texts
-            seen[:] = [i for i, tick in enumerate(ticks) if texts[type(tick)]]
-            if not seen:
+            texty = [i for i, tick in enumerate(ticks) if texts[type(tick)]]
+            if not texty or not (seen or _PLUS_BEFORE_QUOTE(raw)):
                 return True
+            seen[:] = texty
         try:
             frame: Any = self._text_decoder.decode(raw)
         except MALFORMED:
@@ -336,6 +343,9 @@ class StrippedFrames:
         if changed:
             self._build()
         return changed
+
+
+_PLUS_BEFORE_QUOTE = re.compile(rb'\+"').search
 
 
 def _text_item(type_id: str, texts: list[Field]) -> type[msgspec.Struct]:
