@@ -51,6 +51,23 @@ def test_every_op_has_a_c_code() -> None:
     assert len(codes) == len(OPS)
 
 
+class Row(msgspec.Struct):
+    """For the tests of single ops: any value in any field."""
+
+    s: Any = None
+    t: Any = None
+    d: Any = None
+    x: Any = None
+
+
+class Twin(Row):
+    pass
+
+
+class Wider(Row):
+    y: int = 0
+
+
 def snapshot(obj: Any) -> Any:
     """Classes and values, all the way down (floats by repr, so -0.0 is not 0.0)."""
     if isinstance(obj, msgspec.Struct):
@@ -191,13 +208,6 @@ def test_c_and_python_fixers_agree(api_id: str) -> None:
 
 @needs_c
 def test_time_and_date_parsed_in_c_are_the_python_values() -> None:
-    class Row(msgspec.Struct):
-        t: Any = None
-        d: Any = None
-
-    class Twin(Row):
-        pass
-
     fix = speedups.Fixer(
         Row,
         Twin,
@@ -218,12 +228,6 @@ def test_time_and_date_parsed_in_c_are_the_python_values() -> None:
 
 @needs_c
 def test_magnitudes_of_any_size() -> None:
-    class Row(msgspec.Struct):
-        x: Any = None
-
-    class Twin(Row):
-        pass
-
     fix = speedups.Fixer(Row, Twin, ((speedups.OP_ABS, "x", None),))
     for v, want in [(-(10**30), 10**30), (10**30, 10**30), (-5, 5), (-0.5, 0.5), (0, 0)]:
         row = Twin(x=v)
@@ -239,13 +243,6 @@ def test_magnitudes_of_any_size() -> None:
 
 @needs_c
 def test_free_text_is_kept_and_reported() -> None:
-    class Row(msgspec.Struct):
-        s: Any = None
-        x: Any = None
-
-    class Twin(Row):
-        pass
-
     fix = speedups.Fixer(
         Row, Twin, ((speedups.OP_FREE_TEXT, "s", None), (speedups.OP_ABS, "x", None))
     )
@@ -259,19 +256,13 @@ def test_free_text_is_kept_and_reported() -> None:
 
 @needs_c
 def test_fix_values_reports_the_items_with_free_text() -> None:
-    class Values(msgspec.Struct):
-        s: Any = None
-
-    class Twin(Values):
-        pass
-
     class Item(msgspec.Struct):
         values: Any
 
     class Other(msgspec.Struct):
         values: Any
 
-    fixes = {Item: speedups.Fixer(Values, Twin, ((speedups.OP_FREE_TEXT, "s", None),))}
+    fixes = {Item: speedups.Fixer(Row, Twin, ((speedups.OP_FREE_TEXT, "s", None),))}
     items = [Item(Twin(s="")), Item(Twin(s="x")), Item(Twin(s="")), Item(Twin(s="y"))]
     seen: list[int] = []
     assert speedups.fix_values(items, fixes, seen) is items
@@ -284,15 +275,6 @@ def test_fix_values_reports_the_items_with_free_text() -> None:
 
 @needs_c
 def test_a_fixer_refuses_what_it_cannot_touch_safely() -> None:
-    class Row(msgspec.Struct):
-        x: Any = None
-
-    class Twin(Row):
-        pass
-
-    class Wider(Row):
-        y: int = 0
-
     fix = speedups.Fixer(Row, Twin, ((speedups.OP_ABS, "x", None),))
     with pytest.raises(TypeError, match="fixer of"):
         fix(Wider(x=-1))  # another class: its slots are not the fixer's to write
