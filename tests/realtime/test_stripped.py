@@ -276,6 +276,19 @@ def test_bytes_that_are_not_utf8_are_a_malformed_frame() -> None:
     asyncio.run(main())
 
 
+def test_text_with_lone_surrogates_is_a_malformed_frame() -> None:
+    async def main() -> int:
+        rt = Realtime("token", url="ws://unused")
+        rt.stream(["0B"])
+        raw = '{"trnm":"REAL","data":[{"type":"0B","item":"005930","values":{"10":"\ud800"}}]}'
+        assert rt.process(raw) is False
+        malformed = rt.stats().malformed_frames
+        await rt.close()
+        return malformed
+
+    assert asyncio.run(main()) == 1
+
+
 def test_ticks_pickle_and_copy() -> None:
     import copy
     import pickle

@@ -110,10 +110,11 @@ _frame_decoder: msgspec.json.Decoder[Frame] = msgspec.json.Decoder(Frame)
 
 _head_decoder = msgspec.json.Decoder(Head)
 
-MALFORMED = (msgspec.DecodeError, UnicodeDecodeError)
+MALFORMED = (msgspec.DecodeError, UnicodeError)
 """What decoding a frame that is not JSON raises: msgspec's errors (a ValidationError is a
-DecodeError), or UnicodeDecodeError for bytes that are not UTF-8 (the socket is read as bytes,
-so nothing checked them before)."""
+DecodeError), UnicodeDecodeError for bytes that are not UTF-8 (the socket is read as bytes,
+so nothing checked them before), or UnicodeEncodeError for text with lone surrogates (frames
+given to ``process`` as ``str``)."""
 
 
 def trnm_of(frame: Real | Control | Head) -> str:
@@ -193,8 +194,9 @@ class StrippedFrames:
 
     Free text is the one kind of value the removal could change (``"+5%"``). Where a frame's
     free text holds anything, the fixers say so, and those fields are read again from the
-    frame as sent by a second decoder that reads nothing else. (Where the removal takes every
-    '+', without the C accelerator, every item with free-text fields is read again.)
+    frame as sent by a second decoder that reads nothing else. (Without the C accelerator the
+    removal takes every '+', and free text made of '+' alone turns blank: every item with
+    free-text fields is then read again wherever a value of the frame ends in '+'.)
     """
 
     def __init__(
@@ -246,9 +248,8 @@ class StrippedFrames:
 
     def _fast_road(self) -> Callable[[Any], list[Tick[Any]] | None]:
         """:meth:`decode` for the common case only, in one function over local names: a
-        ``REAL`` frame in bytes whose items all read, with no free text. Anything else gives
-        None, and the caller takes :meth:`decode`, which does it again with the bookkeeping
-        (learning, free text)."""
+        ``REAL`` frame in bytes whose items all read. Anything else gives None, and the caller
+        takes :meth:`decode`, which does it again with the bookkeeping (learning)."""
         decode, fixes, strip, restore = self._decode, self._fixes, strip_signs, self._restore_text
         real: Any = self.real
         lossy = not SIGNS_ONLY
@@ -273,7 +274,10 @@ class StrippedFrames:
     def decode(self, raw: str | bytes) -> list[Tick[Any]] | None:
         """The ticks of a ``REAL`` frame, or None: decode this frame as sent."""
         if isinstance(raw, str):
-            raw = raw.encode()
+            try:
+                raw = raw.encode()
+            except UnicodeEncodeError:  # lone surrogates: not a frame this road reads
+                return None
         text = strip_signs(raw)
         frame: Any
         try:
