@@ -115,9 +115,9 @@ def _text_fix(kind: str) -> str:
 class Op(NamedTuple):
     """One step of a fixer: what to do with one field of an object fresh from the lax decode.
 
-    ``name`` is one of :data:`OPS`; ``arg`` is the step's argument (the exception of a free-text
-    field, the converter of a text field, the sub-program of a list or object); ``expr`` is the
-    converter as Python source over ``v`` (inlined by the Python fixer)."""
+    ``name`` is one of :data:`OPS`; ``arg`` is the step's argument (the converter of a text
+    field, the sub-program of a list or object); ``expr`` is the converter as Python source
+    over ``v`` (inlined by the Python fixer)."""
 
     name: str
     attr: str

@@ -9,6 +9,9 @@
  * Fields are read and written through the slots of the typed Struct, at the offsets of its
  * member descriptors, checked once when a Fixer is built. A Fixer only touches an object
  * whose class is its twin or its typed class.
+ *
+ * Two helpers of the real-time road live here too: strip_signs (the '+' of signed numbers
+ * out of a frame, before msgspec reads it) and fix_values (each tick's fixer, per frame).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
