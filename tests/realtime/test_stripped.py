@@ -289,6 +289,32 @@ def test_text_with_lone_surrogates_is_a_malformed_frame() -> None:
     assert asyncio.run(main()) == 1
 
 
+def test_a_failure_of_the_stripped_road_leaves_the_frame_to_the_road_as_sent(
+    monkeypatch: Any,
+) -> None:
+    def broken(self: Any, raw: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(StrippedFrames, "_read", broken)
+    values = values_for("0B", 0, shapes=PLAIN)
+
+    async def main() -> tuple[list[Tick[Any]], int]:
+        rt = Realtime("token", url="ws://unused")
+        stream = rt.stream(["0B"])
+        rt.process(frame())  # builds the roads
+        road = rt._dispatcher.stripped
+        assert road is not None
+        road.fast = lambda raw: None  # type: ignore[method-assign]
+        rt.process(frame(("0B", "005930", values)))
+        out = list(stream.queue)
+        await rt.close()
+        return out, road.failures
+
+    (tick,), failures = asyncio.run(main())
+    assert tick.values == as_sent("0B", values)
+    assert failures == 2
+
+
 def test_ticks_pickle_and_copy() -> None:
     import copy
     import pickle

@@ -17,6 +17,7 @@ unknown ``trnm`` falls back to a decoder of ``trnm`` alone.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import typing
 from collections.abc import Callable, Iterable
@@ -109,6 +110,8 @@ Frame = (
 _frame_decoder: msgspec.json.Decoder[Frame] = msgspec.json.Decoder(Frame)
 
 _head_decoder = msgspec.json.Decoder(Head)
+
+log = logging.getLogger("kiwoom.realtime")
 
 MALFORMED = (msgspec.DecodeError, UnicodeError)
 """What decoding a frame that is not JSON raises: msgspec's errors (a ValidationError is a
@@ -213,6 +216,8 @@ class StrippedFrames:
         self._known = tuple(known)
         self._exact = frozenset(exact)
         self._name_of = name_of
+        self.failures = 0
+        """Frames on which this road raised (a bug): each was read as sent instead."""
         self._build()
 
     def _build(self) -> None:
@@ -263,9 +268,9 @@ class StrippedFrames:
                 if type(frame) is not real:
                     return None
                 ticks = fix_values(frame.data, fixes, seen)
+                if ticks is None or ((seen or lossy) and not restore(raw, ticks, seen)):
+                    return None
             except Exception:
-                return None
-            if ticks is None or ((seen or lossy) and not restore(raw, ticks, seen)):
                 return None
             return ticks
 
@@ -273,6 +278,15 @@ class StrippedFrames:
 
     def decode(self, raw: str | bytes) -> list[Tick[Any]] | None:
         """The ticks of a ``REAL`` frame, or None: decode this frame as sent."""
+        try:
+            return self._read(raw)
+        except Exception:  # a bug of this road must not end the socket: read it as sent
+            self.failures += 1
+            if self.failures <= 10 or self.failures % 1000 == 0:
+                log.exception("the stripped road failed on a frame (%d so far)", self.failures)
+            return None
+
+    def _read(self, raw: str | bytes) -> list[Tick[Any]] | None:
         if isinstance(raw, str):
             try:
                 raw = raw.encode()
