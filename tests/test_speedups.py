@@ -14,7 +14,10 @@ import gc
 import os
 import random
 import re
+import shutil
 import sys
+import sysconfig
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -36,12 +39,21 @@ speedups: Any = SPEEDUPS
 needs_c = pytest.mark.skipif(SPEEDUPS is None, reason="the C accelerator is switched off")
 
 
-def test_the_accelerator_is_built() -> None:
+def can_compile() -> bool:
+    """A C compiler and Python's headers are here, as setuptools would look for them."""
+    cc = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()[0]
+    headers = Path(sysconfig.get_paths()["include"], "Python.h")
+    return shutil.which(cc) is not None and headers.exists()
+
+
+def test_the_accelerator_is_built_wherever_it_can_be() -> None:
     if os.environ.get("KIWOOM_NO_SPEEDUPS"):
         pytest.skip("KIWOOM_NO_SPEEDUPS is set")
+    if not can_compile():
+        pytest.skip("no C compiler or Python headers: the fixers run as Python")
     assert SPEEDUPS is not None, (
-        "kiwoom._speedups was not built (no C compiler when the package was installed?): "
-        "the fixers run as Python, slower; set KIWOOM_NO_SPEEDUPS=1 to test that road alone"
+        "kiwoom._speedups was not built though a C compiler is here (see the build output "
+        "of the install); the fixers run as Python, slower"
     )
 
 
