@@ -12,7 +12,7 @@ from _bodies import chart_body
 from _util import per_call_us
 
 from kiwoom import catalog
-from kiwoom._fastdecode import SPEEDUPS
+from kiwoom._fastdecode import fixers_road
 
 
 class PlainRow(msgspec.Struct):
@@ -45,7 +45,7 @@ def main() -> None:
     wire = per_call_us(lambda: entry.decode_wire(body))
     typed = per_call_us(lambda: entry.decode(body))
     print(f"ka10081 daily chart, 600 rows, {len(body) / 1024:.0f} KiB")
-    print(f"  (fast decode fixers: {'C (kiwoom._speedups)' if SPEEDUPS else 'Python'})")
+    print(f"  (fast decode fixers: {fixers_road()})")
     print(f"  plain msgspec, all-string Structs  {base:8.0f} us   1.00x")
     print(f"  kiwoom wire decode (strings)       {wire:8.0f} us   {wire / base:.2f}x")
     ratio = typed / base

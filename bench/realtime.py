@@ -33,7 +33,7 @@ import msgspec
 from _realtime_frames import frames as make_frames
 
 from kiwoom import Realtime, catalog
-from kiwoom._fastdecode import SPEEDUPS, strip_signs
+from kiwoom._fastdecode import SPEEDUPS, fixers_road, strip_signs
 
 ROUNDS = 5
 REFERENCE_PYTHON = Path(__file__).parent / ".venv" / "bin" / "python"
@@ -146,7 +146,7 @@ def main() -> None:
     items = sum(len(json.loads(f)["data"]) for f in frames)
     size = sum(len(f) for f in frames) / len(frames)
     print(f"{len(frames)} REAL frames, {items} items (70% 0B / 30% 0D), {size:.0f} bytes/frame")
-    print(f"fast decode fixers: {'C (kiwoom._speedups)' if SPEEDUPS else 'Python'}")
+    print(f"fast decode fixers: {fixers_road()}")
 
     import uvloop
 

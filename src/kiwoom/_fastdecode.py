@@ -181,6 +181,15 @@ compiled to Python, which gives the same values, 20-30% slower end to end.
 ``KIWOOM_NO_SPEEDUPS=1`` switches it off."""
 
 
+def fixers_road() -> str:
+    """Which fixers run, and why, in words (for ``kiwoom demo`` and the benchmarks)."""
+    if SPEEDUPS is not None:
+        return "C (kiwoom._speedups)"
+    if os.environ.get("KIWOOM_NO_SPEEDUPS"):
+        return "Python (KIWOOM_NO_SPEEDUPS is set)"
+    return "Python (the C accelerator was not built: no C compiler at install?)"
+
+
 def _strip_every_plus(raw: bytes) -> bytes:
     return raw.replace(b"+", b"")
 

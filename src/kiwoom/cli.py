@@ -8,13 +8,13 @@ kiwoom decode ID [FILE]     decode a response body (or one real-time values obje
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import msgspec
 
 from . import catalog
+from ._fastdecode import fixers_road
 from ._values import direction
 
 _SAMPLE_CHART = (
@@ -46,18 +46,8 @@ def _demo() -> int:
     for e in catalog.entries():
         kinds[e.kind] = kinds.get(e.kind, 0) + 1
     print("catalogue:", ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
-    print("fast decode fixers:", _fixers())
+    print("fast decode fixers:", fixers_road())
     return 0
-
-
-def _fixers() -> str:
-    from ._fastdecode import SPEEDUPS
-
-    if SPEEDUPS is not None:
-        return "C (kiwoom._speedups)"
-    if os.environ.get("KIWOOM_NO_SPEEDUPS"):
-        return "Python (KIWOOM_NO_SPEEDUPS is set)"
-    return "Python (the C accelerator was not built: no C compiler at install?)"
 
 
 def _catalog(api_id: str | None) -> int:
