@@ -11,7 +11,7 @@ import os
 import random
 from collections.abc import Mapping
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import msgspec
@@ -21,6 +21,8 @@ from ._auth import Credentials, Token
 from ._constants import BACKOFF_BASE, BACKOFF_MAX, CONTENT_TYPE, MOCK, REAL
 from ._debug import debug_enabled, log_request, log_response, mask
 from ._errors import DecodeError, InvalidRequestError, KiwoomError
+from ._model import Request
+from ._request import request_from
 from .errors import (
     APIError,
     HTTPStatusError,
@@ -219,8 +221,9 @@ class BaseClient:
 
     def _request_body(
         self, ep: Endpoint, request: Mapping[str, Any] | msgspec.Struct | None
-    ) -> Any:
-        return ep.entry.build_request({} if request is None else request)
+    ) -> Request:
+        """The request Struct the typed method would build from the same values."""
+        return request_from(ep.api_id, cast(type[Request], ep.entry.request_type), request)
 
     # --- the policy ----------------------------------------------------------------------
 
