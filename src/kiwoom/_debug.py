@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 
 from ._constants import ENV_DEBUG, LOG_BODY_LIMIT, LOGGER_NAME
 
-__all__ = ["debug_enabled", "log_request", "log_response", "logger", "mask"]
+__all__ = ["debug_enabled", "log_extra", "log_request", "log_response", "logger", "mask"]
 
 logger = logging.getLogger(LOGGER_NAME)
 
@@ -72,4 +72,13 @@ def log_response(
     logger.debug(
         "%s <- %d in %.1f ms cont-yn=%s next-key=%s %s", api_id, status, ms, cont_yn or "",
         next_key or "", _body(content, secrets),
+    )  # fmt: skip
+
+
+def log_extra(api_id: str, counts: Mapping[str, int]) -> None:
+    """Count the response keys the catalogue lacks (names only: values may be anything)."""
+    listed = ", ".join(f"{path} ({n})" for path, n in counts.items())
+    logger.debug(
+        "%s: %d key(s) not in the catalogue, kept in RawResponse.extra: %s",
+        api_id, len(counts), listed,
     )  # fmt: skip
