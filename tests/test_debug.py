@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,33 +18,40 @@ import kiwoom
 TESTS = Path(__file__).parent
 DAILY = {"stk_cd": "005930", "base_dt": "20250908", "upd_stkpc_tp": "1"}
 
-# An application that configures no logging at all.
+# An application that configures no logging at all, run once per (debug=, KIWOOM_DEBUG)
+# case; a marker line on stderr separates the cases.
+CASES = [("on", True, None), ("env", None, "1"), ("env", None, "0"), ("env", None, None),
+         ("off", False, "1")]  # fmt: skip
 SCRIPT = f"""
-import sys
+import os, sys
 sys.path.insert(0, {str(TESTS)!r})
 from _fake import APPKEY, SECRET, FakeKiwoom, chart_page
 import kiwoom
 
-fake = FakeKiwoom(routes={{"ka10081": chart_page([("20250908", "-70100")])}})
-flag = {{"on": True, "off": False, "env": None}}[sys.argv[1]]
-with kiwoom.Kiwoom(APPKEY, SECRET, transport=fake.transport(), limiter=False, debug=flag) as c:
-    c.chart.daily(stk_cd="005930", base_dt="20250908", upd_stkpc_tp="1")
+for name, flag, env in {CASES!r}:
+    os.environ.pop("KIWOOM_DEBUG", None)
+    if env is not None:
+        os.environ["KIWOOM_DEBUG"] = env
+    sys.stderr.write(f"=== {{name}} {{env}}\\n")
+    fake = FakeKiwoom(routes={{"ka10081": chart_page([("20250908", "-70100")])}})
+    with kiwoom.Kiwoom(APPKEY, SECRET, transport=fake.transport(), limiter=False, debug=flag) as c:
+        c.chart.daily(stk_cd="005930", base_dt="20250908", upd_stkpc_tp="1")
 print("done")
 """
 
 
-def _run_app(flag: str, env_debug: str | None = None) -> subprocess.CompletedProcess[str]:
+@pytest.fixture(scope="module")
+def app_stderr() -> dict[str, str]:
+    """What the application printed on stderr, per case (``"on None"``, ``"env 1"``...)."""
     env = {k: v for k, v in os.environ.items() if k != "KIWOOM_DEBUG"}
-    if env_debug is not None:
-        env["KIWOOM_DEBUG"] = env_debug
-    return subprocess.run(
-        [sys.executable, "-c", SCRIPT, flag],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=True,
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=120
     )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "done\n"
+    parts = re.split(r"^=== (.*)\n", done.stderr, flags=re.M)
+    assert parts[0] == ""
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
 
 
 def _assert_exchange_logged(text: str) -> None:
@@ -59,24 +67,22 @@ def _assert_exchange_logged(text: str) -> None:
     assert "authorization: ***" in text and '"token":"***"' in text.replace(" ", "")
 
 
-def test_debug_flag_prints_to_stderr_when_no_handler_is_configured():
-    done = _run_app("on")
-    assert done.stdout == "done\n"
-    _assert_exchange_logged(done.stderr)
-    assert all(" kiwoom DEBUG " in line for line in done.stderr.splitlines())
+def test_debug_flag_prints_to_stderr_when_no_handler_is_configured(app_stderr):
+    _assert_exchange_logged(app_stderr["on None"])
+    assert all(" kiwoom DEBUG " in line for line in app_stderr["on None"].splitlines())
 
 
 @pytest.mark.parametrize(("env", "shown"), [("1", True), ("0", False), (None, False)])
-def test_kiwoom_debug_environment_variable(env, shown):
-    done = _run_app("env", env)
+def test_kiwoom_debug_environment_variable(app_stderr, env, shown):
+    text = app_stderr[f"env {env}"]
     if shown:
-        _assert_exchange_logged(done.stderr)
+        _assert_exchange_logged(text)
     else:
-        assert done.stderr == ""
+        assert text == ""
 
 
-def test_debug_off_prints_nothing():
-    assert _run_app("off", "1").stderr == ""  # the argument wins over the environment
+def test_debug_off_prints_nothing(app_stderr):
+    assert app_stderr["off 1"] == ""  # the argument wins over the environment
 
 
 class _Collect(logging.Handler):
