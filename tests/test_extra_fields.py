@@ -4,13 +4,17 @@ counted in debug logs, and a renamed row list is never a silent empty result."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 import httpx
 import pytest
 from _fake import APPKEY, SECRET, FakeKiwoom, ok
+from samples import STRUCTS, sample_body
+from test_every_api_calls import _REST
 
 import kiwoom
+from kiwoom import _extra
 
 MINUTE = {"stk_cd": "005930", "tic_scope": "1", "upd_stkpc_tp": "1"}
 
@@ -127,3 +131,17 @@ def test_the_async_client_keeps_extra_too(caplog):
             return client.last_response.extra
 
     assert asyncio.run(main())["new_flag"] == "Y"
+
+
+@pytest.mark.parametrize("entry", _REST, ids=lambda e: e.api_id)
+def test_extra_finds_exactly_the_added_keys_in_every_api(entry):
+    wire, _ = sample_body(STRUCTS[entry.api_id])
+    body = {"return_code": 0, "return_msg": "", **wire}
+    assert _extra.extra(json.dumps(body).encode(), entry.wire_type) == {}
+    expected: dict[str, object] = {"zz_new": "1"}
+    body["zz_new"] = "1"
+    for key, value in wire.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            body[key] = [{**row, "zz_row": str(i)} for i, row in enumerate(value)]
+            expected[key] = [{"zz_row": str(i)} for i in range(len(value))]
+    assert _extra.extra(json.dumps(body).encode(), entry.wire_type) == expected
