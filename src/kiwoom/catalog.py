@@ -103,11 +103,28 @@ class Entry:
         return self._types[2]  # type: ignore[no-any-return]
 
     @cached_property
+    def _aliases(self) -> tuple[tuple[bytes, bytes], ...]:
+        if self.kind == "realtime":
+            return ()
+        mod = importlib.import_module(self.module)
+        return getattr(mod, "ALIASES", {}).get(self.api_id, ())  # type: ignore[no-any-return]
+
+    def _unalias(self, raw: bytes | str) -> bytes | str:
+        """The body with a list Kiwoom names two ways (``inds_dt_pole_qry`` for the table's
+        ``inds_min_pole_qry``) under the catalogue's name, so neither name is lost."""
+        for alias, name in self._aliases:
+            data = raw.encode() if isinstance(raw, str) else bytes(raw)
+            if alias in data and name not in data:
+                raw = data.replace(alias, name, 1)
+        return raw
+
+    @cached_property
     def _decoder(self) -> msgspec.json.Decoder[Any]:
         return msgspec.json.Decoder(self.wire_type)
 
     def decode_wire(self, raw: bytes | str) -> Any:
         """Decode a response body (for real-time types: one ``values`` object) as sent."""
+        raw = self._unalias(raw)
         try:
             try:
                 return self._decoder.decode(raw)
@@ -157,6 +174,7 @@ class Entry:
 
     def decode(self, raw: bytes | str) -> Any:
         """Decode a response body (for real-time types: one ``values`` object) into typed values."""
+        raw = self._unalias(raw)
         fast = self._fast
         if fast.useful:
             try:

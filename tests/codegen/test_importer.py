@@ -257,7 +257,7 @@ def test_looks_numeric():
         (Typing("integer"), "", True),
         (Typing("decimal"), "-0.24", True),
         (Typing("decimal"), "000000.1602", True),
-        (Typing("decimal"), "1,507.70", False),
+        (Typing("decimal"), "1,507.70", True),  # the SDK drops thousands separators
         (Typing("decimal", scale=2), "2658", True),
         (Typing("decimal", scale=2), "26.58", False),
         (Typing("date", format="YYYYMMDD"), "00000000", True),
@@ -273,17 +273,6 @@ def test_looks_numeric():
 )
 def test_fits(typing, value, ok):
     assert infer.fits(typing, value) is ok
-
-
-def test_downgrade():
-    assert infer.downgrade(Typing("integer", "원"), ["1", "2.5"]) == Typing("decimal", "원")
-    assert infer.downgrade(Typing("integer", "원"), ["--1"]) == Typing("integer", "원")
-    assert infer.downgrade(Typing("integer", "원"), ["1-1"]) == Typing()
-    assert infer.downgrade(Typing("decimal", scale=2), ["26.58"]) == Typing("decimal")
-    assert infer.downgrade(Typing("date", format="YYYYMMDD"), ["3"]) == Typing()
-    assert infer.downgrade(Typing("code", codes={"1": "a"}), ["9"]) == Typing()
-    kept = Typing("integer", "주")
-    assert infer.downgrade(kept, ["1", ""]) is kept
 
 
 def test_sign_from_examples():
@@ -544,7 +533,8 @@ def test_run_on_a_small_catalogue(tmp_path):
         "sign": "real",
     }
     assert rows["dt"]["type"] == "date"
-    assert rows["pre_sig"]["type"] == "string"  # '9' is no listed code: downgraded
+    assert rows["pre_sig"]["codes"] == {"1": "상한가", "2": "상승", "3": "보합"}  # never bent
+    assert any(c.kind == "example-misfit" and c.path.endswith("pre_sig") for c in report.unresolved)
     assert rows["trde_qty"]["type"] == "integer"  # label fallback, example fits
 
     order = yaml.safe_load(first["domestic/order.yaml"])["apis"][0]
@@ -584,7 +574,9 @@ def test_import_reproduces_committed_spec(tmp_path):
         shutil.copytree(SPEC / "overrides", spec / "overrides")
     report = importer.run(OFFICIAL, spec)
     assert report.apis == {"oauth": 2, "rest": 304, "condition": 8, "realtime": 23}
-    assert not [line for line in report.validation if line.startswith("FAIL")]
+    assert not report.unresolved, "unresolved catalogue conflicts:\n" + "\n".join(
+        map(str, report.unresolved)
+    )
     assert not [line for line in report.oddities if line.startswith("fields.yaml")]
     produced = _snapshot(spec)
     validator = _schema_validator()

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 # fmt: off
-CATALOGUE_SHA256 = "6cae643647917400c4da9b68992e4389ebf29bb65d076563095eb30521a36fbe"
+CATALOGUE_SHA256 = "52127644819ed9f610e6a388669d84e8dc98c21ca65c46fe7a29d6bd8bd595e0"
 """Hash of the spec/ files this package was generated from."""
 
 # (api id, Korean name, kind, group, region, path, method, is order, pages, mock server serves it,
