@@ -11,6 +11,7 @@ import datetime as _dt
 import enum
 
 __all__ = [
+    "SENTINEL_TIMES",
     "Direction",
     "direction",
     "fast_date",
@@ -79,15 +80,26 @@ def to_date(s: str) -> _dt.date | None:
     return _dt.date.fromisoformat(s)
 
 
+# Kiwoom's special clock marks, as the typed value: a chart bar or trade of the closing
+# auction is stamped "888888", one of the after-hours close "999999" (the wire text stays in
+# the wire model). Kiwoom's own wrapper reads the after-hours close of sector codes 253 and 254
+# as 17:00; a time alone cannot tell, so their 999999 reads 18:00 too.
+SENTINEL_TIMES = {"888888": _dt.time(16, 0), "999999": _dt.time(18, 0)}
+
+
 def to_time(s: str) -> _dt.time | None:
     """``"165208"``, ``"16:52:08"``, ``"1652"``, ``"16:52"`` -> a ``time``; ``""`` -> ``None``.
 
-    Kiwoom sends ``"240000"``-style end-of-day marks and the odd ``"999999"`` sentinel; any
-    hour past 23 maps to ``None`` rather than failing the whole response.
+    The sentinels of :data:`SENTINEL_TIMES` read as their time (``"888888"``: 16:00, the
+    closing auction; ``"999999"``: 18:00, the after-hours close). Kiwoom also sends
+    ``"240000"``-style end-of-day marks: any other hour past 23 maps to ``None`` rather than
+    failing the whole response.
     """
     s = s.strip().replace(":", "")
     if not s:
         return None
+    if s in SENTINEL_TIMES:
+        return SENTINEL_TIMES[s]
     if len(s) == 4:
         s += "00"
     hour, minute, second = int(s[:2]), int(s[2:4]), int(s[4:6])
