@@ -21,6 +21,7 @@ import msgspec
 from . import _convert
 from ._errors import DecodeError, InvalidRequestError
 from ._fastdecode import FastDecoder, Unfit
+from ._model import check
 from ._generated import _registry
 
 __all__ = ["Entry", "entries", "get"]
@@ -166,7 +167,16 @@ class Entry:
                 raise exc.__cause__ from None
             text = str(exc)
             match = _FIELD_IN_MESSAGE.search(text)
-            raise InvalidRequestError(self.api_id, match and match.group(1), text) from None
+            wire = match.group(1) if match else None
+        # msgspec refused a value by its run-time annotation: the request's own rule decides,
+        # so both roads refuse alike (and a date for a date field is taken, as by the Struct).
+        rules = {r.wire: r for r in req_type.__rules__}  # type: ignore[attr-defined]
+        rule = rules.get(wire) if wire else None
+        if rule is not None and rule.kind != "list" and rule.wire in data:
+            check(self.api_id, rule, data[rule.wire])
+            if set(data) <= set(rules) and all(rules[k].kind != "list" for k in data):
+                return req_type(**{rules[k].attr: v for k, v in data.items()})
+        raise InvalidRequestError(self.api_id, wire, text) from None
 
     @cached_property
     def _fast(self) -> FastDecoder:
