@@ -21,8 +21,8 @@ import msgspec
 from . import _convert
 from ._errors import DecodeError, InvalidRequestError
 from ._fastdecode import FastDecoder, Unfit
-from ._model import check
 from ._generated import _registry
+from ._model import check
 
 __all__ = ["Entry", "entries", "get"]
 
