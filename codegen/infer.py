@@ -454,7 +454,8 @@ def value_text(value: object) -> str | None:
 
 # Kiwoom now and then doubles a sign ("--1100", "++0.34"); the SDK's tolerant converter
 # (kiwoom._values.to_number) reads those, so they do not make a field text.
-_INT = re.compile(r"^[+-]{0,2}\d+$")
+# A whole number, perhaps written with zero decimals ("3179.00"): the SDK reads it exactly.
+_INT = re.compile(r"^[+-]{0,2}\d+(\.0+)?$")
 _DEC = re.compile(r"^[+-]{0,2}(\d+\.?\d*|\.\d+)$")
 _TIME_RE = {
     "HHmmss": re.compile(r"^\d{6}$"),

@@ -58,6 +58,18 @@ def layout(typed: type[msgspec.Struct]) -> tuple[Field, ...]:
     return tuple(out)
 
 
+def _whole(text: str) -> int:
+    """``int(text)``, also for a whole number written with zero decimals (``"3179.00"``, as
+    Kiwoom writes some prices); a true fraction (``"47.41"``) is an error, never rounded."""
+    try:
+        return int(text)
+    except ValueError:
+        whole, dot, zeros = text.partition(".")
+        if not dot or zeros.strip("0"):
+            raise
+        return int(whole)
+
+
 def _number(kind: str, v: str) -> int | float | None:
     text = to_number(v)
     if not text:
@@ -68,7 +80,7 @@ def _number(kind: str, v: str) -> int | float | None:
     if divisor:
         n = float(text) / int(divisor)
     elif base == "int":
-        n = int(text)
+        n = _whole(text)
     else:
         n = float(text)
     return abs(n) if magnitude else n

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 # fmt: off
-CATALOGUE_SHA256 = "52127644819ed9f610e6a388669d84e8dc98c21ca65c46fe7a29d6bd8bd595e0"
+CATALOGUE_SHA256 = "b6b336fb72449f53b8cef8100af1bf4afed0337a7dbbc1dafae51c33b6fb01fd"
 """Hash of the spec/ files this package was generated from."""
 
 # (api id, Korean name, kind, group, region, path, method, is order, pages, mock server serves it,

@@ -5438,7 +5438,7 @@ class Kt00015TrstOvrlTrdePrpsArray(_Row):
         "str",
         "str",
         "str",
-        "abs float",
+        "abs int",
         "str",
         "str",
         "str",
@@ -5579,7 +5579,7 @@ class Kt00015TrstOvrlTrdePrpsArray(_Row):
     trde_stle: str | None = None
     """매매형태 (max 40)"""
 
-    txon_base_pric: float | None = None
+    txon_base_pric: int | None = None
     """과세기준가 (magnitude; the wire sign is the direction vs the previous close, max 15)"""
 
     tax_sum_cmsn: str | None = None
@@ -5758,7 +5758,7 @@ def _c_Kt00015TrstOvrlTrdePrpsArray(
         v41 or None,
         v42 or None,
         v43 or None,
-        abs(float(v44)) if v44 else None,
+        abs(int(v44)) if v44 else None,
         v45 or None,
         v46 or None,
         v47 or None,
@@ -7536,7 +7536,7 @@ class Kt50032GoldTrdeHist(_Row):
         "str",
         "str",
         "str",
-        "float",
+        "int",
         "int",
         "int",
         "int",
@@ -7584,7 +7584,7 @@ class Kt50032GoldTrdeHist(_Row):
     stk_nm: str | None = None
     """종목명 (max 40)"""
 
-    uv_exrt: float | None = None
+    uv_exrt: int | None = None
     """거래단가 (max 15)"""
 
     cmsn: int | None = None
@@ -7692,7 +7692,7 @@ def _c_Kt50032GoldTrdeHist(w: Kt50032GoldTrdeHistWire) -> Kt50032GoldTrdeHist:
         v8 or None,
         v9 or None,
         v10 or None,
-        float(v11) if v11 else None,
+        int(v11) if v11 else None,
         int(v12) if v12 else None,
         int(v13) if v13 else None,
         int(v14) if v14 else None,

@@ -1820,7 +1820,7 @@ class Ka30012Response(_Response):
         "float/100",
         "float",
         "str",
-        "float",
+        "int",
         "float",
         "float",
         "float",
@@ -1866,12 +1866,12 @@ class Ka30012Response(_Response):
         "str",
         "str",
         "str",
-        "abs float",
-        "abs float",
-        "abs float",
-        "abs float",
-        "abs float",
-        "abs float",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
     )
 
     aset_cd: str | None = None
@@ -1913,7 +1913,7 @@ class Ka30012Response(_Response):
     elwinnr_vltl: str | None = None
     """ELW내재변동성 (max 20)"""
 
-    exp_rght_pric: float | None = None
+    exp_rght_pric: int | None = None
     """예상권리가 (max 20)"""
 
     elwpl_qutr_rt: float | None = None
@@ -2051,22 +2051,22 @@ class Ka30012Response(_Response):
     evlt_fnsh_yn: str | None = None
     """평가완료여부"""
 
-    all_hgst_pric: float | None = None
+    all_hgst_pric: int | None = None
     """전체최고가 (magnitude; the wire sign is the direction vs the previous close)"""
 
-    all_lwst_pric: float | None = None
+    all_lwst_pric: int | None = None
     """전체최저가 (magnitude; the wire sign is the direction vs the previous close)"""
 
-    imaf_hgst_pric: float | None = None
+    imaf_hgst_pric: int | None = None
     """직후최고가 (magnitude; the wire sign is the direction vs the previous close)"""
 
-    imaf_lwst_pric: float | None = None
+    imaf_lwst_pric: int | None = None
     """직후최저가 (magnitude; the wire sign is the direction vs the previous close)"""
 
-    sndhalf_mrkt_hgst_pric: float | None = None
+    sndhalf_mrkt_hgst_pric: int | None = None
     """후반장최고가 (magnitude; the wire sign is the direction vs the previous close)"""
 
-    sndhalf_mrkt_lwst_pric: float | None = None
+    sndhalf_mrkt_lwst_pric: int | None = None
     """후반장최저가 (magnitude; the wire sign is the direction vs the previous close)"""
 
 
@@ -2226,7 +2226,7 @@ def _c_Ka30012Response(w: Ka30012ResponseWire) -> Ka30012Response:
         float(v12) / 100 if v12 else None,
         float(v13) if v13 else None,
         v14 or None,
-        float(v15) if v15 else None,
+        int(v15) if v15 else None,
         float(v16) if v16 else None,
         float(v17) if v17 else None,
         float(v18) if v18 else None,
@@ -2272,12 +2272,12 @@ def _c_Ka30012Response(w: Ka30012ResponseWire) -> Ka30012Response:
         v58 or None,
         v59 or None,
         v60 or None,
-        abs(float(v61)) if v61 else None,
-        abs(float(v62)) if v62 else None,
-        abs(float(v63)) if v63 else None,
-        abs(float(v64)) if v64 else None,
-        abs(float(v65)) if v65 else None,
-        abs(float(v66)) if v66 else None,
+        abs(int(v61)) if v61 else None,
+        abs(int(v62)) if v62 else None,
+        abs(int(v63)) if v63 else None,
+        abs(int(v64)) if v64 else None,
+        abs(int(v65)) if v65 else None,
+        abs(int(v66)) if v66 else None,
     )
 
 
