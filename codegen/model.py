@@ -23,6 +23,10 @@ RESERVED = frozenset({"int", "float", "str", "list", "msgspec"})
 SENTINEL_DOC = "888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close"
 
 
+# The price sign code of many responses: kiwoom.PriceSign reads it.
+PRICE_SIGN_CODES = {"1": "상한가", "2": "상승", "3": "보합", "4": "하한가", "5": "하락"}
+
+
 def camel(name: str) -> str:
     """``stk_dt_pole_chart_qry`` -> ``StkDtPoleChartQry``."""
     parts = re.split(r"[^0-9A-Za-z]+", name)
@@ -225,6 +229,8 @@ class FieldM:
             bits.append(f"max {self.length}")
         if self.codes_open:
             bits.append("codes known incomplete: other codes are sent as given")
+        if self.codes == PRICE_SIGN_CODES and not self.request:
+            bits.append("kiwoom.PriceSign(value) reads it")
         if self.aliases:
             bits.append("also read from " + ", ".join(self.aliases))
         if self.type in ("time", "datetime") and not self.request:

@@ -114,3 +114,23 @@ def test_time_fields_document_the_sentinels():
     source = inspect.getsource(chart.Ka10080StkMinPoleChartQry)
     assert "cntr_tm: _dt.datetime | None" in source
     assert "888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close" in source
+
+
+def test_price_sign_gives_the_meaning_of_a_sign_code():
+    from kiwoom import PriceSign
+
+    row = (
+        catalog.get("ka10081")
+        .decode(
+            msgspec.json.encode(
+                {"stk_dt_pole_chart_qry": [{"pred_pre_sig": "5", "cur_prc": "-70000"}]}
+            )
+        )
+        .stk_dt_pole_chart_qry[0]
+    )
+    sign = PriceSign(row.pred_pre_sig)
+    assert (sign, sign.label, sign.direction) == (PriceSign.DOWN, "하락", Direction.DOWN)
+    assert PriceSign.UP == "2" and PriceSign("1").direction is Direction.UP
+    assert PriceSign("3").direction is Direction.FLAT
+    with pytest.raises(ValueError):
+        PriceSign("0")

@@ -13,6 +13,7 @@ import enum
 __all__ = [
     "SENTINEL_TIMES",
     "Direction",
+    "PriceSign",
     "direction",
     "fast_date",
     "fast_time",
@@ -30,6 +31,37 @@ class Direction(enum.IntEnum):
     DOWN = -1
     FLAT = 0
     UP = 1
+
+
+class PriceSign(enum.StrEnum):
+    """The sign code of a price against the previous close (``pred_pre_sig``, ``pre_sig``
+    and their kin hold ``"1"``..``"5"``): ``PriceSign(row.pred_pre_sig).label`` -> ``"상승"``.
+
+    Members compare equal to the wire code (``PriceSign.UP == "2"``).
+    """
+
+    LIMIT_UP = "1"
+    UP = "2"
+    FLAT = "3"
+    LIMIT_DOWN = "4"
+    DOWN = "5"
+
+    @property
+    def label(self) -> str:
+        """The Korean label of the code."""
+        return _SIGN_LABELS[self]
+
+    @property
+    def direction(self) -> Direction:
+        """Up, flat or down, the limits included."""
+        if self in (PriceSign.LIMIT_UP, PriceSign.UP):
+            return Direction.UP
+        if self is PriceSign.FLAT:
+            return Direction.FLAT
+        return Direction.DOWN
+
+
+_SIGN_LABELS = {"1": "상한가", "2": "상승", "3": "보합", "4": "하한가", "5": "하락"}
 
 
 def direction(wire: str | None) -> Direction:

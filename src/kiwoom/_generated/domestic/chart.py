@@ -551,7 +551,7 @@ class Ka10079StkTicChartQry(_Row):
     """전일대비 (단위 원, signed, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비 기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비 기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
 
 class Ka10079StkTicChartQryWire(_WireRow):
@@ -708,7 +708,7 @@ class Ka10080StkMinPoleChartQry(_Row):
     """전일대비 (단위 원, signed, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비 기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비 기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
 
 class Ka10080StkMinPoleChartQryWire(_WireRow):
@@ -843,7 +843,7 @@ class Ka10081StkDtPoleChartQry(_Row):
     """전일대비 (단위 원, signed, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     trde_tern_rt: float | None = None
     """거래회전율 (단위 %, signed, max 20)"""
@@ -985,7 +985,7 @@ class Ka10082StkStkPoleChartQry(_Row):
     """전일대비 (단위 원, signed, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     trde_tern_rt: float | None = None
     """거래회전율 (단위 %, signed, max 20)"""
@@ -1127,7 +1127,7 @@ class Ka10083StkMthPoleChartQry(_Row):
     """전일대비 (단위 원, signed, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     trde_tern_rt: float | None = None
     """거래회전율 (단위 %, signed, max 20)"""
@@ -1384,7 +1384,7 @@ class Ka20004IndsTicChartQry(_Row):
     """전일대비 (단위 원, signed, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비 기호 (max 20, codes known incomplete: other codes are sent as given). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비 기호 (max 20, codes known incomplete: other codes are sent as given, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
 
 class Ka20004IndsTicChartQryWire(_WireRow):
@@ -1527,7 +1527,7 @@ class Ka20005IndsMinPoleQry(_Row):
     """전일대비 (단위 원, signed, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비 기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비 기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
 
 class Ka20005IndsMinPoleQryWire(_WireRow):
@@ -2127,7 +2127,7 @@ class Ka50079GdsTicChartQry(_Row):
     """일자 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
 
 class Ka50079GdsTicChartQryWire(_WireRow):
@@ -2284,7 +2284,7 @@ class Ka50080GdsMinChartQry(_Row):
     """일자 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
 
 class Ka50080GdsMinChartQryWire(_WireRow):
@@ -2418,7 +2418,7 @@ class Ka50081GdsDayChartQry(_Row):
     """일자 (YYYYMMDD, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
 
 class Ka50081GdsDayChartQryWire(_WireRow):
@@ -2796,7 +2796,7 @@ class Ka50091GdsTicChartQry(_Row):
     """일자 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
 
 class Ka50091GdsTicChartQryWire(_WireRow):
@@ -2945,7 +2945,7 @@ class Ka50092GdsMinChartQry(_Row):
     """일자 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
 
 class Ka50092GdsMinChartQryWire(_WireRow):

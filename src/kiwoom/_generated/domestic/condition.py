@@ -192,7 +192,7 @@ class Ka10172Data(_Row):
     """현재가 [10] (단위 원, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = msgspec.field(default=None, name="25")
-    """전일대비기호 [25]. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 [25] (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = msgspec.field(default=None, name="11")
     """전일대비 [11] (단위 원, signed)"""

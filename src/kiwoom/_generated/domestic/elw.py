@@ -415,7 +415,7 @@ class Ka30001ElwpricJmpflu(_Row):
     """종목명 (max 40)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -700,7 +700,7 @@ class Ka30003ElwlppossDalyTrnsn(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_tp: str | None = None
-    """대비구분 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비구분 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -888,7 +888,7 @@ class Ka30004ElwdisptyRt(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_tp: str | None = None
-    """대비구분 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비구분 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1101,7 +1101,7 @@ class Ka30005ElwcndQry(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_tp: str | None = None
-    """대비구분 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비구분 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1436,7 +1436,7 @@ class Ka30009ElwfluRtRank(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1601,7 +1601,7 @@ class Ka30010ElwreqRank(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1722,7 +1722,7 @@ class Ka30011ElwalaccRt(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1881,7 +1881,7 @@ class Ka30012Response(_Response):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""

@@ -272,7 +272,7 @@ class Ka40003EtfdalyTrnsn(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20, codes known incomplete: other codes are sent as given). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, codes known incomplete: other codes are sent as given, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -305,7 +305,7 @@ class Ka40003EtfdalyTrnsn(_Row):
     """추적전일대비 (wire value / 100, max 20)"""
 
     trace_pre_sig: str | None = None
-    """추적대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """추적대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
 
 class Ka40003EtfdalyTrnsnWire(_WireRow):
@@ -500,7 +500,7 @@ class Ka40004EtfallMrpr(_Row):
     """종가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -654,7 +654,7 @@ class Ka40006EtftislTrnsn(_Row):
     """종가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -687,7 +687,7 @@ class Ka40006EtftislTrnsn(_Row):
     """추적지수전일대비 (wire value / 100, signed, max 20)"""
 
     trace_idex_pred_pre_sig: str | None = None
-    """추적지수전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """추적지수전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
 
 class Ka40006EtftislTrnsnWire(_WireRow):
@@ -818,7 +818,7 @@ class Ka40007EtftislCntrArray(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -949,7 +949,7 @@ class Ka40008EtfnetprpsQtyArray(_Row):
     """현재가n (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig_n: str | None = None
-    """대비기호n (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호n (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre_n: int | None = None
     """전일대비n (단위 원, signed, max 20)"""
@@ -1009,7 +1009,7 @@ class Ka40008Response(_Response):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1202,7 +1202,7 @@ class Ka40010EtftislTrnsn(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""

@@ -1094,7 +1094,7 @@ class Ka10007Response(_Response):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     smbol: str | None = None
-    """부호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """부호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     flu_rt: float | None = None
     """등락률 (단위 %, signed, max 20)"""
@@ -1872,7 +1872,7 @@ class Ka10011NewstkRecvrhtMrpr(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -2146,7 +2146,7 @@ class Ka10045StkOrgnTrdeTrnsn(_Row):
     """종가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20, codes known incomplete: other codes are sent as given). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, codes known incomplete: other codes are sent as given, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -2287,7 +2287,7 @@ class Ka10046CntrStrTm(_Row):
     """전일대비 (단위 원, signed, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     flu_rt: float | None = None
     """등락율 (단위 %, signed, max 20)"""
@@ -2420,7 +2420,7 @@ class Ka10047CntrStrDaly(_Row):
     """전일대비 (단위 원, signed, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     flu_rt: float | None = None
     """등락율 (단위 %, signed, max 20)"""
@@ -2622,7 +2622,7 @@ class Ka10063OpmrInvsrTrde(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -2870,7 +2870,7 @@ class Ka10066OpafInvsrTrde(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -3043,7 +3043,7 @@ class Ka10078SecStkTrdeTrend(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20, codes known incomplete: other codes are sent as given). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, codes known incomplete: other codes are sent as given, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -3770,7 +3770,7 @@ class Ka50010GoldCntr(_Row):
     """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close)"""
 
     pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pri_sel_bid_unit: int | None = None
     """매도호가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -3924,7 +3924,7 @@ class Ka50012GoldDalyTrnsn(_Row):
     """일자 (YYYYMMDD, max 20)"""
 
     pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     orgn_netprps: int | None = None
     """기관 순매수 수량 (단위 천주, max 20)"""
@@ -4154,7 +4154,7 @@ class Ka50100Response(_Response):
     )
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -4300,7 +4300,7 @@ class Ka50101GoldBid(_Row):
     """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close)"""
 
     pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pri_sel_bid_unit: int | None = None
     """매도호가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -4906,7 +4906,7 @@ class Ka90008StkTmPrmTrdeTrnsn(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -5286,7 +5286,7 @@ class Ka90013StkDalyPrmTrdeTrnsn(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20, codes known incomplete: other codes are sent as given). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, codes known incomplete: other codes are sent as given, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""

@@ -274,7 +274,7 @@ class Ka10020BidReqUpper(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -472,7 +472,7 @@ class Ka10021BidReqSdnin(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -658,7 +658,7 @@ class Ka10022ReqRtSdnin(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -888,7 +888,7 @@ class Ka10023TrdeQtySdnin(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1173,7 +1173,7 @@ class Ka10027PredPreFluRtUpper(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1435,7 +1435,7 @@ class Ka10029ExpCntrFluRtUpper(_Row):
     """기준가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1740,7 +1740,7 @@ class Ka10030TdyTrdeQtyUpper(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1977,7 +1977,7 @@ class Ka10031PredTrdeQtyUpper(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -2116,7 +2116,7 @@ class Ka10032TrdePricaUpper(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -2340,7 +2340,7 @@ class Ka10033CrdRtUpper(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -2508,7 +2508,7 @@ class Ka10034ForDtTrdeUpper(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -2675,7 +2675,7 @@ class Ka10035ForContNettrdeUpper(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -2845,7 +2845,7 @@ class Ka10036ForLimitExhRtIncrsUpper(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -3026,7 +3026,7 @@ class Ka10037FrgnWicketTrdeUpper(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -4196,7 +4196,7 @@ class Ka10062EqlNettrdeRank(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -4608,7 +4608,7 @@ class Ka10098OvtSigpricFluRtRank(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""

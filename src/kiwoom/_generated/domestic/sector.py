@@ -282,7 +282,7 @@ class Ka10051IndsNetprps(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_smbol: str | None = None
-    """대비부호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비부호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -458,7 +458,7 @@ class Ka20001IndsCurPrcTm(_Row):
     """현재가n (단위 지수, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig_n: str | None = None
-    """전일대비기호n (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호n (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre_n: float | None = None
     """전일대비n (단위 지수, signed, max 20)"""
@@ -532,7 +532,7 @@ class Ka20001Response(_Response):
     """현재가 (단위 지수, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 지수, signed, max 20)"""
@@ -750,7 +750,7 @@ class Ka20002IndsStkpc(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -881,7 +881,7 @@ class Ka20003AllIndsIdex(_Row):
     """현재가 (단위 지수, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 지수, signed, max 20)"""
@@ -1029,7 +1029,7 @@ class Ka20009IndsCurPrcDalyRept(_Row):
     """현재가n (단위 지수, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig_n: str | None = None
-    """전일대비기호n (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호n (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre_n: float | None = None
     """전일대비n (단위 지수, signed, max 20)"""
@@ -1098,7 +1098,7 @@ class Ka20009Response(_Response):
     """현재가 (단위 지수, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 지수, signed, max 20)"""

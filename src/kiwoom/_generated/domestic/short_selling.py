@@ -83,7 +83,7 @@ class Ka10014ShrtsTrnsn(_Row):
     """종가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""

@@ -235,7 +235,7 @@ class Ka00198ItemInqRank(_Row):
     """과거 현재가 (magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     base_comp_sign: str | None = None
-    """기준가 대비 부호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """기준가 대비 부호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     base_comp_chgr: float | None = None
     """기준가 대비 등락율 (단위 %, signed, max 20)"""
@@ -493,7 +493,7 @@ class Ka10001Response(_Response):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -735,7 +735,7 @@ class Ka10002Response(_Response):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     flu_smbol: str | None = None
-    """등락부호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """등락부호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     base_pric: int | None = None
     """기준가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -1017,7 +1017,7 @@ class Ka10003CntrInfr(_Row):
     """체결거래량 (단위 주, signed, max 20)"""
 
     sign: str | None = None
-    """sign (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """sign (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     acc_trde_qty: int | None = None
     """누적거래량 (단위 주, max 20)"""
@@ -1140,7 +1140,7 @@ class Ka10013CrdTrdeTrend(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20, codes known incomplete: other codes are sent as given). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, codes known incomplete: other codes are sent as given, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1292,7 +1292,7 @@ class Ka10015DalyTrdeDtl(_Row):
     """종가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20, codes known incomplete: other codes are sent as given). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, codes known incomplete: other codes are sent as given, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1664,7 +1664,7 @@ class Ka10016NtlPric(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1918,7 +1918,7 @@ class Ka10017UpdownPric(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -2142,7 +2142,7 @@ class Ka10018HighLowPricAlacc(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20, codes known incomplete: other codes are sent as given). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, codes known incomplete: other codes are sent as given, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -2374,7 +2374,7 @@ class Ka10019PricJmpflu(_Row):
     """종목명 (max 40)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -2550,7 +2550,7 @@ class Ka10024TrdeQtyUpdt(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -2728,7 +2728,7 @@ class Ka10025PrpsCnctr(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -2880,7 +2880,7 @@ class Ka10026HighLowPer(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -3128,7 +3128,7 @@ class Ka10028OpenPricPreFluRt(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -3323,7 +3323,7 @@ class Ka10043TrdeOriPrpsAnly(_Row):
     """종가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -3525,7 +3525,7 @@ class Ka10052TrdeOriMontTrdeQty(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, max 20)"""
@@ -3878,7 +3878,7 @@ class Ka10055TdyPredCntrQty(_Row):
     """체결가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -4071,7 +4071,7 @@ class Ka10058InvsrDalyTrdeStk(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -4226,7 +4226,7 @@ class Ka10059StkInvsrOrgn(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -4591,7 +4591,7 @@ class Ka10084TdyPredCntr(_Row):
     """체결거래량 (단위 주, signed, max 20)"""
 
     sign: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     acc_trde_qty: int | None = None
     """누적거래량 (단위 주, max 20)"""
@@ -4764,7 +4764,7 @@ class Ka10095AtnStkInfr(_Row):
     """전일대비 (단위 원, signed, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     flu_rt: float | None = None
     """등락율 (단위 %, signed, max 20)"""
@@ -5707,7 +5707,7 @@ class Ka90003PrmNetprpsUpper50(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     flu_sig: str | None = None
-    """등락기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """등락기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -5852,7 +5852,7 @@ class Ka90004StkPrmTrdePrst(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     flu_sig: str | None = None
-    """등락기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """등락기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""

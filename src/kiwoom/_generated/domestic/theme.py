@@ -123,7 +123,7 @@ class Ka90001ThemaGrp(_Row):
     """종목수 (max 20)"""
 
     flu_sig: str | None = None
-    """등락기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """등락기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     flu_rt: float | None = None
     """등락율 (단위 %, signed, max 20)"""
@@ -254,7 +254,7 @@ class Ka90002ThemaCompStk(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     flu_sig: str | None = None
-    """등락기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """등락기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""

@@ -598,7 +598,7 @@ class Real0A(_Row):
     """저가 [18] (단위 원, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = msgspec.field(default=None, name="25")
-    """전일대비기호 [25]. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 [25] (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_trde_qty_pre: int | None = msgspec.field(default=None, name="26")
     """전일거래량대비(계약,주) [26] (단위 주, signed)"""
@@ -765,7 +765,7 @@ class Real0B(_Row):
     """저가 [18] (단위 원, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = msgspec.field(default=None, name="25")
-    """전일대비기호 [25]. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 [25] (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_trde_qty_pre: int | None = msgspec.field(default=None, name="26")
     """전일거래량대비(계약,주) [26] (단위 주, signed)"""
@@ -2719,7 +2719,7 @@ class Real0G(_Row):
     """누적거래량 [13] (단위 주)"""
 
     pred_pre_sig: str | None = msgspec.field(default=None, name="25")
-    """전일대비기호 [25]. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 [25] (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     elwgear_rt: float | None = msgspec.field(default=None, name="667")
     """ELW기어링비율 [667]"""
@@ -2813,7 +2813,7 @@ class Real0H(_Row):
     """누적거래량 [13] (단위 주)"""
 
     pred_pre_sig: str | None = msgspec.field(default=None, name="25")
-    """전일대비기호 [25]. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 [25] (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
 
 class Real0HWire(_WireRow):
@@ -2938,7 +2938,7 @@ class Real0J(_Row):
     """저가 [18] (단위 지수, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = msgspec.field(default=None, name="25")
-    """전일대비기호 [25]. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 [25] (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_trde_qty_pre: int | None = msgspec.field(default=None, name="26")
     """전일거래량대비 [26] (signed)"""
@@ -3042,7 +3042,7 @@ class Real0U(_Row):
     """거래형성비율 [257] (단위 %)"""
 
     pred_pre_sig: str | None = msgspec.field(default=None, name="25")
-    """전일대비기호 [25]. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 [25] (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
 
 class Real0UWire(_WireRow):
@@ -3375,7 +3375,7 @@ class Real0w(_Row):
     """현재가 [10] (단위 원, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = msgspec.field(default=None, name="25")
-    """전일대비기호 [25]. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 [25] (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = msgspec.field(default=None, name="11")
     """전일대비 [11] (단위 원, signed)"""

@@ -503,7 +503,7 @@ class RealFE(_Row):
     """체결일자 [22] (YYYYMMDD)"""
 
     pred_pre_sig: str | None = msgspec.field(default=None, name="25")
-    """전일대비기호 [25]. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 [25] (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     fpr_sel_bid: float | None = msgspec.field(default=None, name="27")
     """(최우선)매도호가 [27] (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""

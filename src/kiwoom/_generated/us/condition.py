@@ -186,7 +186,7 @@ class Usa20281Data(_Row):
     """현재가 [10] (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = msgspec.field(default=None, name="25")
-    """전일대비기호 [25]. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 [25] (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = msgspec.field(default=None, name="11")
     """전일대비 [11] (단위 USD, signed)"""

@@ -174,7 +174,7 @@ class Usa20100Response(_Response):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -553,7 +553,7 @@ class Usa20101Response(_Response):
     """일자 (YYYYMMDD)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     fpr_sel_bid: float | None = None
     """최우선매도호가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
@@ -1110,7 +1110,7 @@ class Usa20150ResultList(_Row):
     """체결시간 (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
 
 class Usa20150ResultListWire(_WireRow):
@@ -1211,7 +1211,7 @@ class Usa20151ResultList(_Row):
     """현재가, 종가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -1329,7 +1329,7 @@ class Usa20590ResultList(_Row):
     """현재가(종가) (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""

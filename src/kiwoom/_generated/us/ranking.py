@@ -427,7 +427,7 @@ class Usa01990ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일거래량대비. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일거래량대비 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -621,7 +621,7 @@ class Usa20510ResultList(_Row):
     """종료일기준가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -823,7 +823,7 @@ class Usa20511ResultList(_Row):
     """종료일기준가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -1021,7 +1021,7 @@ class Usa20512ResultList(_Row):
     """종료일기준가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -1222,7 +1222,7 @@ class Usa20530ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -1424,7 +1424,7 @@ class Usa20531ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -1616,7 +1616,7 @@ class Usa20540ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -1806,7 +1806,7 @@ class Usa20541ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -2012,7 +2012,7 @@ class Usa20550ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -2214,7 +2214,7 @@ class Usa20551ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -2689,7 +2689,7 @@ class Usa20910ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -2903,7 +2903,7 @@ class Usa20911ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -3113,7 +3113,7 @@ class Usa20920ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -3333,7 +3333,7 @@ class Usa20921ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -3561,7 +3561,7 @@ class Usa20922ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -3790,7 +3790,7 @@ class Usa20940ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -4026,7 +4026,7 @@ class Usa20941ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -4206,7 +4206,7 @@ class Usa20960ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -4352,7 +4352,7 @@ class Usa20961ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -4560,7 +4560,7 @@ class Usa24110ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -4581,7 +4581,7 @@ class Usa24110ResultList(_Row):
     """52주 최저가 [52wk_lwst_pric] (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     hl_pre_sig: str | None = None
-    """최저가/최고가 대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """최저가/최고가 대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     hl_pre: float | None = None
     """최저가/최고가대비 (signed)"""
@@ -4810,7 +4810,7 @@ class Usa24111ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -4831,7 +4831,7 @@ class Usa24111ResultList(_Row):
     """52주 최저가 [52wk_lwst_pric] (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     hl_pre_sig: str | None = None
-    """최저가/최고가 대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """최저가/최고가 대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     hl_pre: float | None = None
     """최저가/최고가대비 (signed)"""
@@ -5056,7 +5056,7 @@ class Usa24120ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -5280,7 +5280,7 @@ class Usa24121ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -5487,7 +5487,7 @@ class Usa24150ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -5689,7 +5689,7 @@ class Usa24151ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -5910,7 +5910,7 @@ class Usa24160ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -6131,7 +6131,7 @@ class Usa24161ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -6348,7 +6348,7 @@ class Usa24162ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -6570,7 +6570,7 @@ class Usa24200ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -6807,7 +6807,7 @@ class Usa24201ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -7043,7 +7043,7 @@ class Usa24290ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -7055,7 +7055,7 @@ class Usa24290ResultList(_Row):
     """정규장종가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     reg_pre_sig: str | None = None
-    """정규장대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """정규장대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     reg_pre: float | None = None
     """정규장대비 (단위 USD, signed)"""
@@ -7279,7 +7279,7 @@ class Usa24291ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -7291,7 +7291,7 @@ class Usa24291ResultList(_Row):
     """정규장종가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     reg_pre_sig: str | None = None
-    """정규장대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """정규장대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     reg_pre: float | None = None
     """정규장대비 (단위 USD, signed)"""

@@ -236,7 +236,7 @@ class Usa23100ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""

@@ -970,7 +970,7 @@ class Usa20520ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -1176,7 +1176,7 @@ class Usa20521ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -1363,7 +1363,7 @@ class Usa20570ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -1581,7 +1581,7 @@ class Usa20571ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -1835,7 +1835,7 @@ class Usa20930ResultList(_Row):
     """영문종목명"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -2059,7 +2059,7 @@ class Usa20931ResultList(_Row):
     """영문종목명"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -2275,7 +2275,7 @@ class Usa20932ResultList(_Row):
     """종목영문명"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -2488,7 +2488,7 @@ class Usa20970ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -2705,7 +2705,7 @@ class Usa20971ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -2919,7 +2919,7 @@ class Usa20972ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -3137,7 +3137,7 @@ class Usa23400ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -3345,7 +3345,7 @@ class Usa23401ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -3549,7 +3549,7 @@ class Usa23402ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -3776,7 +3776,7 @@ class Usa24100ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -4018,7 +4018,7 @@ class Usa24101ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -4243,7 +4243,7 @@ class Usa24140ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -4463,7 +4463,7 @@ class Usa24141ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -4687,7 +4687,7 @@ class Usa24210ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -4899,7 +4899,7 @@ class Usa24211ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -5113,7 +5113,7 @@ class Usa24220ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -5332,7 +5332,7 @@ class Usa24221ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
