@@ -33,7 +33,8 @@ CLASSES = {
     "unknown-key": "a key of a response example that the table lacks",
     "absent-key": "a table field absent from a response example that has its parent",
     "list-name": "a response example naming a list otherwise than the table",
-    "typed-differently": "one wire name typed differently across APIs (int vs decimal, ...)",
+    "typed-differently": "one wire name typed differently across APIs (int vs decimal, magnitude"
+    " vs signed)",
 }
 
 _FORMAT_LENGTH = {
@@ -151,8 +152,10 @@ def _response_keys(api: Api, ov: Overrides | None) -> Iterator[Conflict]:
 
 
 def _typed_differently(apis: Iterable[Api], ov: Overrides | None) -> Iterator[Conflict]:
-    """Numbers of one wire name typed differently (int vs decimal, or scaled otherwise)."""
+    """Numbers of one wire name typed differently: int vs decimal, or a magnitude (a price
+    whose sign is a direction) vs a signed number. Scales and units may differ."""
     seen: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    kinds: dict[tuple[str, str], set[str]] = defaultdict(set)  # int/decimal, magnitude or not
     for api in apis:
         if api.kind != "rest" or api.region not in ("domestic", "us"):
             continue
@@ -160,14 +163,13 @@ def _typed_differently(apis: Iterable[Api], ov: Overrides | None) -> Iterator[Co
             t = node.typing
             if t is None or t.type not in infer.NUMERIC_TYPES:
                 continue
-            shape = (
-                t.type + (f"/10^{t.scale}" if t.scale else "") + (f" {t.unit}" if t.unit else "")
-            )
+            kind = ("magnitude " if t.sign == "direction" else "") + t.type
+            shape = kind + (f"/10^{t.scale}" if t.scale else "") + (f" {t.unit}" if t.unit else "")
             seen[(api.region, node.name)][shape].append(api.id)
+            kinds[(api.region, node.name)].add(kind)
     accepted = ov.typed_differently if ov else {}
     for (region, name), shapes in sorted(seen.items()):
-        types = {shape.split(" ")[0].split("/")[0] for shape in shapes}
-        if len(types) < 2 or (ov is not None and f"{region}.{name}" in accepted):
+        if len(kinds[(region, name)]) < 2 or (ov is not None and f"{region}.{name}" in accepted):
             continue
         detail = "; ".join(
             f"{shape} in {len(ids)} ({', '.join(sorted(ids)[:4])}{', ...' if len(ids) > 4 else ''})"

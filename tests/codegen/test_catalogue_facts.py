@@ -192,7 +192,8 @@ def test_a_wire_name_is_typed_alike_across_apis_unless_listed_with_a_reason():
         for api in group["apis"]:
             for _, f in _leaves(api["response"], api["id"]):
                 if f["type"] in ("integer", "decimal"):
-                    types[f"{group['region']}.{f['name']}"].add(f["type"])
+                    magnitude = f.get("sign") == "direction"
+                    types[f"{group['region']}.{f['name']}"].add(f"{magnitude} {f['type']}")
     mixed = {name for name, kinds in types.items() if len(kinds) > 1}
     assert mixed <= set(listed), sorted(mixed - set(listed))
     assert set(listed) <= mixed, f"listed but consistent now: {sorted(set(listed) - mixed)}"

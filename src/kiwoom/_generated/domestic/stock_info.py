@@ -985,8 +985,8 @@ class Ka10003CntrInfr(_Row):
         "abs int",
         "int",
         "float",
-        "int",
-        "int",
+        "abs int",
+        "abs int",
         "int",
         "str",
         "int",
@@ -1008,10 +1008,10 @@ class Ka10003CntrInfr(_Row):
     """대비율 (단위 %, signed, max 20)"""
 
     pri_sel_bid_unit: int | None = None
-    """우선매도호가단위 (단위 원, signed, max 20)"""
+    """우선매도호가단위 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pri_buy_bid_unit: int | None = None
-    """우선매수호가단위 (단위 원, signed, max 20)"""
+    """우선매수호가단위 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     cntr_trde_qty: int | None = None
     """체결거래량 (단위 주, signed, max 20)"""
@@ -1056,8 +1056,8 @@ def _c_Ka10003CntrInfr(w: Ka10003CntrInfrWire) -> Ka10003CntrInfr:
         abs(int(v1)) if v1 else None,
         int(v2) if v2 else None,
         float(v3) if v3 else None,
-        int(v4) if v4 else None,
-        int(v5) if v5 else None,
+        abs(int(v4)) if v4 else None,
+        abs(int(v5)) if v5 else None,
         int(v6) if v6 else None,
         v7 or None,
         int(v8) if v8 else None,
@@ -4559,8 +4559,8 @@ class Ka10084TdyPredCntr(_Row):
         "abs int",
         "int",
         "float",
-        "int",
-        "int",
+        "abs int",
+        "abs int",
         "int",
         "str",
         "int",
@@ -4582,10 +4582,10 @@ class Ka10084TdyPredCntr(_Row):
     """대비율 (단위 %, signed, max 20)"""
 
     pri_sel_bid_unit: int | None = None
-    """우선매도호가단위 (단위 원, signed, max 20)"""
+    """우선매도호가단위 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pri_buy_bid_unit: int | None = None
-    """우선매수호가단위 (단위 원, signed, max 20)"""
+    """우선매수호가단위 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     cntr_trde_qty: int | None = None
     """체결거래량 (단위 주, signed, max 20)"""
@@ -4630,8 +4630,8 @@ def _c_Ka10084TdyPredCntr(w: Ka10084TdyPredCntrWire) -> Ka10084TdyPredCntr:
         abs(int(v1)) if v1 else None,
         int(v2) if v2 else None,
         float(v3) if v3 else None,
-        int(v4) if v4 else None,
-        int(v5) if v5 else None,
+        abs(int(v4)) if v4 else None,
+        abs(int(v5)) if v5 else None,
         int(v6) if v6 else None,
         v7 or None,
         int(v8) if v8 else None,
