@@ -4,7 +4,7 @@ import inspect
 import msgspec
 import pytest
 
-from kiwoom import Direction, _convert, catalog, direction
+from kiwoom import Direction, _convert, _fastdecode, catalog, direction
 from kiwoom._generated.domestic import chart
 from kiwoom._values import to_code, to_date, to_datetime, to_time
 
@@ -134,3 +134,28 @@ def test_price_sign_gives_the_meaning_of_a_sign_code():
     assert PriceSign("3").direction is Direction.FLAT
     with pytest.raises(ValueError):
         PriceSign("0")
+
+
+@pytest.mark.parametrize("road", ["fixers", "python fixers", "tolerant"])
+@pytest.mark.parametrize(("sector", "close"), [("253", 17), ("254", 17), ("001", 18)])
+def test_after_hours_close_of_sectors_253_and_254_is_17(sector, close, road, monkeypatch):
+    rows = [
+        {"cur_prc": "+263145", "cntr_tm": "20250905999999"},
+        {"cur_prc": "+263100", "cntr_tm": "20250905888888"},
+        {"cur_prc": "+263000", "cntr_tm": "20250905153000"},
+    ]
+    body = msgspec.json.encode({"return_code": 0, "inds_cd": sector, "inds_min_pole_qry": rows})
+    entry = catalog.get("ka20005")
+    monkeypatch.delitem(entry.__dict__, "_fast", raising=False)  # a fresh plan per road
+    if road == "python fixers":
+        monkeypatch.setattr(_fastdecode, "SPEEDUPS", None)
+    if road == "tolerant":
+        monkeypatch.setattr(_fastdecode.FastDecoder, "useful", False)
+    times = [r.cntr_tm for r in entry.decode(body).inds_min_pole_qry]
+    monkeypatch.delitem(entry.__dict__, "_fast", raising=False)
+    assert times == [
+        dt.datetime(2025, 9, 5, close),
+        dt.datetime(2025, 9, 5, 16),
+        dt.datetime(2025, 9, 5, 15, 30),
+    ]
+    assert entry.decode_wire(body).inds_min_pole_qry[0].cntr_tm == "20250905999999"

@@ -185,6 +185,12 @@ class Entry:
     def decode(self, raw: bytes | str) -> Any:
         """Decode a response body (for real-time types: one ``values`` object) into typed values."""
         raw = self._unalias(raw)
+        typed = self._decode(raw)
+        if getattr(typed, "inds_cd", None) in _convert.LATE_CLOSE_SECTORS:
+            _convert.late_close(typed, self.decode_wire(raw))
+        return typed
+
+    def _decode(self, raw: bytes | str) -> Any:
         fast = self._fast
         if fast.useful:
             try:
