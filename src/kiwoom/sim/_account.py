@@ -108,7 +108,7 @@ class Account:
 
     market: Market
     number: str = "5012345610"
-    cash: int = 100_000_000
+    cash: int = 1_000_000_000
     """Won."""
     usd_cash: int = 10_000_000
     """US dollar cash, in cents."""

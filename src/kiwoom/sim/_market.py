@@ -345,7 +345,7 @@ class Market:
         q = self.quote(inst.code)
         day, secs = self.clock.split()
         rng = _rng(self.seed, inst.code, day, int(secs), "book")
-        size = max(1, inst.volume // SESSION_MINUTES)
+        size = max(1, inst.volume // SESSION_MINUTES // 20)
         asks: list[tuple[int, int]] = []
         bids: list[tuple[int, int]] = []
         p = q.price
@@ -353,14 +353,14 @@ class Market:
             p += tick_size(p, inst.market)
             if p > q.upper:
                 break
-            asks.append((p, max(1, int(size * rng.uniform(0.05, 0.8)))))
+            asks.append((p, max(1, int(size * rng.uniform(0.2, 1.0)))))
         p = q.price
         for i in range(10):
             if i:
                 p -= tick_size(p - 1, inst.market)
             if p < q.lower:
                 break
-            bids.append((p, max(1, int(size * rng.uniform(0.05, 0.8)))))
+            bids.append((p, max(1, int(size * rng.uniform(0.2, 1.0)))))
         return asks, bids
 
     def candles(

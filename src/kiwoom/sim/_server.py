@@ -61,7 +61,7 @@ class Simulator:
         real_rate: float = 4.0,
         real_every_push: bool = False,
         ping_interval: float = 10.0,
-        cash: int = 100_000_000,
+        cash: int = 1_000_000_000,
     ) -> None:
         self.seed = seed
         self.host = host
