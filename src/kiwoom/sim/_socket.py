@@ -25,6 +25,8 @@ __all__ = ["CONDITIONS", "Session"]
 
 MAX_ITEMS = 100
 """Items one REG may carry."""
+PING_GRACE = 30.0
+"""Seconds without an echoed PING after which a connection is closed."""
 _TRADE_TYPES = frozenset({"0B", "0J", "FE"})
 _EVENT_TYPES = frozenset({"00", "04", "F4", "F5"})
 
@@ -260,20 +262,24 @@ class Session:
     # -- pushing ----------------------------------------------------------------------------
 
     async def _ping(self) -> None:
+        """PING every ``ping_interval``; a client that echoes none for 3 intervals and 30 s
+        is closed (1000)."""
         sim = self.sim
+        last_echo = time.monotonic()
         missed = 0
         while True:
             await asyncio.sleep(sim.ping_interval)
             if sim.faults.silent:
                 continue
-            if not self._ping_echoed:
+            if self._ping_echoed:
+                missed = 0
+                last_echo = time.monotonic()
+            else:
                 sim.stats.pings_missed += 1
                 missed += 1
-                if missed >= 3:
+                if missed >= 3 and time.monotonic() - last_echo > PING_GRACE:
                     await self.close(1000)
                     return
-            else:
-                missed = 0
             self._ping_text = _encode({"trnm": "PING"})
             self._ping_echoed = False
             sim.stats.pings_sent += 1
