@@ -51,7 +51,7 @@ async def _flow(sim: Any) -> None:
         assert [(o.ord_no, o.oso_qty) for o in unfilled.oso] == [(first, 40)]
 
         # 2. Modify the rest to a price below the market: a new order number; the first is done.
-        low = bids[3][0]
+        low = bids[1][0]
         modified = await client.order.modify(
             dmst_stex_tp="KRX", orig_ord_no=first, stk_cd=CODE, mdfy_qty="40", mdfy_uv=str(low)
         )
@@ -67,7 +67,7 @@ async def _flow(sim: Any) -> None:
         assert [(o.ord_no, o.oso_qty, o.ord_pric) for o in unfilled.oso] == [(second, 25, low)]
 
         # 4. The clock runs until the market trades down to the order: it fills in full.
-        for _ in range(400):
+        for _ in range(2000):
             sim.clock.advance(30)
             account.sweep()
             if not account.orders[second].open:

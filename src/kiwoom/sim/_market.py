@@ -1,11 +1,11 @@
 """The simulated market: one seeded price path per instrument, every view derived from it.
 
 Three levels, each generated deterministically from ``(seed, code, ...)`` and consistent with
-the level above: daily bars (a mean-reverting random walk from 2014, on tick sizes, within
-the daily +-30% limits), 390 minute bars per day that hit the day's open, high, low, close
-and sum to its volume, and ticks per minute that hit the minute's open, high, low, close and
-sum to its volume. Today's candle, quotes, order books and the real-time stream read the
-same ticks up to the simulated clock.
+the level above: daily bars (closes follow smooth noise of several periods around a reference
+price, from 2014, on tick sizes, within the daily +-30% limits); 390 minute bars per day that
+hit the day's open, high, low, close and sum to its volume; ticks per minute that hit the
+minute's open, high, low, close and sum to its volume. Today's candle, quotes, order books and
+the real-time stream read the same ticks up to the simulated clock.
 """
 
 from __future__ import annotations
@@ -20,19 +20,28 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Literal, NamedTuple
 
-from ._clock import KST, OPEN, SESSION_MINUTES, Clock, add_trading_days, is_trading_day
+from ._clock import (
+    KST,
+    OPEN,
+    SESSION_MINUTES,
+    Clock,
+    add_trading_days,
+    is_trading_day,
+    trading_days_between,
+)
 from ._universe import Instrument, universe
 
 __all__ = ["Candle", "DayBar", "Market", "MinuteBar", "Period", "Quote", "Tick", "tick_size"]
 
-EPOCH = dt.date(2014, 1, 2)
-"""The first simulated trading day: daily history starts here."""
+EPOCH = dt.date(2014, 1, 6)
+"""The first simulated trading day (a Monday): daily history starts here."""
 
 Period = Literal["tick", "min", "day", "week", "month", "year"]
 
 # Daily volatility by market; leveraged and inverse ETFs move more.
 _SIGMA = {"KOSPI": 0.019, "KOSDAQ": 0.027, "ETF": 0.011, "ETN": 0.015, "SECTOR": 0.01, "US": 0.018}
-_REVERSION = 0.01
+# (period in trading days, amplitude of log price) of the noise the daily closes follow.
+_OCTAVES = ((1, 0.014), (3, 0.014), (10, 0.03), (40, 0.06), (160, 0.12), (640, 0.2), (2000, 0.25))
 _CACHE_DAYS = 256
 
 
@@ -167,8 +176,8 @@ class Market:
         self.clock = clock
         self.instruments: dict[str, Instrument] = universe()
         self._lock = threading.RLock()
-        self._days: dict[str, list[DayBar]] = {}
-        self._day_rng: dict[str, random.Random] = {}
+        self._days: dict[str, dict[int, DayBar]] = {}
+        self._closes: dict[str, dict[int, int]] = {}
         self._intraday: OrderedDict[tuple[str, dt.date], _Intraday] = OrderedDict()
 
     # -- levels -------------------------------------------------------------------------
@@ -196,48 +205,74 @@ class Market:
         lo += (-lo) % t
         return up, lo
 
-    def days(self, code: str, until: dt.date) -> list[DayBar]:
-        """Daily bars (full days) from :data:`EPOCH` through ``until``."""
+    def days(self, code: str, first: dt.date, last: dt.date) -> list[DayBar]:
+        """Daily bars (full days) of the trading days from ``first`` through ``last``."""
         inst = self.instrument(code)
-        with self._lock:
-            bars = self._days.get(inst.code)
-            if bars is None:
-                bars = self._days[inst.code] = []
-                self._day_rng[inst.code] = _rng(self.seed, inst.code, "daily")
-            if not bars or bars[-1].day < until:
-                self._extend(inst, bars, until)
-            return bars
-
-    def _extend(self, inst: Instrument, bars: list[DayBar], until: dt.date) -> None:
-        rng = self._day_rng[inst.code]
-        sigma = _SIGMA[inst.market] * (2.2 if "레버리지" in inst.name or "2X" in inst.name else 1)
-        day = add_trading_days(bars[-1].day, 1) if bars else EPOCH
-        prev = bars[-1].close if bars else inst.base
-        while day <= until:
-            up, dn = self.limits(inst, prev)
-            r = -_REVERSION * math.log(prev / inst.base) + rng.gauss(0, sigma)
-            close = min(max(self._tick(inst, prev * math.exp(r)), dn), up)
-            open_ = min(max(self._tick(inst, prev * math.exp(rng.gauss(0, sigma * 0.4))), dn), up)
-            top, bottom = max(open_, close), min(open_, close)
-            high = min(
-                max(self._tick(inst, top * math.exp(abs(rng.gauss(0, sigma * 0.5)))), top), up
-            )
-            low = max(
-                min(self._tick(inst, bottom * math.exp(-abs(rng.gauss(0, sigma * 0.5)))), bottom),
-                dn,
-            )
-            volume = max(SESSION_MINUTES * 8, int(inst.volume * math.exp(rng.gauss(0, 0.35))))
-            bars.append(DayBar(day, open_, high, low, close, volume, prev))
-            prev = close
+        lo = max(_day_index(max(first, EPOCH)), 0)
+        hi = _day_index(last)
+        if last < EPOCH:
+            return []
+        start = _day_from_index(lo)
+        out = []
+        day = start
+        for index in range(lo, hi + 1):
+            out.append(self._bar(inst, index, day))
             day = add_trading_days(day, 1)
+        return out
+
+    def _close(self, inst: Instrument, index: int) -> int:
+        """The close of trading day ``index``: the base price moved by smooth noise of several
+        periods (a day to a few years), so any day is found without walking from the epoch,
+        and a day's move stays far inside the +-30% limits."""
+        if index < 0:
+            return inst.base
+        cache = self._closes.setdefault(inst.code, {})
+        found = cache.get(index)
+        if found is None:
+            scale = _SIGMA[inst.market] / 0.019
+            if "레버리지" in inst.name or "2X" in inst.name:
+                scale *= 2
+            level = 0.0
+            for period, amplitude in _OCTAVES:
+                x = index / period
+                k = math.floor(x)
+                t = x - k
+                t = t * t * (3 - 2 * t)
+                a = self._knot(inst.code, period, k)
+                b = self._knot(inst.code, period, k + 1)
+                level += amplitude * (a + (b - a) * t)
+            found = cache[index] = self._tick(inst, inst.base * math.exp(level * scale))
+        return found
+
+    def _knot(self, code: str, period: int, k: int) -> float:
+        key = f"{self.seed}/{code}/{period}/{k}".encode()
+        return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") / 2**63 - 1
+
+    def _bar(self, inst: Instrument, index: int, day: dt.date) -> DayBar:
+        bars = self._days.setdefault(inst.code, {})
+        bar = bars.get(index)
+        if bar is not None:
+            return bar
+        prev = self._close(inst, index - 1)
+        close = self._close(inst, index)
+        rng = _rng(self.seed, inst.code, "day", index)
+        sigma = _SIGMA[inst.market]
+        up, dn = self.limits(inst, prev)
+        close = min(max(close, dn), up)
+        open_ = min(max(self._tick(inst, prev * math.exp(rng.gauss(0, sigma * 0.4))), dn), up)
+        top, bottom = max(open_, close), min(open_, close)
+        high = self._tick(inst, top * math.exp(abs(rng.gauss(0, sigma * 0.5))))
+        low = self._tick(inst, bottom * math.exp(-abs(rng.gauss(0, sigma * 0.5))))
+        high, low = min(max(high, top), up), max(min(low, bottom), dn)
+        volume = max(SESSION_MINUTES * 8, int(inst.volume * math.exp(rng.gauss(0, 0.35))))
+        bar = bars[index] = DayBar(day, open_, high, low, close, volume, prev)
+        return bar
 
     def day_bar(self, code: str, day: dt.date) -> DayBar:
         """The full bar of one trading day (also of days the clock has not reached)."""
-        bars = self.days(code, day)
-        index = _day_index(day)
-        if index < 0 or index >= len(bars) or bars[index].day != day:
+        if day < EPOCH or not is_trading_day(day):
             raise KeyError(f"{day} is not a simulated trading day")
-        return bars[index]
+        return self._bar(self.instrument(code), _day_index(day), day)
 
     def _intra(self, code: str, day: dt.date) -> _Intraday:
         inst = self.instrument(code)
@@ -388,16 +423,20 @@ class Market:
                 lo = dt.datetime.combine(hi.date(), dt.time())
             candles = self._intraday_candles(code, period, lo, hi, interval)
         elif period in ("day", "week", "month", "year"):
-            candles = self._day_candles(code, period, hi)
+            candles = self._day_candles(code, period, lo, hi)
         else:
             raise ValueError(f"unknown period {period!r}")
         return [c for c in candles if lo <= c.time <= hi]
 
-    def _day_candles(self, code: str, period: Period, hi: dt.datetime) -> list[Candle]:
+    def _day_candles(
+        self, code: str, period: Period, lo: dt.datetime, hi: dt.datetime
+    ) -> list[Candle]:
         today = self.clock.today()
         last = min(hi.date(), today)
         inst = self.instrument(code)
-        bars = self.days(code, last)[: _day_index(last) + 1]
+        # From the start of lo's year: a week, month or year candle starting before lo stays whole.
+        first = dt.date(lo.year, 1, 1) if lo.year > 1 else EPOCH
+        bars = self.days(code, first, last)
         out: list[Candle] = []
         for bar in bars:
             if bar.day == today:
@@ -464,11 +503,15 @@ class Market:
 
 
 def _day_index(day: dt.date) -> int:
-    from ._clock import trading_days_between
-
+    """Trading days from :data:`EPOCH` (0) to ``day`` (a weekend counts as the Friday)."""
     if day < EPOCH:
         return -1
     return trading_days_between(EPOCH, day)
+
+
+def _day_from_index(index: int) -> dt.date:
+    weeks, rest = divmod(index, 5)
+    return EPOCH + dt.timedelta(weeks=weeks, days=rest)
 
 
 def _period_key(period: str, day: dt.date) -> object:

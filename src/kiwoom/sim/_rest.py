@@ -27,7 +27,7 @@ from .. import catalog
 from ._account import OrderRejected, Side
 from ._clock import KST
 from ._fill import FieldShape, fill, shape_of
-from ._market import Candle, Market, Period, Quote
+from ._market import EPOCH, Candle, Market, Period, Quote
 
 if TYPE_CHECKING:
     from ._server import Simulator
@@ -138,6 +138,10 @@ class RestApp:
         self.tokens = Tokens(sim.token_ttl)
         self._windows: dict[tuple[str, str], _Window] = {}
         self._lock = threading.Lock()
+        # Rows of the APIs without a modelled meaning come from a few well-known stocks (fewer
+        # price paths to generate).
+        stocks = [i for i in sim.market.instruments.values() if i.market in ("KOSPI", "KOSDAQ")]
+        self._row_pool = stocks[:8] + [i for i in stocks if i.market == "KOSDAQ"][:4]
         self._handlers: dict[str, Handler] = {}
         for api_id in _CHARTS:
             self._handlers[api_id] = self._chart
@@ -395,7 +399,7 @@ class RestApp:
     def _rows(self, seed: str) -> Callable[[FieldShape], list[dict[str, Any]]]:
         """Row contexts for a list field: quotes of instruments drawn from the universe."""
         rng = random.Random(f"{self.sim.seed}/{seed}")
-        stocks = [i for i in self.market.instruments.values() if i.market in ("KOSPI", "KOSDAQ")]
+        stocks = self._row_pool
 
         def rows(_field: FieldShape) -> list[dict[str, Any]]:
             picks = rng.sample(stocks, GENERIC_ROWS)
@@ -488,7 +492,7 @@ class RestApp:
             got = self.market.candles(code, period, start=start, end=end, interval=interval)  # type: ignore[arg-type]
             got = [c for c in got if c.time.date() == day]
             out = got + out
-            if len(out) >= n or day <= dt.date(2014, 1, 2):
+            if len(out) >= n or day <= EPOCH:
                 break
             day -= dt.timedelta(days=1)
         return out[-n:]
