@@ -27,6 +27,13 @@ class FieldShape(NamedTuple):
     kind: str
     sub: Shape | None
     many: bool
+    signed: bool = False
+    """A true signed number on the wire (``"+82"``)."""
+    absolute: bool = False
+    """A magnitude whose sign tells the direction against the previous close."""
+    decimal: bool = False
+    scale: int = 0
+    """The wire holds value x scale as an integer (``float/100``)."""
 
 
 class Shape(NamedTuple):
@@ -54,7 +61,14 @@ def shape_of(cls: type[msgspec.Struct]) -> Shape:
                 if isinstance(candidate, type) and issubclass(candidate, msgspec.Struct):
                     sub = shape_of(candidate)
                     break
-        out.append(FieldShape(info.encode_name, info.name, kind, sub, many))
+        base, _, div = kind.partition("/")
+        out.append(
+            FieldShape(
+                info.encode_name, info.name, kind, sub, many, _signed(info.name),
+                base.startswith("abs "), base.endswith("float") or base == "decimal",
+                int(div) if div else 0,
+            )
+        )  # fmt: skip
     config = getattr(cls, "__struct_config__", None)
     return Shape(tuple(out), bool(config and config.array_like))
 
@@ -64,6 +78,7 @@ _SIGNED_ENDS = ("_pre", "_irds", "_pl", "_rt", "_prft", "pl_amt", "_pre_rt")
 _SIGNED_HAS = ("pred_pre", "flu_rt", "netprps", "evltv_prft", "prft_rt", "evlt_pl", "pl_rt")
 
 
+@cache
 def _signed(name: str) -> bool:
     return name.endswith(_SIGNED_ENDS) or any(h in name for h in _SIGNED_HAS)
 
@@ -75,29 +90,29 @@ def _pad(text: str, width: int) -> str:
     return sign + text[len(sign) :].rjust(width - len(sign), "0")
 
 
-def _number(value: Any, kind: str, name: str, sign: str, pad: int) -> str:
-    base, _, div = kind.partition("/")
-    absolute = base.startswith("abs ")
-    is_float = base.endswith("float") or base == "decimal"
-    v = float(value) if is_float or div else int(value)
-    if div:
-        text = str(round(abs(v) * int(div)))
-    elif is_float:
+def _number(value: Any, f: FieldShape, sign: str, pad: int) -> str:
+    if f.scale:
+        v: float = float(value)
+        text = str(round(abs(v) * f.scale))
+    elif f.decimal:
+        v = float(value)
         text = f"{abs(v):.2f}"
     else:
+        v = int(value)
         text = str(abs(int(v)))
-    if absolute:
+    if f.absolute:
         head = sign if v else ""
     elif v < 0:
         head = "-"
-    elif _signed(name) and v > 0:
+    elif f.signed and v > 0:
         head = "+"
     else:
         head = ""
-    return _pad(head + text, pad if not is_float or div else 0)
+    return _pad(head + text, pad if not f.decimal or f.scale else 0)
 
 
-def _format(value: Any, kind: str, name: str, sign: str, pad: int) -> str:
+def _format(value: Any, f: FieldShape, sign: str, pad: int) -> str:
+    kind = f.kind
     if isinstance(value, str):
         return value
     if value is None:
@@ -110,7 +125,7 @@ def _format(value: Any, kind: str, name: str, sign: str, pad: int) -> str:
         return value.strftime("%Y%m%d%H%M%S") if isinstance(value, dt.datetime) else str(value)
     if kind == "str":
         return str(value)
-    return _number(value, kind, name, sign, pad)
+    return _number(value, f, sign, pad)
 
 
 def _fits(value: Any, kind: str) -> bool:
@@ -177,11 +192,14 @@ def fill(
     rows: Any = None,
     pad: int = 0,
     rng: random.Random | None = None,
+    fixed: dict[tuple[int, str], str] | None = None,
 ) -> Any:
     """The wire object (or row array) of ``shape`` from a context.
 
     ``rows(field)`` gives the row contexts of a list field the context does not name.
     ``pad`` zero-pads every integer to that width (Kiwoom's account APIs use 15).
+    ``fixed`` keeps the guessed value of each field the context does not name, once made
+    (the real-time stream's extra fields stay put instead of jumping on every frame).
     """
     rng = rng or random.Random(0)
     sign = ctx.get("_sign", "")
@@ -192,17 +210,26 @@ def fill(
             if f.many:
                 if value is _MISSING:
                     value = rows(f) if rows is not None else []
-                out[f.wire] = [fill(f.sub, r, rows=rows, pad=pad, rng=rng) for r in value]
+                out[f.wire] = [
+                    fill(f.sub, r, rows=rows, pad=pad, rng=rng, fixed=fixed) for r in value
+                ]
             else:
                 sub_ctx = ctx if value is _MISSING else value
-                out[f.wire] = fill(f.sub, sub_ctx, rows=rows, pad=pad, rng=rng)
+                out[f.wire] = fill(f.sub, sub_ctx, rows=rows, pad=pad, rng=rng, fixed=fixed)
             continue
         if f.kind in ("list", "object"):
             out[f.wire] = [] if f.many else {}
             continue
         if value is _MISSING or not _fits(value, f.kind):
+            if fixed is not None:
+                key = (id(shape), f.wire)
+                text = fixed.get(key)
+                if text is None:
+                    text = fixed[key] = _format(_guess(f, ctx, rng), f, sign, pad)
+                out[f.wire] = text
+                continue
             value = _guess(f, ctx, rng)
-        out[f.wire] = _format(value, f.kind, f.py, sign, pad)
+        out[f.wire] = _format(value, f, sign, pad)
     if shape.array_like:
         return list(out.values())
     return out

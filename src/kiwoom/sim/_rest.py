@@ -461,7 +461,10 @@ class RestApp:
         if period in ("tick", "min"):
             candles = self._recent_intraday(inst.code, period, end, interval, rows_per_page + 1)
         else:
-            candles = self.market.candles(inst.code, period, end=end)
+            # Enough calendar days back for one page and the row after it.
+            days = {"day": 7 / 5, "week": 7, "month": 31, "year": 366}[period] * (rows_per_page + 2)
+            start = end - dt.timedelta(days=days + 7)
+            candles = self.market.candles(inst.code, period, start=start, end=end)
             candles = candles[-(rows_per_page + 1) :]
         if not candles:
             return None, ""

@@ -39,6 +39,10 @@ CONDITIONS: list[tuple[str, str]] = [
 """The saved condition formulas (seq, name) every account has in the simulator."""
 
 
+# Guessed values of the fields a real-time context does not name, kept once made.
+_FIXED: dict[tuple[int, str], str] = {}
+
+
 def _encode(obj: Any) -> str:
     return msgspec.json.encode(obj).decode()
 
@@ -313,6 +317,7 @@ class Session:
     def _items(self) -> list[dict[str, Any]]:
         sim = self.sim
         items = []
+        contexts: dict[str, dict[str, Any]] = {}
         for rt_type, item in sorted(self.registered()):
             if rt_type in _EVENT_TYPES or not item:
                 continue
@@ -324,13 +329,16 @@ class Session:
                 if self._last.get((rt_type, item)) == q.tick_no:
                     continue
                 self._last[(rt_type, item)] = q.tick_no
-            items.append(self.item(rt_type, item, sim.realtime_context(q)))
+            ctx = contexts.get(q.code)
+            if ctx is None:
+                ctx = contexts[q.code] = sim.realtime_context(q)
+            items.append(self.item(rt_type, item, ctx))
         return items
 
     @staticmethod
     def item(rt_type: str, item: str, ctx: dict[str, Any]) -> dict[str, Any]:
         entry = catalog.get(rt_type)
-        values = fill(shape_of(entry.response_type), ctx)
+        values = fill(shape_of(entry.response_type), ctx, fixed=_FIXED)
         return {"type": rt_type, "name": entry.name, "item": item, "values": values}
 
     async def _condition_events(self) -> None:
