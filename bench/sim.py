@@ -33,13 +33,18 @@ import kiwoom
 
 KEYS = {"appkey": "bench-appkey", "secretkey": "bench-secretkey"}
 START = dt.datetime(2026, 12, 2, 10, 0)
+_RANKING = {
+    "mrkt_tp": "000", "sort_tp": "1", "mang_stk_incls": "0", "crd_tp": "0", "trde_qty_tp": "0",
+    "pric_tp": "0", "trde_prica_tp": "0", "mrkt_open_tp": "0", "stex_tp": "1",
+}  # fmt: skip
 CALLS = {
     "ka10001": ("/api/dostk/stkinfo", {"stk_cd": "005930"}),
-    "ka10081": ("/api/dostk/chart", {"stk_cd": "005930", "base_dt": "20261202", "upd_stkpc_tp": "1"}),
-    "ka10030": ("/api/dostk/rkinfo", {"mrkt_tp": "000", "sort_tp": "1", "mang_stk_incls": "0",
-                                       "crd_tp": "0", "trde_qty_tp": "0", "pric_tp": "0",
-                                       "trde_prica_tp": "0", "mrkt_open_tp": "0", "stex_tp": "1"}),
-}  # fmt: skip
+    "ka10081": (
+        "/api/dostk/chart",
+        {"stk_cd": "005930", "base_dt": "20261202", "upd_stkpc_tp": "1"},
+    ),
+    "ka10030": ("/api/dostk/rkinfo", _RANKING),
+}
 CONCURRENCY = 16
 
 
