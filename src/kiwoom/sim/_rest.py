@@ -457,7 +457,7 @@ class RestApp:
             end = min(now, dt.datetime.combine(day, dt.time(23, 59, 59)))
         if next_key:
             end = min(end, _parse_key(next_key))
-        rows_per_page = PAGE_ROWS[period]
+        rows_per_page = self.sim.chart_rows or PAGE_ROWS[period]
         if period in ("tick", "min"):
             candles = self._recent_intraday(inst.code, period, end, interval, rows_per_page + 1)
         else:

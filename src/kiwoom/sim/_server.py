@@ -42,7 +42,8 @@ class Simulator:
     clock, ``sim.clock.advance(s)`` steps it) fix the clock. ``limits`` rejects calls past
     ``query_per_second``/``order_per_second`` per app key (1701) and ``per_api_limits``
     (1700). ``real_rate`` is REAL frames per second per socket; ``real_every_push`` sends
-    trades on every push even when no new trade happened (for benchmarks).
+    trades on every push even when no new trade happened (for benchmarks). ``chart_rows``
+    caps the rows of one chart page (default: Kiwoom's 600 daily, 900 intraday).
     """
 
     def __init__(
@@ -62,6 +63,7 @@ class Simulator:
         real_every_push: bool = False,
         ping_interval: float = 10.0,
         cash: int = 1_000_000_000,
+        chart_rows: int | None = None,
     ) -> None:
         self.seed = seed
         self.host = host
@@ -73,6 +75,7 @@ class Simulator:
         self.real_rate = real_rate
         self.real_every_push = real_every_push
         self.ping_interval = ping_interval
+        self.chart_rows = chart_rows
         self.clock = Clock(start, speed)
         self.market = Market(seed, self.clock)
         self.account = Account(self.market, cash=cash)
