@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -170,3 +171,55 @@ def test_faults_drop_malformed_system_and_rapid_reconnects(live):
     before = live.stats.logins
     assert asyncio.run(refused()) == 1000
     assert live.stats.logins == before
+
+
+def test_us_socket_streams_us_trades_and_order_books(live):
+    async def main() -> list[Any]:
+        async with (
+            kiwoom.AsyncKiwoom(host=live.url, **KEYS) as client,
+            client.realtime(region="us") as rt,
+        ):
+            got: list[Any] = []
+            await rt.register(["AAPL", "NVDA"], ["FE", "FT"], group="1")
+            await _collect(rt.stream(["FE", "FT"]), got, 12)
+            return got
+
+    got = asyncio.run(main())
+    assert {t.type for t in got} == {"FE", "FT"} and {t.item for t in got} <= {"AAPL", "NVDA"}
+    for t in got:
+        if t.type == "FE":
+            q = live.market.day_bar(t.item, live.clock.today())
+            assert q.low / 100 <= t.values.cur_prc <= q.high / 100
+
+
+def test_a_silent_socket_trips_the_sdk_watchdog_and_recovers(live):
+    async def main() -> Any:
+        async with (
+            kiwoom.AsyncKiwoom(host=live.url, **KEYS) as client,
+            client.realtime(watchdog=0.6, request_timeout=1.0) as rt,
+        ):
+            await rt.register(CODES[:1], ["0B"], group="1")
+            got: list[Any] = []
+            await _collect(rt.stream("0B"), got, 1)
+            live.faults.silent = True
+            async with asyncio.timeout(10):
+                while rt.stats().watchdog_trips == 0:
+                    await asyncio.sleep(0.05)
+            live.faults.silent = False
+            got.clear()
+            await _collect(rt.stream("0B"), got, 2)
+            return rt.stats()
+
+    stats = asyncio.run(main())
+    assert stats.watchdog_trips >= 1 and stats.reconnects >= 1
+
+
+def test_delay_slows_answers(live):
+    live.faults.delay = 0.3
+    try:
+        with kiwoom.Kiwoom(host=live.url, **KEYS) as client:
+            t = time.perf_counter()
+            client.stock_info.basic_info(stk_cd="005930")
+            assert time.perf_counter() - t >= 0.3
+    finally:
+        live.faults.delay = 0.0

@@ -191,6 +191,17 @@ class Simulator:
             if any(o.open for o in list(self.account.orders.values())):
                 await asyncio.to_thread(self.account.sweep)
 
+    def serve(self) -> None:
+        """Serve in the foreground until interrupted (Ctrl-C), then stop cleanly."""
+        self.start()
+        try:
+            while self._thread is not None and self._thread.is_alive():
+                self._thread.join(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
     def stop(self) -> None:
         """Close every socket (1001) and stop serving."""
         if self._thread is None or self._server is None:
