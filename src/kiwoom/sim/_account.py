@@ -129,6 +129,12 @@ class Account:
         """Realised P&L of today's sells, in won (US: cents), fees and tax deducted."""
         return sum(e.realised for e in self.executions)
 
+    def filled_orders(self) -> list[Order]:
+        """Orders with at least one execution, oldest first."""
+        self.sweep()
+        with self._lock:
+            return [o for o in self.orders.values() if o.filled]
+
     def open_orders(self) -> list[Order]:
         self.sweep()
         with self._lock:

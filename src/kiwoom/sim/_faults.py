@@ -12,8 +12,7 @@ __all__ = ["Faults", "Stats"]
 
 @dataclass
 class Stats:
-    """What the simulator served since it started (read them any time; thread-safe enough for
-    counters: each is only ever incremented by the server thread)."""
+    """What the simulator served since it started. The server's threads count; read any time."""
 
     requests: Counter[str] = field(default_factory=Counter)
     """REST requests by api id (rejected ones included)."""

@@ -338,7 +338,7 @@ class RestApp:
     def market(self) -> Market:
         return self.sim.market
 
-    def _instrument(self, code: str, *, field: str = "stk_cd") -> Any:
+    def _instrument(self, code: str) -> Any:
         try:
             return self.market.instrument(code)
         except KeyError:
@@ -737,21 +737,18 @@ class RestApp:
 
     def _executions(self, entry: catalog.Entry, body: dict[str, Any], _key: str) -> tuple[Any, str]:
         acc = self.sim.account
-        acc.sweep()
         side = {"1": "sell", "2": "buy"}.get(str(body.get("sell_tp")))
         code = body.get("stk_cd") if str(body.get("qry_tp")) == "1" else None
         wanted = body.get("ord_no") or ""
-        with acc._lock:
-            orders = [
-                o
-                for o in acc.orders.values()
-                if o.filled
-                and o.region == "domestic"
-                and (side is None or o.side == side)
-                and (not code or o.code == code)
-                and (not wanted or o.ord_no == wanted)
-            ]
-            rows = [acc.order_context(o) for o in reversed(orders)]
+        orders = [
+            o
+            for o in acc.filled_orders()
+            if o.region == "domestic"
+            and (side is None or o.side == side)
+            and (not code or o.code == code)
+            and (not wanted or o.ord_no == wanted)
+        ]
+        rows = [acc.order_context(o) for o in reversed(orders)]
         if not rows:
             return None, ""
         return self._fill(entry, {"cntr": rows}), ""

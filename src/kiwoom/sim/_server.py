@@ -160,9 +160,8 @@ class Simulator:
             timeout_graceful_shutdown=2,
         )
         self._server = uvicorn.Server(config)
-        ready = threading.Event()
         self._thread = threading.Thread(
-            target=lambda: asyncio.run(self._serve(sock, ready)), name="kiwoom-sim", daemon=True
+            target=lambda: asyncio.run(self._serve(sock)), name="kiwoom-sim", daemon=True
         )
         self._thread.start()
         deadline = time.monotonic() + 10
@@ -172,7 +171,7 @@ class Simulator:
             time.sleep(0.005)
         return self
 
-    async def _serve(self, sock: socket.socket, ready: threading.Event) -> None:
+    async def _serve(self, sock: socket.socket) -> None:
         self._loop = asyncio.get_running_loop()
         sweeper = asyncio.create_task(self._sweep())
         try:
