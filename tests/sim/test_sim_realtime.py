@@ -223,3 +223,29 @@ def test_delay_slows_answers(live):
             assert time.perf_counter() - t >= 0.3
     finally:
         live.faults.delay = 0.0
+
+
+def test_a_slow_consumer_drops_the_oldest_and_counts_them():
+    """Backpressure: every push carries 40 items; a stream of 20 that is not read fills up,
+    drops the oldest ticks and says how many, while the socket keeps reading."""
+    start = dt.datetime(2026, 12, 2, 10, 0)
+
+    async def main() -> tuple[Any, int]:
+        async with (
+            Simulator(seed=7, start=start, speed=60, real_rate=20, real_every_push=True) as sim,
+            kiwoom.AsyncKiwoom(host=sim.url, **KEYS) as client,
+            client.realtime() as rt,
+        ):
+            codes = [c for c, i in sim.market.instruments.items() if i.market == "KOSPI"][:20]
+            slow = rt.stream("0B", maxsize=20)
+            await rt.register(codes, ["0B", "0D"], group="1")
+            await asyncio.sleep(1.0)
+            first = await anext(aiter(slow))
+            assert first.type == "0B"
+            return rt.stats(), sim.stats.items_sent
+
+    stats, sent = asyncio.run(main())
+    counters = stats.types["0B"]
+    assert counters.dropped > 0
+    assert counters.received >= counters.dropped + 20
+    assert sent >= counters.received
