@@ -249,3 +249,29 @@ def test_a_slow_consumer_drops_the_oldest_and_counts_them():
     assert counters.dropped > 0
     assert counters.received >= counters.dropped + 20
     assert sent >= counters.received
+
+
+def test_every_market_data_type_arrives_and_decodes(live):
+    types = [
+        e.api_id
+        for e in kiwoom.catalog.entries("realtime")
+        if e.region == "domestic" and e.api_id not in ("00", "04")
+    ]
+
+    async def main() -> tuple[set[str], Any]:
+        async with kiwoom.AsyncKiwoom(host=live.url, **KEYS) as client, client.realtime() as rt:
+            seen: set[str] = set()
+            stream = rt.stream(types)
+            await rt.register(["005930"], types, group="1")
+            async with asyncio.timeout(10):
+                async for tick in stream:
+                    assert type(tick.values) is kiwoom.catalog.get(tick.type).response_type
+                    seen.add(tick.type)
+                    if len(seen) == len(types):
+                        break
+            return seen, rt.stats()
+
+    seen, stats = asyncio.run(main())
+    assert seen == set(types) and len(types) == 17
+    assert sum(c.decode_errors for c in stats.types.values()) == 0
+    assert stats.malformed_frames == 0
