@@ -141,3 +141,23 @@ def test_rejections_name_the_problem(sim):
             assert "주문이 없습니다" in exc.return_msg
         else:
             raise AssertionError("a cancel of an unknown order was accepted")
+
+
+def test_us_orders_show_in_the_us_account_queries(sim):
+    with kiwoom.Kiwoom(host=sim.url, **KEYS) as client:
+        usd = sim.account.usd_cash
+        bought = client.us.order.buy(
+            stex_tp="ND", stk_cd="NVDA", ord_qty="5", ord_uv="0", trde_tp="03"
+        )
+        resting = client.us.order.buy(
+            stex_tp="ND", stk_cd="NVDA", ord_qty="2", trde_tp="00",
+            ord_uv=f"{sim.market.order_book('NVDA')[1][5][0] / 100:.2f}",
+        )  # fmt: skip
+        balance = client.us.account.balance(stex_tp="ND")
+        unfilled = client.us.account.open_orders()
+        deposit = client.us.account.deposit()
+    (row,) = [r for r in balance.result_list if r.stk_cd == "NVDA"]
+    assert row.poss_qty == 5 == sim.account.positions["NVDA"].qty
+    assert [(o.ord_no, o.ord_remnq) for o in unfilled.result_list] == [(resting.ord_no, 2)]
+    spent = sum(e.price * e.qty for e in sim.account.executions if e.ord_no == bought.ord_no)
+    assert deposit.result_list[0].fc_entra == (usd - spent) / 100

@@ -21,8 +21,8 @@ FEE_RATE = 0.00015
 """Brokerage fee on every KRX fill (0.015%), rounded down to 10 won."""
 TAX_RATE = 0.0015
 """Securities transaction tax on KRX sells (0.15%), rounded down to 1 won."""
-MARKET_TYPES = frozenset({"3", "13", "23"})
-"""trde_tp codes of market orders (시장가, IOC, FOK)."""
+MARKET_TYPES = frozenset({"3", "13", "23", "03"})
+"""trde_tp codes of market orders (시장가, IOC, FOK; US 03)."""
 _TRADE_TYPE_NAMES = {"0": "보통", "3": "시장가", "5": "조건부지정가", "6": "최유리지정가"}
 
 

@@ -42,6 +42,8 @@ PAGE_ROWS = {"tick": 900, "min": 900, "day": 600, "week": 600, "month": 600, "ye
 GENERIC_ROWS = 5
 GENERIC_PAGES = 2
 ACCOUNT_PAD = 15
+USD_KRW = 1400.0
+"""The simulator's fixed dollar rate, for the won columns of US account queries."""
 
 _CHARTS: dict[str, Period] = {
     "ka10079": "tick",
@@ -67,7 +69,8 @@ _MARKET_CODES = {"0": "KOSPI", "10": "KOSDAQ", "8": "ETF", "60": "ETN"}
 _MARKET_NAMES = {"KOSPI": ("0", "거래소"), "KOSDAQ": ("10", "코스닥"), "ETF": ("8", "ETF")}
 
 
-Handler = Callable[[catalog.Entry, dict[str, Any], str], tuple[Any, str]]
+Answer = tuple[Any, str]
+Handler = Callable[[catalog.Entry, dict[str, Any], str], Answer]
 """(entry, request body, next-key) -> (answer context or None for no data, next-key or "")."""
 
 
@@ -171,6 +174,10 @@ class RestApp:
             ust20001=self._order,
             ust20002=self._modify,
             ust20003=self._cancel,
+            ust21050=self._us_unfilled,
+            ust21070=self._us_balance,
+            ust21110=self._us_deposit,
+            ust21510=self._us_orders,
         )
 
     @property
@@ -812,6 +819,141 @@ class RestApp:
             "tot_pl_amt": acc.realised,
             "tot_prft_rt": round(acc.realised * 100 / buy, 2) if buy else 0.0,
             "tdy_trde_diary": rows,
+        }
+        return self._fill(entry, ctx), ""
+
+    # -- US account (dollars; won at a fixed USD_KRW) ----------------------------------------
+
+    def _us_order_row(self, o: Any) -> dict[str, Any]:
+        inst = self.market.instrument(o.code)
+        avg = o.filled_amount / o.filled / 100 if o.filled else 0.0
+        return {
+            "_sign": "",
+            "ord_no": o.ord_no,
+            "orig_ord_no": o.orig_ord_no,
+            "stex_nm": inst.exchange,
+            "crnc_code": "USD",
+            "stk_cd": o.code,
+            "frgn_stk_nm": o.name,
+            "frgn_trde_tp": "00" if o.price else "03",
+            "frgn_trde_nm": "지정가" if o.price else "시장가",
+            "slby_tp": "2" if o.side == "buy" else "1",
+            "slby_tp_nm": "매수" if o.side == "buy" else "매도",
+            "ord_qty": o.qty,
+            "ord_uv": o.price / 100,
+            "stop_pric": 0.0,
+            "cntr_qty": o.filled,
+            "cntr_uv": avg,
+            "mdfy_qty": 0,
+            "mdfy_uv": 0.0,
+            "cncl_qty": o.cancelled,
+            "cnfm_qty": o.qty,
+            "ord_remnq": o.remaining,
+            "ord_time": o.time.time(),
+            "ord_resp_time": o.time.time(),
+            "cntr_time": o.time.time(),
+            "ord_stat": o.status,
+            "rsrv_tp": "",
+            "natn_nm": "미국",
+            "ord_cntr_tp": "1",
+        }
+
+    def _us_unfilled(self, entry: catalog.Entry, body: dict[str, Any], _key: str) -> Answer:
+        rows = [self._us_order_row(o) for o in self.sim.account.open_orders() if o.region == "us"]
+        if not rows:
+            return None, ""
+        return self._fill(entry, {"result_list": rows}), ""
+
+    def _us_orders(self, entry: catalog.Entry, body: dict[str, Any], _key: str) -> Answer:
+        acc = self.sim.account
+        acc.sweep()
+        rows = [self._us_order_row(o) for o in list(acc.orders.values()) if o.region == "us"]
+        if not rows:
+            return None, ""
+        return self._fill(entry, {"result_list": rows}), ""
+
+    def _us_balance(self, entry: catalog.Entry, body: dict[str, Any], _key: str) -> Answer:
+        acc = self.sim.account
+        acc.sweep()
+        rows: list[dict[str, Any]] = []
+        for p in list(acc.positions.values()):
+            inst = self.market.instrument(p.code)
+            if inst.market != "US" or not p.qty:
+                continue
+            q = self.market.quote(p.code)
+            value, cost = q.price * p.qty / 100, p.cost / 100
+            rows.append(
+                {
+                    "_sign": "",
+                    "stex_nm": inst.exchange,
+                    "crnc_code": "USD",
+                    "stk_cd": p.code,
+                    "frgn_stk_nm": p.name,
+                    "qty": p.qty,
+                    "poss_qty": p.qty,
+                    "sell_alowq": p.qty,
+                    "pred_cntr_sellq": 0,
+                    "pred_cntr_buyq": 0,
+                    "tdy_cntr_sellq": p.sold_today,
+                    "tdy_cntr_buyq": p.bought_today,
+                    "frgn_stk_book_uv": p.avg_price / 100,
+                    "now_pric": q.price / 100,
+                    "evlt_amt": value,
+                    "pl_amt": value - cost,
+                    "pl_rt": round((value - cost) * 100 / cost, 2) if cost else 0.0,
+                    "evlt_amt_krw": round(value * USD_KRW),
+                    "pl_amt_krw": round((value - cost) * USD_KRW),
+                    "natn_nm": "미국",
+                    "exch_rate": USD_KRW,
+                    "frgn_stk_book_uv_krw": round(p.avg_price / 100 * USD_KRW),
+                    "now_pric_krw": round(q.price / 100 * USD_KRW),
+                    "frgn_stk_book_amt": cost,
+                    "frgn_stk_book_amt_krw": round(cost * USD_KRW),
+                }
+            )
+        value = sum(r["evlt_amt"] for r in rows)
+        cost = sum(r["frgn_stk_book_amt"] for r in rows)
+        realised = sum(e.realised for e in acc.executions if e.code in self._us_codes()) / 100
+        ctx = {
+            "crnc_code": "USD",
+            "tot_evlt_amt": value,
+            "tot_prch_amt": cost,
+            "tot_pl_amt": value - cost,
+            "tot_pl_rt": round((value - cost) * 100 / cost, 2) if cost else 0.0,
+            "tdy_book_amt": 0.0,
+            "tdy_pl_amt": realised,
+            "tdy_pl_rt": 0.0,
+            "tot_evlt_amt_krw": value * USD_KRW,
+            "tot_prch_amt_krw": cost * USD_KRW,
+            "tot_pl_amt_krw": (value - cost) * USD_KRW,
+            "tdy_book_amt_krw": 0.0,
+            "tdy_pl_amt_krw": realised * USD_KRW,
+            "result_list": rows,
+        }
+        return self._fill(entry, ctx), ""
+
+    def _us_codes(self) -> set[str]:
+        return {c for c, i in self.market.instruments.items() if i.market == "US"}
+
+    def _us_deposit(self, entry: catalog.Entry, body: dict[str, Any], _key: str) -> Answer:
+        usd = self.sim.account.usd_cash / 100
+        row = {
+            "crnc_code": "USD",
+            "crnc_nm": "미국 달러",
+            "fc_entra": usd,
+            "fc_pymn_alowa": usd,
+            "futr_repl_profa": 0.0,
+            "fc_booka": usd,
+            "fc_ord_alowa": usd,
+            "futr_profa_booka": 0.0,
+            "fc_ch_uncla": 0.0,
+            "fc_etc_loana": 0.0,
+        }
+        ctx = {
+            "krw_entra": self.sim.account.cash,
+            "ch_uncla": 0.0,
+            "etc_loana": 0.0,
+            "result_list": [row],
         }
         return self._fill(entry, ctx), ""
 
