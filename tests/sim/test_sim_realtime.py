@@ -25,6 +25,7 @@ def live() -> Iterator[Simulator]:
     start = dt.datetime(2026, 12, 2, 10, 0)
     with Simulator(seed=7, start=start, speed=60, real_rate=10, ping_interval=0.3) as sim:
         yield sim
+    assert sim.stats.rate_limited == 0, sim.stats.rejections
 
 
 async def _collect(stream: Any, into: list[Any], n: int, timeout: float = 10) -> None:
