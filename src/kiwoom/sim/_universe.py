@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
-Market = Literal["KOSPI", "KOSDAQ", "ETF", "ETN", "SECTOR", "US"]
+MarketName = Literal["KOSPI", "KOSDAQ", "ETF", "ETN", "SECTOR", "US"]
 
 
 class Instrument(NamedTuple):
@@ -20,7 +20,7 @@ class Instrument(NamedTuple):
 
     code: str
     name: str
-    market: Market
+    market: MarketName
     base: int
     """Reference price the model wanders around, in the instrument's units (see ``scale``)."""
     volume: int
