@@ -17,6 +17,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from kiwoom import catalog
 
 GOOD_TOKEN = "good-token"
+MAX_ITEMS = 100  # items Kiwoom accepts in one REG or REMOVE request
 
 CONDITIONS = [["0", "거래량급증"], ["1", "신고가"]]
 MATCHES = {"0": ["005930", "000660"], "1": ["035420"]}
@@ -45,6 +46,7 @@ class KiwoomServer:
         self.accepted_tokens = {GOOD_TOKEN}
         self.answer = True  # False: accept frames but answer nothing (a silent server)
         self.reg_code = 0  # non-zero: reject REG with this code
+        self.oversized = 0  # REG/REMOVE requests rejected for carrying over MAX_ITEMS items
         self.system_frames = False  # True: a SYSTEM frame before each LOGIN answer (real server)
         self.connect_times: list[float] = []
         self.logins: list[str] = []
@@ -106,6 +108,12 @@ class KiwoomServer:
             if trnm == "REG" and self.reg_code:
                 await ws.send(
                     json.dumps({"trnm": trnm, "return_code": self.reg_code, "return_msg": "no"})
+                )
+                return
+            if any(len(d["item"]) > MAX_ITEMS for d in msg["data"]):
+                self.oversized += 1
+                await ws.send(
+                    json.dumps({"trnm": trnm, "return_code": 1, "return_msg": "over 100 items"})
                 )
                 return
             if trnm == "REG" and msg.get("refresh") == "0":
