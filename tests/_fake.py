@@ -35,6 +35,9 @@ class Sent:
     path: str
     headers: httpx.Headers
     body: Any
+    method: str = ""
+    host: str = ""
+    content: bytes = b""
 
 
 @dataclass
@@ -66,8 +69,11 @@ class FakeKiwoom:
 
     def _answer(self, request: httpx.Request) -> httpx.Response:
         api_id = request.headers.get("api-id", "")
-        body = json.loads(request.read() or b"null")
-        self.sent.append(Sent(api_id, request.url.path, request.headers, body))
+        content = request.read()
+        body = json.loads(content or b"null")
+        url = request.url
+        sent = Sent(api_id, url.path, request.headers, body, request.method, url.host, content)
+        self.sent.append(sent)
         if api_id == "au10001":
             with self._lock:  # threads may issue at once: every token gets its own number
                 self.issued += 1
