@@ -124,7 +124,7 @@ def test_threads_past_the_refresh_time_share_one_issue():
     assert fake.issued == 2
     auth = [s.headers["authorization"] for s in fake.calls("ka10081")[1:]]
     assert auth == ["Bearer tok-2"] * CALLERS
-    assert fake.peak >= CALLERS // 2  # the calls were in flight together
+    assert fake.peak >= 2  # the calls were in flight together
 
 
 def test_threads_rejected_with_8005_share_one_refresh():
