@@ -153,7 +153,9 @@ def test_an_order_rejected_for_its_token_is_resent_once_with_a_new_one(kind):
 
 @pytest.mark.parametrize("kind", ["sync", "async"])
 def test_an_order_rejected_for_its_token_twice_is_not_sent_a_third_time(kind):
-    fake = FakeKiwoom(routes={"kt10000": rejected(3, "[8005:Token이 유효하지 않습니다]")})
+    expired = rejected(3, "[8005:Token이 유효하지 않습니다]")
+    # A third send would be accepted: a client that loops ends placed, not hanging.
+    fake = FakeKiwoom(routes={"kt10000": [expired, expired, expired, ok()]})
     err, _ = attempt(kind, fake, lambda c: c.order.buy(**ORDER))
     assert isinstance(err, AuthError) and err.code == 8005
     assert len(fake.calls("kt10000")) == 2
