@@ -1,0 +1,392 @@
+"""A consumer of the relay: the socket runtime's interface, fed from Redis instead of a socket.
+
+Frames are read from the type streams from this consumer's own position (``XREAD``), kept to
+this consumer's registrations, and handed to the socket runtime's own per-frame path
+(:meth:`kiwoom.Realtime.process`), so ticks, streams, callbacks, queues and counters are the
+socket's. Falling behind costs only this consumer's position: entries trimmed before it read
+them are counted (``lost``), the relay never waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from .._errors import InvalidRequestError
+from .._realtime import Realtime, RealtimeError, Registration, Stats
+from .._realtime._defaults import MAX_ITEMS_PER_REGISTRATION, QUEUE_SIZE, REQUEST_TIMEOUT
+from .._realtime._frames import MALFORMED, Real, decode_frame
+from .._realtime._registry import Registry
+from . import _keys
+from ._keys import Keys, member
+from ._relay import RelayError, redis_client
+
+if TYPE_CHECKING:
+    from .._generated._realtime_typing import OnMethod, StreamMethod
+
+__all__ = ["RelayClient", "RelayClientStats"]
+
+log = logging.getLogger("kiwoom.relay")
+
+_encoder = msgspec.json.Encoder()
+
+
+class RelayClientStats(Stats):
+    """The socket runtime's counters (``frames``: entries read; ``types``: per type, as on a
+    socket), and what the relay adds."""
+
+    gaps: int = 0
+    """Interruptions of the feed upstream: the relay restarted or its socket reconnected;
+    what the server sent meanwhile never reached Redis."""
+    lost: dict[str, int] = msgspec.field(default_factory=dict)
+    """Items per type trimmed from a stream before this consumer read them (it fell behind;
+    counted over every item of the stream, this consumer's or not)."""
+    redis_errors: int = 0
+    """Failed reads from Redis (retried)."""
+
+
+class RelayClient:
+    """The real-time interface of :class:`kiwoom.Realtime`, served by a :class:`Relay`.
+
+    >>> async with RelayClient("redis://localhost:6379/0") as rt:
+    ...     await rt.register(["005930"], ["0B"])
+    ...     async for tick in rt.stream("0B"):
+    ...         tick.item, tick.values.cur_prc
+
+    Registrations are counted in Redis per (type, item): the relay sends one REG for the
+    first holder and a REMOVE when the last lets go. They are held under a lease this client
+    renews (``lease`` seconds); if the process dies, the relay releases them when it ends.
+    A client sees only the items it registered, as on its own socket.
+    """
+
+    def __init__(
+        self,
+        redis: str | aioredis.Redis,
+        *,
+        namespace: str = _keys.NAMESPACE,
+        lease: float = _keys.LEASE,
+        request_timeout: float = REQUEST_TIMEOUT,
+        queue_size: int = QUEUE_SIZE,
+        block: float = _keys.BLOCK,
+    ) -> None:
+        self.keys = Keys(namespace)
+        self.id = uuid.uuid4().hex
+        self.lease = lease
+        self.request_timeout = request_timeout
+        self.block = block
+        self._redis = redis_client(redis)
+        # The socket runtime without a socket: its decoders, consumers and counters.
+        self._rt = Realtime("", url="relay://" + namespace, queue_size=queue_size)
+        self._registry = Registry()
+        self._own: set[tuple[str, str]] = set()
+        self._whole_types: set[str] = set()  # types registered without an item (00, 04)
+        self._every_item = False  # only such types: every frame read is this consumer's
+        self._pos: dict[str, bytes] = {}  # type -> last entry id read
+        self._n: dict[str, int] = {}  # type -> the ``n`` of that entry
+        self._epoch: int | None = None
+        self._gaps = 0
+        self._lost: dict[str, int] = {}
+        self._redis_errors = 0
+        self._tasks: list[asyncio.Task[None]] = []
+        self._closing = False
+
+    def __repr__(self) -> str:
+        return f"<RelayClient {self.keys.ns} {self.id}>"
+
+    async def __aenter__(self) -> RelayClient:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        """Start reading and renewing the lease. Nothing is registered yet."""
+        if self._tasks:
+            return
+        try:
+            await self._redis.ping()
+        except RedisError as exc:
+            raise RelayError(f"Redis is unreachable: {exc}") from exc
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._read(), name="kiwoom-relay-read"),
+            loop.create_task(self._beat(), name="kiwoom-relay-lease"),
+        ]
+
+    async def close(self) -> None:
+        """Release every registration (the relay removes what nobody else holds) and stop."""
+        self._closing = True
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        with contextlib.suppress(RedisError):
+            keys = self.keys
+            await self._redis.eval(
+                _keys.RELEASE, 3, keys.consumer(self.id), keys.refs, keys.consumers, self.id, "0"
+            )
+            await self._redis.xadd(keys.requests, {"p": ""})
+        await self._rt.close()
+        with contextlib.suppress(RedisError):
+            await self._redis.aclose()
+
+    # -- registrations ---------------------------------------------------------------------
+
+    def _members(self, group: str | None = None) -> set[str]:
+        groups = [group] if group is not None else self._registry.groups()
+        return {
+            member(g, t, i)
+            for g in groups
+            for t, items in self._registry.group(g).items()
+            for i in items
+        }
+
+    async def register(
+        self,
+        items: Iterable[str] | str,
+        types: Iterable[str] | str,
+        *,
+        group: str = "1",
+        replace: bool = False,
+    ) -> None:
+        """As :meth:`kiwoom.Realtime.register`, through the relay: returns once the relay has
+        registered it (or holds it already for another consumer).
+
+        Raises :class:`RealtimeError` if the server rejects it. While no relay runs, the
+        registration is counted and the next relay registers it.
+        """
+        item_list = _as_list(items) or [""]
+        type_list = _as_list(types)
+        # The socket runtime's checks, with its wording.
+        self._rt._check_types(type_list, allow_events=False)
+        if len(item_list) > MAX_ITEMS_PER_REGISTRATION:
+            raise InvalidRequestError(
+                "REG",
+                "item",
+                f"{len(item_list)} items, at most {MAX_ITEMS_PER_REGISTRATION} per"
+                " registration: split them over several calls or groups",
+            )
+        before = self._members(group)
+        self._registry.want(group, item_list, type_list, replace)
+        after = self._members(group)
+        added, removed = after - before, before - after
+        try:
+            await self._follow(type_list)
+            await self._apply(added, removed)
+            failure = await self._ask(added | removed)
+        except RedisError as exc:
+            self._registry.drop(group, item_list, type_list)
+            self._refresh_own()
+            raise RelayError(f"Redis is unreachable: {exc}") from exc
+        if failure is not None:
+            self._registry.drop(group, item_list, type_list)
+            self._refresh_own()
+            with contextlib.suppress(RedisError):
+                await self._apply(set(), added)
+            raise RealtimeError("REG", *failure)
+
+    async def remove(
+        self,
+        group: str = "1",
+        items: Iterable[str] | str | None = None,
+        types: Iterable[str] | str | None = None,
+    ) -> None:
+        """As :meth:`kiwoom.Realtime.remove`: the relay sends REMOVE for what no other
+        consumer holds."""
+        before = self._members(group)
+        self._registry.drop(
+            group,
+            None if items is None else _as_list(items),
+            None if types is None else _as_list(types),
+        )
+        removed = before - self._members(group)
+        self._refresh_own()
+        try:
+            await self._apply(set(), removed)
+            failure = await self._ask(removed)
+        except RedisError as exc:
+            raise RelayError(f"Redis is unreachable: {exc}") from exc
+        if failure is not None:
+            raise RealtimeError("REMOVE", *failure)
+
+    def registrations(self) -> list[Registration]:
+        """This consumer's registrations (``acknowledged``: those it holds through the relay)."""
+        return [msgspec.structs.replace(r, acknowledged=r.items) for r in self._registry.snapshot()]
+
+    async def _apply(self, added: set[str], removed: set[str]) -> None:
+        if not (added or removed):
+            return
+        keys = self.keys
+        await self._redis.eval(
+            _keys.APPLY,
+            3,
+            keys.consumer(self.id),
+            keys.refs,
+            keys.consumers,
+            self.id,
+            int(self.lease * 1000),
+            len(added),
+            *sorted(added),
+            *sorted(removed),
+        )
+
+    async def _ask(self, members: set[str]) -> tuple[int | None, str] | None:
+        """Ask the relay to reconcile and wait for its answer: None, or the failure of one of
+        ``members`` (code, message). Without a running relay, nothing to wait for."""
+        if not members or not await self._redis.exists(self.keys.relay):
+            return None
+        rid = uuid.uuid4().hex
+        touched = _keys.RS.join(sorted(_keys.pairs_of(members)))
+        await self._redis.xadd(self.keys.requests, {"r": rid, "p": touched})
+        got: Any = await self._redis.blpop([self.keys.reply(rid)], timeout=self.request_timeout)
+        if got is None:
+            if not await self._redis.exists(self.keys.relay):
+                return None  # the relay went: the next one registers from the counts
+            message = f"the relay did not answer within {self.request_timeout}s"
+            raise RealtimeError("REG", None, message)
+        answer = got[1].decode()
+        if answer == "ok":
+            return None
+        code, _, message = answer.partition(_keys.US)
+        return (None if code == "None" else int(code)), message
+
+    def _refresh_own(self) -> None:
+        own = {(t, i) for r in self._registry.snapshot() for t in [r.type] for i in r.items}
+        self._own = own
+        self._whole_types = {t for t, i in own if i == ""}
+        self._every_item = all(i == "" for _, i in own)
+        for t in [t for t in self._pos if t not in {t for t, _ in own}]:
+            del self._pos[t]
+            self._n.pop(t, None)
+
+    async def _follow(self, types: list[str]) -> None:
+        """Start reading the streams of newly registered types from their current end, before
+        the relay registers them, so nothing the registration brings is missed."""
+        for t in types:
+            if t in self._pos:
+                continue
+            last: Any = await self._redis.xrevrange(self.keys.stream(t), count=1)
+            self._pos[t] = last[0][0] if last else b"0-0"
+            self._n[t] = int(last[0][1][b"n"]) if last else 0
+        self._refresh_own()
+
+    async def _beat(self) -> None:
+        keys = self.keys
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                released = await self._redis.eval(
+                    _keys.HEARTBEAT, 1, keys.consumers, self.id, int(self.lease * 1000)
+                )
+                if released and self._registry:
+                    # Taken for dead (a stall longer than the lease): hold everything again.
+                    log.warning("relay consumer %s had been released: registering again", self.id)
+                    members = self._members()
+                    await self._apply(members, set())
+                    await self._redis.xadd(keys.requests, {"p": ""})
+            except RedisError as exc:
+                log.warning("relay consumer heartbeat failed: %s", exc)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def _read(self) -> None:
+        keys, process = self.keys, self._rt.process
+        while True:
+            if not self._pos:
+                await asyncio.sleep(self.block)
+                continue
+            streams: Any = {keys.stream(t): p for t, p in self._pos.items()}
+            try:
+                got: Any = await self._redis.xread(
+                    streams, count=_keys.READ_COUNT, block=max(1, int(self.block * 1000))
+                )
+            except RedisError as exc:
+                self._redis_errors += 1
+                if self._redis_errors <= 10 or self._redis_errors % 1000 == 0:
+                    log.warning("reading the relay's streams failed: %s", exc)
+                await asyncio.sleep(self.block)
+                continue
+            for stream, entries in got or []:
+                t = keys.type_of(stream)
+                if t not in self._pos:
+                    continue  # removed while the read was under way
+                for entry_id, fields in entries:
+                    frame = self._entry(t, entry_id, fields)
+                    if frame is not None:
+                        process(frame)
+
+    def _entry(self, tick_type: str, entry_id: bytes, fields: dict[bytes, bytes]) -> bytes | None:
+        """Account for one entry (gaps, lost items); the part of its frame this consumer
+        registered, or None."""
+        self._pos[tick_type] = entry_id
+        n, k, epoch = int(fields[b"n"]), int(fields[b"k"]), int(fields[b"e"])
+        first = n - k
+        last = self._n.get(tick_type)
+        if last is not None and first > last:
+            self._lost[tick_type] = self._lost.get(tick_type, 0) + first - last
+        self._n[tick_type] = n
+        if self._epoch is None or epoch > self._epoch:
+            if self._epoch is not None:
+                self._gaps += 1
+            self._epoch = epoch
+        return self._mine(fields[b"f"])
+
+    def _mine(self, raw: bytes) -> bytes | None:
+        if self._every_item:
+            return raw
+        try:
+            frame = decode_frame(raw)
+        except MALFORMED:
+            return raw  # the socket runtime counts it
+        if type(frame) is not Real:
+            return raw
+        own, whole = self._own, self._whole_types
+        kept = [it for it in frame.data if it.type in whole or (it.type, it.item) in own]
+        if len(kept) == len(frame.data):
+            return raw
+        if not kept:
+            return None
+        return _encoder.encode(Real(data=kept))
+
+    # -- consumption: the socket runtime's own -----------------------------------------------
+
+    if TYPE_CHECKING:
+        stream: StreamMethod
+        on: OnMethod
+    else:
+
+        @property
+        def stream(self) -> Callable[..., Any]:
+            """As :meth:`kiwoom.Realtime.stream`: typed ticks of the registered items."""
+            return self._rt.stream
+
+        @property
+        def on(self) -> Callable[..., Any]:
+            """As :meth:`kiwoom.Realtime.on`: a callback per tick."""
+            return self._rt.on
+
+    def stats(self) -> RelayClientStats:
+        """The socket runtime's counters and the relay's (``gaps``, ``lost``)."""
+        s = self._rt.stats()
+        return RelayClientStats(
+            **msgspec.structs.asdict(s),
+            gaps=self._gaps,
+            lost=dict(self._lost),
+            redis_errors=self._redis_errors,
+        )
+
+
+def _as_list(values: Iterable[str] | str) -> list[str]:
+    return [values] if isinstance(values, str) else list(values)

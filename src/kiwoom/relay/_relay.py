@@ -1,0 +1,408 @@
+"""The relay: the one process that holds Kiwoom's socket for every consumer of an app key.
+
+It publishes each ``REAL`` frame, as received, to a Redis stream per real-time type (a frame
+mixing types is split, each part keeping its items' raw values), and merges the consumers'
+registrations, counted per (type, item) in Redis, into the socket's REG and REMOVE: a pair is
+registered when its first holder asks and removed when its last lets go (or its lease ends).
+A new relay reads the counts and registers everything again. Decoding is left to consumers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import deque
+from typing import Any
+
+import msgspec
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from .._errors import KiwoomError
+from .._realtime import Realtime, RealtimeError, ReconnectInfo
+from .._realtime._defaults import MAX_ITEMS_PER_REGISTRATION
+from .._realtime._frames import MALFORMED, Real, decode_frame
+from . import _keys
+from ._keys import Keys, pair, split_pair
+
+__all__ = ["Relay", "RelayError", "RelayStats"]
+
+log = logging.getLogger("kiwoom.relay")
+
+_encoder = msgspec.json.Encoder()
+
+
+class RelayError(KiwoomError):
+    """The relay cannot run or be reached: Redis is unreachable, or another relay holds the
+    namespace."""
+
+
+class RelayStats(msgspec.Struct):
+    """A snapshot of the relay's counters (``Relay.stats()``)."""
+
+    epoch: int = 0
+    """This relay's epoch (it grows at every start and socket reconnect)."""
+    frames: int = 0
+    """REAL frames received from the socket."""
+    published: dict[str, int] = {}
+    """Items published per real-time type."""
+    dropped: int = 0
+    """Frames lost before Redis: the publish queue was full or Redis failed (consumers see the
+    gap in their ``lost`` counts)."""
+    registered: int = 0
+    """(type, item) pairs registered on the socket now."""
+    rejected: int = 0
+    """(type, item) pairs the server rejected and some consumer still holds."""
+    requests: int = 0
+    """Consumer requests answered."""
+    released: int = 0
+    """Consumers released because their lease ran out."""
+    socket_reconnects: int = 0
+
+
+def redis_client(redis: str | aioredis.Redis) -> aioredis.Redis:
+    """A client on bytes (frames stay bytes), from a URL or as given."""
+    if isinstance(redis, str):
+        return aioredis.Redis.from_url(redis, decode_responses=False)
+    return redis
+
+
+class Relay:
+    """Holds one :class:`kiwoom.Realtime` socket and shares it through Redis.
+
+    >>> async with kiwoom.AsyncKiwoom() as client:
+    ...     async with Relay(client.realtime(), "redis://localhost:6379/0") as relay:
+    ...         await relay.wait_closed()
+
+    ``namespace`` names the keys (one per app key and socket); ``maxlen`` bounds each type's
+    stream (``XADD MAXLEN ~``); ``lease`` is how long (s) the relay's lock outlives it, so a
+    restarted relay waits at most that long for a killed one's lock. Consumers connect with
+    :class:`kiwoom.relay.RelayClient` on the same Redis and namespace.
+    """
+
+    def __init__(
+        self,
+        realtime: Realtime,
+        redis: str | aioredis.Redis,
+        *,
+        namespace: str = _keys.NAMESPACE,
+        group: str = "1",
+        maxlen: int = _keys.MAXLEN,
+        lease: float = _keys.RELAY_LEASE,
+        queue_size: int = 100_000,
+    ) -> None:
+        self.realtime = realtime
+        self.keys = Keys(namespace)
+        self.group = group
+        self.maxlen = maxlen
+        self.lease = lease
+        self.queue_size = queue_size
+        self.id = uuid.uuid4().hex
+        self._redis = redis_client(redis)
+        self._stats = RelayStats()
+        self._pending: deque[tuple[str, bytes, int, int]] = deque()
+        self._wake = asyncio.Event()
+        self._n: dict[str, int] = {}  # items published per type stream, across relays
+        self._active: set[str] = set()  # pairs registered on the socket
+        self._rejected: dict[str, tuple[int | None, str]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stop_raw: Any = None
+        self._failure: BaseException | None = None
+        self._closed = asyncio.Event()
+        user_hook = realtime.on_reconnect
+
+        async def on_reconnect(info: ReconnectInfo) -> None:
+            self._stats.socket_reconnects += 1
+            await self._new_epoch()
+            if user_hook is not None:
+                result = user_hook(info)
+                if asyncio.iscoroutine(result):
+                    await result
+
+        realtime.on_reconnect = on_reconnect
+
+    def __repr__(self) -> str:
+        return f"<Relay {self.keys.ns} epoch={self._stats.epoch}>"
+
+    async def __aenter__(self) -> Relay:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Take the namespace's lock (waiting for a dead relay's to lapse), connect the socket,
+        register what the consumers hold, then publish and serve requests until closed."""
+        try:
+            await self._acquire()
+            await self._new_epoch()
+        except RedisError as exc:
+            raise RelayError(f"Redis is unreachable: {exc}") from exc
+        loop = asyncio.get_running_loop()
+        self._stop_raw = self.realtime.on_raw(self._on_frame, maxsize=self.queue_size)
+        await self.realtime.connect()
+        self._tasks = [
+            loop.create_task(self._publish(), name="kiwoom-relay-publish"),
+            loop.create_task(self._serve(), name="kiwoom-relay-requests"),
+            loop.create_task(self._keep_lock(), name="kiwoom-relay-lock"),
+        ]
+
+    async def close(self) -> None:
+        """Stop publishing and close the socket. The registrations stay counted in Redis for
+        the next relay."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._stop_raw is not None:
+            await self._stop_raw()
+        await self.realtime.close()
+        with contextlib.suppress(RedisError):
+            await self._redis.eval(_keys.RELEASE_LOCK, 1, self.keys.relay, self.id)
+        with contextlib.suppress(RedisError):
+            await self._redis.aclose()
+        self._closed.set()
+
+    async def wait_closed(self) -> None:
+        """Wait until the relay is closed; raises what stopped it, if anything did."""
+        await self._closed.wait()
+        if self._failure is not None:
+            raise self._failure
+
+    async def run(self) -> None:
+        """Start, and serve until cancelled or failed."""
+        await self.start()
+        try:
+            await self.wait_closed()
+        finally:
+            if not self._closed.is_set():
+                await self.close()
+
+    def _fail(self, exc: BaseException) -> None:
+        self._failure = exc
+        asyncio.get_running_loop().create_task(self.close())
+
+    async def _acquire(self) -> None:
+        ttl = int(self.lease * 1000)
+        waited = False
+        while not await self._redis.set(self.keys.relay, self.id, nx=True, px=ttl):
+            if not waited:
+                log.warning("another relay holds %s: waiting for its lock", self.keys.relay)
+                waited = True
+            await asyncio.sleep(self.lease / 10)
+
+    async def _keep_lock(self) -> None:
+        ttl = int(self.lease * 1000)
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                held = await self._redis.eval(_keys.REFRESH_LOCK, 1, self.keys.relay, self.id, ttl)
+            except RedisError as exc:
+                log.warning("could not refresh the relay lock: %s", exc)
+                continue
+            if not held:
+                log.error("another relay took %s: stopping", self.keys.relay)
+                self._fail(RelayError(f"another relay took {self.keys.relay}"))
+                return
+
+    async def _new_epoch(self) -> None:
+        self._stats.epoch = int(await self._redis.incr(self.keys.epoch))
+
+    def stats(self) -> RelayStats:
+        s = self._stats
+        return msgspec.structs.replace(
+            s,
+            frames=s.frames,
+            published=dict(s.published),
+            dropped=s.dropped + self.realtime.stats().raw_dropped,
+            registered=len(self._active),
+            rejected=len(self._rejected),
+        )
+
+    # -- publishing ------------------------------------------------------------------------
+
+    async def _on_frame(self, raw: str | bytes) -> None:
+        data = raw.encode() if isinstance(raw, str) else raw
+        try:
+            frame = decode_frame(data)
+        except MALFORMED:
+            return  # counted by the socket
+        if type(frame) is not Real or not frame.data:
+            return
+        self._stats.frames += 1
+        types = {it.type for it in frame.data}
+        if len(types) == 1:
+            parts = [(next(iter(types)), data, len(frame.data))]
+        else:
+            parts = []
+            for t in types:
+                items = [it for it in frame.data if it.type == t]
+                parts.append((t, _encoder.encode(Real(data=items)), len(items)))
+        for t, body, k in parts:
+            n = self._n.get(t)
+            if n is None:
+                n = await self._last_n(t)
+            n = self._n[t] = n + k
+            if len(self._pending) >= self.queue_size:
+                self._pending.popleft()
+                self._stats.dropped += 1
+            self._pending.append((t, body, k, n))
+        self._wake.set()
+
+    async def _last_n(self, tick_type: str) -> int:
+        """Items published on a type's stream so far (by earlier relays too)."""
+        try:
+            last: Any = await self._redis.xrevrange(self.keys.stream(tick_type), count=1)
+        except RedisError:
+            return 0
+        return int(last[0][1][b"n"]) if last else 0
+
+    async def _publish(self) -> None:
+        pending, keys, maxlen = self._pending, self.keys, self.maxlen
+        published = self._stats.published
+        epoch_of = self._stats
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while pending:
+                batch = [pending.popleft() for _ in range(min(len(pending), _keys.READ_COUNT))]
+                pipe = self._redis.pipeline(transaction=False)
+                epoch = epoch_of.epoch
+                for t, body, k, n in batch:
+                    fields: Any = {"f": body, "k": k, "n": n, "e": epoch}
+                    pipe.xadd(keys.stream(t), fields, maxlen=maxlen, approximate=True)
+                try:
+                    await pipe.execute()
+                except RedisError as exc:
+                    self._stats.dropped += len(batch)
+                    log.warning("publishing %d frames failed: %s", len(batch), exc)
+                    await asyncio.sleep(0.5)
+                    continue
+                for t, _, k, _ in batch:
+                    published[t] = published.get(t, 0) + k
+
+    # -- registrations ---------------------------------------------------------------------
+
+    async def _serve(self) -> None:
+        """Answer requests, release consumers whose lease ended, keep the socket's
+        registrations equal to the counted ones."""
+        loop = asyncio.get_running_loop()
+        last = b"0-0"
+        next_sweep = 0.0
+        first = True
+        while True:
+            try:
+                got: Any = await self._redis.xread(
+                    {self.keys.requests: last}, count=_keys.READ_COUNT, block=250
+                )
+                requests: list[tuple[bytes, dict[bytes, bytes]]] = []
+                for _, entries in got or []:
+                    requests.extend(entries)
+                if requests:
+                    last = requests[-1][0]
+                swept = False
+                if loop.time() >= next_sweep:
+                    swept = await self._sweep()
+                    next_sweep = loop.time() + 0.5
+                if not (requests or swept or first):
+                    continue
+                first = False
+                failures = await self._reconcile()
+                if requests:
+                    await self._answer(requests, failures)
+            except RedisError as exc:
+                log.warning("relay request loop: %s", exc)
+                await asyncio.sleep(0.5)
+
+    async def _sweep(self) -> bool:
+        """Release every consumer whose lease ended; True if any was."""
+        keys = self.keys
+        expired = await self._redis.eval(_keys.EXPIRED, 1, keys.consumers)
+        released = False
+        for raw_id in expired:
+            cid = raw_id.decode()
+            done = await self._redis.eval(
+                _keys.RELEASE, 3, keys.consumer(cid), keys.refs, keys.consumers, cid, "1"
+            )
+            if done:
+                log.info("released consumer %s: its lease ended", cid)
+                self._stats.released += 1
+                released = True
+        return released
+
+    async def _reconcile(self) -> dict[str, tuple[int | None, str]]:
+        """REG what is counted and not registered, REMOVE what is registered and no longer
+        counted; the pairs that failed, with the server's code and message."""
+        counts: Any = await self._redis.hgetall(self.keys.refs)
+        wanted = {k.decode() for k, v in counts.items() if int(v) > 0}
+        for p in list(self._rejected):
+            if p not in wanted:
+                del self._rejected[p]  # let go by everyone: a later request tries again
+        add = wanted - self._active - set(self._rejected)
+        drop = self._active - wanted
+        failures: dict[str, tuple[int | None, str]] = {}
+        for items, types in _batches(drop):
+            try:
+                await self.realtime.remove(self.group, items, types)
+            except RealtimeError as exc:
+                for p in _pairs(items, types):
+                    failures[p] = (exc.code, exc.message)
+                log.error("REMOVE of %s %s failed: %s", types, items, exc)
+            self._active -= _pairs(items, types)
+        for items, types in _batches(add):
+            try:
+                await self.realtime.register(items, types, group=self.group)
+            except RealtimeError as exc:
+                for p in _pairs(items, types):
+                    failures[p] = self._rejected[p] = (exc.code, exc.message)
+                log.error("REG of %s %s rejected: %s", types, items, exc)
+                continue
+            self._active |= _pairs(items, types)
+        return failures
+
+    async def _answer(
+        self,
+        requests: list[tuple[bytes, dict[bytes, bytes]]],
+        failures: dict[str, tuple[int | None, str]],
+    ) -> None:
+        pipe = self._redis.pipeline(transaction=False)
+        for _, fields in requests:
+            rid = fields.get(b"r", b"").decode()
+            if rid:
+                touched = fields.get(b"p", b"").decode().split(_keys.RS)
+                failed = next((failures[p] for p in touched if p in failures), None)
+                if failed is None:
+                    failed = next((self._rejected[p] for p in touched if p in self._rejected), None)
+                answer = "ok" if failed is None else f"{failed[0]}{_keys.US}{failed[1]}"
+                pipe.rpush(self.keys.reply(rid), answer)
+                pipe.expire(self.keys.reply(rid), _keys.REPLY_TTL)
+        pipe.xdel(self.keys.requests, *(entry_id for entry_id, _ in requests))
+        await pipe.execute()
+        self._stats.requests += len(requests)
+
+
+def _pairs(items: list[str], types: list[str]) -> set[str]:
+    return {pair(t, i) for t in types for i in items}
+
+
+def _batches(pairs: set[str]) -> list[tuple[list[str], list[str]]]:
+    """(items, types) requests covering exactly ``pairs``, at most 100 items each: items
+    wanted with the same types travel together."""
+    types_of: dict[str, list[str]] = {}
+    for p in sorted(pairs):
+        t, item = split_pair(p)
+        types_of.setdefault(item, []).append(t)
+    by_types: dict[tuple[str, ...], list[str]] = {}
+    for item, types in types_of.items():
+        by_types.setdefault(tuple(types), []).append(item)
+    out = []
+    for types_key, items in by_types.items():
+        for i in range(0, len(items), MAX_ITEMS_PER_REGISTRATION):
+            out.append((items[i : i + MAX_ITEMS_PER_REGISTRATION], list(types_key)))
+    return out

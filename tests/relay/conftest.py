@@ -1,0 +1,226 @@
+"""A throw-away redis-server for the relay tests, a simulator, and the relay's processes."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+redis = pytest.importorskip("redis", reason="the relay needs redis-py (kiwoom[redis])")
+
+from kiwoom.sim import Simulator  # noqa: E402
+from kiwoom.sim._socket import Session  # noqa: E402
+
+HERE = Path(__file__).parent
+START = dt.datetime(2026, 12, 2, 10, 0)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A redis-server of its own on a free loopback port, nothing saved to disk."""
+    exe = shutil.which("redis-server")
+    if exe is None:
+        pytest.skip("redis-server is not on the PATH: the relay tests need one (apt redis-server)")
+    workdir = tmp_path_factory.mktemp("redis")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"redis-server did not start on port {port}")
+            time.sleep(0.05)
+    client.close()
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture
+def namespace() -> str:
+    """Keys of one test only."""
+    return f"test:{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def sync_redis(redis_url: str) -> Iterator[Any]:
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+class Requests:
+    """REG and REMOVE requests the simulator received, per connection."""
+
+    def __init__(self) -> None:
+        self.log: list[tuple[int, str, Any]] = []
+
+    def pairs(self, trnm: str, session: int | None = None) -> list[tuple[str, str]]:
+        """(type, item) of every ``trnm`` request, repeats kept."""
+        out = []
+        for sid, name, msg in self.log:
+            if name != trnm or (session is not None and sid != session):
+                continue
+            for d in msg.get("data") or []:
+                for t in d.get("type") or []:
+                    out += [(t, i) for i in d.get("item") or [""]]
+        return out
+
+    def sessions(self) -> list[int]:
+        seen: list[int] = []
+        for sid, _, _ in self.log:
+            if sid not in seen:
+                seen.append(sid)
+        return seen
+
+
+@pytest.fixture
+def requests(monkeypatch: pytest.MonkeyPatch) -> Requests:
+    """Records every REG and REMOVE the simulator's sockets receive."""
+    rec = Requests()
+    for trnm, name in (("REG", "_reg"), ("REMOVE", "_remove")):
+        original = getattr(Session, name)
+
+        def make(trnm: str, original: Any) -> Any:
+            async def recorded(self: Session, msg: dict[str, Any]) -> None:
+                rec.log.append((id(self), trnm, msg))
+                await original(self, msg)
+
+            return recorded
+
+        monkeypatch.setattr(Session, name, make(trnm, original))
+    return rec
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    """A running clock, every push a trade (a steady feed), no rate limits."""
+    with Simulator(
+        seed=7, start=START, speed=60, real_rate=20, real_every_push=True, limits=False
+    ) as s:
+        yield s
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ, KIWOOM_APPKEY="relay-appkey", KIWOOM_SECRETKEY="relay-secret")
+    src = str(HERE.parent.parent / "src")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
+    return env
+
+
+class Processes:
+    """Relay and consumer processes of one test, killed at its end whatever happens."""
+
+    def __init__(self, tmp: Path, redis_url: str, namespace: str) -> None:
+        self.tmp = tmp
+        self.redis_url = redis_url
+        self.namespace = namespace
+        self.procs: list[subprocess.Popen[str]] = []
+
+    def relay(self, sim: Simulator, *, maxlen: int = 100_000, lease: float = 1.0) -> Any:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kiwoom.relay", "--redis", self.redis_url, "--host", sim.url,
+             "--namespace", self.namespace, "--maxlen", str(maxlen), "--lease", str(lease)],
+            env=_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.tmp / f"relay-{len(self.procs)}.log", "w"),  # noqa: SIM115
+            text=True,
+        )  # fmt: skip
+        self.procs.append(proc)
+        return proc
+
+    def consumer(
+        self, name: str, items: list[str], types: list[str], *, stall: float = 0, lease: float = 2
+    ) -> Consumer:
+        c = Consumer(self, name, items, types, stall, lease)
+        self.procs.append(c.proc)
+        return c
+
+    def kill_all(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+            with contextlib.suppress(Exception):
+                p.wait(10)
+
+
+class Consumer:
+    """A RelayClient in a process of its own (tests/relay/relay_consumer.py)."""
+
+    def __init__(
+        self, procs: Processes, name: str, items: list[str], types: list[str], stall: float,
+        lease: float,
+    ) -> None:  # fmt: skip
+        self.stop_file = procs.tmp / f"{name}.stop"
+        self.out = procs.tmp / f"{name}.json"
+        self.proc = subprocess.Popen(
+            [sys.executable, str(HERE / "relay_consumer.py"), procs.redis_url, procs.namespace,
+             ",".join(items), ",".join(types), str(self.stop_file), str(self.out), str(stall),
+             str(lease)],
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=open(procs.tmp / f"{name}.log", "w"),  # noqa: SIM115
+            text=True,
+        )  # fmt: skip
+
+    def ready(self, timeout: float = 30) -> None:
+        """Wait until its registration returned."""
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        assert line.strip() == "ready", f"consumer failed: {line!r}"
+
+    def finish(self, timeout: float = 30) -> dict[str, Any]:
+        """Stop it cleanly (it releases its registrations); its ticks and stats."""
+        import json
+
+        self.stop_file.touch()
+        self.proc.wait(timeout)
+        assert self.proc.returncode == 0
+        return dict(json.loads(self.out.read_text()))
+
+
+@pytest.fixture
+def procs(tmp_path: Path, redis_url: str, namespace: str) -> Iterator[Processes]:
+    p = Processes(tmp_path, redis_url, namespace)
+    try:
+        yield p
+    finally:
+        p.kill_all()
+
+
+def wait_for(predicate: Any, timeout: float = 20, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        time.sleep(0.05)
