@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import select
 import datetime as dt
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -183,21 +185,23 @@ class Consumer:
     ) -> None:  # fmt: skip
         self.stop_file = procs.tmp / f"{name}.stop"
         self.out = procs.tmp / f"{name}.json"
+        self.log = procs.tmp / f"{name}.log"
         self.proc = subprocess.Popen(
             [sys.executable, str(HERE / "relay_consumer.py"), procs.redis_url, procs.namespace,
              ",".join(items), ",".join(types), str(self.stop_file), str(self.out), str(stall),
              str(lease)],
             env=_env(),
             stdout=subprocess.PIPE,
-            stderr=open(procs.tmp / f"{name}.log", "w"),  # noqa: SIM115
+            stderr=open(self.log, "w"),  # noqa: SIM115
             text=True,
         )  # fmt: skip
 
     def ready(self, timeout: float = 30) -> None:
         """Wait until its registration returned."""
         assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        assert line.strip() == "ready", f"consumer failed: {line!r}"
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        line = self.proc.stdout.readline() if ready else "(no answer)"
+        assert line.strip() == "ready", f"consumer failed: {line!r}, {self.log.read_text()}"
 
     def finish(self, timeout: float = 30) -> dict[str, Any]:
         """Stop it cleanly (it releases its registrations); its ticks and stats."""
@@ -205,17 +209,19 @@ class Consumer:
 
         self.stop_file.touch()
         self.proc.wait(timeout)
-        assert self.proc.returncode == 0
+        assert self.proc.returncode == 0, self.log.read_text()
         return dict(json.loads(self.out.read_text()))
 
 
 @pytest.fixture
-def procs(tmp_path: Path, redis_url: str, namespace: str) -> Iterator[Processes]:
-    p = Processes(tmp_path, redis_url, namespace)
-    try:
-        yield p
-    finally:
-        p.kill_all()
+def procs(redis_url: str, namespace: str) -> Iterator[Processes]:
+    # A directory of its own: pytest's shared base directory is pruned by other pytest runs.
+    with tempfile.TemporaryDirectory(prefix="kiwoom-relay-") as tmp:
+        p = Processes(Path(tmp), redis_url, namespace)
+        try:
+            yield p
+        finally:
+            p.kill_all()
 
 
 def wait_for(predicate: Any, timeout: float = 20, what: str = "") -> None:
