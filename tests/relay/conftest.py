@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import select
 import datetime as dt
 import os
+import select
 import shutil
 import socket
 import subprocess

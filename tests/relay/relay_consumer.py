@@ -8,8 +8,6 @@ STALL > 0 blocks the event loop that long after the first tick (a consumer falli
 from __future__ import annotations
 
 import asyncio
-import faulthandler
-import signal
 import os
 import sys
 import time
@@ -21,7 +19,6 @@ from kiwoom.relay import RelayClient
 
 
 async def main(argv: list[str]) -> None:
-    faulthandler.register(signal.SIGUSR1)
     redis_url, namespace, items, types, stop, out, stall, lease = argv
     ticks: list[list[Any]] = []
     async with RelayClient(redis_url, namespace=namespace, lease=float(lease)) as rt:
