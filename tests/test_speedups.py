@@ -37,6 +37,7 @@ from kiwoom._fastdecode import (
     _converter,
     _fix_values,
     _Plan,
+    _strip_signs,
     c_fixer,
     python_fixer,
 )
@@ -330,27 +331,34 @@ def test_fixing_leaks_no_references(api_id: str) -> None:
     assert [sys.getrefcount(c) for c in classes] == before
 
 
-@needs_c
-def test_strip_signs_removes_the_plus_of_signed_numbers_only() -> None:
+STRIPS = [pytest.param(_strip_signs, id="python")] + (
+    [pytest.param(SPEEDUPS.strip_signs, id="c")] if SPEEDUPS is not None else []
+)
+
+
+@pytest.mark.parametrize("strip_signs", STRIPS)
+def test_strip_signs_removes_the_plus_of_signed_numbers_only(strip_signs: Any) -> None:
     cases = {
         b'{"a":"+82","b":"-5","c":"+.5","d":"+0.16"}': b'{"a":"82","b":"-5","c":".5","d":"0.16"}',
         # Not a sign of a number: kept, so free text changes only where it stays non-empty.
         b'{"d":"+","e":"++3","f":"+-3","g":"1e+5","h":"A+B","i":"+\xeb\xa7\xa4"}': None,
+        b'{"a":"A+1","b":"000000012+300","c":"+5%"}': b'{"a":"A+1","b":"000000012+300","c":"5%"}',
+        b'{"a":"+1","h":"A+B","b":"+2"}': b'{"a":"1","h":"A+B","b":"2"}',
         b"": None,
         b"+": None,
         b'"+': None,
         b'+"+1"+': b'+"1"+',
     }
     for raw, want in cases.items():
-        assert speedups.strip_signs(raw) == (raw if want is None else want)
+        assert strip_signs(raw) == (raw if want is None else want)
     # Against the rule written as a regular expression, on random bytes rich in '"', '+', digits.
     rule = re.compile(rb'(?<=")\+(?=[0-9.])')
     rng = random.Random(7)
-    for _ in range(2000):
+    for _ in range(5000):
         raw = bytes(rng.choice(b'"+9.a- ') for _ in range(rng.randrange(0, 24)))
-        assert speedups.strip_signs(raw) == rule.sub(b"", raw), raw
+        assert strip_signs(raw) == rule.sub(b"", raw), raw
     with pytest.raises(TypeError):
-        speedups.strip_signs("+1")
+        strip_signs("+1")
 
 
 # -- Objects that Python code drops while a fixer holds them ---------------------------------
