@@ -289,3 +289,11 @@ def test_a_token_that_could_smuggle_is_a_bad_answer(serve, mode, token):
     assert isinstance(err, AuthError) and err.api_id == "au10001", repr(err)
     assert token.strip() not in str(err)
     assert server.api_ids() == [b"au10001"]  # the order never left
+
+
+def test_a_token_answer_in_another_encoding_sends_nothing_more(serve, mode):
+    page = '{"token":"T1","return_code":0,"return_msg":"정상"}'.encode("cp949")
+    server = serve(answer(page), order_answer("0000001"))
+    [err] = run(mode, server, buy)
+    assert isinstance(err, DecodeError) and err.api_id == "au10001", repr(err)
+    assert server.api_ids() == [b"au10001"]

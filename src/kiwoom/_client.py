@@ -299,8 +299,8 @@ class BaseClient:
             resp = ep.entry.decode(raw.content)
         except DecodeError as exc:
             return self._undecodable(ep, raw, body, exc)
-        except UnicodeDecodeError as exc:  # msgspec's word for a string that is not UTF-8
-            return self._undecodable(ep, raw, body, _not_utf8(ep, raw, exc))
+        except Exception as exc:  # msgspec's UnicodeDecodeError for a body not UTF-8, or worse
+            return self._undecodable(ep, raw, body, _decode_failure(ep, raw, exc))
         rc = resp.return_code
         if rc is None and ep.is_order:
             # Kiwoom always states its verdict on an order; an answer without one is not its.
@@ -326,7 +326,7 @@ class BaseClient:
         status = raw.status_code
         try:
             wire = ep.entry.decode_wire(raw.content)
-        except (DecodeError, UnicodeDecodeError):
+        except Exception:  # DecodeError, or UnicodeDecodeError for a body not UTF-8
             if status == 200:
                 return self._unknown(ep, body, exc) if ep.is_order else exc
             preview = mask(raw.content[:200].decode("utf-8", "replace"), self._secrets())
@@ -397,7 +397,10 @@ class BaseClient:
         return err, self._backoff(attempt)
 
 
-def _not_utf8(ep: Endpoint, raw: RawResponse, exc: UnicodeDecodeError) -> DecodeError:
-    # Only the offending bytes: the text around them may be a token (au10001).
-    reason = f"the answer is not UTF-8 ({exc.reason} at byte {exc.start})"
-    return DecodeError(ep.api_id, None, raw.content[exc.start : exc.end], reason)
+def _decode_failure(ep: Endpoint, raw: RawResponse, exc: Exception) -> DecodeError:
+    """The :class:`DecodeError` for a failure of decoding that is not one already."""
+    if isinstance(exc, UnicodeDecodeError):
+        # Only the offending bytes: the text around them may be a token (au10001).
+        reason = f"the answer is not UTF-8 ({exc.reason} at byte {exc.start})"
+        return DecodeError(ep.api_id, None, raw.content[exc.start : exc.end], reason)
+    return DecodeError(ep.api_id, None, None, f"{type(exc).__name__} decoding the answer")
