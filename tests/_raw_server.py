@@ -36,13 +36,14 @@ def answer(body: bytes = OK_BODY, *extra: str, status: str = "200 OK") -> bytes:
     ).encode() + body
 
 
-def token_answer(token: str = "T1") -> bytes:
-    """An au10001 answer issuing ``token``."""
+def token_answer(token: str = "T1", *extra: str) -> bytes:
+    """An au10001 answer issuing ``token``, with the ``extra`` header lines."""
     return answer(
         json.dumps(
             {"token": token, "token_type": "bearer", "expires_dt": "20991231235959",
              "return_code": 0, "return_msg": "ok"}
-        ).encode()
+        ).encode(),
+        *extra,
     )  # fmt: skip
 
 

@@ -57,6 +57,8 @@ _REFUSED = (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.ProxyErro
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _VALUE_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _CONTROL_NAMES = {"\r": "CR", "\n": "LF", "\x00": "NUL"}
+# Headers that say which API is called, by whom, and where the body ends: the client's own.
+_OWN_HEADERS = frozenset({"host", "api-id", "authorization", "content-length", "transfer-encoding"})
 
 _LAST: ContextVar[RawResponse | None] = ContextVar("kiwoom_last_response", default=None)
 
@@ -158,6 +160,8 @@ def _checked_header(api_id: str, field: str, name: object, value: object) -> tup
     """One header as bytes, or :class:`InvalidRequestError` naming it."""
     if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
         raise InvalidRequestError(api_id, field, f"{name!r} is not a valid HTTP header name")
+    if field == "headers" and name.lower() in _OWN_HEADERS:
+        raise InvalidRequestError(api_id, field, f"header {name!r} is set by the client itself")
     if not isinstance(value, str):
         raise InvalidRequestError(
             api_id, field, f"header {name!r}: value must be a str, got {type(value).__name__}"
@@ -304,13 +308,9 @@ class BaseClient:
         rc = resp.return_code
         if rc is None and ep.is_order:
             # Kiwoom always states its verdict on an order; an answer without one is not its.
-            return (
-                self._not_kiwoom(ep, status, body, "")
-                if status != 200
-                else (
-                    OrderOutcomeUnknownError(ep.api_id, body, "the answer carries no return_code")
-                )
-            )
+            if status != 200:
+                return self._not_kiwoom(ep, status, body, "")
+            return OrderOutcomeUnknownError(ep.api_id, body, "the answer carries no return_code")
         if status == 200 and (rc == 0 or rc == 20 or rc is None):
             raw._typed = resp
             _LAST.set(raw)
