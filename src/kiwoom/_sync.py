@@ -40,7 +40,8 @@ class Kiwoom(ClientGroups, BaseClient):
     may be the path of a file holding it. ``host`` is ``REAL``, ``MOCK`` or any base URL (a
     simulator, a proxy: it gets the real server's rate limits). ``limiter`` is ``True`` (the
     process-wide limiter of this app key and host), ``False`` (none) or a ``RateLimiter``.
-    ``retries`` extra attempts for queries (never for orders); ``timeout`` seconds per attempt;
+    ``retries`` extra attempts for queries (never for orders); ``timeout`` seconds per attempt
+    in all (with a ``transport`` of your own: per network operation, as httpx counts them);
     ``debug`` (or ``KIWOOM_DEBUG=1``) logs every exchange to the ``kiwoom`` logger, secrets
     masked; ``transport`` an ``httpx.BaseTransport`` (tests, proxies).
 
