@@ -16,10 +16,9 @@ from typing import Any
 
 import httpx
 import pytest
+from _fake import APPKEY, SECRET, FakeKiwoom, chart_page, ok
 
 from kiwoom import cli
-
-from _fake import APPKEY, SECRET, FakeKiwoom, chart_page, ok
 
 
 class Run:
@@ -282,7 +281,8 @@ def test_a_0600_profile_gives_host_and_keys(
     assert run.out.startswith("POST https://mockapi.kiwoom.com/api/dostk/ordr")
     run = kiwoom("--profile", "real", "order", "buy", "005930", "1")
     assert run.out.startswith("POST https://api.kiwoom.com/api/dostk/ordr")
-    assert "no [nope] profile" in one_line_error(kiwoom("--profile", "nope", "order", "buy", "005930", "1"))
+    run = kiwoom("--profile", "nope", "order", "buy", "005930", "1")
+    assert "no [nope] profile" in one_line_error(run)
 
     hosts: list[str] = []
     server = FakeKiwoom(routes={"ka10081": chart_page([("20250908", "70100")])})
@@ -302,11 +302,13 @@ def test_a_0600_profile_gives_host_and_keys(
 
 
 def daily_pages(fake: FakeKiwoom) -> None:
+    first = [("20250910", "70300"), ("20250909", "70200"), ("20250908", "70100")]
+    second = [("20250905", "70700"), ("20250904", "70600"), ("20250903", "70500")]
     fake.routes["ka10081"] = [
-        chart_page([("20250910", "70300"), ("20250909", "70200"), ("20250908", "70100")], next_key="p2"),
-        chart_page([("20250905", "70700"), ("20250904", "70600"), ("20250903", "70500")], next_key="p3"),
+        chart_page(first, next_key="p2"),
+        chart_page(second, next_key="p3"),
         chart_page([("20250902", "70400"), ("20250901", "70000")]),
-    ]  # fmt: skip
+    ]
 
 
 def test_candles_page_back_to_the_start_and_write_csv(
@@ -314,9 +316,7 @@ def test_candles_page_back_to_the_start_and_write_csv(
 ) -> None:
     daily_pages(fake)
     out = tmp_path / "samsung.csv"
-    run = kiwoom(
-        "candles", "005930", "--start", "2025-09-04", "--end", "20250909", "-o", str(out)
-    )
+    run = kiwoom("candles", "005930", "--start", "2025-09-04", "--end", "20250909", "-o", str(out))
     assert run.code == 0, run.err
     assert "4 candles of 005930 written to" in run.err
     with out.open() as f:
