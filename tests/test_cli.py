@@ -6,11 +6,16 @@ simulator-backed ones (``sim``, ``stream``, ``demo``) are in ``test_cli_sim.py``
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import csv
 import json
 import os
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -349,3 +354,89 @@ def test_candles_errors_are_one_line(kiwoom: Any, fake: FakeKiwoom, tmp_path: Pa
     err = one_line_error(kiwoom("candles", "005930", "-o", str(tmp_path / "no" / "dir.csv")))
     assert "dir.csv" in err
     assert os.listdir(tmp_path) == []  # nothing written anywhere
+
+
+# --- stream --------------------------------------------------------------------------------
+
+
+class SocketServer:
+    """The real-time test server on a loop of its own thread (the command runs its own loop)."""
+
+    def __init__(self) -> None:
+        from realtime.rt_server import KiwoomServer
+
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.server = KiwoomServer()
+        self.server.accepted_tokens = {"tok-1"}
+        self.run(self.server.__aenter__())
+        self.host = self.server.url.split("/api/")[0].replace("ws://", "http://")
+
+    def run(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=10)
+
+    def later(self, coro: Any) -> concurrent.futures.Future[Any]:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def close(self) -> None:
+        self.run(self.server.__aexit__(None, None, None))
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def socket_server(fake: FakeKiwoom, monkeypatch: pytest.MonkeyPatch) -> Iterator[SocketServer]:
+    monkeypatch.setattr("kiwoom._async.default_async_transport", lambda h: fake.async_transport())
+    server = SocketServer()
+    yield server
+    server.close()
+
+
+def trades(server: SocketServer, n: int) -> Any:
+    async def push() -> None:
+        await server.server.wait_registered("1", 2)
+        for i in range(n):
+            price = f"{-70000 - i:+d}"
+            await server.server.real(
+                [("0B", "005930", {"10": price, "20": "090001", "15": "+5"}),
+                 ("0B", "000660", {"10": "+190000", "20": "090001", "15": "-1"})]
+            )  # fmt: skip
+
+    return server.later(push())
+
+
+def test_stream_prints_ndjson_until_count(kiwoom: Any, socket_server: SocketServer) -> None:
+    pushed = trades(socket_server, 5)
+    run = kiwoom("--host", socket_server.host, "stream", "0b", "005930", "000660", "--json",
+                 "--count", "6")  # fmt: skip
+    assert run.code == 0, run.err
+    pushed.result(timeout=10)
+    lines = [json.loads(line) for line in run.out.splitlines()]
+    assert len(lines) == 6
+    assert lines[0] == {
+        "type": "0B",
+        "name": "주식체결",
+        "item": "005930",
+        "values": {"cntr_tm": "09:00:01", "cur_prc": 70000, "trde_qty": 5},
+    }
+    assert [line["values"]["cur_prc"] for line in lines[:4]] == [70000, 190000, 70001, 190000]
+    (reg,) = [m for m in socket_server.server.received if m.get("trnm") == "REG"]
+    assert reg["data"] == [{"item": ["005930", "000660"], "type": ["0B"]}]
+
+
+def test_stream_table_ends_after_its_duration(kiwoom: Any, socket_server: SocketServer) -> None:
+    pushed = trades(socket_server, 3)
+    started = time.monotonic()
+    run = kiwoom("--host", socket_server.host, "stream", "0B", "005930", "000660",
+                 "--duration", "1.5")  # fmt: skip
+    assert run.code == 0, run.err
+    assert 1.5 <= time.monotonic() - started < 8
+    pushed.result(timeout=10)
+    assert "0B 주식체결: 6 ticks" in run.out
+    assert "70,002" in run.out and "190,000" in run.out  # the latest price of each stock
+
+
+def test_stream_of_an_unknown_type_is_a_one_line_error(kiwoom: Any) -> None:
+    assert "'ZZ'" in one_line_error(kiwoom("stream", "ZZ", "005930"))
+    assert "needs at least one stock code" in one_line_error(kiwoom("stream", "0B"))
