@@ -10,6 +10,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
 from .. import demo as bot
 from .._async import AsyncKiwoom
+from .._fastdecode import fixers_road
 from . import _render
 from ._settings import SIM, Settings, Target, connect
 
@@ -66,4 +67,5 @@ def show(s: bot.Summary) -> None:
     facts.append(("cash (D+2)", s.cash))
     facts.append(("P&L (unrealised)", s.pnl))
     facts.append(("seconds", s.seconds))
+    facts.append(("fast decode fixers", fixers_road()))
     _render.table("demo summary", ("", ""), facts)
