@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import csv
+import datetime
 import json
 import os
 import subprocess
@@ -440,3 +441,88 @@ def test_stream_table_ends_after_its_duration(kiwoom: Any, socket_server: Socket
 def test_stream_of_an_unknown_type_is_a_one_line_error(kiwoom: Any) -> None:
     assert "'ZZ'" in one_line_error(kiwoom("stream", "ZZ", "005930"))
     assert "needs at least one stock code" in one_line_error(kiwoom("stream", "0B"))
+
+
+# --- the demo bot, against the fakes (the simulator runs it in test_cli_sim.py) ------------
+
+
+def demo_routes(fake: FakeKiwoom, server: SocketServer) -> None:
+    today = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=9))).date()
+    days = [today - datetime.timedelta(days=i) for i in range(400)]
+
+    def daily(request: httpx.Request) -> httpx.Response:
+        code = json.loads(request.content)["stk_cd"]
+        older = request.headers.get("next-key") == "p2"
+        picked = days[200:] if older else days[:200]
+        # 000660 climbs, 005930 falls: the bot buys 000660 (furthest above its 20-day average)
+        step = 100 if code == "000660" else -100
+        rows = [
+            {"dt": d.strftime("%Y%m%d"), "cur_prc": str(100000 - step * days.index(d))}
+            for d in picked
+        ]
+        headers = {"cont-yn": "N"} if older else {"cont-yn": "Y", "next-key": "p2"}
+        return ok({"stk_cd": code, "stk_dt_pole_chart_qry": rows}, headers)
+
+    def order_events() -> Any:
+        async def push() -> None:
+            rt = server.server
+            await rt.wait_registered("9", 2)
+            head = {"9203": "0000042", "9001": "A000660", "900": "10"}
+            for values in (
+                {**head, "913": "접수", "902": "10"},
+                {**head, "913": "체결", "902": "4", "911": "6", "910": "190000", "915": "6",
+                 "914": "190000"},
+                {**head, "913": "체결", "902": "0", "911": "10", "910": "190050", "915": "4",
+                 "914": "190100"},
+            ):  # fmt: skip
+                await rt.real([("00", "", values)])
+            await rt.real([("04", "", {"9001": "A000660", "930": "10", "931": "190040"})])
+
+        return push()
+
+    def buy(request: httpx.Request) -> httpx.Response:
+        server.later(order_events())
+        return ok({"ord_no": "0000042", "dmst_stex_tp": "KRX"})
+
+    async def trades() -> None:
+        await server.server.wait_registered("1", 4)
+        for _ in range(3):
+            await server.server.real([("0B", "005930", {"10": "+70000"}),
+                                      ("0D", "000660", {"41": "+190100"})])  # fmt: skip
+
+    server.later(trades())
+    fake.routes |= {
+        "ka10099": ok({"list": [{"code": "005930", "name": "삼성전자"},
+                                {"code": "000660", "name": "SK하이닉스"}]}),
+        "ka10081": daily,
+        "kt10000": buy,
+        "kt00018": ok({"tot_evlt_pl": "+000000000500", "acnt_evlt_remn_indv_tot": [
+            {"stk_cd": "A000660", "stk_nm": "SK하이닉스", "rmnd_qty": "000000000010",
+             "pur_pric": "000000190040", "cur_prc": "000000190090",
+             "evltv_prft": "+000000000500", "prft_rt": "+0.03"}]}),
+        "kt00001": ok({"entr": "000010000000", "d2_entra": "000008099600"}),
+    }  # fmt: skip
+
+
+def test_demo_runs_the_bot_and_sums_it_up(
+    kiwoom: Any, fake: FakeKiwoom, socket_server: SocketServer
+) -> None:
+    demo_routes(fake, socket_server)
+    run = kiwoom("--host", socket_server.host, "demo", "--watch", "0.5")
+    assert run.code == 0, run.err
+    summary = dict(line.split("\t", 1) for line in run.data_lines() if "\t" in line)
+    assert summary["stocks listed (KOSPI)"] == "2"
+    assert summary["daily candles"] == "005930 366, 000660 366 (4 pages)"
+    assert summary["order"] == "0000042: 10 filled in 2 executions, avg 190040"
+    assert summary["04 balance events"] == "1"
+    assert summary["position"] == "000660 SK하이닉스: 10 @ 190,040, now 190,090"
+    assert summary["position P&L"] == "+500 (+0.03%)"
+    assert summary["cash (D+2)"] == "8099600"
+    assert summary["P&L (unrealised)"] == "500"
+    assert "> kt10000: buy 10 000660 at the market" in run.out
+    assert "> 00: 체결 6 at 190000, 4 left" in run.out
+    assert [c.body for c in fake.calls("kt10000")] == [
+        {"dmst_stex_tp": "KRX", "stk_cd": "000660", "ord_qty": "10", "trde_tp": "3"}
+    ]
+    kst_today = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=9))).date()
+    assert fake.calls("ka10081")[0].body["base_dt"] == kst_today.strftime("%Y%m%d")

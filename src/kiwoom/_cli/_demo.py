@@ -32,6 +32,7 @@ async def _run(target: Target, qty: int, watch: float) -> bot.Summary:
         BarColumn(),
         TextColumn("{task.completed}/{task.total} days"),
         console=out,
+        disable=not out.is_terminal,
     ) as progress:
         tasks: dict[str, TaskID] = {}
 
