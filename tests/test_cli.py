@@ -513,7 +513,7 @@ def test_demo_runs_the_bot_and_sums_it_up(
     summary = dict(line.split("\t", 1) for line in run.data_lines() if "\t" in line)
     assert summary["stocks listed (KOSPI)"] == "2"
     assert summary["daily candles"] == "005930 366, 000660 366 (4 pages)"
-    assert summary["order"] == "0000042: 10 filled in 2 executions, avg 190040"
+    assert summary["order"] == "0000042: 10 filled in 2 execution(s), avg 190040"
     assert summary["04 balance events"] == "1"
     assert summary["position"] == "000660 SK하이닉스: 10 @ 190,040, now 190,090"
     assert summary["position P&L"] == "+500 (+0.03%)"

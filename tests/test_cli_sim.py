@@ -126,7 +126,7 @@ def test_kiwoom_demo_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
     assert int(summary["stocks listed (KOSPI)"]) >= 30
     assert re.fullmatch(r"005930 2\d\d, 000660 2\d\d, 035420 2\d\d \(\d+ pages\)",
                         summary["daily candles"])  # fmt: skip
-    assert re.fullmatch(r"\d+: 10 filled in \d+ executions, avg \d+", summary["order"])
+    assert re.fullmatch(r"\d+: 10 filled in \d+ execution\(s\), avg \d+", summary["order"])
     assert int(summary["04 balance events"]) >= 1
     assert re.fullmatch(r"\d{6} \S+: 10 @ [\d,]+, now [\d,]+", summary["position"])
     assert int(summary["cash (D+2)"]) > 0

@@ -84,7 +84,10 @@ def fetch(
     end: dt.date | None,
 ) -> list[tuple[Any, ...]]:
     """Every candle from ``start`` to ``end`` (inclusive), oldest first, paging back in time
-    with a progress bar on stderr (a bar by days covered when ``start`` is known)."""
+    with a progress bar on stderr (a bar by days covered when ``start`` is known).
+
+    Without ``start``: every page for day and longer periods; for tick and minute candles,
+    the latest day served (years of minutes would take thousands of calls)."""
     rows: list[tuple[Any, ...]] = []
     last = end or today_kst()
     total = (last - start).days + 1 if start is not None else None
@@ -103,8 +106,13 @@ def fetch(
         )
 
         def reached_start(page: Any) -> bool:
+            nonlocal start
             times = [getattr(r, period.time) for r in getattr(page, period.rows)]
-            return start is not None and bool(times) and _day(min(times)) < start
+            if not times:
+                return False
+            if start is None and period.intraday:
+                start = _day(max(times))
+            return start is not None and _day(min(times)) < start
 
         pages = client.pages(period.api_id, request).until(reached_start)
         for n, page in enumerate(pages, 1):

@@ -25,27 +25,48 @@ def demo(settings: Settings, *, qty: int, watch: float) -> bot.Summary:
     return summary
 
 
+class _Reporter:
+    """Steps as lines; paging as progress bars, which stay on screen once the next step comes."""
+
+    def __init__(self) -> None:
+        self.console = _render.console()
+        self.progress: Progress | None = None
+        self.tasks: dict[str, TaskID] = {}
+
+    def step(self, text: str) -> None:
+        self.close()
+        self.console.print(f"[bold]>[/bold] {text}")
+
+    def advance(self, name: str, done: int, total: int) -> None:
+        if self.progress is None:
+            self.progress = Progress(
+                TextColumn("  {task.description:<8}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total} days"),
+                console=self.console,
+                disable=not self.console.is_terminal,
+            )
+            self.progress.start()
+            self.tasks = {}
+        if name not in self.tasks:
+            self.tasks[name] = self.progress.add_task(name, total=total)
+        self.progress.update(self.tasks[name], completed=done)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+
 async def _run(target: Target, qty: int, watch: float) -> bot.Summary:
-    out = _render.console()
-    with Progress(
-        TextColumn("  {task.description:<8}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} days"),
-        console=out,
-        disable=not out.is_terminal,
-    ) as progress:
-        tasks: dict[str, TaskID] = {}
-
-        def step(text: str) -> None:
-            progress.console.print(f"[bold]>[/bold] {text}")
-
-        def advance(name: str, done: int, total: int) -> None:
-            if name not in tasks:
-                tasks[name] = progress.add_task(name, total=total)
-            progress.update(tasks[name], completed=done)
-
+    report = _Reporter()
+    try:
         async with AsyncKiwoom(target.appkey, target.secretkey, host=target.host) as client:
-            return await bot.run(client, qty=qty, watch=watch, step=step, progress=advance)
+            return await bot.run(
+                client, qty=qty, watch=watch, step=report.step, progress=report.advance
+            )
+    finally:
+        report.close()
 
 
 def show(s: bot.Summary) -> None:
@@ -58,7 +79,7 @@ def show(s: bot.Summary) -> None:
             ", ".join(f"{c} {n}" for c, n in s.candles.items()) + f" ({s.pages} pages)",
         ),
         ("ticks", ", ".join(f"{t} {n}" for t, n in s.ticks.items())),
-        ("order", f"{s.order_no}: {filled} filled in {len(s.fills)} executions, avg {avg}"),
+        ("order", f"{s.order_no}: {filled} filled in {len(s.fills)} execution(s), avg {avg}"),
         ("04 balance events", s.balance_events),
     ]
     p = s.position

@@ -53,9 +53,11 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
             out.write("\t".join(_plain(v) for v in row) + "\n")
         out.flush()
         return
-    t = Table(title=title, title_justify="left", header_style="bold")
-    for name in columns:
-        t.add_column(name, overflow="fold")
+    t = Table(title=title, title_justify="left", header_style="bold", show_header=any(columns))
+    rows = list(rows)
+    for i, name in enumerate(columns):
+        numeric = all(isinstance(r[i], int | float) for r in rows if r[i] is not None)
+        t.add_column(name, overflow="fold", justify="right" if numeric and rows else "left")
     for row in rows:
         t.add_row(*(text(v) for v in row))
     console().print(t)
