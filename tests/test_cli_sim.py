@@ -1,5 +1,5 @@
 """The ``kiwoom`` command against the simulator: ``sim``, ``--host sim``, candles, stream, orders,
-and ``kiwoom demo`` end to end (plus the README's bot against the simulator)."""
+and ``kiwoom demo`` end to end. (The README's bot runs against it in test_readme.py.)"""
 
 from __future__ import annotations
 
@@ -22,8 +22,6 @@ from kiwoom import cli
 
 pytest.importorskip("kiwoom.sim")
 from kiwoom.sim import Simulator
-
-README = Path(__file__).parents[1] / "README.md"
 
 
 @pytest.fixture(scope="module")
@@ -131,16 +129,3 @@ def test_kiwoom_demo_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
     assert re.fullmatch(r"\d{6} \S+: 10 @ [\d,]+, now [\d,]+", summary["position"])
     assert int(summary["cash (D+2)"]) > 0
     assert float(summary["seconds"]) < 60
-
-
-def test_readme_bot_runs_against_the_simulator(
-    sim: Any, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """The README's snippet, pasted, with kiwoom.MOCK swapped for the simulator."""
-    text = README.read_text(encoding="utf-8").split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    (code,) = re.findall(r"```python\n(.*?)```", text, re.S)
-    assert "host=kiwoom.MOCK" in code
-    code = code.replace("host=kiwoom.MOCK", f"host={sim.url!r}")
-    exec(compile(code, "README demo", "exec"), {"__name__": "readme"})
-    out = capsys.readouterr().out
-    assert "Position(" in out
