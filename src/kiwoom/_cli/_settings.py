@@ -15,7 +15,6 @@ to read it otherwise.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import stat
 import sys
@@ -139,7 +138,7 @@ def connect(settings: Settings, default: str = "real") -> Iterator[Target]:
 def simulator(**options: Any) -> Iterator[Any]:
     """A :class:`kiwoom.sim.Simulator` for the block, or a one-line error if it can't run."""
     try:
-        Simulator = importlib.import_module("kiwoom.sim").Simulator
+        from ..sim import Simulator
     except ImportError as exc:
         raise CommandError(
             f"the simulator needs its extra: pip install 'kiwoom[sim]' ({exc})"
