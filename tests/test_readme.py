@@ -22,7 +22,7 @@ import pytest
 from _fake import FakeKiwoom, ok
 
 import kiwoom
-from kiwoom import _async, _sync
+from kiwoom import _async, _sync, _transport
 
 sys.path.insert(0, str(Path(__file__).parent / "realtime"))
 from rt_server import KiwoomServer
@@ -176,6 +176,19 @@ def typed_models(code: str, capsys: pytest.CaptureFixture[str], **_: Any) -> Non
     ]
 
 
+def demo_bot(
+    code: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, **_: Any
+) -> None:
+    """The Quick start's bot, against the simulator instead of Kiwoom's mock server."""
+    sim = pytest.importorskip("kiwoom.sim")
+    monkeypatch.setattr(_async, "default_async_transport", _transport.default_async_transport)
+    assert code.count("host=kiwoom.MOCK") == 1
+    with sim.Simulator(seed=5) as server:
+        _run(code.replace("host=kiwoom.MOCK", f"host={server.url!r}"), "README: demo bot")
+    (line,) = _lines(capsys)
+    assert re.fullmatch(r"Position\(code='\d{6}', name='.+', qty=10, .*\) \d+ -?\d+", line), line
+
+
 def simulator(code: str, capsys: pytest.CaptureFixture[str], **_: Any) -> None:
     _run(code, "README: simulator")
     price, ord_no, positions = _lines(capsys)[0].split(maxsplit=2)
@@ -184,6 +197,7 @@ def simulator(code: str, capsys: pytest.CaptureFixture[str], **_: Any) -> None:
 
 # Each block is recognised by what it calls.
 RUNNERS: dict[str, Callable[..., None]] = {
+    "from kiwoom.demo import run": demo_bot,
     "client.pages(": sync_calls,
     "asyncio.gather(": async_calls,
     "client.realtime()": realtime,
