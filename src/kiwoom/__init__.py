@@ -131,7 +131,6 @@ _RUNTIME.update(
         "RealtimeError",
         "ReconnectInfo",
         "Registration",
-        "SafeOrders",
         "Stats",
         "Stream",
         "Subscription",
