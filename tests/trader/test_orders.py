@@ -34,6 +34,9 @@ def test_rounding_never_gives_a_worse_price() -> None:
     assert round_to_tick(70_100, "up") == 70_100
 
 
+LIMITS = {"stk_cd": "005930", "upl_pric": "+91000", "lst_pric": "-49000", "base_pric": "70000"}
+
+
 class Account:
     """A fake account behind the REST routes: orders it received and executions."""
 
