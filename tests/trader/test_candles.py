@@ -25,7 +25,8 @@ def daily_rows(first: dt.date, days: int) -> list[dict[str, str]]:
             rows.append(
                 {
                     "dt": day.strftime("%Y%m%d"), "cur_prc": f"-{price}",
-                    "open_pric": f"+{price - 10}", "high_pric": f"+{price + 20}", "low_pric": f"-{price - 30}",
+                    "open_pric": f"+{price - 10}", "high_pric": f"+{price + 20}",
+                    "low_pric": f"-{price - 30}",
                     "trde_qty": str(1000 + n), "trde_prica": str(12 + n),
                 }
             )  # fmt: skip

@@ -37,6 +37,9 @@ def test_rounding_never_gives_a_worse_price() -> None:
 LIMITS = {"stk_cd": "005930", "upl_pric": "+91000", "lst_pric": "-49000", "base_pric": "70000"}
 
 
+LIMITS = {"stk_cd": "005930", "upl_pric": "+91000", "lst_pric": "-49000", "base_pric": "70000"}
+
+
 class Account:
     """A fake account behind the REST routes: orders it received and executions."""
 
@@ -68,14 +71,7 @@ class Account:
     def routes(self) -> dict[str, object]:
         return {
             "kt10000": self.order,
-            "ka10001": ok(
-                {
-                    "stk_cd": "005930",
-                    "upl_pric": "+91000",
-                    "lst_pric": "-49000",
-                    "base_pric": "70000",
-                }
-            ),  # fmt: skip
+            "ka10001": ok(LIMITS),
             "ka10075": lambda r: ok({"oso": self.open}),
             "ka10076": lambda r: ok({"cntr": self.filled}),
         }
