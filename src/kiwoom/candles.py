@@ -9,7 +9,8 @@ is ``"stock"`` (ka10079-ka10083, ka10094), ``"sector"`` (ka20004-ka20008, ka2001
 such as ``"001"``) or ``"us"`` (usa06010-usa06015; ``exchange`` ``"ND"``/``"NY"``/``"NA"``).
 
 Pages are fetched newest first until one reaches back before ``start`` (then paging stops),
-and the rows are sliced to ``[start, end]`` by their date. Times are naive Korea time
+and the rows are sliced to ``[start, end]`` by their date. Without ``start``, day and longer
+bars go back as far as Kiwoom serves; tick and minute bars cover the newest bar's session. Times are naive Korea time
 (KST) wall clock; day and longer bars are at midnight of their date. Prices are positive
 (the wire sign only told the direction), integers in won for KRX stocks and sector index
 points as sent, floats in USD for US stocks. The bars' times are read from the wire text,
@@ -206,6 +207,7 @@ class CandleQuery:
         self.entry = catalog.get(api_id)
         self._intraday = self.period in ("tick", "min")
         self._oldest: _dt.date | None = None
+        self._session: _dt.date | None = None
 
     @property
     def request(self) -> dict[str, str]:
@@ -247,16 +249,26 @@ class CandleQuery:
         if out:
             oldest = min(c.time for c in out).date()
             self._oldest = oldest if self._oldest is None else min(oldest, self._oldest)
+            if self._intraday and self.start is None and self._session is None:
+                # Without a start, intraday series are the newest bar's session: paging back
+                # through years of ticks or minutes is never what a bare call means.
+                self._session = max(c.time for c in out).date()
         return out
+
+    @property
+    def first_day(self) -> _dt.date | None:
+        """``start``; for tick and minute bars without one, the newest bar's day once read."""
+        return self.start if self.start is not None else self._session
 
     def covered(self) -> bool:
         """True once the pages read reach back before ``start`` (so no more are needed)."""
-        return self.start is not None and self._oldest is not None and self._oldest < self.start
+        first = self.first_day
+        return first is not None and self._oldest is not None and self._oldest < first
 
     def finish(self, rows: Iterable[Candle]) -> list[Candle]:
         """Rows ascending by time (stable: the order sent within one time), sliced to the range."""
         ordered = sorted(rows, key=lambda c: c.time)
-        start, end = self.start, self.end
+        start, end = self.first_day, self.end
         return [
             c for c in ordered
             if (start is None or c.time.date() >= start) and (end is None or c.time.date() <= end)
