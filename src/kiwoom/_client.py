@@ -11,16 +11,18 @@ import os
 import random
 from collections.abc import Mapping
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import msgspec
 
-from . import __version__, catalog
+from . import __version__, _extra, catalog
 from ._auth import Credentials, Token
 from ._constants import BACKOFF_BASE, BACKOFF_MAX, CONTENT_TYPE, MOCK, REAL
-from ._debug import debug_enabled, log_request, log_response, mask
+from ._debug import debug_enabled, log_extra, log_request, log_response, logger, mask
 from ._errors import DecodeError, InvalidRequestError, KiwoomError
+from ._model import Request
+from ._request import request_from
 from .errors import (
     APIError,
     HTTPStatusError,
@@ -51,10 +53,20 @@ class RawResponse:
     """One answer as received: status, headers, body, and the paging headers.
 
     ``elapsed`` is seconds from sending to the whole body read. ``decode()`` gives the typed
-    response (as the generated methods return it).
+    response (as the generated methods return it); ``extra`` what the body carries beyond
+    the catalogue.
     """
 
-    __slots__ = ("_typed", "api_id", "content", "elapsed", "entry", "headers", "status_code")
+    __slots__ = (
+        "_extra",
+        "_typed",
+        "api_id",
+        "content",
+        "elapsed",
+        "entry",
+        "headers",
+        "status_code",
+    )
 
     def __init__(
         self,
@@ -71,6 +83,7 @@ class RawResponse:
         self.content = content
         self.elapsed = elapsed
         self._typed: Any = None
+        self._extra: dict[str, Any] | None = None
 
     @property
     def cont_yn(self) -> bool:
@@ -87,6 +100,18 @@ class RawResponse:
         if self._typed is None:
             self._typed = self.entry.decode(self.content)
         return self._typed
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """The keys of the body the catalogue lacks, with their values as sent (``{}``: none).
+
+        Shaped like the body: an unknown key appears with its whole value; in a known row
+        list only the unknown keys, one dict per row, so ``extra["stk_min_pole_chart_qry"][i]
+        ["acc_trde_qty"]`` belongs to typed row ``i``. Read from the body on first use.
+        """
+        if self._extra is None:
+            self._extra = _extra.extra(self.content, self.entry.wire_type)
+        return self._extra
 
     def __repr__(self) -> str:
         paging = f" next-key={self.next_key!r}" if self.cont_yn else ""
@@ -219,8 +244,9 @@ class BaseClient:
 
     def _request_body(
         self, ep: Endpoint, request: Mapping[str, Any] | msgspec.Struct | None
-    ) -> Any:
-        return ep.entry.build_request({} if request is None else request)
+    ) -> Request:
+        """The request Struct the typed method would build from the same values."""
+        return request_from(ep.api_id, cast(type[Request], ep.entry.request_type), request)
 
     # --- the policy ----------------------------------------------------------------------
 
@@ -240,10 +266,28 @@ class BaseClient:
         if status == 200 and (rc == 0 or rc == 20 or rc is None):
             raw._typed = resp
             _LAST.set(raw)
+            self._unknown_keys(ep, raw, resp)
             return resp
         if rc == 0 or rc is None:
             return HTTPStatusError(ep.api_id, status, "")
         return api_error(ep.api_id, rc, mask(resp.return_msg or "", self._secrets()), status)
+
+    def _unknown_keys(self, ep: Endpoint, raw: RawResponse, resp: Any) -> None:
+        """Say what the typed response lost: a warning when a row list the catalogue expects is
+        absent while the body carries a list the catalogue lacks (a renamed list must not
+        read as no data), and in debug mode how many unknown keys the body holds."""
+        wire_type = ep.entry.wire_type
+        absent = _extra.absent_lists(resp, raw.content, wire_type)
+        if absent:
+            found = _extra.unknown_lists(raw.extra, wire_type)
+            if found:
+                logger.warning(
+                    "%s: the response lacks the catalogue's row list %s but carries %s, not in"
+                    " the catalogue: its rows are in RawResponse.extra (client.last_response)",
+                    ep.api_id, " / ".join(map(repr, absent)), " / ".join(map(repr, found)),
+                )  # fmt: skip
+        if self.debug and raw.extra:
+            log_extra(ep.api_id, _extra.paths(raw.extra, _extra.shape(wire_type)))
 
     def _undecodable(
         self, ep: Endpoint, raw: RawResponse, body: object, exc: DecodeError

@@ -1,15 +1,23 @@
-"""Debug logging of each exchange (logger ``kiwoom``), with keys and tokens masked."""
+"""Debug logging of each exchange (logger ``kiwoom``), with keys and tokens masked.
+
+A client made with ``debug=True`` (or ``KIWOOM_DEBUG=1``) logs whatever the ``kiwoom``
+logger's level, since the flag is the request. Where the application has configured no
+handler (on ``kiwoom`` or any ancestor, root included) the lines go to stderr, so the flag
+never prints nothing; with a handler they go there only.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import re
+import sys
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from ._constants import ENV_DEBUG, LOG_BODY_LIMIT, LOGGER_NAME
 
-__all__ = ["debug_enabled", "log_request", "log_response", "logger", "mask"]
+__all__ = ["debug_enabled", "emit", "log_extra", "log_request", "log_response", "logger", "mask"]
 
 logger = logging.getLogger(LOGGER_NAME)
 
@@ -17,6 +25,7 @@ _SECRET_JSON = re.compile(r'("(?:token|appkey|secretkey)"\s*:\s*")[^"]*(")', re.
 _BEARER = re.compile(r"(Bearer\s+)\S+", re.IGNORECASE)
 _SECRET_HEADERS = frozenset({"authorization", "appkey", "secretkey", "token"})
 MASK = "***"
+_STDERR_FORMAT = logging.Formatter("%(asctime)s kiwoom DEBUG %(message)s")
 
 
 def debug_enabled(flag: bool | None) -> bool:
@@ -24,6 +33,16 @@ def debug_enabled(flag: bool | None) -> bool:
     if flag is not None:
         return flag
     return os.environ.get(ENV_DEBUG, "") not in ("", "0", "false", "False")
+
+
+def emit(msg: str, *args: Any) -> None:
+    """Log one debug line of a ``debug=True`` client: to the configured handlers, or stderr."""
+    record = logger.makeRecord(logger.name, logging.DEBUG, __file__, 0, msg, args, None)
+    if logger.hasHandlers():
+        # handle(), not debug(): the client's flag is the level; filters and handlers still apply.
+        logger.handle(record)
+    else:
+        sys.stderr.write(_STDERR_FORMAT.format(record) + "\n")
 
 
 def mask(text: str, secrets: Iterable[str] = ()) -> str:
@@ -54,7 +73,7 @@ def log_request(
     content: bytes,
     secrets: Iterable[str],
 ) -> None:
-    logger.debug(
+    emit(
         "%s -> POST %s [%s] %s", api_id, url, mask(_headers(headers), secrets),
         _body(content, secrets),
     )  # fmt: skip
@@ -69,7 +88,16 @@ def log_response(
     content: bytes,
     secrets: Iterable[str],
 ) -> None:
-    logger.debug(
+    emit(
         "%s <- %d in %.1f ms cont-yn=%s next-key=%s %s", api_id, status, ms, cont_yn or "",
         next_key or "", _body(content, secrets),
+    )  # fmt: skip
+
+
+def log_extra(api_id: str, counts: Mapping[str, int]) -> None:
+    """Count the response keys the catalogue lacks (names only: values may be anything)."""
+    listed = ", ".join(f"{path} ({n})" for path, n in counts.items())
+    emit(
+        "%s: %d key(s) not in the catalogue, kept in RawResponse.extra: %s",
+        api_id, len(counts), listed,
     )  # fmt: skip

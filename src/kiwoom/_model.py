@@ -62,9 +62,10 @@ def _wire_text(api_id: str, rule: FieldRule, value: object) -> str:
         return value.strftime("%Y%m%d")
     if isinstance(value, _dt.time) and rule.kind in ("time", "str"):
         return value.strftime("%H%M%S")
-    if isinstance(value, int) and rule.kind in ("int", "decimal", "str"):
+    # Never a number into a text field: 5930 is not the stock code "005930".
+    if isinstance(value, int) and rule.kind in ("int", "decimal"):
         return str(value)
-    if isinstance(value, float) and rule.kind in ("decimal", "str"):
+    if isinstance(value, float) and rule.kind == "decimal":
         return repr(value)
     raise InvalidRequestError(
         api_id,

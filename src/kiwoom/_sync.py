@@ -42,7 +42,8 @@ class Kiwoom(ClientGroups, BaseClient):
     process-wide limiter of this app key and host), ``False`` (none) or a ``RateLimiter``.
     ``retries`` extra attempts for queries (never for orders); ``timeout`` seconds per attempt;
     ``debug`` (or ``KIWOOM_DEBUG=1``) logs every exchange to the ``kiwoom`` logger, secrets
-    masked; ``transport`` an ``httpx.BaseTransport`` (tests, proxies).
+    masked (to stderr when no logging handler is configured); ``transport`` an
+    ``httpx.BaseTransport`` (tests, proxies).
 
     The token is issued on the first call, re-issued shortly before it expires or once when
     the server rejects it (8005), and revoked by :meth:`close` (``with`` closes).
