@@ -175,12 +175,34 @@ def typed_models(code: str, capsys: pytest.CaptureFixture[str], **_: Any) -> Non
     ]
 
 
+def trader_bot(code: str, fake: FakeKiwoom, capsys: pytest.CaptureFixture[str], **_: Any) -> None:
+    days = ("20250905", "20250904", "20250903", "20250902", "20250901", "20250829")
+    rows = [
+        {"dt": d, "cur_prc": str(70_000 + 100 * i), "trde_qty": "1"} for i, d in enumerate(days)
+    ]
+    fake.routes["ka10081"] = ok({"stk_cd": "005930", "stk_dt_pole_chart_qry": rows})
+    listed = [
+        {"code": "005930", "name": "삼성전자", "marketCode": "0", "nxtEnable": "Y"},
+        {"code": "000660", "name": "SK하이닉스", "marketCode": "0", "nxtEnable": "N"},
+    ]
+    fake.routes["ka10099"] = ok({"list": listed})
+    fake.routes["ka10001"] = ok({"stk_cd": "005930", "upl_pric": "+91000", "lst_pric": "-49000"})
+    _run(code, "README: trader's helpers")
+    assert _lines(capsys) == [
+        "일자 [70400, 70300, 70200, 70100, 70000]",
+        "['000660', '005930_AL']",
+        "dry_run 70100",
+    ]
+    assert [s.api_id for s in fake.sent] == ["au10001", "ka10081", "ka10099", "ka10001", "au10002"]
+
+
 # Each block is recognised by what it calls.
 RUNNERS: dict[str, Callable[..., None]] = {
     "client.pages(": sync_calls,
     "asyncio.gather(": async_calls,
     "client.realtime()": realtime,
     "kiwoom.catalog.get(": typed_models,
+    "class MyBot(Bot)": trader_bot,
 }
 
 

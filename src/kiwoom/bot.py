@@ -224,10 +224,11 @@ class API:
 class Bot:
     """A trading bot: subclass it and write :meth:`run`. Use it as ``async with Bot(...)``.
 
-    ``host`` is ``kiwoom.REAL``, ``kiwoom.MOCK`` or any base URL (the simulator's);
-    ``appkey``/``secretkey`` the keys or paths of files holding them. ``realtime=False``
-    skips the socket. ``journal`` is the order journal's path (``bot.orders``); other keyword
-    arguments go to :class:`kiwoom.AsyncKiwoom` (``limiter``, ``timeout``, ``transport``...).
+        ``host`` is ``kiwoom.REAL``, ``kiwoom.MOCK`` or any base URL (the simulator's);
+        ``appkey``/``secretkey`` the keys or paths of files holding them. ``realtime=False``
+        skips the socket. ``journal`` is the order journal's path and ``dry_run`` checks orders
+    without sending them (``bot.orders``); other keyword
+        arguments go to :class:`kiwoom.AsyncKiwoom` (``limiter``, ``timeout``, ``transport``...).
     """
 
     def __init__(
@@ -239,10 +240,12 @@ class Bot:
         *,
         realtime: bool = True,
         journal: str | None = None,
+        dry_run: bool = False,
         **options: Any,
     ) -> None:
         self.api = api or API(host, appkey, secretkey, realtime=realtime, **options)
         self._journal = journal
+        self._dry_run = dry_run
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.api.client.host}>"
@@ -377,4 +380,4 @@ class Bot:
         """Checked, journalled orders (:class:`kiwoom.orders.SafeOrders`)."""
         from .orders import SafeOrders
 
-        return SafeOrders(self.api.client, journal=self._journal)
+        return SafeOrders(self.api.client, journal=self._journal, dry_run=self._dry_run)
