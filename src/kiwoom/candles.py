@@ -13,8 +13,8 @@ and the rows are sliced to ``[start, end]`` by their date. Without ``start``, da
 bars go back as far as Kiwoom serves; tick and minute bars cover the newest bar's session.
 Times are naive Korea time (KST) wall clock; day and longer bars are at midnight of their
 date. Prices are positive (the wire sign only told the direction), integers in won for KRX
-stocks and sector index points as sent, floats in USD for US stocks. The bars' times are read from the wire text,
-so Kiwoom's special bar times become real times (:func:`bar_time`).
+stocks and sector index points as sent, floats in USD for US stocks. The bars' times are read
+from the wire text, so Kiwoom's special bar times become real times (:func:`bar_time`).
 """
 
 from __future__ import annotations
