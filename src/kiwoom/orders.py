@@ -205,11 +205,17 @@ class SafeOrders:
         return limits
 
     async def _price(
-        self, api_id: str, field: str, code: str, price: int, mode: Literal["down", "up", "nearest"]
+        self,
+        api_id: str,
+        field: str,
+        code: str,
+        price: int,
+        mode: Literal["down", "up", "nearest"],
+        etf: bool = False,
     ) -> int:
         if isinstance(price, bool) or not isinstance(price, int) or price <= 0:
             raise InvalidRequestError(api_id, field, f"a price is a positive int, got {price!r}")
-        rounded = round_to_tick(price, mode)
+        rounded = round_to_tick(price, mode, etf=etf)
         if self.check_limits:
             lim = await self.limits(code)
             if not lim.lower <= rounded <= lim.upper:
@@ -229,24 +235,39 @@ class SafeOrders:
     # --- the four orders --------------------------------------------------------------------
 
     async def buy(
-        self, code: str, qty: int, price: int | None = None, *, trade_type: str | None = None
+        self,
+        code: str,
+        qty: int,
+        price: int | None = None,
+        *,
+        trade_type: str | None = None,
+        etf: bool = False,
     ) -> OrderResult:
         """Buy ``qty`` of ``code`` at ``price`` (rounded down to the tick), or at market
-        when ``price`` is ``None`` (``trade_type`` is kt10000's 매매구분, ``"0"``/``"3"``)."""
-        return await self._new("buy", "kt10000", code, qty, price, trade_type)
+        when ``price`` is ``None`` (``trade_type`` is kt10000's 매매구분, ``"0"``/``"3"``).
+        ``etf=True`` rounds to the 5 won steps of ETFs, ETNs and ELWs."""
+        return await self._new("buy", "kt10000", code, qty, price, trade_type, etf)
 
     async def sell(
-        self, code: str, qty: int, price: int | None = None, *, trade_type: str | None = None
+        self,
+        code: str,
+        qty: int,
+        price: int | None = None,
+        *,
+        trade_type: str | None = None,
+        etf: bool = False,
     ) -> OrderResult:
         """Sell ``qty`` of ``code`` at ``price`` (rounded up to the tick), or at market."""
-        return await self._new("sell", "kt10001", code, qty, price, trade_type)
+        return await self._new("sell", "kt10001", code, qty, price, trade_type, etf)
 
-    async def modify(self, code: str, orig_ord_no: str, qty: int, price: int) -> OrderResult:
+    async def modify(
+        self, code: str, orig_ord_no: str, qty: int, price: int, *, etf: bool = False
+    ) -> OrderResult:
         """Change order ``orig_ord_no``'s remaining ``qty`` to ``price`` (nearest tick)."""
         api_id = "kt10002"
         self._check(api_id, code, qty, "mdfy_qty")
         self._check_ord_no(api_id, orig_ord_no)
-        sent = await self._price(api_id, "mdfy_uv", code, price, "nearest")
+        sent = await self._price(api_id, "mdfy_uv", code, price, "nearest", etf)
         body = {
             "dmst_stex_tp": self.exchange, "orig_ord_no": orig_ord_no, "stk_cd": code,
             "mdfy_qty": str(qty), "mdfy_uv": str(sent),
@@ -277,7 +298,14 @@ class SafeOrders:
             )
 
     async def _new(
-        self, side: str, api_id: str, code: str, qty: int, price: int | None, trade_type: str | None
+        self,
+        side: str,
+        api_id: str,
+        code: str,
+        qty: int,
+        price: int | None,
+        trade_type: str | None,
+        etf: bool,
     ) -> OrderResult:
         self._check(api_id, code, qty)
         trde_tp = trade_type or (MARKET if price is None else LIMIT)
@@ -285,9 +313,8 @@ class SafeOrders:
         if trde_tp in _PRICED:
             if price is None:
                 raise InvalidRequestError(api_id, "ord_uv", f"매매구분 {trde_tp} needs a price")
-            sent = await self._price(
-                api_id, "ord_uv", code, price, "down" if side == "buy" else "up"
-            )
+            mode: Literal["down", "up"] = "down" if side == "buy" else "up"
+            sent = await self._price(api_id, "ord_uv", code, price, mode, etf)
         elif price is not None:
             raise InvalidRequestError(api_id, "ord_uv", f"매매구분 {trde_tp} takes no price")
         body = {"dmst_stex_tp": self.exchange, "stk_cd": code, "ord_qty": str(qty),

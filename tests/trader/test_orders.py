@@ -126,6 +126,20 @@ def test_prices_outside_the_days_limits_are_refused_before_sending(
     assert fake.calls("kt10000") == [] and fake.calls("kt10001") == []
 
 
+def test_etf_prices_round_to_five_won(tmp_path: Path) -> None:
+    fake = FakeKiwoom(routes=Account().routes())  # type: ignore[arg-type]
+    client, orders = orders_for(fake, tmp_path, dry_run=True)
+
+    async def main():  # type: ignore[no-untyped-def]
+        async with client:
+            return await orders.buy("069500", 1, 70_123, etf=True), await orders.buy(
+                "005930", 1, 70_123
+            )
+
+    etf, stock = asyncio.run(main())
+    assert etf.request["ord_uv"] == "70120" and stock.request["ord_uv"] == "70100"
+
+
 def test_a_dry_run_sends_nothing(tmp_path: Path) -> None:
     account = Account()
     fake = FakeKiwoom(routes=account.routes())  # type: ignore[arg-type]
