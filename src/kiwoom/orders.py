@@ -93,10 +93,15 @@ class Limits(msgspec.Struct, frozen=True):
     base: int | None = None
 
 
+Status = Literal["filled", "partially_filled", "open", "applied", "not_received"]
+
+
 class Reconciliation(msgspec.Struct, frozen=True, kw_only=True):
     """What the account says about an order whose answer was lost."""
 
-    status: Literal["filled", "partially_filled", "open", "not_received"]
+    status: Status
+    """``filled``, ``partially_filled`` or ``open`` (a new order or a change: the order it
+    made), ``applied`` (a cancel that took effect) or ``not_received``."""
     ord_no: str | None = None
     filled_qty: int = 0
     open_qty: int = 0
@@ -354,7 +359,7 @@ class SafeOrders:
                 raise
             found = await self.reconcile(
                 code, before, side=side, qty=int(body.get("ord_qty", 0)) or None, price=price,
-                orig_ord_no=orig_ord_no,
+                orig_ord_no=orig_ord_no, cancel=api_id == "kt10003",
             )  # fmt: skip
             self.journal.write("reconciled", order_id, **msgspec.structs.asdict(found))
             return OrderResult(
@@ -397,10 +402,12 @@ class SafeOrders:
         qty: int | None = None,
         price: int | None = None,
         orig_ord_no: str | None = None,
+        cancel: bool = False,
     ) -> Reconciliation:
         """Find the order sent for ``code`` among the orders not in ``before`` (order numbers
         known before it was sent) that match it: side, quantity and price for a new order,
-        the original order number for a change or cancel. Sends nothing."""
+        the original order number for a change or cancel (``cancel=True``: found means
+        ``applied``). Sends nothing."""
         known = {_ord_no(n) for n in before}
         opened, filled = await self._open_and_filled(code)
 
@@ -421,7 +428,7 @@ class SafeOrders:
         numbers = {_ord_no(r.ord_no) for r in [*open_rows, *filled_rows]}
         if not numbers:
             return Reconciliation(status="not_received")
-        ord_no = sorted(numbers)[-1]
+        ord_no = max(numbers, key=lambda n: (len(n), n))  # the newest: the highest number
         # Each row holds an order's cumulative figures: the largest is the latest.
         filled_qty = max(
             (r.cntr_qty or 0 for r in filled_rows if _ord_no(r.ord_no) == ord_no), default=0
@@ -430,10 +437,11 @@ class SafeOrders:
             (r.oso_qty or 0 for r in open_rows if _ord_no(r.ord_no) == ord_no), default=0
         )
         raw_no = next(r.ord_no for r in [*open_rows, *filled_rows] if _ord_no(r.ord_no) == ord_no)
-        if open_qty and filled_qty:
-            status: Literal["filled", "partially_filled", "open", "not_received"] = (
-                "partially_filled"
-            )
+        status: Status
+        if cancel:
+            status = "applied"
+        elif open_qty and filled_qty:
+            status = "partially_filled"
         elif open_qty or not filled_qty:
             status = "open"
         else:

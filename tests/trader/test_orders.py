@@ -68,9 +68,24 @@ class Account:
             raise httpx.ReadTimeout("answer lost", request=request)
         return ok({"ord_no": no, "dmst_stex_tp": "KRX"})
 
+    def cancel(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        if self.drop:
+            raise httpx.ReadTimeout("lost", request=request)
+        self.next_no += 1
+        no = f"{self.next_no:07d}"
+        self.open = [r for r in self.open if r["ord_no"] != body["orig_ord_no"]]
+        self.filled.append({"ord_no": no, "orig_ord_no": body["orig_ord_no"],
+                            "stk_cd": body["stk_cd"], "io_tp_nm": "매수취소", "ord_qty": "5",
+                            "cntr_qty": "0", "oso_qty": "0"})  # fmt: skip
+        if self.act_then_drop:
+            raise httpx.ReadTimeout("answer lost", request=request)
+        return ok({"ord_no": no, "base_orig_ord_no": body["orig_ord_no"], "cncl_qty": "5"})
+
     def routes(self) -> dict[str, object]:
         return {
             "kt10000": self.order,
+            "kt10003": self.cancel,
             "ka10001": ok(LIMITS),
             "ka10075": lambda r: ok({"oso": self.open}),
             "ka10076": lambda r: ok({"cntr": self.filled}),
@@ -202,3 +217,27 @@ def test_without_reconciliation_the_unknown_outcome_is_raised(tmp_path: Path) ->
         asyncio.run(main())
     assert len(fake.calls("kt10000")) == 1
     assert events(tmp_path) == ["intent", "request", "outcome"]
+
+
+@pytest.mark.parametrize(("act", "status"), [(True, "applied"), (False, "not_received")])
+def test_a_lost_cancel_is_reconciled_by_its_original_order(
+    tmp_path: Path, act: bool, status: str
+) -> None:
+    account = Account(act_then_drop=act, drop=not act)
+    account.open.append({"ord_no": "0000050", "stk_cd": "005930", "io_tp_nm": "+매수",
+                         "ord_qty": "5", "ord_pric": "70000", "oso_qty": "5",
+                         "cntr_qty": "0"})  # fmt: skip
+    fake = FakeKiwoom(routes=account.routes())  # type: ignore[arg-type]
+    client, orders = orders_for(fake, tmp_path)
+
+    async def main():  # type: ignore[no-untyped-def]
+        async with client:
+            return await orders.cancel("005930", "0000050")
+
+    result = asyncio.run(main())
+    assert len(fake.calls("kt10003")) == 1
+    assert fake.calls("kt10003")[0].body == {
+        "dmst_stex_tp": "KRX", "orig_ord_no": "0000050", "stk_cd": "005930", "cncl_qty": "0"
+    }  # fmt: skip
+    assert result.reconciled is not None and result.reconciled.status == status
+    assert result.ord_no == ("0000101" if act else None)
