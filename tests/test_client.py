@@ -413,11 +413,11 @@ def test_default_limiter_is_shared_per_app_key_and_host(fake):
 
 def test_us_groups_live_under_us(fake):
     client, _ = make(fake)
-    resp = client.us.chart.daily(stex_tp="NASD", stk_cd="AAPL", strt_dt=dt.date(2025, 9, 8))
+    resp = client.us.chart.daily(stex_tp="ND", stk_cd="AAPL", strt_dt=dt.date(2025, 9, 8))
     assert isinstance(resp, kiwoom.Usa06012Response)
     sent = fake.calls("usa06012")[0]
     assert sent.path == "/api/us/chart"
-    assert sent.body == {"stex_tp": "NASD", "stk_cd": "AAPL", "strt_dt": "20250908"}
+    assert sent.body == {"stex_tp": "ND", "stk_cd": "AAPL", "strt_dt": "20250908"}
     assert client.us.chart is client.us.chart
 
 

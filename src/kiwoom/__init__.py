@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._constants import MOCK, REAL
 from ._errors import DecodeError, InvalidRequestError, KiwoomError
-from ._values import Direction, direction
+from ._values import Direction, PriceSign, direction
 
 if TYPE_CHECKING:
     from . import candles as candles
@@ -68,6 +68,7 @@ __all__ = [
     "KiwoomError",
     "LoginError",
     "Pages",
+    "PriceSign",
     "RawResponse",
     "Realtime",
     "RealtimeError",

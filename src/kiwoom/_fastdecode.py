@@ -46,7 +46,7 @@ import msgspec
 from msgspec import Meta
 
 from ._convert import Field, layout
-from ._values import fast_date, fast_time, to_datetime
+from ._values import fast_date, fast_time, to_datetime, to_time
 
 __all__ = ["FastDecoder", "TextSeen", "Unfit"]
 
@@ -287,8 +287,20 @@ def _datetime(v: str) -> Any:
     return result
 
 
+def _time(v: str) -> Any:
+    """A canonical time in C; otherwise what the tolerant road reads, so a sentinel
+    (``"888888"``: the closing auction) keeps the fast road and every road agrees."""
+    try:
+        return fast_time(v)
+    except ValueError:
+        result = to_time(v)
+    if result is None:
+        raise ValueError(v)
+    return result
+
+
 # What a text-field converter's expression may name.
-_CONVERTERS: dict[str, Any] = {"_date": fast_date, "_time": fast_time, "_datetime": _datetime}
+_CONVERTERS: dict[str, Any] = {"_date": fast_date, "_time": _time, "_datetime": _datetime}
 
 
 def _converter(expr: str) -> Callable[[str], Any]:

@@ -22,6 +22,7 @@ from . import _convert
 from ._errors import DecodeError, InvalidRequestError
 from ._fastdecode import FastDecoder, Unfit
 from ._generated import _registry
+from ._model import check
 
 __all__ = ["Entry", "entries", "get"]
 
@@ -103,11 +104,28 @@ class Entry:
         return self._types[2]  # type: ignore[no-any-return]
 
     @cached_property
+    def _aliases(self) -> tuple[tuple[bytes, bytes], ...]:
+        if self.kind == "realtime":
+            return ()
+        mod = importlib.import_module(self.module)
+        return getattr(mod, "ALIASES", {}).get(self.api_id, ())  # type: ignore[no-any-return]
+
+    def _unalias(self, raw: bytes | str) -> bytes | str:
+        """The body with a list Kiwoom names two ways (``inds_dt_pole_qry`` for the table's
+        ``inds_min_pole_qry``) under the catalogue's name, so neither name is lost."""
+        for alias, name in self._aliases:
+            data = raw.encode() if isinstance(raw, str) else bytes(raw)
+            if alias in data and name not in data:
+                raw = data.replace(alias, name, 1)
+        return raw
+
+    @cached_property
     def _decoder(self) -> msgspec.json.Decoder[Any]:
         return msgspec.json.Decoder(self.wire_type)
 
     def decode_wire(self, raw: bytes | str) -> Any:
         """Decode a response body (for real-time types: one ``values`` object) as sent."""
+        raw = self._unalias(raw)
         try:
             try:
                 return self._decoder.decode(raw)
@@ -149,7 +167,16 @@ class Entry:
                 raise exc.__cause__ from None
             text = str(exc)
             match = _FIELD_IN_MESSAGE.search(text)
-            raise InvalidRequestError(self.api_id, match and match.group(1), text) from None
+            wire = match.group(1) if match else None
+        # msgspec refused a value by its run-time annotation: the request's own rule decides,
+        # so both roads refuse alike (and a date for a date field is taken, as by the Struct).
+        rules = {r.wire: r for r in req_type.__rules__}  # type: ignore[attr-defined]
+        rule = rules.get(wire) if wire else None
+        if rule is not None and rule.kind != "list" and rule.wire in data:
+            check(self.api_id, rule, data[rule.wire])
+            if set(data) <= set(rules) and all(rules[k].kind != "list" for k in data):
+                return req_type(**{rules[k].attr: v for k, v in data.items()})
+        raise InvalidRequestError(self.api_id, wire, text) from None
 
     @cached_property
     def _fast(self) -> FastDecoder:
@@ -157,6 +184,13 @@ class Entry:
 
     def decode(self, raw: bytes | str) -> Any:
         """Decode a response body (for real-time types: one ``values`` object) into typed values."""
+        raw = self._unalias(raw)
+        typed = self._decode(raw)
+        if getattr(typed, "inds_cd", None) in _convert.LATE_CLOSE_SECTORS:
+            _convert.late_close(typed, self.decode_wire(raw))
+        return typed
+
+    def _decode(self, raw: bytes | str) -> Any:
         fast = self._fast
         if fast.useful:
             try:
