@@ -22,7 +22,6 @@ import pytest
 
 from kiwoom import AsyncKiwoom, Bot, history
 from kiwoom._transport import default_async_transport
-from kiwoom.errors import InvalidRequestError
 from kiwoom.orders import SafeOrders
 
 sim_module = pytest.importorskip("kiwoom.sim")
@@ -58,20 +57,7 @@ CASES = [
     ("001", "sector", "tick", 1, None, None),
     ("001", "sector", "min", 3, dt.date(2025, 9, 1), None),
     ("101", "sector", "day", 1, dt.date(2024, 1, 1), None),
-    pytest.param(
-        "001",
-        "sector",
-        "week",
-        1,
-        dt.date(2024, 1, 1),
-        None,
-        marks=pytest.mark.xfail(
-            raises=InvalidRequestError,
-            strict=True,
-            reason="spec/domestic/chart.yaml gives ka20007 base_dt length 3 (the official table's"
-            " slip; the date is 8 characters): the request check refuses every call",
-        ),
-    ),
+    ("001", "sector", "week", 1, dt.date(2024, 1, 1), None),
     ("201", "sector", "month", 1, None, None),
     ("001", "sector", "year", 1, None, None),
     ("AAPL", "us", "day", 1, dt.date(2024, 1, 1), None),
