@@ -29,7 +29,7 @@ import csv
 import io
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -228,8 +228,3 @@ def to_parquet(frame: Any, file: str | os.PathLike[str]) -> Path:
     with atomic_write(target, "wb") as f:
         writer(f)
     return target
-
-
-def rows_to_records(rows: Iterable[Any], fields: Sequence[str]) -> list[dict[str, Any]]:
-    """Plain dicts of the named attributes of typed rows (for writers without pandas)."""
-    return [{name: getattr(row, name) for name in fields} for row in rows]
