@@ -419,16 +419,3 @@ def test_us_groups_live_under_us(fake):
     assert sent.path == "/api/us/chart"
     assert sent.body == {"stex_tp": "ND", "stk_cd": "AAPL", "strt_dt": "20250908"}
     assert client.us.chart is client.us.chart
-
-
-def test_threads_hitting_expiry_share_one_refresh(fake):
-    from concurrent.futures import ThreadPoolExecutor
-
-    client, _ = make(fake)
-    client.chart.daily(**DAILY)
-    fake.expired.add("tok-1")
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        results = list(pool.map(lambda _: client.chart.daily(**DAILY), range(50)))
-    assert len(results) == 50
-    assert fake.issued == 2
-    assert fake.calls("ka10081")[-1].headers["authorization"] == "Bearer tok-2"

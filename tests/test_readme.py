@@ -196,6 +196,15 @@ def trader_bot(code: str, fake: FakeKiwoom, capsys: pytest.CaptureFixture[str], 
     assert [s.api_id for s in fake.sent] == ["au10001", "ka10081", "ka10099", "ka10001", "au10002"]
 
 
+def simulator(code: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+              **_: Any) -> None:  # fmt: skip
+    monkeypatch.undo()  # the simulator is a real local server: the clients' own transports
+    _run(code, "README: simulator")
+    (line,) = _lines(capsys)
+    price, ord_no, positions = line.split(" ", 2)
+    assert int(price) > 0 and ord_no.strip("0") and "'005930'" in positions, line
+
+
 # Each block is recognised by what it calls.
 RUNNERS: dict[str, Callable[..., None]] = {
     "client.pages(": sync_calls,
@@ -203,6 +212,7 @@ RUNNERS: dict[str, Callable[..., None]] = {
     "client.realtime()": realtime,
     "kiwoom.catalog.get(": typed_models,
     "class MyBot(Bot)": trader_bot,
+    "from kiwoom.sim import Simulator": simulator,
 }
 
 

@@ -22,7 +22,8 @@ from . import _convert
 from ._errors import DecodeError, InvalidRequestError
 from ._fastdecode import FastDecoder, Unfit
 from ._generated import _registry
-from ._model import check
+from ._model import Request
+from ._request import request_from
 
 __all__ = ["Entry", "entries", "get"]
 
@@ -154,29 +155,8 @@ class Entry:
         req_type = self.request_type
         if req_type is None:
             raise InvalidRequestError(self.api_id, None, "a real-time type has no request body")
-        if isinstance(data, req_type):
-            return data
-        if isinstance(data, msgspec.Struct):
-            raise InvalidRequestError(
-                self.api_id, None, f"expects {req_type.__name__}, got {type(data).__name__}"
-            )
-        try:
-            return msgspec.convert(data, req_type)
-        except msgspec.ValidationError as exc:
-            if isinstance(exc.__cause__, InvalidRequestError):
-                raise exc.__cause__ from None
-            text = str(exc)
-            match = _FIELD_IN_MESSAGE.search(text)
-            wire = match.group(1) if match else None
-        # msgspec refused a value by its run-time annotation: the request's own rule decides,
-        # so both roads refuse alike (and a date for a date field is taken, as by the Struct).
-        rules = {r.wire: r for r in req_type.__rules__}  # type: ignore[attr-defined]
-        rule = rules.get(wire) if wire else None
-        if rule is not None and rule.kind != "list" and rule.wire in data:
-            check(self.api_id, rule, data[rule.wire])
-            if set(data) <= set(rules) and all(rules[k].kind != "list" for k in data):
-                return req_type(**{rules[k].attr: v for k, v in data.items()})
-        raise InvalidRequestError(self.api_id, wire, text) from None
+        # The road of ``call()`` and of the typed methods: one set of checks, one wording.
+        return request_from(self.api_id, typing.cast("type[Request]", req_type), data)
 
     @cached_property
     def _fast(self) -> FastDecoder:
@@ -201,7 +181,6 @@ class Entry:
 
 
 # msgspec names the field as "... field `stk_cd`" or "... - at `$.stk_cd`".
-_FIELD_IN_MESSAGE = re.compile(r"(?:field `|at `\$\.)([^`\[.]+)")
 
 
 # A body quoted in an error must not carry a secret (au10001 answers with the token).
