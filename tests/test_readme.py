@@ -2,7 +2,8 @@
 
 The REST examples talk to FakeKiwoom (httpx.MockTransport), the real-time one to the socket
 server of tests/realtime; each test checks what the block printed and what it sent. A new
-block without a runner here fails ``test_every_block_has_a_runner``.
+block without a runner here fails ``test_every_block_has_a_runner``. The simulator's block
+runs against the embedded simulator itself.
 """
 
 from __future__ import annotations
@@ -196,13 +197,10 @@ def trader_bot(code: str, fake: FakeKiwoom, capsys: pytest.CaptureFixture[str], 
     assert [s.api_id for s in fake.sent] == ["au10001", "ka10081", "ka10099", "ka10001", "au10002"]
 
 
-def simulator(code: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-              **_: Any) -> None:  # fmt: skip
-    monkeypatch.undo()  # the simulator is a real local server: the clients' own transports
+def simulator(code: str, capsys: pytest.CaptureFixture[str], **_: Any) -> None:
     _run(code, "README: simulator")
-    (line,) = _lines(capsys)
-    price, ord_no, positions = line.split(" ", 2)
-    assert int(price) > 0 and ord_no.strip("0") and "'005930'" in positions, line
+    price, ord_no, positions = _lines(capsys)[0].split(maxsplit=2)
+    assert int(price) > 0 and ord_no == "0000001" and "005930" in positions
 
 
 # Each block is recognised by what it calls.
@@ -211,8 +209,8 @@ RUNNERS: dict[str, Callable[..., None]] = {
     "asyncio.gather(": async_calls,
     "client.realtime()": realtime,
     "kiwoom.catalog.get(": typed_models,
+    "Simulator(": simulator,
     "class MyBot(Bot)": trader_bot,
-    "from kiwoom.sim import Simulator": simulator,
 }
 
 
@@ -228,5 +226,8 @@ def test_every_block_has_a_runner():
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=lambda b: _runner(b).__name__)
-def test_readme_block_runs(block, fake, capsys, monkeypatch):
-    _runner(block)(block, fake=fake, capsys=capsys, monkeypatch=monkeypatch)
+def test_readme_block_runs(block, request, capsys, monkeypatch):
+    run = _runner(block)
+    # The simulator block runs against the real simulator; every other against the fakes.
+    fake = None if run is simulator else request.getfixturevalue("fake")
+    run(block, fake=fake, capsys=capsys, monkeypatch=monkeypatch)
