@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from kiwoom import AsyncKiwoom, Bot, history
-from kiwoom._transport import default_async_transport
+from kiwoom._http import default_async_transport
 from kiwoom.orders import SafeOrders
 
 sim_module = pytest.importorskip("kiwoom.sim")
