@@ -143,13 +143,14 @@ def test_example_http_candle_and_trade(
     monkeypatch.setattr(example, "datetime", SimDatetime)
     monkeypatch.setattr("kiwoom.trades._today_kst", sim.clock.today)
 
-    async def main() -> None:
+    async def main() -> str | None:
         async with Bot(sim.url, "any", "any", realtime=False) as trader:
-            await trader.orders.buy("005930", 3, 70_000)  # a trade for the 0343 file
+            bought = await trader.orders.buy("005930", 3)  # a trade for the 0343 file
         async with example.MyBot(sim.url, "any", "any") as bot:
             await bot.run()
+        return bought.ord_no
 
-    asyncio.run(main())
+    ord_no = asyncio.run(main())
     candles = pd.read_csv(tmp_path / "005930_AL.csv", encoding="cp949", index_col=0)
     assert candles.index.name == "체결시간"
     assert list(candles.columns) == ["시가", "고가", "저가", "종가", "거래량"]
@@ -158,7 +159,16 @@ def test_example_http_candle_and_trade(
     lines = (tmp_path / "trade.csv").read_bytes().decode("cp949").splitlines()
     assert lines[0].startswith("주식채권,주문번호,원주문번호,종목번호")
     assert lines[1].startswith("주문일자,종목명")
-    assert len(lines) >= 4 and len(lines) % 2 == 0
+    # One order, filled at the market: its two lines, from the simulator's account.
+    assert len(lines) == 4 and ord_no is not None
+    first = dict(zip(lines[0].split(","), lines[2].split(","), strict=True))
+    second = dict(zip(lines[1].split(","), lines[3].split(","), strict=True))
+    assert (first["주문번호"], first["종목번호"], first["주문수량"]) == (
+        str(int(ord_no)),
+        "005930",
+        "3",
+    )
+    assert second["체결수량"] == "3" == str(sim.account.orders[ord_no].filled)
 
 
 def test_example_realtime_callbacks(sim: Any, monkeypatch: pytest.MonkeyPatch) -> None:
