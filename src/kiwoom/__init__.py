@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from . import errors as errors
     from . import ratelimit as ratelimit
     from ._async import AsyncKiwoom as AsyncKiwoom
+    from ._auth import FileTokenStore as FileTokenStore
     from ._client import RawResponse as RawResponse
     from ._generated._exports import *  # noqa: F403
     from ._paging import AsyncPages as AsyncPages
@@ -52,6 +53,7 @@ __all__ = [
     "AsyncPages",
     "DecodeError",
     "Direction",
+    "FileTokenStore",
     "InvalidRequestError",
     "Kiwoom",
     "KiwoomError",
@@ -84,6 +86,7 @@ _RUNTIME = {
     "RawResponse": "._client",
     "Pages": "._paging",
     "AsyncPages": "._paging",
+    "FileTokenStore": "._auth",
 }
 _RUNTIME.update(
     (name, "._realtime")
