@@ -36,24 +36,25 @@ from .ratelimit import Booking, Bucket, Limits, RateLimiter
 __all__ = ["RedisBackend", "RedisLimiter", "RedisTokenStore"]
 
 
-# Times are seconds of the Redis server's clock; "%.17g" keeps every bit of a float (Lua's
-# own tostring keeps 14 digits, 0.1 ms at today's Unix time).
+# Times are whole microseconds of the Redis server's clock: exact in Lua's doubles, where
+# seconds since 1970 would be rounded to 0.24 us and a slot one span after another would
+# not fit beside it. "%.17g" writes them whole (Lua's tostring keeps 14 digits).
 _LUA_COMMON = """
 local function num(x) return string.format('%.17g', x) end
 local function server_now()
   local t = redis.call('TIME')
-  return tonumber(t[1]) + tonumber(t[2]) / 1000000
+  return tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
 local function stale()
   return tonumber(redis.call('GET', KEYS[1]) or '0') ~= tonumber(ARGV[1])
 end
-local function keep(key, seconds)
-  redis.call('PEXPIRE', key, math.ceil(seconds * 1000) + 1000)
+local function keep(key, us)
+  redis.call('PEXPIRE', key, math.ceil(us / 1000) + 1000)
 end
 """
 
 # KEYS: generation, sequence, then (booked, started, blocked) per bucket.
-# ARGV: generation, then (count, span) per bucket. Ported from MemoryBackend.reserve.
+# ARGV: generation, then (count, span in us) per bucket. Ported from MemoryBackend.reserve.
 _RESERVE = (
     _LUA_COMMON
     + """
@@ -74,7 +75,7 @@ local function fits(times, count, span, t)
   near[#near + 1] = t
   for j = i + 1, math.min(#times, i + count) do near[#near + 1] = times[j] end
   for j = 1, #near - count do
-    if near[j + count] - near[j] < span - 1e-9 then return false end
+    if near[j + count] - near[j] < span then return false end
   end
   return true
 end
@@ -135,7 +136,7 @@ for i = 0, (#KEYS - 2) / 3 - 1 do
     earliest = math.max(earliest, tonumber(nth[2]) + span)
   end
 end
-if earliest - now > 1e-9 then return num(earliest - now) end
+if earliest > now then return num(earliest - now) end
 local id = tostring(redis.call('INCR', KEYS[2]))
 for i = 0, (#KEYS - 2) / 3 - 1 do
   redis.call('ZADD', KEYS[4 + 3 * i], num(now), id)
@@ -145,15 +146,15 @@ return '0'
 """
 )
 
-# KEYS: blocked. ARGV: seconds.
+# KEYS: blocked. ARGV: microseconds.
 _BLOCK = (
     _LUA_COMMON
     + """
-local seconds = tonumber(ARGV[1])
-local untl = server_now() + seconds
+local us = tonumber(ARGV[1])
+local untl = server_now() + us
 if untl > tonumber(redis.call('GET', KEYS[1]) or '0') then
   redis.call('SET', KEYS[1], num(untl))
-  keep(KEYS[1], seconds)
+  keep(KEYS[1], us)
 end
 """
 )
@@ -216,7 +217,7 @@ class RedisBackend:
         args: list[Any] = [generation]
         for b in buckets:
             keys += [self._key("booked", b), self._key("started", b), self._key("blocked", b)]
-            args += [b.count, repr(b.span)]
+            args += [b.count, _us(b.span)]
         return keys, args
 
     def _key(self, book: str, bucket: Bucket) -> str:
@@ -229,13 +230,13 @@ class RedisBackend:
         if answer is None:
             return None
         wait, ref = answer
-        return Booking(float(wait), ref)
+        return Booking(int(wait) / 1e6, ref)
 
     def start(self, buckets: Sequence[Bucket], generation: int) -> float | None:
         keys, args = self._books(buckets, generation)
         with _errors("the rate limiter's books"):
             answer = self._start(keys, args)
-        return None if answer is None else float(answer)
+        return None if answer is None else int(answer) / 1e6
 
     def cancel(self, buckets: Sequence[Bucket], booking: Booking) -> None:
         with _errors("the rate limiter's books"), self._redis.pipeline(False) as pipe:
@@ -245,7 +246,7 @@ class RedisBackend:
 
     def block(self, bucket: Bucket, seconds: float) -> None:
         with _errors("the rate limiter's books"):
-            self._block([self._key("blocked", bucket)], [repr(seconds)])
+            self._block([self._key("blocked", bucket)], [_us(seconds)])
 
     def learn(self, key: str, rate: float) -> None:
         with _errors("the rate limiter's books"):
@@ -258,6 +259,10 @@ class RedisBackend:
             generation, learned = pipe.execute()
         rates = {_text(k): float(v) for k, v in learned.items()}
         return int(generation or 0), rates
+
+
+def _us(seconds: float) -> int:
+    return round(seconds * 1_000_000)
 
 
 def _text(value: bytes | str) -> str:
