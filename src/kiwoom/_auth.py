@@ -242,9 +242,9 @@ class _FileLock:
 
 
 def _open_private(path: Path, flags: int) -> tuple[int, bool]:
-    """Open ``path`` (created 0600 in a 0700 folder); refuse a file of another user. The
-    flag is False for a file others could read, made private again now: a token it held may
-    have been read, so it is not used."""
+    """Open ``path`` (created 0600 in a 0700 folder, ``flags`` allowing writes); refuse a
+    file of another user. The flag is False for a file others could read, now made private
+    and emptied: a token it held may have been read, so it is not used."""
     try:
         if flags & os.O_CREAT:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -257,6 +257,7 @@ def _open_private(path: Path, flags: int) -> tuple[int, bool]:
         raise KiwoomError(f"token store {path}: owned by another user; refusing to use it")
     if stat.S_IMODE(info.st_mode) & 0o077:
         os.fchmod(fd, 0o600)
+        os.ftruncate(fd, 0)
         logger.warning("token store %s was open to other users: made private, tokens dropped", path)
         return fd, False
     return fd, True
@@ -303,7 +304,7 @@ class FileTokenStore:
     def _read(self) -> dict[str, _TokenRecord]:
         if not self.path.exists():
             return {}
-        fd, private = _open_private(self.path, os.O_RDONLY)
+        fd, private = _open_private(self.path, os.O_RDWR)
         try:
             with os.fdopen(fd, "rb", closefd=False) as f:
                 content = f.read() if private else b""

@@ -371,7 +371,9 @@ class RedisTokenStore:
 
     def lock(self, key: str) -> _RedisLock:
         name = f"{self._key(key)}:lock"
-        return _RedisLock(self._redis.lock(name, timeout=self._lock_timeout, sleep=0.05))
+        # Not thread-local: an async client takes and releases it in worker threads.
+        lock = self._redis.lock(name, timeout=self._lock_timeout, sleep=0.05, thread_local=False)
+        return _RedisLock(lock)
 
 
 _FROM_ENV: dict[str, tuple[RedisLimiter, RedisTokenStore]] = {}
