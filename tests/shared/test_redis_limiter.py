@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import multiprocessing
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -207,3 +210,13 @@ def test_redis_failures_are_kiwoom_errors() -> None:
     lim = RedisLimiter("redis://127.0.0.1:1/0").bind(KEY, LIMITS)
     with pytest.raises(KiwoomError, match="rate limiter's books in Redis: ConnectionError"):
         query(lim)
+
+
+def test_import_kiwoom_leaves_redis_alone() -> None:
+    code = (
+        "import sys, kiwoom; kiwoom.Kiwoom('k', 's', token_store=kiwoom.FileTokenStore('/tmp/x'))"
+        "; print('redis' in sys.modules, 'kiwoom.redis' in sys.modules)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "KIWOOM_REDIS_URL"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.stdout.split() == ["False", "False"], done.stderr
