@@ -47,9 +47,11 @@ codegen-check: generate
 import: $(VENV)/.synced
 	$(BIN)/python -m codegen import
 
-# Re-record cassettes/rest/ from our own construction (no network needed).
+# Re-record cassettes/rest/ from our own construction, and cassettes/rest/sim/ from the
+# simulator (no network needed).
 cassettes: $(VENV)/.synced
-	KIWOOM_CASSETTES=build $(BIN)/python -m pytest tests/test_cassettes.py --record-mode=rewrite
+	KIWOOM_CASSETTES=build $(BIN)/python -m pytest tests/test_cassettes.py \
+		tests/sim/test_sim_cassettes.py --record-mode=rewrite
 
 # Re-record the per-API cassettes against Kiwoom's mock-trading server (needs
 # KIWOOM_APPKEY / KIWOOM_SECRETKEY of a mock-trading account; queries only, no orders).

@@ -138,6 +138,7 @@ def max_in_window(times: Sequence[float], window: float = 1.0) -> int:
 
 def run(url: str, seconds: float, processes: int, threads: int, margin: float) -> dict[str, Any]:
     import redis
+
     from kiwoom.sim import Simulator
 
     redis.Redis.from_url(url).flushdb()

@@ -15,10 +15,12 @@ def _official_default() -> Path | None:
     env = os.environ.get("KIWOOM_OFFICIAL_CATALOGUE")
     if env:
         return Path(env)
-    script = ROOT.parent / "shared" / "tools" / "official-catalogue.sh"
-    if script.exists():
-        out = subprocess.run(["bash", str(script)], check=True, capture_output=True, text=True)
-        return Path(out.stdout.strip())
+    # The repository sits next to shared/ (a worktree one level deeper).
+    for base in (ROOT.parent, ROOT.parent.parent):
+        script = base / "shared" / "tools" / "official-catalogue.sh"
+        if script.exists():
+            run = subprocess.run(["bash", str(script)], check=True, capture_output=True, text=True)
+            return Path(run.stdout.strip())
     return None
 
 

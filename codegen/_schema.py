@@ -54,6 +54,24 @@ class Field(Struct):
         | UnsetType
     ) = UNSET
     codes: dict[str, str] | UnsetType = UNSET
+    codes_open: (
+        Annotated[
+            bool,
+            Meta(
+                description='the code table is known incomplete: a request accepts any text, the codes only document'
+            ),
+        ]
+        | UnsetType
+    ) = False
+    aliases: (
+        Annotated[
+            list[str],
+            Meta(
+                description='other wire names the server is known to send for this field (accepted on decode)'
+            ),
+        ]
+        | UnsetType
+    ) = UNSET
     array_like: (
         Annotated[
             bool,

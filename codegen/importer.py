@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from . import infer
+from . import conflicts, infer
 from .examples import ExampleSyntaxError, parse_examples
 from .infer import Typing
 from .overrides import Overrides
@@ -117,6 +117,8 @@ class Node:
     json_numbers: bool = False  # every example value is a JSON number, not a string
     json_strings: bool = False
     overrides: dict[str, Any] = field(default_factory=dict)
+    in_example: bool = False  # the field appears in one of Kiwoom's examples
+    example_names: set[str] = field(default_factory=set)  # other names an example gives it
 
     def walk(self) -> Iterator[Node]:
         yield self
@@ -137,6 +139,7 @@ class Api:
     request: list[Node]
     response: list[Node]
     raw: dict[str, Any]
+    unknown_keys: set[str] = field(default_factory=set)  # example keys the table lacks
 
     def nodes(self) -> Iterator[Node]:
         for top in (*self.request, *self.response):
@@ -154,11 +157,18 @@ class Report:
     untyped: list[str] = field(default_factory=list)
     unnamed_fids: list[str] = field(default_factory=list)
     renamed_fids: list[str] = field(default_factory=list)
-    validation: list[str] = field(default_factory=list)
     missing_methods: list[str] = field(default_factory=list)
     oddities: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     padded: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    conflicts: list[conflicts.Conflict] = field(default_factory=list)  # as Kiwoom wrote it
+    unresolved: list[conflicts.Conflict] = field(default_factory=list)  # after spec/overrides
+
+    def conflict_counts(self) -> dict[str, tuple[int, int]]:
+        """Conflict class -> (found, left unresolved)."""
+        found = Counter(c.kind for c in self.conflicts)
+        left = Counter(c.kind for c in self.unresolved)
+        return {kind: (found[kind], left[kind]) for kind in conflicts.CLASSES}
 
     def __str__(self) -> str:
         lines = [f"wrote {len(self.files)} files"]
@@ -175,13 +185,17 @@ class Report:
             ("left as string although they look numeric", self.untyped),
             ("real-time FIDs without a Python name", self.unnamed_fids),
             ("real-time names made unique", self.renamed_fids),
-            ("example-validation downgrades/failures", self.validation),
             ("missing method names (api id used)", self.missing_methods),
             ("oddities in the official data", self.oddities),
         )
         for title, items in sections:
             lines.append(f"{title}: {len(items)}")
             lines.extend(f"  {item}" for item in items)
+        lines.append("conflicts in the official catalogue (found, left unresolved):")
+        for kind, (found, left) in self.conflict_counts().items():
+            lines.append(f"  {kind}: {found}, {left}  ({conflicts.CLASSES[kind]})")
+        lines.append(f"unresolved conflicts: {len(self.unresolved)}")
+        lines.extend(f"  {c}" for c in self.unresolved)
         return "\n".join(lines)
 
 
@@ -294,10 +308,12 @@ _META_KEYS = {
 
 
 def _collect(nodes: list[Node], message: Any, api: Api, report: Report, seen: set[str]) -> None:
-    """Walk one example message along the field tree, recording scalar values."""
+    """Walk one example message along the field tree, recording scalar values, the keys the
+    table lacks and the list names the example spells differently."""
     if not isinstance(message, dict):
         return
     names = {n.name for n in nodes}
+    where = nodes[0].path.rsplit(".", 1)[0] if nodes else "?"
     extra = sorted(set(message) - names - _ENVELOPE)
     for node in nodes:
         value = message.get(node.name, _MISSING)
@@ -311,14 +327,10 @@ def _collect(nodes: list[Node], message: Any, api: Api, report: Report, seen: se
                 value = message[spare[0]]
                 seen.add(spare[0])
                 extra.remove(spare[0])
-                note = (
-                    f"{api.id}: example names {node.path} '{spare[0]}' (the table says "
-                    f"'{node.name}'); validated under the table's name"
-                )
-                if note not in report.oddities:
-                    report.oddities.append(note)
+                node.example_names.add(spare[0])
         if value is _MISSING:
             continue
+        node.in_example = True
         if node.container:
             rows = value if isinstance(value, list) else [value] if isinstance(value, dict) else []
             for row in rows:
@@ -339,12 +351,7 @@ def _collect(nodes: list[Node], message: Any, api: Api, report: Report, seen: se
             node.json_numbers = not node.json_strings
         else:
             node.json_strings, node.json_numbers = True, False
-
-    if extra:
-        where = nodes[0].path.rsplit(".", 1)[0] if nodes else "?"
-        note = f"{api.id}: example fields missing from the table under {where}: {', '.join(extra)}"
-        if note not in report.oddities:
-            report.oddities.append(note)
+    api.unknown_keys.update(f"{where}.{key}" for key in extra)
 
 
 _MISSING = object()
@@ -437,6 +444,8 @@ def _fallback(apis: list[Api], index: dict[tuple[str, ...], Typing]) -> None:
                 keys = [(api.region, "wire", node.name, label)]
             for key in keys:
                 borrowed = index.get(key)
+                if borrowed is not None and not _may_borrow_codes(borrowed, node.description):
+                    continue
                 if borrowed is not None and all(infer.fits(borrowed, v) for v in node.examples):
                     node.typing, node.source = borrowed, "borrow"
                     break
@@ -453,6 +462,18 @@ def _fallback(apis: list[Api], index: dict[tuple[str, ...], Typing]) -> None:
 
 
 _INTEGER = Typing(type="integer")
+
+
+def _may_borrow_codes(borrowed: Typing, description: str) -> bool:
+    """A code table is borrowed only by a field that describes nothing, or names every code
+    of it (``0 or 1 / ...``): a field described otherwise (``검색하려는 종목코드``) is not
+    limited to another field's codes (the gold codes of a gold API's ``stk_cd``)."""
+    if borrowed.type != "code" or not borrowed.codes or not description.strip():
+        return True
+    return all(
+        re.search(rf"(?<![0-9A-Za-z]){re.escape(code)}(?![0-9A-Za-z])", description)
+        for code in borrowed.codes
+    )
 
 
 def _signs(apis: list[Api], report: Report) -> None:
@@ -527,30 +548,6 @@ def _apply_overrides(apis: list[Api], ov: Overrides, report: Report) -> None:
 
 
 _TYPING_KEYS = ("type", "unit", "sign", "scale", "format", "codes")
-
-
-def _validate(apis: list[Api], report: Report) -> None:
-    for api in apis:
-        for node in _leaves(api):
-            assert node.typing is not None
-            bad = [v for v in node.examples if not infer.fits(node.typing, v)]
-            if not bad:
-                continue
-            where = f"{api.id} {node.path} ({node.label})"
-            if node.source == "override":
-                report.validation.append(f"FAIL {where}: override {node.typing.type} vs {bad[:3]}")
-                continue
-            new = infer.downgrade(node.typing, node.examples)
-            report.validation.append(
-                f"{where}: {_describe_typing(node.typing)} -> {_describe_typing(new)}"
-                f" (examples {bad[:3]})"
-            )
-            node.typing = new
-
-
-def _describe_typing(t: Typing) -> str:
-    extra = [x for x in (t.unit, t.format, f"scale {t.scale}" if t.scale else None) if x]
-    return t.type + (f"[{', '.join(extra)}]" if extra else "")
 
 
 # =========================================================================== names
@@ -655,6 +652,8 @@ def _field(node: Node) -> dict[str, Any]:
     if node.container:
         if node.overrides.get("array_like"):
             out["array_like"] = True
+        if node.overrides.get("aliases"):
+            out["aliases"] = list(node.overrides["aliases"])
         out["fields"] = [_field(c) for c in node.children]
         return out
     t = node.typing
@@ -670,6 +669,8 @@ def _field(node: Node) -> dict[str, Any]:
         out["format"] = t.format
     if t.codes is not None and t.type == "code":
         out["codes"] = dict(t.codes)
+        if node.overrides.get("codes_open"):
+            out["codes_open"] = True
     return _Flow(out)
 
 
@@ -724,25 +725,33 @@ def _count(report: Report, part: str, nodes: list[Node]) -> None:
                 report.typed[part][node.typing.type] += 1
 
 
+def _typed_apis(source: Path, ov: Overrides | None, report: Report) -> list[Api]:
+    """The official APIs, typed from their descriptions (and ``ov``'s corrections)."""
+    apis = sorted(_load(Path(source), report), key=lambda a: a.id)
+    for api in apis:
+        _examples(api, report)
+    _describe(apis)
+    if ov is not None:
+        _apply_overrides(apis, ov, report)
+    _fallback(apis, _borrow_index(apis))
+    _signs(apis, report)
+    _code_labels(apis)
+    return apis
+
+
 def run(source: Path, spec_dir: Path) -> Report:
     """Read the official catalogue at ``source``; write ``spec_dir``'s catalogue files."""
     report = Report()
     ov = load_overrides(spec_dir / "overrides")
-    apis = sorted(_load(Path(source), report), key=lambda a: a.id)
-
-    for api in apis:
-        _examples(api, report)
+    # Once as Kiwoom wrote it (every conflict found), once corrected (what is left).
+    report.conflicts = conflicts.find(_typed_apis(source, None, Report()), None)
+    apis = _typed_apis(source, ov, report)
+    report.unresolved = conflicts.find(apis, ov)
     for api_id, values in sorted(report.padded.items()):
         report.oddities.append(
             f"{api_id}: {len(values)} example values padded with blanks (the decoder must strip"
             f" them): {', '.join(values[:4])}{', ...' if len(values) > 4 else ''}"
         )
-    _describe(apis)
-    _apply_overrides(apis, ov, report)
-    _fallback(apis, _borrow_index(apis))
-    _signs(apis, report)
-    _code_labels(apis)
-    _validate(apis, report)
     _names(apis, ov, report)
 
     # ------------------------------------------------------------------ report bits

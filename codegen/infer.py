@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, replace
 __all__ = [
     "Typing",
     "borrowable",
-    "downgrade",
     "error_kind",
     "fits",
     "infer_from_description",
@@ -455,7 +454,8 @@ def value_text(value: object) -> str | None:
 
 # Kiwoom now and then doubles a sign ("--1100", "++0.34"); the SDK's tolerant converter
 # (kiwoom._values.to_number) reads those, so they do not make a field text.
-_INT = re.compile(r"^[+-]{0,2}\d+$")
+# A whole number, perhaps written with zero decimals ("3179.00"): the SDK reads it exactly.
+_INT = re.compile(r"^[+-]{0,2}\d+(\.0+)?$")
 _DEC = re.compile(r"^[+-]{0,2}(\d+\.?\d*|\.\d+)$")
 _TIME_RE = {
     "HHmmss": re.compile(r"^\d{6}$"),
@@ -470,6 +470,8 @@ def fits(typing: Typing, value: str) -> bool:
     if value == "":
         return True
     t = typing.type
+    if t in NUMERIC_TYPES:
+        value = value.replace(",", "")  # a thousands separator: the decoder drops it
     if t == "integer":
         return bool(_INT.match(value))
     if t == "decimal":
@@ -483,22 +485,6 @@ def fits(typing: Typing, value: str) -> bool:
     if t == "code":
         return typing.codes is None or value in typing.codes
     return True
-
-
-def downgrade(typing: Typing, values: Iterable[str]) -> Typing:
-    """The nearest typing all ``values`` fit: integer -> decimal -> string."""
-    vals = list(values)
-    if all(fits(typing, v) for v in vals):
-        return typing
-    if typing.type == "integer":
-        dec = replace(typing, type="decimal")
-        if all(fits(dec, v) for v in vals):
-            return dec
-    if typing.type == "decimal" and typing.scale:
-        dec = replace(typing, scale=None)
-        if all(fits(dec, v) for v in vals):
-            return dec
-    return Typing(format=typing.format if typing.type == "string" else None)
 
 
 def sign_from_examples(typing: Typing, label: str, values: Iterable[str]) -> Typing:

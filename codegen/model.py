@@ -19,6 +19,17 @@ BASE_RESPONSE_FIELDS = ("return_code", "return_msg")
 RESERVED = frozenset({"int", "float", "str", "list", "msgspec"})
 
 
+# Kiwoom's special times (chart bars, trade times): what the typed value holds for each.
+SENTINEL_DOC = (
+    "888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close"
+    " (17:00:00 for sector codes 253 and 254)"
+)
+
+
+# The price sign code of many responses: kiwoom.PriceSign reads it.
+PRICE_SIGN_CODES = {"1": "상한가", "2": "상승", "3": "보합", "4": "하한가", "5": "하락"}
+
+
 def camel(name: str) -> str:
     """``stk_dt_pole_chart_qry`` -> ``StkDtPoleChartQry``."""
     parts = re.split(r"[^0-9A-Za-z]+", name)
@@ -52,8 +63,11 @@ class FieldM:
     scale: int | None = None
     format: str | None = None
     codes: dict[str, str] | None = None
+    codes_open: bool = False  # the code table is known incomplete: any text is sent
+    aliases: tuple[str, ...] = ()  # other wire names the server sends for this field
     struct: StructM | None = None
     realtime: bool = False  # a field of a real-time values object
+    request: bool = False  # a field of a request body
 
     @property
     def number_text(self) -> bool:
@@ -67,6 +81,13 @@ class FieldM:
     @property
     def renamed(self) -> bool:
         return self.attr != self.wire
+
+    @property
+    def closed_codes(self) -> dict[str, str] | None:
+        """The code table a request value must come from (None: any text)."""
+        if self.type == "code" and self.codes and not self.codes_open:
+            return self.codes
+        return None
 
     # --- typed response side -------------------------------------------------
     @property
@@ -152,9 +173,17 @@ class FieldM:
             assert self.struct
             base = f"list[{self.struct.name}]"
         else:
+            codes = self.closed_codes
+            if codes is not None:
+                return (
+                    "_Code["
+                    + ", ".join(repr(c) for c in codes)
+                    + "]"
+                    + ("" if self.required else " | None")
+                )
             base = {
                 "integer": "int | str",
-                "decimal": "float | int | str",
+                "decimal": "_DecimalText",
                 "date": "_DateText",
                 "time": "_TimeText",
                 "datetime": "_DateTimeText",
@@ -174,6 +203,16 @@ class FieldM:
         }.get(self.type, "str")
 
     @property
+    def rule_args(self) -> str:
+        """The arguments of this field's ``FieldRule`` after ``kind`` (format, code table)."""
+        out = ""
+        if self.format:
+            out += f", fmt={self.format!r}"
+        if self.closed_codes is not None:
+            out += f", codes={self.closed_codes!r}"
+        return out
+
+    @property
     def doc(self) -> str:
         """The one-line docstring the IDE shows: label, unit, format, sign, codes."""
         bits: list[str] = []
@@ -191,6 +230,14 @@ class FieldM:
             bits.append("signed")
         if self.length:
             bits.append(f"max {self.length}")
+        if self.codes_open:
+            bits.append("codes known incomplete: other codes are sent as given")
+        if self.codes == PRICE_SIGN_CODES and not self.request:
+            bits.append("kiwoom.PriceSign(value) reads it")
+        if self.aliases:
+            bits.append("also read from " + ", ".join(self.aliases))
+        if self.type in ("time", "datetime") and not self.request:
+            bits.append(SENTINEL_DOC)
         text = self.label or self.wire
         if self.renamed:
             text += f" [{self.wire}]"
@@ -312,7 +359,10 @@ def _fields(raw: list[s.Field], owner: str, kind: str, skip: tuple[str, ...] = (
             scale=_get(f.scale),
             format=_get(f.format),
             codes=_get(f.codes),
+            codes_open=bool(_get(f.codes_open, False)),
+            aliases=tuple(_get(f.aliases, ())),
             realtime=kind == "values",
+            request=kind.startswith("request"),
         )
         if f.type in ("list", "object"):
             child_kind = "request_row" if kind.startswith("request") else "row"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +16,7 @@ APPKEY = "APPKEY-0123456789abcdef"
 SECRET = "SECRET-fedcba9876543210"
 
 Route = Callable[[httpx.Request], httpx.Response]
+Latency = Callable[[httpx.Request], float]
 
 
 def ok(body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -32,11 +35,20 @@ class Sent:
     path: str
     headers: httpx.Headers
     body: Any
+    method: str = ""
+    host: str = ""
+    content: bytes = b""
 
 
 @dataclass
 class FakeKiwoom:
-    """Issues tokens ``tok-1``, ``tok-2``...; answers routes by api id, queued or constant."""
+    """Issues tokens ``tok-1``, ``tok-2``...; answers routes by api id, queued or constant.
+
+    ``latency`` (seconds, or a function of the request giving them) delays every answer: a
+    blocking sleep on the sync transport, ``await asyncio.sleep`` on the async one, so that
+    concurrent callers truly overlap. ``issue_latency`` adds seconds to each au10001 answer.
+    ``peak`` is the most requests the fake was answering at once (proof that callers overlapped).
+    """
 
     expires_dt: str = "20991231235959"
     routes: dict[str, list[Route | httpx.Response] | Route | httpx.Response] = field(
@@ -46,20 +58,29 @@ class FakeKiwoom:
     revoked: list[str] = field(default_factory=list)
     expired: set[str] = field(default_factory=set)
     issued: int = 0
-    issue_delay: int = 0  # event-loop turns an async token issue takes
+    latency: float | Latency = 0.0
+    issue_latency: float = 0.0
+    peak: int = 0
+    _in_flight: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def calls(self, api_id: str) -> list[Sent]:
         return [s for s in self.sent if s.api_id == api_id]
 
     def _answer(self, request: httpx.Request) -> httpx.Response:
         api_id = request.headers.get("api-id", "")
-        body = json.loads(request.read() or b"null")
-        self.sent.append(Sent(api_id, request.url.path, request.headers, body))
-        if api_id == "au10001":
-            self.issued += 1
+        content = request.read()
+        body = json.loads(content or b"null")
+        url = request.url
+        sent = Sent(api_id, url.path, request.headers, body, request.method, url.host, content)
+        self.sent.append(sent)
+        if api_id == "au10001" and api_id not in self.routes:  # a route: a failing issue
+            with self._lock:  # threads may issue at once: every token gets its own number
+                self.issued += 1
+                number = self.issued
             return ok(
                 {
-                    "token": f"tok-{self.issued}",
+                    "token": f"tok-{number}",
                     "token_type": "bearer",
                     "expires_dt": self.expires_dt,
                 }
@@ -79,16 +100,41 @@ class FakeKiwoom:
             return route
         return route(request)
 
+    def _delay(self, request: httpx.Request) -> float:
+        delay = self.latency(request) if callable(self.latency) else self.latency
+        if request.headers.get("api-id") == "au10001":
+            delay += self.issue_latency
+        return delay
+
+    def _enter(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+            self.peak = max(self.peak, self._in_flight)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
     def handler(self, request: httpx.Request) -> httpx.Response:
-        return self._answer(request)
+        delay = self._delay(request)
+        self._enter()
+        try:
+            if delay:
+                time.sleep(delay)
+            return self._answer(request)
+        finally:
+            self._leave()
 
     async def async_handler(self, request: httpx.Request) -> httpx.Response:
-        if request.headers.get("api-id") == "au10001":
-            for _ in range(self.issue_delay):
-                await asyncio.sleep(0)
-        else:
-            await asyncio.sleep(0)
-        return self._answer(request)
+        await asyncio.sleep(0)  # an answer never comes in the same loop turn
+        delay = self._delay(request)
+        self._enter()
+        try:
+            if delay:
+                await asyncio.sleep(delay)
+            return self._answer(request)
+        finally:
+            self._leave()
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handler)

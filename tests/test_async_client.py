@@ -48,47 +48,6 @@ def test_call_on_the_wire_and_close_revokes():
     assert fake.revoked == ["tok-1"]
 
 
-def test_fifty_concurrent_calls_share_one_token_issue():
-    fake = FakeKiwoom(issue_delay=5)
-
-    async def main():
-        client, _ = make(fake)
-        await asyncio.gather(*(client.chart.daily(**DAILY) for _ in range(50)))
-
-    run(main())
-    assert fake.issued == 1
-    assert len(fake.calls("ka10081")) == 50
-
-
-def test_fifty_concurrent_calls_hitting_expiry_refresh_once():
-    fake = FakeKiwoom(issue_delay=5)
-
-    async def main():
-        client, _ = make(fake)
-        await client.chart.daily(**DAILY)
-        fake.expired.add("tok-1")  # the server now rejects tok-1 with 8005
-        await asyncio.gather(*(client.chart.daily(**DAILY) for _ in range(50)))
-
-    run(main())
-    assert len(fake.calls("au10001")) == 2  # the first issue, and ONE refresh for all 50
-    auth = [s.headers["authorization"] for s in fake.calls("ka10081")[1:]]
-    assert auth.count("Bearer tok-2") == 50
-
-
-def test_fifty_concurrent_calls_past_proactive_refresh_time_issue_once():
-    fake = FakeKiwoom(issue_delay=5)
-
-    async def main():
-        client, _ = make(fake)
-        await client.chart.daily(**DAILY)
-        assert client._token is not None
-        client._token.refresh_at = 0.0  # the token is now due for renewal
-        await asyncio.gather(*(client.chart.daily(**DAILY) for _ in range(50)))
-
-    run(main())
-    assert fake.issued == 2
-
-
 def test_order_whose_answer_times_out_is_sent_exactly_once():
     def route(request):
         raise httpx.ReadTimeout("no answer")

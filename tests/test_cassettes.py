@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,15 @@ from _fake import FakeKiwoom, chart_page, ok, rejected
 from test_every_api_calls import _REST, _STRUCTS, _arguments, _body, _check, _method, _route
 
 import kiwoom
-from kiwoom.errors import APIError, AuthError, InputError, NotFoundError, RateLimitError
+from kiwoom.errors import (
+    APIError,
+    AuthError,
+    InputError,
+    NotFoundError,
+    RateLimitError,
+    UnsupportedError,
+    api_error,
+)
 
 MODE = os.environ.get("KIWOOM_CASSETTES", "")
 CASSETTES = Path(__file__).resolve().parent.parent / "cassettes" / "rest"
@@ -214,15 +223,79 @@ _LIVE = (
 @pytest.mark.vcr
 @pytest.mark.block_network
 @pytest.mark.parametrize("entry", _LIVE, ids=lambda e: e.api_id)
-def test_live(entry):
+def test_live(entry, vcr):
     if MODE != "live" and not (_LIVE_DIR / f"test_live[{entry.api_id}].yaml").exists():
         pytest.skip("not recorded")
     with _sync(limiter=True) as client:
         try:
             result = _method(client, entry)(**_arguments(entry))
-        except APIError as exc:  # the server's answer to sample inputs: a typed error is fine
+        except APIError as exc:  # the server's answer to sample inputs: checked below
             result = exc
-    assert type(result) is entry.response_type or isinstance(result, APIError)
+    assert_outcome(entry, result, *final_answer(vcr, entry.api_id))
+
+
+def final_answer(cassette: Any, api_id: str) -> tuple[int, bytes]:
+    """(status, body) of the last answer to ``api_id`` in a cassette (played or recorded)."""
+    answers = [
+        (response["status"]["code"], response["body"]["string"])
+        for request, response in cassette.data
+        if request.headers.get("api-id") == api_id
+    ]
+    assert answers, f"no {api_id} exchange in the cassette"
+    status, body = answers[-1]
+    return status, body.encode() if isinstance(body, str) else body
+
+
+_MESSAGE_CODE = re.compile(r"\[(\d+):")
+
+
+def assert_outcome(entry: Any, result: object, status: int, body: bytes) -> None:
+    """``result`` is exactly what the answer means: the typed response of a success or of
+    "no data" (return_code 0 or 20), equal to the decoded answer; else the error class the
+    answer's message code maps to, carrying its return code, message code and status."""
+    answer = json.loads(body)
+    rc = int(answer["return_code"])
+    if status == 200 and rc in (0, 20):
+        assert type(result) is entry.response_type, result
+        assert result == entry.decode(body)
+        assert result.return_code == rc
+        return
+    message = answer.get("return_msg", "")
+    found = _MESSAGE_CODE.search(message)
+    expected = api_error(entry.api_id, rc, message, status)
+    assert type(result) is type(expected), (result, expected)
+    assert isinstance(result, APIError)
+    assert (result.api_id, result.return_code, result.status_code) == (entry.api_id, rc, status)
+    assert result.code == (int(found.group(1)) if found else None)
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "outcome"),
+    [
+        ({"return_code": 0, "return_msg": "ok"}, 200, "typed"),
+        ({"return_code": 20, "return_msg": "조회된 데이터가 없습니다"}, 200, "typed"),
+        ({"return_code": 2, "return_msg": "[1902:종목 정보가 없습니다]"}, 200, NotFoundError),
+        ({"return_code": 1, "return_msg": "[8104:모의투자 미제공]"}, 200, UnsupportedError),
+        ({"return_code": "5", "return_msg": "[1700:유량=1, API ID=ka10081]"}, 429, RateLimitError),
+    ],
+)
+def test_live_outcome_check_accepts_only_what_the_answer_means(answer, status, outcome):
+    entry = kiwoom.catalog.get("ka10081")
+    body = json.dumps(answer, ensure_ascii=False).encode()
+    fake = FakeKiwoom(routes={"ka10081": httpx.Response(status, content=body)})
+    client = kiwoom.Kiwoom("k", "s", transport=fake.transport(), limiter=False, retries=0)
+    try:
+        result: object = client.chart.daily(**DAILY)
+    except APIError as exc:
+        result = exc
+    assert (type(result) is entry.response_type) == (outcome == "typed")
+    assert_outcome(entry, result, status, body)
+    # any other outcome is refused: a different error, or a success where an error was due
+    wrong = [InputError("ka10081", 2, "[1511:필수 입력 값]"), entry.decode(b"{}")]
+    for other in wrong:
+        if type(other) is not type(result):
+            with pytest.raises(AssertionError):
+                assert_outcome(entry, other, status, body)
 
 
 @pytest.fixture

@@ -212,7 +212,7 @@ def test_order_connect_failure_raises_without_retry(fake):
 def test_order_5xx_and_rate_limit_are_not_retried(fake):
     fake.routes["kt10000"] = [httpx.Response(500, text="oops"), rejected(5, "[1700:유량=1]")]
     client, _ = make(fake)
-    with pytest.raises(HTTPStatusError):
+    with pytest.raises(OrderOutcomeUnknownError):  # a 5xx without Kiwoom's verdict
         client.order.buy(**ORDER)
     with pytest.raises(RateLimitError):
         client.order.buy(**ORDER)
@@ -413,22 +413,9 @@ def test_default_limiter_is_shared_per_app_key_and_host(fake):
 
 def test_us_groups_live_under_us(fake):
     client, _ = make(fake)
-    resp = client.us.chart.daily(stex_tp="NASD", stk_cd="AAPL", strt_dt=dt.date(2025, 9, 8))
+    resp = client.us.chart.daily(stex_tp="ND", stk_cd="AAPL", strt_dt=dt.date(2025, 9, 8))
     assert isinstance(resp, kiwoom.Usa06012Response)
     sent = fake.calls("usa06012")[0]
     assert sent.path == "/api/us/chart"
-    assert sent.body == {"stex_tp": "NASD", "stk_cd": "AAPL", "strt_dt": "20250908"}
+    assert sent.body == {"stex_tp": "ND", "stk_cd": "AAPL", "strt_dt": "20250908"}
     assert client.us.chart is client.us.chart
-
-
-def test_threads_hitting_expiry_share_one_refresh(fake):
-    from concurrent.futures import ThreadPoolExecutor
-
-    client, _ = make(fake)
-    client.chart.daily(**DAILY)
-    fake.expired.add("tok-1")
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        results = list(pool.map(lambda _: client.chart.daily(**DAILY), range(50)))
-    assert len(results) == 50
-    assert fake.issued == 2
-    assert fake.calls("ka10081")[-1].headers["authorization"] == "Bearer tok-2"

@@ -68,12 +68,20 @@ def async_setup():
     return fake, kiwoom.AsyncKiwoom(APPKEY, SECRET, transport=fake.async_transport(), limiter=False)
 
 
-def _verify(fake: FakeKiwoom, entry: catalog.Entry, args: dict[str, Any], result: Any) -> None:
-    sent = fake.sent[-1]
-    assert sent.api_id == entry.api_id
-    assert sent.path == entry.path
-    assert sent.headers["api-id"] == entry.api_id
-    assert sent.body == _wire_body(args, entry)
+def _verify(
+    fake: FakeKiwoom, entry: catalog.Entry, args: dict[str, Any], result: Any, before: int
+) -> None:
+    """The call sent exactly one request, of the right wire form, and returned its answer."""
+    sent = [s for s in fake.sent[before:] if s.api_id != "au10001"]  # the first call issues
+    assert len(sent) == 1, [s.api_id for s in sent]
+    request = sent[0]
+    assert (request.method, request.host, request.path) == ("POST", "api.kiwoom.com", entry.path)
+    assert request.headers["api-id"] == entry.api_id
+    assert request.headers["authorization"] == "Bearer tok-1"
+    assert request.headers["content-type"] == "application/json;charset=UTF-8"
+    assert "cont-yn" not in request.headers and "next-key" not in request.headers
+    assert request.body == _wire_body(args, entry)
+    assert msgspec.json.decode(request.content) == request.body  # one JSON object, as sent
     assert type(result) is entry.response_type
     _check(result, _body(_STRUCTS[entry.api_id])[1], f"{entry.api_id}: ")
 
@@ -82,15 +90,19 @@ def _verify(fake: FakeKiwoom, entry: catalog.Entry, args: dict[str, Any], result
 def test_sync_method(sync_setup, entry):
     fake, client = sync_setup
     args = _arguments(entry)
-    _verify(fake, entry, args, _method(client, entry)(**args))
-    assert msgspec.json.decode(client.last_response.content)["return_code"] == 0
+    before = len(fake.sent)
+    result = _method(client, entry)(**args)
+    _verify(fake, entry, args, result, before)
+    raw = client.last_response
+    assert (raw.api_id, raw.status_code) == (entry.api_id, 200) and raw.decode() is result
 
 
 @pytest.mark.parametrize("entry", _REST, ids=lambda e: e.api_id)
 def test_async_method(async_setup, entry):
     fake, client = async_setup
     args = _arguments(entry)
-    _verify(fake, entry, args, asyncio.run(_method(client, entry)(**args)))
+    before = len(fake.sent)
+    _verify(fake, entry, args, asyncio.run(_method(client, entry)(**args)), before)
 
 
 @pytest.mark.parametrize("entry", _REST, ids=lambda e: e.api_id)
@@ -98,7 +110,8 @@ def test_generic_call(sync_setup, entry):
     fake, client = sync_setup
     args = _arguments(entry)
     wire_args = _wire_body(args, entry)
-    _verify(fake, entry, args, client.call(entry.api_id, wire_args))
+    before = len(fake.sent)
+    _verify(fake, entry, args, client.call(entry.api_id, wire_args), before)
 
 
 def test_every_rest_api_has_a_documented_method_on_both_clients():

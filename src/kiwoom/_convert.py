@@ -9,6 +9,7 @@ convert raises :class:`DecodeError` naming the API id and the field's wire path.
 
 from __future__ import annotations
 
+import datetime as _dt
 import typing
 from collections.abc import Callable
 from functools import cache
@@ -20,7 +21,11 @@ from ._errors import DecodeError
 from ._model import Response
 from ._values import to_code, to_date, to_datetime, to_number, to_time
 
-__all__ = ["Field", "convert", "layout"]
+# Sector codes whose after-hours close ("999999") Kiwoom's own wrapper reads as 17:00, not 18:00.
+LATE_CLOSE_SECTORS = frozenset({"253", "254"})
+_LATE_CLOSE = _dt.time(17, 0)
+
+__all__ = ["LATE_CLOSE_SECTORS", "Field", "convert", "late_close", "layout"]
 
 T = TypeVar("T", bound=msgspec.Struct)
 
@@ -58,6 +63,18 @@ def layout(typed: type[msgspec.Struct]) -> tuple[Field, ...]:
     return tuple(out)
 
 
+def _whole(text: str) -> int:
+    """``int(text)``, also for a whole number written with zero decimals (``"3179.00"``, as
+    Kiwoom writes some prices); a true fraction (``"47.41"``) is an error, never rounded."""
+    try:
+        return int(text)
+    except ValueError:
+        whole, dot, zeros = text.partition(".")
+        if not dot or zeros.strip("0"):
+            raise
+        return int(whole)
+
+
 def _number(kind: str, v: str) -> int | float | None:
     text = to_number(v)
     if not text:
@@ -68,7 +85,7 @@ def _number(kind: str, v: str) -> int | float | None:
     if divisor:
         n = float(text) / int(divisor)
     elif base == "int":
-        n = int(text)
+        n = _whole(text)
     else:
         n = float(text)
     return abs(n) if magnitude else n
@@ -112,3 +129,18 @@ def convert(api_id: str, wire: msgspec.Struct, typed: type[T], path: str = "") -
     for f, v in zip(fields, values, strict=True):
         out.append(_value(api_id, f.kind, v, f.nested, path + f.wire))
     return typed(*out)
+
+
+def late_close(typed: msgspec.Struct, wire: msgspec.Struct) -> None:
+    """Set every time stamped ``"999999"`` in ``wire`` to 17:00 in ``typed`` (in place): the
+    after-hours close of the sectors in :data:`LATE_CLOSE_SECTORS`."""
+    for f in layout(type(typed)):
+        value, text = getattr(typed, f.attr), getattr(wire, f.attr)
+        if f.kind == "list":
+            for row, wire_row in zip(value, text, strict=True):
+                late_close(row, wire_row)
+        elif f.kind == "object" and value is not None:
+            late_close(value, text)
+        elif f.kind in ("time", "datetime") and text.strip().endswith("999999") and value:
+            late = _LATE_CLOSE if f.kind == "time" else _dt.datetime.combine(value, _LATE_CLOSE)
+            setattr(typed, f.attr, late)

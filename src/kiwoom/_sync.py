@@ -6,21 +6,21 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from time import perf_counter
+from time import monotonic, perf_counter
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, overload
 
 import httpx
 import msgspec
 
-from ._auth import Token, TokenStore, parse_token, shared_token
+from ._auth import Token, TokenStore, shared_token
 from ._client import _ENCODE, BaseClient, Endpoint, RawResponse
 from ._constants import DEFAULT_RETRIES, DEFAULT_TIMEOUT, REAL
 from ._debug import logger
 from ._generated._clients import ClientGroups
+from ._http import answer_body, deadline, default_transport, has_stray_bytes
 from ._model import Request
 from ._paging import Pages
-from ._transport import default_transport
 from .errors import APIError, KiwoomError
 from .ratelimit import LimiterFactory, RateLimiter
 
@@ -43,7 +43,8 @@ class Kiwoom(ClientGroups, BaseClient):
     ``kiwoom.redis.RedisLimiter(url)`` (shared by every process of the key, on any host).
     ``token_store`` (``kiwoom.FileTokenStore(path)``, ``kiwoom.redis.RedisTokenStore(url)``)
     shares one token among those processes; ``KIWOOM_REDIS_URL`` sets both.
-    ``retries`` extra attempts for queries (never for orders); ``timeout`` seconds per attempt;
+    ``retries`` extra attempts for queries (never for orders); ``timeout`` seconds per attempt
+    in all (with a ``transport`` of your own: per network operation, as httpx counts them);
     ``debug`` (or ``KIWOOM_DEBUG=1``) logs every exchange to the ``kiwoom`` logger, secrets
     masked (to stderr when no logging handler is configured); ``transport`` an
     ``httpx.BaseTransport`` (tests, proxies).
@@ -189,20 +190,27 @@ class Kiwoom(ClientGroups, BaseClient):
                 limiter.acquire(ep.api_id, group=ep.group, is_order=ep.is_order)
             token = self._valid_token() if authed else None
             request = self._build(ep, content, token, next_key, timeout, headers)
+            budget = self._attempt_budget(timeout)
             started = perf_counter()
+            ends = deadline.set(None if budget is None else monotonic() + budget)
             try:
                 response = self._transport.handle_request(request)
                 try:
-                    data = response.read()
+                    data = answer_body(response)
+                    if has_stray_bytes(response):
+                        # Never let them be read as the next request's answer.
+                        response.extensions["network_stream"].close()
                 finally:
                     response.close()
-            except httpx.TransportError as exc:
+            except Exception as exc:  # no whole answer: classified, never raised bare
                 err, wait = self._transport_error(ep, body, exc, attempt)
                 if wait is None:
                     raise err from exc
                 self._sleep(wait)
                 attempt += 1
                 continue
+            finally:
+                deadline.reset(ends)
             raw = RawResponse(
                 ep.entry, response.status_code, response.headers, data, perf_counter() - started
             )
@@ -249,7 +257,7 @@ class Kiwoom(ClientGroups, BaseClient):
         self._exchange(ep, None, self._creds.issue_body(), None, None, None, authed=False)
         raw = self.last_response
         assert raw is not None
-        return parse_token(raw.content, raw.status_code)
+        return self._parse_token(raw)
 
     def _revoke(self, token: Token) -> None:
         ep = self._revoke_ep

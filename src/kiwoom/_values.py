@@ -11,7 +11,9 @@ import datetime as _dt
 import enum
 
 __all__ = [
+    "SENTINEL_TIMES",
     "Direction",
+    "PriceSign",
     "direction",
     "fast_date",
     "fast_time",
@@ -29,6 +31,37 @@ class Direction(enum.IntEnum):
     DOWN = -1
     FLAT = 0
     UP = 1
+
+
+class PriceSign(enum.StrEnum):
+    """The sign code of a price against the previous close (``pred_pre_sig``, ``pre_sig``
+    and their kin hold ``"1"``..``"5"``): ``PriceSign(row.pred_pre_sig).label`` -> ``"상승"``.
+
+    Members compare equal to the wire code (``PriceSign.UP == "2"``).
+    """
+
+    LIMIT_UP = "1"
+    UP = "2"
+    FLAT = "3"
+    LIMIT_DOWN = "4"
+    DOWN = "5"
+
+    @property
+    def label(self) -> str:
+        """The Korean label of the code."""
+        return _SIGN_LABELS[self]
+
+    @property
+    def direction(self) -> Direction:
+        """Up, flat or down, the limits included."""
+        if self in (PriceSign.LIMIT_UP, PriceSign.UP):
+            return Direction.UP
+        if self is PriceSign.FLAT:
+            return Direction.FLAT
+        return Direction.DOWN
+
+
+_SIGN_LABELS = {"1": "상한가", "2": "상승", "3": "보합", "4": "하한가", "5": "하락"}
 
 
 def direction(wire: str | None) -> Direction:
@@ -79,15 +112,26 @@ def to_date(s: str) -> _dt.date | None:
     return _dt.date.fromisoformat(s)
 
 
+# Kiwoom's special clock marks, as the typed value: a chart bar or trade of the closing
+# auction is stamped "888888", one of the after-hours close "999999" (the wire text stays in
+# the wire model). For sector codes 253 and 254 the after-hours close is 17:00: a time alone
+# cannot tell, so catalog.Entry.decode sets it from the response's inds_cd (_convert.late_close).
+SENTINEL_TIMES = {"888888": _dt.time(16, 0), "999999": _dt.time(18, 0)}
+
+
 def to_time(s: str) -> _dt.time | None:
     """``"165208"``, ``"16:52:08"``, ``"1652"``, ``"16:52"`` -> a ``time``; ``""`` -> ``None``.
 
-    Kiwoom sends ``"240000"``-style end-of-day marks and the odd ``"999999"`` sentinel; any
-    hour past 23 maps to ``None`` rather than failing the whole response.
+    The sentinels of :data:`SENTINEL_TIMES` read as their time (``"888888"``: 16:00, the
+    closing auction; ``"999999"``: 18:00, the after-hours close). Kiwoom also sends
+    ``"240000"``-style end-of-day marks: any other hour past 23 maps to ``None`` rather than
+    failing the whole response.
     """
     s = s.strip().replace(":", "")
     if not s:
         return None
+    if s in SENTINEL_TIMES:
+        return SENTINEL_TIMES[s]
     if len(s) == 4:
         s += "00"
     hour, minute, second = int(s[:2]), int(s[2:4]), int(s[4:6])

@@ -22,6 +22,8 @@ from . import _convert
 from ._errors import DecodeError, InvalidRequestError
 from ._fastdecode import FastDecoder, Unfit
 from ._generated import _registry
+from ._model import Request
+from ._request import request_from
 
 __all__ = ["Entry", "entries", "get"]
 
@@ -103,11 +105,28 @@ class Entry:
         return self._types[2]  # type: ignore[no-any-return]
 
     @cached_property
+    def _aliases(self) -> tuple[tuple[bytes, bytes], ...]:
+        if self.kind == "realtime":
+            return ()
+        mod = importlib.import_module(self.module)
+        return getattr(mod, "ALIASES", {}).get(self.api_id, ())  # type: ignore[no-any-return]
+
+    def _unalias(self, raw: bytes | str) -> bytes | str:
+        """The body with a list Kiwoom names two ways (``inds_dt_pole_qry`` for the table's
+        ``inds_min_pole_qry``) under the catalogue's name, so neither name is lost."""
+        for alias, name in self._aliases:
+            data = raw.encode() if isinstance(raw, str) else bytes(raw)
+            if alias in data and name not in data:
+                raw = data.replace(alias, name, 1)
+        return raw
+
+    @cached_property
     def _decoder(self) -> msgspec.json.Decoder[Any]:
         return msgspec.json.Decoder(self.wire_type)
 
     def decode_wire(self, raw: bytes | str) -> Any:
         """Decode a response body (for real-time types: one ``values`` object) as sent."""
+        raw = self._unalias(raw)
         try:
             try:
                 return self._decoder.decode(raw)
@@ -136,20 +155,8 @@ class Entry:
         req_type = self.request_type
         if req_type is None:
             raise InvalidRequestError(self.api_id, None, "a real-time type has no request body")
-        if isinstance(data, req_type):
-            return data
-        if isinstance(data, msgspec.Struct):
-            raise InvalidRequestError(
-                self.api_id, None, f"expects {req_type.__name__}, got {type(data).__name__}"
-            )
-        try:
-            return msgspec.convert(data, req_type)
-        except msgspec.ValidationError as exc:
-            if isinstance(exc.__cause__, InvalidRequestError):
-                raise exc.__cause__ from None
-            text = str(exc)
-            match = _FIELD_IN_MESSAGE.search(text)
-            raise InvalidRequestError(self.api_id, match and match.group(1), text) from None
+        # The road of ``call()`` and of the typed methods: one set of checks, one wording.
+        return request_from(self.api_id, typing.cast("type[Request]", req_type), data)
 
     @cached_property
     def _fast(self) -> FastDecoder:
@@ -157,6 +164,13 @@ class Entry:
 
     def decode(self, raw: bytes | str) -> Any:
         """Decode a response body (for real-time types: one ``values`` object) into typed values."""
+        raw = self._unalias(raw)
+        typed = self._decode(raw)
+        if getattr(typed, "inds_cd", None) in _convert.LATE_CLOSE_SECTORS:
+            _convert.late_close(typed, self.decode_wire(raw))
+        return typed
+
+    def _decode(self, raw: bytes | str) -> Any:
         fast = self._fast
         if fast.useful:
             try:
@@ -167,7 +181,6 @@ class Entry:
 
 
 # msgspec names the field as "... field `stk_cd`" or "... - at `$.stk_cd`".
-_FIELD_IN_MESSAGE = re.compile(r"(?:field `|at `\$\.)([^`\[.]+)")
 
 
 # A body quoted in an error must not carry a secret (au10001 answers with the token).

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import textwrap
 from pathlib import Path
 
 import jsonschema
@@ -257,7 +258,7 @@ def test_looks_numeric():
         (Typing("integer"), "", True),
         (Typing("decimal"), "-0.24", True),
         (Typing("decimal"), "000000.1602", True),
-        (Typing("decimal"), "1,507.70", False),
+        (Typing("decimal"), "1,507.70", True),  # the SDK drops thousands separators
         (Typing("decimal", scale=2), "2658", True),
         (Typing("decimal", scale=2), "26.58", False),
         (Typing("date", format="YYYYMMDD"), "00000000", True),
@@ -273,17 +274,6 @@ def test_looks_numeric():
 )
 def test_fits(typing, value, ok):
     assert infer.fits(typing, value) is ok
-
-
-def test_downgrade():
-    assert infer.downgrade(Typing("integer", "원"), ["1", "2.5"]) == Typing("decimal", "원")
-    assert infer.downgrade(Typing("integer", "원"), ["--1"]) == Typing("integer", "원")
-    assert infer.downgrade(Typing("integer", "원"), ["1-1"]) == Typing()
-    assert infer.downgrade(Typing("decimal", scale=2), ["26.58"]) == Typing("decimal")
-    assert infer.downgrade(Typing("date", format="YYYYMMDD"), ["3"]) == Typing()
-    assert infer.downgrade(Typing("code", codes={"1": "a"}), ["9"]) == Typing()
-    kept = Typing("integer", "주")
-    assert infer.downgrade(kept, ["1", ""]) is kept
 
 
 def test_sign_from_examples():
@@ -544,7 +534,8 @@ def test_run_on_a_small_catalogue(tmp_path):
         "sign": "real",
     }
     assert rows["dt"]["type"] == "date"
-    assert rows["pre_sig"]["type"] == "string"  # '9' is no listed code: downgraded
+    assert rows["pre_sig"]["codes"] == {"1": "상한가", "2": "상승", "3": "보합"}  # never bent
+    assert any(c.kind == "example-misfit" and c.path.endswith("pre_sig") for c in report.unresolved)
     assert rows["trde_qty"]["type"] == "integer"  # label fallback, example fits
 
     order = yaml.safe_load(first["domestic/order.yaml"])["apis"][0]
@@ -584,10 +575,104 @@ def test_import_reproduces_committed_spec(tmp_path):
         shutil.copytree(SPEC / "overrides", spec / "overrides")
     report = importer.run(OFFICIAL, spec)
     assert report.apis == {"oauth": 2, "rest": 304, "condition": 8, "realtime": 23}
-    assert not [line for line in report.validation if line.startswith("FAIL")]
+    assert not report.unresolved, "unresolved catalogue conflicts:\n" + "\n".join(
+        map(str, report.unresolved)
+    )
     assert not [line for line in report.oddities if line.startswith("fields.yaml")]
     produced = _snapshot(spec)
     validator = _schema_validator()
     for text in produced.values():
         validator.validate(yaml.safe_load(text))
     assert produced == _snapshot(SPEC), "spec/ is stale: run `python -m codegen import`"
+
+
+def _conflict_catalogue() -> dict:
+    ranking = _api(
+        "국내주식 > 순위정보",
+        "ka10023",
+        "거래량급증요청",
+        "/api/dostk/rkinfo",
+        [
+            _row(
+                "trde_qty_tp",
+                "거래량구분",
+                "5:5천주이상, 1000:백만주이상",
+                required="Y",
+                length="1",
+            ),
+            _row("base_dt", "기준일자", "YYYYMMDD", required="Y", length="3"),
+            _row("tic_scope", "틱범위", "1:1틱, 3:3틱", required="Y", length="2"),
+        ],
+        [
+            _row("rows", "급증", type_="LIST"),
+            _row("cur_prc", "현재가", "단위: 원", depth=1),
+        ],
+        req_ex="{'trde_qty_tp': '5', 'base_dt': '20250905', 'tic_scope': ''}",
+        resp_ex="{'other_rows': [{'cur_prc': '12.5', 'extra': '1'}]}",
+    )
+    sector = _api(
+        "국내주식 > 업종",
+        "ka20001",
+        "업종현재가요청",
+        "/api/dostk/sect",
+        [],
+        [_row("cur_prc", "현재가", "단위: 원, 소수점 둘째자리까지 포맷")],
+        resp_ex="{'cur_prc': '2631.45'}",
+    )
+    apis = {f"{a['meta']['API 명']}": a for a in (ranking, sector)}
+    return {"apis": apis, "error_codes": []}
+
+
+def test_conflicts_of_every_class_are_found_and_resolved_by_overrides(tmp_path):
+    source = tmp_path / "official.json"
+    source.write_text(json.dumps(_conflict_catalogue(), ensure_ascii=False), encoding="utf-8")
+    spec = tmp_path / "spec"
+    (spec / "overrides").mkdir(parents=True)
+    report = importer.run(source, spec)
+    found = {(c.kind, c.api_id, c.path) for c in report.conflicts}
+    assert found == {
+        ("length<code", "ka10023", "request.trde_qty_tp"),
+        ("length<format", "ka10023", "request.base_dt"),
+        ("length<example", "ka10023", "request.base_dt"),
+        ("required-absent", "ka10023", "request.tic_scope"),
+        ("example-misfit", "ka10023", "response.rows.cur_prc"),  # '12.5' is no whole won
+        ("list-name", "ka10023", "response.rows"),
+        ("unknown-key", "ka10023", "response.rows.extra"),
+        ("typed-differently", "", "domestic.cur_prc"),
+    }
+    assert {(c.kind, c.api_id, c.path) for c in report.unresolved} == found
+    chart = yaml.safe_load((spec / "domestic" / "ranking.yaml").read_text(encoding="utf-8"))
+    row = chart["apis"][0]["response"][0]["fields"][0]
+    assert row["type"] == "integer"  # the table's type is kept, not bent to the example
+
+    (spec / "overrides" / "fields.yaml").write_text(
+        textwrap.dedent(
+            """
+            ka10023:
+              request.trde_qty_tp: {length: 4, reason: "code 1000 is 4 characters"}
+              request.base_dt: {length: 8, reason: "a date is 8 characters"}
+              request.tic_scope: {required: false, reason: "the example sends it blank"}
+              response.rows: {aliases: [other_rows], reason: "the example names it so"}
+              response.rows.cur_prc: {example: wrong, reason: "a price is whole won"}
+            """
+        ),
+        encoding="utf-8",
+    )
+    (spec / "overrides" / "conflicts.yaml").write_text(
+        textwrap.dedent(
+            """
+            unknown_keys:
+              ka10023: {keys: [response.rows.extra], reason: "undocumented"}
+            typed_differently:
+              domestic.cur_prc: "index points on sector APIs"
+            """
+        ),
+        encoding="utf-8",
+    )
+    report = importer.run(source, spec)
+    assert report.unresolved == []
+    assert report.conflict_counts()["length<code"] == (1, 0)
+    api = yaml.safe_load((spec / "domestic" / "ranking.yaml").read_text(encoding="utf-8"))
+    api = api["apis"][0]
+    assert api["response"][0]["aliases"] == ["other_rows"]
+    assert {f["name"]: f.get("length") for f in api["request"]}["base_dt"] == 8

@@ -17,6 +17,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from kiwoom import catalog
 
 GOOD_TOKEN = "good-token"
+MAX_ITEMS = 100  # items Kiwoom accepts in one REG or REMOVE request
 
 CONDITIONS = [["0", "거래량급증"], ["1", "신고가"]]
 MATCHES = {"0": ["005930", "000660"], "1": ["035420"]}
@@ -45,7 +46,9 @@ class KiwoomServer:
         self.accepted_tokens = {GOOD_TOKEN}
         self.answer = True  # False: accept frames but answer nothing (a silent server)
         self.reg_code = 0  # non-zero: reject REG with this code
-        self.system_frames = False  # True: a SYSTEM frame before each LOGIN answer (real server)
+        self.oversized = 0  # REG/REMOVE requests rejected for carrying over MAX_ITEMS items
+        # trnm names whose answers a SYSTEM frame precedes (the real server sends one at LOGIN)
+        self.system_before: set[str] = set()
         self.connect_times: list[float] = []
         self.logins: list[str] = []
         self.received: list[Any] = []
@@ -83,15 +86,10 @@ class KiwoomServer:
 
     async def _answer(self, ws: ServerConnection, msg: dict[str, Any], raw: str | bytes) -> None:
         trnm = msg.get("trnm")
+        if trnm in self.system_before:
+            await self.system(ws, "R10001", "연결되었습니다")
         if trnm == "LOGIN":
             self.logins.append(msg["token"])
-            if self.system_frames:
-                await ws.send(
-                    json.dumps(
-                        {"trnm": "SYSTEM", "code": "R10001", "message": "연결되었습니다"},
-                        ensure_ascii=False,
-                    )
-                )
             if msg["token"] in self.accepted_tokens:
                 await ws.send(json.dumps({"trnm": "LOGIN", "return_code": 0, "return_msg": ""}))
                 self.logged_in.set()
@@ -106,6 +104,12 @@ class KiwoomServer:
             if trnm == "REG" and self.reg_code:
                 await ws.send(
                     json.dumps({"trnm": trnm, "return_code": self.reg_code, "return_msg": "no"})
+                )
+                return
+            if any(len(d["item"]) > MAX_ITEMS for d in msg["data"]):
+                self.oversized += 1
+                await ws.send(
+                    json.dumps({"trnm": trnm, "return_code": 1, "return_msg": "over 100 items"})
                 )
                 return
             if trnm == "REG" and msg.get("refresh") == "0":
@@ -176,6 +180,11 @@ class KiwoomServer:
                 ensure_ascii=False,
             )
         )
+
+    async def system(self, ws: ServerConnection, code: str, message: str) -> None:
+        """A SYSTEM frame: the server's notice, answering nothing."""
+        frame = {"trnm": "SYSTEM", "code": code, "message": message}
+        await ws.send(json.dumps(frame, ensure_ascii=False))
 
     async def ping(self, text: str = '{"trnm":"PING","ts":"20251125 1200"}') -> None:
         await self.send(text)

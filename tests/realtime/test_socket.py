@@ -209,19 +209,55 @@ def test_frames_mixing_types_and_odd_values_take_the_tolerant_road(run: Any) -> 
     run(main())
 
 
-def test_system_frames_and_async_token_provider(run: Any) -> None:
+def test_system_frames_are_logged_and_answer_nothing(
+    run: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SYSTEM frames (the real server's notices) are logged at INFO with their code and
+    message; they are never taken as the answer to a pending LOGIN or REG, never a tick, never
+    malformed, and they leave the connection up."""
+
     async def main() -> None:
         async with KiwoomServer() as server:
-            server.system_frames = True
+            server.system_before = {"LOGIN", "REG"}
+            with pytest.raises(LoginError) as err:  # SYSTEM first, then the rejection
+                await client(server, token="stale").connect()
+            assert err.value.code == 8005
 
             async def token() -> str:
                 return GOOD_TOKEN
 
             async with client(server, token=token) as rt:
+                stream = rt.stream("0B")
                 await rt.register(["005930"], "0B")
-                assert rt.stats().connects == 1
+                assert rt.registrations()[0].acknowledged == ("005930",)
+                server.reg_code = 1999  # SYSTEM first, then the REG rejection
+                with pytest.raises(RealtimeError) as rejected:
+                    await rt.register(["000660"], "0B", group="2")
+                assert rejected.value.code == 1999
+                assert server.ws is not None
+                await server.system(server.ws, "R10003", "점검 예정")  # mid-session
+                await server.real([("0B", "005930", TRADE)])
+                tick = await anext(stream)
+                assert (tick.type, tick.item) == ("0B", "005930")
+                stats = rt.stats()
+                assert (stats.connects, stats.reconnects, stats.malformed_frames) == (1, 0, 0)
+                assert set(stats.types) == {"0B"} and stats.types["0B"].received == 1
+                assert rt.connected
+            assert server.logins == ["stale", GOOD_TOKEN]
 
     run(main())
+    notices = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "kiwoom.realtime" and r.levelno == logging.INFO and "SYSTEM" in r.getMessage()
+    ]
+    assert notices == [
+        "SYSTEM R10001 연결되었습니다",  # before the rejected LOGIN
+        "SYSTEM R10001 연결되었습니다",  # before the accepted LOGIN
+        "SYSTEM R10001 연결되었습니다",  # before the REG answer
+        "SYSTEM R10001 연결되었습니다",  # before the REG rejection
+        "SYSTEM R10003 점검 예정",
+    ]
 
 
 def test_registered_before_connect_or_while_down_is_sent(run: Any) -> None:

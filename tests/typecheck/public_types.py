@@ -4,7 +4,7 @@ any of these types changes. Never run; every ``assert_type`` is checked statical
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, assert_type
+from typing import Any, Literal, assert_type
 
 import kiwoom
 from kiwoom import Ka10081Response, Real0B, Real0DWire, Real00
@@ -39,3 +39,15 @@ async def realtime(client: kiwoom.AsyncKiwoom) -> None:
             print(tick.values.ord_no)
 
         rt.on("00", on_order)
+
+
+def codes(client: kiwoom.Kiwoom) -> None:
+    # A request code field is a Literal of its codes (IDE completion; mypy refuses "NASD").
+    req = kiwoom.Usa06012Request(stex_tp="ND", stk_cd="AAPL")
+    assert_type(req.stex_tp, Literal["NA", "ND", "NY"])
+    daily = kiwoom.Ka10081Request(stk_cd="005930", base_dt="20250908", upd_stkpc_tp="1")
+    assert_type(daily.upd_stkpc_tp, Literal["0", "1"])
+    client.us.chart.daily(stex_tp="NY", stk_cd="IBM")
+    # A code table known incomplete (sector codes) stays text.
+    sector = kiwoom.Ka20005Request(inds_cd="253", tic_scope="1")
+    assert_type(sector.inds_cd, str)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 # fmt: off
-CATALOGUE_SHA256 = "6cae643647917400c4da9b68992e4389ebf29bb65d076563095eb30521a36fbe"
+CATALOGUE_SHA256 = "bed3dfebffcf2cbc57907fd00b28000e02036a9b4d59c408dfbc61e262f2a5f0"
 """Hash of the spec/ files this package was generated from."""
 
 # (api id, Korean name, kind, group, region, path, method, is order, pages, mock server serves it,

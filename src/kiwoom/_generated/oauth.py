@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msgspec.structs import astuple as _astuple
 
@@ -14,6 +14,11 @@ from kiwoom._model import Response as _Response
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._values import to_code as _to_code
 from kiwoom._values import to_datetime as _to_datetime
+
+if TYPE_CHECKING:
+    pass
+else:
+    pass
 
 __all__ = [
     "Au10001Request",
@@ -59,7 +64,7 @@ class Au10001Response(_Response):
     )
 
     expires_dt: _dt.datetime | None = None
-    """만료일 (YYYYMMDDHHmmss)"""
+    """만료일 (YYYYMMDDHHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     token_type: str | None = None
     """토큰타입"""
@@ -134,3 +139,6 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "au10002": (Au10002Request, Au10002Response, Au10002ResponseWire, _c_Au10002Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""

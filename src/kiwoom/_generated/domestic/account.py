@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from msgspec.structs import astuple as _astuple
@@ -19,6 +19,11 @@ from kiwoom._model import WireRow as _WireRow
 from kiwoom._values import fast_date as _fast_date
 from kiwoom._values import fast_time as _fast_time
 from kiwoom._values import to_code as _to_code
+
+if TYPE_CHECKING:
+    from typing import Literal as _Code
+else:
+    from kiwoom._model import Code as _Code
 
 __all__ = [
     "Ka00001Request",
@@ -213,7 +218,7 @@ class Ka01690Request(_Request, kw_only=True):
     """일별잔고수익률 (ka01690) request body."""
 
     __api_id__ = "ka01690"
-    __rules__ = (_Rule("qry_dt", "qry_dt", "조회일자", True, 8, "date"),)
+    __rules__ = (_Rule("qry_dt", "qry_dt", "조회일자", True, 8, "date", fmt="YYYYMMDD"),)
 
     qry_dt: _DateText
     """조회일자 (YYYYMMDD, max 8)"""
@@ -381,7 +386,7 @@ class Ka10072Request(_Request, kw_only=True):
     __api_id__ = "ka10072"
     __rules__ = (
         _Rule("stk_cd", "stk_cd", "종목코드", False, 6, "str"),
-        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date"),
+        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date", fmt="YYYYMMDD"),
     )
 
     stk_cd: str | None = None
@@ -527,8 +532,8 @@ class Ka10073Request(_Request, kw_only=True):
     __api_id__ = "ka10073"
     __rules__ = (
         _Rule("stk_cd", "stk_cd", "종목코드", False, 6, "str"),
-        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date"),
-        _Rule("end_dt", "end_dt", "종료일자", True, 8, "date"),
+        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule("end_dt", "end_dt", "종료일자", True, 8, "date", fmt="YYYYMMDD"),
     )
 
     stk_cd: str | None = None
@@ -546,7 +551,7 @@ class Ka10073DtStkRlztPl(_Row):
 
     __kinds__ = (
         "date",
-        "str",
+        "int",
         "str",
         "int",
         "float",
@@ -564,8 +569,8 @@ class Ka10073DtStkRlztPl(_Row):
     dt: _dt.date | None = None
     """일자 (YYYYMMDD, max 20)"""
 
-    tdy_htssel_cmsn: str | None = None
-    """당일hts매도수수료 (max 20)"""
+    tdy_htssel_cmsn: int | None = None
+    """당일hts매도수수료 (단위 원, max 20)"""
 
     stk_nm: str | None = None
     """종목명 (max 40)"""
@@ -627,7 +632,7 @@ def _c_Ka10073DtStkRlztPl(w: Ka10073DtStkRlztPlWire) -> Ka10073DtStkRlztPl:
     v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13 = _astuple(w)
     return Ka10073DtStkRlztPl(
         _fast_date(v0) if v0 else None,
-        v1 or None,
+        int(v1) if v1 else None,
         v2 or None,
         int(v3) if v3 else None,
         float(v4) if v4 else None,
@@ -676,8 +681,8 @@ class Ka10074Request(_Request, kw_only=True):
 
     __api_id__ = "ka10074"
     __rules__ = (
-        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date"),
-        _Rule("end_dt", "end_dt", "종료일자", True, 8, "date"),
+        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule("end_dt", "end_dt", "종료일자", True, 8, "date", fmt="YYYYMMDD"),
     )
 
     strt_dt: _DateText
@@ -806,22 +811,46 @@ class Ka10075Request(_Request, kw_only=True):
 
     __api_id__ = "ka10075"
     __rules__ = (
-        _Rule("all_stk_tp", "all_stk_tp", "전체종목구분", True, 1, "str"),
-        _Rule("trde_tp", "trde_tp", "매매구분", True, 1, "str"),
+        _Rule(
+            "all_stk_tp",
+            "all_stk_tp",
+            "전체종목구분",
+            True,
+            1,
+            "str",
+            codes={"0": "전체", "1": "종목"},
+        ),
+        _Rule(
+            "trde_tp",
+            "trde_tp",
+            "매매구분",
+            True,
+            1,
+            "str",
+            codes={"0": "전체", "1": "매도", "2": "매수"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", False, 6, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"0": "통합", "1": "KRX", "2": "NXT"},
+        ),
     )
 
-    all_stk_tp: str
+    all_stk_tp: _Code["0", "1"]
     """전체종목구분 (max 1). 0: 전체, 1: 종목"""
 
-    trde_tp: str
+    trde_tp: _Code["0", "1", "2"]
     """매매구분 (max 1). 0: 전체, 1: 매도, 2: 매수"""
 
     stk_cd: str | None = None
     """종목코드 (max 6)"""
 
-    stex_tp: str
+    stex_tp: _Code["0", "1", "2"]
     """거래소구분 (max 1). 0: 통합, 1: KRX, 2: NXT"""
 
 
@@ -904,7 +933,7 @@ class Ka10075Oso(_Row):
     """매매구분 (max 20)"""
 
     tm: _dt.time | None = None
-    """시간 (HHmmss, max 20)"""
+    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     cntr_no: str | None = None
     """체결번호 (max 20)"""
@@ -1088,25 +1117,41 @@ class Ka10076Request(_Request, kw_only=True):
     __api_id__ = "ka10076"
     __rules__ = (
         _Rule("stk_cd", "stk_cd", "종목코드", False, 6, "str"),
-        _Rule("qry_tp", "qry_tp", "조회구분", True, 1, "str"),
-        _Rule("sell_tp", "sell_tp", "매도수구분", True, 1, "str"),
+        _Rule("qry_tp", "qry_tp", "조회구분", True, 1, "str", codes={"0": "전체", "1": "종목"}),
+        _Rule(
+            "sell_tp",
+            "sell_tp",
+            "매도수구분",
+            True,
+            1,
+            "str",
+            codes={"0": "전체", "1": "매도", "2": "매수"},
+        ),
         _Rule("ord_no", "ord_no", "주문번호", False, 10, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"0": "통합", "1": "KRX", "2": "NXT"},
+        ),
     )
 
     stk_cd: str | None = None
     """종목코드 (max 6)"""
 
-    qry_tp: str
+    qry_tp: _Code["0", "1"]
     """조회구분 (max 1). 0: 전체, 1: 종목"""
 
-    sell_tp: str
+    sell_tp: _Code["0", "1", "2"]
     """매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수"""
 
     ord_no: str | None = None
     """주문번호 (max 10)"""
 
-    stex_tp: str
+    stex_tp: _Code["0", "1", "2"]
     """거래소구분 (max 1). 0: 통합, 1: KRX, 2: NXT"""
 
 
@@ -1175,7 +1220,7 @@ class Ka10076Cntr(_Row):
     """원주문번호 (max 20)"""
 
     ord_tm: _dt.time | None = None
-    """주문시간 (HHmmss, max 20)"""
+    """주문시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -1184,7 +1229,7 @@ class Ka10076Cntr(_Row):
     """거래소구분 (max 20). 0: 통합, 1: KRX, 2: NXT"""
 
     stex_tp_txt: str | None = None
-    """거래소구분텍스트 (max 20)"""
+    """거래소구분텍스트 (max 20, codes known incomplete: other codes are sent as given). 통합: , KRX: , NXT: """
 
     sor_yn: str | None = None
     """SOR 여부값 (max 20). Y: , N: """
@@ -1394,9 +1439,19 @@ class Ka10085Request(_Request, kw_only=True):
     """계좌수익률요청 (ka10085) request body."""
 
     __api_id__ = "ka10085"
-    __rules__ = (_Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),)
+    __rules__ = (
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"0": "통합", "1": "KRX", "2": "NXT"},
+        ),
+    )
 
-    stex_tp: str
+    stex_tp: _Code["0", "1", "2"]
     """거래소구분 (max 1). 0: 통합, 1: KRX, 2: NXT"""
 
 
@@ -1618,7 +1673,7 @@ class Ka10088Osop(_Row):
     """거래소구분 (max 20). 0: 통합, 1: KRX, 2: NXT"""
 
     stex_tp_txt: str | None = None
-    """거래소구분텍스트 (max 20)"""
+    """거래소구분텍스트 (max 20, codes known incomplete: other codes are sent as given). 통합: , KRX: , NXT: """
 
 
 class Ka10088OsopWire(_WireRow):
@@ -1693,18 +1748,34 @@ class Ka10170Request(_Request, kw_only=True):
 
     __api_id__ = "ka10170"
     __rules__ = (
-        _Rule("base_dt", "base_dt", "기준일자", False, 8, "date"),
-        _Rule("ottks_tp", "ottks_tp", "단주구분", True, 1, "str"),
-        _Rule("ch_crd_tp", "ch_crd_tp", "현금신용구분", True, 1, "str"),
+        _Rule("base_dt", "base_dt", "기준일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "ottks_tp",
+            "ottks_tp",
+            "단주구분",
+            True,
+            1,
+            "str",
+            codes={"1": "당일매수에 대한 당일매도", "2": "당일매도 전체"},
+        ),
+        _Rule(
+            "ch_crd_tp",
+            "ch_crd_tp",
+            "현금신용구분",
+            True,
+            1,
+            "str",
+            codes={"0": "전체", "1": "현금매매만", "2": "신용매매만"},
+        ),
     )
 
     base_dt: _DateText | None = None
     """기준일자 (YYYYMMDD, max 8)"""
 
-    ottks_tp: str
+    ottks_tp: _Code["1", "2"]
     """단주구분 (max 1). 1: 당일매수에 대한 당일매도, 2: 당일매도 전체"""
 
-    ch_crd_tp: str
+    ch_crd_tp: _Code["0", "1", "2"]
     """현금신용구분 (max 1). 0: 전체, 1: 현금매매만, 2: 신용매매만"""
 
 
@@ -1862,9 +1933,13 @@ class Kt00001Request(_Request, kw_only=True):
     """예수금상세현황요청 (kt00001) request body."""
 
     __api_id__ = "kt00001"
-    __rules__ = (_Rule("qry_tp", "qry_tp", "조회구분", True, 1, "str"),)
+    __rules__ = (
+        _Rule(
+            "qry_tp", "qry_tp", "조회구분", True, 1, "str", codes={"3": "추정조회", "2": "일반조회"}
+        ),
+    )
 
-    qry_tp: str
+    qry_tp: _Code["3", "2"]
     """조회구분 (max 1). 3: 추정조회, 2: 일반조회"""
 
 
@@ -2492,8 +2567,8 @@ class Kt00002Request(_Request, kw_only=True):
 
     __api_id__ = "kt00002"
     __rules__ = (
-        _Rule("start_dt", "start_dt", "시작조회기간", True, 8, "date"),
-        _Rule("end_dt", "end_dt", "종료조회기간", True, 8, "date"),
+        _Rule("start_dt", "start_dt", "시작조회기간", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule("end_dt", "end_dt", "종료조회기간", True, 8, "date", fmt="YYYYMMDD"),
     )
 
     start_dt: _DateText
@@ -2603,9 +2678,19 @@ class Kt00003Request(_Request, kw_only=True):
     """추정자산조회요청 (kt00003) request body."""
 
     __api_id__ = "kt00003"
-    __rules__ = (_Rule("qry_tp", "qry_tp", "상장폐지조회구분", True, 1, "str"),)
+    __rules__ = (
+        _Rule(
+            "qry_tp",
+            "qry_tp",
+            "상장폐지조회구분",
+            True,
+            1,
+            "str",
+            codes={"0": "전체", "1": "상장폐지종목제외"},
+        ),
+    )
 
-    qry_tp: str
+    qry_tp: _Code["0", "1"]
     """상장폐지조회구분 (max 1). 0: 전체, 1: 상장폐지종목제외"""
 
 
@@ -2642,14 +2727,30 @@ class Kt00004Request(_Request, kw_only=True):
 
     __api_id__ = "kt00004"
     __rules__ = (
-        _Rule("qry_tp", "qry_tp", "상장폐지조회구분", True, 1, "str"),
-        _Rule("dmst_stex_tp", "dmst_stex_tp", "국내거래소구분", True, 6, "str"),
+        _Rule(
+            "qry_tp",
+            "qry_tp",
+            "상장폐지조회구분",
+            True,
+            1,
+            "str",
+            codes={"0": "전체", "1": "상장폐지종목제외"},
+        ),
+        _Rule(
+            "dmst_stex_tp",
+            "dmst_stex_tp",
+            "국내거래소구분",
+            True,
+            6,
+            "str",
+            codes={"KRX": "한국거래소", "NXT": "넥스트트레이드"},
+        ),
     )
 
-    qry_tp: str
+    qry_tp: _Code["0", "1"]
     """상장폐지조회구분 (max 1). 0: 전체, 1: 상장폐지종목제외"""
 
-    dmst_stex_tp: str
+    dmst_stex_tp: _Code["KRX", "NXT"]
     """국내거래소구분 (max 6). KRX: 한국거래소, NXT: 넥스트트레이드"""
 
 
@@ -2925,9 +3026,19 @@ class Kt00005Request(_Request, kw_only=True):
     """체결잔고요청 (kt00005) request body."""
 
     __api_id__ = "kt00005"
-    __rules__ = (_Rule("dmst_stex_tp", "dmst_stex_tp", "국내거래소구분", True, 6, "str"),)
+    __rules__ = (
+        _Rule(
+            "dmst_stex_tp",
+            "dmst_stex_tp",
+            "국내거래소구분",
+            True,
+            6,
+            "str",
+            codes={"KRX": "한국거래소", "NXT": "넥스트트레이드"},
+        ),
+    )
 
-    dmst_stex_tp: str
+    dmst_stex_tp: _Code["KRX", "NXT"]
     """국내거래소구분 (max 6). KRX: 한국거래소, NXT: 넥스트트레이드"""
 
 
@@ -3276,25 +3387,62 @@ class Kt00007Request(_Request, kw_only=True):
 
     __api_id__ = "kt00007"
     __rules__ = (
-        _Rule("ord_dt", "ord_dt", "주문일자", False, 8, "date"),
-        _Rule("qry_tp", "qry_tp", "조회구분", True, 1, "str"),
-        _Rule("stk_bond_tp", "stk_bond_tp", "주식채권구분", True, 1, "str"),
-        _Rule("sell_tp", "sell_tp", "매도수구분", True, 1, "str"),
+        _Rule("ord_dt", "ord_dt", "주문일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "qry_tp",
+            "qry_tp",
+            "조회구분",
+            True,
+            1,
+            "str",
+            codes={"1": "주문순", "2": "역순", "3": "미체결", "4": "체결내역만"},
+        ),
+        _Rule(
+            "stk_bond_tp",
+            "stk_bond_tp",
+            "주식채권구분",
+            True,
+            1,
+            "str",
+            codes={"0": "전체", "1": "주식", "2": "채권"},
+        ),
+        _Rule(
+            "sell_tp",
+            "sell_tp",
+            "매도수구분",
+            True,
+            1,
+            "str",
+            codes={"0": "전체", "1": "매도", "2": "매수"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", False, 12, "str"),
         _Rule("fr_ord_no", "fr_ord_no", "시작주문번호", False, 7, "str"),
-        _Rule("dmst_stex_tp", "dmst_stex_tp", "국내거래소구분", True, 6, "str"),
+        _Rule(
+            "dmst_stex_tp",
+            "dmst_stex_tp",
+            "국내거래소구분",
+            True,
+            6,
+            "str",
+            codes={
+                "%": "(전체)",
+                "KRX": "한국거래소",
+                "NXT": "넥스트트레이드",
+                "SOR": "최선주문집행",
+            },
+        ),
     )
 
     ord_dt: _DateText | None = None
     """주문일자 (YYYYMMDD, max 8)"""
 
-    qry_tp: str
+    qry_tp: _Code["1", "2", "3", "4"]
     """조회구분 (max 1). 1: 주문순, 2: 역순, 3: 미체결, 4: 체결내역만"""
 
-    stk_bond_tp: str
+    stk_bond_tp: _Code["0", "1", "2"]
     """주식채권구분 (max 1). 0: 전체, 1: 주식, 2: 채권"""
 
-    sell_tp: str
+    sell_tp: _Code["0", "1", "2"]
     """매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수"""
 
     stk_cd: str | None = None
@@ -3303,7 +3451,7 @@ class Kt00007Request(_Request, kw_only=True):
     fr_ord_no: str | None = None
     """시작주문번호 (max 7)"""
 
-    dmst_stex_tp: str
+    dmst_stex_tp: _Code["%", "KRX", "NXT", "SOR"]
     """국내거래소구분 (max 6). %: (전체), KRX: 한국거래소, NXT: 넥스트트레이드, SOR: 최선주문집행"""
 
 
@@ -3363,7 +3511,7 @@ class Kt00007AcntOrdCntrPrpsDtl(_Row):
     """반대여부 (max 20)"""
 
     ord_tm: _dt.time | None = None
-    """주문시간 (HH:mm:ss, max 8)"""
+    """주문시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     ori_ord: str | None = None
     """원주문 (max 7)"""
@@ -3393,7 +3541,7 @@ class Kt00007AcntOrdCntrPrpsDtl(_Row):
     """정정취소 (max 20)"""
 
     cnfm_tm: _dt.time | None = None
-    """확인시간 (HH:mm:ss, max 8)"""
+    """확인시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     dmst_stex_tp: str | None = None
     """국내거래소구분 (max 8). KRX: , NXT: , SOR: """
@@ -3687,38 +3835,75 @@ class Kt00009Request(_Request, kw_only=True):
 
     __api_id__ = "kt00009"
     __rules__ = (
-        _Rule("ord_dt", "ord_dt", "주문일자", False, 8, "date"),
-        _Rule("stk_bond_tp", "stk_bond_tp", "주식채권구분", True, 1, "str"),
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 1, "str"),
-        _Rule("sell_tp", "sell_tp", "매도수구분", True, 1, "str"),
-        _Rule("qry_tp", "qry_tp", "조회구분", True, 1, "str"),
+        _Rule("ord_dt", "ord_dt", "주문일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "stk_bond_tp",
+            "stk_bond_tp",
+            "주식채권구분",
+            True,
+            1,
+            "str",
+            codes={"0": "전체", "1": "주식", "2": "채권"},
+        ),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            1,
+            "str",
+            codes={"0": "전체", "1": "코스피", "2": "코스닥", "3": "OTCBB", "4": "ECN"},
+        ),
+        _Rule(
+            "sell_tp",
+            "sell_tp",
+            "매도수구분",
+            True,
+            1,
+            "str",
+            codes={"0": "전체", "1": "매도", "2": "매수"},
+        ),
+        _Rule("qry_tp", "qry_tp", "조회구분", True, 1, "str", codes={"0": "전체", "1": "체결"}),
         _Rule("stk_cd", "stk_cd", "종목코드", False, 12, "str"),
         _Rule("fr_ord_no", "fr_ord_no", "시작주문번호", False, 7, "str"),
-        _Rule("dmst_stex_tp", "dmst_stex_tp", "국내거래소구분", True, 6, "str"),
+        _Rule(
+            "dmst_stex_tp",
+            "dmst_stex_tp",
+            "국내거래소구분",
+            True,
+            6,
+            "str",
+            codes={
+                "%": "(전체)",
+                "KRX": "한국거래소",
+                "NXT": "넥스트트레이드",
+                "SOR": "최선주문집행",
+            },
+        ),
     )
 
     ord_dt: _DateText | None = None
     """주문일자 (YYYYMMDD, max 8)"""
 
-    stk_bond_tp: str
+    stk_bond_tp: _Code["0", "1", "2"]
     """주식채권구분 (max 1). 0: 전체, 1: 주식, 2: 채권"""
 
-    mrkt_tp: str
+    mrkt_tp: _Code["0", "1", "2", "3", "4"]
     """시장구분 (max 1). 0: 전체, 1: 코스피, 2: 코스닥, 3: OTCBB, 4: ECN"""
 
-    sell_tp: str
+    sell_tp: _Code["0", "1", "2"]
     """매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수"""
 
-    qry_tp: str
+    qry_tp: _Code["0", "1"]
     """조회구분 (max 1). 0: 전체, 1: 체결"""
 
     stk_cd: str | None = None
-    """종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
+    """종목코드 (max 12)"""
 
     fr_ord_no: str | None = None
     """시작주문번호 (max 7)"""
 
-    dmst_stex_tp: str
+    dmst_stex_tp: _Code["%", "KRX", "NXT", "SOR"]
     """국내거래소구분 (max 6). %: (전체), KRX: 한국거래소, NXT: 넥스트트레이드, SOR: 최선주문집행"""
 
 
@@ -3808,7 +3993,7 @@ class Kt00009AcntOrdCntrPrstArray(_Row):
     """정정/취소구분 (max 12)"""
 
     cntr_tm: _dt.time | None = None
-    """체결시간 (HH:mm:ss, max 8)"""
+    """체결시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     dmst_stex_tp: str | None = None
     """국내거래소구분 (max 6). KRX: , NXT: , SOR: """
@@ -3952,7 +4137,7 @@ class Kt00010Request(_Request, kw_only=True):
     __rules__ = (
         _Rule("io_amt", "io_amt", "입출금액", False, 12, "int"),
         _Rule("stk_cd", "stk_cd", "종목번호", True, 12, "str"),
-        _Rule("trde_tp", "trde_tp", "매매구분", True, 1, "str"),
+        _Rule("trde_tp", "trde_tp", "매매구분", True, 1, "str", codes={"1": "매도", "2": "매수"}),
         _Rule("trde_qty", "trde_qty", "매매수량", False, 10, "int"),
         _Rule("uv", "uv", "매수가격", True, 10, "int"),
         _Rule("exp_buy_unp", "exp_buy_unp", "예상매수단가", False, 10, "int"),
@@ -3964,7 +4149,7 @@ class Kt00010Request(_Request, kw_only=True):
     stk_cd: str
     """종목번호 (max 12)"""
 
-    trde_tp: str
+    trde_tp: _Code["1", "2"]
     """매매구분 (max 1). 1: 매도, 2: 매수"""
 
     trde_qty: int | str | None = None
@@ -5116,15 +5301,65 @@ class Kt00015Request(_Request, kw_only=True):
 
     __api_id__ = "kt00015"
     __rules__ = (
-        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date"),
-        _Rule("end_dt", "end_dt", "종료일자", True, 8, "date"),
-        _Rule("tp", "tp", "구분", True, 1, "str"),
+        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule("end_dt", "end_dt", "종료일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "tp",
+            "tp",
+            "구분",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "입출금",
+                "2": "입출고",
+                "3": "매매",
+                "4": "매수",
+                "5": "매도",
+                "6": "입금",
+                "7": "출금",
+                "A": "예탁담보대출입금",
+                "B": "매도담보대출입금",
+                "C": "현금상환(융자,담보상환)",
+                "F": "환전",
+                "M": "입출금+환전",
+                "G": "외화매수",
+                "H": "외화매도",
+                "I": "환전정산입금",
+                "J": "환전정산출금",
+            },
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", False, 12, "str"),
         _Rule("crnc_cd", "crnc_cd", "통화코드", False, 3, "str"),
-        _Rule("gds_tp", "gds_tp", "상품구분", True, 1, "str"),
+        _Rule(
+            "gds_tp",
+            "gds_tp",
+            "상품구분",
+            True,
+            1,
+            "str",
+            codes={"0": "전체", "1": "국내주식", "2": "수익증권", "3": "해외주식", "4": "금융상품"},
+        ),
         _Rule("frgn_stex_code", "frgn_stex_code", "해외거래소코드", False, 10, "str"),
-        _Rule("dmst_stex_tp", "dmst_stex_tp", "국내거래소구분", True, 6, "str"),
-        _Rule("qry_sort_tp", "qry_sort_tp", "조회정렬구분", False, 1, "str"),
+        _Rule(
+            "dmst_stex_tp",
+            "dmst_stex_tp",
+            "국내거래소구분",
+            True,
+            6,
+            "str",
+            codes={"%": "(전체)", "KRX": "한국거래소", "NXT": "넥스트트레이드"},
+        ),
+        _Rule(
+            "qry_sort_tp",
+            "qry_sort_tp",
+            "조회정렬구분",
+            False,
+            1,
+            "str",
+            codes={"1": "최근거래순", "2": "과거거래순(미입력시 과거거래순)"},
+        ),
     )
 
     strt_dt: _DateText
@@ -5133,25 +5368,25 @@ class Kt00015Request(_Request, kw_only=True):
     end_dt: _DateText
     """종료일자 (YYYYMMDD, max 8)"""
 
-    tp: str
+    tp: _Code["0", "1", "2", "3", "4", "5", "6", "7", "A", "B", "C", "F", "M", "G", "H", "I", "J"]
     """구분 (max 1). 0: 전체, 1: 입출금, 2: 입출고, 3: 매매, 4: 매수, 5: 매도, 6: 입금, 7: 출금, A: 예탁담보대출입금, B: 매도담보대출입금, C: 현금상환(융자,담보상환), F: 환전, M: 입출금+환전, G: 외화매수, H: 외화매도, I: 환전정산입금, J: 환전정산출금"""
 
     stk_cd: str | None = None
-    """종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
+    """종목코드 (max 12)"""
 
     crnc_cd: str | None = None
     """통화코드 (max 3)"""
 
-    gds_tp: str
+    gds_tp: _Code["0", "1", "2", "3", "4"]
     """상품구분 (max 1). 0: 전체, 1: 국내주식, 2: 수익증권, 3: 해외주식, 4: 금융상품"""
 
     frgn_stex_code: str | None = None
     """해외거래소코드 (max 10)"""
 
-    dmst_stex_tp: str
+    dmst_stex_tp: _Code["%", "KRX", "NXT"]
     """국내거래소구분 (max 6). %: (전체), KRX: 한국거래소, NXT: 넥스트트레이드"""
 
-    qry_sort_tp: str | None = None
+    qry_sort_tp: _Code["1", "2"] | None = None
     """조회정렬구분 (max 1). 1: 최근거래순, 2: 과거거래순(미입력시 과거거래순)"""
 
 
@@ -5193,7 +5428,7 @@ class Kt00015TrstOvrlTrdePrpsArray(_Row):
         "str",
         "str",
         "str",
-        "str",
+        "float",
         "int",
         "date",
         "str",
@@ -5203,7 +5438,7 @@ class Kt00015TrstOvrlTrdePrpsArray(_Row):
         "str",
         "str",
         "str",
-        "abs float",
+        "abs int",
         "str",
         "str",
         "str",
@@ -5243,7 +5478,7 @@ class Kt00015TrstOvrlTrdePrpsArray(_Row):
     """통화코드 (max 3)"""
 
     trde_ocr_tp: str | None = None
-    """거래종류구분 (max 2)"""
+    """거래종류구분 (max 2, codes known incomplete: other codes are sent as given). 1: 입출금, 2: 펀드, 3: ELS, 4: 채권, 5: 해외채권, 6: 외화RP, 7: 외화발행어음"""
 
     trde_kind_nm: str | None = None
     """거래종류명 (max 20)"""
@@ -5303,7 +5538,7 @@ class Kt00015TrstOvrlTrdePrpsArray(_Row):
     """유가금잔 (max 30)"""
 
     proc_tm: _dt.time | None = None
-    """처리시간 (HH:mm:ss, max 111)"""
+    """처리시간 (HH:mm:ss, max 111, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     isin_cd: str | None = None
     """ISIN코드 (max 12)"""
@@ -5314,7 +5549,7 @@ class Kt00015TrstOvrlTrdePrpsArray(_Row):
     stex_nm: str | None = None
     """거래소명 (max 20)"""
 
-    trde_unit: str | None = None
+    trde_unit: float | None = None
     """거래단가/환율 (max 20)"""
 
     incm_resi_tax: int | None = None
@@ -5344,7 +5579,7 @@ class Kt00015TrstOvrlTrdePrpsArray(_Row):
     trde_stle: str | None = None
     """매매형태 (max 40)"""
 
-    txon_base_pric: float | None = None
+    txon_base_pric: int | None = None
     """과세기준가 (magnitude; the wire sign is the direction vs the previous close, max 15)"""
 
     tax_sum_cmsn: str | None = None
@@ -5513,7 +5748,7 @@ def _c_Kt00015TrstOvrlTrdePrpsArray(
         v31 or None,
         v32 or None,
         v33 or None,
-        v34 or None,
+        float(v34) if v34 else None,
         int(v35) if v35 else None,
         _fast_date(v36) if v36 else None,
         v37 or None,
@@ -5523,7 +5758,7 @@ def _c_Kt00015TrstOvrlTrdePrpsArray(
         v41 or None,
         v42 or None,
         v43 or None,
-        abs(float(v44)) if v44 else None,
+        abs(int(v44)) if v44 else None,
         v45 or None,
         v46 or None,
         v47 or None,
@@ -5566,8 +5801,8 @@ class Kt00016Request(_Request, kw_only=True):
 
     __api_id__ = "kt00016"
     __rules__ = (
-        _Rule("fr_dt", "fr_dt", "평가시작일", True, 8, "date"),
-        _Rule("to_dt", "to_dt", "평가종료일", True, 8, "date"),
+        _Rule("fr_dt", "fr_dt", "평가시작일", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule("to_dt", "to_dt", "평가종료일", True, 8, "date", fmt="YYYYMMDD"),
     )
 
     fr_dt: _DateText
@@ -6091,14 +6326,22 @@ class Kt00018Request(_Request, kw_only=True):
 
     __api_id__ = "kt00018"
     __rules__ = (
-        _Rule("qry_tp", "qry_tp", "조회구분", True, 1, "str"),
-        _Rule("dmst_stex_tp", "dmst_stex_tp", "국내거래소구분", True, 6, "str"),
+        _Rule("qry_tp", "qry_tp", "조회구분", True, 1, "str", codes={"1": "합산", "2": "개별"}),
+        _Rule(
+            "dmst_stex_tp",
+            "dmst_stex_tp",
+            "국내거래소구분",
+            True,
+            6,
+            "str",
+            codes={"KRX": "한국거래소", "NXT": "넥스트트레이드"},
+        ),
     )
 
-    qry_tp: str
+    qry_tp: _Code["1", "2"]
     """조회구분 (max 1). 1: 합산, 2: 개별"""
 
-    dmst_stex_tp: str
+    dmst_stex_tp: _Code["KRX", "NXT"]
     """국내거래소구분 (max 6). KRX: 한국거래소, NXT: 넥스트트레이드"""
 
 
@@ -6390,7 +6633,7 @@ class Kt50020GoldAcntEvltPrst(_Row):
     )
 
     stk_cd: str | None = None
-    """종목코드 (max 30). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
+    """종목코드 (max 30)"""
 
     stk_nm: str | None = None
     """종목명 (max 12)"""
@@ -6679,39 +6922,71 @@ class Kt50030Request(_Request, kw_only=True):
 
     __api_id__ = "kt50030"
     __rules__ = (
-        _Rule("ord_dt", "ord_dt", "주문일자", True, 8, "date"),
-        _Rule("qry_tp", "qry_tp", "조회구분", False, 1, "str"),
+        _Rule("ord_dt", "ord_dt", "주문일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule("qry_tp", "qry_tp", "조회구분", False, 1, "str", codes={"1": "주문순", "2": "역순"}),
         _Rule("mrkt_deal_tp", "mrkt_deal_tp", "시장구분", True, 1, "str"),
-        _Rule("stk_bond_tp", "stk_bond_tp", "주식채권구분", True, 1, "str"),
-        _Rule("slby_tp", "slby_tp", "매도수구분", True, 1, "str"),
-        _Rule("stk_cd", "stk_cd", "종목코드", False, 12, "str"),
+        _Rule(
+            "stk_bond_tp",
+            "stk_bond_tp",
+            "주식채권구분",
+            True,
+            1,
+            "str",
+            codes={"0": "전체", "1": "주식", "2": "채권"},
+        ),
+        _Rule(
+            "slby_tp",
+            "slby_tp",
+            "매도수구분",
+            True,
+            1,
+            "str",
+            codes={"0": "전체", "1": "매도", "2": "매수"},
+        ),
+        _Rule(
+            "stk_cd",
+            "stk_cd",
+            "종목코드",
+            False,
+            12,
+            "str",
+            codes={"M04020000": "금 99.99_1kg", "M04020100": "미니금 99.99_100g"},
+        ),
         _Rule("fr_ord_no", "fr_ord_no", "시작주문번호", False, 7, "str"),
-        _Rule("dmst_stex_tp", "dmst_stex_tp", "국내거래소구분", False, 6, "str"),
+        _Rule(
+            "dmst_stex_tp",
+            "dmst_stex_tp",
+            "국내거래소구분",
+            False,
+            6,
+            "str",
+            codes={"%": "전체", "KRX": "KRX", "NXT": "NXT", "SOR": "SOR"},
+        ),
     )
 
     ord_dt: _DateText
     """주문일자 (YYYYMMDD, max 8)"""
 
-    qry_tp: str | None = None
+    qry_tp: _Code["1", "2"] | None = None
     """조회구분 (max 1). 1: 주문순, 2: 역순"""
 
     mrkt_deal_tp: str
     """시장구분 (max 1)"""
 
-    stk_bond_tp: str
+    stk_bond_tp: _Code["0", "1", "2"]
     """주식채권구분 (max 1). 0: 전체, 1: 주식, 2: 채권"""
 
-    slby_tp: str
+    slby_tp: _Code["0", "1", "2"]
     """매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수"""
 
-    stk_cd: str | None = None
+    stk_cd: _Code["M04020000", "M04020100"] | None = None
     """종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
 
     fr_ord_no: str | None = None
     """시작주문번호 (max 7)"""
 
-    dmst_stex_tp: str | None = None
-    """국내거래소구분 (max 6). KRX: , NXT: , SOR: """
+    dmst_stex_tp: _Code["%", "KRX", "NXT", "SOR"] | None = None
+    """국내거래소구분 (max 6). %: 전체, KRX: KRX, NXT: NXT, SOR: SOR"""
 
 
 class Kt50030AcntOrdCntrPrst(_Row):
@@ -6920,34 +7195,79 @@ class Kt50031Request(_Request, kw_only=True):
 
     __api_id__ = "kt50031"
     __rules__ = (
-        _Rule("ord_dt", "ord_dt", "주문일자", False, 8, "date"),
-        _Rule("qry_tp", "qry_tp", "조회구분", True, 1, "str"),
-        _Rule("stk_bond_tp", "stk_bond_tp", "주식채권구분", True, 1, "str"),
-        _Rule("sell_tp", "sell_tp", "매도수구분", True, 1, "str"),
-        _Rule("stk_cd", "stk_cd", "종목코드", False, 12, "str"),
+        _Rule("ord_dt", "ord_dt", "주문일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "qry_tp",
+            "qry_tp",
+            "조회구분",
+            True,
+            1,
+            "str",
+            codes={"1": "주문순", "2": "역순", "3": "미체결", "4": "체결내역만"},
+        ),
+        _Rule(
+            "stk_bond_tp",
+            "stk_bond_tp",
+            "주식채권구분",
+            True,
+            1,
+            "str",
+            codes={"0": "전체", "1": "주식", "2": "채권"},
+        ),
+        _Rule(
+            "sell_tp",
+            "sell_tp",
+            "매도수구분",
+            True,
+            1,
+            "str",
+            codes={"0": "전체", "1": "매도", "2": "매수"},
+        ),
+        _Rule(
+            "stk_cd",
+            "stk_cd",
+            "종목코드",
+            False,
+            12,
+            "str",
+            codes={"M04020000": "금 99.99_1kg", "M04020100": "미니금 99.99_100g"},
+        ),
         _Rule("fr_ord_no", "fr_ord_no", "시작주문번호", False, 7, "str"),
-        _Rule("dmst_stex_tp", "dmst_stex_tp", "국내거래소구분", True, 6, "str"),
+        _Rule(
+            "dmst_stex_tp",
+            "dmst_stex_tp",
+            "국내거래소구분",
+            True,
+            6,
+            "str",
+            codes={
+                "%": "(전체)",
+                "KRX": "한국거래소",
+                "NXT": "넥스트트레이드",
+                "SOR": "최선주문집행",
+            },
+        ),
     )
 
     ord_dt: _DateText | None = None
     """주문일자 (YYYYMMDD, max 8)"""
 
-    qry_tp: str
+    qry_tp: _Code["1", "2", "3", "4"]
     """조회구분 (max 1). 1: 주문순, 2: 역순, 3: 미체결, 4: 체결내역만"""
 
-    stk_bond_tp: str
+    stk_bond_tp: _Code["0", "1", "2"]
     """주식채권구분 (max 1). 0: 전체, 1: 주식, 2: 채권"""
 
-    sell_tp: str
+    sell_tp: _Code["0", "1", "2"]
     """매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수"""
 
-    stk_cd: str | None = None
+    stk_cd: _Code["M04020000", "M04020100"] | None = None
     """종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
 
     fr_ord_no: str | None = None
     """시작주문번호 (max 7)"""
 
-    dmst_stex_tp: str
+    dmst_stex_tp: _Code["%", "KRX", "NXT", "SOR"]
     """국내거래소구분 (max 6). %: (전체), KRX: 한국거래소, NXT: 넥스트트레이드, SOR: 최선주문집행"""
 
 
@@ -7007,7 +7327,7 @@ class Kt50031AcntOrdCntrPrpsDtl(_Row):
     """반대여부 (max 20)"""
 
     ord_tm: _dt.time | None = None
-    """주문시간 (HH:mm:ss, max 8)"""
+    """주문시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     ori_ord: str | None = None
     """원주문 (max 7)"""
@@ -7037,7 +7357,7 @@ class Kt50031AcntOrdCntrPrpsDtl(_Row):
     """정정취소 (max 20)"""
 
     cnfm_tm: _dt.time | None = None
-    """확인시간 (HH:mm:ss, max 8)"""
+    """확인시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     dmst_stex_tp: str | None = None
     """국내거래소구분 (max 8). KRX: , NXT: , SOR: """
@@ -7157,10 +7477,35 @@ class Kt50032Request(_Request, kw_only=True):
 
     __api_id__ = "kt50032"
     __rules__ = (
-        _Rule("strt_dt", "strt_dt", "시작일자", False, 8, "date"),
-        _Rule("end_dt", "end_dt", "종료일자", False, 8, "date"),
-        _Rule("tp", "tp", "구분", False, 1, "str"),
-        _Rule("stk_cd", "stk_cd", "종목코드", False, 12, "str"),
+        _Rule("strt_dt", "strt_dt", "시작일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule("end_dt", "end_dt", "종료일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "tp",
+            "tp",
+            "구분",
+            False,
+            1,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "입출금",
+                "2": "출고",
+                "3": "매매",
+                "4": "매수",
+                "5": "매도",
+                "6": "입금",
+                "7": "출금",
+            },
+        ),
+        _Rule(
+            "stk_cd",
+            "stk_cd",
+            "종목코드",
+            False,
+            12,
+            "str",
+            codes={"M04020000": "금 99.99_1kg", "M04020100": "미니금 99.99_100g"},
+        ),
     )
 
     strt_dt: _DateText | None = None
@@ -7169,10 +7514,10 @@ class Kt50032Request(_Request, kw_only=True):
     end_dt: _DateText | None = None
     """종료일자 (YYYYMMDD, max 8)"""
 
-    tp: str | None = None
+    tp: _Code["0", "1", "2", "3", "4", "5", "6", "7"] | None = None
     """구분 (max 1). 0: 전체, 1: 입출금, 2: 출고, 3: 매매, 4: 매수, 5: 매도, 6: 입금, 7: 출금"""
 
-    stk_cd: str | None = None
+    stk_cd: _Code["M04020000", "M04020100"] | None = None
     """종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
 
 
@@ -7191,7 +7536,7 @@ class Kt50032GoldTrdeHist(_Row):
         "str",
         "str",
         "str",
-        "float",
+        "int",
         "int",
         "int",
         "int",
@@ -7239,7 +7584,7 @@ class Kt50032GoldTrdeHist(_Row):
     stk_nm: str | None = None
     """종목명 (max 40)"""
 
-    uv_exrt: float | None = None
+    uv_exrt: int | None = None
     """거래단가 (max 15)"""
 
     cmsn: int | None = None
@@ -7255,13 +7600,13 @@ class Kt50032GoldTrdeHist(_Row):
     """현물잔고 (단위 주, signed, max 15)"""
 
     proc_time: _dt.time | None = None
-    """처리시간 (HH:mm:ss, max 8)"""
+    """처리시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     rcpy_no: str | None = None
     """출납번호 (max 9)"""
 
     stk_cd: str | None = None
-    """종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
+    """종목코드 (max 12)"""
 
     deal_amt: int | None = None
     """거래금액 (단위 원, signed, max 15)"""
@@ -7347,7 +7692,7 @@ def _c_Kt50032GoldTrdeHist(w: Kt50032GoldTrdeHistWire) -> Kt50032GoldTrdeHist:
         v8 or None,
         v9 or None,
         v10 or None,
-        float(v11) if v11 else None,
+        int(v11) if v11 else None,
         int(v12) if v12 else None,
         int(v13) if v13 else None,
         int(v14) if v14 else None,
@@ -7404,39 +7749,71 @@ class Kt50075Request(_Request, kw_only=True):
 
     __api_id__ = "kt50075"
     __rules__ = (
-        _Rule("ord_dt", "ord_dt", "주문일자", True, 8, "date"),
-        _Rule("qry_tp", "qry_tp", "조회구분", False, 1, "str"),
+        _Rule("ord_dt", "ord_dt", "주문일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule("qry_tp", "qry_tp", "조회구분", False, 1, "str", codes={"1": "주문순", "2": "역순"}),
         _Rule("mrkt_deal_tp", "mrkt_deal_tp", "시장구분", True, 1, "str"),
-        _Rule("stk_bond_tp", "stk_bond_tp", "주식채권구분", True, 1, "str"),
-        _Rule("sell_tp", "sell_tp", "매도수구분", True, 1, "str"),
-        _Rule("stk_cd", "stk_cd", "종목코드", False, 12, "str"),
+        _Rule(
+            "stk_bond_tp",
+            "stk_bond_tp",
+            "주식채권구분",
+            True,
+            1,
+            "str",
+            codes={"0": "전체", "1": "주식", "2": "채권"},
+        ),
+        _Rule(
+            "sell_tp",
+            "sell_tp",
+            "매도수구분",
+            True,
+            1,
+            "str",
+            codes={"0": "전체", "1": "매도", "2": "매수"},
+        ),
+        _Rule(
+            "stk_cd",
+            "stk_cd",
+            "종목코드",
+            False,
+            12,
+            "str",
+            codes={"M04020000": "금 99.99_1kg", "M04020100": "미니금 99.99_100g"},
+        ),
         _Rule("fr_ord_no", "fr_ord_no", "시작주문번호", False, 7, "str"),
-        _Rule("dmst_stex_tp", "dmst_stex_tp", "국내거래소구분", False, 6, "str"),
+        _Rule(
+            "dmst_stex_tp",
+            "dmst_stex_tp",
+            "국내거래소구분",
+            False,
+            6,
+            "str",
+            codes={"%": "전체", "KRX": "KRX", "NXT": "NXT", "SOR": "SOR"},
+        ),
     )
 
     ord_dt: _DateText
     """주문일자 (YYYYMMDD, max 8)"""
 
-    qry_tp: str | None = None
+    qry_tp: _Code["1", "2"] | None = None
     """조회구분 (max 1). 1: 주문순, 2: 역순"""
 
     mrkt_deal_tp: str
     """시장구분 (max 1)"""
 
-    stk_bond_tp: str
+    stk_bond_tp: _Code["0", "1", "2"]
     """주식채권구분 (max 1). 0: 전체, 1: 주식, 2: 채권"""
 
-    sell_tp: str
+    sell_tp: _Code["0", "1", "2"]
     """매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수"""
 
-    stk_cd: str | None = None
+    stk_cd: _Code["M04020000", "M04020100"] | None = None
     """종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
 
     fr_ord_no: str | None = None
     """시작주문번호 (max 7)"""
 
-    dmst_stex_tp: str | None = None
-    """국내거래소구분 (max 6). KRX: , NXT: , SOR: """
+    dmst_stex_tp: _Code["%", "KRX", "NXT", "SOR"] | None = None
+    """국내거래소구분 (max 6). %: 전체, KRX: KRX, NXT: NXT, SOR: SOR"""
 
 
 class Kt50075AcntOrdOsoPrst(_Row):
@@ -7674,6 +8051,9 @@ TYPES: dict[str, tuple[Any, ...]] = {
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
 
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""
+
 
 # Namespaces: `client.account` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
 
@@ -7830,10 +8210,10 @@ class AccountAPI(_Group):
     def open_orders(
         self,
         *,
-        all_stk_tp: str,
-        trde_tp: str,
+        all_stk_tp: _Code["0", "1"],
+        trde_tp: _Code["0", "1", "2"],
         stk_cd: str | None = None,
-        stex_tp: str,
+        stex_tp: _Code["0", "1", "2"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7867,10 +8247,10 @@ class AccountAPI(_Group):
         self,
         *,
         stk_cd: str | None = None,
-        qry_tp: str,
-        sell_tp: str,
+        qry_tp: _Code["0", "1"],
+        sell_tp: _Code["0", "1", "2"],
         ord_no: str | None = None,
-        stex_tp: str,
+        stex_tp: _Code["0", "1", "2"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7932,7 +8312,7 @@ class AccountAPI(_Group):
     def returns(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["0", "1", "2"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7987,8 +8367,8 @@ class AccountAPI(_Group):
         self,
         *,
         base_dt: _DateText | None = None,
-        ottks_tp: str,
-        ch_crd_tp: str,
+        ottks_tp: _Code["1", "2"],
+        ch_crd_tp: _Code["0", "1", "2"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -8019,7 +8399,7 @@ class AccountAPI(_Group):
     def deposit(
         self,
         *,
-        qry_tp: str,
+        qry_tp: _Code["3", "2"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -8076,7 +8456,7 @@ class AccountAPI(_Group):
     def estimated_assets(
         self,
         *,
-        qry_tp: str,
+        qry_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -8100,8 +8480,8 @@ class AccountAPI(_Group):
     def evaluation(
         self,
         *,
-        qry_tp: str,
-        dmst_stex_tp: str,
+        qry_tp: _Code["0", "1"],
+        dmst_stex_tp: _Code["KRX", "NXT"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -8130,7 +8510,7 @@ class AccountAPI(_Group):
     def execution_balance(
         self,
         *,
-        dmst_stex_tp: str,
+        dmst_stex_tp: _Code["KRX", "NXT"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -8158,12 +8538,12 @@ class AccountAPI(_Group):
         self,
         *,
         ord_dt: _DateText | None = None,
-        qry_tp: str,
-        stk_bond_tp: str,
-        sell_tp: str,
+        qry_tp: _Code["1", "2", "3", "4"],
+        stk_bond_tp: _Code["0", "1", "2"],
+        sell_tp: _Code["0", "1", "2"],
         stk_cd: str | None = None,
         fr_ord_no: str | None = None,
-        dmst_stex_tp: str,
+        dmst_stex_tp: _Code["%", "KRX", "NXT", "SOR"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -8230,13 +8610,13 @@ class AccountAPI(_Group):
         self,
         *,
         ord_dt: _DateText | None = None,
-        stk_bond_tp: str,
-        mrkt_tp: str,
-        sell_tp: str,
-        qry_tp: str,
+        stk_bond_tp: _Code["0", "1", "2"],
+        mrkt_tp: _Code["0", "1", "2", "3", "4"],
+        sell_tp: _Code["0", "1", "2"],
+        qry_tp: _Code["0", "1"],
         stk_cd: str | None = None,
         fr_ord_no: str | None = None,
-        dmst_stex_tp: str,
+        dmst_stex_tp: _Code["%", "KRX", "NXT", "SOR"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -8252,7 +8632,7 @@ class AccountAPI(_Group):
             mrkt_tp: 시장구분 (max 1). 0: 전체, 1: 코스피, 2: 코스닥, 3: OTCBB, 4: ECN
             sell_tp: 매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수
             qry_tp: 조회구분 (max 1). 0: 전체, 1: 체결
-            stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            stk_cd: 종목코드 (max 12)
             fr_ord_no: 시작주문번호 (max 7)
             dmst_stex_tp: 국내거래소구분 (max 6). %: (전체), KRX: 한국거래소, NXT: 넥스트트레이드, SOR: 최선주문집행
         """
@@ -8279,7 +8659,7 @@ class AccountAPI(_Group):
         *,
         io_amt: int | str | None = None,
         stk_cd: str,
-        trde_tp: str,
+        trde_tp: _Code["1", "2"],
         trde_qty: int | str | None = None,
         uv: int | str,
         exp_buy_unp: int | str | None = None,
@@ -8389,13 +8769,15 @@ class AccountAPI(_Group):
         *,
         strt_dt: _DateText,
         end_dt: _DateText,
-        tp: str,
+        tp: _Code[
+            "0", "1", "2", "3", "4", "5", "6", "7", "A", "B", "C", "F", "M", "G", "H", "I", "J"
+        ],
         stk_cd: str | None = None,
         crnc_cd: str | None = None,
-        gds_tp: str,
+        gds_tp: _Code["0", "1", "2", "3", "4"],
         frgn_stex_code: str | None = None,
-        dmst_stex_tp: str,
-        qry_sort_tp: str | None = None,
+        dmst_stex_tp: _Code["%", "KRX", "NXT"],
+        qry_sort_tp: _Code["1", "2"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -8409,7 +8791,7 @@ class AccountAPI(_Group):
             strt_dt: 시작일자 (YYYYMMDD, max 8)
             end_dt: 종료일자 (YYYYMMDD, max 8)
             tp: 구분 (max 1). 0: 전체, 1: 입출금, 2: 입출고, 3: 매매, 4: 매수, 5: 매도, 6: 입금, 7: 출금, A: 예탁담보대출입금, B: 매도담보대출입금, C: 현금상환(융자,담보상환), F: 환전, M: 입출금+환전, G: 외화매수, H: 외화매도, I: 환전정산입금, J: 환전정산출금
-            stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            stk_cd: 종목코드 (max 12)
             crnc_cd: 통화코드 (max 3)
             gds_tp: 상품구분 (max 1). 0: 전체, 1: 국내주식, 2: 수익증권, 3: 해외주식, 4: 금융상품
             frgn_stex_code: 해외거래소코드 (max 10)
@@ -8482,8 +8864,8 @@ class AccountAPI(_Group):
     def balance(
         self,
         *,
-        qry_tp: str,
-        dmst_stex_tp: str,
+        qry_tp: _Code["1", "2"],
+        dmst_stex_tp: _Code["KRX", "NXT"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -8551,13 +8933,13 @@ class AccountAPI(_Group):
         self,
         *,
         ord_dt: _DateText,
-        qry_tp: str | None = None,
+        qry_tp: _Code["1", "2"] | None = None,
         mrkt_deal_tp: str,
-        stk_bond_tp: str,
-        slby_tp: str,
-        stk_cd: str | None = None,
+        stk_bond_tp: _Code["0", "1", "2"],
+        slby_tp: _Code["0", "1", "2"],
+        stk_cd: _Code["M04020000", "M04020100"] | None = None,
         fr_ord_no: str | None = None,
-        dmst_stex_tp: str | None = None,
+        dmst_stex_tp: _Code["%", "KRX", "NXT", "SOR"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -8575,7 +8957,7 @@ class AccountAPI(_Group):
             slby_tp: 매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수
             stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
             fr_ord_no: 시작주문번호 (max 7)
-            dmst_stex_tp: 국내거래소구분 (max 6). KRX: , NXT: , SOR:
+            dmst_stex_tp: 국내거래소구분 (max 6). %: 전체, KRX: KRX, NXT: NXT, SOR: SOR
         """
         return self._c._request(
             "kt50030",
@@ -8599,12 +8981,12 @@ class AccountAPI(_Group):
         self,
         *,
         ord_dt: _DateText | None = None,
-        qry_tp: str,
-        stk_bond_tp: str,
-        sell_tp: str,
-        stk_cd: str | None = None,
+        qry_tp: _Code["1", "2", "3", "4"],
+        stk_bond_tp: _Code["0", "1", "2"],
+        sell_tp: _Code["0", "1", "2"],
+        stk_cd: _Code["M04020000", "M04020100"] | None = None,
         fr_ord_no: str | None = None,
-        dmst_stex_tp: str,
+        dmst_stex_tp: _Code["%", "KRX", "NXT", "SOR"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -8645,8 +9027,8 @@ class AccountAPI(_Group):
         *,
         strt_dt: _DateText | None = None,
         end_dt: _DateText | None = None,
-        tp: str | None = None,
-        stk_cd: str | None = None,
+        tp: _Code["0", "1", "2", "3", "4", "5", "6", "7"] | None = None,
+        stk_cd: _Code["M04020000", "M04020100"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -8680,13 +9062,13 @@ class AccountAPI(_Group):
         self,
         *,
         ord_dt: _DateText,
-        qry_tp: str | None = None,
+        qry_tp: _Code["1", "2"] | None = None,
         mrkt_deal_tp: str,
-        stk_bond_tp: str,
-        sell_tp: str,
-        stk_cd: str | None = None,
+        stk_bond_tp: _Code["0", "1", "2"],
+        sell_tp: _Code["0", "1", "2"],
+        stk_cd: _Code["M04020000", "M04020100"] | None = None,
         fr_ord_no: str | None = None,
-        dmst_stex_tp: str | None = None,
+        dmst_stex_tp: _Code["%", "KRX", "NXT", "SOR"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -8704,7 +9086,7 @@ class AccountAPI(_Group):
             sell_tp: 매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수
             stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
             fr_ord_no: 시작주문번호 (max 7)
-            dmst_stex_tp: 국내거래소구분 (max 6). KRX: , NXT: , SOR:
+            dmst_stex_tp: 국내거래소구분 (max 6). %: 전체, KRX: KRX, NXT: NXT, SOR: SOR
         """
         return self._c._request(
             "kt50075",
@@ -8872,10 +9254,10 @@ class AsyncAccountAPI(_AsyncGroup):
     async def open_orders(
         self,
         *,
-        all_stk_tp: str,
-        trde_tp: str,
+        all_stk_tp: _Code["0", "1"],
+        trde_tp: _Code["0", "1", "2"],
         stk_cd: str | None = None,
-        stex_tp: str,
+        stex_tp: _Code["0", "1", "2"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -8909,10 +9291,10 @@ class AsyncAccountAPI(_AsyncGroup):
         self,
         *,
         stk_cd: str | None = None,
-        qry_tp: str,
-        sell_tp: str,
+        qry_tp: _Code["0", "1"],
+        sell_tp: _Code["0", "1", "2"],
         ord_no: str | None = None,
-        stex_tp: str,
+        stex_tp: _Code["0", "1", "2"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -8974,7 +9356,7 @@ class AsyncAccountAPI(_AsyncGroup):
     async def returns(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["0", "1", "2"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -9029,8 +9411,8 @@ class AsyncAccountAPI(_AsyncGroup):
         self,
         *,
         base_dt: _DateText | None = None,
-        ottks_tp: str,
-        ch_crd_tp: str,
+        ottks_tp: _Code["1", "2"],
+        ch_crd_tp: _Code["0", "1", "2"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -9061,7 +9443,7 @@ class AsyncAccountAPI(_AsyncGroup):
     async def deposit(
         self,
         *,
-        qry_tp: str,
+        qry_tp: _Code["3", "2"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -9118,7 +9500,7 @@ class AsyncAccountAPI(_AsyncGroup):
     async def estimated_assets(
         self,
         *,
-        qry_tp: str,
+        qry_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -9142,8 +9524,8 @@ class AsyncAccountAPI(_AsyncGroup):
     async def evaluation(
         self,
         *,
-        qry_tp: str,
-        dmst_stex_tp: str,
+        qry_tp: _Code["0", "1"],
+        dmst_stex_tp: _Code["KRX", "NXT"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -9172,7 +9554,7 @@ class AsyncAccountAPI(_AsyncGroup):
     async def execution_balance(
         self,
         *,
-        dmst_stex_tp: str,
+        dmst_stex_tp: _Code["KRX", "NXT"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -9200,12 +9582,12 @@ class AsyncAccountAPI(_AsyncGroup):
         self,
         *,
         ord_dt: _DateText | None = None,
-        qry_tp: str,
-        stk_bond_tp: str,
-        sell_tp: str,
+        qry_tp: _Code["1", "2", "3", "4"],
+        stk_bond_tp: _Code["0", "1", "2"],
+        sell_tp: _Code["0", "1", "2"],
         stk_cd: str | None = None,
         fr_ord_no: str | None = None,
-        dmst_stex_tp: str,
+        dmst_stex_tp: _Code["%", "KRX", "NXT", "SOR"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -9272,13 +9654,13 @@ class AsyncAccountAPI(_AsyncGroup):
         self,
         *,
         ord_dt: _DateText | None = None,
-        stk_bond_tp: str,
-        mrkt_tp: str,
-        sell_tp: str,
-        qry_tp: str,
+        stk_bond_tp: _Code["0", "1", "2"],
+        mrkt_tp: _Code["0", "1", "2", "3", "4"],
+        sell_tp: _Code["0", "1", "2"],
+        qry_tp: _Code["0", "1"],
         stk_cd: str | None = None,
         fr_ord_no: str | None = None,
-        dmst_stex_tp: str,
+        dmst_stex_tp: _Code["%", "KRX", "NXT", "SOR"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -9294,7 +9676,7 @@ class AsyncAccountAPI(_AsyncGroup):
             mrkt_tp: 시장구분 (max 1). 0: 전체, 1: 코스피, 2: 코스닥, 3: OTCBB, 4: ECN
             sell_tp: 매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수
             qry_tp: 조회구분 (max 1). 0: 전체, 1: 체결
-            stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            stk_cd: 종목코드 (max 12)
             fr_ord_no: 시작주문번호 (max 7)
             dmst_stex_tp: 국내거래소구분 (max 6). %: (전체), KRX: 한국거래소, NXT: 넥스트트레이드, SOR: 최선주문집행
         """
@@ -9321,7 +9703,7 @@ class AsyncAccountAPI(_AsyncGroup):
         *,
         io_amt: int | str | None = None,
         stk_cd: str,
-        trde_tp: str,
+        trde_tp: _Code["1", "2"],
         trde_qty: int | str | None = None,
         uv: int | str,
         exp_buy_unp: int | str | None = None,
@@ -9431,13 +9813,15 @@ class AsyncAccountAPI(_AsyncGroup):
         *,
         strt_dt: _DateText,
         end_dt: _DateText,
-        tp: str,
+        tp: _Code[
+            "0", "1", "2", "3", "4", "5", "6", "7", "A", "B", "C", "F", "M", "G", "H", "I", "J"
+        ],
         stk_cd: str | None = None,
         crnc_cd: str | None = None,
-        gds_tp: str,
+        gds_tp: _Code["0", "1", "2", "3", "4"],
         frgn_stex_code: str | None = None,
-        dmst_stex_tp: str,
-        qry_sort_tp: str | None = None,
+        dmst_stex_tp: _Code["%", "KRX", "NXT"],
+        qry_sort_tp: _Code["1", "2"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -9451,7 +9835,7 @@ class AsyncAccountAPI(_AsyncGroup):
             strt_dt: 시작일자 (YYYYMMDD, max 8)
             end_dt: 종료일자 (YYYYMMDD, max 8)
             tp: 구분 (max 1). 0: 전체, 1: 입출금, 2: 입출고, 3: 매매, 4: 매수, 5: 매도, 6: 입금, 7: 출금, A: 예탁담보대출입금, B: 매도담보대출입금, C: 현금상환(융자,담보상환), F: 환전, M: 입출금+환전, G: 외화매수, H: 외화매도, I: 환전정산입금, J: 환전정산출금
-            stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            stk_cd: 종목코드 (max 12)
             crnc_cd: 통화코드 (max 3)
             gds_tp: 상품구분 (max 1). 0: 전체, 1: 국내주식, 2: 수익증권, 3: 해외주식, 4: 금융상품
             frgn_stex_code: 해외거래소코드 (max 10)
@@ -9524,8 +9908,8 @@ class AsyncAccountAPI(_AsyncGroup):
     async def balance(
         self,
         *,
-        qry_tp: str,
-        dmst_stex_tp: str,
+        qry_tp: _Code["1", "2"],
+        dmst_stex_tp: _Code["KRX", "NXT"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -9593,13 +9977,13 @@ class AsyncAccountAPI(_AsyncGroup):
         self,
         *,
         ord_dt: _DateText,
-        qry_tp: str | None = None,
+        qry_tp: _Code["1", "2"] | None = None,
         mrkt_deal_tp: str,
-        stk_bond_tp: str,
-        slby_tp: str,
-        stk_cd: str | None = None,
+        stk_bond_tp: _Code["0", "1", "2"],
+        slby_tp: _Code["0", "1", "2"],
+        stk_cd: _Code["M04020000", "M04020100"] | None = None,
         fr_ord_no: str | None = None,
-        dmst_stex_tp: str | None = None,
+        dmst_stex_tp: _Code["%", "KRX", "NXT", "SOR"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -9617,7 +10001,7 @@ class AsyncAccountAPI(_AsyncGroup):
             slby_tp: 매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수
             stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
             fr_ord_no: 시작주문번호 (max 7)
-            dmst_stex_tp: 국내거래소구분 (max 6). KRX: , NXT: , SOR:
+            dmst_stex_tp: 국내거래소구분 (max 6). %: 전체, KRX: KRX, NXT: NXT, SOR: SOR
         """
         return await self._c._request(
             "kt50030",
@@ -9641,12 +10025,12 @@ class AsyncAccountAPI(_AsyncGroup):
         self,
         *,
         ord_dt: _DateText | None = None,
-        qry_tp: str,
-        stk_bond_tp: str,
-        sell_tp: str,
-        stk_cd: str | None = None,
+        qry_tp: _Code["1", "2", "3", "4"],
+        stk_bond_tp: _Code["0", "1", "2"],
+        sell_tp: _Code["0", "1", "2"],
+        stk_cd: _Code["M04020000", "M04020100"] | None = None,
         fr_ord_no: str | None = None,
-        dmst_stex_tp: str,
+        dmst_stex_tp: _Code["%", "KRX", "NXT", "SOR"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -9687,8 +10071,8 @@ class AsyncAccountAPI(_AsyncGroup):
         *,
         strt_dt: _DateText | None = None,
         end_dt: _DateText | None = None,
-        tp: str | None = None,
-        stk_cd: str | None = None,
+        tp: _Code["0", "1", "2", "3", "4", "5", "6", "7"] | None = None,
+        stk_cd: _Code["M04020000", "M04020100"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -9722,13 +10106,13 @@ class AsyncAccountAPI(_AsyncGroup):
         self,
         *,
         ord_dt: _DateText,
-        qry_tp: str | None = None,
+        qry_tp: _Code["1", "2"] | None = None,
         mrkt_deal_tp: str,
-        stk_bond_tp: str,
-        sell_tp: str,
-        stk_cd: str | None = None,
+        stk_bond_tp: _Code["0", "1", "2"],
+        sell_tp: _Code["0", "1", "2"],
+        stk_cd: _Code["M04020000", "M04020100"] | None = None,
         fr_ord_no: str | None = None,
-        dmst_stex_tp: str | None = None,
+        dmst_stex_tp: _Code["%", "KRX", "NXT", "SOR"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -9746,7 +10130,7 @@ class AsyncAccountAPI(_AsyncGroup):
             sell_tp: 매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수
             stk_cd: 종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
             fr_ord_no: 시작주문번호 (max 7)
-            dmst_stex_tp: 국내거래소구분 (max 6). KRX: , NXT: , SOR:
+            dmst_stex_tp: 국내거래소구분 (max 6). %: 전체, KRX: KRX, NXT: NXT, SOR: SOR
         """
         return await self._c._request(
             "kt50075",

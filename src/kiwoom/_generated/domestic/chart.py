@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msgspec.structs import astuple as _astuple
 
@@ -19,6 +19,11 @@ from kiwoom._values import fast_date as _fast_date
 from kiwoom._values import fast_time as _fast_time
 from kiwoom._values import to_code as _to_code
 from kiwoom._values import to_datetime as _to_datetime
+
+if TYPE_CHECKING:
+    from typing import Literal as _Code
+else:
+    from kiwoom._model import Code as _Code
 
 __all__ = [
     "Ka10060Request",
@@ -137,11 +142,29 @@ class Ka10060Request(_Request, kw_only=True):
 
     __api_id__ = "ka10060"
     __rules__ = (
-        _Rule("dt", "dt", "일자", True, 8, "date"),
+        _Rule("dt", "dt", "일자", True, 8, "date", fmt="YYYYMMDD"),
         _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("amt_qty_tp", "amt_qty_tp", "금액수량구분", True, 1, "str"),
-        _Rule("trde_tp", "trde_tp", "매매구분", True, 1, "str"),
-        _Rule("unit_tp", "unit_tp", "단위구분", True, 4, "str"),
+        _Rule(
+            "amt_qty_tp",
+            "amt_qty_tp",
+            "금액수량구분",
+            True,
+            1,
+            "str",
+            codes={"1": "금액", "2": "수량"},
+        ),
+        _Rule(
+            "trde_tp",
+            "trde_tp",
+            "매매구분",
+            True,
+            1,
+            "str",
+            codes={"0": "순매수", "1": "매수", "2": "매도"},
+        ),
+        _Rule(
+            "unit_tp", "unit_tp", "단위구분", True, 4, "str", codes={"1000": "천주", "1": "단주"}
+        ),
     )
 
     dt: _DateText
@@ -150,13 +173,13 @@ class Ka10060Request(_Request, kw_only=True):
     stk_cd: str
     """종목코드 (max 20)"""
 
-    amt_qty_tp: str
+    amt_qty_tp: _Code["1", "2"]
     """금액수량구분 (max 1). 1: 금액, 2: 수량"""
 
-    trde_tp: str
+    trde_tp: _Code["0", "1", "2"]
     """매매구분 (max 1). 0: 순매수, 1: 매수, 2: 매도"""
 
-    unit_tp: str
+    unit_tp: _Code["1000", "1"]
     """단위구분 (max 4). 1000: 천주, 1: 단주"""
 
 
@@ -313,19 +336,43 @@ class Ka10064Request(_Request, kw_only=True):
 
     __api_id__ = "ka10064"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("amt_qty_tp", "amt_qty_tp", "금액수량구분", True, 1, "str"),
-        _Rule("trde_tp", "trde_tp", "매매구분", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"000": "전체", "001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "amt_qty_tp",
+            "amt_qty_tp",
+            "금액수량구분",
+            True,
+            1,
+            "str",
+            codes={"1": "금액", "2": "수량"},
+        ),
+        _Rule(
+            "trde_tp",
+            "trde_tp",
+            "매매구분",
+            True,
+            1,
+            "str",
+            codes={"0": "순매수", "1": "매수", "2": "매도"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["000", "001", "101"]
     """시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥"""
 
-    amt_qty_tp: str
+    amt_qty_tp: _Code["1", "2"]
     """금액수량구분 (max 1). 1: 금액, 2: 수량"""
 
-    trde_tp: str
+    trde_tp: _Code["0", "1", "2"]
     """매매구분 (max 1). 0: 순매수, 1: 매수, 2: 매도"""
 
     stk_cd: str
@@ -348,7 +395,7 @@ class Ka10064OpmrInvsrTrdeChart(_Row):
     )
 
     tm: _dt.time | None = None
-    """시간 (HHmmss, max 20)"""
+    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     frgnr_invsr: int | None = None
     """외국인투자자 (signed, max 20)"""
@@ -438,17 +485,33 @@ class Ka10079Request(_Request, kw_only=True):
     __api_id__ = "ka10079"
     __rules__ = (
         _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("tic_scope", "tic_scope", "틱범위", True, 2, "str"),
-        _Rule("upd_stkpc_tp", "upd_stkpc_tp", "수정주가구분", True, 1, "str"),
+        _Rule(
+            "tic_scope",
+            "tic_scope",
+            "틱범위",
+            True,
+            2,
+            "str",
+            codes={"1": "1틱", "3": "3틱", "5": "5틱", "10": "10틱", "30": "30틱"},
+        ),
+        _Rule(
+            "upd_stkpc_tp",
+            "upd_stkpc_tp",
+            "수정주가구분",
+            True,
+            1,
+            "str",
+            codes={"0": "미적용", "1": "적용"},
+        ),
     )
 
     stk_cd: str
     """종목코드 (max 20)"""
 
-    tic_scope: str
+    tic_scope: _Code["1", "3", "5", "10", "30"]
     """틱범위 (max 2). 1: 1틱, 3: 3틱, 5: 5틱, 10: 10틱, 30: 30틱"""
 
-    upd_stkpc_tp: str
+    upd_stkpc_tp: _Code["0", "1"]
     """수정주가구분 (max 1). 0: 미적용, 1: 적용"""
 
 
@@ -473,7 +536,7 @@ class Ka10079StkTicChartQry(_Row):
     """거래량 (단위 주, max 20)"""
 
     cntr_tm: _dt.datetime | None = None
-    """체결시간 (YYYYMMDDHHmmss, max 20)"""
+    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     open_pric: int | None = None
     """시가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -488,7 +551,7 @@ class Ka10079StkTicChartQry(_Row):
     """전일대비 (단위 원, signed, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비 기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비 기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
 
 class Ka10079StkTicChartQryWire(_WireRow):
@@ -566,18 +629,43 @@ class Ka10080Request(_Request, kw_only=True):
     __api_id__ = "ka10080"
     __rules__ = (
         _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("tic_scope", "tic_scope", "틱범위", True, 2, "str"),
-        _Rule("upd_stkpc_tp", "upd_stkpc_tp", "수정주가구분", True, 1, "str"),
-        _Rule("base_dt", "base_dt", "기준일자", False, 8, "date"),
+        _Rule(
+            "tic_scope",
+            "tic_scope",
+            "틱범위",
+            True,
+            2,
+            "str",
+            codes={
+                "1": "1분",
+                "3": "3분",
+                "5": "5분",
+                "10": "10분",
+                "15": "15분",
+                "30": "30분",
+                "45": "45분",
+                "60": "60분",
+            },
+        ),
+        _Rule(
+            "upd_stkpc_tp",
+            "upd_stkpc_tp",
+            "수정주가구분",
+            True,
+            1,
+            "str",
+            codes={"0": "미적용", "1": "적용"},
+        ),
+        _Rule("base_dt", "base_dt", "기준일자", False, 8, "date", fmt="YYYYMMDD"),
     )
 
     stk_cd: str
     """종목코드 (max 20)"""
 
-    tic_scope: str
+    tic_scope: _Code["1", "3", "5", "10", "15", "30", "45", "60"]
     """틱범위 (max 2). 1: 1분, 3: 3분, 5: 5분, 10: 10분, 15: 15분, 30: 30분, 45: 45분, 60: 60분"""
 
-    upd_stkpc_tp: str
+    upd_stkpc_tp: _Code["0", "1"]
     """수정주가구분 (max 1). 0: 미적용, 1: 적용"""
 
     base_dt: _DateText | None = None
@@ -605,7 +693,7 @@ class Ka10080StkMinPoleChartQry(_Row):
     """거래량 (단위 주, max 20)"""
 
     cntr_tm: _dt.datetime | None = None
-    """체결시간 (YYYYMMDDHHmmss, max 20)"""
+    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     open_pric: int | None = None
     """시가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -620,7 +708,7 @@ class Ka10080StkMinPoleChartQry(_Row):
     """전일대비 (단위 원, signed, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비 기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비 기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
 
 class Ka10080StkMinPoleChartQryWire(_WireRow):
@@ -692,8 +780,16 @@ class Ka10081Request(_Request, kw_only=True):
     __api_id__ = "ka10081"
     __rules__ = (
         _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("base_dt", "base_dt", "기준일자", True, 8, "date"),
-        _Rule("upd_stkpc_tp", "upd_stkpc_tp", "수정주가구분", True, 1, "str"),
+        _Rule("base_dt", "base_dt", "기준일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "upd_stkpc_tp",
+            "upd_stkpc_tp",
+            "수정주가구분",
+            True,
+            1,
+            "str",
+            codes={"0": "미적용", "1": "적용"},
+        ),
     )
 
     stk_cd: str
@@ -702,7 +798,7 @@ class Ka10081Request(_Request, kw_only=True):
     base_dt: _DateText
     """기준일자 (YYYYMMDD, max 8)"""
 
-    upd_stkpc_tp: str
+    upd_stkpc_tp: _Code["0", "1"]
     """수정주가구분 (max 1). 0: 미적용, 1: 적용"""
 
 
@@ -747,7 +843,7 @@ class Ka10081StkDtPoleChartQry(_Row):
     """전일대비 (단위 원, signed, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     trde_tern_rt: float | None = None
     """거래회전율 (단위 %, signed, max 20)"""
@@ -826,8 +922,16 @@ class Ka10082Request(_Request, kw_only=True):
     __api_id__ = "ka10082"
     __rules__ = (
         _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("base_dt", "base_dt", "기준일자", True, 8, "date"),
-        _Rule("upd_stkpc_tp", "upd_stkpc_tp", "수정주가구분", True, 1, "str"),
+        _Rule("base_dt", "base_dt", "기준일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "upd_stkpc_tp",
+            "upd_stkpc_tp",
+            "수정주가구분",
+            True,
+            1,
+            "str",
+            codes={"0": "미적용", "1": "적용"},
+        ),
     )
 
     stk_cd: str
@@ -836,7 +940,7 @@ class Ka10082Request(_Request, kw_only=True):
     base_dt: _DateText
     """기준일자 (YYYYMMDD, max 8)"""
 
-    upd_stkpc_tp: str
+    upd_stkpc_tp: _Code["0", "1"]
     """수정주가구분 (max 1). 0: 미적용, 1: 적용"""
 
 
@@ -881,7 +985,7 @@ class Ka10082StkStkPoleChartQry(_Row):
     """전일대비 (단위 원, signed, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     trde_tern_rt: float | None = None
     """거래회전율 (단위 %, signed, max 20)"""
@@ -960,8 +1064,16 @@ class Ka10083Request(_Request, kw_only=True):
     __api_id__ = "ka10083"
     __rules__ = (
         _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("base_dt", "base_dt", "기준일자", True, 8, "date"),
-        _Rule("upd_stkpc_tp", "upd_stkpc_tp", "수정주가구분", True, 1, "str"),
+        _Rule("base_dt", "base_dt", "기준일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "upd_stkpc_tp",
+            "upd_stkpc_tp",
+            "수정주가구분",
+            True,
+            1,
+            "str",
+            codes={"0": "미적용", "1": "적용"},
+        ),
     )
 
     stk_cd: str
@@ -970,7 +1082,7 @@ class Ka10083Request(_Request, kw_only=True):
     base_dt: _DateText
     """기준일자 (YYYYMMDD, max 8)"""
 
-    upd_stkpc_tp: str
+    upd_stkpc_tp: _Code["0", "1"]
     """수정주가구분 (max 1). 0: 미적용, 1: 적용"""
 
 
@@ -1015,7 +1127,7 @@ class Ka10083StkMthPoleChartQry(_Row):
     """전일대비 (단위 원, signed, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     trde_tern_rt: float | None = None
     """거래회전율 (단위 %, signed, max 20)"""
@@ -1094,8 +1206,16 @@ class Ka10094Request(_Request, kw_only=True):
     __api_id__ = "ka10094"
     __rules__ = (
         _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("base_dt", "base_dt", "기준일자", True, 8, "date"),
-        _Rule("upd_stkpc_tp", "upd_stkpc_tp", "수정주가구분", True, 1, "str"),
+        _Rule("base_dt", "base_dt", "기준일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "upd_stkpc_tp",
+            "upd_stkpc_tp",
+            "수정주가구분",
+            True,
+            1,
+            "str",
+            codes={"0": "미적용", "1": "적용"},
+        ),
     )
 
     stk_cd: str
@@ -1104,7 +1224,7 @@ class Ka10094Request(_Request, kw_only=True):
     base_dt: _DateText
     """기준일자 (YYYYMMDD, max 8)"""
 
-    upd_stkpc_tp: str
+    upd_stkpc_tp: _Code["0", "1"]
     """수정주가구분 (max 1). 0: 미적용, 1: 적용"""
 
 
@@ -1210,13 +1330,21 @@ class Ka20004Request(_Request, kw_only=True):
     __api_id__ = "ka20004"
     __rules__ = (
         _Rule("inds_cd", "inds_cd", "업종코드", True, 3, "str"),
-        _Rule("tic_scope", "tic_scope", "틱범위", True, 2, "str"),
+        _Rule(
+            "tic_scope",
+            "tic_scope",
+            "틱범위",
+            True,
+            2,
+            "str",
+            codes={"1": "1틱", "3": "3틱", "5": "5틱", "10": "10틱", "30": "30틱"},
+        ),
     )
 
     inds_cd: str
-    """업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)"""
+    """업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)"""
 
-    tic_scope: str
+    tic_scope: _Code["1", "3", "5", "10", "30"]
     """틱범위 (max 2). 1: 1틱, 3: 3틱, 5: 5틱, 10: 10틱, 30: 30틱"""
 
 
@@ -1241,7 +1369,7 @@ class Ka20004IndsTicChartQry(_Row):
     """거래량 (단위 주, max 20)"""
 
     cntr_tm: _dt.datetime | None = None
-    """체결시간 (YYYYMMDDHHmmss, max 20)"""
+    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     open_pric: float | None = None
     """시가 (단위 지수, wire value / 100, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -1256,7 +1384,7 @@ class Ka20004IndsTicChartQry(_Row):
     """전일대비 (단위 원, signed, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비 기호 (max 20)"""
+    """전일대비 기호 (max 20, codes known incomplete: other codes are sent as given, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
 
 class Ka20004IndsTicChartQryWire(_WireRow):
@@ -1328,14 +1456,31 @@ class Ka20005Request(_Request, kw_only=True):
     __api_id__ = "ka20005"
     __rules__ = (
         _Rule("inds_cd", "inds_cd", "업종코드", True, 3, "str"),
-        _Rule("tic_scope", "tic_scope", "틱범위", True, 2, "str"),
-        _Rule("base_dt", "base_dt", "기준일자", False, 8, "date"),
+        _Rule(
+            "tic_scope",
+            "tic_scope",
+            "틱범위",
+            True,
+            2,
+            "str",
+            codes={
+                "1": "1분",
+                "3": "3분",
+                "5": "5분",
+                "10": "10분",
+                "15": "15분",
+                "30": "30분",
+                "45": "45분",
+                "60": "60분",
+            },
+        ),
+        _Rule("base_dt", "base_dt", "기준일자", False, 8, "date", fmt="YYYYMMDD"),
     )
 
     inds_cd: str
-    """업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)"""
+    """업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)"""
 
-    tic_scope: str
+    tic_scope: _Code["1", "3", "5", "10", "15", "30", "45", "60"]
     """틱범위 (max 2). 1: 1분, 3: 3분, 5: 5분, 10: 10분, 15: 15분, 30: 30분, 45: 45분, 60: 60분"""
 
     base_dt: _DateText | None = None
@@ -1364,7 +1509,7 @@ class Ka20005IndsMinPoleQry(_Row):
     """거래량 (단위 주, max 20)"""
 
     cntr_tm: _dt.datetime | None = None
-    """체결시간 (YYYYMMDDHHmmss, max 20)"""
+    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     open_pric: float | None = None
     """시가 (단위 지수, wire value / 100, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -1382,7 +1527,7 @@ class Ka20005IndsMinPoleQry(_Row):
     """전일대비 (단위 원, signed, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비 기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비 기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
 
 class Ka20005IndsMinPoleQryWire(_WireRow):
@@ -1427,7 +1572,7 @@ class Ka20005Response(_Response):
     """업종코드 (max 20). 001: 종합(KOSPI), 101: 종합(KOSDAQ)"""
 
     inds_min_pole_qry: list[Ka20005IndsMinPoleQry] = []
-    """업종분봉조회"""
+    """업종분봉조회 (also read from inds_dt_pole_qry)"""
 
 
 class Ka20005ResponseWire(_WireResponse):
@@ -1456,11 +1601,11 @@ class Ka20006Request(_Request, kw_only=True):
     __api_id__ = "ka20006"
     __rules__ = (
         _Rule("inds_cd", "inds_cd", "업종코드", True, 3, "str"),
-        _Rule("base_dt", "base_dt", "기준일자", True, 8, "date"),
+        _Rule("base_dt", "base_dt", "기준일자", True, 8, "date", fmt="YYYYMMDD"),
     )
 
     inds_cd: str
-    """업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)"""
+    """업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)"""
 
     base_dt: _DateText
     """기준일자 (YYYYMMDD, max 8)"""
@@ -1567,15 +1712,15 @@ class Ka20007Request(_Request, kw_only=True):
 
     __api_id__ = "ka20007"
     __rules__ = (
-        _Rule("inds_cd", "inds_cd", "업종코드", True, 8, "str"),
-        _Rule("base_dt", "base_dt", "기준일자", True, 3, "date"),
+        _Rule("inds_cd", "inds_cd", "업종코드", True, 3, "str"),
+        _Rule("base_dt", "base_dt", "기준일자", True, 8, "date", fmt="YYYYMMDD"),
     )
 
     inds_cd: str
-    """업종코드 (max 8). 001: 종합(KOSPI), 101: 종합(KOSDAQ)"""
+    """업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)"""
 
     base_dt: _DateText
-    """기준일자 (YYYYMMDD, max 3)"""
+    """기준일자 (YYYYMMDD, max 8)"""
 
 
 class Ka20007IndsStkPoleQry(_Row):
@@ -1680,7 +1825,7 @@ class Ka20008Request(_Request, kw_only=True):
     __api_id__ = "ka20008"
     __rules__ = (
         _Rule("inds_cd", "inds_cd", "업종코드", True, 3, "str"),
-        _Rule("base_dt", "base_dt", "기준일자", True, 8, "date"),
+        _Rule("base_dt", "base_dt", "기준일자", True, 8, "date", fmt="YYYYMMDD"),
     )
 
     inds_cd: str
@@ -1792,11 +1937,11 @@ class Ka20019Request(_Request, kw_only=True):
     __api_id__ = "ka20019"
     __rules__ = (
         _Rule("inds_cd", "inds_cd", "업종코드", True, 3, "str"),
-        _Rule("base_dt", "base_dt", "기준일자", True, 8, "date"),
+        _Rule("base_dt", "base_dt", "기준일자", True, 8, "date", fmt="YYYYMMDD"),
     )
 
     inds_cd: str
-    """업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)"""
+    """업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)"""
 
     base_dt: _DateText
     """기준일자 (YYYYMMDD, max 8)"""
@@ -1903,18 +2048,42 @@ class Ka50079Request(_Request, kw_only=True):
 
     __api_id__ = "ka50079"
     __rules__ = (
-        _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("tic_scope", "tic_scope", "틱범위", True, 2, "str"),
-        _Rule("upd_stkpc_tp", "upd_stkpc_tp", "수정주가구분", True, 1, "str"),
+        _Rule(
+            "stk_cd",
+            "stk_cd",
+            "종목코드",
+            True,
+            20,
+            "str",
+            codes={"M04020000": "금 99.99_1kg", "M04020100": "미니금 99.99_100g"},
+        ),
+        _Rule(
+            "tic_scope",
+            "tic_scope",
+            "틱범위",
+            False,
+            2,
+            "str",
+            codes={"1": "1틱", "3": "3틱", "5": "5틱", "10": "10틱", "30": "30틱"},
+        ),
+        _Rule(
+            "upd_stkpc_tp",
+            "upd_stkpc_tp",
+            "수정주가구분",
+            True,
+            1,
+            "str",
+            codes={"0": "미적용", "1": "적용"},
+        ),
     )
 
-    stk_cd: str
+    stk_cd: _Code["M04020000", "M04020100"]
     """종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
 
-    tic_scope: str
+    tic_scope: _Code["1", "3", "5", "10", "30"] | None = None
     """틱범위 (max 2). 1: 1틱, 3: 3틱, 5: 5틱, 10: 10틱, 30: 30틱"""
 
-    upd_stkpc_tp: str
+    upd_stkpc_tp: _Code["0", "1"]
     """수정주가구분 (max 1). 0: 미적용, 1: 적용"""
 
 
@@ -1952,13 +2121,13 @@ class Ka50079GdsTicChartQry(_Row):
     """저가 (단위 원, magnitude; the wire sign is the direction vs the previous close)"""
 
     cntr_tm: _dt.datetime | None = None
-    """체결시간 (YYYYMMDDHHmmss, max 20)"""
+    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     dt: _dt.datetime | None = None
-    """일자 (YYYYMMDDHHmmss, max 20)"""
+    """일자 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
 
 class Ka50079GdsTicChartQryWire(_WireRow):
@@ -2023,18 +2192,51 @@ class Ka50080Request(_Request, kw_only=True):
 
     __api_id__ = "ka50080"
     __rules__ = (
-        _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("tic_scope", "tic_scope", "틱범위", True, 3, "str"),
-        _Rule("upd_stkpc_tp", "upd_stkpc_tp", "수정주가구분", False, 1, "str"),
+        _Rule(
+            "stk_cd",
+            "stk_cd",
+            "종목코드",
+            True,
+            20,
+            "str",
+            codes={"M04020000": "금 99.99_1kg", "M04020100": "미니금 99.99_100g"},
+        ),
+        _Rule(
+            "tic_scope",
+            "tic_scope",
+            "틱범위",
+            False,
+            3,
+            "str",
+            codes={
+                "1": "1분",
+                "3": "3분",
+                "5": "5분",
+                "10": "10분",
+                "15": "15분",
+                "30": "30분",
+                "45": "45분",
+                "60": "60분",
+            },
+        ),
+        _Rule(
+            "upd_stkpc_tp",
+            "upd_stkpc_tp",
+            "수정주가구분",
+            False,
+            1,
+            "str",
+            codes={"0": "미적용", "1": "적용"},
+        ),
     )
 
-    stk_cd: str
+    stk_cd: _Code["M04020000", "M04020100"]
     """종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
 
-    tic_scope: str
+    tic_scope: _Code["1", "3", "5", "10", "15", "30", "45", "60"] | None = None
     """틱범위 (max 3). 1: 1분, 3: 3분, 5: 5분, 10: 10분, 15: 15분, 30: 30분, 45: 45분, 60: 60분"""
 
-    upd_stkpc_tp: str | None = None
+    upd_stkpc_tp: _Code["0", "1"] | None = None
     """수정주가구분 (max 1). 0: 미적용, 1: 적용"""
 
 
@@ -2076,13 +2278,13 @@ class Ka50080GdsMinChartQry(_Row):
     """저가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     cntr_tm: _dt.datetime | None = None
-    """체결시간 (YYYYMMDDHHmmss, max 20)"""
+    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     dt: _dt.datetime | None = None
-    """일자 (YYYYMMDDHHmmss, max 20)"""
+    """일자 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
 
 class Ka50080GdsMinChartQryWire(_WireRow):
@@ -2149,18 +2351,34 @@ class Ka50081Request(_Request, kw_only=True):
 
     __api_id__ = "ka50081"
     __rules__ = (
-        _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("base_dt", "base_dt", "기준일자", True, 8, "date"),
-        _Rule("upd_stkpc_tp", "upd_stkpc_tp", "수정주가구분", True, 1, "str"),
+        _Rule(
+            "stk_cd",
+            "stk_cd",
+            "종목코드",
+            True,
+            20,
+            "str",
+            codes={"M04020000": "금 99.99_1kg", "M04020100": "미니금 99.99_100g"},
+        ),
+        _Rule("base_dt", "base_dt", "기준일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "upd_stkpc_tp",
+            "upd_stkpc_tp",
+            "수정주가구분",
+            True,
+            1,
+            "str",
+            codes={"0": "미적용", "1": "적용"},
+        ),
     )
 
-    stk_cd: str
+    stk_cd: _Code["M04020000", "M04020100"]
     """종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
 
     base_dt: _DateText
     """기준일자 (YYYYMMDD, max 8)"""
 
-    upd_stkpc_tp: str
+    upd_stkpc_tp: _Code["0", "1"]
     """수정주가구분 (max 1). 0: 미적용, 1: 적용"""
 
 
@@ -2200,7 +2418,7 @@ class Ka50081GdsDayChartQry(_Row):
     """일자 (YYYYMMDD, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
 
 class Ka50081GdsDayChartQryWire(_WireRow):
@@ -2263,18 +2481,34 @@ class Ka50082Request(_Request, kw_only=True):
 
     __api_id__ = "ka50082"
     __rules__ = (
-        _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("base_dt", "base_dt", "기준일자", True, 8, "date"),
-        _Rule("upd_stkpc_tp", "upd_stkpc_tp", "수정주가구분", True, 1, "str"),
+        _Rule(
+            "stk_cd",
+            "stk_cd",
+            "종목코드",
+            True,
+            20,
+            "str",
+            codes={"M04020000": "금 99.99_1kg", "M04020100": "미니금 99.99_100g"},
+        ),
+        _Rule("base_dt", "base_dt", "기준일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "upd_stkpc_tp",
+            "upd_stkpc_tp",
+            "수정주가구분",
+            True,
+            1,
+            "str",
+            codes={"0": "미적용", "1": "적용"},
+        ),
     )
 
-    stk_cd: str
+    stk_cd: _Code["M04020000", "M04020100"]
     """종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
 
     base_dt: _DateText
     """기준일자 (YYYYMMDD, max 8)"""
 
-    upd_stkpc_tp: str
+    upd_stkpc_tp: _Code["0", "1"]
     """수정주가구분 (max 1). 0: 미적용, 1: 적용"""
 
 
@@ -2310,7 +2544,7 @@ class Ka50082GdsWeekChartQry(_Row):
     """저가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     dt: _dt.datetime | None = None
-    """일자 (YYYYMMDDHHmmss, max 20)"""
+    """일자 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
 
 class Ka50082GdsWeekChartQryWire(_WireRow):
@@ -2371,18 +2605,34 @@ class Ka50083Request(_Request, kw_only=True):
 
     __api_id__ = "ka50083"
     __rules__ = (
-        _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("base_dt", "base_dt", "기준일자", True, 8, "date"),
-        _Rule("upd_stkpc_tp", "upd_stkpc_tp", "수정주가구분", True, 1, "str"),
+        _Rule(
+            "stk_cd",
+            "stk_cd",
+            "종목코드",
+            True,
+            20,
+            "str",
+            codes={"M04020000": "금 99.99_1kg", "M04020100": "미니금 99.99_100g"},
+        ),
+        _Rule("base_dt", "base_dt", "기준일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "upd_stkpc_tp",
+            "upd_stkpc_tp",
+            "수정주가구분",
+            True,
+            1,
+            "str",
+            codes={"0": "미적용", "1": "적용"},
+        ),
     )
 
-    stk_cd: str
+    stk_cd: _Code["M04020000", "M04020100"]
     """종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
 
     base_dt: _DateText
     """기준일자 (YYYYMMDD, max 8)"""
 
-    upd_stkpc_tp: str
+    upd_stkpc_tp: _Code["0", "1"]
     """수정주가구분 (max 1). 0: 미적용, 1: 적용"""
 
 
@@ -2418,7 +2668,7 @@ class Ka50083GdsMonthChartQry(_Row):
     """저가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     dt: _dt.datetime | None = None
-    """일자 (YYYYMMDDHHmmss, max 20)"""
+    """일자 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
 
 class Ka50083GdsMonthChartQryWire(_WireRow):
@@ -2479,14 +2729,30 @@ class Ka50091Request(_Request, kw_only=True):
 
     __api_id__ = "ka50091"
     __rules__ = (
-        _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("tic_scope", "tic_scope", "틱범위", True, 2, "str"),
+        _Rule(
+            "stk_cd",
+            "stk_cd",
+            "종목코드",
+            True,
+            20,
+            "str",
+            codes={"M04020000": "금 99.99_1kg", "M04020100": "미니금 99.99_100g"},
+        ),
+        _Rule(
+            "tic_scope",
+            "tic_scope",
+            "틱범위",
+            True,
+            2,
+            "str",
+            codes={"1": "1틱", "3": "3틱", "5": "5틱", "10": "10틱", "30": "30틱"},
+        ),
     )
 
-    stk_cd: str
+    stk_cd: _Code["M04020000", "M04020100"]
     """종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
 
-    tic_scope: str
+    tic_scope: _Code["1", "3", "5", "10", "30"]
     """틱범위 (max 2). 1: 1틱, 3: 3틱, 5: 5틱, 10: 10틱, 30: 30틱"""
 
 
@@ -2524,13 +2790,13 @@ class Ka50091GdsTicChartQry(_Row):
     """저가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     cntr_tm: _dt.datetime | None = None
-    """체결시간 (YYYYMMDDHHmmss, max 20)"""
+    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     dt: _dt.datetime | None = None
-    """일자 (YYYYMMDDHHmmss, max 20)"""
+    """일자 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
 
 class Ka50091GdsTicChartQryWire(_WireRow):
@@ -2595,14 +2861,39 @@ class Ka50092Request(_Request, kw_only=True):
 
     __api_id__ = "ka50092"
     __rules__ = (
-        _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("tic_scope", "tic_scope", "틱범위", True, 2, "str"),
+        _Rule(
+            "stk_cd",
+            "stk_cd",
+            "종목코드",
+            True,
+            20,
+            "str",
+            codes={"M04020000": "금 99.99_1kg", "M04020100": "미니금 99.99_100g"},
+        ),
+        _Rule(
+            "tic_scope",
+            "tic_scope",
+            "틱범위",
+            True,
+            2,
+            "str",
+            codes={
+                "1": "1분",
+                "3": "3분",
+                "5": "5분",
+                "10": "10분",
+                "15": "15분",
+                "30": "30분",
+                "45": "45분",
+                "60": "60분",
+            },
+        ),
     )
 
-    stk_cd: str
+    stk_cd: _Code["M04020000", "M04020100"]
     """종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
 
-    tic_scope: str
+    tic_scope: _Code["1", "3", "5", "10", "15", "30", "45", "60"]
     """틱범위 (max 2). 1: 1분, 3: 3분, 5: 5분, 10: 10분, 15: 15분, 30: 30분, 45: 45분, 60: 60분"""
 
 
@@ -2648,13 +2939,13 @@ class Ka50092GdsMinChartQry(_Row):
     """저가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     cntr_tm: _dt.datetime | None = None
-    """체결시간 (YYYYMMDDHHmmss, max 20)"""
+    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     dt: _dt.datetime | None = None
-    """일자 (YYYYMMDDHHmmss, max 20)"""
+    """일자 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
 
 class Ka50092GdsMinChartQryWire(_WireRow):
@@ -2740,6 +3031,11 @@ TYPES: dict[str, tuple[Any, ...]] = {
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
 
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {
+    "ka20005": ((b'"inds_dt_pole_qry"', b'"inds_min_pole_qry"'),),
+}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""
+
 
 # Namespaces: `client.chart` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
 
@@ -2759,9 +3055,9 @@ class ChartAPI(_Group):
         *,
         dt: _DateText,
         stk_cd: str,
-        amt_qty_tp: str,
-        trde_tp: str,
-        unit_tp: str,
+        amt_qty_tp: _Code["1", "2"],
+        trde_tp: _Code["0", "1", "2"],
+        unit_tp: _Code["1000", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -2796,9 +3092,9 @@ class ChartAPI(_Group):
     def intraday_investors(
         self,
         *,
-        mrkt_tp: str,
-        amt_qty_tp: str,
-        trde_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        amt_qty_tp: _Code["1", "2"],
+        trde_tp: _Code["0", "1", "2"],
         stk_cd: str,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -2833,8 +3129,8 @@ class ChartAPI(_Group):
         self,
         *,
         stk_cd: str,
-        tic_scope: str,
-        upd_stkpc_tp: str,
+        tic_scope: _Code["1", "3", "5", "10", "30"],
+        upd_stkpc_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -2866,8 +3162,8 @@ class ChartAPI(_Group):
         self,
         *,
         stk_cd: str,
-        tic_scope: str,
-        upd_stkpc_tp: str,
+        tic_scope: _Code["1", "3", "5", "10", "15", "30", "45", "60"],
+        upd_stkpc_tp: _Code["0", "1"],
         base_dt: _DateText | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -2903,7 +3199,7 @@ class ChartAPI(_Group):
         *,
         stk_cd: str,
         base_dt: _DateText,
-        upd_stkpc_tp: str,
+        upd_stkpc_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -2936,7 +3232,7 @@ class ChartAPI(_Group):
         *,
         stk_cd: str,
         base_dt: _DateText,
-        upd_stkpc_tp: str,
+        upd_stkpc_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -2969,7 +3265,7 @@ class ChartAPI(_Group):
         *,
         stk_cd: str,
         base_dt: _DateText,
-        upd_stkpc_tp: str,
+        upd_stkpc_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -3002,7 +3298,7 @@ class ChartAPI(_Group):
         *,
         stk_cd: str,
         base_dt: _DateText,
-        upd_stkpc_tp: str,
+        upd_stkpc_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -3034,7 +3330,7 @@ class ChartAPI(_Group):
         self,
         *,
         inds_cd: str,
-        tic_scope: str,
+        tic_scope: _Code["1", "3", "5", "10", "30"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -3045,7 +3341,7 @@ class ChartAPI(_Group):
         ``client.pages(client.chart.sector_ticks, ...)``.
 
         Args:
-            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            inds_cd: 업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
             tic_scope: 틱범위 (max 2). 1: 1틱, 3: 3틱, 5: 5틱, 10: 10틱, 30: 30틱
         """
         return self._c._request(
@@ -3064,7 +3360,7 @@ class ChartAPI(_Group):
         self,
         *,
         inds_cd: str,
-        tic_scope: str,
+        tic_scope: _Code["1", "3", "5", "10", "15", "30", "45", "60"],
         base_dt: _DateText | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -3076,7 +3372,7 @@ class ChartAPI(_Group):
         ``client.pages(client.chart.sector_minutes, ...)``.
 
         Args:
-            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            inds_cd: 업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
             tic_scope: 틱범위 (max 2). 1: 1분, 3: 3분, 5: 5분, 10: 10분, 15: 15분, 30: 30분, 45: 45분, 60: 60분
             base_dt: 기준일자 (YYYYMMDD, max 8)
         """
@@ -3108,7 +3404,7 @@ class ChartAPI(_Group):
         ``client.pages(client.chart.sector_daily, ...)``.
 
         Args:
-            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            inds_cd: 업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
             base_dt: 기준일자 (YYYYMMDD, max 8)
         """
         return self._c._request(
@@ -3138,8 +3434,8 @@ class ChartAPI(_Group):
         ``client.pages(client.chart.sector_weekly, ...)``.
 
         Args:
-            inds_cd: 업종코드 (max 8). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
-            base_dt: 기준일자 (YYYYMMDD, max 3)
+            inds_cd: 업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            base_dt: 기준일자 (YYYYMMDD, max 8)
         """
         return self._c._request(
             "ka20007",
@@ -3198,7 +3494,7 @@ class ChartAPI(_Group):
         ``client.pages(client.chart.sector_yearly, ...)``.
 
         Args:
-            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            inds_cd: 업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
             base_dt: 기준일자 (YYYYMMDD, max 8)
         """
         return self._c._request(
@@ -3216,9 +3512,9 @@ class ChartAPI(_Group):
     def gold_ticks(
         self,
         *,
-        stk_cd: str,
-        tic_scope: str,
-        upd_stkpc_tp: str,
+        stk_cd: _Code["M04020000", "M04020100"],
+        tic_scope: _Code["1", "3", "5", "10", "30"] | None = None,
+        upd_stkpc_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -3249,9 +3545,9 @@ class ChartAPI(_Group):
     def gold_minutes(
         self,
         *,
-        stk_cd: str,
-        tic_scope: str,
-        upd_stkpc_tp: str | None = None,
+        stk_cd: _Code["M04020000", "M04020100"],
+        tic_scope: _Code["1", "3", "5", "10", "15", "30", "45", "60"] | None = None,
+        upd_stkpc_tp: _Code["0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -3282,9 +3578,9 @@ class ChartAPI(_Group):
     def gold_daily(
         self,
         *,
-        stk_cd: str,
+        stk_cd: _Code["M04020000", "M04020100"],
         base_dt: _DateText,
-        upd_stkpc_tp: str,
+        upd_stkpc_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -3315,9 +3611,9 @@ class ChartAPI(_Group):
     def gold_weekly(
         self,
         *,
-        stk_cd: str,
+        stk_cd: _Code["M04020000", "M04020100"],
         base_dt: _DateText,
-        upd_stkpc_tp: str,
+        upd_stkpc_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -3348,9 +3644,9 @@ class ChartAPI(_Group):
     def gold_monthly(
         self,
         *,
-        stk_cd: str,
+        stk_cd: _Code["M04020000", "M04020100"],
         base_dt: _DateText,
-        upd_stkpc_tp: str,
+        upd_stkpc_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -3381,8 +3677,8 @@ class ChartAPI(_Group):
     def gold_today_ticks(
         self,
         *,
-        stk_cd: str,
-        tic_scope: str,
+        stk_cd: _Code["M04020000", "M04020100"],
+        tic_scope: _Code["1", "3", "5", "10", "30"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -3411,8 +3707,8 @@ class ChartAPI(_Group):
     def gold_today_minutes(
         self,
         *,
-        stk_cd: str,
-        tic_scope: str,
+        stk_cd: _Code["M04020000", "M04020100"],
+        tic_scope: _Code["1", "3", "5", "10", "15", "30", "45", "60"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -3449,9 +3745,9 @@ class AsyncChartAPI(_AsyncGroup):
         *,
         dt: _DateText,
         stk_cd: str,
-        amt_qty_tp: str,
-        trde_tp: str,
-        unit_tp: str,
+        amt_qty_tp: _Code["1", "2"],
+        trde_tp: _Code["0", "1", "2"],
+        unit_tp: _Code["1000", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -3486,9 +3782,9 @@ class AsyncChartAPI(_AsyncGroup):
     async def intraday_investors(
         self,
         *,
-        mrkt_tp: str,
-        amt_qty_tp: str,
-        trde_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        amt_qty_tp: _Code["1", "2"],
+        trde_tp: _Code["0", "1", "2"],
         stk_cd: str,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -3523,8 +3819,8 @@ class AsyncChartAPI(_AsyncGroup):
         self,
         *,
         stk_cd: str,
-        tic_scope: str,
-        upd_stkpc_tp: str,
+        tic_scope: _Code["1", "3", "5", "10", "30"],
+        upd_stkpc_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -3556,8 +3852,8 @@ class AsyncChartAPI(_AsyncGroup):
         self,
         *,
         stk_cd: str,
-        tic_scope: str,
-        upd_stkpc_tp: str,
+        tic_scope: _Code["1", "3", "5", "10", "15", "30", "45", "60"],
+        upd_stkpc_tp: _Code["0", "1"],
         base_dt: _DateText | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -3593,7 +3889,7 @@ class AsyncChartAPI(_AsyncGroup):
         *,
         stk_cd: str,
         base_dt: _DateText,
-        upd_stkpc_tp: str,
+        upd_stkpc_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -3626,7 +3922,7 @@ class AsyncChartAPI(_AsyncGroup):
         *,
         stk_cd: str,
         base_dt: _DateText,
-        upd_stkpc_tp: str,
+        upd_stkpc_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -3659,7 +3955,7 @@ class AsyncChartAPI(_AsyncGroup):
         *,
         stk_cd: str,
         base_dt: _DateText,
-        upd_stkpc_tp: str,
+        upd_stkpc_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -3692,7 +3988,7 @@ class AsyncChartAPI(_AsyncGroup):
         *,
         stk_cd: str,
         base_dt: _DateText,
-        upd_stkpc_tp: str,
+        upd_stkpc_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -3724,7 +4020,7 @@ class AsyncChartAPI(_AsyncGroup):
         self,
         *,
         inds_cd: str,
-        tic_scope: str,
+        tic_scope: _Code["1", "3", "5", "10", "30"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -3735,7 +4031,7 @@ class AsyncChartAPI(_AsyncGroup):
         ``client.pages(client.chart.sector_ticks, ...)``.
 
         Args:
-            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            inds_cd: 업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
             tic_scope: 틱범위 (max 2). 1: 1틱, 3: 3틱, 5: 5틱, 10: 10틱, 30: 30틱
         """
         return await self._c._request(
@@ -3754,7 +4050,7 @@ class AsyncChartAPI(_AsyncGroup):
         self,
         *,
         inds_cd: str,
-        tic_scope: str,
+        tic_scope: _Code["1", "3", "5", "10", "15", "30", "45", "60"],
         base_dt: _DateText | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -3766,7 +4062,7 @@ class AsyncChartAPI(_AsyncGroup):
         ``client.pages(client.chart.sector_minutes, ...)``.
 
         Args:
-            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            inds_cd: 업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
             tic_scope: 틱범위 (max 2). 1: 1분, 3: 3분, 5: 5분, 10: 10분, 15: 15분, 30: 30분, 45: 45분, 60: 60분
             base_dt: 기준일자 (YYYYMMDD, max 8)
         """
@@ -3798,7 +4094,7 @@ class AsyncChartAPI(_AsyncGroup):
         ``client.pages(client.chart.sector_daily, ...)``.
 
         Args:
-            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            inds_cd: 업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
             base_dt: 기준일자 (YYYYMMDD, max 8)
         """
         return await self._c._request(
@@ -3828,8 +4124,8 @@ class AsyncChartAPI(_AsyncGroup):
         ``client.pages(client.chart.sector_weekly, ...)``.
 
         Args:
-            inds_cd: 업종코드 (max 8). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
-            base_dt: 기준일자 (YYYYMMDD, max 3)
+            inds_cd: 업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            base_dt: 기준일자 (YYYYMMDD, max 8)
         """
         return await self._c._request(
             "ka20007",
@@ -3888,7 +4184,7 @@ class AsyncChartAPI(_AsyncGroup):
         ``client.pages(client.chart.sector_yearly, ...)``.
 
         Args:
-            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            inds_cd: 업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
             base_dt: 기준일자 (YYYYMMDD, max 8)
         """
         return await self._c._request(
@@ -3906,9 +4202,9 @@ class AsyncChartAPI(_AsyncGroup):
     async def gold_ticks(
         self,
         *,
-        stk_cd: str,
-        tic_scope: str,
-        upd_stkpc_tp: str,
+        stk_cd: _Code["M04020000", "M04020100"],
+        tic_scope: _Code["1", "3", "5", "10", "30"] | None = None,
+        upd_stkpc_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -3939,9 +4235,9 @@ class AsyncChartAPI(_AsyncGroup):
     async def gold_minutes(
         self,
         *,
-        stk_cd: str,
-        tic_scope: str,
-        upd_stkpc_tp: str | None = None,
+        stk_cd: _Code["M04020000", "M04020100"],
+        tic_scope: _Code["1", "3", "5", "10", "15", "30", "45", "60"] | None = None,
+        upd_stkpc_tp: _Code["0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -3972,9 +4268,9 @@ class AsyncChartAPI(_AsyncGroup):
     async def gold_daily(
         self,
         *,
-        stk_cd: str,
+        stk_cd: _Code["M04020000", "M04020100"],
         base_dt: _DateText,
-        upd_stkpc_tp: str,
+        upd_stkpc_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4005,9 +4301,9 @@ class AsyncChartAPI(_AsyncGroup):
     async def gold_weekly(
         self,
         *,
-        stk_cd: str,
+        stk_cd: _Code["M04020000", "M04020100"],
         base_dt: _DateText,
-        upd_stkpc_tp: str,
+        upd_stkpc_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4038,9 +4334,9 @@ class AsyncChartAPI(_AsyncGroup):
     async def gold_monthly(
         self,
         *,
-        stk_cd: str,
+        stk_cd: _Code["M04020000", "M04020100"],
         base_dt: _DateText,
-        upd_stkpc_tp: str,
+        upd_stkpc_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4071,8 +4367,8 @@ class AsyncChartAPI(_AsyncGroup):
     async def gold_today_ticks(
         self,
         *,
-        stk_cd: str,
-        tic_scope: str,
+        stk_cd: _Code["M04020000", "M04020100"],
+        tic_scope: _Code["1", "3", "5", "10", "30"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4101,8 +4397,8 @@ class AsyncChartAPI(_AsyncGroup):
     async def gold_today_minutes(
         self,
         *,
-        stk_cd: str,
-        tic_scope: str,
+        stk_cd: _Code["M04020000", "M04020100"],
+        tic_scope: _Code["1", "3", "5", "10", "15", "30", "45", "60"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from msgspec.structs import astuple as _astuple
@@ -17,6 +17,11 @@ from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
 from kiwoom._values import fast_time as _fast_time
 from kiwoom._values import to_code as _to_code
+
+if TYPE_CHECKING:
+    from typing import Literal as _Code
+else:
+    from kiwoom._model import Code as _Code
 
 __all__ = [
     "Ka10171Data",
@@ -128,9 +133,17 @@ class Ka10172Request(_Request, kw_only=True):
     __rules__ = (
         _Rule("trnm", "trnm", "서비스명", True, 7, "str"),
         _Rule("seq", "seq", "조건검색식 일련번호", True, 3, "str"),
-        _Rule("search_type", "search_type", "조회타입", True, None, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
-        _Rule("cont_yn", "cont_yn", "연속조회여부", False, 1, "str"),
+        _Rule("search_type", "search_type", "조회타입", True, None, "str", codes={"0": "조건검색"}),
+        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str", codes={"K": "KRX"}),
+        _Rule(
+            "cont_yn",
+            "cont_yn",
+            "연속조회여부",
+            False,
+            1,
+            "str",
+            codes={"Y": "연속조회요청", "N": "연속조회미요청"},
+        ),
         _Rule("next_key", "next_key", "연속조회키", False, 20, "str"),
     )
 
@@ -140,13 +153,13 @@ class Ka10172Request(_Request, kw_only=True):
     seq: str
     """조건검색식 일련번호 (max 3)"""
 
-    search_type: str
+    search_type: _Code["0"]
     """조회타입. 0: 조건검색"""
 
-    stex_tp: str
+    stex_tp: _Code["K"]
     """거래소구분 (max 1). K: KRX"""
 
-    cont_yn: str | None = None
+    cont_yn: _Code["Y", "N"] | None = None
     """연속조회여부 (max 1). Y: 연속조회요청, N: 연속조회미요청"""
 
     next_key: str | None = None
@@ -179,7 +192,7 @@ class Ka10172Data(_Row):
     """현재가 [10] (단위 원, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = msgspec.field(default=None, name="25")
-    """전일대비기호 [25]. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 [25] (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = msgspec.field(default=None, name="11")
     """전일대비 [11] (단위 원, signed)"""
@@ -292,8 +305,16 @@ class Ka10173Request(_Request, kw_only=True):
     __rules__ = (
         _Rule("trnm", "trnm", "서비스명", True, 7, "str"),
         _Rule("seq", "seq", "조건검색식 일련번호", True, 3, "str"),
-        _Rule("search_type", "search_type", "조회타입", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "search_type",
+            "search_type",
+            "조회타입",
+            True,
+            1,
+            "str",
+            codes={"1": "조건검색+실시간조건검색"},
+        ),
+        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str", codes={"K": "KRX"}),
     )
 
     trnm: str
@@ -302,10 +323,10 @@ class Ka10173Request(_Request, kw_only=True):
     seq: str
     """조건검색식 일련번호 (max 3)"""
 
-    search_type: str
+    search_type: _Code["1"]
     """조회타입 (max 1). 1: 조건검색+실시간조건검색"""
 
-    stex_tp: str
+    stex_tp: _Code["K"]
     """거래소구분 (max 1). K: KRX"""
 
 
@@ -330,7 +351,7 @@ class Ka10173DataValues(_Row):
     """삽입삭제 구분 [843]. I: 삽입, D: 삭제"""
 
     cntr_tm: _dt.time | None = msgspec.field(default=None, name="20")
-    """체결시간 [20] (HHmmss)"""
+    """체결시간 [20] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     sell_tp: str | None = msgspec.field(default=None, name="907")
     """매도/수 구분 [907]"""
@@ -497,3 +518,6 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "ka10174": (Ka10174Request, Ka10174Response, Ka10174ResponseWire, _c_Ka10174Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""

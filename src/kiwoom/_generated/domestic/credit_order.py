@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msgspec.structs import astuple as _astuple
 
@@ -13,6 +13,11 @@ from kiwoom._model import Request as _Request
 from kiwoom._model import Response as _Response
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._values import to_code as _to_code
+
+if TYPE_CHECKING:
+    from typing import Literal as _Code
+else:
+    from kiwoom._model import Code as _Code
 
 __all__ = [
     "Kt10006Request",
@@ -38,15 +43,50 @@ class Kt10006Request(_Request, kw_only=True):
 
     __api_id__ = "kt10006"
     __rules__ = (
-        _Rule("dmst_stex_tp", "dmst_stex_tp", "국내거래소구분", True, 3, "str"),
+        _Rule(
+            "dmst_stex_tp",
+            "dmst_stex_tp",
+            "국내거래소구분",
+            True,
+            3,
+            "str",
+            codes={"KRX": "", "NXT": "", "SOR": ""},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", True, 12, "str"),
         _Rule("ord_qty", "ord_qty", "주문수량", True, 12, "int"),
         _Rule("ord_uv", "ord_uv", "주문단가", False, 12, "int"),
-        _Rule("trde_tp", "trde_tp", "매매구분", True, 2, "str"),
+        _Rule(
+            "trde_tp",
+            "trde_tp",
+            "매매구분",
+            True,
+            2,
+            "str",
+            codes={
+                "0": "보통",
+                "3": "시장가",
+                "5": "조건부지정가",
+                "81": "장마감후시간외",
+                "61": "장시작전시간외",
+                "62": "시간외단일가",
+                "6": "최유리지정가",
+                "7": "최우선지정가",
+                "10": "보통(IOC)",
+                "13": "시장가(IOC)",
+                "16": "최유리(IOC)",
+                "20": "보통(FOK)",
+                "23": "시장가(FOK)",
+                "26": "최유리(FOK)",
+                "28": "스톱지정가",
+                "29": "중간가",
+                "30": "중간가(IOC)",
+                "31": "중간가(FOK)",
+            },
+        ),
         _Rule("cond_uv", "cond_uv", "조건단가", False, 12, "int"),
     )
 
-    dmst_stex_tp: str
+    dmst_stex_tp: _Code["KRX", "NXT", "SOR"]
     """국내거래소구분 (max 3). KRX: , NXT: , SOR: """
 
     stk_cd: str
@@ -58,7 +98,26 @@ class Kt10006Request(_Request, kw_only=True):
     ord_uv: int | str | None = None
     """주문단가 (단위 원, max 12)"""
 
-    trde_tp: str
+    trde_tp: _Code[
+        "0",
+        "3",
+        "5",
+        "81",
+        "61",
+        "62",
+        "6",
+        "7",
+        "10",
+        "13",
+        "16",
+        "20",
+        "23",
+        "26",
+        "28",
+        "29",
+        "30",
+        "31",
+    ]
     """매매구분 (max 2). 0: 보통, 3: 시장가, 5: 조건부지정가, 81: 장마감후시간외, 61: 장시작전시간외, 62: 시간외단일가, 6: 최유리지정가, 7: 최우선지정가, 10: 보통(IOC), 13: 시장가(IOC), 16: 최유리(IOC), 20: 보통(FOK), 23: 시장가(FOK), 26: 최유리(FOK), 28: 스톱지정가, 29: 중간가, 30: 중간가(IOC), 31: 중간가(FOK)"""
 
     cond_uv: int | str | None = None
@@ -106,17 +165,60 @@ class Kt10007Request(_Request, kw_only=True):
 
     __api_id__ = "kt10007"
     __rules__ = (
-        _Rule("dmst_stex_tp", "dmst_stex_tp", "국내거래소구분", True, 3, "str"),
+        _Rule(
+            "dmst_stex_tp",
+            "dmst_stex_tp",
+            "국내거래소구분",
+            True,
+            3,
+            "str",
+            codes={"KRX": "", "NXT": "", "SOR": ""},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", True, 12, "str"),
         _Rule("ord_qty", "ord_qty", "주문수량", True, 12, "int"),
         _Rule("ord_uv", "ord_uv", "주문단가", False, 12, "int"),
-        _Rule("trde_tp", "trde_tp", "매매구분", True, 2, "str"),
-        _Rule("crd_deal_tp", "crd_deal_tp", "신용거래구분", True, 2, "str"),
-        _Rule("crd_loan_dt", "crd_loan_dt", "대출일", False, 8, "date"),
+        _Rule(
+            "trde_tp",
+            "trde_tp",
+            "매매구분",
+            True,
+            2,
+            "str",
+            codes={
+                "0": "보통",
+                "3": "시장가",
+                "5": "조건부지정가",
+                "81": "장마감후시간외",
+                "61": "장시작전시간외",
+                "62": "시간외단일가",
+                "6": "최유리지정가",
+                "7": "최우선지정가",
+                "10": "보통(IOC)",
+                "13": "시장가(IOC)",
+                "16": "최유리(IOC)",
+                "20": "보통(FOK)",
+                "23": "시장가(FOK)",
+                "26": "최유리(FOK)",
+                "28": "스톱지정가",
+                "29": "중간가",
+                "30": "중간가(IOC)",
+                "31": "중간가(FOK)",
+            },
+        ),
+        _Rule(
+            "crd_deal_tp",
+            "crd_deal_tp",
+            "신용거래구분",
+            True,
+            2,
+            "str",
+            codes={"33": "융자", "99": "융자합"},
+        ),
+        _Rule("crd_loan_dt", "crd_loan_dt", "대출일", False, 8, "date", fmt="YYYYMMDD"),
         _Rule("cond_uv", "cond_uv", "조건단가", False, 12, "int"),
     )
 
-    dmst_stex_tp: str
+    dmst_stex_tp: _Code["KRX", "NXT", "SOR"]
     """국내거래소구분 (max 3). KRX: , NXT: , SOR: """
 
     stk_cd: str
@@ -128,10 +230,29 @@ class Kt10007Request(_Request, kw_only=True):
     ord_uv: int | str | None = None
     """주문단가 (단위 원, max 12)"""
 
-    trde_tp: str
+    trde_tp: _Code[
+        "0",
+        "3",
+        "5",
+        "81",
+        "61",
+        "62",
+        "6",
+        "7",
+        "10",
+        "13",
+        "16",
+        "20",
+        "23",
+        "26",
+        "28",
+        "29",
+        "30",
+        "31",
+    ]
     """매매구분 (max 2). 0: 보통, 3: 시장가, 5: 조건부지정가, 81: 장마감후시간외, 61: 장시작전시간외, 62: 시간외단일가, 6: 최유리지정가, 7: 최우선지정가, 10: 보통(IOC), 13: 시장가(IOC), 16: 최유리(IOC), 20: 보통(FOK), 23: 시장가(FOK), 26: 최유리(FOK), 28: 스톱지정가, 29: 중간가, 30: 중간가(IOC), 31: 중간가(FOK)"""
 
-    crd_deal_tp: str
+    crd_deal_tp: _Code["33", "99"]
     """신용거래구분 (max 2). 33: 융자, 99: 융자합"""
 
     crd_loan_dt: _DateText | None = None
@@ -182,7 +303,15 @@ class Kt10008Request(_Request, kw_only=True):
 
     __api_id__ = "kt10008"
     __rules__ = (
-        _Rule("dmst_stex_tp", "dmst_stex_tp", "국내거래소구분", True, 3, "str"),
+        _Rule(
+            "dmst_stex_tp",
+            "dmst_stex_tp",
+            "국내거래소구분",
+            True,
+            3,
+            "str",
+            codes={"KRX": "", "NXT": "", "SOR": ""},
+        ),
         _Rule("orig_ord_no", "orig_ord_no", "원주문번호", True, 7, "str"),
         _Rule("stk_cd", "stk_cd", "종목코드", True, 12, "str"),
         _Rule("mdfy_qty", "mdfy_qty", "정정수량", True, 12, "int"),
@@ -190,7 +319,7 @@ class Kt10008Request(_Request, kw_only=True):
         _Rule("mdfy_cond_uv", "mdfy_cond_uv", "정정조건단가", False, 12, "int"),
     )
 
-    dmst_stex_tp: str
+    dmst_stex_tp: _Code["KRX", "NXT", "SOR"]
     """국내거래소구분 (max 3). KRX: , NXT: , SOR: """
 
     orig_ord_no: str
@@ -262,13 +391,21 @@ class Kt10009Request(_Request, kw_only=True):
 
     __api_id__ = "kt10009"
     __rules__ = (
-        _Rule("dmst_stex_tp", "dmst_stex_tp", "국내거래소구분", True, 3, "str"),
+        _Rule(
+            "dmst_stex_tp",
+            "dmst_stex_tp",
+            "국내거래소구분",
+            True,
+            3,
+            "str",
+            codes={"KRX": "", "NXT": "", "SOR": ""},
+        ),
         _Rule("orig_ord_no", "orig_ord_no", "원주문번호", True, 7, "str"),
         _Rule("stk_cd", "stk_cd", "종목코드", True, 12, "str"),
         _Rule("cncl_qty", "cncl_qty", "취소수량", True, 12, "int"),
     )
 
-    dmst_stex_tp: str
+    dmst_stex_tp: _Code["KRX", "NXT", "SOR"]
     """국내거래소구분 (max 3). KRX: , NXT: , SOR: """
 
     orig_ord_no: str
@@ -328,6 +465,9 @@ TYPES: dict[str, tuple[Any, ...]] = {
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
 
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""
+
 
 # Namespaces: `client.credit_order` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
 
@@ -345,11 +485,30 @@ class CreditOrderAPI(_Group):
     def buy(
         self,
         *,
-        dmst_stex_tp: str,
+        dmst_stex_tp: _Code["KRX", "NXT", "SOR"],
         stk_cd: str,
         ord_qty: int | str,
         ord_uv: int | str | None = None,
-        trde_tp: str,
+        trde_tp: _Code[
+            "0",
+            "3",
+            "5",
+            "81",
+            "61",
+            "62",
+            "6",
+            "7",
+            "10",
+            "13",
+            "16",
+            "20",
+            "23",
+            "26",
+            "28",
+            "29",
+            "30",
+            "31",
+        ],
         cond_uv: int | str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -387,12 +546,31 @@ class CreditOrderAPI(_Group):
     def sell(
         self,
         *,
-        dmst_stex_tp: str,
+        dmst_stex_tp: _Code["KRX", "NXT", "SOR"],
         stk_cd: str,
         ord_qty: int | str,
         ord_uv: int | str | None = None,
-        trde_tp: str,
-        crd_deal_tp: str,
+        trde_tp: _Code[
+            "0",
+            "3",
+            "5",
+            "81",
+            "61",
+            "62",
+            "6",
+            "7",
+            "10",
+            "13",
+            "16",
+            "20",
+            "23",
+            "26",
+            "28",
+            "29",
+            "30",
+            "31",
+        ],
+        crd_deal_tp: _Code["33", "99"],
         crd_loan_dt: _DateText | None = None,
         cond_uv: int | str | None = None,
         next_key: str | None = None,
@@ -435,7 +613,7 @@ class CreditOrderAPI(_Group):
     def modify(
         self,
         *,
-        dmst_stex_tp: str,
+        dmst_stex_tp: _Code["KRX", "NXT", "SOR"],
         orig_ord_no: str,
         stk_cd: str,
         mdfy_qty: int | str,
@@ -477,7 +655,7 @@ class CreditOrderAPI(_Group):
     def cancel(
         self,
         *,
-        dmst_stex_tp: str,
+        dmst_stex_tp: _Code["KRX", "NXT", "SOR"],
         orig_ord_no: str,
         stk_cd: str,
         cncl_qty: int | str,
@@ -519,11 +697,30 @@ class AsyncCreditOrderAPI(_AsyncGroup):
     async def buy(
         self,
         *,
-        dmst_stex_tp: str,
+        dmst_stex_tp: _Code["KRX", "NXT", "SOR"],
         stk_cd: str,
         ord_qty: int | str,
         ord_uv: int | str | None = None,
-        trde_tp: str,
+        trde_tp: _Code[
+            "0",
+            "3",
+            "5",
+            "81",
+            "61",
+            "62",
+            "6",
+            "7",
+            "10",
+            "13",
+            "16",
+            "20",
+            "23",
+            "26",
+            "28",
+            "29",
+            "30",
+            "31",
+        ],
         cond_uv: int | str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -561,12 +758,31 @@ class AsyncCreditOrderAPI(_AsyncGroup):
     async def sell(
         self,
         *,
-        dmst_stex_tp: str,
+        dmst_stex_tp: _Code["KRX", "NXT", "SOR"],
         stk_cd: str,
         ord_qty: int | str,
         ord_uv: int | str | None = None,
-        trde_tp: str,
-        crd_deal_tp: str,
+        trde_tp: _Code[
+            "0",
+            "3",
+            "5",
+            "81",
+            "61",
+            "62",
+            "6",
+            "7",
+            "10",
+            "13",
+            "16",
+            "20",
+            "23",
+            "26",
+            "28",
+            "29",
+            "30",
+            "31",
+        ],
+        crd_deal_tp: _Code["33", "99"],
         crd_loan_dt: _DateText | None = None,
         cond_uv: int | str | None = None,
         next_key: str | None = None,
@@ -609,7 +825,7 @@ class AsyncCreditOrderAPI(_AsyncGroup):
     async def modify(
         self,
         *,
-        dmst_stex_tp: str,
+        dmst_stex_tp: _Code["KRX", "NXT", "SOR"],
         orig_ord_no: str,
         stk_cd: str,
         mdfy_qty: int | str,
@@ -651,7 +867,7 @@ class AsyncCreditOrderAPI(_AsyncGroup):
     async def cancel(
         self,
         *,
-        dmst_stex_tp: str,
+        dmst_stex_tp: _Code["KRX", "NXT", "SOR"],
         orig_ord_no: str,
         stk_cd: str,
         cncl_qty: int | str,

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msgspec.structs import astuple as _astuple
 
@@ -18,6 +18,11 @@ from kiwoom._model import WireRow as _WireRow
 from kiwoom._values import fast_date as _fast_date
 from kiwoom._values import fast_time as _fast_time
 from kiwoom._values import to_code as _to_code
+
+if TYPE_CHECKING:
+    from typing import Literal as _Code
+else:
+    from kiwoom._model import Code as _Code
 
 __all__ = [
     "Ka10048ElwdalySnstIx",
@@ -210,7 +215,7 @@ class Ka10050ElwsnstIxArray(_Row):
     )
 
     cntr_tm: _dt.time | None = None
-    """체결시간 (HHmmss, max 20)"""
+    """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -304,27 +309,68 @@ class Ka30001Request(_Request, kw_only=True):
 
     __api_id__ = "ka30001"
     __rules__ = (
-        _Rule("flu_tp", "flu_tp", "등락구분", True, 1, "str"),
-        _Rule("tm_tp", "tm_tp", "시간구분", True, 1, "str"),
+        _Rule("flu_tp", "flu_tp", "등락구분", True, 1, "str", codes={"1": "급등", "2": "급락"}),
+        _Rule("tm_tp", "tm_tp", "시간구분", True, 1, "str", codes={"1": "분전", "2": "일전"}),
         _Rule("tm", "tm", "시간", True, 2, "str"),
-        _Rule("trde_qty_tp", "trde_qty_tp", "거래량구분", True, 4, "str"),
+        _Rule(
+            "trde_qty_tp",
+            "trde_qty_tp",
+            "거래량구분",
+            True,
+            4,
+            "str",
+            codes={
+                "0": "전체",
+                "10": "만주이상",
+                "50": "5만주이상",
+                "100": "10만주이상",
+                "300": "30만주이상",
+                "500": "50만주이상",
+                "1000": "백만주이상",
+            },
+        ),
         _Rule("isscomp_cd", "isscomp_cd", "발행사코드", True, 12, "str"),
         _Rule("bsis_aset_cd", "bsis_aset_cd", "기초자산코드", True, 12, "str"),
-        _Rule("rght_tp", "rght_tp", "권리구분", True, 3, "str"),
+        _Rule(
+            "rght_tp",
+            "rght_tp",
+            "권리구분",
+            True,
+            3,
+            "str",
+            codes={
+                "000": "전체",
+                "001": "콜",
+                "002": "풋",
+                "003": "DC",
+                "004": "DP",
+                "005": "EX",
+                "006": "조기종료콜",
+                "007": "조기종료풋",
+            },
+        ),
         _Rule("lpcd", "lpcd", "LP코드", True, 12, "str"),
-        _Rule("trde_end_elwskip", "trde_end_elwskip", "거래종료ELW제외", True, 1, "str"),
+        _Rule(
+            "trde_end_elwskip",
+            "trde_end_elwskip",
+            "거래종료ELW제외",
+            True,
+            1,
+            "str",
+            codes={"0": "포함", "1": "제외"},
+        ),
     )
 
-    flu_tp: str
+    flu_tp: _Code["1", "2"]
     """등락구분 (max 1). 1: 급등, 2: 급락"""
 
-    tm_tp: str
+    tm_tp: _Code["1", "2"]
     """시간구분 (max 1). 1: 분전, 2: 일전"""
 
     tm: str
     """시간 (max 2)"""
 
-    trde_qty_tp: str
+    trde_qty_tp: _Code["0", "10", "50", "100", "300", "500", "1000"]
     """거래량구분 (max 4). 0: 전체, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상"""
 
     isscomp_cd: str
@@ -333,13 +379,13 @@ class Ka30001Request(_Request, kw_only=True):
     bsis_aset_cd: str
     """기초자산코드 (max 12)"""
 
-    rght_tp: str
+    rght_tp: _Code["000", "001", "002", "003", "004", "005", "006", "007"]
     """권리구분 (max 3). 000: 전체, 001: 콜, 002: 풋, 003: DC, 004: DP, 005: EX, 006: 조기종료콜, 007: 조기종료풋"""
 
     lpcd: str
     """LP코드 (max 12)"""
 
-    trde_end_elwskip: str
+    trde_end_elwskip: _Code["0", "1"]
     """거래종료ELW제외 (max 1). 0: 포함, 1: 제외"""
 
 
@@ -369,7 +415,7 @@ class Ka30001ElwpricJmpflu(_Row):
     """종목명 (max 40)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -463,25 +509,59 @@ class Ka30002Request(_Request, kw_only=True):
     __api_id__ = "ka30002"
     __rules__ = (
         _Rule("isscomp_cd", "isscomp_cd", "발행사코드", True, 3, "str"),
-        _Rule("trde_qty_tp", "trde_qty_tp", "거래량구분", True, 4, "str"),
-        _Rule("trde_tp", "trde_tp", "매매구분", True, 1, "str"),
-        _Rule("dt", "dt", "기간", True, 2, "str"),
-        _Rule("trde_end_elwskip", "trde_end_elwskip", "거래종료ELW제외", True, 1, "str"),
+        _Rule(
+            "trde_qty_tp",
+            "trde_qty_tp",
+            "거래량구분",
+            True,
+            4,
+            "str",
+            codes={
+                "0": "전체",
+                "5": "5천주",
+                "10": "만주",
+                "50": "5만주",
+                "100": "10만주",
+                "500": "50만주",
+                "1000": "백만주",
+            },
+        ),
+        _Rule(
+            "trde_tp", "trde_tp", "매매구분", True, 1, "str", codes={"1": "순매수", "2": "순매도"}
+        ),
+        _Rule(
+            "dt",
+            "dt",
+            "기간",
+            True,
+            2,
+            "str",
+            codes={"1": "전일", "5": "5일", "10": "10일", "40": "40일", "60": "60일"},
+        ),
+        _Rule(
+            "trde_end_elwskip",
+            "trde_end_elwskip",
+            "거래종료ELW제외",
+            True,
+            1,
+            "str",
+            codes={"0": "포함", "1": "제외"},
+        ),
     )
 
     isscomp_cd: str
     """발행사코드 (max 3)"""
 
-    trde_qty_tp: str
+    trde_qty_tp: _Code["0", "5", "10", "50", "100", "500", "1000"]
     """거래량구분 (max 4). 0: 전체, 5: 5천주, 10: 만주, 50: 5만주, 100: 10만주, 500: 50만주, 1000: 백만주"""
 
-    trde_tp: str
+    trde_tp: _Code["1", "2"]
     """매매구분 (max 1). 1: 순매수, 2: 순매도"""
 
-    dt: str
+    dt: _Code["1", "5", "10", "40", "60"]
     """기간 (max 2). 1: 전일, 5: 5일, 10: 10일, 40: 40일, 60: 60일"""
 
-    trde_end_elwskip: str
+    trde_end_elwskip: _Code["0", "1"]
     """거래종료ELW제외 (max 1). 0: 포함, 1: 제외"""
 
 
@@ -587,7 +667,7 @@ class Ka30003Request(_Request, kw_only=True):
     __api_id__ = "ka30003"
     __rules__ = (
         _Rule("bsis_aset_cd", "bsis_aset_cd", "기초자산코드", True, 12, "str"),
-        _Rule("base_dt", "base_dt", "기준일자", True, 8, "date"),
+        _Rule("base_dt", "base_dt", "기준일자", True, 8, "date", fmt="YYYYMMDD"),
     )
 
     bsis_aset_cd: str
@@ -620,7 +700,7 @@ class Ka30003ElwlppossDalyTrnsn(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_tp: str | None = None
-    """대비구분 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비구분 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -710,9 +790,34 @@ class Ka30004Request(_Request, kw_only=True):
     __rules__ = (
         _Rule("isscomp_cd", "isscomp_cd", "발행사코드", True, 12, "str"),
         _Rule("bsis_aset_cd", "bsis_aset_cd", "기초자산코드", True, 12, "str"),
-        _Rule("rght_tp", "rght_tp", "권리구분", True, 3, "str"),
+        _Rule(
+            "rght_tp",
+            "rght_tp",
+            "권리구분",
+            True,
+            3,
+            "str",
+            codes={
+                "000": "전체",
+                "001": "콜",
+                "002": "풋",
+                "003": "DC",
+                "004": "DP",
+                "005": "EX",
+                "006": "조기종료콜",
+                "007": "조기종료풋",
+            },
+        ),
         _Rule("lpcd", "lpcd", "LP코드", True, 12, "str"),
-        _Rule("trde_end_elwskip", "trde_end_elwskip", "거래종료ELW제외", True, 1, "str"),
+        _Rule(
+            "trde_end_elwskip",
+            "trde_end_elwskip",
+            "거래종료ELW제외",
+            True,
+            1,
+            "str",
+            codes={"1": "거래종료ELW제외", "0": "거래종료ELW포함"},
+        ),
     )
 
     isscomp_cd: str
@@ -721,13 +826,13 @@ class Ka30004Request(_Request, kw_only=True):
     bsis_aset_cd: str
     """기초자산코드 (max 12)"""
 
-    rght_tp: str
+    rght_tp: _Code["000", "001", "002", "003", "004", "005", "006", "007"]
     """권리구분 (max 3). 000: 전체, 001: 콜, 002: 풋, 003: DC, 004: DP, 005: EX, 006: 조기종료콜, 007: 조기종료풋"""
 
     lpcd: str
     """LP코드 (max 12)"""
 
-    trde_end_elwskip: str
+    trde_end_elwskip: _Code["1", "0"]
     """거래종료ELW제외 (max 1). 1: 거래종료ELW제외, 0: 거래종료ELW포함"""
 
 
@@ -783,7 +888,7 @@ class Ka30004ElwdisptyRt(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_tp: str | None = None
-    """대비구분 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비구분 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -874,9 +979,43 @@ class Ka30005Request(_Request, kw_only=True):
     __rules__ = (
         _Rule("isscomp_cd", "isscomp_cd", "발행사코드", True, 12, "str"),
         _Rule("bsis_aset_cd", "bsis_aset_cd", "기초자산코드", True, 12, "str"),
-        _Rule("rght_tp", "rght_tp", "권리구분", True, 1, "str"),
+        _Rule(
+            "rght_tp",
+            "rght_tp",
+            "권리구분",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "콜",
+                "2": "풋",
+                "3": "DC",
+                "4": "DP",
+                "5": "EX",
+                "6": "조기종료콜",
+                "7": "조기종료풋",
+            },
+        ),
         _Rule("lpcd", "lpcd", "LP코드", True, 12, "str"),
-        _Rule("sort_tp", "sort_tp", "정렬구분", True, 1, "str"),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬구분",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "정렬없음",
+                "1": "상승율순",
+                "2": "상승폭순",
+                "3": "하락율순",
+                "4": "하락폭순",
+                "5": "거래량순",
+                "6": "거래대금순",
+                "7": "잔존일순",
+            },
+        ),
     )
 
     isscomp_cd: str
@@ -885,13 +1024,13 @@ class Ka30005Request(_Request, kw_only=True):
     bsis_aset_cd: str
     """기초자산코드 (max 12)"""
 
-    rght_tp: str
+    rght_tp: _Code["0", "1", "2", "3", "4", "5", "6", "7"]
     """권리구분 (max 1). 0: 전체, 1: 콜, 2: 풋, 3: DC, 4: DP, 5: EX, 6: 조기종료콜, 7: 조기종료풋"""
 
     lpcd: str
     """LP코드 (max 12)"""
 
-    sort_tp: str
+    sort_tp: _Code["0", "1", "2", "3", "4", "5", "6", "7"]
     """정렬구분 (max 1). 0: 정렬없음, 1: 상승율순, 2: 상승폭순, 3: 하락율순, 4: 하락폭순, 5: 거래량순, 6: 거래대금순, 7: 잔존일순"""
 
 
@@ -962,7 +1101,7 @@ class Ka30005ElwcndQry(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_tp: str | None = None
-    """대비구분 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비구분 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1220,18 +1359,50 @@ class Ka30009Request(_Request, kw_only=True):
 
     __api_id__ = "ka30009"
     __rules__ = (
-        _Rule("sort_tp", "sort_tp", "정렬구분", True, 1, "str"),
-        _Rule("rght_tp", "rght_tp", "권리구분", True, 3, "str"),
-        _Rule("trde_end_skip", "trde_end_skip", "거래종료제외", True, 1, "str"),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬구분",
+            True,
+            1,
+            "str",
+            codes={"1": "상승률", "2": "상승폭", "3": "하락률", "4": "하락폭"},
+        ),
+        _Rule(
+            "rght_tp",
+            "rght_tp",
+            "권리구분",
+            True,
+            3,
+            "str",
+            codes={
+                "000": "전체",
+                "001": "콜",
+                "002": "풋",
+                "003": "DC",
+                "004": "DP",
+                "006": "조기종료콜",
+                "007": "조기종료풋",
+            },
+        ),
+        _Rule(
+            "trde_end_skip",
+            "trde_end_skip",
+            "거래종료제외",
+            True,
+            1,
+            "str",
+            codes={"1": "거래종료제외", "0": "거래종료포함"},
+        ),
     )
 
-    sort_tp: str
+    sort_tp: _Code["1", "2", "3", "4"]
     """정렬구분 (max 1). 1: 상승률, 2: 상승폭, 3: 하락률, 4: 하락폭"""
 
-    rght_tp: str
+    rght_tp: _Code["000", "001", "002", "003", "004", "006", "007"]
     """권리구분 (max 3). 000: 전체, 001: 콜, 002: 풋, 003: DC, 004: DP, 006: 조기종료콜, 007: 조기종료풋"""
 
-    trde_end_skip: str
+    trde_end_skip: _Code["1", "0"]
     """거래종료제외 (max 1). 1: 거래종료제외, 0: 거래종료포함"""
 
 
@@ -1265,7 +1436,7 @@ class Ka30009ElwfluRtRank(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1352,18 +1523,50 @@ class Ka30010Request(_Request, kw_only=True):
 
     __api_id__ = "ka30010"
     __rules__ = (
-        _Rule("sort_tp", "sort_tp", "정렬구분", True, 1, "str"),
-        _Rule("rght_tp", "rght_tp", "권리구분", True, 3, "str"),
-        _Rule("trde_end_skip", "trde_end_skip", "거래종료제외", True, 1, "str"),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬구분",
+            True,
+            1,
+            "str",
+            codes={"1": "순매수잔량상위", "2": "순매도 잔량상위"},
+        ),
+        _Rule(
+            "rght_tp",
+            "rght_tp",
+            "권리구분",
+            True,
+            3,
+            "str",
+            codes={
+                "000": "전체",
+                "001": "콜",
+                "002": "풋",
+                "003": "DC",
+                "004": "DP",
+                "006": "조기종료콜",
+                "007": "조기종료풋",
+            },
+        ),
+        _Rule(
+            "trde_end_skip",
+            "trde_end_skip",
+            "거래종료제외",
+            True,
+            1,
+            "str",
+            codes={"1": "거래종료제외", "0": "거래종료포함"},
+        ),
     )
 
-    sort_tp: str
+    sort_tp: _Code["1", "2"]
     """정렬구분 (max 1). 1: 순매수잔량상위, 2: 순매도 잔량상위"""
 
-    rght_tp: str
+    rght_tp: _Code["000", "001", "002", "003", "004", "006", "007"]
     """권리구분 (max 3). 000: 전체, 001: 콜, 002: 풋, 003: DC, 004: DP, 006: 조기종료콜, 007: 조기종료풋"""
 
-    trde_end_skip: str
+    trde_end_skip: _Code["1", "0"]
     """거래종료제외 (max 1). 1: 거래종료제외, 0: 거래종료포함"""
 
 
@@ -1398,7 +1601,7 @@ class Ka30010ElwreqRank(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1501,9 +1704,9 @@ class Ka30011ElwalaccRt(_Row):
     __kinds__ = (
         "str",
         "str",
-        "abs float",
+        "abs int",
         "str",
-        "float",
+        "int",
         "float",
         "int",
         "float",
@@ -1515,13 +1718,13 @@ class Ka30011ElwalaccRt(_Row):
     stk_nm: str | None = None
     """종목명 (max 40)"""
 
-    cur_prc: float | None = None
+    cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
-    pred_pre: float | None = None
+    pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
 
     flu_rt: float | None = None
@@ -1552,9 +1755,9 @@ def _c_Ka30011ElwalaccRt(w: Ka30011ElwalaccRtWire) -> Ka30011ElwalaccRt:
     return Ka30011ElwalaccRt(
         v0 or None,
         v1 or None,
-        abs(float(v2)) if v2 else None,
+        abs(int(v2)) if v2 else None,
         v3 or None,
-        float(v4) if v4 else None,
+        int(v4) if v4 else None,
         float(v5) if v5 else None,
         int(v6) if v6 else None,
         float(v7) if v7 else None,
@@ -1617,7 +1820,7 @@ class Ka30012Response(_Response):
         "float/100",
         "float",
         "str",
-        "float",
+        "int",
         "float",
         "float",
         "float",
@@ -1663,12 +1866,12 @@ class Ka30012Response(_Response):
         "str",
         "str",
         "str",
-        "abs float",
-        "abs float",
-        "abs float",
-        "abs float",
-        "abs float",
-        "abs float",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
+        "abs int",
     )
 
     aset_cd: str | None = None
@@ -1678,7 +1881,7 @@ class Ka30012Response(_Response):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1710,7 +1913,7 @@ class Ka30012Response(_Response):
     elwinnr_vltl: str | None = None
     """ELW내재변동성 (max 20)"""
 
-    exp_rght_pric: float | None = None
+    exp_rght_pric: int | None = None
     """예상권리가 (max 20)"""
 
     elwpl_qutr_rt: float | None = None
@@ -1848,22 +2051,22 @@ class Ka30012Response(_Response):
     evlt_fnsh_yn: str | None = None
     """평가완료여부"""
 
-    all_hgst_pric: float | None = None
+    all_hgst_pric: int | None = None
     """전체최고가 (magnitude; the wire sign is the direction vs the previous close)"""
 
-    all_lwst_pric: float | None = None
+    all_lwst_pric: int | None = None
     """전체최저가 (magnitude; the wire sign is the direction vs the previous close)"""
 
-    imaf_hgst_pric: float | None = None
+    imaf_hgst_pric: int | None = None
     """직후최고가 (magnitude; the wire sign is the direction vs the previous close)"""
 
-    imaf_lwst_pric: float | None = None
+    imaf_lwst_pric: int | None = None
     """직후최저가 (magnitude; the wire sign is the direction vs the previous close)"""
 
-    sndhalf_mrkt_hgst_pric: float | None = None
+    sndhalf_mrkt_hgst_pric: int | None = None
     """후반장최고가 (magnitude; the wire sign is the direction vs the previous close)"""
 
-    sndhalf_mrkt_lwst_pric: float | None = None
+    sndhalf_mrkt_lwst_pric: int | None = None
     """후반장최저가 (magnitude; the wire sign is the direction vs the previous close)"""
 
 
@@ -2023,7 +2226,7 @@ def _c_Ka30012Response(w: Ka30012ResponseWire) -> Ka30012Response:
         float(v12) / 100 if v12 else None,
         float(v13) if v13 else None,
         v14 or None,
-        float(v15) if v15 else None,
+        int(v15) if v15 else None,
         float(v16) if v16 else None,
         float(v17) if v17 else None,
         float(v18) if v18 else None,
@@ -2069,12 +2272,12 @@ def _c_Ka30012Response(w: Ka30012ResponseWire) -> Ka30012Response:
         v58 or None,
         v59 or None,
         v60 or None,
-        abs(float(v61)) if v61 else None,
-        abs(float(v62)) if v62 else None,
-        abs(float(v63)) if v63 else None,
-        abs(float(v64)) if v64 else None,
-        abs(float(v65)) if v65 else None,
-        abs(float(v66)) if v66 else None,
+        abs(int(v61)) if v61 else None,
+        abs(int(v62)) if v62 else None,
+        abs(int(v63)) if v63 else None,
+        abs(int(v64)) if v64 else None,
+        abs(int(v65)) if v65 else None,
+        abs(int(v66)) if v66 else None,
     )
 
 
@@ -2092,6 +2295,9 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "ka30012": (Ka30012Request, Ka30012Response, Ka30012ResponseWire, _c_Ka30012Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""
 
 
 # Namespaces: `client.elw` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
@@ -2164,15 +2370,15 @@ class ElwAPI(_Group):
     def price_jumps(
         self,
         *,
-        flu_tp: str,
-        tm_tp: str,
+        flu_tp: _Code["1", "2"],
+        tm_tp: _Code["1", "2"],
         tm: str,
-        trde_qty_tp: str,
+        trde_qty_tp: _Code["0", "10", "50", "100", "300", "500", "1000"],
         isscomp_cd: str,
         bsis_aset_cd: str,
-        rght_tp: str,
+        rght_tp: _Code["000", "001", "002", "003", "004", "005", "006", "007"],
         lpcd: str,
-        trde_end_elwskip: str,
+        trde_end_elwskip: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -2216,10 +2422,10 @@ class ElwAPI(_Group):
         self,
         *,
         isscomp_cd: str,
-        trde_qty_tp: str,
-        trde_tp: str,
-        dt: str,
-        trde_end_elwskip: str,
+        trde_qty_tp: _Code["0", "5", "10", "50", "100", "500", "1000"],
+        trde_tp: _Code["1", "2"],
+        dt: _Code["1", "5", "10", "40", "60"],
+        trde_end_elwskip: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -2286,9 +2492,9 @@ class ElwAPI(_Group):
         *,
         isscomp_cd: str,
         bsis_aset_cd: str,
-        rght_tp: str,
+        rght_tp: _Code["000", "001", "002", "003", "004", "005", "006", "007"],
         lpcd: str,
-        trde_end_elwskip: str,
+        trde_end_elwskip: _Code["1", "0"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -2325,9 +2531,9 @@ class ElwAPI(_Group):
         *,
         isscomp_cd: str,
         bsis_aset_cd: str,
-        rght_tp: str,
+        rght_tp: _Code["0", "1", "2", "3", "4", "5", "6", "7"],
         lpcd: str,
-        sort_tp: str,
+        sort_tp: _Code["0", "1", "2", "3", "4", "5", "6", "7"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -2362,9 +2568,9 @@ class ElwAPI(_Group):
     def top_movers(
         self,
         *,
-        sort_tp: str,
-        rght_tp: str,
-        trde_end_skip: str,
+        sort_tp: _Code["1", "2", "3", "4"],
+        rght_tp: _Code["000", "001", "002", "003", "004", "006", "007"],
+        trde_end_skip: _Code["1", "0"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -2395,9 +2601,9 @@ class ElwAPI(_Group):
     def top_order_book(
         self,
         *,
-        sort_tp: str,
-        rght_tp: str,
-        trde_end_skip: str,
+        sort_tp: _Code["1", "2"],
+        rght_tp: _Code["000", "001", "002", "003", "004", "006", "007"],
+        trde_end_skip: _Code["1", "0"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -2539,15 +2745,15 @@ class AsyncElwAPI(_AsyncGroup):
     async def price_jumps(
         self,
         *,
-        flu_tp: str,
-        tm_tp: str,
+        flu_tp: _Code["1", "2"],
+        tm_tp: _Code["1", "2"],
         tm: str,
-        trde_qty_tp: str,
+        trde_qty_tp: _Code["0", "10", "50", "100", "300", "500", "1000"],
         isscomp_cd: str,
         bsis_aset_cd: str,
-        rght_tp: str,
+        rght_tp: _Code["000", "001", "002", "003", "004", "005", "006", "007"],
         lpcd: str,
-        trde_end_elwskip: str,
+        trde_end_elwskip: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -2591,10 +2797,10 @@ class AsyncElwAPI(_AsyncGroup):
         self,
         *,
         isscomp_cd: str,
-        trde_qty_tp: str,
-        trde_tp: str,
-        dt: str,
-        trde_end_elwskip: str,
+        trde_qty_tp: _Code["0", "5", "10", "50", "100", "500", "1000"],
+        trde_tp: _Code["1", "2"],
+        dt: _Code["1", "5", "10", "40", "60"],
+        trde_end_elwskip: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -2661,9 +2867,9 @@ class AsyncElwAPI(_AsyncGroup):
         *,
         isscomp_cd: str,
         bsis_aset_cd: str,
-        rght_tp: str,
+        rght_tp: _Code["000", "001", "002", "003", "004", "005", "006", "007"],
         lpcd: str,
-        trde_end_elwskip: str,
+        trde_end_elwskip: _Code["1", "0"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -2700,9 +2906,9 @@ class AsyncElwAPI(_AsyncGroup):
         *,
         isscomp_cd: str,
         bsis_aset_cd: str,
-        rght_tp: str,
+        rght_tp: _Code["0", "1", "2", "3", "4", "5", "6", "7"],
         lpcd: str,
-        sort_tp: str,
+        sort_tp: _Code["0", "1", "2", "3", "4", "5", "6", "7"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -2737,9 +2943,9 @@ class AsyncElwAPI(_AsyncGroup):
     async def top_movers(
         self,
         *,
-        sort_tp: str,
-        rght_tp: str,
-        trde_end_skip: str,
+        sort_tp: _Code["1", "2", "3", "4"],
+        rght_tp: _Code["000", "001", "002", "003", "004", "006", "007"],
+        trde_end_skip: _Code["1", "0"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -2770,9 +2976,9 @@ class AsyncElwAPI(_AsyncGroup):
     async def top_order_book(
         self,
         *,
-        sort_tp: str,
-        rght_tp: str,
-        trde_end_skip: str,
+        sort_tp: _Code["1", "2"],
+        rght_tp: _Code["000", "001", "002", "003", "004", "006", "007"],
+        trde_end_skip: _Code["1", "0"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,

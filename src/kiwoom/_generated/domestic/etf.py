@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msgspec.structs import astuple as _astuple
 
@@ -17,6 +17,11 @@ from kiwoom._model import WireRow as _WireRow
 from kiwoom._values import fast_date as _fast_date
 from kiwoom._values import fast_time as _fast_time
 from kiwoom._values import to_code as _to_code
+
+if TYPE_CHECKING:
+    from typing import Literal as _Code
+else:
+    from kiwoom._model import Code as _Code
 
 __all__ = [
     "Ka40001EtfprftRtLst",
@@ -75,7 +80,15 @@ class Ka40001Request(_Request, kw_only=True):
     __rules__ = (
         _Rule("stk_cd", "stk_cd", "종목코드", True, 6, "str"),
         _Rule("etfobjt_idex_cd", "etfobjt_idex_cd", "ETF대상지수코드", True, 3, "str"),
-        _Rule("dt", "dt", "기간", True, 1, "str"),
+        _Rule(
+            "dt",
+            "dt",
+            "기간",
+            True,
+            1,
+            "str",
+            codes={"0": "1주", "1": "1달", "2": "6개월", "3": "1년"},
+        ),
     )
 
     stk_cd: str
@@ -84,7 +97,7 @@ class Ka40001Request(_Request, kw_only=True):
     etfobjt_idex_cd: str
     """ETF대상지수코드 (max 3)"""
 
-    dt: str
+    dt: _Code["0", "1", "2", "3"]
     """기간 (max 1). 0: 1주, 1: 1달, 2: 6개월, 3: 1년"""
 
 
@@ -259,7 +272,7 @@ class Ka40003EtfdalyTrnsn(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20)"""
+    """대비기호 (max 20, codes known incomplete: other codes are sent as given, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -292,7 +305,7 @@ class Ka40003EtfdalyTrnsn(_Row):
     """추적전일대비 (wire value / 100, max 20)"""
 
     trace_pre_sig: str | None = None
-    """추적대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """추적대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
 
 class Ka40003EtfdalyTrnsnWire(_WireRow):
@@ -367,30 +380,86 @@ class Ka40004Request(_Request, kw_only=True):
 
     __api_id__ = "ka40004"
     __rules__ = (
-        _Rule("txon_type", "txon_type", "과세유형", True, 1, "str"),
-        _Rule("navpre", "navpre", "NAV대비", True, 1, "str"),
-        _Rule("mngmcomp", "mngmcomp", "운용사", True, 4, "str"),
-        _Rule("txon_yn", "txon_yn", "과세여부", True, 1, "str"),
-        _Rule("trace_idex", "trace_idex", "추적지수", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "txon_type",
+            "txon_type",
+            "과세유형",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "비과세",
+                "2": "보유기간과세",
+                "3": "회사형",
+                "4": "외국",
+                "5": "비과세해외(보유기간관세)",
+            },
+        ),
+        _Rule(
+            "navpre",
+            "navpre",
+            "NAV대비",
+            True,
+            1,
+            "str",
+            codes={"0": "전체", "1": "NAV > 전일종가", "2": "NAV < 전일종가"},
+        ),
+        _Rule(
+            "mngmcomp",
+            "mngmcomp",
+            "운용사",
+            True,
+            4,
+            "str",
+            codes={
+                "0000": "전체",
+                "3020": "KODEX(삼성)",
+                "3027": "KOSEF(키움)",
+                "3191": "TIGER(미래에셋)",
+                "3228": "KINDEX(한국투자)",
+                "3023": "KStar(KB)",
+                "3022": "아리랑(한화)",
+                "9999": "기타운용사",
+            },
+        ),
+        _Rule(
+            "txon_yn",
+            "txon_yn",
+            "과세여부",
+            True,
+            1,
+            "str",
+            codes={"0": "전체", "1": "과세", "2": "비과세"},
+        ),
+        _Rule("trace_idex", "trace_idex", "추적지수", True, 1, "str", codes={"0": "전체"}),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    txon_type: str
+    txon_type: _Code["0", "1", "2", "3", "4", "5"]
     """과세유형 (max 1). 0: 전체, 1: 비과세, 2: 보유기간과세, 3: 회사형, 4: 외국, 5: 비과세해외(보유기간관세)"""
 
-    navpre: str
+    navpre: _Code["0", "1", "2"]
     """NAV대비 (max 1). 0: 전체, 1: NAV > 전일종가, 2: NAV < 전일종가"""
 
-    mngmcomp: str
+    mngmcomp: _Code["0000", "3020", "3027", "3191", "3228", "3023", "3022", "9999"]
     """운용사 (max 4). 0000: 전체, 3020: KODEX(삼성), 3027: KOSEF(키움), 3191: TIGER(미래에셋), 3228: KINDEX(한국투자), 3023: KStar(KB), 3022: 아리랑(한화), 9999: 기타운용사"""
 
-    txon_yn: str
+    txon_yn: _Code["0", "1", "2"]
     """과세여부 (max 1). 0: 전체, 1: 과세, 2: 비과세"""
 
-    trace_idex: str
+    trace_idex: _Code["0"]
     """추적지수 (max 1). 0: 전체"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -431,7 +500,7 @@ class Ka40004EtfallMrpr(_Row):
     """종가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -579,13 +648,13 @@ class Ka40006EtftislTrnsn(_Row):
     )
 
     tm: _dt.time | None = None
-    """시간 (HHmmss, max 20)"""
+    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     close_pric: int | None = None
     """종가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -618,7 +687,7 @@ class Ka40006EtftislTrnsn(_Row):
     """추적지수전일대비 (wire value / 100, signed, max 20)"""
 
     trace_idex_pred_pre_sig: str | None = None
-    """추적지수전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """추적지수전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
 
 class Ka40006EtftislTrnsnWire(_WireRow):
@@ -743,13 +812,13 @@ class Ka40007EtftislCntrArray(_Row):
     )
 
     cntr_tm: _dt.time | None = None
-    """체결시간 (HHmmss, max 20)"""
+    """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -880,7 +949,7 @@ class Ka40008EtfnetprpsQtyArray(_Row):
     """현재가n (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig_n: str | None = None
-    """대비기호n (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호n (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre_n: int | None = None
     """전일대비n (단위 원, signed, max 20)"""
@@ -934,13 +1003,13 @@ class Ka40008Response(_Response):
     )
 
     cntr_tm: _dt.time | None = None
-    """체결시간 (HHmmss, max 20)"""
+    """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1133,7 +1202,7 @@ class Ka40010EtftislTrnsn(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1204,6 +1273,9 @@ TYPES: dict[str, tuple[Any, ...]] = {
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
 
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""
+
 
 # Namespaces: `client.etf` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
 
@@ -1223,7 +1295,7 @@ class EtfAPI(_Group):
         *,
         stk_cd: str,
         etfobjt_idex_cd: str,
-        dt: str,
+        dt: _Code["0", "1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -1305,12 +1377,12 @@ class EtfAPI(_Group):
     def all_quotes(
         self,
         *,
-        txon_type: str,
-        navpre: str,
-        mngmcomp: str,
-        txon_yn: str,
-        trace_idex: str,
-        stex_tp: str,
+        txon_type: _Code["0", "1", "2", "3", "4", "5"],
+        navpre: _Code["0", "1", "2"],
+        mngmcomp: _Code["0000", "3020", "3027", "3191", "3228", "3023", "3022", "9999"],
+        txon_yn: _Code["0", "1", "2"],
+        trace_idex: _Code["0"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -1490,7 +1562,7 @@ class AsyncEtfAPI(_AsyncGroup):
         *,
         stk_cd: str,
         etfobjt_idex_cd: str,
-        dt: str,
+        dt: _Code["0", "1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -1572,12 +1644,12 @@ class AsyncEtfAPI(_AsyncGroup):
     async def all_quotes(
         self,
         *,
-        txon_type: str,
-        navpre: str,
-        mngmcomp: str,
-        txon_yn: str,
-        trace_idex: str,
-        stex_tp: str,
+        txon_type: _Code["0", "1", "2", "3", "4", "5"],
+        navpre: _Code["0", "1", "2"],
+        mngmcomp: _Code["0000", "3020", "3027", "3191", "3228", "3023", "3022", "9999"],
+        txon_yn: _Code["0", "1", "2"],
+        trace_idex: _Code["0"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,

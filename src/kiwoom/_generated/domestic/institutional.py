@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msgspec.structs import astuple as _astuple
 
@@ -17,6 +17,11 @@ from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
 from kiwoom._values import fast_date as _fast_date
 from kiwoom._values import to_code as _to_code
+
+if TYPE_CHECKING:
+    from typing import Literal as _Code
+else:
+    from kiwoom._model import Code as _Code
 
 __all__ = [
     "Ka10008Request",
@@ -167,17 +172,67 @@ class Ka10131Request(_Request, kw_only=True):
 
     __api_id__ = "ka10131"
     __rules__ = (
-        _Rule("dt", "dt", "기간", True, 3, "str"),
-        _Rule("strt_dt", "strt_dt", "시작일자", False, 8, "date"),
-        _Rule("end_dt", "end_dt", "종료일자", False, 8, "date"),
-        _Rule("mrkt_tp", "mrkt_tp", "장구분", True, 3, "str"),
-        _Rule("netslmt_tp", "netslmt_tp", "순매도수구분", True, 1, "str"),
-        _Rule("stk_inds_tp", "stk_inds_tp", "종목업종구분", True, 1, "str"),
-        _Rule("amt_qty_tp", "amt_qty_tp", "금액수량구분", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "dt",
+            "dt",
+            "기간",
+            True,
+            3,
+            "str",
+            codes={
+                "1": "최근일",
+                "3": "3일",
+                "5": "5일",
+                "10": "10일",
+                "20": "20일",
+                "120": "120일",
+                "0": "시작일자/종료일자로 조회",
+            },
+        ),
+        _Rule("strt_dt", "strt_dt", "시작일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule("end_dt", "end_dt", "종료일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "mrkt_tp", "mrkt_tp", "장구분", True, 3, "str", codes={"001": "코스피", "101": "코스닥"}
+        ),
+        _Rule(
+            "netslmt_tp",
+            "netslmt_tp",
+            "순매도수구분",
+            True,
+            1,
+            "str",
+            codes={"2": "순매수(고정값)"},
+        ),
+        _Rule(
+            "stk_inds_tp",
+            "stk_inds_tp",
+            "종목업종구분",
+            True,
+            1,
+            "str",
+            codes={"0": "종목(주식)", "1": "업종"},
+        ),
+        _Rule(
+            "amt_qty_tp",
+            "amt_qty_tp",
+            "금액수량구분",
+            True,
+            1,
+            "str",
+            codes={"0": "금액", "1": "수량"},
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    dt: str
+    dt: _Code["1", "3", "5", "10", "20", "120", "0"]
     """기간 (max 3). 1: 최근일, 3: 3일, 5: 5일, 10: 10일, 20: 20일, 120: 120일, 0: 시작일자/종료일자로 조회"""
 
     strt_dt: _DateText | None = None
@@ -186,19 +241,19 @@ class Ka10131Request(_Request, kw_only=True):
     end_dt: _DateText | None = None
     """종료일자 (YYYYMMDD, max 8)"""
 
-    mrkt_tp: str
+    mrkt_tp: _Code["001", "101"]
     """장구분 (max 3). 001: 코스피, 101: 코스닥"""
 
-    netslmt_tp: str
+    netslmt_tp: _Code["2"]
     """순매도수구분 (max 1). 2: 순매수(고정값)"""
 
-    stk_inds_tp: str
+    stk_inds_tp: _Code["0", "1"]
     """종목업종구분 (max 1). 0: 종목(주식), 1: 업종"""
 
-    amt_qty_tp: str
+    amt_qty_tp: _Code["0", "1"]
     """금액수량구분 (max 1). 0: 금액, 1: 수량"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -531,6 +586,9 @@ TYPES: dict[str, tuple[Any, ...]] = {
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
 
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""
+
 
 # Namespaces: `client.institutional` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
 
@@ -575,14 +633,14 @@ class InstitutionalAPI(_Group):
     def streaks(
         self,
         *,
-        dt: str,
+        dt: _Code["1", "3", "5", "10", "20", "120", "0"],
         strt_dt: _DateText | None = None,
         end_dt: _DateText | None = None,
-        mrkt_tp: str,
-        netslmt_tp: str,
-        stk_inds_tp: str,
-        amt_qty_tp: str,
-        stex_tp: str,
+        mrkt_tp: _Code["001", "101"],
+        netslmt_tp: _Code["2"],
+        stk_inds_tp: _Code["0", "1"],
+        amt_qty_tp: _Code["0", "1"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -677,14 +735,14 @@ class AsyncInstitutionalAPI(_AsyncGroup):
     async def streaks(
         self,
         *,
-        dt: str,
+        dt: _Code["1", "3", "5", "10", "20", "120", "0"],
         strt_dt: _DateText | None = None,
         end_dt: _DateText | None = None,
-        mrkt_tp: str,
-        netslmt_tp: str,
-        stk_inds_tp: str,
-        amt_qty_tp: str,
-        stex_tp: str,
+        mrkt_tp: _Code["001", "101"],
+        netslmt_tp: _Code["2"],
+        stk_inds_tp: _Code["0", "1"],
+        amt_qty_tp: _Code["0", "1"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,

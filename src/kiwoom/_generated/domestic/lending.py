@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msgspec.structs import astuple as _astuple
 
@@ -17,6 +17,11 @@ from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
 from kiwoom._values import fast_date as _fast_date
 from kiwoom._values import to_code as _to_code
+
+if TYPE_CHECKING:
+    from typing import Literal as _Code
+else:
+    from kiwoom._model import Code as _Code
 
 __all__ = [
     "Ka10068DbrtTrdeTrnsn",
@@ -50,9 +55,9 @@ class Ka10068Request(_Request, kw_only=True):
 
     __api_id__ = "ka10068"
     __rules__ = (
-        _Rule("strt_dt", "strt_dt", "시작일자", False, 8, "date"),
-        _Rule("end_dt", "end_dt", "종료일자", False, 8, "date"),
-        _Rule("all_tp", "all_tp", "전체구분", True, 6, "str"),
+        _Rule("strt_dt", "strt_dt", "시작일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule("end_dt", "end_dt", "종료일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule("all_tp", "all_tp", "전체구분", True, 6, "str", codes={"1": "전체표시"}),
     )
 
     strt_dt: _DateText | None = None
@@ -61,7 +66,7 @@ class Ka10068Request(_Request, kw_only=True):
     end_dt: _DateText | None = None
     """종료일자 (YYYYMMDD, max 8)"""
 
-    all_tp: str
+    all_tp: _Code["1"]
     """전체구분 (max 6). 1: 전체표시"""
 
 
@@ -152,9 +157,17 @@ class Ka10069Request(_Request, kw_only=True):
 
     __api_id__ = "ka10069"
     __rules__ = (
-        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date"),
-        _Rule("end_dt", "end_dt", "종료일자", False, 8, "date"),
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
+        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule("end_dt", "end_dt", "종료일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"001": "코스피", "101": "코스닥"},
+        ),
     )
 
     strt_dt: _DateText
@@ -163,7 +176,7 @@ class Ka10069Request(_Request, kw_only=True):
     end_dt: _DateText | None = None
     """종료일자 (YYYYMMDD, max 8)"""
 
-    mrkt_tp: str
+    mrkt_tp: _Code["001", "101"]
     """시장구분 (max 3). 001: 코스피, 101: 코스닥"""
 
 
@@ -304,9 +317,11 @@ class Ka20068Request(_Request, kw_only=True):
 
     __api_id__ = "ka20068"
     __rules__ = (
-        _Rule("strt_dt", "strt_dt", "시작일자", False, 8, "date"),
-        _Rule("end_dt", "end_dt", "종료일자", False, 8, "date"),
-        _Rule("all_tp", "all_tp", "전체구분", False, 1, "str"),
+        _Rule("strt_dt", "strt_dt", "시작일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule("end_dt", "end_dt", "종료일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "all_tp", "all_tp", "전체구분", False, 1, "str", codes={"0": "종목코드 입력종목만 표시"}
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", True, 6, "str"),
     )
 
@@ -316,7 +331,7 @@ class Ka20068Request(_Request, kw_only=True):
     end_dt: _DateText | None = None
     """종료일자 (YYYYMMDD, max 8)"""
 
-    all_tp: str | None = None
+    all_tp: _Code["0"] | None = None
     """전체구분 (max 1). 0: 종목코드 입력종목만 표시"""
 
     stk_cd: str
@@ -410,14 +425,22 @@ class Ka90012Request(_Request, kw_only=True):
 
     __api_id__ = "ka90012"
     __rules__ = (
-        _Rule("dt", "dt", "일자", True, 8, "date"),
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
+        _Rule("dt", "dt", "일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"001": "코스피", "101": "코스닥"},
+        ),
     )
 
     dt: _DateText
     """일자 (YYYYMMDD, max 8)"""
 
-    mrkt_tp: str
+    mrkt_tp: _Code["001", "101"]
     """시장구분 (max 3). 001: 코스피, 101: 코스닥"""
 
 
@@ -508,6 +531,9 @@ TYPES: dict[str, tuple[Any, ...]] = {
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
 
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""
+
 
 # Namespaces: `client.lending` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
 
@@ -527,7 +553,7 @@ class LendingAPI(_Group):
         *,
         strt_dt: _DateText | None = None,
         end_dt: _DateText | None = None,
-        all_tp: str,
+        all_tp: _Code["1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -560,7 +586,7 @@ class LendingAPI(_Group):
         *,
         strt_dt: _DateText,
         end_dt: _DateText | None = None,
-        mrkt_tp: str,
+        mrkt_tp: _Code["001", "101"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -593,7 +619,7 @@ class LendingAPI(_Group):
         *,
         strt_dt: _DateText | None = None,
         end_dt: _DateText | None = None,
-        all_tp: str | None = None,
+        all_tp: _Code["0"] | None = None,
         stk_cd: str,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -628,7 +654,7 @@ class LendingAPI(_Group):
         self,
         *,
         dt: _DateText,
-        mrkt_tp: str,
+        mrkt_tp: _Code["001", "101"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -665,7 +691,7 @@ class AsyncLendingAPI(_AsyncGroup):
         *,
         strt_dt: _DateText | None = None,
         end_dt: _DateText | None = None,
-        all_tp: str,
+        all_tp: _Code["1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -698,7 +724,7 @@ class AsyncLendingAPI(_AsyncGroup):
         *,
         strt_dt: _DateText,
         end_dt: _DateText | None = None,
-        mrkt_tp: str,
+        mrkt_tp: _Code["001", "101"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -731,7 +757,7 @@ class AsyncLendingAPI(_AsyncGroup):
         *,
         strt_dt: _DateText | None = None,
         end_dt: _DateText | None = None,
-        all_tp: str | None = None,
+        all_tp: _Code["0"] | None = None,
         stk_cd: str,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -766,7 +792,7 @@ class AsyncLendingAPI(_AsyncGroup):
         self,
         *,
         dt: _DateText,
-        mrkt_tp: str,
+        mrkt_tp: _Code["001", "101"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,

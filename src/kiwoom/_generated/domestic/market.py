@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msgspec.structs import astuple as _astuple
 
@@ -19,6 +19,11 @@ from kiwoom._values import fast_date as _fast_date
 from kiwoom._values import fast_time as _fast_time
 from kiwoom._values import to_code as _to_code
 from kiwoom._values import to_datetime as _to_datetime
+
+if TYPE_CHECKING:
+    from typing import Literal as _Code
+else:
+    from kiwoom._model import Code as _Code
 
 __all__ = [
     "Ka10004Request",
@@ -229,7 +234,7 @@ class Ka10004Response(_Response):
     )
 
     bid_req_base_tm: _dt.time | None = None
-    """호가잔량기준시간 (HHmmss, max 20)"""
+    """호가잔량기준시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     sel_10th_pre_req_pre: int | None = None
     """매도10차선잔량대비 (단위 주, signed, max 20)"""
@@ -1065,7 +1070,7 @@ class Ka10007Response(_Response):
     """날짜 (YYYYMMDD, max 20)"""
 
     tm: _dt.time | None = None
-    """시간 (HHmmss, max 20)"""
+    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     pred_close_pric: int | None = None
     """전일종가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -1089,7 +1094,7 @@ class Ka10007Response(_Response):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     smbol: str | None = None
-    """부호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """부호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     flu_rt: float | None = None
     """등락률 (단위 %, signed, max 20)"""
@@ -1823,9 +1828,19 @@ class Ka10011Request(_Request, kw_only=True):
     """신주인수권전체시세요청 (ka10011) request body."""
 
     __api_id__ = "ka10011"
-    __rules__ = (_Rule("newstk_recvrht_tp", "newstk_recvrht_tp", "신주인수권구분", True, 2, "str"),)
+    __rules__ = (
+        _Rule(
+            "newstk_recvrht_tp",
+            "newstk_recvrht_tp",
+            "신주인수권구분",
+            True,
+            2,
+            "str",
+            codes={"00": "전체", "05": "신주인수권증권", "07": "신주인수권증서"},
+        ),
+    )
 
-    newstk_recvrht_tp: str
+    newstk_recvrht_tp: _Code["00", "05", "07"]
     """신주인수권구분 (max 2). 00: 전체, 05: 신주인수권증권, 07: 신주인수권증서"""
 
 
@@ -1857,7 +1872,7 @@ class Ka10011NewstkRecvrhtMrpr(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1952,11 +1967,29 @@ class Ka10044Request(_Request, kw_only=True):
 
     __api_id__ = "ka10044"
     __rules__ = (
-        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date"),
-        _Rule("end_dt", "end_dt", "종료일자", True, 8, "date"),
-        _Rule("trde_tp", "trde_tp", "매매구분", True, 1, "str"),
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule("end_dt", "end_dt", "종료일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "trde_tp", "trde_tp", "매매구분", True, 1, "str", codes={"1": "순매도", "2": "순매수"}
+        ),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
     strt_dt: _DateText
@@ -1965,13 +1998,13 @@ class Ka10044Request(_Request, kw_only=True):
     end_dt: _DateText
     """종료일자 (YYYYMMDD, max 8)"""
 
-    trde_tp: str
+    trde_tp: _Code["1", "2"]
     """매매구분 (max 1). 1: 순매도, 2: 순매수"""
 
-    mrkt_tp: str
+    mrkt_tp: _Code["001", "101"]
     """시장구분 (max 3). 001: 코스피, 101: 코스닥"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -2051,10 +2084,26 @@ class Ka10045Request(_Request, kw_only=True):
     __api_id__ = "ka10045"
     __rules__ = (
         _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date"),
-        _Rule("end_dt", "end_dt", "종료일자", True, 8, "date"),
-        _Rule("orgn_prsm_unp_tp", "orgn_prsm_unp_tp", "기관추정단가구분", True, 1, "str"),
-        _Rule("for_prsm_unp_tp", "for_prsm_unp_tp", "외인추정단가구분", True, 1, "str"),
+        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule("end_dt", "end_dt", "종료일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "orgn_prsm_unp_tp",
+            "orgn_prsm_unp_tp",
+            "기관추정단가구분",
+            True,
+            1,
+            "str",
+            codes={"1": "매수단가", "2": "매도단가"},
+        ),
+        _Rule(
+            "for_prsm_unp_tp",
+            "for_prsm_unp_tp",
+            "외인추정단가구분",
+            True,
+            1,
+            "str",
+            codes={"1": "매수단가", "2": "매도단가"},
+        ),
     )
 
     stk_cd: str
@@ -2066,10 +2115,10 @@ class Ka10045Request(_Request, kw_only=True):
     end_dt: _DateText
     """종료일자 (YYYYMMDD, max 8)"""
 
-    orgn_prsm_unp_tp: str
+    orgn_prsm_unp_tp: _Code["1", "2"]
     """기관추정단가구분 (max 1). 1: 매수단가, 2: 매도단가"""
 
-    for_prsm_unp_tp: str
+    for_prsm_unp_tp: _Code["1", "2"]
     """외인추정단가구분 (max 1). 1: 매수단가, 2: 매도단가"""
 
 
@@ -2097,7 +2146,7 @@ class Ka10045StkOrgnTrdeTrnsn(_Row):
     """종가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20)"""
+    """대비기호 (max 20, codes known incomplete: other codes are sent as given, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -2229,7 +2278,7 @@ class Ka10046CntrStrTm(_Row):
     )
 
     cntr_tm: _dt.time | None = None
-    """체결시간 (HHmmss, max 20)"""
+    """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -2238,7 +2287,7 @@ class Ka10046CntrStrTm(_Row):
     """전일대비 (단위 원, signed, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     flu_rt: float | None = None
     """등락율 (단위 %, signed, max 20)"""
@@ -2371,7 +2420,7 @@ class Ka10047CntrStrDaly(_Row):
     """전일대비 (단위 원, signed, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     flu_rt: float | None = None
     """등락율 (단위 %, signed, max 20)"""
@@ -2466,30 +2515,73 @@ class Ka10063Request(_Request, kw_only=True):
 
     __api_id__ = "ka10063"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("amt_qty_tp", "amt_qty_tp", "금액수량구분", True, 1, "str"),
-        _Rule("invsr", "invsr", "투자자별", True, 1, "str"),
-        _Rule("frgn_all", "frgn_all", "외국계전체", True, 1, "str"),
-        _Rule("smtm_netprps_tp", "smtm_netprps_tp", "동시순매수구분", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"000": "전체", "001": "코스피", "101": "코스닥"},
+        ),
+        _Rule("amt_qty_tp", "amt_qty_tp", "금액수량구분", True, 1, "str", codes={"1": "금액&수량"}),
+        _Rule(
+            "invsr",
+            "invsr",
+            "투자자별",
+            True,
+            1,
+            "str",
+            codes={
+                "6": "외국인",
+                "7": "기관계",
+                "1": "투신",
+                "0": "보험",
+                "2": "은행",
+                "3": "연기금",
+                "4": "국가",
+                "5": "기타법인",
+            },
+        ),
+        _Rule(
+            "frgn_all", "frgn_all", "외국계전체", True, 1, "str", codes={"1": "체크", "0": "미체크"}
+        ),
+        _Rule(
+            "smtm_netprps_tp",
+            "smtm_netprps_tp",
+            "동시순매수구분",
+            True,
+            1,
+            "str",
+            codes={"1": "체크", "0": "미체크"},
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["000", "001", "101"]
     """시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥"""
 
-    amt_qty_tp: str
+    amt_qty_tp: _Code["1"]
     """금액수량구분 (max 1). 1: 금액&수량"""
 
-    invsr: str
+    invsr: _Code["6", "7", "1", "0", "2", "3", "4", "5"]
     """투자자별 (max 1). 6: 외국인, 7: 기관계, 1: 투신, 0: 보험, 2: 은행, 3: 연기금, 4: 국가, 5: 기타법인"""
 
-    frgn_all: str
+    frgn_all: _Code["1", "0"]
     """외국계전체 (max 1). 1: 체크, 0: 미체크"""
 
-    smtm_netprps_tp: str
+    smtm_netprps_tp: _Code["1", "0"]
     """동시순매수구분 (max 1). 1: 체크, 0: 미체크"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -2530,7 +2622,7 @@ class Ka10063OpmrInvsrTrde(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -2692,22 +2784,54 @@ class Ka10066Request(_Request, kw_only=True):
 
     __api_id__ = "ka10066"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("amt_qty_tp", "amt_qty_tp", "금액수량구분", True, 1, "str"),
-        _Rule("trde_tp", "trde_tp", "매매구분", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"000": "전체", "001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "amt_qty_tp",
+            "amt_qty_tp",
+            "금액수량구분",
+            True,
+            1,
+            "str",
+            codes={"1": "금액", "2": "수량"},
+        ),
+        _Rule(
+            "trde_tp",
+            "trde_tp",
+            "매매구분",
+            True,
+            1,
+            "str",
+            codes={"0": "순매수", "1": "매수", "2": "매도"},
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["000", "001", "101"]
     """시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥"""
 
-    amt_qty_tp: str
+    amt_qty_tp: _Code["1", "2"]
     """금액수량구분 (max 1). 1: 금액, 2: 수량"""
 
-    trde_tp: str
+    trde_tp: _Code["0", "1", "2"]
     """매매구분 (max 1). 0: 순매수, 1: 매수, 2: 매도"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -2746,7 +2870,7 @@ class Ka10066OpafInvsrTrde(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -2880,8 +3004,8 @@ class Ka10078Request(_Request, kw_only=True):
     __rules__ = (
         _Rule("mmcm_cd", "mmcm_cd", "회원사코드", True, 3, "str"),
         _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date"),
-        _Rule("end_dt", "end_dt", "종료일자", True, 8, "date"),
+        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule("end_dt", "end_dt", "종료일자", True, 8, "date", fmt="YYYYMMDD"),
     )
 
     mmcm_cd: str
@@ -2919,7 +3043,7 @@ class Ka10078SecStkTrdeTrend(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20)"""
+    """대비기호 (max 20, codes known incomplete: other codes are sent as given, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -3003,8 +3127,16 @@ class Ka10086Request(_Request, kw_only=True):
     __api_id__ = "ka10086"
     __rules__ = (
         _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("qry_dt", "qry_dt", "조회일자", True, 8, "date"),
-        _Rule("indc_tp", "indc_tp", "표시구분", True, 1, "str"),
+        _Rule("qry_dt", "qry_dt", "조회일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "indc_tp",
+            "indc_tp",
+            "표시구분",
+            True,
+            1,
+            "str",
+            codes={"0": "수량", "1": "금액(백만원)"},
+        ),
     )
 
     stk_cd: str
@@ -3013,7 +3145,7 @@ class Ka10086Request(_Request, kw_only=True):
     qry_dt: _DateText
     """조회일자 (YYYYMMDD, max 8)"""
 
-    indc_tp: str
+    indc_tp: _Code["0", "1"]
     """표시구분 (max 1). 0: 수량, 1: 금액(백만원)"""
 
 
@@ -3282,7 +3414,7 @@ class Ka10087Response(_Response):
     )
 
     bid_req_base_tm: _dt.time | None = None
-    """호가잔량기준시간 (HHmmss)"""
+    """호가잔량기준시간 (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     ovt_sigpric_sel_bid_jub_pre_5: int | None = None
     """시간외단일가_매도호가직전대비5 (단위 주, signed)"""
@@ -3581,9 +3713,19 @@ class Ka50010Request(_Request, kw_only=True):
     """금현물체결추이 (ka50010) request body."""
 
     __api_id__ = "ka50010"
-    __rules__ = (_Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),)
+    __rules__ = (
+        _Rule(
+            "stk_cd",
+            "stk_cd",
+            "종목코드",
+            True,
+            20,
+            "str",
+            codes={"M04020000": "금 99.99_1kg", "M04020100": "미니금 99.99_100g"},
+        ),
+    )
 
-    stk_cd: str
+    stk_cd: _Code["M04020000", "M04020100"]
     """종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
 
 
@@ -3625,10 +3767,10 @@ class Ka50010GoldCntr(_Row):
     """거래량(체결량) (단위 주, signed, max 20)"""
 
     tm: _dt.time | None = None
-    """체결시간 (HHmmss, max 20)"""
+    """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pri_sel_bid_unit: int | None = None
     """매도호가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -3716,11 +3858,19 @@ class Ka50012Request(_Request, kw_only=True):
 
     __api_id__ = "ka50012"
     __rules__ = (
-        _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("base_dt", "base_dt", "기준일자", True, 8, "date"),
+        _Rule(
+            "stk_cd",
+            "stk_cd",
+            "종목코드",
+            True,
+            20,
+            "str",
+            codes={"M04020000": "금 99.99_1kg", "M04020100": "미니금 99.99_100g"},
+        ),
+        _Rule("base_dt", "base_dt", "기준일자", True, 8, "date", fmt="YYYYMMDD"),
     )
 
-    stk_cd: str
+    stk_cd: _Code["M04020000", "M04020100"]
     """종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
 
     base_dt: _DateText
@@ -3774,7 +3924,7 @@ class Ka50012GoldDalyTrnsn(_Row):
     """일자 (YYYYMMDD, max 20)"""
 
     pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     orgn_netprps: int | None = None
     """기관 순매수 수량 (단위 천주, max 20)"""
@@ -3855,9 +4005,19 @@ class Ka50087Request(_Request, kw_only=True):
     """금현물예상체결 (ka50087) request body."""
 
     __api_id__ = "ka50087"
-    __rules__ = (_Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),)
+    __rules__ = (
+        _Rule(
+            "stk_cd",
+            "stk_cd",
+            "종목코드",
+            True,
+            20,
+            "str",
+            codes={"M04020000": "금 99.99_1kg", "M04020100": "미니금 99.99_100g"},
+        ),
+    )
 
-    stk_cd: str
+    stk_cd: _Code["M04020000", "M04020100"]
     """종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
 
 
@@ -3891,7 +4051,7 @@ class Ka50087GoldExptExec(_Row):
     """예상 체결 수량 (signed, max 20)"""
 
     exp_tm: _dt.time | None = None
-    """예상 체결 시간 (HHmmss, max 20)"""
+    """예상 체결 시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     exp_pre_sig: str | None = None
     """예상 체결가 전일대비기호 (max 20)"""
@@ -3959,9 +4119,19 @@ class Ka50100Request(_Request, kw_only=True):
     """금현물 시세정보 (ka50100) request body."""
 
     __api_id__ = "ka50100"
-    __rules__ = (_Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),)
+    __rules__ = (
+        _Rule(
+            "stk_cd",
+            "stk_cd",
+            "종목코드",
+            True,
+            20,
+            "str",
+            codes={"M04020000": "금 99.99_1kg", "M04020100": "미니금 99.99_100g"},
+        ),
+    )
 
-    stk_cd: str
+    stk_cd: _Code["M04020000", "M04020100"]
     """종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
 
 
@@ -3984,7 +4154,7 @@ class Ka50100Response(_Response):
     )
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -4060,14 +4230,30 @@ class Ka50101Request(_Request, kw_only=True):
 
     __api_id__ = "ka50101"
     __rules__ = (
-        _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("tic_scope", "tic_scope", "틱범위", True, 2, "str"),
+        _Rule(
+            "stk_cd",
+            "stk_cd",
+            "종목코드",
+            True,
+            20,
+            "str",
+            codes={"M04020000": "금 99.99_1kg", "M04020100": "미니금 99.99_100g"},
+        ),
+        _Rule(
+            "tic_scope",
+            "tic_scope",
+            "틱범위",
+            True,
+            2,
+            "str",
+            codes={"1": "1틱", "3": "3틱", "5": "5틱", "10": "10틱", "30": "30틱"},
+        ),
     )
 
-    stk_cd: str
+    stk_cd: _Code["M04020000", "M04020100"]
     """종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
 
-    tic_scope: str
+    tic_scope: _Code["1", "3", "5", "10", "30"]
     """틱범위 (max 2). 1: 1틱, 3: 3틱, 5: 5틱, 10: 10틱, 30: 30틱"""
 
 
@@ -4111,10 +4297,10 @@ class Ka50101GoldBid(_Row):
     """거래량(체결량) (단위 주, max 20)"""
 
     tm: _dt.time | None = None
-    """체결시간 (HHmmss, max 20)"""
+    """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pri_sel_bid_unit: int | None = None
     """매도호가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -4212,26 +4398,42 @@ class Ka90005Request(_Request, kw_only=True):
 
     __api_id__ = "ka90005"
     __rules__ = (
-        _Rule("date", "date", "날짜", True, 8, "date"),
-        _Rule("amt_qty_tp", "amt_qty_tp", "금액수량구분", True, 1, "str"),
+        _Rule("date", "date", "날짜", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "amt_qty_tp",
+            "amt_qty_tp",
+            "금액수량구분",
+            True,
+            1,
+            "str",
+            codes={"1": "금액(백만원)", "2": "수량(천주)"},
+        ),
         _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 10, "str"),
-        _Rule("min_tic_tp", "min_tic_tp", "분틱구분", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule("min_tic_tp", "min_tic_tp", "분틱구분", True, 1, "str", codes={"0": "틱", "1": "분"}),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
     date: _DateText
     """날짜 (YYYYMMDD, max 8)"""
 
-    amt_qty_tp: str
+    amt_qty_tp: _Code["1", "2"]
     """금액수량구분 (max 1). 1: 금액(백만원), 2: 수량(천주)"""
 
     mrkt_tp: str
     """시장구분 (max 10)"""
 
-    min_tic_tp: str
+    min_tic_tp: _Code["0", "1"]
     """분틱구분 (max 1). 0: 틱, 1: 분"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -4255,12 +4457,12 @@ class Ka90005PrmTrdeTrnsn(_Row):
         "int",
         "int",
         "int",
-        "int",
+        "float",
         "float",
     )
 
     cntr_tm: _dt.time | None = None
-    """체결시간 (HHmmss, max 20)"""
+    """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     dfrt_trde_sel: int | None = None
     """차익거래매도 (단위 백만원, max 20)"""
@@ -4307,8 +4509,8 @@ class Ka90005PrmTrdeTrnsn(_Row):
     all_netprps: int | None = None
     """전체순매수 (단위 백만원, signed, max 20)"""
 
-    kospi200: int | None = None
-    """KOSPI200 (signed, max 20)"""
+    kospi200: float | None = None
+    """KOSPI200 (단위 지수, signed, max 20)"""
 
     basis: float | None = None
     """BASIS (signed, max 20)"""
@@ -4356,7 +4558,7 @@ def _c_Ka90005PrmTrdeTrnsn(w: Ka90005PrmTrdeTrnsnWire) -> Ka90005PrmTrdeTrnsn:
         int(v13) if v13 else None,
         int(v14) if v14 else None,
         int(v15) if v15 else None,
-        int(v16) if v16 else None,
+        float(v16) if v16 else None,
         float(v17) if v17 else None,
     )
 
@@ -4394,14 +4596,22 @@ class Ka90006Request(_Request, kw_only=True):
 
     __api_id__ = "ka90006"
     __rules__ = (
-        _Rule("date", "date", "날짜", True, 8, "date"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule("date", "date", "날짜", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
     date: _DateText
     """날짜 (YYYYMMDD, max 8)"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -4500,22 +4710,40 @@ class Ka90007Request(_Request, kw_only=True):
 
     __api_id__ = "ka90007"
     __rules__ = (
-        _Rule("date", "date", "날짜", True, 8, "date"),
-        _Rule("amt_qty_tp", "amt_qty_tp", "금액수량구분", True, 1, "str"),
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 5, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule("date", "date", "날짜", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "amt_qty_tp",
+            "amt_qty_tp",
+            "금액수량구분",
+            True,
+            1,
+            "str",
+            codes={"1": "금액", "2": "수량"},
+        ),
+        _Rule(
+            "mrkt_tp", "mrkt_tp", "시장구분", True, 5, "str", codes={"0": "코스피", "1": "코스닥"}
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
     date: _DateText
     """날짜 (YYYYMMDD, max 8)"""
 
-    amt_qty_tp: str
+    amt_qty_tp: _Code["1", "2"]
     """금액수량구분 (max 1). 1: 금액, 2: 수량"""
 
-    mrkt_tp: str
+    mrkt_tp: _Code["0", "1"]
     """시장구분 (max 5). 0: 코스피, 1: 코스닥"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -4538,7 +4766,7 @@ class Ka90007PrmTrdeAccTrnsn(_Row):
     """일자 (YYYYMMDD, max 20)"""
 
     kospi200: float | None = None
-    """KOSPI200 (signed, max 20)"""
+    """KOSPI200 (단위 지수, signed, max 20)"""
 
     basis: float | None = None
     """BASIS (signed, max 20)"""
@@ -4624,12 +4852,20 @@ class Ka90008Request(_Request, kw_only=True):
 
     __api_id__ = "ka90008"
     __rules__ = (
-        _Rule("amt_qty_tp", "amt_qty_tp", "금액수량구분", True, 1, "str"),
+        _Rule(
+            "amt_qty_tp",
+            "amt_qty_tp",
+            "금액수량구분",
+            True,
+            1,
+            "str",
+            codes={"1": "금액", "2": "수량"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", True, 6, "str"),
-        _Rule("date", "date", "날짜", True, 8, "date"),
+        _Rule("date", "date", "날짜", True, 8, "date", fmt="YYYYMMDD"),
     )
 
-    amt_qty_tp: str
+    amt_qty_tp: _Code["1", "2"]
     """금액수량구분 (max 1). 1: 금액, 2: 수량"""
 
     stk_cd: str
@@ -4664,13 +4900,13 @@ class Ka90008StkTmPrmTrdeTrnsn(_Row):
     )
 
     tm: _dt.time | None = None
-    """시간 (HHmmss, max 20)"""
+    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -4706,7 +4942,7 @@ class Ka90008StkTmPrmTrdeTrnsn(_Row):
     """프로그램순매수수량증감 (단위 주, signed, max 20)"""
 
     base_pric_tm: _dt.time | None = None
-    """기준가시간 (HHmmss, max 20)"""
+    """기준가시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     dbrt_trde_rpy_sum: int | None = None
     """대차거래상환주수합 (단위 주, max 20)"""
@@ -4798,26 +5034,42 @@ class Ka90010Request(_Request, kw_only=True):
 
     __api_id__ = "ka90010"
     __rules__ = (
-        _Rule("date", "date", "날짜", True, 8, "date"),
-        _Rule("amt_qty_tp", "amt_qty_tp", "금액수량구분", True, 1, "str"),
+        _Rule("date", "date", "날짜", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "amt_qty_tp",
+            "amt_qty_tp",
+            "금액수량구분",
+            True,
+            1,
+            "str",
+            codes={"1": "금액(백만원)", "2": "수량(천주)"},
+        ),
         _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 10, "str"),
-        _Rule("min_tic_tp", "min_tic_tp", "분틱구분", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule("min_tic_tp", "min_tic_tp", "분틱구분", True, 1, "str", codes={"0": "틱", "1": "분"}),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
     date: _DateText
     """날짜 (YYYYMMDD, max 8)"""
 
-    amt_qty_tp: str
+    amt_qty_tp: _Code["1", "2"]
     """금액수량구분 (max 1). 1: 금액(백만원), 2: 수량(천주)"""
 
     mrkt_tp: str
     """시장구분 (max 10)"""
 
-    min_tic_tp: str
+    min_tic_tp: _Code["0", "1"]
     """분틱구분 (max 1). 0: 틱, 1: 분"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -4846,7 +5098,7 @@ class Ka90010PrmTrdeTrnsn(_Row):
     )
 
     cntr_tm: _dt.datetime | None = None
-    """체결시간 (YYYYMMDDHHmmss, max 20)"""
+    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     dfrt_trde_sel: int | None = None
     """차익거래매도 (단위 백만원, max 20)"""
@@ -4980,12 +5232,20 @@ class Ka90013Request(_Request, kw_only=True):
 
     __api_id__ = "ka90013"
     __rules__ = (
-        _Rule("amt_qty_tp", "amt_qty_tp", "금액수량구분", False, 1, "str"),
+        _Rule(
+            "amt_qty_tp",
+            "amt_qty_tp",
+            "금액수량구분",
+            False,
+            1,
+            "str",
+            codes={"1": "금액", "2": "수량"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("date", "date", "날짜", False, 8, "date"),
+        _Rule("date", "date", "날짜", False, 8, "date", fmt="YYYYMMDD"),
     )
 
-    amt_qty_tp: str | None = None
+    amt_qty_tp: _Code["1", "2"] | None = None
     """금액수량구분 (max 1). 1: 금액, 2: 수량"""
 
     stk_cd: str
@@ -5026,7 +5286,7 @@ class Ka90013StkDalyPrmTrdeTrnsn(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20)"""
+    """대비기호 (max 20, codes known incomplete: other codes are sent as given, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -5062,7 +5322,7 @@ class Ka90013StkDalyPrmTrdeTrnsn(_Row):
     """프로그램순매수수량증감 (단위 주, signed, max 20)"""
 
     base_pric_tm: _dt.time | None = None
-    """기준가시간 (HHmmss, max 20)"""
+    """기준가시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     dbrt_trde_rpy_sum: int | None = None
     """대차거래상환주수합 (단위 주, max 20)"""
@@ -5174,6 +5434,9 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "ka90013": (Ka90013Request, Ka90013Response, Ka90013ResponseWire, _c_Ka90013Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""
 
 
 # Namespaces: `client.market` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
@@ -5291,7 +5554,7 @@ class MarketAPI(_Group):
     def subscription_rights(
         self,
         *,
-        newstk_recvrht_tp: str,
+        newstk_recvrht_tp: _Code["00", "05", "07"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5320,9 +5583,9 @@ class MarketAPI(_Group):
         *,
         strt_dt: _DateText,
         end_dt: _DateText,
-        trde_tp: str,
-        mrkt_tp: str,
-        stex_tp: str,
+        trde_tp: _Code["1", "2"],
+        mrkt_tp: _Code["001", "101"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5360,8 +5623,8 @@ class MarketAPI(_Group):
         stk_cd: str,
         strt_dt: _DateText,
         end_dt: _DateText,
-        orgn_prsm_unp_tp: str,
-        for_prsm_unp_tp: str,
+        orgn_prsm_unp_tp: _Code["1", "2"],
+        for_prsm_unp_tp: _Code["1", "2"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5450,12 +5713,12 @@ class MarketAPI(_Group):
     def intraday_investors(
         self,
         *,
-        mrkt_tp: str,
-        amt_qty_tp: str,
-        invsr: str,
-        frgn_all: str,
-        smtm_netprps_tp: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        amt_qty_tp: _Code["1"],
+        invsr: _Code["6", "7", "1", "0", "2", "3", "4", "5"],
+        frgn_all: _Code["1", "0"],
+        smtm_netprps_tp: _Code["1", "0"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5492,10 +5755,10 @@ class MarketAPI(_Group):
     def after_close_investors(
         self,
         *,
-        mrkt_tp: str,
-        amt_qty_tp: str,
-        trde_tp: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        amt_qty_tp: _Code["1", "2"],
+        trde_tp: _Code["0", "1", "2"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5566,7 +5829,7 @@ class MarketAPI(_Group):
         *,
         stk_cd: str,
         qry_dt: _DateText,
-        indc_tp: str,
+        indc_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5621,7 +5884,7 @@ class MarketAPI(_Group):
     def gold_trades(
         self,
         *,
-        stk_cd: str,
+        stk_cd: _Code["M04020000", "M04020100"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5648,7 +5911,7 @@ class MarketAPI(_Group):
     def gold_daily(
         self,
         *,
-        stk_cd: str,
+        stk_cd: _Code["M04020000", "M04020100"],
         base_dt: _DateText,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -5678,7 +5941,7 @@ class MarketAPI(_Group):
     def gold_expected(
         self,
         *,
-        stk_cd: str,
+        stk_cd: _Code["M04020000", "M04020100"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5705,7 +5968,7 @@ class MarketAPI(_Group):
     def gold_quote(
         self,
         *,
-        stk_cd: str,
+        stk_cd: _Code["M04020000", "M04020100"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5729,8 +5992,8 @@ class MarketAPI(_Group):
     def gold_order_book(
         self,
         *,
-        stk_cd: str,
-        tic_scope: str,
+        stk_cd: _Code["M04020000", "M04020100"],
+        tic_scope: _Code["1", "3", "5", "10", "30"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5760,10 +6023,10 @@ class MarketAPI(_Group):
         self,
         *,
         date: _DateText,
-        amt_qty_tp: str,
+        amt_qty_tp: _Code["1", "2"],
         mrkt_tp: str,
-        min_tic_tp: str,
-        stex_tp: str,
+        min_tic_tp: _Code["0", "1"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5799,7 +6062,7 @@ class MarketAPI(_Group):
         self,
         *,
         date: _DateText,
-        stex_tp: str,
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5829,9 +6092,9 @@ class MarketAPI(_Group):
         self,
         *,
         date: _DateText,
-        amt_qty_tp: str,
-        mrkt_tp: str,
-        stex_tp: str,
+        amt_qty_tp: _Code["1", "2"],
+        mrkt_tp: _Code["0", "1"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5864,7 +6127,7 @@ class MarketAPI(_Group):
     def stock_program_by_time(
         self,
         *,
-        amt_qty_tp: str,
+        amt_qty_tp: _Code["1", "2"],
         stk_cd: str,
         date: _DateText,
         next_key: str | None = None,
@@ -5898,10 +6161,10 @@ class MarketAPI(_Group):
         self,
         *,
         date: _DateText,
-        amt_qty_tp: str,
+        amt_qty_tp: _Code["1", "2"],
         mrkt_tp: str,
-        min_tic_tp: str,
-        stex_tp: str,
+        min_tic_tp: _Code["0", "1"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5936,7 +6199,7 @@ class MarketAPI(_Group):
     def stock_program_by_day(
         self,
         *,
-        amt_qty_tp: str | None = None,
+        amt_qty_tp: _Code["1", "2"] | None = None,
         stk_cd: str,
         date: _DateText | None = None,
         next_key: str | None = None,
@@ -6074,7 +6337,7 @@ class AsyncMarketAPI(_AsyncGroup):
     async def subscription_rights(
         self,
         *,
-        newstk_recvrht_tp: str,
+        newstk_recvrht_tp: _Code["00", "05", "07"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6103,9 +6366,9 @@ class AsyncMarketAPI(_AsyncGroup):
         *,
         strt_dt: _DateText,
         end_dt: _DateText,
-        trde_tp: str,
-        mrkt_tp: str,
-        stex_tp: str,
+        trde_tp: _Code["1", "2"],
+        mrkt_tp: _Code["001", "101"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6143,8 +6406,8 @@ class AsyncMarketAPI(_AsyncGroup):
         stk_cd: str,
         strt_dt: _DateText,
         end_dt: _DateText,
-        orgn_prsm_unp_tp: str,
-        for_prsm_unp_tp: str,
+        orgn_prsm_unp_tp: _Code["1", "2"],
+        for_prsm_unp_tp: _Code["1", "2"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6233,12 +6496,12 @@ class AsyncMarketAPI(_AsyncGroup):
     async def intraday_investors(
         self,
         *,
-        mrkt_tp: str,
-        amt_qty_tp: str,
-        invsr: str,
-        frgn_all: str,
-        smtm_netprps_tp: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        amt_qty_tp: _Code["1"],
+        invsr: _Code["6", "7", "1", "0", "2", "3", "4", "5"],
+        frgn_all: _Code["1", "0"],
+        smtm_netprps_tp: _Code["1", "0"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6275,10 +6538,10 @@ class AsyncMarketAPI(_AsyncGroup):
     async def after_close_investors(
         self,
         *,
-        mrkt_tp: str,
-        amt_qty_tp: str,
-        trde_tp: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        amt_qty_tp: _Code["1", "2"],
+        trde_tp: _Code["0", "1", "2"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6349,7 +6612,7 @@ class AsyncMarketAPI(_AsyncGroup):
         *,
         stk_cd: str,
         qry_dt: _DateText,
-        indc_tp: str,
+        indc_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6404,7 +6667,7 @@ class AsyncMarketAPI(_AsyncGroup):
     async def gold_trades(
         self,
         *,
-        stk_cd: str,
+        stk_cd: _Code["M04020000", "M04020100"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6431,7 +6694,7 @@ class AsyncMarketAPI(_AsyncGroup):
     async def gold_daily(
         self,
         *,
-        stk_cd: str,
+        stk_cd: _Code["M04020000", "M04020100"],
         base_dt: _DateText,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6461,7 +6724,7 @@ class AsyncMarketAPI(_AsyncGroup):
     async def gold_expected(
         self,
         *,
-        stk_cd: str,
+        stk_cd: _Code["M04020000", "M04020100"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6488,7 +6751,7 @@ class AsyncMarketAPI(_AsyncGroup):
     async def gold_quote(
         self,
         *,
-        stk_cd: str,
+        stk_cd: _Code["M04020000", "M04020100"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6512,8 +6775,8 @@ class AsyncMarketAPI(_AsyncGroup):
     async def gold_order_book(
         self,
         *,
-        stk_cd: str,
-        tic_scope: str,
+        stk_cd: _Code["M04020000", "M04020100"],
+        tic_scope: _Code["1", "3", "5", "10", "30"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6543,10 +6806,10 @@ class AsyncMarketAPI(_AsyncGroup):
         self,
         *,
         date: _DateText,
-        amt_qty_tp: str,
+        amt_qty_tp: _Code["1", "2"],
         mrkt_tp: str,
-        min_tic_tp: str,
-        stex_tp: str,
+        min_tic_tp: _Code["0", "1"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6582,7 +6845,7 @@ class AsyncMarketAPI(_AsyncGroup):
         self,
         *,
         date: _DateText,
-        stex_tp: str,
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6612,9 +6875,9 @@ class AsyncMarketAPI(_AsyncGroup):
         self,
         *,
         date: _DateText,
-        amt_qty_tp: str,
-        mrkt_tp: str,
-        stex_tp: str,
+        amt_qty_tp: _Code["1", "2"],
+        mrkt_tp: _Code["0", "1"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6647,7 +6910,7 @@ class AsyncMarketAPI(_AsyncGroup):
     async def stock_program_by_time(
         self,
         *,
-        amt_qty_tp: str,
+        amt_qty_tp: _Code["1", "2"],
         stk_cd: str,
         date: _DateText,
         next_key: str | None = None,
@@ -6681,10 +6944,10 @@ class AsyncMarketAPI(_AsyncGroup):
         self,
         *,
         date: _DateText,
-        amt_qty_tp: str,
+        amt_qty_tp: _Code["1", "2"],
         mrkt_tp: str,
-        min_tic_tp: str,
-        stex_tp: str,
+        min_tic_tp: _Code["0", "1"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6719,7 +6982,7 @@ class AsyncMarketAPI(_AsyncGroup):
     async def stock_program_by_day(
         self,
         *,
-        amt_qty_tp: str | None = None,
+        amt_qty_tp: _Code["1", "2"] | None = None,
         stk_cd: str,
         date: _DateText | None = None,
         next_key: str | None = None,

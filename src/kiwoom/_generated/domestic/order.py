@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msgspec.structs import astuple as _astuple
 
@@ -12,6 +12,11 @@ from kiwoom._model import Request as _Request
 from kiwoom._model import Response as _Response
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._values import to_code as _to_code
+
+if TYPE_CHECKING:
+    from typing import Literal as _Code
+else:
+    from kiwoom._model import Code as _Code
 
 __all__ = [
     "Kt10000Request",
@@ -49,15 +54,50 @@ class Kt10000Request(_Request, kw_only=True):
 
     __api_id__ = "kt10000"
     __rules__ = (
-        _Rule("dmst_stex_tp", "dmst_stex_tp", "국내거래소구분", True, 3, "str"),
+        _Rule(
+            "dmst_stex_tp",
+            "dmst_stex_tp",
+            "국내거래소구분",
+            True,
+            3,
+            "str",
+            codes={"KRX": "", "NXT": "", "SOR": ""},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", True, 12, "str"),
         _Rule("ord_qty", "ord_qty", "주문수량", True, 12, "int"),
         _Rule("ord_uv", "ord_uv", "주문단가", False, 12, "int"),
-        _Rule("trde_tp", "trde_tp", "매매구분", True, 2, "str"),
+        _Rule(
+            "trde_tp",
+            "trde_tp",
+            "매매구분",
+            True,
+            2,
+            "str",
+            codes={
+                "0": "보통",
+                "3": "시장가",
+                "5": "조건부지정가",
+                "81": "장마감후시간외",
+                "61": "장시작전시간외",
+                "62": "시간외단일가",
+                "6": "최유리지정가",
+                "7": "최우선지정가",
+                "10": "보통(IOC)",
+                "13": "시장가(IOC)",
+                "16": "최유리(IOC)",
+                "20": "보통(FOK)",
+                "23": "시장가(FOK)",
+                "26": "최유리(FOK)",
+                "28": "스톱지정가",
+                "29": "중간가",
+                "30": "중간가(IOC)",
+                "31": "중간가(FOK)",
+            },
+        ),
         _Rule("cond_uv", "cond_uv", "조건단가", False, 12, "int"),
     )
 
-    dmst_stex_tp: str
+    dmst_stex_tp: _Code["KRX", "NXT", "SOR"]
     """국내거래소구분 (max 3). KRX: , NXT: , SOR: """
 
     stk_cd: str
@@ -69,7 +109,26 @@ class Kt10000Request(_Request, kw_only=True):
     ord_uv: int | str | None = None
     """주문단가 (단위 원, max 12)"""
 
-    trde_tp: str
+    trde_tp: _Code[
+        "0",
+        "3",
+        "5",
+        "81",
+        "61",
+        "62",
+        "6",
+        "7",
+        "10",
+        "13",
+        "16",
+        "20",
+        "23",
+        "26",
+        "28",
+        "29",
+        "30",
+        "31",
+    ]
     """매매구분 (max 2). 0: 보통, 3: 시장가, 5: 조건부지정가, 81: 장마감후시간외, 61: 장시작전시간외, 62: 시간외단일가, 6: 최유리지정가, 7: 최우선지정가, 10: 보통(IOC), 13: 시장가(IOC), 16: 최유리(IOC), 20: 보통(FOK), 23: 시장가(FOK), 26: 최유리(FOK), 28: 스톱지정가, 29: 중간가, 30: 중간가(IOC), 31: 중간가(FOK)"""
 
     cond_uv: int | str | None = None
@@ -117,15 +176,50 @@ class Kt10001Request(_Request, kw_only=True):
 
     __api_id__ = "kt10001"
     __rules__ = (
-        _Rule("dmst_stex_tp", "dmst_stex_tp", "국내거래소구분", True, 3, "str"),
+        _Rule(
+            "dmst_stex_tp",
+            "dmst_stex_tp",
+            "국내거래소구분",
+            True,
+            3,
+            "str",
+            codes={"KRX": "", "NXT": "", "SOR": ""},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", True, 12, "str"),
         _Rule("ord_qty", "ord_qty", "주문수량", True, 12, "int"),
         _Rule("ord_uv", "ord_uv", "주문단가", False, 12, "int"),
-        _Rule("trde_tp", "trde_tp", "매매구분", True, 2, "str"),
+        _Rule(
+            "trde_tp",
+            "trde_tp",
+            "매매구분",
+            True,
+            2,
+            "str",
+            codes={
+                "0": "보통",
+                "3": "시장가",
+                "5": "조건부지정가",
+                "81": "장마감후시간외",
+                "61": "장시작전시간외",
+                "62": "시간외단일가",
+                "6": "최유리지정가",
+                "7": "최우선지정가",
+                "10": "보통(IOC)",
+                "13": "시장가(IOC)",
+                "16": "최유리(IOC)",
+                "20": "보통(FOK)",
+                "23": "시장가(FOK)",
+                "26": "최유리(FOK)",
+                "28": "스톱지정가",
+                "29": "중간가",
+                "30": "중간가(IOC)",
+                "31": "중간가(FOK)",
+            },
+        ),
         _Rule("cond_uv", "cond_uv", "조건단가", False, 12, "int"),
     )
 
-    dmst_stex_tp: str
+    dmst_stex_tp: _Code["KRX", "NXT", "SOR"]
     """국내거래소구분 (max 3). KRX: , NXT: , SOR: """
 
     stk_cd: str
@@ -137,7 +231,26 @@ class Kt10001Request(_Request, kw_only=True):
     ord_uv: int | str | None = None
     """주문단가 (단위 원, max 12)"""
 
-    trde_tp: str
+    trde_tp: _Code[
+        "0",
+        "3",
+        "5",
+        "81",
+        "61",
+        "62",
+        "6",
+        "7",
+        "10",
+        "13",
+        "16",
+        "20",
+        "23",
+        "26",
+        "28",
+        "29",
+        "30",
+        "31",
+    ]
     """매매구분 (max 2). 0: 보통, 3: 시장가, 5: 조건부지정가, 81: 장마감후시간외, 61: 장시작전시간외, 62: 시간외단일가, 6: 최유리지정가, 7: 최우선지정가, 10: 보통(IOC), 13: 시장가(IOC), 16: 최유리(IOC), 20: 보통(FOK), 23: 시장가(FOK), 26: 최유리(FOK), 28: 스톱지정가, 29: 중간가, 30: 중간가(IOC), 31: 중간가(FOK)"""
 
     cond_uv: int | str | None = None
@@ -185,7 +298,15 @@ class Kt10002Request(_Request, kw_only=True):
 
     __api_id__ = "kt10002"
     __rules__ = (
-        _Rule("dmst_stex_tp", "dmst_stex_tp", "국내거래소구분", True, 3, "str"),
+        _Rule(
+            "dmst_stex_tp",
+            "dmst_stex_tp",
+            "국내거래소구분",
+            True,
+            3,
+            "str",
+            codes={"KRX": "", "NXT": "", "SOR": ""},
+        ),
         _Rule("orig_ord_no", "orig_ord_no", "원주문번호", True, 7, "str"),
         _Rule("stk_cd", "stk_cd", "종목코드", True, 12, "str"),
         _Rule("mdfy_qty", "mdfy_qty", "정정수량", True, 12, "int"),
@@ -193,7 +314,7 @@ class Kt10002Request(_Request, kw_only=True):
         _Rule("mdfy_cond_uv", "mdfy_cond_uv", "정정조건단가", False, 12, "int"),
     )
 
-    dmst_stex_tp: str
+    dmst_stex_tp: _Code["KRX", "NXT", "SOR"]
     """국내거래소구분 (max 3). KRX: , NXT: , SOR: """
 
     orig_ord_no: str
@@ -265,13 +386,21 @@ class Kt10003Request(_Request, kw_only=True):
 
     __api_id__ = "kt10003"
     __rules__ = (
-        _Rule("dmst_stex_tp", "dmst_stex_tp", "국내거래소구분", True, 3, "str"),
+        _Rule(
+            "dmst_stex_tp",
+            "dmst_stex_tp",
+            "국내거래소구분",
+            True,
+            3,
+            "str",
+            codes={"KRX": "", "NXT": "", "SOR": ""},
+        ),
         _Rule("orig_ord_no", "orig_ord_no", "원주문번호", True, 7, "str"),
         _Rule("stk_cd", "stk_cd", "종목코드", True, 12, "str"),
         _Rule("cncl_qty", "cncl_qty", "취소수량", True, 12, "int"),
     )
 
-    dmst_stex_tp: str
+    dmst_stex_tp: _Code["KRX", "NXT", "SOR"]
     """국내거래소구분 (max 3). KRX: , NXT: , SOR: """
 
     orig_ord_no: str
@@ -331,13 +460,29 @@ class Kt50000Request(_Request, kw_only=True):
 
     __api_id__ = "kt50000"
     __rules__ = (
-        _Rule("stk_cd", "stk_cd", "종목코드", True, 12, "str"),
+        _Rule(
+            "stk_cd",
+            "stk_cd",
+            "종목코드",
+            True,
+            12,
+            "str",
+            codes={"M04020000": "금 99.99_1kg", "M04020100": "미니금 99.99_100g"},
+        ),
         _Rule("ord_qty", "ord_qty", "주문수량", True, 12, "int"),
         _Rule("ord_uv", "ord_uv", "주문단가", False, 12, "int"),
-        _Rule("trde_tp", "trde_tp", "매매구분", True, 2, "str"),
+        _Rule(
+            "trde_tp",
+            "trde_tp",
+            "매매구분",
+            True,
+            2,
+            "str",
+            codes={"00": "보통", "10": "보통(IOC)", "20": "보통(FOK)"},
+        ),
     )
 
-    stk_cd: str
+    stk_cd: _Code["M04020000", "M04020100"]
     """종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
 
     ord_qty: int | str
@@ -346,7 +491,7 @@ class Kt50000Request(_Request, kw_only=True):
     ord_uv: int | str | None = None
     """주문단가 (단위 원, max 12)"""
 
-    trde_tp: str
+    trde_tp: _Code["00", "10", "20"]
     """매매구분 (max 2). 00: 보통, 10: 보통(IOC), 20: 보통(FOK)"""
 
 
@@ -383,13 +528,29 @@ class Kt50001Request(_Request, kw_only=True):
 
     __api_id__ = "kt50001"
     __rules__ = (
-        _Rule("stk_cd", "stk_cd", "종목코드", True, 12, "str"),
+        _Rule(
+            "stk_cd",
+            "stk_cd",
+            "종목코드",
+            True,
+            12,
+            "str",
+            codes={"M04020000": "금 99.99_1kg", "M04020100": "미니금 99.99_100g"},
+        ),
         _Rule("ord_qty", "ord_qty", "주문수량", True, 12, "int"),
         _Rule("ord_uv", "ord_uv", "주문단가", False, 12, "int"),
-        _Rule("trde_tp", "trde_tp", "매매구분", True, 2, "str"),
+        _Rule(
+            "trde_tp",
+            "trde_tp",
+            "매매구분",
+            True,
+            2,
+            "str",
+            codes={"00": "보통", "10": "보통(IOC)", "20": "보통(FOK)"},
+        ),
     )
 
-    stk_cd: str
+    stk_cd: _Code["M04020000", "M04020100"]
     """종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
 
     ord_qty: int | str
@@ -398,7 +559,7 @@ class Kt50001Request(_Request, kw_only=True):
     ord_uv: int | str | None = None
     """주문단가 (단위 원, max 12)"""
 
-    trde_tp: str
+    trde_tp: _Code["00", "10", "20"]
     """매매구분 (max 2). 00: 보통, 10: 보통(IOC), 20: 보통(FOK)"""
 
 
@@ -435,13 +596,21 @@ class Kt50002Request(_Request, kw_only=True):
 
     __api_id__ = "kt50002"
     __rules__ = (
-        _Rule("stk_cd", "stk_cd", "종목코드", True, 12, "str"),
+        _Rule(
+            "stk_cd",
+            "stk_cd",
+            "종목코드",
+            True,
+            12,
+            "str",
+            codes={"M04020000": "금 99.99_1kg", "M04020100": "미니금 99.99_100g"},
+        ),
         _Rule("orig_ord_no", "orig_ord_no", "원주문번호", True, 7, "str"),
         _Rule("mdfy_qty", "mdfy_qty", "정정수량", True, 12, "int"),
         _Rule("mdfy_uv", "mdfy_uv", "정정단가", True, 12, "int"),
     )
 
-    stk_cd: str
+    stk_cd: _Code["M04020000", "M04020100"]
     """종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
 
     orig_ord_no: str
@@ -502,14 +671,22 @@ class Kt50003Request(_Request, kw_only=True):
     __api_id__ = "kt50003"
     __rules__ = (
         _Rule("orig_ord_no", "orig_ord_no", "원주문번호", True, 7, "str"),
-        _Rule("stk_cd", "stk_cd", "종목코드", True, 12, "str"),
+        _Rule(
+            "stk_cd",
+            "stk_cd",
+            "종목코드",
+            True,
+            12,
+            "str",
+            codes={"M04020000": "금 99.99_1kg", "M04020100": "미니금 99.99_100g"},
+        ),
         _Rule("cncl_qty", "cncl_qty", "취소수량", True, 12, "int"),
     )
 
     orig_ord_no: str
     """원주문번호 (max 7)"""
 
-    stk_cd: str
+    stk_cd: _Code["M04020000", "M04020100"]
     """종목코드 (max 12). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
 
     cncl_qty: int | str
@@ -567,6 +744,9 @@ TYPES: dict[str, tuple[Any, ...]] = {
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
 
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""
+
 
 # Namespaces: `client.order` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
 
@@ -584,11 +764,30 @@ class OrderAPI(_Group):
     def buy(
         self,
         *,
-        dmst_stex_tp: str,
+        dmst_stex_tp: _Code["KRX", "NXT", "SOR"],
         stk_cd: str,
         ord_qty: int | str,
         ord_uv: int | str | None = None,
-        trde_tp: str,
+        trde_tp: _Code[
+            "0",
+            "3",
+            "5",
+            "81",
+            "61",
+            "62",
+            "6",
+            "7",
+            "10",
+            "13",
+            "16",
+            "20",
+            "23",
+            "26",
+            "28",
+            "29",
+            "30",
+            "31",
+        ],
         cond_uv: int | str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -626,11 +825,30 @@ class OrderAPI(_Group):
     def sell(
         self,
         *,
-        dmst_stex_tp: str,
+        dmst_stex_tp: _Code["KRX", "NXT", "SOR"],
         stk_cd: str,
         ord_qty: int | str,
         ord_uv: int | str | None = None,
-        trde_tp: str,
+        trde_tp: _Code[
+            "0",
+            "3",
+            "5",
+            "81",
+            "61",
+            "62",
+            "6",
+            "7",
+            "10",
+            "13",
+            "16",
+            "20",
+            "23",
+            "26",
+            "28",
+            "29",
+            "30",
+            "31",
+        ],
         cond_uv: int | str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -668,7 +886,7 @@ class OrderAPI(_Group):
     def modify(
         self,
         *,
-        dmst_stex_tp: str,
+        dmst_stex_tp: _Code["KRX", "NXT", "SOR"],
         orig_ord_no: str,
         stk_cd: str,
         mdfy_qty: int | str,
@@ -710,7 +928,7 @@ class OrderAPI(_Group):
     def cancel(
         self,
         *,
-        dmst_stex_tp: str,
+        dmst_stex_tp: _Code["KRX", "NXT", "SOR"],
         orig_ord_no: str,
         stk_cd: str,
         cncl_qty: int | str,
@@ -746,10 +964,10 @@ class OrderAPI(_Group):
     def gold_buy(
         self,
         *,
-        stk_cd: str,
+        stk_cd: _Code["M04020000", "M04020100"],
         ord_qty: int | str,
         ord_uv: int | str | None = None,
-        trde_tp: str,
+        trde_tp: _Code["00", "10", "20"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -782,10 +1000,10 @@ class OrderAPI(_Group):
     def gold_sell(
         self,
         *,
-        stk_cd: str,
+        stk_cd: _Code["M04020000", "M04020100"],
         ord_qty: int | str,
         ord_uv: int | str | None = None,
-        trde_tp: str,
+        trde_tp: _Code["00", "10", "20"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -818,7 +1036,7 @@ class OrderAPI(_Group):
     def gold_modify(
         self,
         *,
-        stk_cd: str,
+        stk_cd: _Code["M04020000", "M04020100"],
         orig_ord_no: str,
         mdfy_qty: int | str,
         mdfy_uv: int | str,
@@ -855,7 +1073,7 @@ class OrderAPI(_Group):
         self,
         *,
         orig_ord_no: str,
-        stk_cd: str,
+        stk_cd: _Code["M04020000", "M04020100"],
         cncl_qty: int | str,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -893,11 +1111,30 @@ class AsyncOrderAPI(_AsyncGroup):
     async def buy(
         self,
         *,
-        dmst_stex_tp: str,
+        dmst_stex_tp: _Code["KRX", "NXT", "SOR"],
         stk_cd: str,
         ord_qty: int | str,
         ord_uv: int | str | None = None,
-        trde_tp: str,
+        trde_tp: _Code[
+            "0",
+            "3",
+            "5",
+            "81",
+            "61",
+            "62",
+            "6",
+            "7",
+            "10",
+            "13",
+            "16",
+            "20",
+            "23",
+            "26",
+            "28",
+            "29",
+            "30",
+            "31",
+        ],
         cond_uv: int | str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -935,11 +1172,30 @@ class AsyncOrderAPI(_AsyncGroup):
     async def sell(
         self,
         *,
-        dmst_stex_tp: str,
+        dmst_stex_tp: _Code["KRX", "NXT", "SOR"],
         stk_cd: str,
         ord_qty: int | str,
         ord_uv: int | str | None = None,
-        trde_tp: str,
+        trde_tp: _Code[
+            "0",
+            "3",
+            "5",
+            "81",
+            "61",
+            "62",
+            "6",
+            "7",
+            "10",
+            "13",
+            "16",
+            "20",
+            "23",
+            "26",
+            "28",
+            "29",
+            "30",
+            "31",
+        ],
         cond_uv: int | str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -977,7 +1233,7 @@ class AsyncOrderAPI(_AsyncGroup):
     async def modify(
         self,
         *,
-        dmst_stex_tp: str,
+        dmst_stex_tp: _Code["KRX", "NXT", "SOR"],
         orig_ord_no: str,
         stk_cd: str,
         mdfy_qty: int | str,
@@ -1019,7 +1275,7 @@ class AsyncOrderAPI(_AsyncGroup):
     async def cancel(
         self,
         *,
-        dmst_stex_tp: str,
+        dmst_stex_tp: _Code["KRX", "NXT", "SOR"],
         orig_ord_no: str,
         stk_cd: str,
         cncl_qty: int | str,
@@ -1055,10 +1311,10 @@ class AsyncOrderAPI(_AsyncGroup):
     async def gold_buy(
         self,
         *,
-        stk_cd: str,
+        stk_cd: _Code["M04020000", "M04020100"],
         ord_qty: int | str,
         ord_uv: int | str | None = None,
-        trde_tp: str,
+        trde_tp: _Code["00", "10", "20"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -1091,10 +1347,10 @@ class AsyncOrderAPI(_AsyncGroup):
     async def gold_sell(
         self,
         *,
-        stk_cd: str,
+        stk_cd: _Code["M04020000", "M04020100"],
         ord_qty: int | str,
         ord_uv: int | str | None = None,
-        trde_tp: str,
+        trde_tp: _Code["00", "10", "20"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -1127,7 +1383,7 @@ class AsyncOrderAPI(_AsyncGroup):
     async def gold_modify(
         self,
         *,
-        stk_cd: str,
+        stk_cd: _Code["M04020000", "M04020100"],
         orig_ord_no: str,
         mdfy_qty: int | str,
         mdfy_uv: int | str,
@@ -1164,7 +1420,7 @@ class AsyncOrderAPI(_AsyncGroup):
         self,
         *,
         orig_ord_no: str,
-        stk_cd: str,
+        stk_cd: _Code["M04020000", "M04020100"],
         cncl_qty: int | str,
         next_key: str | None = None,
         timeout: float | None = None,

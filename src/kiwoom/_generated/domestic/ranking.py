@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from msgspec.structs import astuple as _astuple
@@ -14,12 +14,16 @@ from kiwoom._model import FieldRule as _Rule
 from kiwoom._model import Request as _Request
 from kiwoom._model import Response as _Response
 from kiwoom._model import Row as _Row
-from kiwoom._model import TimeText as _TimeText
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
 from kiwoom._values import fast_date as _fast_date
 from kiwoom._values import fast_time as _fast_time
 from kiwoom._values import to_code as _to_code
+
+if TYPE_CHECKING:
+    from typing import Literal as _Code
+else:
+    from kiwoom._model import Code as _Code
 
 __all__ = [
     "Ka10020BidReqUpper",
@@ -148,30 +152,99 @@ class Ka10020Request(_Request, kw_only=True):
 
     __api_id__ = "ka10020"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("sort_tp", "sort_tp", "정렬구분", True, 1, "str"),
-        _Rule("trde_qty_tp", "trde_qty_tp", "거래량구분", True, 4, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", True, 1, "str"),
-        _Rule("crd_cnd", "crd_cnd", "신용조건", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬구분",
+            True,
+            1,
+            "str",
+            codes={"1": "순매수잔량순", "2": "순매도잔량순", "3": "매수비율순", "4": "매도비율순"},
+        ),
+        _Rule(
+            "trde_qty_tp",
+            "trde_qty_tp",
+            "거래량구분",
+            True,
+            5,
+            "str",
+            codes={
+                "0000": "장시작전(0주이상)",
+                "0010": "만주이상",
+                "0050": "5만주이상",
+                "00100": "10만주이상",
+            },
+        ),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "관리종목제외",
+                "5": "증100제외",
+                "6": "증100만보기",
+                "7": "증40만보기",
+                "8": "증30만보기",
+                "9": "증20만보기",
+            },
+        ),
+        _Rule(
+            "crd_cnd",
+            "crd_cnd",
+            "신용조건",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "신용융자A군",
+                "2": "신용융자B군",
+                "3": "신용융자C군",
+                "4": "신용융자D군",
+                "7": "신용융자E군",
+                "9": "신용융자전체",
+            },
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["001", "101"]
     """시장구분 (max 3). 001: 코스피, 101: 코스닥"""
 
-    sort_tp: str
+    sort_tp: _Code["1", "2", "3", "4"]
     """정렬구분 (max 1). 1: 순매수잔량순, 2: 순매도잔량순, 3: 매수비율순, 4: 매도비율순"""
 
-    trde_qty_tp: str
-    """거래량구분 (max 4). 0000: 장시작전(0주이상), 0010: 만주이상, 0050: 5만주이상, 00100: 10만주이상"""
+    trde_qty_tp: _Code["0000", "0010", "0050", "00100"]
+    """거래량구분 (max 5). 0000: 장시작전(0주이상), 0010: 만주이상, 0050: 5만주이상, 00100: 10만주이상"""
 
-    stk_cnd: str
+    stk_cnd: _Code["0", "1", "5", "6", "7", "8", "9"]
     """종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기"""
 
-    crd_cnd: str
+    crd_cnd: _Code["0", "1", "2", "3", "4", "7", "9"]
     """신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -201,7 +274,7 @@ class Ka10020BidReqUpper(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -286,34 +359,90 @@ class Ka10021Request(_Request, kw_only=True):
 
     __api_id__ = "ka10021"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("trde_tp", "trde_tp", "매매구분", True, 1, "str"),
-        _Rule("sort_tp", "sort_tp", "정렬구분", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "trde_tp",
+            "trde_tp",
+            "매매구분",
+            True,
+            1,
+            "str",
+            codes={"1": "매수잔량", "2": "매도잔량"},
+        ),
+        _Rule(
+            "sort_tp", "sort_tp", "정렬구분", True, 1, "str", codes={"1": "급증량", "2": "급증률"}
+        ),
         _Rule("tm_tp", "tm_tp", "시간구분", True, 2, "str"),
-        _Rule("trde_qty_tp", "trde_qty_tp", "거래량구분", True, 4, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "trde_qty_tp",
+            "trde_qty_tp",
+            "거래량구분",
+            True,
+            4,
+            "str",
+            codes={
+                "1": "천주이상",
+                "5": "5천주이상",
+                "10": "만주이상",
+                "50": "5만주이상",
+                "100": "10만주이상",
+            },
+        ),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "관리종목제외",
+                "5": "증100제외",
+                "6": "증100만보기",
+                "7": "증40만보기",
+                "8": "증30만보기",
+                "9": "증20만보기",
+            },
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["001", "101"]
     """시장구분 (max 3). 001: 코스피, 101: 코스닥"""
 
-    trde_tp: str
+    trde_tp: _Code["1", "2"]
     """매매구분 (max 1). 1: 매수잔량, 2: 매도잔량"""
 
-    sort_tp: str
+    sort_tp: _Code["1", "2"]
     """정렬구분 (max 1). 1: 급증량, 2: 급증률"""
 
     tm_tp: str
     """시간구분 (max 2)"""
 
-    trde_qty_tp: str
+    trde_qty_tp: _Code["1", "5", "10", "50", "100"]
     """거래량구분 (max 4). 1: 천주이상, 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상"""
 
-    stk_cnd: str
+    stk_cnd: _Code["0", "1", "5", "6", "7", "8", "9"]
     """종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -343,7 +472,7 @@ class Ka10021BidReqSdnin(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -428,30 +557,78 @@ class Ka10022Request(_Request, kw_only=True):
 
     __api_id__ = "ka10022"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("rt_tp", "rt_tp", "비율구분", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "rt_tp",
+            "rt_tp",
+            "비율구분",
+            True,
+            1,
+            "str",
+            codes={"1": "매수/매도비율", "2": "매도/매수비율"},
+        ),
         _Rule("tm_tp", "tm_tp", "시간구분", True, 2, "str"),
-        _Rule("trde_qty_tp", "trde_qty_tp", "거래량구분", True, 1, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "trde_qty_tp",
+            "trde_qty_tp",
+            "거래량구분",
+            True,
+            3,
+            "str",
+            codes={"5": "5천주이상", "10": "만주이상", "50": "5만주이상", "100": "10만주이상"},
+        ),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "관리종목제외",
+                "5": "증100제외",
+                "6": "증100만보기",
+                "7": "증40만보기",
+                "8": "증30만보기",
+                "9": "증20만보기",
+            },
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["001", "101"]
     """시장구분 (max 3). 001: 코스피, 101: 코스닥"""
 
-    rt_tp: str
+    rt_tp: _Code["1", "2"]
     """비율구분 (max 1). 1: 매수/매도비율, 2: 매도/매수비율"""
 
     tm_tp: str
-    """시간구분 (max 2). 1: 분전, 2: 일전"""
+    """시간구분 (max 2)"""
 
-    trde_qty_tp: str
-    """거래량구분 (max 1). 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상"""
+    trde_qty_tp: _Code["5", "10", "50", "100"]
+    """거래량구분 (max 3). 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상"""
 
-    stk_cnd: str
+    stk_cnd: _Code["0", "1", "5", "6", "7", "8", "9"]
     """종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -481,7 +658,7 @@ class Ka10022ReqRtSdnin(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -566,38 +743,122 @@ class Ka10023Request(_Request, kw_only=True):
 
     __api_id__ = "ka10023"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("sort_tp", "sort_tp", "정렬구분", True, 1, "str"),
-        _Rule("tm_tp", "tm_tp", "시간구분", True, 1, "str"),
-        _Rule("trde_qty_tp", "trde_qty_tp", "거래량구분", True, 1, "str"),
-        _Rule("tm", "tm", "시간", False, 2, "time"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", True, 1, "str"),
-        _Rule("pric_tp", "pric_tp", "가격구분", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"000": "전체", "001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬구분",
+            True,
+            1,
+            "str",
+            codes={"1": "급증량", "2": "급증률", "3": "급감량", "4": "급감률"},
+        ),
+        _Rule("tm_tp", "tm_tp", "시간구분", True, 1, "str", codes={"1": "분", "2": "전일"}),
+        _Rule(
+            "trde_qty_tp",
+            "trde_qty_tp",
+            "거래량구분",
+            True,
+            4,
+            "str",
+            codes={
+                "5": "5천주이상",
+                "10": "만주이상",
+                "50": "5만주이상",
+                "100": "10만주이상",
+                "200": "20만주이상",
+                "300": "30만주이상",
+                "500": "50만주이상",
+                "1000": "백만주이상",
+            },
+        ),
+        _Rule("tm", "tm", "시간", False, 2, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            True,
+            2,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "관리종목제외",
+                "3": "우선주제외",
+                "11": "정리매매종목제외",
+                "4": "관리종목, 우선주제외",
+                "5": "증100제외",
+                "6": "증100만보기",
+                "13": "증60만보기",
+                "12": "증50만보기",
+                "7": "증40만보기",
+                "8": "증30만보기",
+                "9": "증20만보기",
+                "17": "ETN제외",
+                "14": "ETF제외",
+                "18": "ETF+ETN제외",
+                "15": "스팩제외",
+                "20": "ETF+ETN+스팩제외",
+            },
+        ),
+        _Rule(
+            "pric_tp",
+            "pric_tp",
+            "가격구분",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "전체조회",
+                "2": "5만원이상",
+                "5": "1만원이상",
+                "6": "5천원이상",
+                "8": "1천원이상",
+                "9": "10만원이상",
+            },
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["000", "001", "101"]
     """시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥"""
 
-    sort_tp: str
+    sort_tp: _Code["1", "2", "3", "4"]
     """정렬구분 (max 1). 1: 급증량, 2: 급증률, 3: 급감량, 4: 급감률"""
 
-    tm_tp: str
+    tm_tp: _Code["1", "2"]
     """시간구분 (max 1). 1: 분, 2: 전일"""
 
-    trde_qty_tp: str
-    """거래량구분 (max 1). 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상"""
+    trde_qty_tp: _Code["5", "10", "50", "100", "200", "300", "500", "1000"]
+    """거래량구분 (max 4). 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상"""
 
-    tm: _TimeText | None = None
-    """시간 (HHmmss, max 2)"""
+    tm: str | None = None
+    """시간 (max 2)"""
 
-    stk_cnd: str
-    """종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 11: 정리매매종목제외, 4: 관리종목, 우선주제외, 5: 증100제외, 6: 증100만보기, 13: 증60만보기, 12: 증50만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기, 17: ETN제외, 14: ETF제외, 18: ETF+ETN제외, 15: 스팩제외, 20: ETF+ETN+스팩제외"""
+    stk_cnd: _Code[
+        "0", "1", "3", "11", "4", "5", "6", "13", "12", "7", "8", "9", "17", "14", "18", "15", "20"
+    ]
+    """종목조건 (max 2). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 11: 정리매매종목제외, 4: 관리종목, 우선주제외, 5: 증100제외, 6: 증100만보기, 13: 증60만보기, 12: 증50만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기, 17: ETN제외, 14: ETF제외, 18: ETF+ETN제외, 15: 스팩제외, 20: ETF+ETN+스팩제외"""
 
-    pric_tp: str
+    pric_tp: _Code["0", "2", "5", "6", "8", "9"]
     """가격구분 (max 1). 0: 전체조회, 2: 5만원이상, 5: 1만원이상, 6: 5천원이상, 8: 1천원이상, 9: 10만원이상"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -627,7 +888,7 @@ class Ka10023TrdeQtySdnin(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -712,42 +973,172 @@ class Ka10027Request(_Request, kw_only=True):
 
     __api_id__ = "ka10027"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("sort_tp", "sort_tp", "정렬구분", True, 1, "str"),
-        _Rule("trde_qty_cnd", "trde_qty_cnd", "거래량조건", True, 5, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", True, 2, "str"),
-        _Rule("crd_cnd", "crd_cnd", "신용조건", True, 1, "str"),
-        _Rule("updown_incls", "updown_incls", "상하한포함", True, 2, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", True, 2, "str"),
-        _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", True, 4, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"000": "전체", "001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬구분",
+            True,
+            1,
+            "str",
+            codes={"1": "상승률", "2": "상승폭", "3": "하락률", "4": "하락폭", "5": "보합"},
+        ),
+        _Rule(
+            "trde_qty_cnd",
+            "trde_qty_cnd",
+            "거래량조건",
+            True,
+            5,
+            "str",
+            codes={
+                "0000": "전체조회",
+                "0010": "만주이상",
+                "0050": "5만주이상",
+                "0100": "10만주이상",
+                "0150": "15만주이상",
+                "0200": "20만주이상",
+                "0300": "30만주이상",
+                "0500": "50만주이상",
+                "1000": "백만주이상",
+            },
+        ),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            True,
+            2,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "관리종목제외",
+                "4": "우선주+관리주제외",
+                "3": "우선주제외",
+                "5": "증100제외",
+                "6": "증100만보기",
+                "7": "증40만보기",
+                "8": "증30만보기",
+                "9": "증20만보기",
+                "11": "정리매매종목제외",
+                "12": "증50만보기",
+                "13": "증60만보기",
+                "14": "ETF제외",
+                "15": "스펙제외",
+                "16": "ETF+ETN제외",
+            },
+        ),
+        _Rule(
+            "crd_cnd",
+            "crd_cnd",
+            "신용조건",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "신용융자A군",
+                "2": "신용융자B군",
+                "3": "신용융자C군",
+                "4": "신용융자D군",
+                "7": "신용융자E군",
+                "9": "신용융자전체",
+            },
+        ),
+        _Rule(
+            "updown_incls",
+            "updown_incls",
+            "상하한포함",
+            True,
+            2,
+            "str",
+            codes={"0": "불 포함", "1": "포함"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            True,
+            2,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "1천원미만",
+                "2": "1천원~2천원",
+                "3": "2천원~5천원",
+                "4": "5천원~1만원",
+                "5": "1만원이상",
+                "8": "1천원이상",
+                "10": "1만원미만",
+            },
+        ),
+        _Rule(
+            "trde_prica_cnd",
+            "trde_prica_cnd",
+            "거래대금조건",
+            True,
+            4,
+            "str",
+            codes={
+                "0": "전체조회",
+                "3": "3천만원이상",
+                "5": "5천만원이상",
+                "10": "1억원이상",
+                "30": "3억원이상",
+                "50": "5억원이상",
+                "100": "10억원이상",
+                "300": "30억원이상",
+                "500": "50억원이상",
+                "1000": "100억원이상",
+                "3000": "300억원이상",
+                "5000": "500억원이상",
+            },
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["000", "001", "101"]
     """시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥"""
 
-    sort_tp: str
+    sort_tp: _Code["1", "2", "3", "4", "5"]
     """정렬구분 (max 1). 1: 상승률, 2: 상승폭, 3: 하락률, 4: 하락폭, 5: 보합"""
 
-    trde_qty_cnd: str
+    trde_qty_cnd: _Code["0000", "0010", "0050", "0100", "0150", "0200", "0300", "0500", "1000"]
     """거래량조건 (max 5). 0000: 전체조회, 0010: 만주이상, 0050: 5만주이상, 0100: 10만주이상, 0150: 15만주이상, 0200: 20만주이상, 0300: 30만주이상, 0500: 50만주이상, 1000: 백만주이상"""
 
-    stk_cnd: str
+    stk_cnd: _Code["0", "1", "4", "3", "5", "6", "7", "8", "9", "11", "12", "13", "14", "15", "16"]
     """종목조건 (max 2). 0: 전체조회, 1: 관리종목제외, 4: 우선주+관리주제외, 3: 우선주제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기, 11: 정리매매종목제외, 12: 증50만보기, 13: 증60만보기, 14: ETF제외, 15: 스펙제외, 16: ETF+ETN제외"""
 
-    crd_cnd: str
+    crd_cnd: _Code["0", "1", "2", "3", "4", "7", "9"]
     """신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체"""
 
-    updown_incls: str
+    updown_incls: _Code["0", "1"]
     """상하한포함 (max 2). 0: 불 포함, 1: 포함"""
 
-    pric_cnd: str
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "8", "10"]
     """가격조건 (max 2). 0: 전체조회, 1: 1천원미만, 2: 1천원~2천원, 3: 2천원~5천원, 4: 5천원~1만원, 5: 1만원이상, 8: 1천원이상, 10: 1만원미만"""
 
-    trde_prica_cnd: str
+    trde_prica_cnd: _Code[
+        "0", "3", "5", "10", "30", "50", "100", "300", "500", "1000", "3000", "5000"
+    ]
     """거래대금조건 (max 4). 0: 전체조회, 3: 3천만원이상, 5: 5천만원이상, 10: 1억원이상, 30: 3억원이상, 50: 5억원이상, 100: 10억원이상, 300: 30억원이상, 500: 50억원이상, 1000: 100억원이상, 3000: 300억원이상, 5000: 500억원이상"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -782,7 +1173,7 @@ class Ka10027PredPreFluRtUpper(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -874,34 +1265,142 @@ class Ka10029Request(_Request, kw_only=True):
 
     __api_id__ = "ka10029"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("sort_tp", "sort_tp", "정렬구분", True, 1, "str"),
-        _Rule("trde_qty_cnd", "trde_qty_cnd", "거래량조건", True, 5, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", True, 2, "str"),
-        _Rule("crd_cnd", "crd_cnd", "신용조건", True, 1, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", True, 2, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"000": "전체", "001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬구분",
+            True,
+            1,
+            "str",
+            codes={
+                "1": "상승률",
+                "2": "상승폭",
+                "3": "보합",
+                "4": "하락률",
+                "5": "하락폭",
+                "6": "체결량",
+                "7": "상한",
+                "8": "하한",
+            },
+        ),
+        _Rule(
+            "trde_qty_cnd",
+            "trde_qty_cnd",
+            "거래량조건",
+            True,
+            5,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "천주이상",
+                "3": "3천주",
+                "5": "5천주",
+                "10": "만주이상",
+                "50": "5만주이상",
+                "100": "10만주이상",
+            },
+        ),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            True,
+            2,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "관리종목제외",
+                "3": "우선주제외",
+                "4": "관리종목, 우선주제외",
+                "5": "증100제외",
+                "6": "증100만보기",
+                "7": "증40만보기",
+                "8": "증30만보기",
+                "9": "증20만보기",
+                "11": "정리매매종목제외",
+                "12": "증50만보기",
+                "13": "증60만보기",
+                "14": "ETF제외",
+                "15": "스팩제외",
+                "16": "ETF+ETN제외",
+            },
+        ),
+        _Rule(
+            "crd_cnd",
+            "crd_cnd",
+            "신용조건",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "신용융자A군",
+                "2": "신용융자B군",
+                "3": "신용융자C군",
+                "4": "신용융자D군",
+                "5": "신용한도초과제외",
+                "7": "신용융자E군",
+                "8": "신용대주",
+                "9": "신용융자전체",
+            },
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            True,
+            2,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "1천원미만",
+                "2": "1천원~2천원",
+                "3": "2천원~5천원",
+                "4": "5천원~1만원",
+                "5": "1만원이상",
+                "8": "1천원이상",
+                "10": "1만원미만",
+            },
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["000", "001", "101"]
     """시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥"""
 
-    sort_tp: str
+    sort_tp: _Code["1", "2", "3", "4", "5", "6", "7", "8"]
     """정렬구분 (max 1). 1: 상승률, 2: 상승폭, 3: 보합, 4: 하락률, 5: 하락폭, 6: 체결량, 7: 상한, 8: 하한"""
 
-    trde_qty_cnd: str
+    trde_qty_cnd: _Code["0", "1", "3", "5", "10", "50", "100"]
     """거래량조건 (max 5). 0: 전체조회, 1: 천주이상, 3: 3천주, 5: 5천주, 10: 만주이상, 50: 5만주이상, 100: 10만주이상"""
 
-    stk_cnd: str
+    stk_cnd: _Code["0", "1", "3", "4", "5", "6", "7", "8", "9", "11", "12", "13", "14", "15", "16"]
     """종목조건 (max 2). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 4: 관리종목, 우선주제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기, 11: 정리매매종목제외, 12: 증50만보기, 13: 증60만보기, 14: ETF제외, 15: 스팩제외, 16: ETF+ETN제외"""
 
-    crd_cnd: str
+    crd_cnd: _Code["0", "1", "2", "3", "4", "5", "7", "8", "9"]
     """신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 5: 신용한도초과제외, 7: 신용융자E군, 8: 신용대주, 9: 신용융자전체"""
 
-    pric_cnd: str
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "8", "10"]
     """가격조건 (max 2). 0: 전체조회, 1: 1천원미만, 2: 1천원~2천원, 3: 2천원~5천원, 4: 5천원~1만원, 5: 1만원이상, 8: 1천원이상, 10: 1만원미만"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -936,7 +1435,7 @@ class Ka10029ExpCntrFluRtUpper(_Row):
     """기준가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1028,42 +1527,178 @@ class Ka10030Request(_Request, kw_only=True):
 
     __api_id__ = "ka10030"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("sort_tp", "sort_tp", "정렬구분", True, 1, "str"),
-        _Rule("mang_stk_incls", "mang_stk_incls", "관리종목포함", True, 1, "str"),
-        _Rule("crd_tp", "crd_tp", "신용구분", True, 1, "str"),
-        _Rule("trde_qty_tp", "trde_qty_tp", "거래량구분", True, 1, "str"),
-        _Rule("pric_tp", "pric_tp", "가격구분", True, 1, "str"),
-        _Rule("trde_prica_tp", "trde_prica_tp", "거래대금구분", True, 1, "str"),
-        _Rule("mrkt_open_tp", "mrkt_open_tp", "장운영구분", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"000": "전체", "001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬구분",
+            True,
+            1,
+            "str",
+            codes={"1": "거래량", "2": "거래회전율", "3": "거래대금"},
+        ),
+        _Rule(
+            "mang_stk_incls",
+            "mang_stk_incls",
+            "관리종목포함",
+            True,
+            2,
+            "str",
+            codes={
+                "0": "관리종목 포함",
+                "1": "관리종목 미포함",
+                "3": "우선주제외",
+                "11": "정리매매종목제외",
+                "4": "관리종목, 우선주제외",
+                "5": "증100제외",
+                "6": "증100마나보기",
+                "13": "증60만보기",
+                "12": "증50만보기",
+                "7": "증40만보기",
+                "8": "증30만보기",
+                "9": "증20만보기",
+                "14": "ETF제외",
+                "15": "스팩제외",
+                "16": "ETF+ETN제외",
+            },
+        ),
+        _Rule(
+            "crd_tp",
+            "crd_tp",
+            "신용구분",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "전체조회",
+                "9": "신용융자전체",
+                "1": "신용융자A군",
+                "2": "신용융자B군",
+                "3": "신용융자C군",
+                "4": "신용융자D군",
+                "8": "신용대주",
+            },
+        ),
+        _Rule(
+            "trde_qty_tp",
+            "trde_qty_tp",
+            "거래량구분",
+            True,
+            4,
+            "str",
+            codes={
+                "0": "전체조회",
+                "5": "5천주이상",
+                "10": "1만주이상",
+                "50": "5만주이상",
+                "100": "10만주이상",
+                "200": "20만주이상",
+                "300": "30만주이상",
+                "500": "500만주이상",
+                "1000": "백만주이상",
+            },
+        ),
+        _Rule(
+            "pric_tp",
+            "pric_tp",
+            "가격구분",
+            True,
+            2,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "1천원미만",
+                "2": "1천원이상",
+                "3": "1천원~2천원",
+                "4": "2천원~5천원",
+                "5": "5천원이상",
+                "6": "5천원~1만원",
+                "10": "1만원미만",
+                "7": "1만원이상",
+                "8": "5만원이상",
+                "9": "10만원이상",
+            },
+        ),
+        _Rule(
+            "trde_prica_tp",
+            "trde_prica_tp",
+            "거래대금구분",
+            True,
+            4,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "1천만원이상",
+                "3": "3천만원이상",
+                "4": "5천만원이상",
+                "10": "1억원이상",
+                "30": "3억원이상",
+                "50": "5억원이상",
+                "100": "10억원이상",
+                "300": "30억원이상",
+                "500": "50억원이상",
+                "1000": "100억원이상",
+                "3000": "300억원이상",
+                "5000": "500억원이상",
+            },
+        ),
+        _Rule(
+            "mrkt_open_tp",
+            "mrkt_open_tp",
+            "장운영구분",
+            True,
+            1,
+            "str",
+            codes={"0": "전체조회", "1": "장중", "2": "장전시간외", "3": "장후시간외"},
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["000", "001", "101"]
     """시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥"""
 
-    sort_tp: str
+    sort_tp: _Code["1", "2", "3"]
     """정렬구분 (max 1). 1: 거래량, 2: 거래회전율, 3: 거래대금"""
 
-    mang_stk_incls: str
-    """관리종목포함 (max 1). 0: 관리종목 포함, 1: 관리종목 미포함, 3: 우선주제외, 11: 정리매매종목제외, 4: 관리종목, 우선주제외, 5: 증100제외, 6: 증100마나보기, 13: 증60만보기, 12: 증50만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기, 14: ETF제외, 15: 스팩제외, 16: ETF+ETN제외"""
+    mang_stk_incls: _Code[
+        "0", "1", "3", "11", "4", "5", "6", "13", "12", "7", "8", "9", "14", "15", "16"
+    ]
+    """관리종목포함 (max 2). 0: 관리종목 포함, 1: 관리종목 미포함, 3: 우선주제외, 11: 정리매매종목제외, 4: 관리종목, 우선주제외, 5: 증100제외, 6: 증100마나보기, 13: 증60만보기, 12: 증50만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기, 14: ETF제외, 15: 스팩제외, 16: ETF+ETN제외"""
 
-    crd_tp: str
+    crd_tp: _Code["0", "9", "1", "2", "3", "4", "8"]
     """신용구분 (max 1). 0: 전체조회, 9: 신용융자전체, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 8: 신용대주"""
 
-    trde_qty_tp: str
-    """거래량구분 (max 1). 0: 전체조회, 5: 5천주이상, 10: 1만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 500만주이상, 1000: 백만주이상"""
+    trde_qty_tp: _Code["0", "5", "10", "50", "100", "200", "300", "500", "1000"]
+    """거래량구분 (max 4). 0: 전체조회, 5: 5천주이상, 10: 1만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 500만주이상, 1000: 백만주이상"""
 
-    pric_tp: str
-    """가격구분 (max 1). 0: 전체조회, 1: 1천원미만, 2: 1천원이상, 3: 1천원~2천원, 4: 2천원~5천원, 5: 5천원이상, 6: 5천원~1만원, 10: 1만원미만, 7: 1만원이상, 8: 5만원이상, 9: 10만원이상"""
+    pric_tp: _Code["0", "1", "2", "3", "4", "5", "6", "10", "7", "8", "9"]
+    """가격구분 (max 2). 0: 전체조회, 1: 1천원미만, 2: 1천원이상, 3: 1천원~2천원, 4: 2천원~5천원, 5: 5천원이상, 6: 5천원~1만원, 10: 1만원미만, 7: 1만원이상, 8: 5만원이상, 9: 10만원이상"""
 
-    trde_prica_tp: str
-    """거래대금구분 (max 1). 0: 전체조회, 1: 1천만원이상, 3: 3천만원이상, 4: 5천만원이상, 10: 1억원이상, 30: 3억원이상, 50: 5억원이상, 100: 10억원이상, 300: 30억원이상, 500: 50억원이상, 1000: 100억원이상, 3000: 300억원이상, 5000: 500억원이상"""
+    trde_prica_tp: _Code[
+        "0", "1", "3", "4", "10", "30", "50", "100", "300", "500", "1000", "3000", "5000"
+    ]
+    """거래대금구분 (max 4). 0: 전체조회, 1: 1천만원이상, 3: 3천만원이상, 4: 5천만원이상, 10: 1억원이상, 30: 3억원이상, 50: 5억원이상, 100: 10억원이상, 300: 30억원이상, 500: 50억원이상, 1000: 100억원이상, 3000: 300억원이상, 5000: 500억원이상"""
 
-    mrkt_open_tp: str
+    mrkt_open_tp: _Code["0", "1", "2", "3"]
     """장운영구분 (max 1). 0: 전체조회, 1: 장중, 2: 장전시간외, 3: 장후시간외"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -1105,7 +1740,7 @@ class Ka10030TdyTrdeQtyUpper(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1273,17 +1908,41 @@ class Ka10031Request(_Request, kw_only=True):
 
     __api_id__ = "ka10031"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("qry_tp", "qry_tp", "조회구분", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"000": "전체", "001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "qry_tp",
+            "qry_tp",
+            "조회구분",
+            True,
+            1,
+            "str",
+            codes={"1": "전일거래량 상위100종목", "2": "전일거래대금 상위100종목"},
+        ),
         _Rule("rank_strt", "rank_strt", "순위시작", True, 3, "str"),
         _Rule("rank_end", "rank_end", "순위끝", True, 3, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["000", "001", "101"]
     """시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥"""
 
-    qry_tp: str
+    qry_tp: _Code["1", "2"]
     """조회구분 (max 1). 1: 전일거래량 상위100종목, 2: 전일거래대금 상위100종목"""
 
     rank_strt: str
@@ -1292,7 +1951,7 @@ class Ka10031Request(_Request, kw_only=True):
     rank_end: str
     """순위끝 (max 3)"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -1318,7 +1977,7 @@ class Ka10031PredTrdeQtyUpper(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1383,18 +2042,42 @@ class Ka10032Request(_Request, kw_only=True):
 
     __api_id__ = "ka10032"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("mang_stk_incls", "mang_stk_incls", "관리종목포함", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"000": "전체", "001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "mang_stk_incls",
+            "mang_stk_incls",
+            "관리종목포함",
+            True,
+            1,
+            "str",
+            codes={"0": "관리종목 미포함", "1": "관리종목 포함"},
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["000", "001", "101"]
     """시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥"""
 
-    mang_stk_incls: str
+    mang_stk_incls: _Code["0", "1"]
     """관리종목포함 (max 1). 0: 관리종목 미포함, 1: 관리종목 포함"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -1433,7 +2116,7 @@ class Ka10032TrdePricaUpper(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1527,30 +2210,103 @@ class Ka10033Request(_Request, kw_only=True):
 
     __api_id__ = "ka10033"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("trde_qty_tp", "trde_qty_tp", "거래량구분", True, 3, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", True, 1, "str"),
-        _Rule("updown_incls", "updown_incls", "상하한포함", True, 1, "str"),
-        _Rule("crd_cnd", "crd_cnd", "신용조건", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"000": "전체", "001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "trde_qty_tp",
+            "trde_qty_tp",
+            "거래량구분",
+            True,
+            4,
+            "str",
+            codes={
+                "0": "전체조회",
+                "10": "만주이상",
+                "50": "5만주이상",
+                "100": "10만주이상",
+                "200": "20만주이상",
+                "300": "30만주이상",
+                "500": "50만주이상",
+                "1000": "백만주이상",
+            },
+        ),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "관리종목제외",
+                "5": "증100제외",
+                "6": "증100만보기",
+                "7": "증40만보기",
+                "8": "증30만보기",
+                "9": "증20만보기",
+            },
+        ),
+        _Rule(
+            "updown_incls",
+            "updown_incls",
+            "상하한포함",
+            True,
+            1,
+            "str",
+            codes={"0": "상하한 미포함", "1": "상하한포함"},
+        ),
+        _Rule(
+            "crd_cnd",
+            "crd_cnd",
+            "신용조건",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "신용융자A군",
+                "2": "신용융자B군",
+                "3": "신용융자C군",
+                "4": "신용융자D군",
+                "7": "신용융자E군",
+                "9": "신용융자전체",
+            },
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["000", "001", "101"]
     """시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥"""
 
-    trde_qty_tp: str
-    """거래량구분 (max 3). 0: 전체조회, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상"""
+    trde_qty_tp: _Code["0", "10", "50", "100", "200", "300", "500", "1000"]
+    """거래량구분 (max 4). 0: 전체조회, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상"""
 
-    stk_cnd: str
+    stk_cnd: _Code["0", "1", "5", "6", "7", "8", "9"]
     """종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기"""
 
-    updown_incls: str
+    updown_incls: _Code["0", "1"]
     """상하한포함 (max 1). 0: 상하한 미포함, 1: 상하한포함"""
 
-    crd_cnd: str
+    crd_cnd: _Code["0", "1", "2", "3", "4", "7", "9"]
     """신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -1584,7 +2340,7 @@ class Ka10033CrdRtUpper(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1671,22 +2427,54 @@ class Ka10034Request(_Request, kw_only=True):
 
     __api_id__ = "ka10034"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("trde_tp", "trde_tp", "매매구분", True, 1, "str"),
-        _Rule("dt", "dt", "기간", True, 2, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"000": "전체", "001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "trde_tp",
+            "trde_tp",
+            "매매구분",
+            True,
+            1,
+            "str",
+            codes={"1": "순매도", "2": "순매수", "3": "순매매"},
+        ),
+        _Rule(
+            "dt",
+            "dt",
+            "기간",
+            True,
+            2,
+            "str",
+            codes={"0": "당일", "1": "전일", "5": "5일", "10": "10일", "20": "20일", "60": "60일"},
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["000", "001", "101"]
     """시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥"""
 
-    trde_tp: str
+    trde_tp: _Code["1", "2", "3"]
     """매매구분 (max 1). 1: 순매도, 2: 순매수, 3: 순매매"""
 
-    dt: str
+    dt: _Code["0", "1", "5", "10", "20", "60"]
     """기간 (max 2). 0: 당일, 1: 전일, 5: 5일, 10: 10일, 20: 20일, 60: 60일"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -1720,7 +2508,7 @@ class Ka10034ForDtTrdeUpper(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1807,22 +2595,54 @@ class Ka10035Request(_Request, kw_only=True):
 
     __api_id__ = "ka10035"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("trde_tp", "trde_tp", "매매구분", True, 1, "str"),
-        _Rule("base_dt_tp", "base_dt_tp", "기준일구분", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"000": "전체", "001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "trde_tp",
+            "trde_tp",
+            "매매구분",
+            True,
+            1,
+            "str",
+            codes={"1": "연속순매도", "2": "연속순매수"},
+        ),
+        _Rule(
+            "base_dt_tp",
+            "base_dt_tp",
+            "기준일구분",
+            True,
+            1,
+            "str",
+            codes={"0": "당일기준", "1": "전일기준"},
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["000", "001", "101"]
     """시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥"""
 
-    trde_tp: str
+    trde_tp: _Code["1", "2"]
     """매매구분 (max 1). 1: 연속순매도, 2: 연속순매수"""
 
-    base_dt_tp: str
+    base_dt_tp: _Code["0", "1"]
     """기준일구분 (max 1). 0: 당일기준, 1: 전일기준"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -1855,7 +2675,7 @@ class Ka10035ForContNettrdeUpper(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1955,18 +2775,42 @@ class Ka10036Request(_Request, kw_only=True):
 
     __api_id__ = "ka10036"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("dt", "dt", "기간", True, 2, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"000": "전체", "001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "dt",
+            "dt",
+            "기간",
+            True,
+            2,
+            "str",
+            codes={"0": "당일", "1": "전일", "5": "5일", "10": "10일", "20": "20일", "60": "60일"},
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["000", "001", "101"]
     """시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥"""
 
-    dt: str
+    dt: _Code["0", "1", "5", "10", "20", "60"]
     """기간 (max 2). 0: 당일, 1: 전일, 5: 5일, 10: 10일, 20: 20일, 60: 60일"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -2001,7 +2845,7 @@ class Ka10036ForLimitExhRtIncrsUpper(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -2095,26 +2939,58 @@ class Ka10037Request(_Request, kw_only=True):
 
     __api_id__ = "ka10037"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("dt", "dt", "기간", True, 2, "str"),
-        _Rule("trde_tp", "trde_tp", "매매구분", True, 1, "str"),
-        _Rule("sort_tp", "sort_tp", "정렬구분", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"000": "전체", "001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "dt",
+            "dt",
+            "기간",
+            True,
+            2,
+            "str",
+            codes={"0": "당일", "1": "전일", "5": "5일", "10": "10일", "20": "20일", "60": "60일"},
+        ),
+        _Rule(
+            "trde_tp",
+            "trde_tp",
+            "매매구분",
+            True,
+            1,
+            "str",
+            codes={"1": "순매수", "2": "순매도", "3": "매수", "4": "매도"},
+        ),
+        _Rule("sort_tp", "sort_tp", "정렬구분", True, 1, "str", codes={"1": "금액", "2": "수량"}),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["000", "001", "101"]
     """시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥"""
 
-    dt: str
+    dt: _Code["0", "1", "5", "10", "20", "60"]
     """기간 (max 2). 0: 당일, 1: 전일, 5: 5일, 10: 10일, 20: 20일, 60: 60일"""
 
-    trde_tp: str
+    trde_tp: _Code["1", "2", "3", "4"]
     """매매구분 (max 1). 1: 순매수, 2: 순매도, 3: 매수, 4: 매도"""
 
-    sort_tp: str
+    sort_tp: _Code["1", "2"]
     """정렬구분 (max 1). 1: 금액, 2: 수량"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -2150,7 +3026,7 @@ class Ka10037FrgnWicketTrdeUpper(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -2248,10 +3124,34 @@ class Ka10038Request(_Request, kw_only=True):
     __api_id__ = "ka10038"
     __rules__ = (
         _Rule("stk_cd", "stk_cd", "종목코드", True, 6, "str"),
-        _Rule("strt_dt", "strt_dt", "시작일자", False, 8, "date"),
-        _Rule("end_dt", "end_dt", "종료일자", False, 8, "date"),
-        _Rule("qry_tp", "qry_tp", "조회구분", True, 1, "str"),
-        _Rule("dt", "dt", "기간", False, 2, "str"),
+        _Rule("strt_dt", "strt_dt", "시작일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule("end_dt", "end_dt", "종료일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "qry_tp",
+            "qry_tp",
+            "조회구분",
+            True,
+            1,
+            "str",
+            codes={"1": "순매도순위정렬", "2": "순매수순위정렬"},
+        ),
+        _Rule(
+            "dt",
+            "dt",
+            "기간",
+            False,
+            3,
+            "str",
+            codes={
+                "1": "전일",
+                "4": "5일",
+                "9": "10일",
+                "19": "20일",
+                "39": "40일",
+                "59": "60일",
+                "119": "120일",
+            },
+        ),
     )
 
     stk_cd: str
@@ -2263,11 +3163,11 @@ class Ka10038Request(_Request, kw_only=True):
     end_dt: _DateText | None = None
     """종료일자 (YYYYMMDD, max 8)"""
 
-    qry_tp: str
+    qry_tp: _Code["1", "2"]
     """조회구분 (max 1). 1: 순매도순위정렬, 2: 순매수순위정렬"""
 
-    dt: str | None = None
-    """기간 (max 2). 1: 전일, 4: 5일, 9: 10일, 19: 20일, 39: 40일, 59: 60일, 119: 120일"""
+    dt: _Code["1", "4", "9", "19", "39", "59", "119"] | None = None
+    """기간 (max 3). 1: 전일, 4: 5일, 9: 10일, 19: 20일, 39: 40일, 59: 60일, 119: 120일"""
 
 
 class Ka10038StkSecRank(_Row):
@@ -2378,25 +3278,59 @@ class Ka10039Request(_Request, kw_only=True):
     __api_id__ = "ka10039"
     __rules__ = (
         _Rule("mmcm_cd", "mmcm_cd", "회원사코드", True, 3, "str"),
-        _Rule("trde_qty_tp", "trde_qty_tp", "거래량구분", True, 4, "str"),
-        _Rule("trde_tp", "trde_tp", "매매구분", True, 2, "str"),
-        _Rule("dt", "dt", "기간", True, 2, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "trde_qty_tp",
+            "trde_qty_tp",
+            "거래량구분",
+            True,
+            4,
+            "str",
+            codes={
+                "0": "전체",
+                "5": "5000주",
+                "10": "1만주",
+                "50": "5만주",
+                "100": "10만주",
+                "500": "50만주",
+                "1000": "100만주",
+            },
+        ),
+        _Rule(
+            "trde_tp", "trde_tp", "매매구분", True, 2, "str", codes={"1": "순매수", "2": "순매도"}
+        ),
+        _Rule(
+            "dt",
+            "dt",
+            "기간",
+            True,
+            2,
+            "str",
+            codes={"0": "당일", "1": "전일", "5": "5일", "10": "10일", "60": "60일"},
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
     mmcm_cd: str
     """회원사코드 (max 3)"""
 
-    trde_qty_tp: str
+    trde_qty_tp: _Code["0", "5", "10", "50", "100", "500", "1000"]
     """거래량구분 (max 4). 0: 전체, 5: 5000주, 10: 1만주, 50: 5만주, 100: 10만주, 500: 50만주, 1000: 100만주"""
 
-    trde_tp: str
+    trde_tp: _Code["1", "2"]
     """매매구분 (max 2). 1: 순매수, 2: 순매도"""
 
-    dt: str
+    dt: _Code["0", "1", "5", "10", "60"]
     """기간 (max 2). 0: 당일, 1: 전일, 5: 5일, 10: 10일, 60: 60일"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -2543,7 +3477,7 @@ class Ka10040TdyMainTrdeOri(_Row):
     )
 
     sel_scesn_tm: _dt.time | None = None
-    """매도이탈시간 (HHmmss, max 20)"""
+    """매도이탈시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     sell_qty: int | None = None
     """매도수량 (단위 주, max 20)"""
@@ -2552,7 +3486,7 @@ class Ka10040TdyMainTrdeOri(_Row):
     """매도상위이탈원 (max 20)"""
 
     buy_scesn_tm: _dt.time | None = None
-    """매수이탈시간 (HHmmss, max 20)"""
+    """매수이탈시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     buy_qty: int | None = None
     """매수수량 (단위 주, max 20)"""
@@ -2942,12 +3876,43 @@ class Ka10042Request(_Request, kw_only=True):
     __api_id__ = "ka10042"
     __rules__ = (
         _Rule("stk_cd", "stk_cd", "종목코드", True, 6, "str"),
-        _Rule("strt_dt", "strt_dt", "시작일자", False, 8, "date"),
-        _Rule("end_dt", "end_dt", "종료일자", False, 8, "date"),
-        _Rule("qry_dt_tp", "qry_dt_tp", "조회기간구분", True, 1, "str"),
-        _Rule("pot_tp", "pot_tp", "시점구분", True, 1, "str"),
-        _Rule("dt", "dt", "기간", False, 4, "str"),
-        _Rule("sort_base", "sort_base", "정렬기준", True, 1, "str"),
+        _Rule("strt_dt", "strt_dt", "시작일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule("end_dt", "end_dt", "종료일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "qry_dt_tp",
+            "qry_dt_tp",
+            "조회기간구분",
+            True,
+            1,
+            "str",
+            codes={"0": "기간으로 조회", "1": "시작일자, 종료일자로 조회"},
+        ),
+        _Rule("pot_tp", "pot_tp", "시점구분", True, 1, "str", codes={"0": "당일", "1": "전일"}),
+        _Rule(
+            "dt",
+            "dt",
+            "기간",
+            False,
+            4,
+            "str",
+            codes={
+                "5": "5일",
+                "10": "10일",
+                "20": "20일",
+                "40": "40일",
+                "60": "60일",
+                "120": "120일",
+            },
+        ),
+        _Rule(
+            "sort_base",
+            "sort_base",
+            "정렬기준",
+            True,
+            1,
+            "str",
+            codes={"1": "종가순", "2": "날짜순"},
+        ),
     )
 
     stk_cd: str
@@ -2959,16 +3924,16 @@ class Ka10042Request(_Request, kw_only=True):
     end_dt: _DateText | None = None
     """종료일자 (YYYYMMDD, max 8)"""
 
-    qry_dt_tp: str
+    qry_dt_tp: _Code["0", "1"]
     """조회기간구분 (max 1). 0: 기간으로 조회, 1: 시작일자, 종료일자로 조회"""
 
-    pot_tp: str
+    pot_tp: _Code["0", "1"]
     """시점구분 (max 1). 0: 당일, 1: 전일"""
 
-    dt: str | None = None
+    dt: _Code["5", "10", "20", "40", "60", "120"] | None = None
     """기간 (max 4). 5: 5일, 10: 10일, 20: 20일, 40: 40일, 60: 60일, 120: 120일"""
 
-    sort_base: str
+    sort_base: _Code["1", "2"]
     """정렬기준 (max 1). 1: 종가순, 2: 날짜순"""
 
 
@@ -3061,7 +4026,7 @@ class Ka10053TdyUpperScesnOri(_Row):
     )
 
     sel_scesn_tm: _dt.time | None = None
-    """매도이탈시간 (HHmmss, max 20)"""
+    """매도이탈시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     sell_qty: int | None = None
     """매도수량 (단위 주, max 20)"""
@@ -3070,7 +4035,7 @@ class Ka10053TdyUpperScesnOri(_Row):
     """매도상위이탈원 (max 20)"""
 
     buy_scesn_tm: _dt.time | None = None
-    """매수이탈시간 (HHmmss, max 20)"""
+    """매수이탈시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     buy_qty: int | None = None
     """매수수량 (단위 주, max 20)"""
@@ -3145,13 +4110,33 @@ class Ka10062Request(_Request, kw_only=True):
 
     __api_id__ = "ka10062"
     __rules__ = (
-        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date"),
-        _Rule("end_dt", "end_dt", "종료일자", False, 8, "date"),
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("trde_tp", "trde_tp", "매매구분", True, 1, "str"),
-        _Rule("sort_cnd", "sort_cnd", "정렬조건", True, 1, "str"),
-        _Rule("unit_tp", "unit_tp", "단위구분", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule("end_dt", "end_dt", "종료일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"000": "전체", "001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "trde_tp", "trde_tp", "매매구분", True, 1, "str", codes={"1": "순매수", "2": "순매도"}
+        ),
+        _Rule("sort_cnd", "sort_cnd", "정렬조건", True, 1, "str", codes={"1": "수량", "2": "금액"}),
+        _Rule(
+            "unit_tp", "unit_tp", "단위구분", True, 4, "str", codes={"1": "단주", "1000": "천주"}
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
     strt_dt: _DateText
@@ -3160,19 +4145,19 @@ class Ka10062Request(_Request, kw_only=True):
     end_dt: _DateText | None = None
     """종료일자 (YYYYMMDD, max 8)"""
 
-    mrkt_tp: str
+    mrkt_tp: _Code["000", "001", "101"]
     """시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥"""
 
-    trde_tp: str
+    trde_tp: _Code["1", "2"]
     """매매구분 (max 1). 1: 순매수, 2: 순매도"""
 
-    sort_cnd: str
+    sort_cnd: _Code["1", "2"]
     """정렬조건 (max 1). 1: 수량, 2: 금액"""
 
-    unit_tp: str
-    """단위구분 (max 1). 1: 단주, 1000: 천주"""
+    unit_tp: _Code["1", "1000"]
+    """단위구분 (max 4). 1: 단주, 1000: 천주"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -3211,7 +4196,7 @@ class Ka10062EqlNettrdeRank(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -3323,22 +4308,62 @@ class Ka10065Request(_Request, kw_only=True):
 
     __api_id__ = "ka10065"
     __rules__ = (
-        _Rule("trde_tp", "trde_tp", "매매구분", True, 1, "str"),
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("orgn_tp", "orgn_tp", "기관구분", True, 4, "str"),
-        _Rule("amt_qty_tp", "amt_qty_tp", "금액수량구분", False, 1, "str"),
+        _Rule(
+            "trde_tp", "trde_tp", "매매구분", True, 1, "str", codes={"1": "순매수", "2": "순매도"}
+        ),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"000": "전체", "001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "orgn_tp",
+            "orgn_tp",
+            "기관구분",
+            True,
+            4,
+            "str",
+            codes={
+                "9000": "외국인",
+                "9100": "외국계",
+                "1000": "금융투자",
+                "3000": "투신",
+                "5000": "기타금융",
+                "4000": "은행",
+                "2000": "보험",
+                "6000": "연기금",
+                "7000": "국가",
+                "7100": "기타법인",
+                "9999": "기관계",
+            },
+        ),
+        _Rule(
+            "amt_qty_tp",
+            "amt_qty_tp",
+            "금액수량구분",
+            False,
+            1,
+            "str",
+            codes={"1": "금액", "2": "수량"},
+        ),
     )
 
-    trde_tp: str
+    trde_tp: _Code["1", "2"]
     """매매구분 (max 1). 1: 순매수, 2: 순매도"""
 
-    mrkt_tp: str
+    mrkt_tp: _Code["000", "001", "101"]
     """시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥"""
 
-    orgn_tp: str
+    orgn_tp: _Code[
+        "9000", "9100", "1000", "3000", "5000", "4000", "2000", "6000", "7000", "7100", "9999"
+    ]
     """기관구분 (max 4). 9000: 외국인, 9100: 외국계, 1000: 금융투자, 3000: 투신, 5000: 기타금융, 4000: 은행, 2000: 보험, 6000: 연기금, 7000: 국가, 7100: 기타법인, 9999: 기관계"""
 
-    amt_qty_tp: str | None = None
+    amt_qty_tp: _Code["1", "2"] | None = None
     """금액수량구분 (max 1). 1: 금액, 2: 수량"""
 
 
@@ -3423,30 +4448,131 @@ class Ka10098Request(_Request, kw_only=True):
 
     __api_id__ = "ka10098"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("sort_base", "sort_base", "정렬기준", True, 1, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", True, 2, "str"),
-        _Rule("trde_qty_cnd", "trde_qty_cnd", "거래량조건", True, 5, "str"),
-        _Rule("crd_cnd", "crd_cnd", "신용조건", True, 1, "str"),
-        _Rule("trde_prica", "trde_prica", "거래대금", True, 5, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"000": "전체", "001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "sort_base",
+            "sort_base",
+            "정렬기준",
+            True,
+            1,
+            "str",
+            codes={"1": "상승률", "2": "상승폭", "3": "하락률", "4": "하락폭", "5": "보합"},
+        ),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            True,
+            2,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "관리종목제외",
+                "2": "정리매매종목제외",
+                "3": "우선주제외",
+                "4": "관리종목우선주제외",
+                "5": "증100제외",
+                "6": "증100만보기",
+                "7": "증40만보기",
+                "8": "증30만보기",
+                "9": "증20만보기",
+                "12": "증50만보기",
+                "13": "증60만보기",
+                "14": "ETF제외",
+                "15": "스팩제외",
+                "16": "ETF+ETN제외",
+                "17": "ETN제외",
+            },
+        ),
+        _Rule(
+            "trde_qty_cnd",
+            "trde_qty_cnd",
+            "거래량조건",
+            True,
+            5,
+            "str",
+            codes={
+                "0": "전체조회",
+                "10": "백주이상",
+                "50": "5백주이상",
+                "100": "천주이상",
+                "500": "5천주이상",
+                "1000": "만주이상",
+                "5000": "5만주이상",
+                "10000": "10만주이상",
+            },
+        ),
+        _Rule(
+            "crd_cnd",
+            "crd_cnd",
+            "신용조건",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "전체조회",
+                "9": "신용융자전체",
+                "1": "신용융자A군",
+                "2": "신용융자B군",
+                "3": "신용융자C군",
+                "4": "신용융자D군",
+                "7": "신용융자E군",
+                "8": "신용대주",
+                "5": "신용한도초과제외",
+            },
+        ),
+        _Rule(
+            "trde_prica",
+            "trde_prica",
+            "거래대금",
+            True,
+            5,
+            "str",
+            codes={
+                "0": "전체조회",
+                "5": "5백만원이상",
+                "10": "1천만원이상",
+                "30": "3천만원이상",
+                "50": "5천만원이상",
+                "100": "1억원이상",
+                "300": "3억원이상",
+                "500": "5억원이상",
+                "1000": "10억원이상",
+                "3000": "30억원이상",
+                "5000": "50억원이상",
+                "10000": "100억원이상",
+            },
+        ),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["000", "001", "101"]
     """시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥"""
 
-    sort_base: str
+    sort_base: _Code["1", "2", "3", "4", "5"]
     """정렬기준 (max 1). 1: 상승률, 2: 상승폭, 3: 하락률, 4: 하락폭, 5: 보합"""
 
-    stk_cnd: str
+    stk_cnd: _Code[
+        "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "12", "13", "14", "15", "16", "17"
+    ]
     """종목조건 (max 2). 0: 전체조회, 1: 관리종목제외, 2: 정리매매종목제외, 3: 우선주제외, 4: 관리종목우선주제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기, 12: 증50만보기, 13: 증60만보기, 14: ETF제외, 15: 스팩제외, 16: ETF+ETN제외, 17: ETN제외"""
 
-    trde_qty_cnd: str
+    trde_qty_cnd: _Code["0", "10", "50", "100", "500", "1000", "5000", "10000"]
     """거래량조건 (max 5). 0: 전체조회, 10: 백주이상, 50: 5백주이상, 100: 천주이상, 500: 5천주이상, 1000: 만주이상, 5000: 5만주이상, 10000: 10만주이상"""
 
-    crd_cnd: str
+    crd_cnd: _Code["0", "9", "1", "2", "3", "4", "7", "8", "5"]
     """신용조건 (max 1). 0: 전체조회, 9: 신용융자전체, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 8: 신용대주, 5: 신용한도초과제외"""
 
-    trde_prica: str
+    trde_prica: _Code[
+        "0", "5", "10", "30", "50", "100", "300", "500", "1000", "3000", "5000", "10000"
+    ]
     """거래대금 (max 5). 0: 전체조회, 5: 5백만원이상, 10: 1천만원이상, 30: 3천만원이상, 50: 5천만원이상, 100: 1억원이상, 300: 3억원이상, 500: 5억원이상, 1000: 10억원이상, 3000: 30억원이상, 5000: 50억원이상, 10000: 100억원이상"""
 
 
@@ -3482,7 +4608,7 @@ class Ka10098OvtSigpricFluRtRank(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -3579,26 +4705,58 @@ class Ka90009Request(_Request, kw_only=True):
 
     __api_id__ = "ka90009"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("amt_qty_tp", "amt_qty_tp", "금액수량구분", True, 1, "str"),
-        _Rule("qry_dt_tp", "qry_dt_tp", "조회일자구분", True, 1, "str"),
-        _Rule("date", "date", "날짜", False, 8, "date"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"000": "전체", "001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "amt_qty_tp",
+            "amt_qty_tp",
+            "금액수량구분",
+            True,
+            1,
+            "str",
+            codes={"1": "금액(천만)", "2": "수량(천)"},
+        ),
+        _Rule(
+            "qry_dt_tp",
+            "qry_dt_tp",
+            "조회일자구분",
+            True,
+            1,
+            "str",
+            codes={"0": "조회일자 미포함", "1": "조회일자 포함"},
+        ),
+        _Rule("date", "date", "날짜", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["000", "001", "101"]
     """시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥"""
 
-    amt_qty_tp: str
+    amt_qty_tp: _Code["1", "2"]
     """금액수량구분 (max 1). 1: 금액(천만), 2: 수량(천)"""
 
-    qry_dt_tp: str
+    qry_dt_tp: _Code["0", "1"]
     """조회일자구분 (max 1). 0: 조회일자 미포함, 1: 조회일자 포함"""
 
     date: _DateText | None = None
     """날짜 (YYYYMMDD, max 8)"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -3768,6 +4926,9 @@ TYPES: dict[str, tuple[Any, ...]] = {
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
 
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""
+
 
 # Namespaces: `client.ranking` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
 
@@ -3785,12 +4946,12 @@ class RankingAPI(_Group):
     def top_order_book(
         self,
         *,
-        mrkt_tp: str,
-        sort_tp: str,
-        trde_qty_tp: str,
-        stk_cnd: str,
-        crd_cnd: str,
-        stex_tp: str,
+        mrkt_tp: _Code["001", "101"],
+        sort_tp: _Code["1", "2", "3", "4"],
+        trde_qty_tp: _Code["0000", "0010", "0050", "00100"],
+        stk_cnd: _Code["0", "1", "5", "6", "7", "8", "9"],
+        crd_cnd: _Code["0", "1", "2", "3", "4", "7", "9"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -3803,7 +4964,7 @@ class RankingAPI(_Group):
         Args:
             mrkt_tp: 시장구분 (max 3). 001: 코스피, 101: 코스닥
             sort_tp: 정렬구분 (max 1). 1: 순매수잔량순, 2: 순매도잔량순, 3: 매수비율순, 4: 매도비율순
-            trde_qty_tp: 거래량구분 (max 4). 0000: 장시작전(0주이상), 0010: 만주이상, 0050: 5만주이상, 00100: 10만주이상
+            trde_qty_tp: 거래량구분 (max 5). 0000: 장시작전(0주이상), 0010: 만주이상, 0050: 5만주이상, 00100: 10만주이상
             stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기
             crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
             stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
@@ -3827,13 +4988,13 @@ class RankingAPI(_Group):
     def order_book_surge(
         self,
         *,
-        mrkt_tp: str,
-        trde_tp: str,
-        sort_tp: str,
+        mrkt_tp: _Code["001", "101"],
+        trde_tp: _Code["1", "2"],
+        sort_tp: _Code["1", "2"],
         tm_tp: str,
-        trde_qty_tp: str,
-        stk_cnd: str,
-        stex_tp: str,
+        trde_qty_tp: _Code["1", "5", "10", "50", "100"],
+        stk_cnd: _Code["0", "1", "5", "6", "7", "8", "9"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -3872,12 +5033,12 @@ class RankingAPI(_Group):
     def book_ratio_surge(
         self,
         *,
-        mrkt_tp: str,
-        rt_tp: str,
+        mrkt_tp: _Code["001", "101"],
+        rt_tp: _Code["1", "2"],
         tm_tp: str,
-        trde_qty_tp: str,
-        stk_cnd: str,
-        stex_tp: str,
+        trde_qty_tp: _Code["5", "10", "50", "100"],
+        stk_cnd: _Code["0", "1", "5", "6", "7", "8", "9"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -3890,8 +5051,8 @@ class RankingAPI(_Group):
         Args:
             mrkt_tp: 시장구분 (max 3). 001: 코스피, 101: 코스닥
             rt_tp: 비율구분 (max 1). 1: 매수/매도비율, 2: 매도/매수비율
-            tm_tp: 시간구분 (max 2). 1: 분전, 2: 일전
-            trde_qty_tp: 거래량구분 (max 1). 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상
+            tm_tp: 시간구분 (max 2)
+            trde_qty_tp: 거래량구분 (max 3). 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상
             stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기
             stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
         """
@@ -3914,14 +5075,32 @@ class RankingAPI(_Group):
     def volume_surge(
         self,
         *,
-        mrkt_tp: str,
-        sort_tp: str,
-        tm_tp: str,
-        trde_qty_tp: str,
-        tm: _TimeText | None = None,
-        stk_cnd: str,
-        pric_tp: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        sort_tp: _Code["1", "2", "3", "4"],
+        tm_tp: _Code["1", "2"],
+        trde_qty_tp: _Code["5", "10", "50", "100", "200", "300", "500", "1000"],
+        tm: str | None = None,
+        stk_cnd: _Code[
+            "0",
+            "1",
+            "3",
+            "11",
+            "4",
+            "5",
+            "6",
+            "13",
+            "12",
+            "7",
+            "8",
+            "9",
+            "17",
+            "14",
+            "18",
+            "15",
+            "20",
+        ],
+        pric_tp: _Code["0", "2", "5", "6", "8", "9"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -3935,9 +5114,9 @@ class RankingAPI(_Group):
             mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
             sort_tp: 정렬구분 (max 1). 1: 급증량, 2: 급증률, 3: 급감량, 4: 급감률
             tm_tp: 시간구분 (max 1). 1: 분, 2: 전일
-            trde_qty_tp: 거래량구분 (max 1). 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상
-            tm: 시간 (HHmmss, max 2)
-            stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 11: 정리매매종목제외, 4: 관리종목, 우선주제외, 5: 증100제외, 6: 증100만보기, 13: 증60만보기, 12: 증50만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기, 17: ETN제외, 14: ETF제외, 18: ETF+ETN제외, 15: 스팩제외, 20: ETF+ETN+스팩제외
+            trde_qty_tp: 거래량구분 (max 4). 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상
+            tm: 시간 (max 2)
+            stk_cnd: 종목조건 (max 2). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 11: 정리매매종목제외, 4: 관리종목, 우선주제외, 5: 증100제외, 6: 증100만보기, 13: 증60만보기, 12: 증50만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기, 17: ETN제외, 14: ETF제외, 18: ETF+ETN제외, 15: 스팩제외, 20: ETF+ETN+스팩제외
             pric_tp: 가격구분 (max 1). 0: 전체조회, 2: 5만원이상, 5: 1만원이상, 6: 5천원이상, 8: 1천원이상, 9: 10만원이상
             stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
         """
@@ -3962,15 +5141,19 @@ class RankingAPI(_Group):
     def top_movers(
         self,
         *,
-        mrkt_tp: str,
-        sort_tp: str,
-        trde_qty_cnd: str,
-        stk_cnd: str,
-        crd_cnd: str,
-        updown_incls: str,
-        pric_cnd: str,
-        trde_prica_cnd: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        sort_tp: _Code["1", "2", "3", "4", "5"],
+        trde_qty_cnd: _Code["0000", "0010", "0050", "0100", "0150", "0200", "0300", "0500", "1000"],
+        stk_cnd: _Code[
+            "0", "1", "4", "3", "5", "6", "7", "8", "9", "11", "12", "13", "14", "15", "16"
+        ],
+        crd_cnd: _Code["0", "1", "2", "3", "4", "7", "9"],
+        updown_incls: _Code["0", "1"],
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "8", "10"],
+        trde_prica_cnd: _Code[
+            "0", "3", "5", "10", "30", "50", "100", "300", "500", "1000", "3000", "5000"
+        ],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4013,13 +5196,15 @@ class RankingAPI(_Group):
     def expected_movers(
         self,
         *,
-        mrkt_tp: str,
-        sort_tp: str,
-        trde_qty_cnd: str,
-        stk_cnd: str,
-        crd_cnd: str,
-        pric_cnd: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        sort_tp: _Code["1", "2", "3", "4", "5", "6", "7", "8"],
+        trde_qty_cnd: _Code["0", "1", "3", "5", "10", "50", "100"],
+        stk_cnd: _Code[
+            "0", "1", "3", "4", "5", "6", "7", "8", "9", "11", "12", "13", "14", "15", "16"
+        ],
+        crd_cnd: _Code["0", "1", "2", "3", "4", "5", "7", "8", "9"],
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "8", "10"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4058,15 +5243,19 @@ class RankingAPI(_Group):
     def top_volume(
         self,
         *,
-        mrkt_tp: str,
-        sort_tp: str,
-        mang_stk_incls: str,
-        crd_tp: str,
-        trde_qty_tp: str,
-        pric_tp: str,
-        trde_prica_tp: str,
-        mrkt_open_tp: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        sort_tp: _Code["1", "2", "3"],
+        mang_stk_incls: _Code[
+            "0", "1", "3", "11", "4", "5", "6", "13", "12", "7", "8", "9", "14", "15", "16"
+        ],
+        crd_tp: _Code["0", "9", "1", "2", "3", "4", "8"],
+        trde_qty_tp: _Code["0", "5", "10", "50", "100", "200", "300", "500", "1000"],
+        pric_tp: _Code["0", "1", "2", "3", "4", "5", "6", "10", "7", "8", "9"],
+        trde_prica_tp: _Code[
+            "0", "1", "3", "4", "10", "30", "50", "100", "300", "500", "1000", "3000", "5000"
+        ],
+        mrkt_open_tp: _Code["0", "1", "2", "3"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4079,11 +5268,11 @@ class RankingAPI(_Group):
         Args:
             mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
             sort_tp: 정렬구분 (max 1). 1: 거래량, 2: 거래회전율, 3: 거래대금
-            mang_stk_incls: 관리종목포함 (max 1). 0: 관리종목 포함, 1: 관리종목 미포함, 3: 우선주제외, 11: 정리매매종목제외, 4: 관리종목, 우선주제외, 5: 증100제외, 6: 증100마나보기, 13: 증60만보기, 12: 증50만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기, 14: ETF제외, 15: 스팩제외, 16: ETF+ETN제외
+            mang_stk_incls: 관리종목포함 (max 2). 0: 관리종목 포함, 1: 관리종목 미포함, 3: 우선주제외, 11: 정리매매종목제외, 4: 관리종목, 우선주제외, 5: 증100제외, 6: 증100마나보기, 13: 증60만보기, 12: 증50만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기, 14: ETF제외, 15: 스팩제외, 16: ETF+ETN제외
             crd_tp: 신용구분 (max 1). 0: 전체조회, 9: 신용융자전체, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 8: 신용대주
-            trde_qty_tp: 거래량구분 (max 1). 0: 전체조회, 5: 5천주이상, 10: 1만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 500만주이상, 1000: 백만주이상
-            pric_tp: 가격구분 (max 1). 0: 전체조회, 1: 1천원미만, 2: 1천원이상, 3: 1천원~2천원, 4: 2천원~5천원, 5: 5천원이상, 6: 5천원~1만원, 10: 1만원미만, 7: 1만원이상, 8: 5만원이상, 9: 10만원이상
-            trde_prica_tp: 거래대금구분 (max 1). 0: 전체조회, 1: 1천만원이상, 3: 3천만원이상, 4: 5천만원이상, 10: 1억원이상, 30: 3억원이상, 50: 5억원이상, 100: 10억원이상, 300: 30억원이상, 500: 50억원이상, 1000: 100억원이상, 3000: 300억원이상, 5000: 500억원이상
+            trde_qty_tp: 거래량구분 (max 4). 0: 전체조회, 5: 5천주이상, 10: 1만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 500만주이상, 1000: 백만주이상
+            pric_tp: 가격구분 (max 2). 0: 전체조회, 1: 1천원미만, 2: 1천원이상, 3: 1천원~2천원, 4: 2천원~5천원, 5: 5천원이상, 6: 5천원~1만원, 10: 1만원미만, 7: 1만원이상, 8: 5만원이상, 9: 10만원이상
+            trde_prica_tp: 거래대금구분 (max 4). 0: 전체조회, 1: 1천만원이상, 3: 3천만원이상, 4: 5천만원이상, 10: 1억원이상, 30: 3억원이상, 50: 5억원이상, 100: 10억원이상, 300: 30억원이상, 500: 50억원이상, 1000: 100억원이상, 3000: 300억원이상, 5000: 500억원이상
             mrkt_open_tp: 장운영구분 (max 1). 0: 전체조회, 1: 장중, 2: 장전시간외, 3: 장후시간외
             stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
         """
@@ -4109,11 +5298,11 @@ class RankingAPI(_Group):
     def top_prev_volume(
         self,
         *,
-        mrkt_tp: str,
-        qry_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        qry_tp: _Code["1", "2"],
         rank_strt: str,
         rank_end: str,
-        stex_tp: str,
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4148,9 +5337,9 @@ class RankingAPI(_Group):
     def top_trading_value(
         self,
         *,
-        mrkt_tp: str,
-        mang_stk_incls: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        mang_stk_incls: _Code["0", "1"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4181,12 +5370,12 @@ class RankingAPI(_Group):
     def top_credit_ratio(
         self,
         *,
-        mrkt_tp: str,
-        trde_qty_tp: str,
-        stk_cnd: str,
-        updown_incls: str,
-        crd_cnd: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        trde_qty_tp: _Code["0", "10", "50", "100", "200", "300", "500", "1000"],
+        stk_cnd: _Code["0", "1", "5", "6", "7", "8", "9"],
+        updown_incls: _Code["0", "1"],
+        crd_cnd: _Code["0", "1", "2", "3", "4", "7", "9"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4198,7 +5387,7 @@ class RankingAPI(_Group):
 
         Args:
             mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
-            trde_qty_tp: 거래량구분 (max 3). 0: 전체조회, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상
+            trde_qty_tp: 거래량구분 (max 4). 0: 전체조회, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상
             stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기
             updown_incls: 상하한포함 (max 1). 0: 상하한 미포함, 1: 상하한포함
             crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
@@ -4223,10 +5412,10 @@ class RankingAPI(_Group):
     def top_foreign_by_period(
         self,
         *,
-        mrkt_tp: str,
-        trde_tp: str,
-        dt: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        trde_tp: _Code["1", "2", "3"],
+        dt: _Code["0", "1", "5", "10", "20", "60"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4259,10 +5448,10 @@ class RankingAPI(_Group):
     def top_foreign_streak(
         self,
         *,
-        mrkt_tp: str,
-        trde_tp: str,
-        base_dt_tp: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        trde_tp: _Code["1", "2"],
+        base_dt_tp: _Code["0", "1"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4295,9 +5484,9 @@ class RankingAPI(_Group):
     def top_foreign_limit_usage(
         self,
         *,
-        mrkt_tp: str,
-        dt: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        dt: _Code["0", "1", "5", "10", "20", "60"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4328,11 +5517,11 @@ class RankingAPI(_Group):
     def top_foreign_brokers(
         self,
         *,
-        mrkt_tp: str,
-        dt: str,
-        trde_tp: str,
-        sort_tp: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        dt: _Code["0", "1", "5", "10", "20", "60"],
+        trde_tp: _Code["1", "2", "3", "4"],
+        sort_tp: _Code["1", "2"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4370,8 +5559,8 @@ class RankingAPI(_Group):
         stk_cd: str,
         strt_dt: _DateText | None = None,
         end_dt: _DateText | None = None,
-        qry_tp: str,
-        dt: str | None = None,
+        qry_tp: _Code["1", "2"],
+        dt: _Code["1", "4", "9", "19", "39", "59", "119"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4386,7 +5575,7 @@ class RankingAPI(_Group):
             strt_dt: 시작일자 (YYYYMMDD, max 8)
             end_dt: 종료일자 (YYYYMMDD, max 8)
             qry_tp: 조회구분 (max 1). 1: 순매도순위정렬, 2: 순매수순위정렬
-            dt: 기간 (max 2). 1: 전일, 4: 5일, 9: 10일, 19: 20일, 39: 40일, 59: 60일, 119: 120일
+            dt: 기간 (max 3). 1: 전일, 4: 5일, 9: 10일, 19: 20일, 39: 40일, 59: 60일, 119: 120일
         """
         return self._c._request(
             "ka10038",
@@ -4407,10 +5596,10 @@ class RankingAPI(_Group):
         self,
         *,
         mmcm_cd: str,
-        trde_qty_tp: str,
-        trde_tp: str,
-        dt: str,
-        stex_tp: str,
+        trde_qty_tp: _Code["0", "5", "10", "50", "100", "500", "1000"],
+        trde_tp: _Code["1", "2"],
+        dt: _Code["0", "1", "5", "10", "60"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4475,10 +5664,10 @@ class RankingAPI(_Group):
         stk_cd: str,
         strt_dt: _DateText | None = None,
         end_dt: _DateText | None = None,
-        qry_dt_tp: str,
-        pot_tp: str,
-        dt: str | None = None,
-        sort_base: str,
+        qry_dt_tp: _Code["0", "1"],
+        pot_tp: _Code["0", "1"],
+        dt: _Code["5", "10", "20", "40", "60", "120"] | None = None,
+        sort_base: _Code["1", "2"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4546,11 +5735,11 @@ class RankingAPI(_Group):
         *,
         strt_dt: _DateText,
         end_dt: _DateText | None = None,
-        mrkt_tp: str,
-        trde_tp: str,
-        sort_cnd: str,
-        unit_tp: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        trde_tp: _Code["1", "2"],
+        sort_cnd: _Code["1", "2"],
+        unit_tp: _Code["1", "1000"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4566,7 +5755,7 @@ class RankingAPI(_Group):
             mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
             trde_tp: 매매구분 (max 1). 1: 순매수, 2: 순매도
             sort_cnd: 정렬조건 (max 1). 1: 수량, 2: 금액
-            unit_tp: 단위구분 (max 1). 1: 단주, 1000: 천주
+            unit_tp: 단위구분 (max 4). 1: 단주, 1000: 천주
             stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
         """
         return self._c._request(
@@ -4589,10 +5778,12 @@ class RankingAPI(_Group):
     def top_intraday_investors(
         self,
         *,
-        trde_tp: str,
-        mrkt_tp: str,
-        orgn_tp: str,
-        amt_qty_tp: str | None = None,
+        trde_tp: _Code["1", "2"],
+        mrkt_tp: _Code["000", "001", "101"],
+        orgn_tp: _Code[
+            "9000", "9100", "1000", "3000", "5000", "4000", "2000", "6000", "7000", "7100", "9999"
+        ],
+        amt_qty_tp: _Code["1", "2"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4625,12 +5816,16 @@ class RankingAPI(_Group):
     def after_hours_movers(
         self,
         *,
-        mrkt_tp: str,
-        sort_base: str,
-        stk_cnd: str,
-        trde_qty_cnd: str,
-        crd_cnd: str,
-        trde_prica: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        sort_base: _Code["1", "2", "3", "4", "5"],
+        stk_cnd: _Code[
+            "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "12", "13", "14", "15", "16", "17"
+        ],
+        trde_qty_cnd: _Code["0", "10", "50", "100", "500", "1000", "5000", "10000"],
+        crd_cnd: _Code["0", "9", "1", "2", "3", "4", "7", "8", "5"],
+        trde_prica: _Code[
+            "0", "5", "10", "30", "50", "100", "300", "500", "1000", "3000", "5000", "10000"
+        ],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4667,11 +5862,11 @@ class RankingAPI(_Group):
     def top_foreign_institution(
         self,
         *,
-        mrkt_tp: str,
-        amt_qty_tp: str,
-        qry_dt_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        amt_qty_tp: _Code["1", "2"],
+        qry_dt_tp: _Code["0", "1"],
         date: _DateText | None = None,
-        stex_tp: str,
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4712,12 +5907,12 @@ class AsyncRankingAPI(_AsyncGroup):
     async def top_order_book(
         self,
         *,
-        mrkt_tp: str,
-        sort_tp: str,
-        trde_qty_tp: str,
-        stk_cnd: str,
-        crd_cnd: str,
-        stex_tp: str,
+        mrkt_tp: _Code["001", "101"],
+        sort_tp: _Code["1", "2", "3", "4"],
+        trde_qty_tp: _Code["0000", "0010", "0050", "00100"],
+        stk_cnd: _Code["0", "1", "5", "6", "7", "8", "9"],
+        crd_cnd: _Code["0", "1", "2", "3", "4", "7", "9"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4730,7 +5925,7 @@ class AsyncRankingAPI(_AsyncGroup):
         Args:
             mrkt_tp: 시장구분 (max 3). 001: 코스피, 101: 코스닥
             sort_tp: 정렬구분 (max 1). 1: 순매수잔량순, 2: 순매도잔량순, 3: 매수비율순, 4: 매도비율순
-            trde_qty_tp: 거래량구분 (max 4). 0000: 장시작전(0주이상), 0010: 만주이상, 0050: 5만주이상, 00100: 10만주이상
+            trde_qty_tp: 거래량구분 (max 5). 0000: 장시작전(0주이상), 0010: 만주이상, 0050: 5만주이상, 00100: 10만주이상
             stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기
             crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
             stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
@@ -4754,13 +5949,13 @@ class AsyncRankingAPI(_AsyncGroup):
     async def order_book_surge(
         self,
         *,
-        mrkt_tp: str,
-        trde_tp: str,
-        sort_tp: str,
+        mrkt_tp: _Code["001", "101"],
+        trde_tp: _Code["1", "2"],
+        sort_tp: _Code["1", "2"],
         tm_tp: str,
-        trde_qty_tp: str,
-        stk_cnd: str,
-        stex_tp: str,
+        trde_qty_tp: _Code["1", "5", "10", "50", "100"],
+        stk_cnd: _Code["0", "1", "5", "6", "7", "8", "9"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4799,12 +5994,12 @@ class AsyncRankingAPI(_AsyncGroup):
     async def book_ratio_surge(
         self,
         *,
-        mrkt_tp: str,
-        rt_tp: str,
+        mrkt_tp: _Code["001", "101"],
+        rt_tp: _Code["1", "2"],
         tm_tp: str,
-        trde_qty_tp: str,
-        stk_cnd: str,
-        stex_tp: str,
+        trde_qty_tp: _Code["5", "10", "50", "100"],
+        stk_cnd: _Code["0", "1", "5", "6", "7", "8", "9"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4817,8 +6012,8 @@ class AsyncRankingAPI(_AsyncGroup):
         Args:
             mrkt_tp: 시장구분 (max 3). 001: 코스피, 101: 코스닥
             rt_tp: 비율구분 (max 1). 1: 매수/매도비율, 2: 매도/매수비율
-            tm_tp: 시간구분 (max 2). 1: 분전, 2: 일전
-            trde_qty_tp: 거래량구분 (max 1). 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상
+            tm_tp: 시간구분 (max 2)
+            trde_qty_tp: 거래량구분 (max 3). 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상
             stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기
             stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
         """
@@ -4841,14 +6036,32 @@ class AsyncRankingAPI(_AsyncGroup):
     async def volume_surge(
         self,
         *,
-        mrkt_tp: str,
-        sort_tp: str,
-        tm_tp: str,
-        trde_qty_tp: str,
-        tm: _TimeText | None = None,
-        stk_cnd: str,
-        pric_tp: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        sort_tp: _Code["1", "2", "3", "4"],
+        tm_tp: _Code["1", "2"],
+        trde_qty_tp: _Code["5", "10", "50", "100", "200", "300", "500", "1000"],
+        tm: str | None = None,
+        stk_cnd: _Code[
+            "0",
+            "1",
+            "3",
+            "11",
+            "4",
+            "5",
+            "6",
+            "13",
+            "12",
+            "7",
+            "8",
+            "9",
+            "17",
+            "14",
+            "18",
+            "15",
+            "20",
+        ],
+        pric_tp: _Code["0", "2", "5", "6", "8", "9"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4862,9 +6075,9 @@ class AsyncRankingAPI(_AsyncGroup):
             mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
             sort_tp: 정렬구분 (max 1). 1: 급증량, 2: 급증률, 3: 급감량, 4: 급감률
             tm_tp: 시간구분 (max 1). 1: 분, 2: 전일
-            trde_qty_tp: 거래량구분 (max 1). 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상
-            tm: 시간 (HHmmss, max 2)
-            stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 11: 정리매매종목제외, 4: 관리종목, 우선주제외, 5: 증100제외, 6: 증100만보기, 13: 증60만보기, 12: 증50만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기, 17: ETN제외, 14: ETF제외, 18: ETF+ETN제외, 15: 스팩제외, 20: ETF+ETN+스팩제외
+            trde_qty_tp: 거래량구분 (max 4). 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상
+            tm: 시간 (max 2)
+            stk_cnd: 종목조건 (max 2). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 11: 정리매매종목제외, 4: 관리종목, 우선주제외, 5: 증100제외, 6: 증100만보기, 13: 증60만보기, 12: 증50만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기, 17: ETN제외, 14: ETF제외, 18: ETF+ETN제외, 15: 스팩제외, 20: ETF+ETN+스팩제외
             pric_tp: 가격구분 (max 1). 0: 전체조회, 2: 5만원이상, 5: 1만원이상, 6: 5천원이상, 8: 1천원이상, 9: 10만원이상
             stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
         """
@@ -4889,15 +6102,19 @@ class AsyncRankingAPI(_AsyncGroup):
     async def top_movers(
         self,
         *,
-        mrkt_tp: str,
-        sort_tp: str,
-        trde_qty_cnd: str,
-        stk_cnd: str,
-        crd_cnd: str,
-        updown_incls: str,
-        pric_cnd: str,
-        trde_prica_cnd: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        sort_tp: _Code["1", "2", "3", "4", "5"],
+        trde_qty_cnd: _Code["0000", "0010", "0050", "0100", "0150", "0200", "0300", "0500", "1000"],
+        stk_cnd: _Code[
+            "0", "1", "4", "3", "5", "6", "7", "8", "9", "11", "12", "13", "14", "15", "16"
+        ],
+        crd_cnd: _Code["0", "1", "2", "3", "4", "7", "9"],
+        updown_incls: _Code["0", "1"],
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "8", "10"],
+        trde_prica_cnd: _Code[
+            "0", "3", "5", "10", "30", "50", "100", "300", "500", "1000", "3000", "5000"
+        ],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4940,13 +6157,15 @@ class AsyncRankingAPI(_AsyncGroup):
     async def expected_movers(
         self,
         *,
-        mrkt_tp: str,
-        sort_tp: str,
-        trde_qty_cnd: str,
-        stk_cnd: str,
-        crd_cnd: str,
-        pric_cnd: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        sort_tp: _Code["1", "2", "3", "4", "5", "6", "7", "8"],
+        trde_qty_cnd: _Code["0", "1", "3", "5", "10", "50", "100"],
+        stk_cnd: _Code[
+            "0", "1", "3", "4", "5", "6", "7", "8", "9", "11", "12", "13", "14", "15", "16"
+        ],
+        crd_cnd: _Code["0", "1", "2", "3", "4", "5", "7", "8", "9"],
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "8", "10"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -4985,15 +6204,19 @@ class AsyncRankingAPI(_AsyncGroup):
     async def top_volume(
         self,
         *,
-        mrkt_tp: str,
-        sort_tp: str,
-        mang_stk_incls: str,
-        crd_tp: str,
-        trde_qty_tp: str,
-        pric_tp: str,
-        trde_prica_tp: str,
-        mrkt_open_tp: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        sort_tp: _Code["1", "2", "3"],
+        mang_stk_incls: _Code[
+            "0", "1", "3", "11", "4", "5", "6", "13", "12", "7", "8", "9", "14", "15", "16"
+        ],
+        crd_tp: _Code["0", "9", "1", "2", "3", "4", "8"],
+        trde_qty_tp: _Code["0", "5", "10", "50", "100", "200", "300", "500", "1000"],
+        pric_tp: _Code["0", "1", "2", "3", "4", "5", "6", "10", "7", "8", "9"],
+        trde_prica_tp: _Code[
+            "0", "1", "3", "4", "10", "30", "50", "100", "300", "500", "1000", "3000", "5000"
+        ],
+        mrkt_open_tp: _Code["0", "1", "2", "3"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5006,11 +6229,11 @@ class AsyncRankingAPI(_AsyncGroup):
         Args:
             mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
             sort_tp: 정렬구분 (max 1). 1: 거래량, 2: 거래회전율, 3: 거래대금
-            mang_stk_incls: 관리종목포함 (max 1). 0: 관리종목 포함, 1: 관리종목 미포함, 3: 우선주제외, 11: 정리매매종목제외, 4: 관리종목, 우선주제외, 5: 증100제외, 6: 증100마나보기, 13: 증60만보기, 12: 증50만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기, 14: ETF제외, 15: 스팩제외, 16: ETF+ETN제외
+            mang_stk_incls: 관리종목포함 (max 2). 0: 관리종목 포함, 1: 관리종목 미포함, 3: 우선주제외, 11: 정리매매종목제외, 4: 관리종목, 우선주제외, 5: 증100제외, 6: 증100마나보기, 13: 증60만보기, 12: 증50만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기, 14: ETF제외, 15: 스팩제외, 16: ETF+ETN제외
             crd_tp: 신용구분 (max 1). 0: 전체조회, 9: 신용융자전체, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 8: 신용대주
-            trde_qty_tp: 거래량구분 (max 1). 0: 전체조회, 5: 5천주이상, 10: 1만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 500만주이상, 1000: 백만주이상
-            pric_tp: 가격구분 (max 1). 0: 전체조회, 1: 1천원미만, 2: 1천원이상, 3: 1천원~2천원, 4: 2천원~5천원, 5: 5천원이상, 6: 5천원~1만원, 10: 1만원미만, 7: 1만원이상, 8: 5만원이상, 9: 10만원이상
-            trde_prica_tp: 거래대금구분 (max 1). 0: 전체조회, 1: 1천만원이상, 3: 3천만원이상, 4: 5천만원이상, 10: 1억원이상, 30: 3억원이상, 50: 5억원이상, 100: 10억원이상, 300: 30억원이상, 500: 50억원이상, 1000: 100억원이상, 3000: 300억원이상, 5000: 500억원이상
+            trde_qty_tp: 거래량구분 (max 4). 0: 전체조회, 5: 5천주이상, 10: 1만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 500만주이상, 1000: 백만주이상
+            pric_tp: 가격구분 (max 2). 0: 전체조회, 1: 1천원미만, 2: 1천원이상, 3: 1천원~2천원, 4: 2천원~5천원, 5: 5천원이상, 6: 5천원~1만원, 10: 1만원미만, 7: 1만원이상, 8: 5만원이상, 9: 10만원이상
+            trde_prica_tp: 거래대금구분 (max 4). 0: 전체조회, 1: 1천만원이상, 3: 3천만원이상, 4: 5천만원이상, 10: 1억원이상, 30: 3억원이상, 50: 5억원이상, 100: 10억원이상, 300: 30억원이상, 500: 50억원이상, 1000: 100억원이상, 3000: 300억원이상, 5000: 500억원이상
             mrkt_open_tp: 장운영구분 (max 1). 0: 전체조회, 1: 장중, 2: 장전시간외, 3: 장후시간외
             stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
         """
@@ -5036,11 +6259,11 @@ class AsyncRankingAPI(_AsyncGroup):
     async def top_prev_volume(
         self,
         *,
-        mrkt_tp: str,
-        qry_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        qry_tp: _Code["1", "2"],
         rank_strt: str,
         rank_end: str,
-        stex_tp: str,
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5075,9 +6298,9 @@ class AsyncRankingAPI(_AsyncGroup):
     async def top_trading_value(
         self,
         *,
-        mrkt_tp: str,
-        mang_stk_incls: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        mang_stk_incls: _Code["0", "1"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5108,12 +6331,12 @@ class AsyncRankingAPI(_AsyncGroup):
     async def top_credit_ratio(
         self,
         *,
-        mrkt_tp: str,
-        trde_qty_tp: str,
-        stk_cnd: str,
-        updown_incls: str,
-        crd_cnd: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        trde_qty_tp: _Code["0", "10", "50", "100", "200", "300", "500", "1000"],
+        stk_cnd: _Code["0", "1", "5", "6", "7", "8", "9"],
+        updown_incls: _Code["0", "1"],
+        crd_cnd: _Code["0", "1", "2", "3", "4", "7", "9"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5125,7 +6348,7 @@ class AsyncRankingAPI(_AsyncGroup):
 
         Args:
             mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
-            trde_qty_tp: 거래량구분 (max 3). 0: 전체조회, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상
+            trde_qty_tp: 거래량구분 (max 4). 0: 전체조회, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상
             stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기
             updown_incls: 상하한포함 (max 1). 0: 상하한 미포함, 1: 상하한포함
             crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
@@ -5150,10 +6373,10 @@ class AsyncRankingAPI(_AsyncGroup):
     async def top_foreign_by_period(
         self,
         *,
-        mrkt_tp: str,
-        trde_tp: str,
-        dt: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        trde_tp: _Code["1", "2", "3"],
+        dt: _Code["0", "1", "5", "10", "20", "60"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5186,10 +6409,10 @@ class AsyncRankingAPI(_AsyncGroup):
     async def top_foreign_streak(
         self,
         *,
-        mrkt_tp: str,
-        trde_tp: str,
-        base_dt_tp: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        trde_tp: _Code["1", "2"],
+        base_dt_tp: _Code["0", "1"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5222,9 +6445,9 @@ class AsyncRankingAPI(_AsyncGroup):
     async def top_foreign_limit_usage(
         self,
         *,
-        mrkt_tp: str,
-        dt: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        dt: _Code["0", "1", "5", "10", "20", "60"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5255,11 +6478,11 @@ class AsyncRankingAPI(_AsyncGroup):
     async def top_foreign_brokers(
         self,
         *,
-        mrkt_tp: str,
-        dt: str,
-        trde_tp: str,
-        sort_tp: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        dt: _Code["0", "1", "5", "10", "20", "60"],
+        trde_tp: _Code["1", "2", "3", "4"],
+        sort_tp: _Code["1", "2"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5297,8 +6520,8 @@ class AsyncRankingAPI(_AsyncGroup):
         stk_cd: str,
         strt_dt: _DateText | None = None,
         end_dt: _DateText | None = None,
-        qry_tp: str,
-        dt: str | None = None,
+        qry_tp: _Code["1", "2"],
+        dt: _Code["1", "4", "9", "19", "39", "59", "119"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5313,7 +6536,7 @@ class AsyncRankingAPI(_AsyncGroup):
             strt_dt: 시작일자 (YYYYMMDD, max 8)
             end_dt: 종료일자 (YYYYMMDD, max 8)
             qry_tp: 조회구분 (max 1). 1: 순매도순위정렬, 2: 순매수순위정렬
-            dt: 기간 (max 2). 1: 전일, 4: 5일, 9: 10일, 19: 20일, 39: 40일, 59: 60일, 119: 120일
+            dt: 기간 (max 3). 1: 전일, 4: 5일, 9: 10일, 19: 20일, 39: 40일, 59: 60일, 119: 120일
         """
         return await self._c._request(
             "ka10038",
@@ -5334,10 +6557,10 @@ class AsyncRankingAPI(_AsyncGroup):
         self,
         *,
         mmcm_cd: str,
-        trde_qty_tp: str,
-        trde_tp: str,
-        dt: str,
-        stex_tp: str,
+        trde_qty_tp: _Code["0", "5", "10", "50", "100", "500", "1000"],
+        trde_tp: _Code["1", "2"],
+        dt: _Code["0", "1", "5", "10", "60"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5402,10 +6625,10 @@ class AsyncRankingAPI(_AsyncGroup):
         stk_cd: str,
         strt_dt: _DateText | None = None,
         end_dt: _DateText | None = None,
-        qry_dt_tp: str,
-        pot_tp: str,
-        dt: str | None = None,
-        sort_base: str,
+        qry_dt_tp: _Code["0", "1"],
+        pot_tp: _Code["0", "1"],
+        dt: _Code["5", "10", "20", "40", "60", "120"] | None = None,
+        sort_base: _Code["1", "2"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5473,11 +6696,11 @@ class AsyncRankingAPI(_AsyncGroup):
         *,
         strt_dt: _DateText,
         end_dt: _DateText | None = None,
-        mrkt_tp: str,
-        trde_tp: str,
-        sort_cnd: str,
-        unit_tp: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        trde_tp: _Code["1", "2"],
+        sort_cnd: _Code["1", "2"],
+        unit_tp: _Code["1", "1000"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5493,7 +6716,7 @@ class AsyncRankingAPI(_AsyncGroup):
             mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
             trde_tp: 매매구분 (max 1). 1: 순매수, 2: 순매도
             sort_cnd: 정렬조건 (max 1). 1: 수량, 2: 금액
-            unit_tp: 단위구분 (max 1). 1: 단주, 1000: 천주
+            unit_tp: 단위구분 (max 4). 1: 단주, 1000: 천주
             stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
         """
         return await self._c._request(
@@ -5516,10 +6739,12 @@ class AsyncRankingAPI(_AsyncGroup):
     async def top_intraday_investors(
         self,
         *,
-        trde_tp: str,
-        mrkt_tp: str,
-        orgn_tp: str,
-        amt_qty_tp: str | None = None,
+        trde_tp: _Code["1", "2"],
+        mrkt_tp: _Code["000", "001", "101"],
+        orgn_tp: _Code[
+            "9000", "9100", "1000", "3000", "5000", "4000", "2000", "6000", "7000", "7100", "9999"
+        ],
+        amt_qty_tp: _Code["1", "2"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5552,12 +6777,16 @@ class AsyncRankingAPI(_AsyncGroup):
     async def after_hours_movers(
         self,
         *,
-        mrkt_tp: str,
-        sort_base: str,
-        stk_cnd: str,
-        trde_qty_cnd: str,
-        crd_cnd: str,
-        trde_prica: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        sort_base: _Code["1", "2", "3", "4", "5"],
+        stk_cnd: _Code[
+            "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "12", "13", "14", "15", "16", "17"
+        ],
+        trde_qty_cnd: _Code["0", "10", "50", "100", "500", "1000", "5000", "10000"],
+        crd_cnd: _Code["0", "9", "1", "2", "3", "4", "7", "8", "5"],
+        trde_prica: _Code[
+            "0", "5", "10", "30", "50", "100", "300", "500", "1000", "3000", "5000", "10000"
+        ],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5594,11 +6823,11 @@ class AsyncRankingAPI(_AsyncGroup):
     async def top_foreign_institution(
         self,
         *,
-        mrkt_tp: str,
-        amt_qty_tp: str,
-        qry_dt_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        amt_qty_tp: _Code["1", "2"],
+        qry_dt_tp: _Code["0", "1"],
         date: _DateText | None = None,
-        stex_tp: str,
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from msgspec.structs import astuple as _astuple
@@ -19,6 +19,11 @@ from kiwoom._model import WireRow as _WireRow
 from kiwoom._values import fast_date as _fast_date
 from kiwoom._values import fast_time as _fast_time
 from kiwoom._values import to_code as _to_code
+
+if TYPE_CHECKING:
+    from typing import Literal as _Code
+else:
+    from kiwoom._model import Code as _Code
 
 __all__ = [
     "Ka10010Request",
@@ -204,22 +209,40 @@ class Ka10051Request(_Request, kw_only=True):
 
     __api_id__ = "ka10051"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 1, "str"),
-        _Rule("amt_qty_tp", "amt_qty_tp", "금액수량구분", True, 1, "str"),
-        _Rule("base_dt", "base_dt", "기준일자", False, 8, "date"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "mrkt_tp", "mrkt_tp", "시장구분", True, 1, "str", codes={"0": "코스피", "1": "코스닥"}
+        ),
+        _Rule(
+            "amt_qty_tp",
+            "amt_qty_tp",
+            "금액수량구분",
+            True,
+            1,
+            "str",
+            codes={"0": "금액", "1": "수량"},
+        ),
+        _Rule("base_dt", "base_dt", "기준일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["0", "1"]
     """시장구분 (max 1). 0: 코스피, 1: 코스닥"""
 
-    amt_qty_tp: str
+    amt_qty_tp: _Code["0", "1"]
     """금액수량구분 (max 1). 0: 금액, 1: 수량"""
 
     base_dt: _DateText | None = None
     """기준일자 (YYYYMMDD, max 8)"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -259,7 +282,7 @@ class Ka10051IndsNetprps(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_smbol: str | None = None
-    """대비부호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비부호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -396,15 +419,23 @@ class Ka20001Request(_Request, kw_only=True):
 
     __api_id__ = "ka20001"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            1,
+            "str",
+            codes={"0": "코스피", "1": "코스닥", "2": "코스피200"},
+        ),
         _Rule("inds_cd", "inds_cd", "업종코드", True, 3, "str"),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["0", "1", "2"]
     """시장구분 (max 1). 0: 코스피, 1: 코스닥, 2: 코스피200"""
 
     inds_cd: str
-    """업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)"""
+    """업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)"""
 
 
 class Ka20001IndsCurPrcTm(_Row):
@@ -421,13 +452,13 @@ class Ka20001IndsCurPrcTm(_Row):
     )
 
     tm_n: _dt.time | None = None
-    """시간n (HHmmss, max 20)"""
+    """시간n (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     cur_prc_n: float | None = None
     """현재가n (단위 지수, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig_n: str | None = None
-    """전일대비기호n (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호n (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre_n: float | None = None
     """전일대비n (단위 지수, signed, max 20)"""
@@ -501,7 +532,7 @@ class Ka20001Response(_Response):
     """현재가 (단위 지수, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 지수, signed, max 20)"""
@@ -660,18 +691,34 @@ class Ka20002Request(_Request, kw_only=True):
 
     __api_id__ = "ka20002"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            1,
+            "str",
+            codes={"0": "코스피", "1": "코스닥", "2": "코스피200"},
+        ),
         _Rule("inds_cd", "inds_cd", "업종코드", True, 3, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["0", "1", "2"]
     """시장구분 (max 1). 0: 코스피, 1: 코스닥, 2: 코스피200"""
 
     inds_cd: str
-    """업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)"""
+    """업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -703,7 +750,7 @@ class Ka20002IndsStkpc(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -800,7 +847,7 @@ class Ka20003Request(_Request, kw_only=True):
     __rules__ = (_Rule("inds_cd", "inds_cd", "업종코드", True, 3, "str"),)
 
     inds_cd: str
-    """업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)"""
+    """업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)"""
 
 
 class Ka20003AllIndsIdex(_Row):
@@ -834,7 +881,7 @@ class Ka20003AllIndsIdex(_Row):
     """현재가 (단위 지수, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 지수, signed, max 20)"""
@@ -944,15 +991,23 @@ class Ka20009Request(_Request, kw_only=True):
 
     __api_id__ = "ka20009"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            1,
+            "str",
+            codes={"0": "코스피", "1": "코스닥", "2": "코스피200"},
+        ),
         _Rule("inds_cd", "inds_cd", "업종코드", True, 3, "str"),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["0", "1", "2"]
     """시장구분 (max 1). 0: 코스피, 1: 코스닥, 2: 코스피200"""
 
     inds_cd: str
-    """업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)"""
+    """업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)"""
 
 
 class Ka20009IndsCurPrcDalyRept(_Row):
@@ -974,7 +1029,7 @@ class Ka20009IndsCurPrcDalyRept(_Row):
     """현재가n (단위 지수, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig_n: str | None = None
-    """전일대비기호n (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호n (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre_n: float | None = None
     """전일대비n (단위 지수, signed, max 20)"""
@@ -1043,7 +1098,7 @@ class Ka20009Response(_Response):
     """현재가 (단위 지수, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 지수, signed, max 20)"""
@@ -1204,6 +1259,9 @@ TYPES: dict[str, tuple[Any, ...]] = {
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
 
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""
+
 
 # Namespaces: `client.sector` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
 
@@ -1245,10 +1303,10 @@ class SectorAPI(_Group):
     def investor_net_buys(
         self,
         *,
-        mrkt_tp: str,
-        amt_qty_tp: str,
+        mrkt_tp: _Code["0", "1"],
+        amt_qty_tp: _Code["0", "1"],
         base_dt: _DateText | None = None,
-        stex_tp: str,
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -1281,7 +1339,7 @@ class SectorAPI(_Group):
     def quote(
         self,
         *,
-        mrkt_tp: str,
+        mrkt_tp: _Code["0", "1", "2"],
         inds_cd: str,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -1294,7 +1352,7 @@ class SectorAPI(_Group):
 
         Args:
             mrkt_tp: 시장구분 (max 1). 0: 코스피, 1: 코스닥, 2: 코스피200
-            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            inds_cd: 업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
         """
         return self._c._request(
             "ka20001",
@@ -1311,9 +1369,9 @@ class SectorAPI(_Group):
     def stocks(
         self,
         *,
-        mrkt_tp: str,
+        mrkt_tp: _Code["0", "1", "2"],
         inds_cd: str,
-        stex_tp: str,
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -1325,7 +1383,7 @@ class SectorAPI(_Group):
 
         Args:
             mrkt_tp: 시장구분 (max 1). 0: 코스피, 1: 코스닥, 2: 코스피200
-            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            inds_cd: 업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
             stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
         """
         return self._c._request(
@@ -1355,7 +1413,7 @@ class SectorAPI(_Group):
         ``client.pages(client.sector.all_indices, ...)``.
 
         Args:
-            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            inds_cd: 업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
         """
         return self._c._request(
             "ka20003",
@@ -1371,7 +1429,7 @@ class SectorAPI(_Group):
     def quote_daily(
         self,
         *,
-        mrkt_tp: str,
+        mrkt_tp: _Code["0", "1", "2"],
         inds_cd: str,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -1384,7 +1442,7 @@ class SectorAPI(_Group):
 
         Args:
             mrkt_tp: 시장구분 (max 1). 0: 코스피, 1: 코스닥, 2: 코스피200
-            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            inds_cd: 업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
         """
         return self._c._request(
             "ka20009",
@@ -1431,10 +1489,10 @@ class AsyncSectorAPI(_AsyncGroup):
     async def investor_net_buys(
         self,
         *,
-        mrkt_tp: str,
-        amt_qty_tp: str,
+        mrkt_tp: _Code["0", "1"],
+        amt_qty_tp: _Code["0", "1"],
         base_dt: _DateText | None = None,
-        stex_tp: str,
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -1467,7 +1525,7 @@ class AsyncSectorAPI(_AsyncGroup):
     async def quote(
         self,
         *,
-        mrkt_tp: str,
+        mrkt_tp: _Code["0", "1", "2"],
         inds_cd: str,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -1480,7 +1538,7 @@ class AsyncSectorAPI(_AsyncGroup):
 
         Args:
             mrkt_tp: 시장구분 (max 1). 0: 코스피, 1: 코스닥, 2: 코스피200
-            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            inds_cd: 업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
         """
         return await self._c._request(
             "ka20001",
@@ -1497,9 +1555,9 @@ class AsyncSectorAPI(_AsyncGroup):
     async def stocks(
         self,
         *,
-        mrkt_tp: str,
+        mrkt_tp: _Code["0", "1", "2"],
         inds_cd: str,
-        stex_tp: str,
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -1511,7 +1569,7 @@ class AsyncSectorAPI(_AsyncGroup):
 
         Args:
             mrkt_tp: 시장구분 (max 1). 0: 코스피, 1: 코스닥, 2: 코스피200
-            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            inds_cd: 업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
             stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
         """
         return await self._c._request(
@@ -1541,7 +1599,7 @@ class AsyncSectorAPI(_AsyncGroup):
         ``client.pages(client.sector.all_indices, ...)``.
 
         Args:
-            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            inds_cd: 업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
         """
         return await self._c._request(
             "ka20003",
@@ -1557,7 +1615,7 @@ class AsyncSectorAPI(_AsyncGroup):
     async def quote_daily(
         self,
         *,
-        mrkt_tp: str,
+        mrkt_tp: _Code["0", "1", "2"],
         inds_cd: str,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -1570,7 +1628,7 @@ class AsyncSectorAPI(_AsyncGroup):
 
         Args:
             mrkt_tp: 시장구분 (max 1). 0: 코스피, 1: 코스닥, 2: 코스피200
-            inds_cd: 업종코드 (max 3). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
+            inds_cd: 업종코드 (max 3, codes known incomplete: other codes are sent as given). 001: 종합(KOSPI), 101: 종합(KOSDAQ)
         """
         return await self._c._request(
             "ka20009",

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msgspec.structs import astuple as _astuple
 
@@ -17,6 +17,11 @@ from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
 from kiwoom._values import fast_date as _fast_date
 from kiwoom._values import to_code as _to_code
+
+if TYPE_CHECKING:
+    from typing import Literal as _Code
+else:
+    from kiwoom._model import Code as _Code
 
 __all__ = [
     "Ka10014Request",
@@ -36,15 +41,15 @@ class Ka10014Request(_Request, kw_only=True):
     __api_id__ = "ka10014"
     __rules__ = (
         _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("tm_tp", "tm_tp", "시간구분", False, 1, "str"),
-        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date"),
-        _Rule("end_dt", "end_dt", "종료일자", True, 8, "date"),
+        _Rule("tm_tp", "tm_tp", "시간구분", False, 1, "str", codes={"0": "시작일", "1": "기간"}),
+        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule("end_dt", "end_dt", "종료일자", True, 8, "date", fmt="YYYYMMDD"),
     )
 
     stk_cd: str
     """종목코드 (max 20)"""
 
-    tm_tp: str | None = None
+    tm_tp: _Code["0", "1"] | None = None
     """시간구분 (max 1). 0: 시작일, 1: 기간"""
 
     strt_dt: _DateText
@@ -78,7 +83,7 @@ class Ka10014ShrtsTrnsn(_Row):
     """종가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -168,6 +173,9 @@ TYPES: dict[str, tuple[Any, ...]] = {
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
 
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""
+
 
 # Namespaces: `client.short_selling` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
 
@@ -186,7 +194,7 @@ class ShortSellingAPI(_Group):
         self,
         *,
         stk_cd: str,
-        tm_tp: str | None = None,
+        tm_tp: _Code["0", "1"] | None = None,
         strt_dt: _DateText,
         end_dt: _DateText,
         next_key: str | None = None,
@@ -228,7 +236,7 @@ class AsyncShortSellingAPI(_AsyncGroup):
         self,
         *,
         stk_cd: str,
-        tm_tp: str | None = None,
+        tm_tp: _Code["0", "1"] | None = None,
         strt_dt: _DateText,
         end_dt: _DateText,
         next_key: str | None = None,

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from msgspec.structs import astuple as _astuple
 
 from kiwoom._model import DateText as _DateText
+from kiwoom._model import DecimalText as _DecimalText
 from kiwoom._model import FieldRule as _Rule
 from kiwoom._model import Request as _Request
 from kiwoom._model import Response as _Response
@@ -20,6 +21,11 @@ from kiwoom._model import WireRow as _WireRow
 from kiwoom._values import fast_date as _fast_date
 from kiwoom._values import fast_time as _fast_time
 from kiwoom._values import to_code as _to_code
+
+if TYPE_CHECKING:
+    from typing import Literal as _Code
+else:
+    from kiwoom._model import Code as _Code
 
 __all__ = [
     "Ka00198ItemInqRank",
@@ -179,9 +185,19 @@ class Ka00198Request(_Request, kw_only=True):
     """실시간종목조회순위 (ka00198) request body."""
 
     __api_id__ = "ka00198"
-    __rules__ = (_Rule("qry_tp", "qry_tp", "구분", True, 1, "str"),)
+    __rules__ = (
+        _Rule(
+            "qry_tp",
+            "qry_tp",
+            "구분",
+            True,
+            1,
+            "str",
+            codes={"1": "1분", "2": "10분", "3": "1시간", "4": "당일 누적", "5": "30초"},
+        ),
+    )
 
-    qry_tp: str
+    qry_tp: _Code["1", "2", "3", "4", "5"]
     """구분 (max 1). 1: 1분, 2: 10분, 3: 1시간, 4: 당일 누적, 5: 30초"""
 
 
@@ -219,7 +235,7 @@ class Ka00198ItemInqRank(_Row):
     """과거 현재가 (magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     base_comp_sign: str | None = None
-    """기준가 대비 부호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """기준가 대비 부호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     base_comp_chgr: float | None = None
     """기준가 대비 등락율 (단위 %, signed, max 20)"""
@@ -234,7 +250,7 @@ class Ka00198ItemInqRank(_Row):
     """일자 (YYYYMMDD, max 20)"""
 
     tm: _dt.time | None = None
-    """시간 (HHmmss, max 20)"""
+    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -346,15 +362,15 @@ class Ka10001Response(_Response):
         "abs int",
         "abs int",
         "abs int",
-        "abs float",
         "abs int",
-        "abs float",
+        "abs int",
+        "abs int",
         "int",
-        "str",
+        "date",
         "float",
-        "str",
+        "date",
         "float",
-        "abs float",
+        "abs int",
         "str",
         "int",
         "float",
@@ -449,35 +465,35 @@ class Ka10001Response(_Response):
     upl_pric: int | None = None
     """상한가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
-    lst_pric: float | None = None
+    lst_pric: int | None = None
     """하한가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     base_pric: int | None = None
     """기준가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
-    exp_cntr_pric: float | None = None
-    """예상체결가 (magnitude; the wire sign is the direction vs the previous close, max 20)"""
+    exp_cntr_pric: int | None = None
+    """예상체결가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     exp_cntr_qty: int | None = None
     """예상체결수량 (max 20)"""
 
-    hgst_pric_dt_250: str | None = msgspec.field(default=None, name="250hgst_pric_dt")
-    """250최고가일 [250hgst_pric_dt] (max 20)"""
+    hgst_pric_dt_250: _dt.date | None = msgspec.field(default=None, name="250hgst_pric_dt")
+    """250최고가일 [250hgst_pric_dt] (YYYYMMDD, max 20)"""
 
     hgst_pric_pre_rt_250: float | None = msgspec.field(default=None, name="250hgst_pric_pre_rt")
     """250최고가대비율 [250hgst_pric_pre_rt] (단위 %, signed, max 20)"""
 
-    lwst_pric_dt_250: str | None = msgspec.field(default=None, name="250lwst_pric_dt")
-    """250최저가일 [250lwst_pric_dt] (max 20)"""
+    lwst_pric_dt_250: _dt.date | None = msgspec.field(default=None, name="250lwst_pric_dt")
+    """250최저가일 [250lwst_pric_dt] (YYYYMMDD, max 20)"""
 
     lwst_pric_pre_rt_250: float | None = msgspec.field(default=None, name="250lwst_pric_pre_rt")
     """250최저가대비율 [250lwst_pric_pre_rt] (단위 %, signed, max 20)"""
 
-    cur_prc: float | None = None
+    cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -632,15 +648,15 @@ def _c_Ka10001Response(w: Ka10001ResponseWire) -> Ka10001Response:
         abs(int(v27)) if v27 else None,
         abs(int(v28)) if v28 else None,
         abs(int(v29)) if v29 else None,
-        abs(float(v30)) if v30 else None,
+        abs(int(v30)) if v30 else None,
         abs(int(v31)) if v31 else None,
-        abs(float(v32)) if v32 else None,
+        abs(int(v32)) if v32 else None,
         int(v33) if v33 else None,
-        v34 or None,
+        _fast_date(v34) if v34 else None,
         float(v35) if v35 else None,
-        v36 or None,
+        _fast_date(v36) if v36 else None,
         float(v37) if v37 else None,
-        abs(float(v38)) if v38 else None,
+        abs(int(v38)) if v38 else None,
         v39 or None,
         int(v40) if v40 else None,
         float(v41) if v41 else None,
@@ -719,7 +735,7 @@ class Ka10002Response(_Response):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     flu_smbol: str | None = None
-    """등락부호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """등락부호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     base_pric: int | None = None
     """기준가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -969,8 +985,8 @@ class Ka10003CntrInfr(_Row):
         "abs int",
         "int",
         "float",
-        "int",
-        "int",
+        "abs int",
+        "abs int",
         "int",
         "str",
         "int",
@@ -980,7 +996,7 @@ class Ka10003CntrInfr(_Row):
     )
 
     tm: _dt.time | None = None
-    """시간 (HHmmss, max 20)"""
+    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -992,16 +1008,16 @@ class Ka10003CntrInfr(_Row):
     """대비율 (단위 %, signed, max 20)"""
 
     pri_sel_bid_unit: int | None = None
-    """우선매도호가단위 (단위 원, signed, max 20)"""
+    """우선매도호가단위 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pri_buy_bid_unit: int | None = None
-    """우선매수호가단위 (단위 원, signed, max 20)"""
+    """우선매수호가단위 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     cntr_trde_qty: int | None = None
     """체결거래량 (단위 주, signed, max 20)"""
 
     sign: str | None = None
-    """sign (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """sign (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     acc_trde_qty: int | None = None
     """누적거래량 (단위 주, max 20)"""
@@ -1040,8 +1056,8 @@ def _c_Ka10003CntrInfr(w: Ka10003CntrInfrWire) -> Ka10003CntrInfr:
         abs(int(v1)) if v1 else None,
         int(v2) if v2 else None,
         float(v3) if v3 else None,
-        int(v4) if v4 else None,
-        int(v5) if v5 else None,
+        abs(int(v4)) if v4 else None,
+        abs(int(v5)) if v5 else None,
         int(v6) if v6 else None,
         v7 or None,
         int(v8) if v8 else None,
@@ -1085,8 +1101,8 @@ class Ka10013Request(_Request, kw_only=True):
     __api_id__ = "ka10013"
     __rules__ = (
         _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("dt", "dt", "일자", True, 8, "date"),
-        _Rule("qry_tp", "qry_tp", "조회구분", True, 1, "str"),
+        _Rule("dt", "dt", "일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule("qry_tp", "qry_tp", "조회구분", True, 1, "str", codes={"1": "융자", "2": "대주"}),
     )
 
     stk_cd: str
@@ -1095,7 +1111,7 @@ class Ka10013Request(_Request, kw_only=True):
     dt: _DateText
     """일자 (YYYYMMDD, max 8)"""
 
-    qry_tp: str
+    qry_tp: _Code["1", "2"]
     """조회구분 (max 1). 1: 융자, 2: 대주"""
 
 
@@ -1124,7 +1140,7 @@ class Ka10013CrdTrdeTrend(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20)"""
+    """전일대비기호 (max 20, codes known incomplete: other codes are sent as given, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1223,7 +1239,7 @@ class Ka10015Request(_Request, kw_only=True):
     __api_id__ = "ka10015"
     __rules__ = (
         _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date"),
+        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date", fmt="YYYYMMDD"),
     )
 
     stk_cd: str
@@ -1276,7 +1292,7 @@ class Ka10015DalyTrdeDtl(_Row):
     """종가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20)"""
+    """전일대비기호 (max 20, codes known incomplete: other codes are sent as given, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1495,42 +1511,128 @@ class Ka10016Request(_Request, kw_only=True):
 
     __api_id__ = "ka10016"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("ntl_tp", "ntl_tp", "신고저구분", True, 1, "str"),
-        _Rule("high_low_close_tp", "high_low_close_tp", "고저종구분", True, 1, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", True, 1, "str"),
-        _Rule("trde_qty_tp", "trde_qty_tp", "거래량구분", True, 5, "str"),
-        _Rule("crd_cnd", "crd_cnd", "신용조건", True, 1, "str"),
-        _Rule("updown_incls", "updown_incls", "상하한포함", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"000": "전체", "001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "ntl_tp", "ntl_tp", "신고저구분", True, 1, "str", codes={"1": "신고가", "2": "신저가"}
+        ),
+        _Rule(
+            "high_low_close_tp",
+            "high_low_close_tp",
+            "고저종구분",
+            True,
+            1,
+            "str",
+            codes={"1": "고저기준", "2": "종가기준"},
+        ),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "관리종목제외",
+                "3": "우선주제외",
+                "5": "증100제외",
+                "6": "증100만보기",
+                "7": "증40만보기",
+                "8": "증30만보기",
+            },
+        ),
+        _Rule(
+            "trde_qty_tp",
+            "trde_qty_tp",
+            "거래량구분",
+            True,
+            5,
+            "str",
+            codes={
+                "00000": "전체조회",
+                "00010": "만주이상",
+                "00050": "5만주이상",
+                "00100": "10만주이상",
+                "00150": "15만주이상",
+                "00200": "20만주이상",
+                "00300": "30만주이상",
+                "00500": "50만주이상",
+                "01000": "백만주이상",
+            },
+        ),
+        _Rule(
+            "crd_cnd",
+            "crd_cnd",
+            "신용조건",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "신용융자A군",
+                "2": "신용융자B군",
+                "3": "신용융자C군",
+                "4": "신용융자D군",
+                "7": "신용융자E군",
+                "9": "신용융자전체",
+            },
+        ),
+        _Rule(
+            "updown_incls",
+            "updown_incls",
+            "상하한포함",
+            True,
+            1,
+            "str",
+            codes={"0": "미포함", "1": "포함"},
+        ),
         _Rule("dt", "dt", "기간", True, 3, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["000", "001", "101"]
     """시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥"""
 
-    ntl_tp: str
+    ntl_tp: _Code["1", "2"]
     """신고저구분 (max 1). 1: 신고가, 2: 신저가"""
 
-    high_low_close_tp: str
+    high_low_close_tp: _Code["1", "2"]
     """고저종구분 (max 1). 1: 고저기준, 2: 종가기준"""
 
-    stk_cnd: str
+    stk_cnd: _Code["0", "1", "3", "5", "6", "7", "8"]
     """종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기"""
 
-    trde_qty_tp: str
+    trde_qty_tp: _Code[
+        "00000", "00010", "00050", "00100", "00150", "00200", "00300", "00500", "01000"
+    ]
     """거래량구분 (max 5). 00000: 전체조회, 00010: 만주이상, 00050: 5만주이상, 00100: 10만주이상, 00150: 15만주이상, 00200: 20만주이상, 00300: 30만주이상, 00500: 50만주이상, 01000: 백만주이상"""
 
-    crd_cnd: str
+    crd_cnd: _Code["0", "1", "2", "3", "4", "7", "9"]
     """신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체"""
 
-    updown_incls: str
+    updown_incls: _Code["0", "1"]
     """상하한포함 (max 1). 0: 미포함, 1: 포함"""
 
     dt: str
-    """기간 (max 3). 0: 당일, 1: 전일, 5: 5일, 10: 10일, 20: 20일, 60: 60일"""
+    """기간 (max 3)"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -1562,7 +1664,7 @@ class Ka10016NtlPric(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1657,38 +1759,129 @@ class Ka10017Request(_Request, kw_only=True):
 
     __api_id__ = "ka10017"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("updown_tp", "updown_tp", "상하한구분", True, 1, "str"),
-        _Rule("sort_tp", "sort_tp", "정렬구분", True, 1, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"000": "전체", "001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "updown_tp",
+            "updown_tp",
+            "상하한구분",
+            True,
+            1,
+            "str",
+            codes={
+                "1": "상한",
+                "2": "상승",
+                "3": "보합",
+                "4": "하한",
+                "5": "하락",
+                "6": "전일상한",
+                "7": "전일하한",
+            },
+        ),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬구분",
+            True,
+            1,
+            "str",
+            codes={"1": "종목코드순", "2": "연속횟수순(상위100개)", "3": "등락률순"},
+        ),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            True,
+            2,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "관리종목제외",
+                "3": "우선주제외",
+                "4": "우선주+관리종목제외",
+                "5": "증100제외",
+                "6": "증100만 보기",
+                "7": "증40만 보기",
+                "8": "증30만 보기",
+                "9": "증20만 보기",
+                "10": "우선주+관리종목+환기종목제외",
+            },
+        ),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량구분", True, 5, "str"),
-        _Rule("crd_cnd", "crd_cnd", "신용조건", True, 1, "str"),
-        _Rule("trde_gold_tp", "trde_gold_tp", "매매금구분", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "crd_cnd",
+            "crd_cnd",
+            "신용조건",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "신용융자A군",
+                "2": "신용융자B군",
+                "3": "신용융자C군",
+                "4": "신용융자D군",
+                "7": "신용융자E군",
+                "9": "신용융자전체",
+            },
+        ),
+        _Rule(
+            "trde_gold_tp",
+            "trde_gold_tp",
+            "매매금구분",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "1천원미만",
+                "2": "1천원~2천원",
+                "3": "2천원~3천원",
+                "4": "5천원~1만원",
+                "5": "1만원이상",
+                "8": "1천원이상",
+            },
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["000", "001", "101"]
     """시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥"""
 
-    updown_tp: str
+    updown_tp: _Code["1", "2", "3", "4", "5", "6", "7"]
     """상하한구분 (max 1). 1: 상한, 2: 상승, 3: 보합, 4: 하한, 5: 하락, 6: 전일상한, 7: 전일하한"""
 
-    sort_tp: str
+    sort_tp: _Code["1", "2", "3"]
     """정렬구분 (max 1). 1: 종목코드순, 2: 연속횟수순(상위100개), 3: 등락률순"""
 
-    stk_cnd: str
-    """종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 4: 우선주+관리종목제외, 5: 증100제외, 6: 증100만 보기, 7: 증40만 보기, 8: 증30만 보기, 9: 증20만 보기, 10: 우선주+관리종목+환기종목제외"""
+    stk_cnd: _Code["0", "1", "3", "4", "5", "6", "7", "8", "9", "10"]
+    """종목조건 (max 2). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 4: 우선주+관리종목제외, 5: 증100제외, 6: 증100만 보기, 7: 증40만 보기, 8: 증30만 보기, 9: 증20만 보기, 10: 우선주+관리종목+환기종목제외"""
 
     trde_qty_tp: str
-    """거래량구분 (max 5)"""
+    """거래량구분 (max 5, codes known incomplete: other codes are sent as given). 00000: 전체조회, 00010: 만주이상, 00050: 5만주이상, 00100: 10만주이상, 00150: 15만주이상, 00200: 20만주이상, 00300: 30만주이상, 00500: 50만주이상, 01000: 백만주이상"""
 
-    crd_cnd: str
+    crd_cnd: _Code["0", "1", "2", "3", "4", "7", "9"]
     """신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체"""
 
-    trde_gold_tp: str
+    trde_gold_tp: _Code["0", "1", "2", "3", "4", "5", "8"]
     """매매금구분 (max 1). 0: 전체조회, 1: 1천원미만, 2: 1천원~2천원, 3: 2천원~3천원, 4: 5천원~1만원, 5: 1만원이상, 8: 1천원이상"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -1725,7 +1918,7 @@ class Ka10017UpdownPric(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1827,34 +2020,98 @@ class Ka10018Request(_Request, kw_only=True):
 
     __api_id__ = "ka10018"
     __rules__ = (
-        _Rule("high_low_tp", "high_low_tp", "고저구분", True, 1, "str"),
-        _Rule("alacc_rt", "alacc_rt", "근접율", True, 2, "str"),
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
+        _Rule(
+            "high_low_tp",
+            "high_low_tp",
+            "고저구분",
+            True,
+            1,
+            "str",
+            codes={"1": "고가", "2": "저가"},
+        ),
+        _Rule(
+            "alacc_rt",
+            "alacc_rt",
+            "근접율",
+            True,
+            2,
+            "str",
+            codes={"05": "0.5", "10": "1.0", "15": "1.5", "20": "2.0", "25": "2.5", "30": "3.0"},
+        ),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"000": "전체", "001": "코스피", "101": "코스닥"},
+        ),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량구분", True, 5, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", True, 1, "str"),
-        _Rule("crd_cnd", "crd_cnd", "신용조건", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "관리종목제외",
+                "3": "우선주제외",
+                "5": "증100제외",
+                "6": "증100만보기",
+                "7": "증40만보기",
+                "8": "증30만보기",
+            },
+        ),
+        _Rule(
+            "crd_cnd",
+            "crd_cnd",
+            "신용조건",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "신용융자A군",
+                "2": "신용융자B군",
+                "3": "신용융자C군",
+                "4": "신용융자D군",
+                "7": "신용융자E군",
+                "9": "신용융자전체",
+            },
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    high_low_tp: str
+    high_low_tp: _Code["1", "2"]
     """고저구분 (max 1). 1: 고가, 2: 저가"""
 
-    alacc_rt: str
+    alacc_rt: _Code["05", "10", "15", "20", "25", "30"]
     """근접율 (max 2). 05: 0.5, 10: 1.0, 15: 1.5, 20: 2.0, 25: 2.5, 30: 3.0"""
 
-    mrkt_tp: str
+    mrkt_tp: _Code["000", "001", "101"]
     """시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥"""
 
     trde_qty_tp: str
-    """거래량구분 (max 5)"""
+    """거래량구분 (max 5, codes known incomplete: other codes are sent as given). 00000: 전체조회, 00010: 만주이상, 00050: 5만주이상, 00100: 10만주이상, 00150: 15만주이상, 00200: 20만주이상, 00300: 30만주이상, 00500: 50만주이상, 01000: 백만주이상"""
 
-    stk_cnd: str
+    stk_cnd: _Code["0", "1", "3", "5", "6", "7", "8"]
     """종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기"""
 
-    crd_cnd: str
+    crd_cnd: _Code["0", "1", "2", "3", "4", "7", "9"]
     """신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -1885,7 +2142,7 @@ class Ka10018HighLowPricAlacc(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20)"""
+    """전일대비기호 (max 20, codes known incomplete: other codes are sent as given, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -1975,46 +2232,118 @@ class Ka10019Request(_Request, kw_only=True):
 
     __api_id__ = "ka10019"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("flu_tp", "flu_tp", "등락구분", True, 1, "str"),
-        _Rule("tm_tp", "tm_tp", "시간구분", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"000": "전체", "001": "코스피", "101": "코스닥", "201": "코스피200"},
+        ),
+        _Rule("flu_tp", "flu_tp", "등락구분", True, 1, "str", codes={"1": "급등", "2": "급락"}),
+        _Rule("tm_tp", "tm_tp", "시간구분", True, 1, "str", codes={"1": "분전", "2": "일전"}),
         _Rule("tm", "tm", "시간", True, 2, "str"),
-        _Rule("trde_qty_tp", "trde_qty_tp", "거래량구분", True, 4, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", True, 1, "str"),
-        _Rule("crd_cnd", "crd_cnd", "신용조건", True, 1, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", True, 1, "str"),
-        _Rule("updown_incls", "updown_incls", "상하한포함", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule("trde_qty_tp", "trde_qty_tp", "거래량구분", True, 5, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "관리종목제외",
+                "3": "우선주제외",
+                "5": "증100제외",
+                "6": "증100만보기",
+                "7": "증40만보기",
+                "8": "증30만보기",
+            },
+        ),
+        _Rule(
+            "crd_cnd",
+            "crd_cnd",
+            "신용조건",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "신용융자A군",
+                "2": "신용융자B군",
+                "3": "신용융자C군",
+                "4": "신용융자D군",
+                "7": "신용융자E군",
+                "9": "신용융자전체",
+            },
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "1천원미만",
+                "2": "1천원~2천원",
+                "3": "2천원~3천원",
+                "4": "5천원~1만원",
+                "5": "1만원이상",
+                "8": "1천원이상",
+            },
+        ),
+        _Rule(
+            "updown_incls",
+            "updown_incls",
+            "상하한포함",
+            True,
+            1,
+            "str",
+            codes={"0": "미포함", "1": "포함"},
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["000", "001", "101", "201"]
     """시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥, 201: 코스피200"""
 
-    flu_tp: str
+    flu_tp: _Code["1", "2"]
     """등락구분 (max 1). 1: 급등, 2: 급락"""
 
-    tm_tp: str
+    tm_tp: _Code["1", "2"]
     """시간구분 (max 1). 1: 분전, 2: 일전"""
 
     tm: str
     """시간 (max 2)"""
 
     trde_qty_tp: str
-    """거래량구분 (max 4)"""
+    """거래량구분 (max 5, codes known incomplete: other codes are sent as given). 00000: 전체조회, 00010: 만주이상, 00050: 5만주이상, 00100: 10만주이상, 00150: 15만주이상, 00200: 20만주이상, 00300: 30만주이상, 00500: 50만주이상, 01000: 백만주이상"""
 
-    stk_cnd: str
+    stk_cnd: _Code["0", "1", "3", "5", "6", "7", "8"]
     """종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기"""
 
-    crd_cnd: str
+    crd_cnd: _Code["0", "1", "2", "3", "4", "7", "9"]
     """신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체"""
 
-    pric_cnd: str
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "8"]
     """가격조건 (max 1). 0: 전체조회, 1: 1천원미만, 2: 1천원~2천원, 3: 2천원~3천원, 4: 5천원~1만원, 5: 1만원이상, 8: 1천원이상"""
 
-    updown_incls: str
+    updown_incls: _Code["0", "1"]
     """상하한포함 (max 1). 0: 미포함, 1: 포함"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -2045,7 +2374,7 @@ class Ka10019PricJmpflu(_Row):
     """종목명 (max 40)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -2135,22 +2464,63 @@ class Ka10024Request(_Request, kw_only=True):
 
     __api_id__ = "ka10024"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("cycle_tp", "cycle_tp", "주기구분", True, 1, "str"),
-        _Rule("trde_qty_tp", "trde_qty_tp", "거래량구분", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"000": "전체", "001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "cycle_tp",
+            "cycle_tp",
+            "주기구분",
+            True,
+            3,
+            "str",
+            codes={"5": "5일", "10": "10일", "20": "20일", "60": "60일", "250": "250일"},
+        ),
+        _Rule(
+            "trde_qty_tp",
+            "trde_qty_tp",
+            "거래량구분",
+            True,
+            4,
+            "str",
+            codes={
+                "5": "5천주이상",
+                "10": "만주이상",
+                "50": "5만주이상",
+                "100": "10만주이상",
+                "200": "20만주이상",
+                "300": "30만주이상",
+                "500": "50만주이상",
+                "1000": "백만주이상",
+            },
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["000", "001", "101"]
     """시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥"""
 
-    cycle_tp: str
-    """주기구분 (max 1). 5: 5일, 10: 10일, 20: 20일, 60: 60일, 250: 250일"""
+    cycle_tp: _Code["5", "10", "20", "60", "250"]
+    """주기구분 (max 3). 5: 5일, 10: 10일, 20: 20일, 60: 60일, 250: 250일"""
 
-    trde_qty_tp: str
-    """거래량구분 (max 1). 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상"""
+    trde_qty_tp: _Code["5", "10", "50", "100", "200", "300", "500", "1000"]
+    """거래량구분 (max 4). 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -2180,7 +2550,7 @@ class Ka10024TrdeQtyUpdt(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -2265,30 +2635,69 @@ class Ka10025Request(_Request, kw_only=True):
 
     __api_id__ = "ka10025"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"000": "전체", "001": "코스피", "101": "코스닥"},
+        ),
         _Rule("prps_cnctr_rt", "prps_cnctr_rt", "매물집중비율", True, 3, "decimal"),
-        _Rule("cur_prc_entry", "cur_prc_entry", "현재가진입", True, 1, "str"),
+        _Rule(
+            "cur_prc_entry",
+            "cur_prc_entry",
+            "현재가진입",
+            True,
+            1,
+            "str",
+            codes={"0": "현재가 매물대 진입 포함안함", "1": "현재가 매물대 진입포함"},
+        ),
         _Rule("prpscnt", "prpscnt", "매물대수", True, 2, "str"),
-        _Rule("cycle_tp", "cycle_tp", "주기구분", True, 2, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "cycle_tp",
+            "cycle_tp",
+            "주기구분",
+            True,
+            3,
+            "str",
+            codes={
+                "50": "50일",
+                "100": "100일",
+                "150": "150일",
+                "200": "200일",
+                "250": "250일",
+                "300": "300일",
+            },
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["000", "001", "101"]
     """시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥"""
 
-    prps_cnctr_rt: float | int | str
+    prps_cnctr_rt: _DecimalText
     """매물집중비율 (max 3)"""
 
-    cur_prc_entry: str
+    cur_prc_entry: _Code["0", "1"]
     """현재가진입 (max 1). 0: 현재가 매물대 진입 포함안함, 1: 현재가 매물대 진입포함"""
 
     prpscnt: str
     """매물대수 (max 2)"""
 
-    cycle_tp: str
-    """주기구분 (max 2). 50: 50일, 100: 100일, 150: 150일, 200: 200일, 250: 250일, 300: 300일"""
+    cycle_tp: _Code["50", "100", "150", "200", "250", "300"]
+    """주기구분 (max 3). 50: 50일, 100: 100일, 150: 150일, 200: 200일, 250: 250일, 300: 300일"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -2319,7 +2728,7 @@ class Ka10025PrpsCnctr(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -2409,14 +2818,37 @@ class Ka10026Request(_Request, kw_only=True):
 
     __api_id__ = "ka10026"
     __rules__ = (
-        _Rule("pertp", "pertp", "PER구분", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "pertp",
+            "pertp",
+            "PER구분",
+            True,
+            1,
+            "str",
+            codes={
+                "1": "저PBR",
+                "2": "고PBR",
+                "3": "저PER",
+                "4": "고PER",
+                "5": "저ROE",
+                "6": "고ROE",
+            },
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    pertp: str
+    pertp: _Code["1", "2", "3", "4", "5", "6"]
     """PER구분 (max 1). 1: 저PBR, 2: 고PBR, 3: 저PER, 4: 고PER, 5: 저ROE, 6: 고ROE"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -2448,7 +2880,7 @@ class Ka10026HighLowPer(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -2525,42 +2957,146 @@ class Ka10028Request(_Request, kw_only=True):
 
     __api_id__ = "ka10028"
     __rules__ = (
-        _Rule("sort_tp", "sort_tp", "정렬구분", True, 1, "str"),
-        _Rule("trde_qty_cnd", "trde_qty_cnd", "거래량조건", True, 4, "str"),
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("updown_incls", "updown_incls", "상하한포함", True, 1, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", True, 2, "str"),
-        _Rule("crd_cnd", "crd_cnd", "신용조건", True, 1, "str"),
-        _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", True, 4, "str"),
-        _Rule("flu_cnd", "flu_cnd", "등락조건", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬구분",
+            True,
+            1,
+            "str",
+            codes={"1": "시가", "2": "고가", "3": "저가", "4": "기준가"},
+        ),
+        _Rule(
+            "trde_qty_cnd",
+            "trde_qty_cnd",
+            "거래량조건",
+            True,
+            4,
+            "str",
+            codes={
+                "0000": "전체조회",
+                "0010": "만주이상",
+                "0050": "5만주이상",
+                "0100": "10만주이상",
+                "0500": "50만주이상",
+                "1000": "백만주이상",
+            },
+        ),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"000": "전체", "001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "updown_incls",
+            "updown_incls",
+            "상하한포함",
+            True,
+            1,
+            "str",
+            codes={"0": "불 포함", "1": "포함"},
+        ),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            True,
+            2,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "관리종목제외",
+                "4": "우선주+관리주제외",
+                "3": "우선주제외",
+                "5": "증100제외",
+                "6": "증100만보기",
+                "7": "증40만보기",
+                "8": "증30만보기",
+                "9": "증20만보기",
+            },
+        ),
+        _Rule(
+            "crd_cnd",
+            "crd_cnd",
+            "신용조건",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "전체조회",
+                "1": "신용융자A군",
+                "2": "신용융자B군",
+                "3": "신용융자C군",
+                "4": "신용융자D군",
+                "7": "신용융자E군",
+                "9": "신용융자전체",
+            },
+        ),
+        _Rule(
+            "trde_prica_cnd",
+            "trde_prica_cnd",
+            "거래대금조건",
+            True,
+            4,
+            "str",
+            codes={
+                "0": "전체조회",
+                "3": "3천만원이상",
+                "5": "5천만원이상",
+                "10": "1억원이상",
+                "30": "3억원이상",
+                "50": "5억원이상",
+                "100": "10억원이상",
+                "300": "30억원이상",
+                "500": "50억원이상",
+                "1000": "100억원이상",
+                "3000": "300억원이상",
+                "5000": "500억원이상",
+            },
+        ),
+        _Rule("flu_cnd", "flu_cnd", "등락조건", True, 1, "str", codes={"1": "상위", "2": "하위"}),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    sort_tp: str
+    sort_tp: _Code["1", "2", "3", "4"]
     """정렬구분 (max 1). 1: 시가, 2: 고가, 3: 저가, 4: 기준가"""
 
-    trde_qty_cnd: str
+    trde_qty_cnd: _Code["0000", "0010", "0050", "0100", "0500", "1000"]
     """거래량조건 (max 4). 0000: 전체조회, 0010: 만주이상, 0050: 5만주이상, 0100: 10만주이상, 0500: 50만주이상, 1000: 백만주이상"""
 
-    mrkt_tp: str
+    mrkt_tp: _Code["000", "001", "101"]
     """시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥"""
 
-    updown_incls: str
+    updown_incls: _Code["0", "1"]
     """상하한포함 (max 1). 0: 불 포함, 1: 포함"""
 
-    stk_cnd: str
+    stk_cnd: _Code["0", "1", "4", "3", "5", "6", "7", "8", "9"]
     """종목조건 (max 2). 0: 전체조회, 1: 관리종목제외, 4: 우선주+관리주제외, 3: 우선주제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기, 9: 증20만보기"""
 
-    crd_cnd: str
+    crd_cnd: _Code["0", "1", "2", "3", "4", "7", "9"]
     """신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체"""
 
-    trde_prica_cnd: str
+    trde_prica_cnd: _Code[
+        "0", "3", "5", "10", "30", "50", "100", "300", "500", "1000", "3000", "5000"
+    ]
     """거래대금조건 (max 4). 0: 전체조회, 3: 3천만원이상, 5: 5천만원이상, 10: 1억원이상, 30: 3억원이상, 50: 5억원이상, 100: 10억원이상, 300: 30억원이상, 500: 50억원이상, 1000: 100억원이상, 3000: 300억원이상, 5000: 500억원이상"""
 
-    flu_cnd: str
+    flu_cnd: _Code["1", "2"]
     """등락조건 (max 1). 1: 상위, 2: 하위"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -2592,7 +3128,7 @@ class Ka10028OpenPricPreFluRt(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -2688,14 +3224,53 @@ class Ka10043Request(_Request, kw_only=True):
     __api_id__ = "ka10043"
     __rules__ = (
         _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date"),
-        _Rule("end_dt", "end_dt", "종료일자", True, 8, "date"),
-        _Rule("qry_dt_tp", "qry_dt_tp", "조회기간구분", True, 1, "str"),
-        _Rule("pot_tp", "pot_tp", "시점구분", True, 1, "str"),
-        _Rule("dt", "dt", "기간", True, 4, "str"),
-        _Rule("sort_base", "sort_base", "정렬기준", True, 1, "str"),
+        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule("end_dt", "end_dt", "종료일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "qry_dt_tp",
+            "qry_dt_tp",
+            "조회기간구분",
+            True,
+            1,
+            "str",
+            codes={"0": "기간으로 조회", "1": "시작일자, 종료일자로 조회"},
+        ),
+        _Rule("pot_tp", "pot_tp", "시점구분", True, 1, "str", codes={"0": "당일", "1": "전일"}),
+        _Rule(
+            "dt",
+            "dt",
+            "기간",
+            True,
+            4,
+            "str",
+            codes={
+                "5": "5일",
+                "10": "10일",
+                "20": "20일",
+                "40": "40일",
+                "60": "60일",
+                "120": "120일",
+            },
+        ),
+        _Rule(
+            "sort_base",
+            "sort_base",
+            "정렬기준",
+            True,
+            1,
+            "str",
+            codes={"1": "종가순", "2": "날짜순"},
+        ),
         _Rule("mmcm_cd", "mmcm_cd", "회원사코드", True, 3, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
     stk_cd: str
@@ -2707,22 +3282,22 @@ class Ka10043Request(_Request, kw_only=True):
     end_dt: _DateText
     """종료일자 (YYYYMMDD, max 8)"""
 
-    qry_dt_tp: str
+    qry_dt_tp: _Code["0", "1"]
     """조회기간구분 (max 1). 0: 기간으로 조회, 1: 시작일자, 종료일자로 조회"""
 
-    pot_tp: str
+    pot_tp: _Code["0", "1"]
     """시점구분 (max 1). 0: 당일, 1: 전일"""
 
-    dt: str
+    dt: _Code["5", "10", "20", "40", "60", "120"]
     """기간 (max 4). 5: 5일, 10: 10일, 20: 20일, 40: 40일, 60: 60일, 120: 120일"""
 
-    sort_base: str
+    sort_base: _Code["1", "2"]
     """정렬기준 (max 1). 1: 종가순, 2: 날짜순"""
 
     mmcm_cd: str
     """회원사코드 (max 3)"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -2748,7 +3323,7 @@ class Ka10043TrdeOriPrpsAnly(_Row):
     """종가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -2833,28 +3408,78 @@ class Ka10052Request(_Request, kw_only=True):
     __rules__ = (
         _Rule("mmcm_cd", "mmcm_cd", "회원사코드", True, 3, "str"),
         _Rule("stk_cd", "stk_cd", "종목코드", False, 20, "str"),
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 1, "str"),
-        _Rule("qty_tp", "qty_tp", "수량구분", True, 3, "str"),
-        _Rule("pric_tp", "pric_tp", "가격구분", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            1,
+            "str",
+            codes={"0": "전체", "1": "코스피", "2": "코스닥", "3": "종목"},
+        ),
+        _Rule(
+            "qty_tp",
+            "qty_tp",
+            "수량구분",
+            True,
+            3,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "1000주",
+                "2": "2000주",
+                "3": "",
+                "5": "",
+                "10": "10000주",
+                "30": "30000주",
+                "50": "50000주",
+                "100": "100000주",
+            },
+        ),
+        _Rule(
+            "pric_tp",
+            "pric_tp",
+            "가격구분",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "1천원 미만",
+                "8": "1천원 이상",
+                "2": "1천원 ~ 2천원",
+                "3": "2천원 ~ 5천원",
+                "4": "5천원 ~ 1만원",
+                "5": "1만원 이상",
+            },
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
     mmcm_cd: str
     """회원사코드 (max 3)"""
 
     stk_cd: str | None = None
-    """종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
+    """종목코드 (max 20)"""
 
-    mrkt_tp: str
+    mrkt_tp: _Code["0", "1", "2", "3"]
     """시장구분 (max 1). 0: 전체, 1: 코스피, 2: 코스닥, 3: 종목"""
 
-    qty_tp: str
+    qty_tp: _Code["0", "1", "2", "3", "5", "10", "30", "50", "100"]
     """수량구분 (max 3). 0: 전체, 1: 1000주, 2: 2000주, 3: , 5: , 10: 10000주, 30: 30000주, 50: 50000주, 100: 100000주"""
 
-    pric_tp: str
+    pric_tp: _Code["0", "1", "8", "2", "3", "4", "5"]
     """가격구분 (max 1). 0: 전체, 1: 1천원 미만, 8: 1천원 이상, 2: 1천원 ~ 2천원, 3: 2천원 ~ 5천원, 4: 5천원 ~ 1만원, 5: 1만원 이상"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -2876,7 +3501,7 @@ class Ka10052TrdeOriMontTrdeQty(_Row):
     )
 
     tm: _dt.time | None = None
-    """시간 (HHmmss, max 20)"""
+    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -2900,7 +3525,7 @@ class Ka10052TrdeOriMontTrdeQty(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, max 20)"""
@@ -2975,37 +3600,93 @@ class Ka10054Request(_Request, kw_only=True):
 
     __api_id__ = "ka10054"
     __rules__ = (
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("bf_mkrt_tp", "bf_mkrt_tp", "장전구분", True, 1, "str"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"000": "전체", "001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "bf_mkrt_tp",
+            "bf_mkrt_tp",
+            "장전구분",
+            True,
+            1,
+            "str",
+            codes={"0": "전체", "1": "정규시장", "2": "시간외단일가"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", False, 20, "str"),
-        _Rule("motn_tp", "motn_tp", "발동구분", True, 1, "str"),
+        _Rule(
+            "motn_tp",
+            "motn_tp",
+            "발동구분",
+            True,
+            1,
+            "str",
+            codes={"0": "전체", "1": "정적VI", "2": "동적VI", "3": "동적VI + 정적VI"},
+        ),
         _Rule("skip_stk", "skip_stk", "제외종목", True, 9, "str"),
-        _Rule("trde_qty_tp", "trde_qty_tp", "거래량구분", True, 1, "str"),
+        _Rule(
+            "trde_qty_tp",
+            "trde_qty_tp",
+            "거래량구분",
+            True,
+            1,
+            "str",
+            codes={"0": "사용안함", "1": "사용"},
+        ),
         _Rule("min_trde_qty", "min_trde_qty", "최소거래량", True, 12, "int"),
         _Rule("max_trde_qty", "max_trde_qty", "최대거래량", True, 12, "int"),
-        _Rule("trde_prica_tp", "trde_prica_tp", "거래대금구분", True, 1, "str"),
+        _Rule(
+            "trde_prica_tp",
+            "trde_prica_tp",
+            "거래대금구분",
+            True,
+            1,
+            "str",
+            codes={"0": "사용안함", "1": "사용"},
+        ),
         _Rule("min_trde_prica", "min_trde_prica", "최소거래대금", True, 10, "int"),
         _Rule("max_trde_prica", "max_trde_prica", "최대거래대금", True, 10, "int"),
-        _Rule("motn_drc", "motn_drc", "발동방향", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "motn_drc",
+            "motn_drc",
+            "발동방향",
+            True,
+            1,
+            "str",
+            codes={"0": "전체", "1": "상승", "2": "하락"},
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["000", "001", "101"]
     """시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥"""
 
-    bf_mkrt_tp: str
+    bf_mkrt_tp: _Code["0", "1", "2"]
     """장전구분 (max 1). 0: 전체, 1: 정규시장, 2: 시간외단일가"""
 
     stk_cd: str | None = None
-    """종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
+    """종목코드 (max 20)"""
 
-    motn_tp: str
+    motn_tp: _Code["0", "1", "2", "3"]
     """발동구분 (max 1). 0: 전체, 1: 정적VI, 2: 동적VI, 3: 동적VI + 정적VI"""
 
     skip_stk: str
     """제외종목 (max 9)"""
 
-    trde_qty_tp: str
+    trde_qty_tp: _Code["0", "1"]
     """거래량구분 (max 1). 0: 사용안함, 1: 사용"""
 
     min_trde_qty: int | str
@@ -3014,7 +3695,7 @@ class Ka10054Request(_Request, kw_only=True):
     max_trde_qty: int | str
     """최대거래량 (max 12)"""
 
-    trde_prica_tp: str
+    trde_prica_tp: _Code["0", "1"]
     """거래대금구분 (max 1). 0: 사용안함, 1: 사용"""
 
     min_trde_prica: int | str
@@ -3023,10 +3704,10 @@ class Ka10054Request(_Request, kw_only=True):
     max_trde_prica: int | str
     """최대거래대금 (max 10)"""
 
-    motn_drc: str
+    motn_drc: _Code["0", "1", "2"]
     """발동방향 (max 1). 0: 전체, 1: 상승, 2: 하락"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -3066,10 +3747,10 @@ class Ka10054MotnStk(_Row):
     """동적괴리율 (단위 %, signed, max 20)"""
 
     trde_cntr_proc_time: _dt.time | None = None
-    """매매체결처리시각 (HHmmss, max 20)"""
+    """매매체결처리시각 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     virelis_time: _dt.time | None = None
-    """VI해제시각 (HHmmss, max 20)"""
+    """VI해제시각 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     viaplc_tp: str | None = None
     """VI적용구분 (max 20)"""
@@ -3166,13 +3847,13 @@ class Ka10055Request(_Request, kw_only=True):
     __api_id__ = "ka10055"
     __rules__ = (
         _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("tdy_pred", "tdy_pred", "당일전일", True, 1, "str"),
+        _Rule("tdy_pred", "tdy_pred", "당일전일", True, 1, "str", codes={"1": "당일", "2": "전일"}),
     )
 
     stk_cd: str
     """종목코드 (max 20)"""
 
-    tdy_pred: str
+    tdy_pred: _Code["1", "2"]
     """당일전일 (max 1). 1: 당일, 2: 전일"""
 
 
@@ -3191,13 +3872,13 @@ class Ka10055TdyPredCntrQty(_Row):
     )
 
     cntr_tm: _dt.time | None = None
-    """체결시간 (HHmmss, max 20)"""
+    """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     cntr_pric: int | None = None
     """체결가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -3275,12 +3956,51 @@ class Ka10058Request(_Request, kw_only=True):
 
     __api_id__ = "ka10058"
     __rules__ = (
-        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date"),
-        _Rule("end_dt", "end_dt", "종료일자", True, 8, "date"),
-        _Rule("trde_tp", "trde_tp", "매매구분", True, 1, "str"),
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 3, "str"),
-        _Rule("invsr_tp", "invsr_tp", "투자자구분", True, 4, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule("end_dt", "end_dt", "종료일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "trde_tp", "trde_tp", "매매구분", True, 1, "str", codes={"1": "순매도", "2": "순매수"}
+        ),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            3,
+            "str",
+            codes={"001": "코스피", "101": "코스닥"},
+        ),
+        _Rule(
+            "invsr_tp",
+            "invsr_tp",
+            "투자자구분",
+            True,
+            4,
+            "str",
+            codes={
+                "8000": "개인",
+                "9000": "외국인",
+                "1000": "금융투자",
+                "3000": "투신",
+                "3100": "사모펀드",
+                "5000": "기타금융",
+                "4000": "은행",
+                "2000": "보험",
+                "6000": "연기금",
+                "7000": "국가",
+                "7100": "기타법인",
+                "9999": "기관계",
+            },
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
     strt_dt: _DateText
@@ -3289,16 +4009,29 @@ class Ka10058Request(_Request, kw_only=True):
     end_dt: _DateText
     """종료일자 (YYYYMMDD, max 8)"""
 
-    trde_tp: str
+    trde_tp: _Code["1", "2"]
     """매매구분 (max 1). 1: 순매도, 2: 순매수"""
 
-    mrkt_tp: str
+    mrkt_tp: _Code["001", "101"]
     """시장구분 (max 3). 001: 코스피, 101: 코스닥"""
 
-    invsr_tp: str
+    invsr_tp: _Code[
+        "8000",
+        "9000",
+        "1000",
+        "3000",
+        "3100",
+        "5000",
+        "4000",
+        "2000",
+        "6000",
+        "7000",
+        "7100",
+        "9999",
+    ]
     """투자자구분 (max 4). 8000: 개인, 9000: 외국인, 1000: 금융투자, 3000: 투신, 3100: 사모펀드, 5000: 기타금융, 4000: 은행, 2000: 보험, 6000: 연기금, 7000: 국가, 7100: 기타법인, 9999: 기관계"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -3338,7 +4071,7 @@ class Ka10058InvsrDalyTrdeStk(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -3419,11 +4152,29 @@ class Ka10059Request(_Request, kw_only=True):
 
     __api_id__ = "ka10059"
     __rules__ = (
-        _Rule("dt", "dt", "일자", True, 8, "date"),
+        _Rule("dt", "dt", "일자", True, 8, "date", fmt="YYYYMMDD"),
         _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("amt_qty_tp", "amt_qty_tp", "금액수량구분", True, 1, "str"),
-        _Rule("trde_tp", "trde_tp", "매매구분", True, 1, "str"),
-        _Rule("unit_tp", "unit_tp", "단위구분", True, 4, "str"),
+        _Rule(
+            "amt_qty_tp",
+            "amt_qty_tp",
+            "금액수량구분",
+            True,
+            1,
+            "str",
+            codes={"1": "금액", "2": "수량"},
+        ),
+        _Rule(
+            "trde_tp",
+            "trde_tp",
+            "매매구분",
+            True,
+            1,
+            "str",
+            codes={"0": "순매수", "1": "매수", "2": "매도"},
+        ),
+        _Rule(
+            "unit_tp", "unit_tp", "단위구분", True, 4, "str", codes={"1000": "천주", "1": "단주"}
+        ),
     )
 
     dt: _DateText
@@ -3432,13 +4183,13 @@ class Ka10059Request(_Request, kw_only=True):
     stk_cd: str
     """종목코드 (max 20)"""
 
-    amt_qty_tp: str
+    amt_qty_tp: _Code["1", "2"]
     """금액수량구분 (max 1). 1: 금액, 2: 수량"""
 
-    trde_tp: str
+    trde_tp: _Code["0", "1", "2"]
     """매매구분 (max 1). 0: 순매수, 1: 매수, 2: 매도"""
 
-    unit_tp: str
+    unit_tp: _Code["1000", "1"]
     """단위구분 (max 4). 1000: 천주, 1: 단주"""
 
 
@@ -3475,7 +4226,7 @@ class Ka10059StkInvsrOrgn(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pre_sig: str | None = None
-    """대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -3616,11 +4367,21 @@ class Ka10061Request(_Request, kw_only=True):
     __api_id__ = "ka10061"
     __rules__ = (
         _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date"),
-        _Rule("end_dt", "end_dt", "종료일자", True, 8, "date"),
-        _Rule("amt_qty_tp", "amt_qty_tp", "금액수량구분", True, 1, "str"),
-        _Rule("trde_tp", "trde_tp", "매매구분", True, 1, "str"),
-        _Rule("unit_tp", "unit_tp", "단위구분", True, 4, "str"),
+        _Rule("strt_dt", "strt_dt", "시작일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule("end_dt", "end_dt", "종료일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "amt_qty_tp",
+            "amt_qty_tp",
+            "금액수량구분",
+            True,
+            1,
+            "str",
+            codes={"1": "금액", "2": "수량"},
+        ),
+        _Rule("trde_tp", "trde_tp", "매매구분", True, 1, "str", codes={"0": "순매수"}),
+        _Rule(
+            "unit_tp", "unit_tp", "단위구분", True, 4, "str", codes={"1000": "천주", "1": "단주"}
+        ),
     )
 
     stk_cd: str
@@ -3632,13 +4393,13 @@ class Ka10061Request(_Request, kw_only=True):
     end_dt: _DateText
     """종료일자 (YYYYMMDD, max 8)"""
 
-    amt_qty_tp: str
+    amt_qty_tp: _Code["1", "2"]
     """금액수량구분 (max 1). 1: 금액, 2: 수량"""
 
-    trde_tp: str
+    trde_tp: _Code["0"]
     """매매구분 (max 1). 0: 순매수"""
 
-    unit_tp: str
+    unit_tp: _Code["1000", "1"]
     """단위구분 (max 4). 1000: 천주, 1: 단주"""
 
 
@@ -3772,22 +4533,22 @@ class Ka10084Request(_Request, kw_only=True):
     __api_id__ = "ka10084"
     __rules__ = (
         _Rule("stk_cd", "stk_cd", "종목코드", True, 20, "str"),
-        _Rule("tdy_pred", "tdy_pred", "당일전일", True, 1, "str"),
-        _Rule("tic_min", "tic_min", "틱분", True, 1, "str"),
-        _Rule("tm", "tm", "시간", False, 4, "time"),
+        _Rule("tdy_pred", "tdy_pred", "당일전일", True, 1, "str", codes={"1": "당일", "2": "전일"}),
+        _Rule("tic_min", "tic_min", "틱분", True, 1, "str", codes={"0": "틱", "1": "분"}),
+        _Rule("tm", "tm", "시간", False, 4, "time", fmt="HHmm"),
     )
 
     stk_cd: str
     """종목코드 (max 20)"""
 
-    tdy_pred: str
+    tdy_pred: _Code["1", "2"]
     """당일전일 (max 1). 1: 당일, 2: 전일"""
 
-    tic_min: str
+    tic_min: _Code["0", "1"]
     """틱분 (max 1). 0: 틱, 1: 분"""
 
     tm: _TimeText | None = None
-    """시간 (HHmmss, max 4)"""
+    """시간 (HHmm, max 4)"""
 
 
 class Ka10084TdyPredCntr(_Row):
@@ -3798,8 +4559,8 @@ class Ka10084TdyPredCntr(_Row):
         "abs int",
         "int",
         "float",
-        "int",
-        "int",
+        "abs int",
+        "abs int",
         "int",
         "str",
         "int",
@@ -3809,7 +4570,7 @@ class Ka10084TdyPredCntr(_Row):
     )
 
     tm: _dt.time | None = None
-    """시간 (HHmmss, max 20)"""
+    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -3821,16 +4582,16 @@ class Ka10084TdyPredCntr(_Row):
     """대비율 (단위 %, signed, max 20)"""
 
     pri_sel_bid_unit: int | None = None
-    """우선매도호가단위 (단위 원, signed, max 20)"""
+    """우선매도호가단위 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     pri_buy_bid_unit: int | None = None
-    """우선매수호가단위 (단위 원, signed, max 20)"""
+    """우선매수호가단위 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     cntr_trde_qty: int | None = None
     """체결거래량 (단위 주, signed, max 20)"""
 
     sign: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     acc_trde_qty: int | None = None
     """누적거래량 (단위 주, max 20)"""
@@ -3869,8 +4630,8 @@ def _c_Ka10084TdyPredCntr(w: Ka10084TdyPredCntrWire) -> Ka10084TdyPredCntr:
         abs(int(v1)) if v1 else None,
         int(v2) if v2 else None,
         float(v3) if v3 else None,
-        int(v4) if v4 else None,
-        int(v5) if v5 else None,
+        abs(int(v4)) if v4 else None,
+        abs(int(v5)) if v5 else None,
         int(v6) if v6 else None,
         v7 or None,
         int(v8) if v8 else None,
@@ -3973,7 +4734,7 @@ class Ka10095AtnStkInfr(_Row):
         "float",
         "float",
         "float",
-        "int",
+        "float",
         "float",
         "date",
         "str",
@@ -4003,7 +4764,7 @@ class Ka10095AtnStkInfr(_Row):
     """전일대비 (단위 원, signed, max 20)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     flu_rt: float | None = None
     """등락율 (단위 %, signed, max 20)"""
@@ -4078,7 +4839,7 @@ class Ka10095AtnStkInfr(_Row):
     """종가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     cntr_tm: _dt.time | None = None
-    """체결시간 (HHmmss, max 20)"""
+    """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     exp_cntr_pric: int | None = None
     """예상체결가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -4099,7 +4860,7 @@ class Ka10095AtnStkInfr(_Row):
     """주식수 (단위 주, max 20)"""
 
     bid_tm: _dt.time | None = None
-    """호가시간 (HHmmss, max 20)"""
+    """호가시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     dt: _dt.date | None = None
     """일자 (YYYYMMDD, max 20)"""
@@ -4140,8 +4901,8 @@ class Ka10095AtnStkInfr(_Row):
     cap_support: float | None = None
     """자본지지 (단위 %, signed, max 20)"""
 
-    elwexec_pric: int | None = None
-    """ELW행사가 (단위 원, max 20)"""
+    elwexec_pric: float | None = None
+    """ELW행사가 (max 20)"""
 
     cnvt_rt: float | None = None
     """전환비율 (단위 %, signed, max 20)"""
@@ -4363,7 +5124,7 @@ def _c_Ka10095AtnStkInfr(w: Ka10095AtnStkInfrWire) -> Ka10095AtnStkInfr:
         float(v48) if v48 else None,
         float(v49) if v49 else None,
         float(v50) if v50 else None,
-        int(v51) if v51 else None,
+        float(v51) if v51 else None,
         float(v52) if v52 else None,
         _fast_date(v53) if v53 else None,
         v54 or None,
@@ -4410,9 +5171,38 @@ class Ka10099Request(_Request, kw_only=True):
     """종목정보 리스트 (ka10099) request body."""
 
     __api_id__ = "ka10099"
-    __rules__ = (_Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 2, "str"),)
+    __rules__ = (
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            2,
+            "str",
+            codes={
+                "0": "코스피",
+                "10": "코스닥",
+                "30": "K-OTC",
+                "50": "코넥스",
+                "60": "ETN",
+                "70": "손실제한 ETN",
+                "80": "금현물",
+                "90": "변동성 ETN",
+                "2": "인프라투융자",
+                "3": "ELW",
+                "4": "뮤추얼펀드",
+                "5": "신주인수권",
+                "6": "리츠종목",
+                "7": "신주인수권증서",
+                "8": "ETF",
+                "9": "하이일드펀드",
+            },
+        ),
+    )
 
-    mrkt_tp: str
+    mrkt_tp: _Code[
+        "0", "10", "30", "50", "60", "70", "80", "90", "2", "3", "4", "5", "6", "7", "8", "9"
+    ]
     """시장구분 (max 2). 0: 코스피, 10: 코스닥, 30: K-OTC, 50: 코넥스, 60: ETN, 70: 손실제한 ETN, 80: 금현물, 90: 변동성 ETN, 2: 인프라투융자, 3: ELW, 4: 뮤추얼펀드, 5: 신주인수권, 6: 리츠종목, 7: 신주인수권증서, 8: ETF, 9: 하이일드펀드"""
 
 
@@ -4668,9 +5458,25 @@ class Ka10101Request(_Request, kw_only=True):
     """업종코드 리스트 (ka10101) request body."""
 
     __api_id__ = "ka10101"
-    __rules__ = (_Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 1, "str"),)
+    __rules__ = (
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            1,
+            "str",
+            codes={
+                "0": "코스피(거래소)",
+                "1": "코스닥",
+                "2": "KOSPI200",
+                "4": "KOSPI100",
+                "7": "KRX100(통합지수)",
+            },
+        ),
+    )
 
-    mrkt_tp: str
+    mrkt_tp: _Code["0", "1", "2", "4", "7"]
     """시장구분 (max 1). 0: 코스피(거래소), 1: 코스닥, 2: KOSPI200, 4: KOSPI100, 7: KRX100(통합지수)"""
 
 
@@ -4820,22 +5626,54 @@ class Ka90003Request(_Request, kw_only=True):
 
     __api_id__ = "ka90003"
     __rules__ = (
-        _Rule("trde_upper_tp", "trde_upper_tp", "매매상위구분", True, 1, "str"),
-        _Rule("amt_qty_tp", "amt_qty_tp", "금액수량구분", True, 2, "str"),
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 10, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "trde_upper_tp",
+            "trde_upper_tp",
+            "매매상위구분",
+            True,
+            1,
+            "str",
+            codes={"1": "순매도상위", "2": "순매수상위"},
+        ),
+        _Rule(
+            "amt_qty_tp",
+            "amt_qty_tp",
+            "금액수량구분",
+            True,
+            2,
+            "str",
+            codes={"1": "금액", "2": "수량"},
+        ),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            10,
+            "str",
+            codes={"P00101": "코스피", "P10102": "코스닥"},
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    trde_upper_tp: str
+    trde_upper_tp: _Code["1", "2"]
     """매매상위구분 (max 1). 1: 순매도상위, 2: 순매수상위"""
 
-    amt_qty_tp: str
+    amt_qty_tp: _Code["1", "2"]
     """금액수량구분 (max 2). 1: 금액, 2: 수량"""
 
-    mrkt_tp: str
+    mrkt_tp: _Code["P00101", "P10102"]
     """시장구분 (max 10). P00101: 코스피, P10102: 코스닥"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -4869,7 +5707,7 @@ class Ka90003PrmNetprpsUpper50(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     flu_sig: str | None = None
-    """등락기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """등락기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -4930,7 +5768,7 @@ class Ka90003Response(_Response):
     __kinds__ = ("list",)
 
     prm_netprps_upper_50: list[Ka90003PrmNetprpsUpper50] = []
-    """프로그램순매수상위50"""
+    """프로그램순매수상위50 (also read from prm_trde_trnsn)"""
 
 
 class Ka90003ResponseWire(_WireResponse):
@@ -4956,18 +5794,34 @@ class Ka90004Request(_Request, kw_only=True):
 
     __api_id__ = "ka90004"
     __rules__ = (
-        _Rule("dt", "dt", "일자", True, 8, "date"),
-        _Rule("mrkt_tp", "mrkt_tp", "시장구분", True, 10, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule("dt", "dt", "일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "mrkt_tp",
+            "mrkt_tp",
+            "시장구분",
+            True,
+            10,
+            "str",
+            codes={"P00101": "코스피", "P10102": "코스닥"},
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
     dt: _DateText
     """일자 (YYYYMMDD, max 8)"""
 
-    mrkt_tp: str
+    mrkt_tp: _Code["P00101", "P10102"]
     """시장구분 (max 10). P00101: 코스피, P10102: 코스닥"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -4998,7 +5852,7 @@ class Ka90004StkPrmTrdePrst(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     flu_sig: str | None = None
-    """등락기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """등락기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -5126,15 +5980,31 @@ class Kt20016Request(_Request, kw_only=True):
 
     __api_id__ = "kt20016"
     __rules__ = (
-        _Rule("crd_stk_grde_tp", "crd_stk_grde_tp", "신용종목등급구분", False, 1, "str"),
-        _Rule("mrkt_deal_tp", "mrkt_deal_tp", "시장거래구분", True, 1, "str"),
+        _Rule(
+            "crd_stk_grde_tp",
+            "crd_stk_grde_tp",
+            "신용종목등급구분",
+            False,
+            1,
+            "str",
+            codes={"%": "전체", "A": "A군", "B": "B군", "C": "C군", "D": "D군", "E": "E군"},
+        ),
+        _Rule(
+            "mrkt_deal_tp",
+            "mrkt_deal_tp",
+            "시장거래구분",
+            True,
+            1,
+            "str",
+            codes={"%": "전체", "1": "코스피", "0": "코스닥"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", False, 12, "str"),
     )
 
-    crd_stk_grde_tp: str | None = None
+    crd_stk_grde_tp: _Code["%", "A", "B", "C", "D", "E"] | None = None
     """신용종목등급구분 (max 1). %: 전체, A: A군, B: B군, C: C군, D: D군, E: E군"""
 
-    mrkt_deal_tp: str
+    mrkt_deal_tp: _Code["%", "1", "0"]
     """시장거래구분 (max 1). %: 전체, 1: 코스피, 0: 코스닥"""
 
     stk_cd: str | None = None
@@ -5307,6 +6177,11 @@ TYPES: dict[str, tuple[Any, ...]] = {
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
 
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {
+    "ka90003": ((b'"prm_trde_trnsn"', b'"prm_netprps_upper_50"'),),
+}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""
+
 
 # Namespaces: `client.stock_info` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
 
@@ -5324,7 +6199,7 @@ class StockInfoAPI(_Group):
     def most_viewed(
         self,
         *,
-        qry_tp: str,
+        qry_tp: _Code["1", "2", "3", "4", "5"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5428,7 +6303,7 @@ class StockInfoAPI(_Group):
         *,
         stk_cd: str,
         dt: _DateText,
-        qry_tp: str,
+        qry_tp: _Code["1", "2"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5489,15 +6364,17 @@ class StockInfoAPI(_Group):
     def new_highs_lows(
         self,
         *,
-        mrkt_tp: str,
-        ntl_tp: str,
-        high_low_close_tp: str,
-        stk_cnd: str,
-        trde_qty_tp: str,
-        crd_cnd: str,
-        updown_incls: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        ntl_tp: _Code["1", "2"],
+        high_low_close_tp: _Code["1", "2"],
+        stk_cnd: _Code["0", "1", "3", "5", "6", "7", "8"],
+        trde_qty_tp: _Code[
+            "00000", "00010", "00050", "00100", "00150", "00200", "00300", "00500", "01000"
+        ],
+        crd_cnd: _Code["0", "1", "2", "3", "4", "7", "9"],
+        updown_incls: _Code["0", "1"],
         dt: str,
-        stex_tp: str,
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5515,7 +6392,7 @@ class StockInfoAPI(_Group):
             trde_qty_tp: 거래량구분 (max 5). 00000: 전체조회, 00010: 만주이상, 00050: 5만주이상, 00100: 10만주이상, 00150: 15만주이상, 00200: 20만주이상, 00300: 30만주이상, 00500: 50만주이상, 01000: 백만주이상
             crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
             updown_incls: 상하한포함 (max 1). 0: 미포함, 1: 포함
-            dt: 기간 (max 3). 0: 당일, 1: 전일, 5: 5일, 10: 10일, 20: 20일, 60: 60일
+            dt: 기간 (max 3)
             stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
         """
         return self._c._request(
@@ -5540,14 +6417,14 @@ class StockInfoAPI(_Group):
     def limit_up_down(
         self,
         *,
-        mrkt_tp: str,
-        updown_tp: str,
-        sort_tp: str,
-        stk_cnd: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        updown_tp: _Code["1", "2", "3", "4", "5", "6", "7"],
+        sort_tp: _Code["1", "2", "3"],
+        stk_cnd: _Code["0", "1", "3", "4", "5", "6", "7", "8", "9", "10"],
         trde_qty_tp: str,
-        crd_cnd: str,
-        trde_gold_tp: str,
-        stex_tp: str,
+        crd_cnd: _Code["0", "1", "2", "3", "4", "7", "9"],
+        trde_gold_tp: _Code["0", "1", "2", "3", "4", "5", "8"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5561,8 +6438,8 @@ class StockInfoAPI(_Group):
             mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
             updown_tp: 상하한구분 (max 1). 1: 상한, 2: 상승, 3: 보합, 4: 하한, 5: 하락, 6: 전일상한, 7: 전일하한
             sort_tp: 정렬구분 (max 1). 1: 종목코드순, 2: 연속횟수순(상위100개), 3: 등락률순
-            stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 4: 우선주+관리종목제외, 5: 증100제외, 6: 증100만 보기, 7: 증40만 보기, 8: 증30만 보기, 9: 증20만 보기, 10: 우선주+관리종목+환기종목제외
-            trde_qty_tp: 거래량구분 (max 5)
+            stk_cnd: 종목조건 (max 2). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 4: 우선주+관리종목제외, 5: 증100제외, 6: 증100만 보기, 7: 증40만 보기, 8: 증30만 보기, 9: 증20만 보기, 10: 우선주+관리종목+환기종목제외
+            trde_qty_tp: 거래량구분 (max 5, codes known incomplete: other codes are sent as given). 00000: 전체조회, 00010: 만주이상, 00050: 5만주이상, 00100: 10만주이상, 00150: 15만주이상, 00200: 20만주이상, 00300: 30만주이상, 00500: 50만주이상, 01000: 백만주이상
             crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
             trde_gold_tp: 매매금구분 (max 1). 0: 전체조회, 1: 1천원미만, 2: 1천원~2천원, 3: 2천원~3천원, 4: 5천원~1만원, 5: 1만원이상, 8: 1천원이상
             stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
@@ -5588,13 +6465,13 @@ class StockInfoAPI(_Group):
     def near_high_low(
         self,
         *,
-        high_low_tp: str,
-        alacc_rt: str,
-        mrkt_tp: str,
+        high_low_tp: _Code["1", "2"],
+        alacc_rt: _Code["05", "10", "15", "20", "25", "30"],
+        mrkt_tp: _Code["000", "001", "101"],
         trde_qty_tp: str,
-        stk_cnd: str,
-        crd_cnd: str,
-        stex_tp: str,
+        stk_cnd: _Code["0", "1", "3", "5", "6", "7", "8"],
+        crd_cnd: _Code["0", "1", "2", "3", "4", "7", "9"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5608,7 +6485,7 @@ class StockInfoAPI(_Group):
             high_low_tp: 고저구분 (max 1). 1: 고가, 2: 저가
             alacc_rt: 근접율 (max 2). 05: 0.5, 10: 1.0, 15: 1.5, 20: 2.0, 25: 2.5, 30: 3.0
             mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
-            trde_qty_tp: 거래량구분 (max 5)
+            trde_qty_tp: 거래량구분 (max 5, codes known incomplete: other codes are sent as given). 00000: 전체조회, 00010: 만주이상, 00050: 5만주이상, 00100: 10만주이상, 00150: 15만주이상, 00200: 20만주이상, 00300: 30만주이상, 00500: 50만주이상, 01000: 백만주이상
             stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기
             crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
             stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
@@ -5633,16 +6510,16 @@ class StockInfoAPI(_Group):
     def price_jumps(
         self,
         *,
-        mrkt_tp: str,
-        flu_tp: str,
-        tm_tp: str,
+        mrkt_tp: _Code["000", "001", "101", "201"],
+        flu_tp: _Code["1", "2"],
+        tm_tp: _Code["1", "2"],
         tm: str,
         trde_qty_tp: str,
-        stk_cnd: str,
-        crd_cnd: str,
-        pric_cnd: str,
-        updown_incls: str,
-        stex_tp: str,
+        stk_cnd: _Code["0", "1", "3", "5", "6", "7", "8"],
+        crd_cnd: _Code["0", "1", "2", "3", "4", "7", "9"],
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "8"],
+        updown_incls: _Code["0", "1"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5657,7 +6534,7 @@ class StockInfoAPI(_Group):
             flu_tp: 등락구분 (max 1). 1: 급등, 2: 급락
             tm_tp: 시간구분 (max 1). 1: 분전, 2: 일전
             tm: 시간 (max 2)
-            trde_qty_tp: 거래량구분 (max 4)
+            trde_qty_tp: 거래량구분 (max 5, codes known incomplete: other codes are sent as given). 00000: 전체조회, 00010: 만주이상, 00050: 5만주이상, 00100: 10만주이상, 00150: 15만주이상, 00200: 20만주이상, 00300: 30만주이상, 00500: 50만주이상, 01000: 백만주이상
             stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기
             crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
             pric_cnd: 가격조건 (max 1). 0: 전체조회, 1: 1천원미만, 2: 1천원~2천원, 3: 2천원~3천원, 4: 5천원~1만원, 5: 1만원이상, 8: 1천원이상
@@ -5687,10 +6564,10 @@ class StockInfoAPI(_Group):
     def volume_records(
         self,
         *,
-        mrkt_tp: str,
-        cycle_tp: str,
-        trde_qty_tp: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        cycle_tp: _Code["5", "10", "20", "60", "250"],
+        trde_qty_tp: _Code["5", "10", "50", "100", "200", "300", "500", "1000"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5702,8 +6579,8 @@ class StockInfoAPI(_Group):
 
         Args:
             mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
-            cycle_tp: 주기구분 (max 1). 5: 5일, 10: 10일, 20: 20일, 60: 60일, 250: 250일
-            trde_qty_tp: 거래량구분 (max 1). 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상
+            cycle_tp: 주기구분 (max 3). 5: 5일, 10: 10일, 20: 20일, 60: 60일, 250: 250일
+            trde_qty_tp: 거래량구분 (max 4). 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상
             stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
         """
         return self._c._request(
@@ -5723,12 +6600,12 @@ class StockInfoAPI(_Group):
     def volume_zones(
         self,
         *,
-        mrkt_tp: str,
-        prps_cnctr_rt: float | int | str,
-        cur_prc_entry: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        prps_cnctr_rt: _DecimalText,
+        cur_prc_entry: _Code["0", "1"],
         prpscnt: str,
-        cycle_tp: str,
-        stex_tp: str,
+        cycle_tp: _Code["50", "100", "150", "200", "250", "300"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5743,7 +6620,7 @@ class StockInfoAPI(_Group):
             prps_cnctr_rt: 매물집중비율 (max 3)
             cur_prc_entry: 현재가진입 (max 1). 0: 현재가 매물대 진입 포함안함, 1: 현재가 매물대 진입포함
             prpscnt: 매물대수 (max 2)
-            cycle_tp: 주기구분 (max 2). 50: 50일, 100: 100일, 150: 150일, 200: 200일, 250: 250일, 300: 300일
+            cycle_tp: 주기구분 (max 3). 50: 50일, 100: 100일, 150: 150일, 200: 200일, 250: 250일, 300: 300일
             stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
         """
         return self._c._request(
@@ -5765,8 +6642,8 @@ class StockInfoAPI(_Group):
     def high_low_per(
         self,
         *,
-        pertp: str,
-        stex_tp: str,
+        pertp: _Code["1", "2", "3", "4", "5", "6"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5795,15 +6672,17 @@ class StockInfoAPI(_Group):
     def change_from_open(
         self,
         *,
-        sort_tp: str,
-        trde_qty_cnd: str,
-        mrkt_tp: str,
-        updown_incls: str,
-        stk_cnd: str,
-        crd_cnd: str,
-        trde_prica_cnd: str,
-        flu_cnd: str,
-        stex_tp: str,
+        sort_tp: _Code["1", "2", "3", "4"],
+        trde_qty_cnd: _Code["0000", "0010", "0050", "0100", "0500", "1000"],
+        mrkt_tp: _Code["000", "001", "101"],
+        updown_incls: _Code["0", "1"],
+        stk_cnd: _Code["0", "1", "4", "3", "5", "6", "7", "8", "9"],
+        crd_cnd: _Code["0", "1", "2", "3", "4", "7", "9"],
+        trde_prica_cnd: _Code[
+            "0", "3", "5", "10", "30", "50", "100", "300", "500", "1000", "3000", "5000"
+        ],
+        flu_cnd: _Code["1", "2"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5849,12 +6728,12 @@ class StockInfoAPI(_Group):
         stk_cd: str,
         strt_dt: _DateText,
         end_dt: _DateText,
-        qry_dt_tp: str,
-        pot_tp: str,
-        dt: str,
-        sort_base: str,
+        qry_dt_tp: _Code["0", "1"],
+        pot_tp: _Code["0", "1"],
+        dt: _Code["5", "10", "20", "40", "60", "120"],
+        sort_base: _Code["1", "2"],
         mmcm_cd: str,
-        stex_tp: str,
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5899,10 +6778,10 @@ class StockInfoAPI(_Group):
         *,
         mmcm_cd: str,
         stk_cd: str | None = None,
-        mrkt_tp: str,
-        qty_tp: str,
-        pric_tp: str,
-        stex_tp: str,
+        mrkt_tp: _Code["0", "1", "2", "3"],
+        qty_tp: _Code["0", "1", "2", "3", "5", "10", "30", "50", "100"],
+        pric_tp: _Code["0", "1", "8", "2", "3", "4", "5"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5914,7 +6793,7 @@ class StockInfoAPI(_Group):
 
         Args:
             mmcm_cd: 회원사코드 (max 3)
-            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            stk_cd: 종목코드 (max 20)
             mrkt_tp: 시장구분 (max 1). 0: 전체, 1: 코스피, 2: 코스닥, 3: 종목
             qty_tp: 수량구분 (max 3). 0: 전체, 1: 1000주, 2: 2000주, 3: , 5: , 10: 10000주, 30: 30000주, 50: 50000주, 100: 100000주
             pric_tp: 가격구분 (max 1). 0: 전체, 1: 1천원 미만, 8: 1천원 이상, 2: 1천원 ~ 2천원, 3: 2천원 ~ 5천원, 4: 5천원 ~ 1만원, 5: 1만원 이상
@@ -5939,19 +6818,19 @@ class StockInfoAPI(_Group):
     def vi_stocks(
         self,
         *,
-        mrkt_tp: str,
-        bf_mkrt_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        bf_mkrt_tp: _Code["0", "1", "2"],
         stk_cd: str | None = None,
-        motn_tp: str,
+        motn_tp: _Code["0", "1", "2", "3"],
         skip_stk: str,
-        trde_qty_tp: str,
+        trde_qty_tp: _Code["0", "1"],
         min_trde_qty: int | str,
         max_trde_qty: int | str,
-        trde_prica_tp: str,
+        trde_prica_tp: _Code["0", "1"],
         min_trde_prica: int | str,
         max_trde_prica: int | str,
-        motn_drc: str,
-        stex_tp: str,
+        motn_drc: _Code["0", "1", "2"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5964,7 +6843,7 @@ class StockInfoAPI(_Group):
         Args:
             mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
             bf_mkrt_tp: 장전구분 (max 1). 0: 전체, 1: 정규시장, 2: 시간외단일가
-            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            stk_cd: 종목코드 (max 20)
             motn_tp: 발동구분 (max 1). 0: 전체, 1: 정적VI, 2: 동적VI, 3: 동적VI + 정적VI
             skip_stk: 제외종목 (max 9)
             trde_qty_tp: 거래량구분 (max 1). 0: 사용안함, 1: 사용
@@ -6003,7 +6882,7 @@ class StockInfoAPI(_Group):
         self,
         *,
         stk_cd: str,
-        tdy_pred: str,
+        tdy_pred: _Code["1", "2"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6034,10 +6913,23 @@ class StockInfoAPI(_Group):
         *,
         strt_dt: _DateText,
         end_dt: _DateText,
-        trde_tp: str,
-        mrkt_tp: str,
-        invsr_tp: str,
-        stex_tp: str,
+        trde_tp: _Code["1", "2"],
+        mrkt_tp: _Code["001", "101"],
+        invsr_tp: _Code[
+            "8000",
+            "9000",
+            "1000",
+            "3000",
+            "3100",
+            "5000",
+            "4000",
+            "2000",
+            "6000",
+            "7000",
+            "7100",
+            "9999",
+        ],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6076,9 +6968,9 @@ class StockInfoAPI(_Group):
         *,
         dt: _DateText,
         stk_cd: str,
-        amt_qty_tp: str,
-        trde_tp: str,
-        unit_tp: str,
+        amt_qty_tp: _Code["1", "2"],
+        trde_tp: _Code["0", "1", "2"],
+        unit_tp: _Code["1000", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6116,9 +7008,9 @@ class StockInfoAPI(_Group):
         stk_cd: str,
         strt_dt: _DateText,
         end_dt: _DateText,
-        amt_qty_tp: str,
-        trde_tp: str,
-        unit_tp: str,
+        amt_qty_tp: _Code["1", "2"],
+        trde_tp: _Code["0"],
+        unit_tp: _Code["1000", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6156,8 +7048,8 @@ class StockInfoAPI(_Group):
         self,
         *,
         stk_cd: str,
-        tdy_pred: str,
-        tic_min: str,
+        tdy_pred: _Code["1", "2"],
+        tic_min: _Code["0", "1"],
         tm: _TimeText | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6172,7 +7064,7 @@ class StockInfoAPI(_Group):
             stk_cd: 종목코드 (max 20)
             tdy_pred: 당일전일 (max 1). 1: 당일, 2: 전일
             tic_min: 틱분 (max 1). 0: 틱, 1: 분
-            tm: 시간 (HHmmss, max 4)
+            tm: 시간 (HHmm, max 4)
         """
         return self._c._request(
             "ka10084",
@@ -6218,7 +7110,9 @@ class StockInfoAPI(_Group):
     def stocks(
         self,
         *,
-        mrkt_tp: str,
+        mrkt_tp: _Code[
+            "0", "10", "30", "50", "60", "70", "80", "90", "2", "3", "4", "5", "6", "7", "8", "9"
+        ],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6269,7 +7163,7 @@ class StockInfoAPI(_Group):
     def sector_codes(
         self,
         *,
-        mrkt_tp: str,
+        mrkt_tp: _Code["0", "1", "2", "4", "7"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6317,10 +7211,10 @@ class StockInfoAPI(_Group):
     def top_program_buys(
         self,
         *,
-        trde_upper_tp: str,
-        amt_qty_tp: str,
-        mrkt_tp: str,
-        stex_tp: str,
+        trde_upper_tp: _Code["1", "2"],
+        amt_qty_tp: _Code["1", "2"],
+        mrkt_tp: _Code["P00101", "P10102"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6354,8 +7248,8 @@ class StockInfoAPI(_Group):
         self,
         *,
         dt: _DateText,
-        mrkt_tp: str,
-        stex_tp: str,
+        mrkt_tp: _Code["P00101", "P10102"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6386,8 +7280,8 @@ class StockInfoAPI(_Group):
     def credit_loan_stocks(
         self,
         *,
-        crd_stk_grde_tp: str | None = None,
-        mrkt_deal_tp: str,
+        crd_stk_grde_tp: _Code["%", "A", "B", "C", "D", "E"] | None = None,
+        mrkt_deal_tp: _Code["%", "1", "0"],
         stk_cd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6449,7 +7343,7 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def most_viewed(
         self,
         *,
-        qry_tp: str,
+        qry_tp: _Code["1", "2", "3", "4", "5"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6553,7 +7447,7 @@ class AsyncStockInfoAPI(_AsyncGroup):
         *,
         stk_cd: str,
         dt: _DateText,
-        qry_tp: str,
+        qry_tp: _Code["1", "2"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6614,15 +7508,17 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def new_highs_lows(
         self,
         *,
-        mrkt_tp: str,
-        ntl_tp: str,
-        high_low_close_tp: str,
-        stk_cnd: str,
-        trde_qty_tp: str,
-        crd_cnd: str,
-        updown_incls: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        ntl_tp: _Code["1", "2"],
+        high_low_close_tp: _Code["1", "2"],
+        stk_cnd: _Code["0", "1", "3", "5", "6", "7", "8"],
+        trde_qty_tp: _Code[
+            "00000", "00010", "00050", "00100", "00150", "00200", "00300", "00500", "01000"
+        ],
+        crd_cnd: _Code["0", "1", "2", "3", "4", "7", "9"],
+        updown_incls: _Code["0", "1"],
         dt: str,
-        stex_tp: str,
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6640,7 +7536,7 @@ class AsyncStockInfoAPI(_AsyncGroup):
             trde_qty_tp: 거래량구분 (max 5). 00000: 전체조회, 00010: 만주이상, 00050: 5만주이상, 00100: 10만주이상, 00150: 15만주이상, 00200: 20만주이상, 00300: 30만주이상, 00500: 50만주이상, 01000: 백만주이상
             crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
             updown_incls: 상하한포함 (max 1). 0: 미포함, 1: 포함
-            dt: 기간 (max 3). 0: 당일, 1: 전일, 5: 5일, 10: 10일, 20: 20일, 60: 60일
+            dt: 기간 (max 3)
             stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
         """
         return await self._c._request(
@@ -6665,14 +7561,14 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def limit_up_down(
         self,
         *,
-        mrkt_tp: str,
-        updown_tp: str,
-        sort_tp: str,
-        stk_cnd: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        updown_tp: _Code["1", "2", "3", "4", "5", "6", "7"],
+        sort_tp: _Code["1", "2", "3"],
+        stk_cnd: _Code["0", "1", "3", "4", "5", "6", "7", "8", "9", "10"],
         trde_qty_tp: str,
-        crd_cnd: str,
-        trde_gold_tp: str,
-        stex_tp: str,
+        crd_cnd: _Code["0", "1", "2", "3", "4", "7", "9"],
+        trde_gold_tp: _Code["0", "1", "2", "3", "4", "5", "8"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6686,8 +7582,8 @@ class AsyncStockInfoAPI(_AsyncGroup):
             mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
             updown_tp: 상하한구분 (max 1). 1: 상한, 2: 상승, 3: 보합, 4: 하한, 5: 하락, 6: 전일상한, 7: 전일하한
             sort_tp: 정렬구분 (max 1). 1: 종목코드순, 2: 연속횟수순(상위100개), 3: 등락률순
-            stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 4: 우선주+관리종목제외, 5: 증100제외, 6: 증100만 보기, 7: 증40만 보기, 8: 증30만 보기, 9: 증20만 보기, 10: 우선주+관리종목+환기종목제외
-            trde_qty_tp: 거래량구분 (max 5)
+            stk_cnd: 종목조건 (max 2). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 4: 우선주+관리종목제외, 5: 증100제외, 6: 증100만 보기, 7: 증40만 보기, 8: 증30만 보기, 9: 증20만 보기, 10: 우선주+관리종목+환기종목제외
+            trde_qty_tp: 거래량구분 (max 5, codes known incomplete: other codes are sent as given). 00000: 전체조회, 00010: 만주이상, 00050: 5만주이상, 00100: 10만주이상, 00150: 15만주이상, 00200: 20만주이상, 00300: 30만주이상, 00500: 50만주이상, 01000: 백만주이상
             crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
             trde_gold_tp: 매매금구분 (max 1). 0: 전체조회, 1: 1천원미만, 2: 1천원~2천원, 3: 2천원~3천원, 4: 5천원~1만원, 5: 1만원이상, 8: 1천원이상
             stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
@@ -6713,13 +7609,13 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def near_high_low(
         self,
         *,
-        high_low_tp: str,
-        alacc_rt: str,
-        mrkt_tp: str,
+        high_low_tp: _Code["1", "2"],
+        alacc_rt: _Code["05", "10", "15", "20", "25", "30"],
+        mrkt_tp: _Code["000", "001", "101"],
         trde_qty_tp: str,
-        stk_cnd: str,
-        crd_cnd: str,
-        stex_tp: str,
+        stk_cnd: _Code["0", "1", "3", "5", "6", "7", "8"],
+        crd_cnd: _Code["0", "1", "2", "3", "4", "7", "9"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6733,7 +7629,7 @@ class AsyncStockInfoAPI(_AsyncGroup):
             high_low_tp: 고저구분 (max 1). 1: 고가, 2: 저가
             alacc_rt: 근접율 (max 2). 05: 0.5, 10: 1.0, 15: 1.5, 20: 2.0, 25: 2.5, 30: 3.0
             mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
-            trde_qty_tp: 거래량구분 (max 5)
+            trde_qty_tp: 거래량구분 (max 5, codes known incomplete: other codes are sent as given). 00000: 전체조회, 00010: 만주이상, 00050: 5만주이상, 00100: 10만주이상, 00150: 15만주이상, 00200: 20만주이상, 00300: 30만주이상, 00500: 50만주이상, 01000: 백만주이상
             stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기
             crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
             stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
@@ -6758,16 +7654,16 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def price_jumps(
         self,
         *,
-        mrkt_tp: str,
-        flu_tp: str,
-        tm_tp: str,
+        mrkt_tp: _Code["000", "001", "101", "201"],
+        flu_tp: _Code["1", "2"],
+        tm_tp: _Code["1", "2"],
         tm: str,
         trde_qty_tp: str,
-        stk_cnd: str,
-        crd_cnd: str,
-        pric_cnd: str,
-        updown_incls: str,
-        stex_tp: str,
+        stk_cnd: _Code["0", "1", "3", "5", "6", "7", "8"],
+        crd_cnd: _Code["0", "1", "2", "3", "4", "7", "9"],
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "8"],
+        updown_incls: _Code["0", "1"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6782,7 +7678,7 @@ class AsyncStockInfoAPI(_AsyncGroup):
             flu_tp: 등락구분 (max 1). 1: 급등, 2: 급락
             tm_tp: 시간구분 (max 1). 1: 분전, 2: 일전
             tm: 시간 (max 2)
-            trde_qty_tp: 거래량구분 (max 4)
+            trde_qty_tp: 거래량구분 (max 5, codes known incomplete: other codes are sent as given). 00000: 전체조회, 00010: 만주이상, 00050: 5만주이상, 00100: 10만주이상, 00150: 15만주이상, 00200: 20만주이상, 00300: 30만주이상, 00500: 50만주이상, 01000: 백만주이상
             stk_cnd: 종목조건 (max 1). 0: 전체조회, 1: 관리종목제외, 3: 우선주제외, 5: 증100제외, 6: 증100만보기, 7: 증40만보기, 8: 증30만보기
             crd_cnd: 신용조건 (max 1). 0: 전체조회, 1: 신용융자A군, 2: 신용융자B군, 3: 신용융자C군, 4: 신용융자D군, 7: 신용융자E군, 9: 신용융자전체
             pric_cnd: 가격조건 (max 1). 0: 전체조회, 1: 1천원미만, 2: 1천원~2천원, 3: 2천원~3천원, 4: 5천원~1만원, 5: 1만원이상, 8: 1천원이상
@@ -6812,10 +7708,10 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def volume_records(
         self,
         *,
-        mrkt_tp: str,
-        cycle_tp: str,
-        trde_qty_tp: str,
-        stex_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        cycle_tp: _Code["5", "10", "20", "60", "250"],
+        trde_qty_tp: _Code["5", "10", "50", "100", "200", "300", "500", "1000"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6827,8 +7723,8 @@ class AsyncStockInfoAPI(_AsyncGroup):
 
         Args:
             mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
-            cycle_tp: 주기구분 (max 1). 5: 5일, 10: 10일, 20: 20일, 60: 60일, 250: 250일
-            trde_qty_tp: 거래량구분 (max 1). 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상
+            cycle_tp: 주기구분 (max 3). 5: 5일, 10: 10일, 20: 20일, 60: 60일, 250: 250일
+            trde_qty_tp: 거래량구분 (max 4). 5: 5천주이상, 10: 만주이상, 50: 5만주이상, 100: 10만주이상, 200: 20만주이상, 300: 30만주이상, 500: 50만주이상, 1000: 백만주이상
             stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
         """
         return await self._c._request(
@@ -6848,12 +7744,12 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def volume_zones(
         self,
         *,
-        mrkt_tp: str,
-        prps_cnctr_rt: float | int | str,
-        cur_prc_entry: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        prps_cnctr_rt: _DecimalText,
+        cur_prc_entry: _Code["0", "1"],
         prpscnt: str,
-        cycle_tp: str,
-        stex_tp: str,
+        cycle_tp: _Code["50", "100", "150", "200", "250", "300"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6868,7 +7764,7 @@ class AsyncStockInfoAPI(_AsyncGroup):
             prps_cnctr_rt: 매물집중비율 (max 3)
             cur_prc_entry: 현재가진입 (max 1). 0: 현재가 매물대 진입 포함안함, 1: 현재가 매물대 진입포함
             prpscnt: 매물대수 (max 2)
-            cycle_tp: 주기구분 (max 2). 50: 50일, 100: 100일, 150: 150일, 200: 200일, 250: 250일, 300: 300일
+            cycle_tp: 주기구분 (max 3). 50: 50일, 100: 100일, 150: 150일, 200: 200일, 250: 250일, 300: 300일
             stex_tp: 거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합
         """
         return await self._c._request(
@@ -6890,8 +7786,8 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def high_low_per(
         self,
         *,
-        pertp: str,
-        stex_tp: str,
+        pertp: _Code["1", "2", "3", "4", "5", "6"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6920,15 +7816,17 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def change_from_open(
         self,
         *,
-        sort_tp: str,
-        trde_qty_cnd: str,
-        mrkt_tp: str,
-        updown_incls: str,
-        stk_cnd: str,
-        crd_cnd: str,
-        trde_prica_cnd: str,
-        flu_cnd: str,
-        stex_tp: str,
+        sort_tp: _Code["1", "2", "3", "4"],
+        trde_qty_cnd: _Code["0000", "0010", "0050", "0100", "0500", "1000"],
+        mrkt_tp: _Code["000", "001", "101"],
+        updown_incls: _Code["0", "1"],
+        stk_cnd: _Code["0", "1", "4", "3", "5", "6", "7", "8", "9"],
+        crd_cnd: _Code["0", "1", "2", "3", "4", "7", "9"],
+        trde_prica_cnd: _Code[
+            "0", "3", "5", "10", "30", "50", "100", "300", "500", "1000", "3000", "5000"
+        ],
+        flu_cnd: _Code["1", "2"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6974,12 +7872,12 @@ class AsyncStockInfoAPI(_AsyncGroup):
         stk_cd: str,
         strt_dt: _DateText,
         end_dt: _DateText,
-        qry_dt_tp: str,
-        pot_tp: str,
-        dt: str,
-        sort_base: str,
+        qry_dt_tp: _Code["0", "1"],
+        pot_tp: _Code["0", "1"],
+        dt: _Code["5", "10", "20", "40", "60", "120"],
+        sort_base: _Code["1", "2"],
         mmcm_cd: str,
-        stex_tp: str,
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7024,10 +7922,10 @@ class AsyncStockInfoAPI(_AsyncGroup):
         *,
         mmcm_cd: str,
         stk_cd: str | None = None,
-        mrkt_tp: str,
-        qty_tp: str,
-        pric_tp: str,
-        stex_tp: str,
+        mrkt_tp: _Code["0", "1", "2", "3"],
+        qty_tp: _Code["0", "1", "2", "3", "5", "10", "30", "50", "100"],
+        pric_tp: _Code["0", "1", "8", "2", "3", "4", "5"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7039,7 +7937,7 @@ class AsyncStockInfoAPI(_AsyncGroup):
 
         Args:
             mmcm_cd: 회원사코드 (max 3)
-            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            stk_cd: 종목코드 (max 20)
             mrkt_tp: 시장구분 (max 1). 0: 전체, 1: 코스피, 2: 코스닥, 3: 종목
             qty_tp: 수량구분 (max 3). 0: 전체, 1: 1000주, 2: 2000주, 3: , 5: , 10: 10000주, 30: 30000주, 50: 50000주, 100: 100000주
             pric_tp: 가격구분 (max 1). 0: 전체, 1: 1천원 미만, 8: 1천원 이상, 2: 1천원 ~ 2천원, 3: 2천원 ~ 5천원, 4: 5천원 ~ 1만원, 5: 1만원 이상
@@ -7064,19 +7962,19 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def vi_stocks(
         self,
         *,
-        mrkt_tp: str,
-        bf_mkrt_tp: str,
+        mrkt_tp: _Code["000", "001", "101"],
+        bf_mkrt_tp: _Code["0", "1", "2"],
         stk_cd: str | None = None,
-        motn_tp: str,
+        motn_tp: _Code["0", "1", "2", "3"],
         skip_stk: str,
-        trde_qty_tp: str,
+        trde_qty_tp: _Code["0", "1"],
         min_trde_qty: int | str,
         max_trde_qty: int | str,
-        trde_prica_tp: str,
+        trde_prica_tp: _Code["0", "1"],
         min_trde_prica: int | str,
         max_trde_prica: int | str,
-        motn_drc: str,
-        stex_tp: str,
+        motn_drc: _Code["0", "1", "2"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7089,7 +7987,7 @@ class AsyncStockInfoAPI(_AsyncGroup):
         Args:
             mrkt_tp: 시장구분 (max 3). 000: 전체, 001: 코스피, 101: 코스닥
             bf_mkrt_tp: 장전구분 (max 1). 0: 전체, 1: 정규시장, 2: 시간외단일가
-            stk_cd: 종목코드 (max 20). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            stk_cd: 종목코드 (max 20)
             motn_tp: 발동구분 (max 1). 0: 전체, 1: 정적VI, 2: 동적VI, 3: 동적VI + 정적VI
             skip_stk: 제외종목 (max 9)
             trde_qty_tp: 거래량구분 (max 1). 0: 사용안함, 1: 사용
@@ -7128,7 +8026,7 @@ class AsyncStockInfoAPI(_AsyncGroup):
         self,
         *,
         stk_cd: str,
-        tdy_pred: str,
+        tdy_pred: _Code["1", "2"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7159,10 +8057,23 @@ class AsyncStockInfoAPI(_AsyncGroup):
         *,
         strt_dt: _DateText,
         end_dt: _DateText,
-        trde_tp: str,
-        mrkt_tp: str,
-        invsr_tp: str,
-        stex_tp: str,
+        trde_tp: _Code["1", "2"],
+        mrkt_tp: _Code["001", "101"],
+        invsr_tp: _Code[
+            "8000",
+            "9000",
+            "1000",
+            "3000",
+            "3100",
+            "5000",
+            "4000",
+            "2000",
+            "6000",
+            "7000",
+            "7100",
+            "9999",
+        ],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7201,9 +8112,9 @@ class AsyncStockInfoAPI(_AsyncGroup):
         *,
         dt: _DateText,
         stk_cd: str,
-        amt_qty_tp: str,
-        trde_tp: str,
-        unit_tp: str,
+        amt_qty_tp: _Code["1", "2"],
+        trde_tp: _Code["0", "1", "2"],
+        unit_tp: _Code["1000", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7241,9 +8152,9 @@ class AsyncStockInfoAPI(_AsyncGroup):
         stk_cd: str,
         strt_dt: _DateText,
         end_dt: _DateText,
-        amt_qty_tp: str,
-        trde_tp: str,
-        unit_tp: str,
+        amt_qty_tp: _Code["1", "2"],
+        trde_tp: _Code["0"],
+        unit_tp: _Code["1000", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7281,8 +8192,8 @@ class AsyncStockInfoAPI(_AsyncGroup):
         self,
         *,
         stk_cd: str,
-        tdy_pred: str,
-        tic_min: str,
+        tdy_pred: _Code["1", "2"],
+        tic_min: _Code["0", "1"],
         tm: _TimeText | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -7297,7 +8208,7 @@ class AsyncStockInfoAPI(_AsyncGroup):
             stk_cd: 종목코드 (max 20)
             tdy_pred: 당일전일 (max 1). 1: 당일, 2: 전일
             tic_min: 틱분 (max 1). 0: 틱, 1: 분
-            tm: 시간 (HHmmss, max 4)
+            tm: 시간 (HHmm, max 4)
         """
         return await self._c._request(
             "ka10084",
@@ -7343,7 +8254,9 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def stocks(
         self,
         *,
-        mrkt_tp: str,
+        mrkt_tp: _Code[
+            "0", "10", "30", "50", "60", "70", "80", "90", "2", "3", "4", "5", "6", "7", "8", "9"
+        ],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7394,7 +8307,7 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def sector_codes(
         self,
         *,
-        mrkt_tp: str,
+        mrkt_tp: _Code["0", "1", "2", "4", "7"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7442,10 +8355,10 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def top_program_buys(
         self,
         *,
-        trde_upper_tp: str,
-        amt_qty_tp: str,
-        mrkt_tp: str,
-        stex_tp: str,
+        trde_upper_tp: _Code["1", "2"],
+        amt_qty_tp: _Code["1", "2"],
+        mrkt_tp: _Code["P00101", "P10102"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7479,8 +8392,8 @@ class AsyncStockInfoAPI(_AsyncGroup):
         self,
         *,
         dt: _DateText,
-        mrkt_tp: str,
-        stex_tp: str,
+        mrkt_tp: _Code["P00101", "P10102"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7511,8 +8424,8 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def credit_loan_stocks(
         self,
         *,
-        crd_stk_grde_tp: str | None = None,
-        mrkt_deal_tp: str,
+        crd_stk_grde_tp: _Code["%", "A", "B", "C", "D", "E"] | None = None,
+        mrkt_deal_tp: _Code["%", "1", "0"],
         stk_cd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msgspec.structs import astuple as _astuple
 
@@ -14,6 +14,11 @@ from kiwoom._model import Row as _Row
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
 from kiwoom._values import to_code as _to_code
+
+if TYPE_CHECKING:
+    from typing import Literal as _Code
+else:
+    from kiwoom._model import Code as _Code
 
 __all__ = [
     "Ka90001Request",
@@ -37,19 +42,48 @@ class Ka90001Request(_Request, kw_only=True):
 
     __api_id__ = "ka90001"
     __rules__ = (
-        _Rule("qry_tp", "qry_tp", "검색구분", True, 1, "str"),
+        _Rule(
+            "qry_tp",
+            "qry_tp",
+            "검색구분",
+            True,
+            1,
+            "str",
+            codes={"0": "전체검색", "1": "테마검색", "2": "종목검색"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", False, 6, "str"),
         _Rule("date_tp", "date_tp", "날짜구분", True, 2, "str"),
         _Rule("thema_nm", "thema_nm", "테마명", False, 50, "str"),
-        _Rule("flu_pl_amt_tp", "flu_pl_amt_tp", "등락수익구분", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "flu_pl_amt_tp",
+            "flu_pl_amt_tp",
+            "등락수익구분",
+            True,
+            1,
+            "str",
+            codes={
+                "1": "상위기간수익률",
+                "2": "하위기간수익률",
+                "3": "상위등락률",
+                "4": "하위등락률",
+            },
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
-    qry_tp: str
+    qry_tp: _Code["0", "1", "2"]
     """검색구분 (max 1). 0: 전체검색, 1: 테마검색, 2: 종목검색"""
 
     stk_cd: str | None = None
-    """종목코드 (max 6). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g"""
+    """종목코드 (max 6)"""
 
     date_tp: str
     """날짜구분 (max 2)"""
@@ -57,10 +91,10 @@ class Ka90001Request(_Request, kw_only=True):
     thema_nm: str | None = None
     """테마명 (max 50)"""
 
-    flu_pl_amt_tp: str
+    flu_pl_amt_tp: _Code["1", "2", "3", "4"]
     """등락수익구분 (max 1). 1: 상위기간수익률, 2: 하위기간수익률, 3: 상위등락률, 4: 하위등락률"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -89,7 +123,7 @@ class Ka90001ThemaGrp(_Row):
     """종목수 (max 20)"""
 
     flu_sig: str | None = None
-    """등락기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """등락기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     flu_rt: float | None = None
     """등락율 (단위 %, signed, max 20)"""
@@ -171,7 +205,15 @@ class Ka90002Request(_Request, kw_only=True):
     __rules__ = (
         _Rule("date_tp", "date_tp", "날짜구분", False, 1, "str"),
         _Rule("thema_grp_cd", "thema_grp_cd", "테마그룹코드", True, 6, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, 1, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            1,
+            "str",
+            codes={"1": "KRX", "2": "NXT", "3": "통합"},
+        ),
     )
 
     date_tp: str | None = None
@@ -180,7 +222,7 @@ class Ka90002Request(_Request, kw_only=True):
     thema_grp_cd: str
     """테마그룹코드 (max 6)"""
 
-    stex_tp: str
+    stex_tp: _Code["1", "2", "3"]
     """거래소구분 (max 1). 1: KRX, 2: NXT, 3: 통합"""
 
 
@@ -212,7 +254,7 @@ class Ka90002ThemaCompStk(_Row):
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     flu_sig: str | None = None
-    """등락기호 (max 20). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """등락기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: int | None = None
     """전일대비 (단위 원, signed, max 20)"""
@@ -319,6 +361,9 @@ TYPES: dict[str, tuple[Any, ...]] = {
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
 
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""
+
 
 # Namespaces: `client.theme` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
 
@@ -336,12 +381,12 @@ class ThemeAPI(_Group):
     def groups(
         self,
         *,
-        qry_tp: str,
+        qry_tp: _Code["0", "1", "2"],
         stk_cd: str | None = None,
         date_tp: str,
         thema_nm: str | None = None,
-        flu_pl_amt_tp: str,
-        stex_tp: str,
+        flu_pl_amt_tp: _Code["1", "2", "3", "4"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -353,7 +398,7 @@ class ThemeAPI(_Group):
 
         Args:
             qry_tp: 검색구분 (max 1). 0: 전체검색, 1: 테마검색, 2: 종목검색
-            stk_cd: 종목코드 (max 6). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            stk_cd: 종목코드 (max 6)
             date_tp: 날짜구분 (max 2)
             thema_nm: 테마명 (max 50)
             flu_pl_amt_tp: 등락수익구분 (max 1). 1: 상위기간수익률, 2: 하위기간수익률, 3: 상위등락률, 4: 하위등락률
@@ -380,7 +425,7 @@ class ThemeAPI(_Group):
         *,
         date_tp: str | None = None,
         thema_grp_cd: str,
-        stex_tp: str,
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -417,12 +462,12 @@ class AsyncThemeAPI(_AsyncGroup):
     async def groups(
         self,
         *,
-        qry_tp: str,
+        qry_tp: _Code["0", "1", "2"],
         stk_cd: str | None = None,
         date_tp: str,
         thema_nm: str | None = None,
-        flu_pl_amt_tp: str,
-        stex_tp: str,
+        flu_pl_amt_tp: _Code["1", "2", "3", "4"],
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -434,7 +479,7 @@ class AsyncThemeAPI(_AsyncGroup):
 
         Args:
             qry_tp: 검색구분 (max 1). 0: 전체검색, 1: 테마검색, 2: 종목검색
-            stk_cd: 종목코드 (max 6). M04020000: 금 99.99_1kg, M04020100: 미니금 99.99_100g
+            stk_cd: 종목코드 (max 6)
             date_tp: 날짜구분 (max 2)
             thema_nm: 테마명 (max 50)
             flu_pl_amt_tp: 등락수익구분 (max 1). 1: 상위기간수익률, 2: 하위기간수익률, 3: 상위등락률, 4: 하위등락률
@@ -461,7 +506,7 @@ class AsyncThemeAPI(_AsyncGroup):
         *,
         date_tp: str | None = None,
         thema_grp_cd: str,
-        stex_tp: str,
+        stex_tp: _Code["1", "2", "3"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,

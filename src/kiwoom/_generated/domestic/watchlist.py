@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msgspec.structs import astuple as _astuple
 
@@ -14,6 +14,11 @@ from kiwoom._model import Row as _Row
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
 from kiwoom._values import to_code as _to_code
+
+if TYPE_CHECKING:
+    pass
+else:
+    pass
 
 __all__ = [
     "Ka01300Nofi",
@@ -189,6 +194,9 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "ka01301": (Ka01301Request, Ka01301Response, Ka01301ResponseWire, _c_Ka01301Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""
 
 
 # Namespaces: `client.watchlist` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.

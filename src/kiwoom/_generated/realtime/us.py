@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from msgspec.structs import astuple as _astuple
@@ -13,6 +13,11 @@ from kiwoom._model import Row as _Row
 from kiwoom._model import WireRow as _WireRow
 from kiwoom._values import fast_date as _fast_date
 from kiwoom._values import fast_time as _fast_time
+
+if TYPE_CHECKING:
+    pass
+else:
+    pass
 
 __all__ = [
     "RealF4",
@@ -85,7 +90,7 @@ class RealF4(_Row):
     """주문상태 [913]"""
 
     ord_cntr_tm: _dt.time | None = msgspec.field(default=None, name="908")
-    """주문/체결시간 [908] (HHmmss)"""
+    """주문/체결시간 [908] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     stop_pric: float | None = msgspec.field(default=None, name="50810")
     """주문STOP가격 [50810]"""
@@ -176,7 +181,7 @@ class RealF5(_Row):
         "str",
         "str",
         "str",
-        "str",
+        "num text",
         "num text",
         "time",
         "str",
@@ -227,13 +232,13 @@ class RealF5(_Row):
     """주문번호 [9203]"""
 
     io_tp_nm: str | None = msgspec.field(default=None, name="905")
-    """주문구분 [905]"""
+    """주문구분 [905] (codes known incomplete: other codes are sent as given). 10: 원주문, 11: 정정주문, 12: 취소주문"""
 
     sell_tp: str | None = msgspec.field(default=None, name="907")
     """매도수구분 [907]. 01: 매도, 02: 매수"""
 
     ord_cntr_tm: _dt.time | None = msgspec.field(default=None, name="908")
-    """주문/체결시간 [908] (HHmmss)"""
+    """주문/체결시간 [908] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     ord_stt: str | None = msgspec.field(default=None, name="913")
     """주문상태 [913]"""
@@ -404,7 +409,7 @@ def _c_RealF5(w: RealF5Wire) -> RealF5:
         v3 or None,
         v4 or None,
         v5 or None,
-        v6 or None,
+        v6.replace("+", "") or None,
         v7.replace("+", "") or None,
         _fast_time(v8) if v8 else None,
         v9 or None,
@@ -492,13 +497,13 @@ class RealFE(_Row):
     """저가 [18] (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     cntr_tm: _dt.time | None = msgspec.field(default=None, name="20")
-    """시간 [20] (HHmmss)"""
+    """시간 [20] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     cntr_dt: _dt.date | None = msgspec.field(default=None, name="22")
     """체결일자 [22] (YYYYMMDD)"""
 
     pred_pre_sig: str | None = msgspec.field(default=None, name="25")
-    """전일대비기호 [25]. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 [25] (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     fpr_sel_bid: float | None = msgspec.field(default=None, name="27")
     """(최우선)매도호가 [27] (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
@@ -516,7 +521,7 @@ class RealFE(_Row):
     """장구분 [290]"""
 
     lcl_cntr_tm: _dt.time | None = msgspec.field(default=None, name="51020")
-    """현지 체결시간 [51020] (HHmmss)"""
+    """현지 체결시간 [51020] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
 
 class RealFEWire(_WireRow):
@@ -641,7 +646,7 @@ class RealFT(_Row):
     )
 
     bid_tm: _dt.time | None = msgspec.field(default=None, name="21")
-    """시간 [21] (HHmmss)"""
+    """시간 [21] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     sel_1bid: float | None = msgspec.field(default=None, name="41")
     """매도1호가 [41] (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
@@ -1050,3 +1055,6 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "FT": (None, RealFT, RealFTWire, _c_RealFT),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""

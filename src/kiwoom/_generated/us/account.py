@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from msgspec.structs import astuple as _astuple
@@ -19,6 +19,11 @@ from kiwoom._model import WireRow as _WireRow
 from kiwoom._values import fast_date as _fast_date
 from kiwoom._values import fast_time as _fast_time
 from kiwoom._values import to_code as _to_code
+
+if TYPE_CHECKING:
+    from typing import Literal as _Code
+else:
+    from kiwoom._model import Code as _Code
 
 __all__ = [
     "Usa21670Request",
@@ -166,8 +171,8 @@ class Usa21670Request(_Request, kw_only=True):
 
     __api_id__ = "usa21670"
     __rules__ = (
-        _Rule("from_", "from", "from 일자", True, None, "date"),
-        _Rule("to", "to", "to 일자", True, None, "date"),
+        _Rule("from_", "from", "from 일자", True, None, "date", fmt="YYYYMMDD"),
+        _Rule("to", "to", "to 일자", True, None, "date", fmt="YYYYMMDD"),
     )
 
     from_: _DateText = msgspec.field(name="from")
@@ -324,8 +329,8 @@ class Usa21680Request(_Request, kw_only=True):
 
     __api_id__ = "usa21680"
     __rules__ = (
-        _Rule("from_", "from", "from 년월", True, None, "str"),
-        _Rule("to", "to", "to 년월", True, None, "str"),
+        _Rule("from_", "from", "from 년월", True, None, "str", fmt="YYYYMM"),
+        _Rule("to", "to", "to 년월", True, None, "str", fmt="YYYYMM"),
     )
 
     from_: str = msgspec.field(name="from")
@@ -482,8 +487,8 @@ class Usa21690Request(_Request, kw_only=True):
 
     __api_id__ = "usa21690"
     __rules__ = (
-        _Rule("from_", "from", "from 년도", True, None, "str"),
-        _Rule("to", "to", "to 년도", True, None, "str"),
+        _Rule("from_", "from", "from 년도", True, None, "str", fmt="YYYY"),
+        _Rule("to", "to", "to 년도", True, None, "str", fmt="YYYY"),
     )
 
     from_: str = msgspec.field(name="from")
@@ -640,9 +645,17 @@ class Usa21730Request(_Request, kw_only=True):
 
     __api_id__ = "usa21730"
     __rules__ = (
-        _Rule("from_", "from", "from 일자", True, None, "date"),
-        _Rule("to", "to", "to 일자", True, None, "date"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule("from_", "from", "from 일자", True, None, "date", fmt="YYYYMMDD"),
+        _Rule("to", "to", "to 일자", True, None, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"NA": "AMEX", "ND": "NASDAQ", "NY": "NYSE"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", True, None, "str"),
     )
 
@@ -652,7 +665,7 @@ class Usa21730Request(_Request, kw_only=True):
     to: _DateText
     """to 일자 (YYYYMMDD)"""
 
-    stex_tp: str | None = None
+    stex_tp: _Code["NA", "ND", "NY"] | None = None
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
     stk_cd: str
@@ -675,8 +688,8 @@ class Usa21730ResultList(_Row):
         "int",
         "int",
         "int",
-        "int",
-        "int",
+        "float",
+        "float",
         "float",
         "float",
         "float",
@@ -720,10 +733,10 @@ class Usa21730ResultList(_Row):
     sell_qty: int | None = None
     """매도수량 (단위 주)"""
 
-    buy_amt: int | None = None
+    buy_amt: float | None = None
     """매수금"""
 
-    sell_amt: int | None = None
+    sell_amt: float | None = None
     """매도금"""
 
     frgn_stk_inq_amt: float | None = None
@@ -783,8 +796,8 @@ def _c_Usa21730ResultList(w: Usa21730ResultListWire) -> Usa21730ResultList:
         int(v9) if v9 else None,
         int(v10) if v10 else None,
         int(v11) if v11 else None,
-        int(v12) if v12 else None,
-        int(v13) if v13 else None,
+        float(v12) if v12 else None,
+        float(v13) if v13 else None,
         float(v14) if v14 else None,
         float(v15) if v15 else None,
         float(v16) if v16 else None,
@@ -826,9 +839,17 @@ class Usa21731Request(_Request, kw_only=True):
 
     __api_id__ = "usa21731"
     __rules__ = (
-        _Rule("from_", "from", "from 년월", True, None, "str"),
-        _Rule("to", "to", "to 년월", True, None, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule("from_", "from", "from 년월", True, None, "str", fmt="YYYYMM"),
+        _Rule("to", "to", "to 년월", True, None, "str", fmt="YYYYMM"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"NA": "AMEX", "ND": "NASDAQ", "NY": "NYSE"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", True, None, "str"),
     )
 
@@ -838,7 +859,7 @@ class Usa21731Request(_Request, kw_only=True):
     to: str
     """to 년월 (YYYYMM)"""
 
-    stex_tp: str | None = None
+    stex_tp: _Code["NA", "ND", "NY"] | None = None
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
     stk_cd: str
@@ -861,8 +882,8 @@ class Usa21731ResultList(_Row):
         "int",
         "int",
         "int",
-        "int",
-        "int",
+        "float",
+        "float",
         "float",
         "float",
         "float",
@@ -906,10 +927,10 @@ class Usa21731ResultList(_Row):
     sell_qty: int | None = None
     """매도수량 (단위 주)"""
 
-    buy_amt: int | None = None
+    buy_amt: float | None = None
     """매수금"""
 
-    sell_amt: int | None = None
+    sell_amt: float | None = None
     """매도금"""
 
     frgn_stk_inq_amt: float | None = None
@@ -969,8 +990,8 @@ def _c_Usa21731ResultList(w: Usa21731ResultListWire) -> Usa21731ResultList:
         int(v9) if v9 else None,
         int(v10) if v10 else None,
         int(v11) if v11 else None,
-        int(v12) if v12 else None,
-        int(v13) if v13 else None,
+        float(v12) if v12 else None,
+        float(v13) if v13 else None,
         float(v14) if v14 else None,
         float(v15) if v15 else None,
         float(v16) if v16 else None,
@@ -1012,9 +1033,17 @@ class Usa21732Request(_Request, kw_only=True):
 
     __api_id__ = "usa21732"
     __rules__ = (
-        _Rule("from_", "from", "from 년도", True, None, "str"),
-        _Rule("to", "to", "to 년도", True, None, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule("from_", "from", "from 년도", True, None, "str", fmt="YYYY"),
+        _Rule("to", "to", "to 년도", True, None, "str", fmt="YYYY"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"NA": "AMEX", "ND": "NASDAQ", "NY": "NYSE"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", True, None, "str"),
     )
 
@@ -1024,7 +1053,7 @@ class Usa21732Request(_Request, kw_only=True):
     to: str
     """to 년도 (YYYY)"""
 
-    stex_tp: str | None = None
+    stex_tp: _Code["NA", "ND", "NY"] | None = None
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
     stk_cd: str
@@ -1047,8 +1076,8 @@ class Usa21732ResultList(_Row):
         "int",
         "int",
         "int",
-        "int",
-        "int",
+        "float",
+        "float",
         "float",
         "float",
         "float",
@@ -1092,10 +1121,10 @@ class Usa21732ResultList(_Row):
     sell_qty: int | None = None
     """매도수량 (단위 주)"""
 
-    buy_amt: int | None = None
+    buy_amt: float | None = None
     """매수금"""
 
-    sell_amt: int | None = None
+    sell_amt: float | None = None
     """매도금"""
 
     frgn_stk_inq_amt: float | None = None
@@ -1155,8 +1184,8 @@ def _c_Usa21732ResultList(w: Usa21732ResultListWire) -> Usa21732ResultList:
         int(v9) if v9 else None,
         int(v10) if v10 else None,
         int(v11) if v11 else None,
-        int(v12) if v12 else None,
-        int(v13) if v13 else None,
+        float(v12) if v12 else None,
+        float(v13) if v13 else None,
         float(v14) if v14 else None,
         float(v15) if v15 else None,
         float(v16) if v16 else None,
@@ -1198,19 +1227,35 @@ class Ust21050Request(_Request, kw_only=True):
 
     __api_id__ = "ust21050"
     __rules__ = (
-        _Rule("ord_dt", "ord_dt", "주문일자", False, 8, "date"),
-        _Rule("slby_tp", "slby_tp", "매도매수구분", False, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, 2, "str"),
+        _Rule("ord_dt", "ord_dt", "주문일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "slby_tp",
+            "slby_tp",
+            "매도매수구분",
+            False,
+            1,
+            "str",
+            codes={"0": "전체(기본값)", "1": "매도", "2": "매수"},
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            2,
+            "str",
+            codes={"NA": "AMEX", "ND": "NASDAQ", "NY": "NYSE"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", False, 12, "str"),
     )
 
     ord_dt: _DateText | None = None
     """주문일자 (YYYYMMDD, max 8)"""
 
-    slby_tp: str | None = None
+    slby_tp: _Code["0", "1", "2"] | None = None
     """매도매수구분 (max 1). 0: 전체(기본값), 1: 매도, 2: 매수"""
 
-    stex_tp: str | None = None
+    stex_tp: _Code["NA", "ND", "NY"] | None = None
     """거래소구분 (max 2). NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
     stk_cd: str | None = None
@@ -1309,16 +1354,16 @@ class Ust21050ResultList(_Row):
     """주문잔량 (단위 주, max 12)"""
 
     ord_time: _dt.time | None = None
-    """주문시간 (HH:mm:ss, max 8)"""
+    """주문시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     ord_resp_time: _dt.time | None = None
-    """주문응답시간 (HH:mm:ss, max 8)"""
+    """주문응답시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     ord_stat: str | None = None
     """주문상태명 (max 25)"""
 
     rsrv_tp: str | None = None
-    """예약주문구분 (max 12)"""
+    """예약주문구분 (max 12, codes known incomplete: other codes are sent as given). 0: 일반, 1: 예약"""
 
     natn_nm: str | None = None
     """국가명 (max 40)"""
@@ -1444,11 +1489,19 @@ class Ust21070Request(_Request, kw_only=True):
 
     __api_id__ = "ust21070"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, 2, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            2,
+            "str",
+            codes={"ND": "NASDAQ", "NY": "NYSE", "NA": "AMEX"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", False, 12, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["ND", "NY", "NA"] | None = None
     """거래소구분 (max 2). ND: NASDAQ, NY: NYSE, NA: AMEX"""
 
     stk_cd: str | None = None
@@ -1755,12 +1808,53 @@ class Ust21100Request(_Request, kw_only=True):
 
     __api_id__ = "ust21100"
     __rules__ = (
-        _Rule("strt_dt", "strt_dt", "시작일자", False, 8, "date"),
-        _Rule("end_dt", "end_dt", "종료일자", False, 8, "date"),
-        _Rule("tp", "tp", "구분", False, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, 2, "str"),
+        _Rule("strt_dt", "strt_dt", "시작일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule("end_dt", "end_dt", "종료일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "tp",
+            "tp",
+            "구분",
+            False,
+            1,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "입출금",
+                "2": "입출고",
+                "3": "매매",
+                "4": "매수",
+                "5": "매도",
+                "F": "환전",
+                "M": "입출금+환전(매체전용)",
+                "G": "환전매수",
+                "H": "환전매도",
+                "I": "환전정산입금",
+                "J": "환전정산출금",
+                "6": "입금",
+                "7": "출금",
+                "8": "배당금입금",
+                "K": "환전+환전정산입출금",
+            },
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            2,
+            "str",
+            codes={"ND": "NASDAQ", "NY": "NYSE", "NA": "AMEX"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", False, 12, "str"),
-        _Rule("krw_repl_skip_yn", "krw_repl_skip_yn", "원화대용입출금제외여부", False, 1, "str"),
+        _Rule(
+            "krw_repl_skip_yn",
+            "krw_repl_skip_yn",
+            "원화대용입출금제외여부",
+            False,
+            1,
+            "str",
+            codes={"Y": "제외", "N": "비제외"},
+        ),
     )
 
     strt_dt: _DateText | None = None
@@ -1769,16 +1863,18 @@ class Ust21100Request(_Request, kw_only=True):
     end_dt: _DateText | None = None
     """종료일자 (YYYYMMDD, max 8)"""
 
-    tp: str | None = None
+    tp: (
+        _Code["0", "1", "2", "3", "4", "5", "F", "M", "G", "H", "I", "J", "6", "7", "8", "K"] | None
+    ) = None
     """구분 (max 1). 0: 전체, 1: 입출금, 2: 입출고, 3: 매매, 4: 매수, 5: 매도, F: 환전, M: 입출금+환전(매체전용), G: 환전매수, H: 환전매도, I: 환전정산입금, J: 환전정산출금, 6: 입금, 7: 출금, 8: 배당금입금, K: 환전+환전정산입출금"""
 
-    stex_tp: str | None = None
+    stex_tp: _Code["ND", "NY", "NA"] | None = None
     """거래소구분 (max 2). ND: NASDAQ, NY: NYSE, NA: AMEX"""
 
     stk_cd: str | None = None
     """종목코드 (max 12)"""
 
-    krw_repl_skip_yn: str | None = None
+    krw_repl_skip_yn: _Code["Y", "N"] | None = None
     """원화대용입출금제외여부 (max 1). Y: 제외, N: 비제외"""
 
 
@@ -1903,7 +1999,7 @@ class Ust21100ResultList(_Row):
     """거래금액(외) (max 15)"""
 
     proc_time: _dt.time | None = None
-    """처리시간 (HH:mm:ss, max 111)"""
+    """처리시간 (HH:mm:ss, max 111, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     crnc_code: str | None = None
     """통화코드 (max 3)"""
@@ -2246,14 +2342,30 @@ class Ust21120Request(_Request, kw_only=True):
 
     __api_id__ = "ust21120"
     __rules__ = (
-        _Rule("cmsn_incl_tp", "cmsn_incl_tp", "수수료포함구분", False, 1, "str"),
-        _Rule("exrt_tp", "exrt_tp", "환율구분", False, 1, "str"),
+        _Rule(
+            "cmsn_incl_tp",
+            "cmsn_incl_tp",
+            "수수료포함구분",
+            False,
+            1,
+            "str",
+            codes={"0": "미포함", "1": "포함"},
+        ),
+        _Rule(
+            "exrt_tp",
+            "exrt_tp",
+            "환율구분",
+            False,
+            1,
+            "str",
+            codes={"0": "기준환율", "1": "계좌적용환율", "2": "전일최종환율"},
+        ),
     )
 
-    cmsn_incl_tp: str | None = None
+    cmsn_incl_tp: _Code["0", "1"] | None = None
     """수수료포함구분 (max 1). 0: 미포함, 1: 포함"""
 
-    exrt_tp: str | None = None
+    exrt_tp: _Code["0", "1", "2"] | None = None
     """환율구분 (max 1). 0: 기준환율, 1: 계좌적용환율, 2: 전일최종환율"""
 
 
@@ -2364,14 +2476,30 @@ class Ust21121Request(_Request, kw_only=True):
 
     __api_id__ = "ust21121"
     __rules__ = (
-        _Rule("cmsn_incl_tp", "cmsn_incl_tp", "수수료포함구분", False, 1, "str"),
-        _Rule("exrt_tp", "exrt_tp", "환율구분", False, 1, "str"),
+        _Rule(
+            "cmsn_incl_tp",
+            "cmsn_incl_tp",
+            "수수료포함구분",
+            False,
+            1,
+            "str",
+            codes={"0": "미포함", "1": "포함"},
+        ),
+        _Rule(
+            "exrt_tp",
+            "exrt_tp",
+            "환율구분",
+            False,
+            1,
+            "str",
+            codes={"0": "기준환율", "1": "계좌적용환율", "2": "전일최종환율"},
+        ),
     )
 
-    cmsn_incl_tp: str | None = None
+    cmsn_incl_tp: _Code["0", "1"] | None = None
     """수수료포함구분 (max 1). 0: 미포함, 1: 포함"""
 
-    exrt_tp: str | None = None
+    exrt_tp: _Code["0", "1", "2"] | None = None
     """환율구분 (max 1). 0: 기준환율, 1: 계좌적용환율, 2: 전일최종환율"""
 
 
@@ -2485,7 +2613,7 @@ class Ust21131Request(_Request, kw_only=True):
     """해외증권 특정일 평가금액 (ust21131) request body."""
 
     __api_id__ = "ust21131"
-    __rules__ = (_Rule("base_dt", "base_dt", "기준일자", True, 8, "date"),)
+    __rules__ = (_Rule("base_dt", "base_dt", "기준일자", True, 8, "date", fmt="YYYYMMDD"),)
 
     base_dt: _DateText
     """기준일자 (YYYYMMDD, max 8)"""
@@ -2576,7 +2704,7 @@ class Ust21131Response(_Response):
     __kinds__ = ("list",)
 
     result_list: list[Ust21131ResultList] = []
-    """결과리스트"""
+    """결과리스트 (also read from result_lsit)"""
 
 
 class Ust21131ResponseWire(_WireResponse):
@@ -2601,9 +2729,9 @@ class Ust21132Request(_Request, kw_only=True):
     """특정일 통화별 예수금 및 증권 평가금 (ust21132) request body."""
 
     __api_id__ = "ust21132"
-    __rules__ = (_Rule("base_dt", "base_dt", "기준일자", True, 8, "date"),)
+    __rules__ = (_Rule("base_dt", "base_dt", "기준일자", False, 8, "date", fmt="YYYYMMDD"),)
 
-    base_dt: _DateText
+    base_dt: _DateText | None = None
     """기준일자 (YYYYMMDD, max 8)"""
 
 
@@ -2738,31 +2866,70 @@ class Ust21150Request(_Request, kw_only=True):
 
     __api_id__ = "ust21150"
     __rules__ = (
-        _Rule("ord_dt", "ord_dt", "주문일자", False, 8, "date"),
-        _Rule("query_tp", "query_tp", "조회구분", True, 1, "str"),
-        _Rule("slby_tp", "slby_tp", "매도수구분", True, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, 2, "str"),
+        _Rule("ord_dt", "ord_dt", "주문일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "query_tp",
+            "query_tp",
+            "조회구분",
+            True,
+            1,
+            "str",
+            codes={
+                "1": "주문순",
+                "2": "주문역순",
+                "3": "미체결주문순",
+                "4": "미체결역순",
+                "5": "체결주문순",
+                "6": "체결역순",
+            },
+        ),
+        _Rule(
+            "slby_tp",
+            "slby_tp",
+            "매도수구분",
+            True,
+            1,
+            "str",
+            codes={"0": "전체", "1": "매도", "2": "매수"},
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            2,
+            "str",
+            codes={"ND": "NASDAQ", "NY": "NYSE", "NA": "AMEX"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", False, 12, "str"),
-        _Rule("oppo_trde_tp", "oppo_trde_tp", "반대매매구분", False, 1, "str"),
+        _Rule(
+            "oppo_trde_tp",
+            "oppo_trde_tp",
+            "반대매매구분",
+            False,
+            1,
+            "str",
+            codes={"%": "전체", "0": "일반", "1": "반대매매"},
+        ),
         _Rule("fr_ord_no", "fr_ord_no", "시작주문번호", False, 9, "str"),
     )
 
     ord_dt: _DateText | None = None
     """주문일자 (YYYYMMDD, max 8)"""
 
-    query_tp: str
+    query_tp: _Code["1", "2", "3", "4", "5", "6"]
     """조회구분 (max 1). 1: 주문순, 2: 주문역순, 3: 미체결주문순, 4: 미체결역순, 5: 체결주문순, 6: 체결역순"""
 
-    slby_tp: str
+    slby_tp: _Code["0", "1", "2"]
     """매도수구분 (max 1). 0: 전체, 1: 매도, 2: 매수"""
 
-    stex_tp: str | None = None
+    stex_tp: _Code["ND", "NY", "NA"] | None = None
     """거래소구분 (max 2). ND: NASDAQ, NY: NYSE, NA: AMEX"""
 
     stk_cd: str | None = None
     """종목코드 (max 12)"""
 
-    oppo_trde_tp: str | None = None
+    oppo_trde_tp: _Code["%", "0", "1"] | None = None
     """반대매매구분 (max 1). %: 전체, 0: 일반, 1: 반대매매"""
 
     fr_ord_no: str | None = None
@@ -2843,7 +3010,7 @@ class Ust21150ResultList(_Row):
     """통신주문구분명 (max 20)"""
 
     ord_time: _dt.time | None = None
-    """주문시간 (HH:mm:ss, max 8)"""
+    """주문시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     crnc_nm: str | None = None
     """통화코드명 (max 20)"""
@@ -2882,10 +3049,10 @@ class Ust21150ResultList(_Row):
     """입력매체구분명 (max 20)"""
 
     ord_resp_time: _dt.time | None = None
-    """주문응답수신시간 (HH:mm:ss, max 8)"""
+    """주문응답수신시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     cntr_time: _dt.time | None = None
-    """체결시간 (HH:mm:ss, max 8)"""
+    """체결시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
 
 class Ust21150ResultListWire(_WireRow):
@@ -2991,7 +3158,7 @@ class Ust21150Response(_Response):
     __kinds__ = ("list",)
 
     result_list: list[Ust21150ResultList] = []
-    """결과리스트"""
+    """결과리스트 (also read from result_lsit)"""
 
 
 class Ust21150ResponseWire(_WireResponse):
@@ -3028,7 +3195,7 @@ class Ust21160Response(_Response):
         "int",
         "int",
         "int",
-        "str",
+        "float",
         "date",
         "int",
         "float",
@@ -3070,7 +3237,7 @@ class Ust21160Response(_Response):
     krw_ord_set_amt: int | None = None
     """해외원화주문설정금 (단위 원, signed, max 12)"""
 
-    usd_exch_rate: str | None = None
+    usd_exch_rate: float | None = None
     """매도환율(USD) (max 12)"""
 
     d0_setl_dt: _dt.date | None = None
@@ -3236,7 +3403,7 @@ def _c_Ust21160Response(w: Ust21160ResponseWire) -> Ust21160Response:
         int(v3) if v3 else None,
         int(v4) if v4 else None,
         int(v5) if v5 else None,
-        v6 or None,
+        float(v6) if v6 else None,
         _fast_date(v7) if v7 else None,
         int(v8) if v8 else None,
         float(v9) if v9 else None,
@@ -3274,9 +3441,19 @@ class Ust21170Request(_Request, kw_only=True):
     """미국주식 당일 종목별 실현손익 (ust21170) request body."""
 
     __api_id__ = "ust21170"
-    __rules__ = (_Rule("fc_krw_tp", "fc_krw_tp", "외화원화구분", True, 1, "str"),)
+    __rules__ = (
+        _Rule(
+            "fc_krw_tp",
+            "fc_krw_tp",
+            "외화원화구분",
+            True,
+            1,
+            "str",
+            codes={"0": "외화", "1": "원화"},
+        ),
+    )
 
-    fc_krw_tp: str
+    fc_krw_tp: _Code["0", "1"]
     """외화원화구분 (max 1). 0: 외화, 1: 원화"""
 
 
@@ -3497,30 +3674,54 @@ class Ust21180Request(_Request, kw_only=True):
 
     __api_id__ = "ust21180"
     __rules__ = (
-        _Rule("strt_dt", "strt_dt", "시작주문일자", True, 8, "date"),
-        _Rule("end_dt", "end_dt", "종료주문일자", True, 8, "date"),
-        _Rule("slby_tp", "slby_tp", "매도수구분", False, 1, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule("strt_dt", "strt_dt", "시작주문일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule("end_dt", "end_dt", "종료주문일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "slby_tp",
+            "slby_tp",
+            "매도수구분",
+            False,
+            1,
+            "str",
+            codes={"0": "전체(기본값)", "1": "매도", "2": "매수"},
+        ),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"ND": "NASDAQ", "NY": "NYSE", "NA": "AMEX"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", False, 12, "str"),
-        _Rule("oppo_trde_tp", "oppo_trde_tp", "반대매매구분", False, 1, "str"),
+        _Rule(
+            "oppo_trde_tp",
+            "oppo_trde_tp",
+            "반대매매구분",
+            False,
+            1,
+            "str",
+            codes={"%": "전체", "0": "일반", "1": "반대매매"},
+        ),
     )
 
-    strt_dt: _DateText
+    strt_dt: _DateText | None = None
     """시작주문일자 (YYYYMMDD, max 8)"""
 
-    end_dt: _DateText
+    end_dt: _DateText | None = None
     """종료주문일자 (YYYYMMDD, max 8)"""
 
-    slby_tp: str | None = None
+    slby_tp: _Code["0", "1", "2"] | None = None
     """매도수구분 (max 1). 0: 전체(기본값), 1: 매도, 2: 매수"""
 
-    stex_tp: str | None = None
+    stex_tp: _Code["ND", "NY", "NA"] | None = None
     """거래소구분. ND: NASDAQ, NY: NYSE, NA: AMEX"""
 
     stk_cd: str | None = None
     """종목코드 (max 12)"""
 
-    oppo_trde_tp: str | None = None
+    oppo_trde_tp: _Code["%", "0", "1"] | None = None
     """반대매매구분 (max 1). %: 전체, 0: 일반, 1: 반대매매"""
 
 
@@ -3591,7 +3792,7 @@ class Ust21180ResultList(_Row):
     """입력매체명 (max 20)"""
 
     ord_time: _dt.time | None = None
-    """주문시간 (HH:mm:ss, max 8)"""
+    """주문시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     crnc_nm: str | None = None
     """통화명 (max 20)"""
@@ -3718,7 +3919,7 @@ class Ust21180Response(_Response):
     __kinds__ = ("list",)
 
     result_list: list[Ust21180ResultList] = []
-    """결과리스트"""
+    """결과리스트 (also read from result_lsit)"""
 
 
 class Ust21180ResponseWire(_WireResponse):
@@ -3744,16 +3945,24 @@ class Ust21510Request(_Request, kw_only=True):
 
     __api_id__ = "ust21510"
     __rules__ = (
-        _Rule("slby_tp", "slby_tp", "매도매수구분", False, 1, "str"),
+        _Rule(
+            "slby_tp",
+            "slby_tp",
+            "매도매수구분",
+            False,
+            1,
+            "str",
+            codes={"0": "전체", "1": "매도", "2": "매수"},
+        ),
         _Rule("stex_tp", "stex_tp", "거래소구분", False, 2, "str"),
         _Rule("stk_cd", "stk_cd", "종목코드", False, 12, "str"),
     )
 
-    slby_tp: str | None = None
+    slby_tp: _Code["0", "1", "2"] | None = None
     """매도매수구분 (max 1). 0: 전체, 1: 매도, 2: 매수"""
 
     stex_tp: str | None = None
-    """거래소구분 (max 2). NA: AMEX, ND: NASDAQ, NY: NYSE"""
+    """거래소구분 (max 2)"""
 
     stk_cd: str | None = None
     """종목코드 (max 12)"""
@@ -3840,16 +4049,16 @@ class Ust21510ResultList(_Row):
     """주문잔량 (단위 주, max 12)"""
 
     ord_time: _dt.time | None = None
-    """주문시간 (HH:mm:ss, max 8)"""
+    """주문시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     ord_resp_time: _dt.time | None = None
-    """주문응답시간 (HH:mm:ss, max 8)"""
+    """주문응답시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     ord_stat: str | None = None
     """주문상태명 (max 25)"""
 
     rsrv_tp: str | None = None
-    """예약주문구분 (max 12)"""
+    """예약주문구분 (max 12, codes known incomplete: other codes are sent as given). 0: 일반, 1: 예약"""
 
     natn_nm: str | None = None
     """국가명 (max 40)"""
@@ -3946,7 +4155,7 @@ class Ust21510Response(_Response):
     __kinds__ = ("list",)
 
     result_list: list[Ust21510ResultList] = []
-    """조회결과리스트"""
+    """조회결과리스트 (also read from result_lsit)"""
 
 
 class Ust21510ResponseWire(_WireResponse):
@@ -3972,9 +4181,17 @@ class Ust21530Request(_Request, kw_only=True):
 
     __api_id__ = "ust21530"
     __rules__ = (
-        _Rule("strt_dt", "strt_dt", "시작일자", False, 8, "date"),
-        _Rule("end_dt", "end_dt", "종료일자", False, 8, "date"),
-        _Rule("fc_krw_tp", "fc_krw_tp", "외화원화구분", False, 1, "str"),
+        _Rule("strt_dt", "strt_dt", "시작일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule("end_dt", "end_dt", "종료일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "fc_krw_tp",
+            "fc_krw_tp",
+            "외화원화구분",
+            False,
+            1,
+            "str",
+            codes={"0": "외화", "1": "원화"},
+        ),
     )
 
     strt_dt: _DateText | None = None
@@ -3983,7 +4200,7 @@ class Ust21530Request(_Request, kw_only=True):
     end_dt: _DateText | None = None
     """종료일자 (YYYYMMDD, max 8)"""
 
-    fc_krw_tp: str | None = None
+    fc_krw_tp: _Code["0", "1"] | None = None
     """외화원화구분 (max 1). 0: 외화, 1: 원화"""
 
 
@@ -4184,18 +4401,34 @@ class Ust21610Request(_Request, kw_only=True):
 
     __api_id__ = "ust21610"
     __rules__ = (
-        _Rule("base_dt", "base_dt", "기준일자", False, 8, "date"),
-        _Rule("qry_tp", "qry_tp", "조회구분", True, 1, "str"),
-        _Rule("fc_krw_tp", "fc_krw_tp", "외화원화구분", True, 1, "str"),
+        _Rule("base_dt", "base_dt", "기준일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "qry_tp",
+            "qry_tp",
+            "조회구분",
+            True,
+            1,
+            "str",
+            codes={"0": "당일매수에대한당일매도", "1": "당일매도전체"},
+        ),
+        _Rule(
+            "fc_krw_tp",
+            "fc_krw_tp",
+            "외화원화구분",
+            True,
+            1,
+            "str",
+            codes={"0": "외화", "1": "원화"},
+        ),
     )
 
     base_dt: _DateText | None = None
     """기준일자 (YYYYMMDD, max 8)"""
 
-    qry_tp: str
+    qry_tp: _Code["0", "1"]
     """조회구분 (max 1). 0: 당일매수에대한당일매도, 1: 당일매도전체"""
 
-    fc_krw_tp: str
+    fc_krw_tp: _Code["0", "1"]
     """외화원화구분 (max 1). 0: 외화, 1: 원화"""
 
 
@@ -4338,7 +4571,7 @@ class Ust21610Response(_Response):
     """기준환율 (max 15)"""
 
     result_list: list[Ust21610ResultList] = []
-    """결과리스트"""
+    """결과리스트 (also read from result_lsit)"""
 
 
 class Ust21610ResponseWire(_WireResponse):
@@ -4378,18 +4611,34 @@ class Ust21620Request(_Request, kw_only=True):
 
     __api_id__ = "ust21620"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, 2, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            2,
+            "str",
+            codes={"NA": "AMEX", "ND": "NASDAQ", "NY": "NYSE"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", False, 12, "str"),
-        _Rule("fc_krw_tp", "fc_krw_tp", "외화원화구분", True, 1, "str"),
+        _Rule(
+            "fc_krw_tp",
+            "fc_krw_tp",
+            "외화원화구분",
+            True,
+            1,
+            "str",
+            codes={"0": "외화", "1": "원화"},
+        ),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["NA", "ND", "NY"] | None = None
     """거래소구분 (max 2). NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
     stk_cd: str | None = None
     """종목코드 (max 12)"""
 
-    fc_krw_tp: str
+    fc_krw_tp: _Code["0", "1"]
     """외화원화구분 (max 1). 0: 외화, 1: 원화"""
 
 
@@ -4496,7 +4745,7 @@ class Ust21620Response(_Response):
     __kinds__ = ("list",)
 
     result_list: list[Ust21620ResultList] = []
-    """결과리스트"""
+    """결과리스트 (also read from result_lsit)"""
 
 
 class Ust21620ResponseWire(_WireResponse):
@@ -4522,18 +4771,34 @@ class Ust21630Request(_Request, kw_only=True):
 
     __api_id__ = "ust21630"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"ND": "NASDAQ", "NY": "NYSE", "NA": "AMEX"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", False, 12, "str"),
-        _Rule("fc_krw_tp", "fc_krw_tp", "외화원화구분", True, 1, "str"),
+        _Rule(
+            "fc_krw_tp",
+            "fc_krw_tp",
+            "외화원화구분",
+            False,
+            1,
+            "str",
+            codes={"0": "외화", "1": "원화"},
+        ),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["ND", "NY", "NA"] | None = None
     """거래소구분. ND: NASDAQ, NY: NYSE, NA: AMEX"""
 
     stk_cd: str | None = None
     """종목코드 (max 12)"""
 
-    fc_krw_tp: str
+    fc_krw_tp: _Code["0", "1"] | None = None
     """외화원화구분 (max 1). 0: 외화, 1: 원화"""
 
 
@@ -4680,13 +4945,29 @@ class Ust21640Request(_Request, kw_only=True):
 
     __api_id__ = "ust21640"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"ND": "NASDAQ", "NY": "NYSE", "NA": "AMEX"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", False, 12, "str"),
-        _Rule("cntr_dt", "cntr_dt", "체결일자", True, 8, "date"),
-        _Rule("fc_krw_tp", "fc_krw_tp", "외화원화구분", True, 1, "str"),
+        _Rule("cntr_dt", "cntr_dt", "체결일자", True, 8, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "fc_krw_tp",
+            "fc_krw_tp",
+            "외화원화구분",
+            True,
+            1,
+            "str",
+            codes={"0": "외화", "1": "원화"},
+        ),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["ND", "NY", "NA"] | None = None
     """거래소구분. ND: NASDAQ, NY: NYSE, NA: AMEX"""
 
     stk_cd: str | None = None
@@ -4695,7 +4976,7 @@ class Ust21640Request(_Request, kw_only=True):
     cntr_dt: _DateText
     """체결일자 (YYYYMMDD, max 8)"""
 
-    fc_krw_tp: str
+    fc_krw_tp: _Code["0", "1"]
     """외화원화구분 (max 1). 0: 외화, 1: 원화"""
 
 
@@ -4842,8 +5123,8 @@ class Ust21650Request(_Request, kw_only=True):
 
     __api_id__ = "ust21650"
     __rules__ = (
-        _Rule("fr_dt", "fr_dt", "조회시작일자", False, 8, "date"),
-        _Rule("to_dt", "to_dt", "조회종료일자", False, 8, "date"),
+        _Rule("fr_dt", "fr_dt", "조회시작일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule("to_dt", "to_dt", "조회종료일자", False, 8, "date", fmt="YYYYMMDD"),
     )
 
     fr_dt: _DateText | None = None
@@ -5074,8 +5355,8 @@ class Ust21660Request(_Request, kw_only=True):
 
     __api_id__ = "ust21660"
     __rules__ = (
-        _Rule("strt_dt", "strt_dt", "시작일자", False, 8, "date"),
-        _Rule("end_dt", "end_dt", "종료일자", False, 8, "date"),
+        _Rule("strt_dt", "strt_dt", "시작일자", False, 8, "date", fmt="YYYYMMDD"),
+        _Rule("end_dt", "end_dt", "종료일자", False, 8, "date", fmt="YYYYMMDD"),
     )
 
     strt_dt: _DateText | None = None
@@ -5168,7 +5449,7 @@ class Ust21660Response(_Response):
     """세금합 (max 12)"""
 
     result_list: list[Ust21660ResultList] = []
-    """결과리스트"""
+    """결과리스트 (also read from result_lsit)"""
 
 
 class Ust21660ResponseWire(_WireResponse):
@@ -5204,8 +5485,8 @@ class Ust21661Request(_Request, kw_only=True):
 
     __api_id__ = "ust21661"
     __rules__ = (
-        _Rule("strt_dt", "strt_dt", "시작일자", False, 6, "str"),
-        _Rule("end_dt", "end_dt", "종료일자", False, 6, "str"),
+        _Rule("strt_dt", "strt_dt", "시작일자", False, 6, "str", fmt="YYYYMM"),
+        _Rule("end_dt", "end_dt", "종료일자", False, 6, "str", fmt="YYYYMM"),
     )
 
     strt_dt: str | None = None
@@ -5298,7 +5579,7 @@ class Ust21661Response(_Response):
     """세금합 (max 12)"""
 
     result_list: list[Ust21661ResultList] = []
-    """결과리스트"""
+    """결과리스트 (also read from result_lsit)"""
 
 
 class Ust21661ResponseWire(_WireResponse):
@@ -5357,6 +5638,18 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "ust21661": (Ust21661Request, Ust21661Response, Ust21661ResponseWire, _c_Ust21661Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {
+    "ust21131": ((b'"result_lsit"', b'"result_list"'),),
+    "ust21150": ((b'"result_lsit"', b'"result_list"'),),
+    "ust21180": ((b'"result_lsit"', b'"result_list"'),),
+    "ust21510": ((b'"result_lsit"', b'"result_list"'),),
+    "ust21610": ((b'"result_lsit"', b'"result_list"'),),
+    "ust21620": ((b'"result_lsit"', b'"result_list"'),),
+    "ust21660": ((b'"result_lsit"', b'"result_list"'),),
+    "ust21661": ((b'"result_lsit"', b'"result_list"'),),
+}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""
 
 
 # Namespaces: `client.us.account` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
@@ -5467,7 +5760,7 @@ class AccountAPI(_Group):
         *,
         from_: _DateText,
         to: _DateText,
-        stex_tp: str | None = None,
+        stex_tp: _Code["NA", "ND", "NY"] | None = None,
         stk_cd: str,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -5503,7 +5796,7 @@ class AccountAPI(_Group):
         *,
         from_: str,
         to: str,
-        stex_tp: str | None = None,
+        stex_tp: _Code["NA", "ND", "NY"] | None = None,
         stk_cd: str,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -5539,7 +5832,7 @@ class AccountAPI(_Group):
         *,
         from_: str,
         to: str,
-        stex_tp: str | None = None,
+        stex_tp: _Code["NA", "ND", "NY"] | None = None,
         stk_cd: str,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -5574,8 +5867,8 @@ class AccountAPI(_Group):
         self,
         *,
         ord_dt: _DateText | None = None,
-        slby_tp: str | None = None,
-        stex_tp: str | None = None,
+        slby_tp: _Code["0", "1", "2"] | None = None,
+        stex_tp: _Code["NA", "ND", "NY"] | None = None,
         stk_cd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -5609,7 +5902,7 @@ class AccountAPI(_Group):
     def balance(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["ND", "NY", "NA"] | None = None,
         stk_cd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -5641,10 +5934,11 @@ class AccountAPI(_Group):
         *,
         strt_dt: _DateText | None = None,
         end_dt: _DateText | None = None,
-        tp: str | None = None,
-        stex_tp: str | None = None,
+        tp: _Code["0", "1", "2", "3", "4", "5", "F", "M", "G", "H", "I", "J", "6", "7", "8", "K"]
+        | None = None,
+        stex_tp: _Code["ND", "NY", "NA"] | None = None,
         stk_cd: str | None = None,
-        krw_repl_skip_yn: str | None = None,
+        krw_repl_skip_yn: _Code["Y", "N"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5719,8 +6013,8 @@ class AccountAPI(_Group):
     def assets_by_currency(
         self,
         *,
-        cmsn_incl_tp: str | None = None,
-        exrt_tp: str | None = None,
+        cmsn_incl_tp: _Code["0", "1"] | None = None,
+        exrt_tp: _Code["0", "1", "2"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5749,8 +6043,8 @@ class AccountAPI(_Group):
     def valuation(
         self,
         *,
-        cmsn_incl_tp: str | None = None,
-        exrt_tp: str | None = None,
+        cmsn_incl_tp: _Code["0", "1"] | None = None,
+        exrt_tp: _Code["0", "1", "2"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5806,7 +6100,7 @@ class AccountAPI(_Group):
     def assets_by_currency_on_date(
         self,
         *,
-        base_dt: _DateText,
+        base_dt: _DateText | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5834,11 +6128,11 @@ class AccountAPI(_Group):
         self,
         *,
         ord_dt: _DateText | None = None,
-        query_tp: str,
-        slby_tp: str,
-        stex_tp: str | None = None,
+        query_tp: _Code["1", "2", "3", "4", "5", "6"],
+        slby_tp: _Code["0", "1", "2"],
+        stex_tp: _Code["ND", "NY", "NA"] | None = None,
         stk_cd: str | None = None,
-        oppo_trde_tp: str | None = None,
+        oppo_trde_tp: _Code["%", "0", "1"] | None = None,
         fr_ord_no: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -5895,7 +6189,7 @@ class AccountAPI(_Group):
     def today_pnl_by_stock(
         self,
         *,
-        fc_krw_tp: str,
+        fc_krw_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5922,12 +6216,12 @@ class AccountAPI(_Group):
     def orders_by_period(
         self,
         *,
-        strt_dt: _DateText,
-        end_dt: _DateText,
-        slby_tp: str | None = None,
-        stex_tp: str | None = None,
+        strt_dt: _DateText | None = None,
+        end_dt: _DateText | None = None,
+        slby_tp: _Code["0", "1", "2"] | None = None,
+        stex_tp: _Code["ND", "NY", "NA"] | None = None,
         stk_cd: str | None = None,
-        oppo_trde_tp: str | None = None,
+        oppo_trde_tp: _Code["%", "0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5964,7 +6258,7 @@ class AccountAPI(_Group):
     def today_orders(
         self,
         *,
-        slby_tp: str | None = None,
+        slby_tp: _Code["0", "1", "2"] | None = None,
         stex_tp: str | None = None,
         stk_cd: str | None = None,
         next_key: str | None = None,
@@ -5978,7 +6272,7 @@ class AccountAPI(_Group):
 
         Args:
             slby_tp: 매도매수구분 (max 1). 0: 전체, 1: 매도, 2: 매수
-            stex_tp: 거래소구분 (max 2). NA: AMEX, ND: NASDAQ, NY: NYSE
+            stex_tp: 거래소구분 (max 2)
             stk_cd: 종목코드 (max 12)
         """
         return self._c._request(
@@ -5999,7 +6293,7 @@ class AccountAPI(_Group):
         *,
         strt_dt: _DateText | None = None,
         end_dt: _DateText | None = None,
-        fc_krw_tp: str | None = None,
+        fc_krw_tp: _Code["0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6031,8 +6325,8 @@ class AccountAPI(_Group):
         self,
         *,
         base_dt: _DateText | None = None,
-        qry_tp: str,
-        fc_krw_tp: str,
+        qry_tp: _Code["0", "1"],
+        fc_krw_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6063,9 +6357,9 @@ class AccountAPI(_Group):
     def today_trades_summary(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["NA", "ND", "NY"] | None = None,
         stk_cd: str | None = None,
-        fc_krw_tp: str,
+        fc_krw_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6096,9 +6390,9 @@ class AccountAPI(_Group):
     def today_realized_pnl(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["ND", "NY", "NA"] | None = None,
         stk_cd: str | None = None,
-        fc_krw_tp: str,
+        fc_krw_tp: _Code["0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6129,10 +6423,10 @@ class AccountAPI(_Group):
     def stock_realized_pnl(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["ND", "NY", "NA"] | None = None,
         stk_cd: str | None = None,
         cntr_dt: _DateText,
-        fc_krw_tp: str,
+        fc_krw_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6350,7 +6644,7 @@ class AsyncAccountAPI(_AsyncGroup):
         *,
         from_: _DateText,
         to: _DateText,
-        stex_tp: str | None = None,
+        stex_tp: _Code["NA", "ND", "NY"] | None = None,
         stk_cd: str,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6386,7 +6680,7 @@ class AsyncAccountAPI(_AsyncGroup):
         *,
         from_: str,
         to: str,
-        stex_tp: str | None = None,
+        stex_tp: _Code["NA", "ND", "NY"] | None = None,
         stk_cd: str,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6422,7 +6716,7 @@ class AsyncAccountAPI(_AsyncGroup):
         *,
         from_: str,
         to: str,
-        stex_tp: str | None = None,
+        stex_tp: _Code["NA", "ND", "NY"] | None = None,
         stk_cd: str,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6457,8 +6751,8 @@ class AsyncAccountAPI(_AsyncGroup):
         self,
         *,
         ord_dt: _DateText | None = None,
-        slby_tp: str | None = None,
-        stex_tp: str | None = None,
+        slby_tp: _Code["0", "1", "2"] | None = None,
+        stex_tp: _Code["NA", "ND", "NY"] | None = None,
         stk_cd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6492,7 +6786,7 @@ class AsyncAccountAPI(_AsyncGroup):
     async def balance(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["ND", "NY", "NA"] | None = None,
         stk_cd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6524,10 +6818,11 @@ class AsyncAccountAPI(_AsyncGroup):
         *,
         strt_dt: _DateText | None = None,
         end_dt: _DateText | None = None,
-        tp: str | None = None,
-        stex_tp: str | None = None,
+        tp: _Code["0", "1", "2", "3", "4", "5", "F", "M", "G", "H", "I", "J", "6", "7", "8", "K"]
+        | None = None,
+        stex_tp: _Code["ND", "NY", "NA"] | None = None,
         stk_cd: str | None = None,
-        krw_repl_skip_yn: str | None = None,
+        krw_repl_skip_yn: _Code["Y", "N"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6602,8 +6897,8 @@ class AsyncAccountAPI(_AsyncGroup):
     async def assets_by_currency(
         self,
         *,
-        cmsn_incl_tp: str | None = None,
-        exrt_tp: str | None = None,
+        cmsn_incl_tp: _Code["0", "1"] | None = None,
+        exrt_tp: _Code["0", "1", "2"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6632,8 +6927,8 @@ class AsyncAccountAPI(_AsyncGroup):
     async def valuation(
         self,
         *,
-        cmsn_incl_tp: str | None = None,
-        exrt_tp: str | None = None,
+        cmsn_incl_tp: _Code["0", "1"] | None = None,
+        exrt_tp: _Code["0", "1", "2"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6689,7 +6984,7 @@ class AsyncAccountAPI(_AsyncGroup):
     async def assets_by_currency_on_date(
         self,
         *,
-        base_dt: _DateText,
+        base_dt: _DateText | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6717,11 +7012,11 @@ class AsyncAccountAPI(_AsyncGroup):
         self,
         *,
         ord_dt: _DateText | None = None,
-        query_tp: str,
-        slby_tp: str,
-        stex_tp: str | None = None,
+        query_tp: _Code["1", "2", "3", "4", "5", "6"],
+        slby_tp: _Code["0", "1", "2"],
+        stex_tp: _Code["ND", "NY", "NA"] | None = None,
         stk_cd: str | None = None,
-        oppo_trde_tp: str | None = None,
+        oppo_trde_tp: _Code["%", "0", "1"] | None = None,
         fr_ord_no: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6778,7 +7073,7 @@ class AsyncAccountAPI(_AsyncGroup):
     async def today_pnl_by_stock(
         self,
         *,
-        fc_krw_tp: str,
+        fc_krw_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6805,12 +7100,12 @@ class AsyncAccountAPI(_AsyncGroup):
     async def orders_by_period(
         self,
         *,
-        strt_dt: _DateText,
-        end_dt: _DateText,
-        slby_tp: str | None = None,
-        stex_tp: str | None = None,
+        strt_dt: _DateText | None = None,
+        end_dt: _DateText | None = None,
+        slby_tp: _Code["0", "1", "2"] | None = None,
+        stex_tp: _Code["ND", "NY", "NA"] | None = None,
         stk_cd: str | None = None,
-        oppo_trde_tp: str | None = None,
+        oppo_trde_tp: _Code["%", "0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6847,7 +7142,7 @@ class AsyncAccountAPI(_AsyncGroup):
     async def today_orders(
         self,
         *,
-        slby_tp: str | None = None,
+        slby_tp: _Code["0", "1", "2"] | None = None,
         stex_tp: str | None = None,
         stk_cd: str | None = None,
         next_key: str | None = None,
@@ -6861,7 +7156,7 @@ class AsyncAccountAPI(_AsyncGroup):
 
         Args:
             slby_tp: 매도매수구분 (max 1). 0: 전체, 1: 매도, 2: 매수
-            stex_tp: 거래소구분 (max 2). NA: AMEX, ND: NASDAQ, NY: NYSE
+            stex_tp: 거래소구분 (max 2)
             stk_cd: 종목코드 (max 12)
         """
         return await self._c._request(
@@ -6882,7 +7177,7 @@ class AsyncAccountAPI(_AsyncGroup):
         *,
         strt_dt: _DateText | None = None,
         end_dt: _DateText | None = None,
-        fc_krw_tp: str | None = None,
+        fc_krw_tp: _Code["0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6914,8 +7209,8 @@ class AsyncAccountAPI(_AsyncGroup):
         self,
         *,
         base_dt: _DateText | None = None,
-        qry_tp: str,
-        fc_krw_tp: str,
+        qry_tp: _Code["0", "1"],
+        fc_krw_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6946,9 +7241,9 @@ class AsyncAccountAPI(_AsyncGroup):
     async def today_trades_summary(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["NA", "ND", "NY"] | None = None,
         stk_cd: str | None = None,
-        fc_krw_tp: str,
+        fc_krw_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6979,9 +7274,9 @@ class AsyncAccountAPI(_AsyncGroup):
     async def today_realized_pnl(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["ND", "NY", "NA"] | None = None,
         stk_cd: str | None = None,
-        fc_krw_tp: str,
+        fc_krw_tp: _Code["0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7012,10 +7307,10 @@ class AsyncAccountAPI(_AsyncGroup):
     async def stock_realized_pnl(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["ND", "NY", "NA"] | None = None,
         stk_cd: str | None = None,
         cntr_dt: _DateText,
-        fc_krw_tp: str,
+        fc_krw_tp: _Code["0", "1"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,

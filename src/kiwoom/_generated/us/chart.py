@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msgspec.structs import astuple as _astuple
 
@@ -18,6 +18,11 @@ from kiwoom._model import WireRow as _WireRow
 from kiwoom._values import fast_date as _fast_date
 from kiwoom._values import to_code as _to_code
 from kiwoom._values import to_datetime as _to_datetime
+
+if TYPE_CHECKING:
+    from typing import Literal as _Code
+else:
+    from kiwoom._model import Code as _Code
 
 __all__ = [
     "Usa06010Request",
@@ -66,14 +71,38 @@ class Usa06010Request(_Request, kw_only=True):
 
     __api_id__ = "usa06010"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            None,
+            "str",
+            codes={"NA": "AMEX", "ND": "NASDAQ", "NY": "NYSE"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", True, None, "str"),
         _Rule("tic_scope", "tic_scope", "틱범위", False, None, "str"),
-        _Rule("upd_stkpc_tp", "upd_stkpc_tp", "수정주가구분", False, None, "str"),
-        _Rule("exrt_appl_tp", "exrt_appl_tp", "환율적용구분", False, None, "str"),
+        _Rule(
+            "upd_stkpc_tp",
+            "upd_stkpc_tp",
+            "수정주가구분",
+            False,
+            None,
+            "str",
+            codes={"0": "미적용", "1": "적용"},
+        ),
+        _Rule(
+            "exrt_appl_tp",
+            "exrt_appl_tp",
+            "환율적용구분",
+            False,
+            None,
+            "str",
+            codes={"0": "미적용", "1": "적용"},
+        ),
     )
 
-    stex_tp: str
+    stex_tp: _Code["NA", "ND", "NY"]
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
     stk_cd: str
@@ -82,10 +111,10 @@ class Usa06010Request(_Request, kw_only=True):
     tic_scope: str | None = None
     """틱범위"""
 
-    upd_stkpc_tp: str | None = None
+    upd_stkpc_tp: _Code["0", "1"] | None = None
     """수정주가구분. 0: 미적용, 1: 적용"""
 
-    exrt_appl_tp: str | None = None
+    exrt_appl_tp: _Code["0", "1"] | None = None
     """환율적용구분. 0: 미적용, 1: 적용"""
 
 
@@ -120,7 +149,7 @@ class Usa06010ResultList(_Row):
     """저가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     cntr_tm: _dt.datetime | None = None
-    """체결시간 (YYYYMMDDHHmmss)"""
+    """체결시간 (YYYYMMDDHHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     bus_dt: _dt.date | None = None
     """영업일자 (YYYYMMDD)"""
@@ -194,15 +223,39 @@ class Usa06011Request(_Request, kw_only=True):
 
     __api_id__ = "usa06011"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            None,
+            "str",
+            codes={"NA": "AMEX", "ND": "NASDAQ", "NY": "NYSE"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", False, None, "str"),
-        _Rule("strt_dt", "strt_dt", "시작일자", False, None, "date"),
+        _Rule("strt_dt", "strt_dt", "시작일자", False, None, "date", fmt="YYYYMMDD"),
         _Rule("tic_scope", "tic_scope", "XX분봉", False, None, "str"),
-        _Rule("upd_stkpc_tp", "upd_stkpc_tp", "수정주가구분", False, None, "str"),
-        _Rule("exrt_appl_tp", "exrt_appl_tp", "환율적용구분", False, None, "str"),
+        _Rule(
+            "upd_stkpc_tp",
+            "upd_stkpc_tp",
+            "수정주가구분",
+            False,
+            None,
+            "str",
+            codes={"0": "미적용", "1": "적용"},
+        ),
+        _Rule(
+            "exrt_appl_tp",
+            "exrt_appl_tp",
+            "환율적용구분",
+            False,
+            None,
+            "str",
+            codes={"0": "미적용", "1": "적용"},
+        ),
     )
 
-    stex_tp: str
+    stex_tp: _Code["NA", "ND", "NY"]
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
     stk_cd: str | None = None
@@ -214,10 +267,10 @@ class Usa06011Request(_Request, kw_only=True):
     tic_scope: str | None = None
     """XX분봉"""
 
-    upd_stkpc_tp: str | None = None
+    upd_stkpc_tp: _Code["0", "1"] | None = None
     """수정주가구분. 0: 미적용, 1: 적용"""
 
-    exrt_appl_tp: str | None = None
+    exrt_appl_tp: _Code["0", "1"] | None = None
     """환율적용구분. 0: 미적용, 1: 적용"""
 
 
@@ -252,7 +305,7 @@ class Usa06011ResultList(_Row):
     """저가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     cntr_tm: _dt.datetime | None = None
-    """체결시간 (YYYYMMDDHHmmss)"""
+    """체결시간 (YYYYMMDDHHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     bus_dt: _dt.date | None = None
     """영업일자 (YYYYMMDD)"""
@@ -326,14 +379,38 @@ class Usa06012Request(_Request, kw_only=True):
 
     __api_id__ = "usa06012"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            None,
+            "str",
+            codes={"NA": "AMEX", "ND": "NASDAQ", "NY": "NYSE"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", False, None, "str"),
-        _Rule("strt_dt", "strt_dt", "시작일자", False, None, "date"),
-        _Rule("upd_stkpc_tp", "upd_stkpc_tp", "수정주가구분", False, None, "str"),
-        _Rule("exrt_appl_tp", "exrt_appl_tp", "환율적용구분", False, None, "str"),
+        _Rule("strt_dt", "strt_dt", "시작일자", False, None, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "upd_stkpc_tp",
+            "upd_stkpc_tp",
+            "수정주가구분",
+            False,
+            None,
+            "str",
+            codes={"0": "미적용", "1": "적용"},
+        ),
+        _Rule(
+            "exrt_appl_tp",
+            "exrt_appl_tp",
+            "환율적용구분",
+            False,
+            None,
+            "str",
+            codes={"0": "미적용", "1": "적용"},
+        ),
     )
 
-    stex_tp: str
+    stex_tp: _Code["NA", "ND", "NY"]
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
     stk_cd: str | None = None
@@ -342,10 +419,10 @@ class Usa06012Request(_Request, kw_only=True):
     strt_dt: _DateText | None = None
     """시작일자 (YYYYMMDD)"""
 
-    upd_stkpc_tp: str | None = None
+    upd_stkpc_tp: _Code["0", "1"] | None = None
     """수정주가구분. 0: 미적용, 1: 적용"""
 
-    exrt_appl_tp: str | None = None
+    exrt_appl_tp: _Code["0", "1"] | None = None
     """환율적용구분. 0: 미적용, 1: 적용"""
 
 
@@ -466,14 +543,38 @@ class Usa06013Request(_Request, kw_only=True):
 
     __api_id__ = "usa06013"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            None,
+            "str",
+            codes={"NA": "AMEX", "ND": "NASDAQ", "NY": "NYSE"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", False, None, "str"),
-        _Rule("strt_dt", "strt_dt", "시작일자", False, None, "date"),
-        _Rule("upd_stkpc_tp", "upd_stkpc_tp", "수정주가구분", False, None, "str"),
-        _Rule("exrt_appl_tp", "exrt_appl_tp", "환율적용구분", False, None, "str"),
+        _Rule("strt_dt", "strt_dt", "시작일자", False, None, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "upd_stkpc_tp",
+            "upd_stkpc_tp",
+            "수정주가구분",
+            False,
+            None,
+            "str",
+            codes={"0": "미적용", "1": "적용"},
+        ),
+        _Rule(
+            "exrt_appl_tp",
+            "exrt_appl_tp",
+            "환율적용구분",
+            False,
+            None,
+            "str",
+            codes={"0": "미적용", "1": "적용"},
+        ),
     )
 
-    stex_tp: str
+    stex_tp: _Code["NA", "ND", "NY"]
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
     stk_cd: str | None = None
@@ -482,10 +583,10 @@ class Usa06013Request(_Request, kw_only=True):
     strt_dt: _DateText | None = None
     """시작일자 (YYYYMMDD)"""
 
-    upd_stkpc_tp: str | None = None
+    upd_stkpc_tp: _Code["0", "1"] | None = None
     """수정주가구분. 0: 미적용, 1: 적용"""
 
-    exrt_appl_tp: str | None = None
+    exrt_appl_tp: _Code["0", "1"] | None = None
     """환율적용구분. 0: 미적용, 1: 적용"""
 
 
@@ -594,14 +695,38 @@ class Usa06014Request(_Request, kw_only=True):
 
     __api_id__ = "usa06014"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            None,
+            "str",
+            codes={"NA": "AMEX", "ND": "NASDAQ", "NY": "NYSE"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", False, None, "str"),
-        _Rule("strt_dt", "strt_dt", "시작일자", False, None, "date"),
-        _Rule("upd_stkpc_tp", "upd_stkpc_tp", "수정주가구분", False, None, "str"),
-        _Rule("exrt_appl_tp", "exrt_appl_tp", "환율적용구분", False, None, "str"),
+        _Rule("strt_dt", "strt_dt", "시작일자", False, None, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "upd_stkpc_tp",
+            "upd_stkpc_tp",
+            "수정주가구분",
+            False,
+            None,
+            "str",
+            codes={"0": "미적용", "1": "적용"},
+        ),
+        _Rule(
+            "exrt_appl_tp",
+            "exrt_appl_tp",
+            "환율적용구분",
+            False,
+            None,
+            "str",
+            codes={"0": "미적용", "1": "적용"},
+        ),
     )
 
-    stex_tp: str
+    stex_tp: _Code["NA", "ND", "NY"]
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
     stk_cd: str | None = None
@@ -610,10 +735,10 @@ class Usa06014Request(_Request, kw_only=True):
     strt_dt: _DateText | None = None
     """시작일자 (YYYYMMDD)"""
 
-    upd_stkpc_tp: str | None = None
+    upd_stkpc_tp: _Code["0", "1"] | None = None
     """수정주가구분. 0: 미적용, 1: 적용"""
 
-    exrt_appl_tp: str | None = None
+    exrt_appl_tp: _Code["0", "1"] | None = None
     """환율적용구분. 0: 미적용, 1: 적용"""
 
 
@@ -722,14 +847,38 @@ class Usa06015Request(_Request, kw_only=True):
 
     __api_id__ = "usa06015"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            None,
+            "str",
+            codes={"NA": "AMEX", "ND": "NASDAQ", "NY": "NYSE"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", False, None, "str"),
-        _Rule("strt_dt", "strt_dt", "시작일자", False, None, "date"),
-        _Rule("upd_stkpc_tp", "upd_stkpc_tp", "수정주가구분", False, None, "str"),
-        _Rule("exrt_appl_tp", "exrt_appl_tp", "환율적용구분", False, None, "str"),
+        _Rule("strt_dt", "strt_dt", "시작일자", False, None, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "upd_stkpc_tp",
+            "upd_stkpc_tp",
+            "수정주가구분",
+            False,
+            None,
+            "str",
+            codes={"0": "미적용", "1": "적용"},
+        ),
+        _Rule(
+            "exrt_appl_tp",
+            "exrt_appl_tp",
+            "환율적용구분",
+            False,
+            None,
+            "str",
+            codes={"0": "미적용", "1": "적용"},
+        ),
     )
 
-    stex_tp: str
+    stex_tp: _Code["NA", "ND", "NY"]
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
     stk_cd: str | None = None
@@ -738,10 +887,10 @@ class Usa06015Request(_Request, kw_only=True):
     strt_dt: _DateText | None = None
     """시작일자 (YYYYMMDD)"""
 
-    upd_stkpc_tp: str | None = None
+    upd_stkpc_tp: _Code["0", "1"] | None = None
     """수정주가구분. 0: 미적용, 1: 적용"""
 
-    exrt_appl_tp: str | None = None
+    exrt_appl_tp: _Code["0", "1"] | None = None
     """환율적용구분. 0: 미적용, 1: 적용"""
 
 
@@ -850,14 +999,38 @@ class Usa06016Request(_Request, kw_only=True):
 
     __api_id__ = "usa06016"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            None,
+            "str",
+            codes={"NA": "AMEX", "ND": "NASDAQ", "NY": "NYSE"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", False, None, "str"),
-        _Rule("strt_dt", "strt_dt", "시작일자", False, None, "date"),
-        _Rule("upd_stkpc_tp", "upd_stkpc_tp", "수정주가구분", False, None, "str"),
-        _Rule("exrt_appl_tp", "exrt_appl_tp", "환율적용구분", False, None, "str"),
+        _Rule("strt_dt", "strt_dt", "시작일자", False, None, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "upd_stkpc_tp",
+            "upd_stkpc_tp",
+            "수정주가구분",
+            False,
+            None,
+            "str",
+            codes={"0": "미적용", "1": "적용"},
+        ),
+        _Rule(
+            "exrt_appl_tp",
+            "exrt_appl_tp",
+            "환율적용구분",
+            False,
+            None,
+            "str",
+            codes={"0": "미적용", "1": "적용"},
+        ),
     )
 
-    stex_tp: str
+    stex_tp: _Code["NA", "ND", "NY"]
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
     stk_cd: str | None = None
@@ -866,10 +1039,10 @@ class Usa06016Request(_Request, kw_only=True):
     strt_dt: _DateText | None = None
     """시작일자 (YYYYMMDD)"""
 
-    upd_stkpc_tp: str | None = None
+    upd_stkpc_tp: _Code["0", "1"] | None = None
     """수정주가구분. 0: 미적용, 1: 적용"""
 
-    exrt_appl_tp: str | None = None
+    exrt_appl_tp: _Code["0", "1"] | None = None
     """환율적용구분. 0: 미적용, 1: 적용"""
 
 
@@ -981,6 +1154,9 @@ TYPES: dict[str, tuple[Any, ...]] = {
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
 
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""
+
 
 # Namespaces: `client.us.chart` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
 
@@ -998,11 +1174,11 @@ class ChartAPI(_Group):
     def ticks(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str,
         tic_scope: str | None = None,
-        upd_stkpc_tp: str | None = None,
-        exrt_appl_tp: str | None = None,
+        upd_stkpc_tp: _Code["0", "1"] | None = None,
+        exrt_appl_tp: _Code["0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -1037,12 +1213,12 @@ class ChartAPI(_Group):
     def minutes(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str | None = None,
         strt_dt: _DateText | None = None,
         tic_scope: str | None = None,
-        upd_stkpc_tp: str | None = None,
-        exrt_appl_tp: str | None = None,
+        upd_stkpc_tp: _Code["0", "1"] | None = None,
+        exrt_appl_tp: _Code["0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -1079,11 +1255,11 @@ class ChartAPI(_Group):
     def daily(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str | None = None,
         strt_dt: _DateText | None = None,
-        upd_stkpc_tp: str | None = None,
-        exrt_appl_tp: str | None = None,
+        upd_stkpc_tp: _Code["0", "1"] | None = None,
+        exrt_appl_tp: _Code["0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -1118,11 +1294,11 @@ class ChartAPI(_Group):
     def weekly(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str | None = None,
         strt_dt: _DateText | None = None,
-        upd_stkpc_tp: str | None = None,
-        exrt_appl_tp: str | None = None,
+        upd_stkpc_tp: _Code["0", "1"] | None = None,
+        exrt_appl_tp: _Code["0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -1157,11 +1333,11 @@ class ChartAPI(_Group):
     def monthly(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str | None = None,
         strt_dt: _DateText | None = None,
-        upd_stkpc_tp: str | None = None,
-        exrt_appl_tp: str | None = None,
+        upd_stkpc_tp: _Code["0", "1"] | None = None,
+        exrt_appl_tp: _Code["0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -1196,11 +1372,11 @@ class ChartAPI(_Group):
     def yearly(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str | None = None,
         strt_dt: _DateText | None = None,
-        upd_stkpc_tp: str | None = None,
-        exrt_appl_tp: str | None = None,
+        upd_stkpc_tp: _Code["0", "1"] | None = None,
+        exrt_appl_tp: _Code["0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -1235,11 +1411,11 @@ class ChartAPI(_Group):
     def quarterly(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str | None = None,
         strt_dt: _DateText | None = None,
-        upd_stkpc_tp: str | None = None,
-        exrt_appl_tp: str | None = None,
+        upd_stkpc_tp: _Code["0", "1"] | None = None,
+        exrt_appl_tp: _Code["0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -1280,11 +1456,11 @@ class AsyncChartAPI(_AsyncGroup):
     async def ticks(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str,
         tic_scope: str | None = None,
-        upd_stkpc_tp: str | None = None,
-        exrt_appl_tp: str | None = None,
+        upd_stkpc_tp: _Code["0", "1"] | None = None,
+        exrt_appl_tp: _Code["0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -1319,12 +1495,12 @@ class AsyncChartAPI(_AsyncGroup):
     async def minutes(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str | None = None,
         strt_dt: _DateText | None = None,
         tic_scope: str | None = None,
-        upd_stkpc_tp: str | None = None,
-        exrt_appl_tp: str | None = None,
+        upd_stkpc_tp: _Code["0", "1"] | None = None,
+        exrt_appl_tp: _Code["0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -1361,11 +1537,11 @@ class AsyncChartAPI(_AsyncGroup):
     async def daily(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str | None = None,
         strt_dt: _DateText | None = None,
-        upd_stkpc_tp: str | None = None,
-        exrt_appl_tp: str | None = None,
+        upd_stkpc_tp: _Code["0", "1"] | None = None,
+        exrt_appl_tp: _Code["0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -1400,11 +1576,11 @@ class AsyncChartAPI(_AsyncGroup):
     async def weekly(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str | None = None,
         strt_dt: _DateText | None = None,
-        upd_stkpc_tp: str | None = None,
-        exrt_appl_tp: str | None = None,
+        upd_stkpc_tp: _Code["0", "1"] | None = None,
+        exrt_appl_tp: _Code["0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -1439,11 +1615,11 @@ class AsyncChartAPI(_AsyncGroup):
     async def monthly(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str | None = None,
         strt_dt: _DateText | None = None,
-        upd_stkpc_tp: str | None = None,
-        exrt_appl_tp: str | None = None,
+        upd_stkpc_tp: _Code["0", "1"] | None = None,
+        exrt_appl_tp: _Code["0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -1478,11 +1654,11 @@ class AsyncChartAPI(_AsyncGroup):
     async def yearly(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str | None = None,
         strt_dt: _DateText | None = None,
-        upd_stkpc_tp: str | None = None,
-        exrt_appl_tp: str | None = None,
+        upd_stkpc_tp: _Code["0", "1"] | None = None,
+        exrt_appl_tp: _Code["0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -1517,11 +1693,11 @@ class AsyncChartAPI(_AsyncGroup):
     async def quarterly(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str | None = None,
         strt_dt: _DateText | None = None,
-        upd_stkpc_tp: str | None = None,
-        exrt_appl_tp: str | None = None,
+        upd_stkpc_tp: _Code["0", "1"] | None = None,
+        exrt_appl_tp: _Code["0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from msgspec.structs import astuple as _astuple
@@ -15,6 +15,11 @@ from kiwoom._model import Row as _Row
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
 from kiwoom._values import to_code as _to_code
+
+if TYPE_CHECKING:
+    from typing import Literal as _Code
+else:
+    from kiwoom._model import Code as _Code
 
 __all__ = [
     "Usa20280Data",
@@ -124,8 +129,16 @@ class Usa20281Request(_Request, kw_only=True):
     __rules__ = (
         _Rule("trnm", "trnm", "서비스명", True, 8, "str"),
         _Rule("seq", "seq", "조건검색식 일련번호", True, 3, "str"),
-        _Rule("search_type", "search_type", "조회타입", True, None, "str"),
-        _Rule("cont_yn", "cont_yn", "연속조회여부", False, 1, "str"),
+        _Rule("search_type", "search_type", "조회타입", True, None, "str", codes={"0": "조건검색"}),
+        _Rule(
+            "cont_yn",
+            "cont_yn",
+            "연속조회여부",
+            False,
+            1,
+            "str",
+            codes={"Y": "연속조회요청", "N": "연속조회미요청"},
+        ),
         _Rule("next_key", "next_key", "연속조회키", False, 20, "str"),
     )
 
@@ -135,10 +148,10 @@ class Usa20281Request(_Request, kw_only=True):
     seq: str
     """조건검색식 일련번호 (max 3)"""
 
-    search_type: str
+    search_type: _Code["0"]
     """조회타입. 0: 조건검색"""
 
-    cont_yn: str | None = None
+    cont_yn: _Code["Y", "N"] | None = None
     """연속조회여부 (max 1). Y: 연속조회요청, N: 연속조회미요청"""
 
     next_key: str | None = None
@@ -173,7 +186,7 @@ class Usa20281Data(_Row):
     """현재가 [10] (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = msgspec.field(default=None, name="25")
-    """전일대비기호 [25]. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 [25] (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = msgspec.field(default=None, name="11")
     """전일대비 [11] (단위 USD, signed)"""
@@ -296,7 +309,15 @@ class Usa20290Request(_Request, kw_only=True):
     __rules__ = (
         _Rule("trnm", "trnm", "서비스명", True, 8, "str"),
         _Rule("seq", "seq", "조건검색식 일련번호", True, 3, "str"),
-        _Rule("search_type", "search_type", "조회타입", True, 1, "str"),
+        _Rule(
+            "search_type",
+            "search_type",
+            "조회타입",
+            True,
+            1,
+            "str",
+            codes={"1": "조건검색+실시간조건검색"},
+        ),
     )
 
     trnm: str
@@ -305,7 +326,7 @@ class Usa20290Request(_Request, kw_only=True):
     seq: str
     """조건검색식 일련번호 (max 3)"""
 
-    search_type: str
+    search_type: _Code["1"]
     """조회타입 (max 1). 1: 조건검색+실시간조건검색"""
 
 
@@ -437,3 +458,6 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "usa20291": (Usa20291Request, Usa20291Response, Usa20291ResponseWire, _c_Usa20291Response),
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
+
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msgspec.structs import astuple as _astuple
 
@@ -12,6 +12,11 @@ from kiwoom._model import Request as _Request
 from kiwoom._model import Response as _Response
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._values import to_code as _to_code
+
+if TYPE_CHECKING:
+    from typing import Literal as _Code
+else:
+    from kiwoom._model import Code as _Code
 
 __all__ = [
     "Ust31300Request",
@@ -34,11 +39,19 @@ class Ust31300Request(_Request, kw_only=True):
 
     __api_id__ = "ust31300"
     __rules__ = (
-        _Rule("exch_tp", "exch_tp", "환전구분", True, 1, "str"),
+        _Rule(
+            "exch_tp",
+            "exch_tp",
+            "환전구분",
+            True,
+            1,
+            "str",
+            codes={"1": "원화(KRW)->달러(USD)", "2": "달러(USD)->원화(KRW)"},
+        ),
         _Rule("fc_exmn_amt", "fc_exmn_amt", "매도통화기준 환전금액", False, 12, "str"),
     )
 
-    exch_tp: str
+    exch_tp: _Code["1", "2"]
     """환전구분 (max 1). 1: 원화(KRW)->달러(USD), 2: 달러(USD)->원화(KRW)"""
 
     fc_exmn_amt: str | None = None
@@ -157,9 +170,19 @@ class Ust31301Request(_Request, kw_only=True):
     """환율 조회 (ust31301) request body."""
 
     __api_id__ = "ust31301"
-    __rules__ = (_Rule("exch_tp", "exch_tp", "환전구분", True, 1, "str"),)
+    __rules__ = (
+        _Rule(
+            "exch_tp",
+            "exch_tp",
+            "환전구분",
+            True,
+            1,
+            "str",
+            codes={"1": "원화(KRW)->달러(USD)", "2": "달러(USD)->원화(KRW)"},
+        ),
+    )
 
-    exch_tp: str
+    exch_tp: _Code["1", "2"]
     """환전구분 (max 1). 1: 원화(KRW)->달러(USD), 2: 달러(USD)->원화(KRW)"""
 
 
@@ -228,14 +251,22 @@ class Ust31302Request(_Request, kw_only=True):
 
     __api_id__ = "ust31302"
     __rules__ = (
-        _Rule("exch_tp", "exch_tp", "환전구분", True, 1, "str"),
-        _Rule("fc_exmn_amt", "fc_exmn_amt", "매도통화기준 환전금액", True, 12, "str"),
+        _Rule(
+            "exch_tp",
+            "exch_tp",
+            "환전구분",
+            True,
+            1,
+            "str",
+            codes={"1": "원화(KRW)->달러(USD)", "2": "달러(USD)->원화(KRW)"},
+        ),
+        _Rule("fc_exmn_amt", "fc_exmn_amt", "매도통화기준 환전금액", False, 12, "str"),
     )
 
-    exch_tp: str
+    exch_tp: _Code["1", "2"]
     """환전구분 (max 1). 1: 원화(KRW)->달러(USD), 2: 달러(USD)->원화(KRW)"""
 
-    fc_exmn_amt: str
+    fc_exmn_amt: str | None = None
     """매도통화기준 환전금액 (max 12)"""
 
 
@@ -466,6 +497,9 @@ TYPES: dict[str, tuple[Any, ...]] = {
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
 
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""
+
 
 # Namespaces: `client.us.exchange` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
 
@@ -483,7 +517,7 @@ class ExchangeAPI(_Group):
     def estimate(
         self,
         *,
-        exch_tp: str,
+        exch_tp: _Code["1", "2"],
         fc_exmn_amt: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -510,7 +544,7 @@ class ExchangeAPI(_Group):
     def rates(
         self,
         *,
-        exch_tp: str,
+        exch_tp: _Code["1", "2"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -534,8 +568,8 @@ class ExchangeAPI(_Group):
     def convert(
         self,
         *,
-        exch_tp: str,
-        fc_exmn_amt: str,
+        exch_tp: _Code["1", "2"],
+        fc_exmn_amt: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -570,7 +604,7 @@ class AsyncExchangeAPI(_AsyncGroup):
     async def estimate(
         self,
         *,
-        exch_tp: str,
+        exch_tp: _Code["1", "2"],
         fc_exmn_amt: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -597,7 +631,7 @@ class AsyncExchangeAPI(_AsyncGroup):
     async def rates(
         self,
         *,
-        exch_tp: str,
+        exch_tp: _Code["1", "2"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -621,8 +655,8 @@ class AsyncExchangeAPI(_AsyncGroup):
     async def convert(
         self,
         *,
-        exch_tp: str,
-        fc_exmn_amt: str,
+        exch_tp: _Code["1", "2"],
+        fc_exmn_amt: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msgspec.structs import astuple as _astuple
 
@@ -14,6 +14,11 @@ from kiwoom._model import Row as _Row
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
 from kiwoom._values import to_code as _to_code
+
+if TYPE_CHECKING:
+    from typing import Literal as _Code
+else:
+    from kiwoom._model import Code as _Code
 
 __all__ = [
     "Usa24300Request",
@@ -31,9 +36,19 @@ class Usa24300Request(_Request, kw_only=True):
     """미국주식 리서치(미국주식/ETF) (usa24300) request body."""
 
     __api_id__ = "usa24300"
-    __rules__ = (_Rule("qry_tp", "qry_tp", "주식/ETF 구분", False, None, "str"),)
+    __rules__ = (
+        _Rule(
+            "qry_tp",
+            "qry_tp",
+            "주식/ETF 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "미국주식", "1": "글로벌ETF"},
+        ),
+    )
 
-    qry_tp: str | None = None
+    qry_tp: _Code["0", "1"] | None = None
     """주식/ETF 구분. 0: 미국주식, 1: 글로벌ETF"""
 
 
@@ -68,7 +83,7 @@ class Usa24300ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -139,6 +154,9 @@ TYPES: dict[str, tuple[Any, ...]] = {
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
 
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""
+
 
 # Namespaces: `client.us.invest_info` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
 
@@ -156,7 +174,7 @@ class InvestInfoAPI(_Group):
     def research(
         self,
         *,
-        qry_tp: str | None = None,
+        qry_tp: _Code["0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -189,7 +207,7 @@ class AsyncInvestInfoAPI(_AsyncGroup):
     async def research(
         self,
         *,
-        qry_tp: str | None = None,
+        qry_tp: _Code["0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,

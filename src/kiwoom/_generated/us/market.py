@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from msgspec.structs import astuple as _astuple
@@ -19,6 +19,11 @@ from kiwoom._model import WireRow as _WireRow
 from kiwoom._values import fast_date as _fast_date
 from kiwoom._values import fast_time as _fast_time
 from kiwoom._values import to_code as _to_code
+
+if TYPE_CHECKING:
+    from typing import Literal as _Code
+else:
+    from kiwoom._model import Code as _Code
 
 __all__ = [
     "Usa20100Request",
@@ -53,11 +58,19 @@ class Usa20100Request(_Request, kw_only=True):
 
     __api_id__ = "usa20100"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            None,
+            "str",
+            codes={"NA": "AMEX", "ND": "NASDAQ", "NY": "NYSE"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", True, None, "str"),
     )
 
-    stex_tp: str
+    stex_tp: _Code["NA", "ND", "NY"]
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
     stk_cd: str
@@ -161,7 +174,7 @@ class Usa20100Response(_Response):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -383,11 +396,19 @@ class Usa20101Request(_Request, kw_only=True):
 
     __api_id__ = "usa20101"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            None,
+            "str",
+            codes={"NA": "AMEX", "ND": "NASDAQ", "NY": "NYSE"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", True, None, "str"),
     )
 
-    stex_tp: str
+    stex_tp: _Code["NA", "ND", "NY"]
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
     stk_cd: str
@@ -526,13 +547,13 @@ class Usa20101Response(_Response):
     """저가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     bid_tm: _dt.time | None = None
-    """호가시간 (HH:mm)"""
+    """호가시간 (HH:mm, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     dt: _dt.date | None = None
     """일자 (YYYYMMDD)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     fpr_sel_bid: float | None = None
     """최우선매도호가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
@@ -1042,11 +1063,19 @@ class Usa20150Request(_Request, kw_only=True):
 
     __api_id__ = "usa20150"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            None,
+            "str",
+            codes={"NA": "AMEX", "ND": "NASDAQ", "NY": "NYSE"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", True, None, "str"),
     )
 
-    stex_tp: str
+    stex_tp: _Code["NA", "ND", "NY"]
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
     stk_cd: str
@@ -1078,10 +1107,10 @@ class Usa20150ResultList(_Row):
     """거래량 (단위 주, signed)"""
 
     cntr_tm: _dt.time | None = None
-    """체결시간 (HHmmss)"""
+    """체결시간 (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
 
 class Usa20150ResultListWire(_WireRow):
@@ -1140,12 +1169,20 @@ class Usa20151Request(_Request, kw_only=True):
 
     __api_id__ = "usa20151"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            None,
+            "str",
+            codes={"NA": "AMEX", "ND": "NASDAQ", "NY": "NYSE"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", True, None, "str"),
-        _Rule("base_dt", "base_dt", "기준일자", False, None, "date"),
+        _Rule("base_dt", "base_dt", "기준일자", False, None, "date", fmt="YYYYMMDD"),
     )
 
-    stex_tp: str
+    stex_tp: _Code["NA", "ND", "NY"]
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
     stk_cd: str
@@ -1174,7 +1211,7 @@ class Usa20151ResultList(_Row):
     """현재가, 종가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -1242,12 +1279,20 @@ class Usa20590Request(_Request, kw_only=True):
 
     __api_id__ = "usa20590"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"NA": "AMEX", "ND": "NASDAQ", "NY": "NYSE"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", False, None, "str"),
-        _Rule("base_dt", "base_dt", "기준일자", False, None, "date"),
+        _Rule("base_dt", "base_dt", "기준일자", False, None, "date", fmt="YYYYMMDD"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["NA", "ND", "NY"] | None = None
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
     stk_cd: str | None = None
@@ -1284,7 +1329,7 @@ class Usa20590ResultList(_Row):
     """현재가(종가) (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -1393,6 +1438,9 @@ TYPES: dict[str, tuple[Any, ...]] = {
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
 
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""
+
 
 # Namespaces: `client.us.market` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
 
@@ -1410,7 +1458,7 @@ class MarketAPI(_Group):
     def quote(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -1437,7 +1485,7 @@ class MarketAPI(_Group):
     def order_book(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -1464,7 +1512,7 @@ class MarketAPI(_Group):
     def trades(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -1494,7 +1542,7 @@ class MarketAPI(_Group):
     def daily_trades(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str,
         base_dt: _DateText | None = None,
         next_key: str | None = None,
@@ -1527,7 +1575,7 @@ class MarketAPI(_Group):
     def daily_prices(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["NA", "ND", "NY"] | None = None,
         stk_cd: str | None = None,
         base_dt: _DateText | None = None,
         next_key: str | None = None,
@@ -1566,7 +1614,7 @@ class AsyncMarketAPI(_AsyncGroup):
     async def quote(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -1593,7 +1641,7 @@ class AsyncMarketAPI(_AsyncGroup):
     async def order_book(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -1620,7 +1668,7 @@ class AsyncMarketAPI(_AsyncGroup):
     async def trades(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -1650,7 +1698,7 @@ class AsyncMarketAPI(_AsyncGroup):
     async def daily_trades(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str,
         base_dt: _DateText | None = None,
         next_key: str | None = None,
@@ -1683,7 +1731,7 @@ class AsyncMarketAPI(_AsyncGroup):
     async def daily_prices(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["NA", "ND", "NY"] | None = None,
         stk_cd: str | None = None,
         base_dt: _DateText | None = None,
         next_key: str | None = None,

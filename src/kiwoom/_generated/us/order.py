@@ -3,15 +3,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msgspec.structs import astuple as _astuple
 
+from kiwoom._model import DecimalText as _DecimalText
 from kiwoom._model import FieldRule as _Rule
 from kiwoom._model import Request as _Request
 from kiwoom._model import Response as _Response
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._values import to_code as _to_code
+
+if TYPE_CHECKING:
+    from typing import Literal as _Code
+else:
+    from kiwoom._model import Code as _Code
 
 __all__ = [
     "Ust20000Request",
@@ -40,14 +46,38 @@ class Ust20000Request(_Request, kw_only=True):
 
     __api_id__ = "ust20000"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            None,
+            "str",
+            codes={"NA": "AMEX", "ND": "NASDAQ", "NY": "NYSE"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", True, 12, "str"),
         _Rule("ord_qty", "ord_qty", "주문수량", True, 12, "int"),
         _Rule("ord_uv", "ord_uv", "주문단가", False, 12, "decimal"),
-        _Rule("trde_tp", "trde_tp", "해외매매구분", True, 2, "str"),
+        _Rule(
+            "trde_tp",
+            "trde_tp",
+            "해외매매구분",
+            True,
+            2,
+            "str",
+            codes={
+                "00": "지정가",
+                "03": "시장가",
+                "26": "VWAP지정가",
+                "27": "TWAP지정가",
+                "30": "LOC",
+                "36": "VWAP시장가",
+                "37": "TWAP시장가",
+            },
+        ),
     )
 
-    stex_tp: str
+    stex_tp: _Code["NA", "ND", "NY"]
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
     stk_cd: str
@@ -56,10 +86,10 @@ class Ust20000Request(_Request, kw_only=True):
     ord_qty: int | str
     """주문수량 (단위 주, max 12)"""
 
-    ord_uv: float | int | str | None = None
+    ord_uv: _DecimalText | None = None
     """주문단가 (단위 USD, max 12)"""
 
-    trde_tp: str
+    trde_tp: _Code["00", "03", "26", "27", "30", "36", "37"]
     """해외매매구분 (max 2). 00: 지정가, 03: 시장가, 26: VWAP지정가, 27: TWAP지정가, 30: LOC, 36: VWAP시장가, 37: TWAP시장가"""
 
 
@@ -129,29 +159,56 @@ class Ust20001Request(_Request, kw_only=True):
     __api_id__ = "ust20001"
     __rules__ = (
         _Rule("stk_cd", "stk_cd", "종목코드", True, 12, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            None,
+            "str",
+            codes={"NA": "AMEX", "ND": "NASDAQ", "NY": "NYSE"},
+        ),
         _Rule("ord_qty", "ord_qty", "주문수량", True, 12, "int"),
         _Rule("ord_uv", "ord_uv", "주문단가", False, 12, "decimal"),
         _Rule("stop_pric", "stop_pric", "STOP가격", False, 12, "decimal"),
-        _Rule("trde_tp", "trde_tp", "매매구분", True, 2, "str"),
+        _Rule(
+            "trde_tp",
+            "trde_tp",
+            "매매구분",
+            True,
+            2,
+            "str",
+            codes={
+                "00": "지정가",
+                "03": "시장가",
+                "26": "VWAP지정가",
+                "27": "TWAP지정가",
+                "30": "LOC",
+                "33": "MOC",
+                "36": "VWAP시장가",
+                "37": "TWAP시장가",
+                "35": "STOP",
+                "34": "STOP LIMIT",
+            },
+        ),
     )
 
     stk_cd: str
     """종목코드 (max 12)"""
 
-    stex_tp: str
+    stex_tp: _Code["NA", "ND", "NY"]
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
     ord_qty: int | str
     """주문수량 (단위 주, max 12)"""
 
-    ord_uv: float | int | str | None = None
+    ord_uv: _DecimalText | None = None
     """주문단가 (단위 USD, max 12)"""
 
-    stop_pric: float | int | str | None = None
+    stop_pric: _DecimalText | None = None
     """STOP가격 (단위 USD, max 12)"""
 
-    trde_tp: str
+    trde_tp: _Code["00", "03", "26", "27", "30", "33", "36", "37", "35", "34"]
     """매매구분 (max 2). 00: 지정가, 03: 시장가, 26: VWAP지정가, 27: TWAP지정가, 30: LOC, 33: MOC, 36: VWAP시장가, 37: TWAP시장가, 35: STOP, 34: STOP LIMIT"""
 
 
@@ -215,7 +272,15 @@ class Ust20002Request(_Request, kw_only=True):
     __api_id__ = "ust20002"
     __rules__ = (
         _Rule("orig_ord_no", "orig_ord_no", "원주문번호", True, 9, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            None,
+            "str",
+            codes={"NA": "AMEX", "ND": "NASDAQ", "NY": "NYSE"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", True, 12, "str"),
         _Rule("mdfy_uv", "mdfy_uv", "정정단가", False, 12, "decimal"),
         _Rule("stop_pric", "stop_pric", "STOP가격", False, 12, "decimal"),
@@ -224,16 +289,16 @@ class Ust20002Request(_Request, kw_only=True):
     orig_ord_no: str
     """원주문번호 (max 9)"""
 
-    stex_tp: str
+    stex_tp: _Code["NA", "ND", "NY"]
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
     stk_cd: str
     """종목코드 (max 12)"""
 
-    mdfy_uv: float | int | str | None = None
+    mdfy_uv: _DecimalText | None = None
     """정정단가 (단위 USD, max 12)"""
 
-    stop_pric: float | int | str | None = None
+    stop_pric: _DecimalText | None = None
     """STOP가격 (단위 USD, max 12)"""
 
 
@@ -309,14 +374,22 @@ class Ust20003Request(_Request, kw_only=True):
     __api_id__ = "ust20003"
     __rules__ = (
         _Rule("orig_ord_no", "orig_ord_no", "원주문번호", True, 9, "str"),
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            None,
+            "str",
+            codes={"NA": "AMEX", "ND": "NASDAQ", "NY": "NYSE"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", True, 12, "str"),
     )
 
     orig_ord_no: str
     """원주문번호 (max 9)"""
 
-    stex_tp: str
+    stex_tp: _Code["NA", "ND", "NY"]
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
     stk_cd: str
@@ -370,18 +443,26 @@ class Ust31490Request(_Request, kw_only=True):
 
     __api_id__ = "ust31490"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, 2, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            2,
+            "str",
+            codes={"NA": "AMEX", "ND": "NASDAQ", "NY": "NYSE"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", True, 12, "str"),
         _Rule("uv", "uv", "매수가격", True, 12, "decimal"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["NA", "ND", "NY"] | None = None
     """거래소구분 (max 2). NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
     stk_cd: str
     """종목코드 (max 12)"""
 
-    uv: float | int | str
+    uv: _DecimalText
     """매수가격 (max 12)"""
 
 
@@ -621,6 +702,9 @@ TYPES: dict[str, tuple[Any, ...]] = {
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
 
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""
+
 
 # Namespaces: `client.us.order` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
 
@@ -638,11 +722,11 @@ class OrderAPI(_Group):
     def buy(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str,
         ord_qty: int | str,
-        ord_uv: float | int | str | None = None,
-        trde_tp: str,
+        ord_uv: _DecimalText | None = None,
+        trde_tp: _Code["00", "03", "26", "27", "30", "36", "37"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -678,11 +762,11 @@ class OrderAPI(_Group):
         self,
         *,
         stk_cd: str,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         ord_qty: int | str,
-        ord_uv: float | int | str | None = None,
-        stop_pric: float | int | str | None = None,
-        trde_tp: str,
+        ord_uv: _DecimalText | None = None,
+        stop_pric: _DecimalText | None = None,
+        trde_tp: _Code["00", "03", "26", "27", "30", "33", "36", "37", "35", "34"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -720,10 +804,10 @@ class OrderAPI(_Group):
         self,
         *,
         orig_ord_no: str,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str,
-        mdfy_uv: float | int | str | None = None,
-        stop_pric: float | int | str | None = None,
+        mdfy_uv: _DecimalText | None = None,
+        stop_pric: _DecimalText | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -759,7 +843,7 @@ class OrderAPI(_Group):
         self,
         *,
         orig_ord_no: str,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -791,9 +875,9 @@ class OrderAPI(_Group):
     def orderable_qty(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["NA", "ND", "NY"] | None = None,
         stk_cd: str,
-        uv: float | int | str,
+        uv: _DecimalText,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -827,11 +911,11 @@ class AsyncOrderAPI(_AsyncGroup):
     async def buy(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str,
         ord_qty: int | str,
-        ord_uv: float | int | str | None = None,
-        trde_tp: str,
+        ord_uv: _DecimalText | None = None,
+        trde_tp: _Code["00", "03", "26", "27", "30", "36", "37"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -867,11 +951,11 @@ class AsyncOrderAPI(_AsyncGroup):
         self,
         *,
         stk_cd: str,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         ord_qty: int | str,
-        ord_uv: float | int | str | None = None,
-        stop_pric: float | int | str | None = None,
-        trde_tp: str,
+        ord_uv: _DecimalText | None = None,
+        stop_pric: _DecimalText | None = None,
+        trde_tp: _Code["00", "03", "26", "27", "30", "33", "36", "37", "35", "34"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -909,10 +993,10 @@ class AsyncOrderAPI(_AsyncGroup):
         self,
         *,
         orig_ord_no: str,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str,
-        mdfy_uv: float | int | str | None = None,
-        stop_pric: float | int | str | None = None,
+        mdfy_uv: _DecimalText | None = None,
+        stop_pric: _DecimalText | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -948,7 +1032,7 @@ class AsyncOrderAPI(_AsyncGroup):
         self,
         *,
         orig_ord_no: str,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -980,9 +1064,9 @@ class AsyncOrderAPI(_AsyncGroup):
     async def orderable_qty(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["NA", "ND", "NY"] | None = None,
         stk_cd: str,
-        uv: float | int | str,
+        uv: _DecimalText,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,

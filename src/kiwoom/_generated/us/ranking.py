@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from msgspec.structs import astuple as _astuple
@@ -19,6 +19,11 @@ from kiwoom._model import WireRow as _WireRow
 from kiwoom._values import fast_date as _fast_date
 from kiwoom._values import fast_time as _fast_time
 from kiwoom._values import to_code as _to_code
+
+if TYPE_CHECKING:
+    from typing import Literal as _Code
+else:
+    from kiwoom._model import Code as _Code
 
 __all__ = [
     "Usa01980Request",
@@ -206,9 +211,19 @@ class Usa01980Request(_Request, kw_only=True):
     """미국주식 실시간 종목 조회 순위 (usa01980) request body."""
 
     __api_id__ = "usa01980"
-    __rules__ = (_Rule("svc_type", "svc_type", "서비스 유형", False, 4, "str"),)
+    __rules__ = (
+        _Rule(
+            "svc_type",
+            "svc_type",
+            "서비스 유형",
+            False,
+            4,
+            "str",
+            codes={"B286": "30초", "B281": "1분", "B282": "10분", "B283": "1시간", "B284": "당일"},
+        ),
+    )
 
-    svc_type: str | None = None
+    svc_type: _Code["B286", "B281", "B282", "B283", "B284"] | None = None
     """서비스 유형 (max 4). B286: 30초, B281: 1분, B282: 10분, B283: 1시간, B284: 당일"""
 
 
@@ -310,7 +325,7 @@ class Usa01980Response(_Response):
     """기준날짜 (YYYYMMDD, max 8)"""
 
     base_time: _dt.time | None = None
-    """기준시간 (HHmmss, max 6)"""
+    """기준시간 (HHmmss, max 6, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     result_list: list[Usa01980ResultList] = []
     """결과리스트"""
@@ -343,14 +358,30 @@ class Usa01990Request(_Request, kw_only=True):
 
     __api_id__ = "usa01990"
     __rules__ = (
-        _Rule("dt_unit_tp", "dt_unit_tp", "일,주,월단위구분", False, None, "str"),
-        _Rule("stk_tp", "stk_tp", "시장구분", False, None, "str"),
+        _Rule(
+            "dt_unit_tp",
+            "dt_unit_tp",
+            "일,주,월단위구분",
+            False,
+            None,
+            "str",
+            codes={"D": "일", "W": "주", "M": "월"},
+        ),
+        _Rule(
+            "stk_tp",
+            "stk_tp",
+            "시장구분",
+            False,
+            None,
+            "str",
+            codes={"A": "전체", "S": "주식", "E": "ETF"},
+        ),
     )
 
-    dt_unit_tp: str | None = None
+    dt_unit_tp: _Code["D", "W", "M"] | None = None
     """일,주,월단위구분. D: 일, W: 주, M: 월"""
 
-    stk_tp: str | None = None
+    stk_tp: _Code["A", "S", "E"] | None = None
     """시장구분. A: 전체, S: 주식, E: ETF"""
 
 
@@ -396,7 +427,7 @@ class Usa01990ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일거래량대비. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일거래량대비 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -471,35 +502,79 @@ class Usa20510Request(_Request, kw_only=True):
 
     __api_id__ = "usa20510"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("inds_cd", "inds_cd", "업종코드", False, None, "str"),
-        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("tm", "tm", "n일전 구분", False, None, "str"),
+        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str", codes={"0": "전체", "1": "주식"}),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "tm",
+            "tm",
+            "n일전 구분",
+            False,
+            None,
+            "str",
+            codes={"1": "전일", "5": "5일", "10": "10일", "30": "30일"},
+        ),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     inds_cd: str | None = None
     """업종코드"""
 
-    stk_tp: str | None = None
+    stk_tp: _Code["0", "1"] | None = None
     """종목구분. 0: 전체, 1: 주식"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    tm: str | None = None
+    tm: _Code["1", "5", "10", "30"] | None = None
     """n일전 구분. 1: 전일, 5: 5일, 10: 10일, 30: 30일"""
 
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -546,7 +621,7 @@ class Usa20510ResultList(_Row):
     """종료일기준가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -629,17 +704,61 @@ class Usa20511Request(_Request, kw_only=True):
 
     __api_id__ = "usa20511"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("etf_cat1", "etf_cat1", "ETF코드1", False, None, "str"),
         _Rule("etf_cat2", "etf_cat2", "ETF코드2", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("tm", "tm", "n일전 구분", False, None, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "tm",
+            "tm",
+            "n일전 구분",
+            False,
+            None,
+            "str",
+            codes={"1": "전일", "5": "5일", "10": "10일", "30": "30일"},
+        ),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     etf_cat1: str | None = None
@@ -648,16 +767,16 @@ class Usa20511Request(_Request, kw_only=True):
     etf_cat2: str | None = None
     """ETF코드2"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    tm: str | None = None
+    tm: _Code["1", "5", "10", "30"] | None = None
     """n일전 구분. 1: 전일, 5: 5일, 10: 10일, 30: 30일"""
 
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -704,7 +823,7 @@ class Usa20511ResultList(_Row):
     """종료일기준가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -787,31 +906,75 @@ class Usa20512Request(_Request, kw_only=True):
 
     __api_id__ = "usa20512"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", False, None, "str"),
-        _Rule("tm", "tm", "n일전 설정", False, None, "str"),
+        _Rule(
+            "tm",
+            "tm",
+            "n일전 설정",
+            False,
+            None,
+            "str",
+            codes={"1": "전일", "5": "5일", "10": "10일", "30": "30일"},
+        ),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     stk_cd: str | None = None
     """종목코드"""
 
-    tm: str | None = None
+    tm: _Code["1", "5", "10", "30"] | None = None
     """n일전 설정. 1: 전일, 5: 5일, 10: 10일, 30: 30일"""
 
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -858,7 +1021,7 @@ class Usa20512ResultList(_Row):
     """종료일기준가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -941,35 +1104,81 @@ class Usa20530Request(_Request, kw_only=True):
 
     __api_id__ = "usa20530"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소 구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("inds_cd", "inds_cd", "업종코드", False, None, "str"),
-        _Rule("stk_tp", "stk_tp", "종목 구분", False, None, "str"),
+        _Rule(
+            "stk_tp", "stk_tp", "종목 구분", False, None, "str", codes={"0": "전체", "1": "주식"}
+        ),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("qry_tp", "qry_tp", "정렬기준 구분", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목필터 구분", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "검색가격대 구분", False, None, "str"),
+        _Rule(
+            "qry_tp",
+            "qry_tp",
+            "정렬기준 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "거래량상위", "1": "거래대금상위", "2": "거래회전율상위"},
+        ),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목필터 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%만보기", "2": "증50%만보기"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "검색가격대 구분",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소 구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     inds_cd: str | None = None
     """업종코드"""
 
-    stk_tp: str | None = None
+    stk_tp: _Code["0", "1"] | None = None
     """종목 구분. 0: 전체, 1: 주식"""
 
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    qry_tp: str | None = None
+    qry_tp: _Code["0", "1", "2"] | None = None
     """정렬기준 구분. 0: 거래량상위, 1: 거래대금상위, 2: 거래회전율상위"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목필터 구분. 0: 전체, 1: 증100%만보기, 2: 증50%만보기"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """검색가격대 구분. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -1013,7 +1222,7 @@ class Usa20530ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -1099,17 +1308,61 @@ class Usa20531Request(_Request, kw_only=True):
 
     __api_id__ = "usa20531"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소 구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("etf_cat1", "etf_cat1", "ETF카테고리코드1", False, None, "str"),
         _Rule("etf_cat2", "etf_cat2", "ETF카테고리코드2", False, None, "str"),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("qry_tp", "qry_tp", "정렬기준 구분", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목필터 구분", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "검색가격대 구분", False, None, "str"),
+        _Rule(
+            "qry_tp",
+            "qry_tp",
+            "정렬기준 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "거래량상위", "1": "거래대금상위", "2": "거래회전율상위"},
+        ),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목필터 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%만보기", "2": "증50%만보기"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "검색가격대 구분",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소 구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     etf_cat1: str | None = None
@@ -1121,13 +1374,13 @@ class Usa20531Request(_Request, kw_only=True):
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    qry_tp: str | None = None
+    qry_tp: _Code["0", "1", "2"] | None = None
     """정렬기준 구분. 0: 거래량상위, 1: 거래대금상위, 2: 거래회전율상위"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목필터 구분. 0: 전체, 1: 증100%만보기, 2: 증50%만보기"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """검색가격대 구분. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -1171,7 +1424,7 @@ class Usa20531ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -1257,31 +1510,69 @@ class Usa20540Request(_Request, kw_only=True):
 
     __api_id__ = "usa20540"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소 구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("inds_cd", "inds_cd", "업종코드", False, None, "str"),
-        _Rule("stk_tp", "stk_tp", "종목 구분", False, None, "str"),
+        _Rule(
+            "stk_tp", "stk_tp", "종목 구분", False, None, "str", codes={"0": "전체", "1": "주식"}
+        ),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목필터 구분", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "검색가격대 구분", False, None, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목필터 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%만보기", "2": "증50%만보기"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "검색가격대 구분",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소 구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     inds_cd: str | None = None
     """업종코드"""
 
-    stk_tp: str | None = None
+    stk_tp: _Code["0", "1"] | None = None
     """종목 구분. 0: 전체, 1: 주식"""
 
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목필터 구분. 0: 전체, 1: 증100%만보기, 2: 증50%만보기"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """검색가격대 구분. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -1325,7 +1616,7 @@ class Usa20540ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -1411,16 +1702,52 @@ class Usa20541Request(_Request, kw_only=True):
 
     __api_id__ = "usa20541"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소 구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("etf_cat1", "etf_cat1", "ETF카테고리코드1", False, None, "str"),
         _Rule("etf_cat2", "etf_cat2", "ETF카테고리코드2", False, None, "str"),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목필터 구분", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "검색가격대 구분", False, None, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목필터 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%만보기", "2": "증50%만보기"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "검색가격대 구분",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소 구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     etf_cat1: str | None = None
@@ -1432,10 +1759,10 @@ class Usa20541Request(_Request, kw_only=True):
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목필터 구분. 0: 전체, 1: 증100%만보기, 2: 증50%만보기"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """검색가격대 구분. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -1479,7 +1806,7 @@ class Usa20541ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -1565,31 +1892,69 @@ class Usa20550Request(_Request, kw_only=True):
 
     __api_id__ = "usa20550"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소 구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("inds_cd", "inds_cd", "업종코드", False, None, "str"),
-        _Rule("stk_tp", "stk_tp", "종목 구분", False, None, "str"),
+        _Rule(
+            "stk_tp", "stk_tp", "종목 구분", False, None, "str", codes={"0": "전체", "1": "주식"}
+        ),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목필터 구분", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "검색가격대 구분", False, None, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목필터 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%만보기", "2": "증50%만보기"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "검색가격대 구분",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소 구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     inds_cd: str | None = None
     """업종코드"""
 
-    stk_tp: str | None = None
+    stk_tp: _Code["0", "1"] | None = None
     """종목 구분. 0: 전체, 1: 주식"""
 
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목필터 구분. 0: 전체, 1: 증100%만보기, 2: 증50%만보기"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """검색가격대 구분. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -1647,7 +2012,7 @@ class Usa20550ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -1731,16 +2096,52 @@ class Usa20551Request(_Request, kw_only=True):
 
     __api_id__ = "usa20551"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소 구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("etf_cat1", "etf_cat1", "ETF카테고리코드1", False, None, "str"),
         _Rule("etf_cat2", "etf_cat2", "ETF카테고리코드2", False, None, "str"),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목필터 구분", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "검색가격대 구분", False, None, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목필터 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%만보기", "2": "증50%만보기"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "검색가격대 구분",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소 구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     etf_cat1: str | None = None
@@ -1752,10 +2153,10 @@ class Usa20551Request(_Request, kw_only=True):
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목필터 구분. 0: 전체, 1: 증100%만보기, 2: 증50%만보기"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """검색가격대 구분. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -1813,7 +2214,7 @@ class Usa20551ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -1897,11 +2298,27 @@ class Usa20880Request(_Request, kw_only=True):
 
     __api_id__ = "usa20880"
     __rules__ = (
-        _Rule("qry_tp", "qry_tp", "조회구분", False, None, "str"),
+        _Rule(
+            "qry_tp",
+            "qry_tp",
+            "조회구분",
+            False,
+            None,
+            "str",
+            codes={
+                "1": "매수상위",
+                "2": "매도상위",
+                "3": "순매수상위",
+                "4": "보유잔고상위",
+                "5": "보유고객상위",
+                "6": "거래비중상위(미국,미국 ETF 분단위만 존재)",
+                "7": "거래대금상위(미국,미국 ETF 분단위만 존재)",
+            },
+        ),
         _Rule("dt_unit_tp", "dt_unit_tp", "일,주,월단위구분", False, None, "str"),
     )
 
-    qry_tp: str | None = None
+    qry_tp: _Code["1", "2", "3", "4", "5", "6", "7"] | None = None
     """조회구분. 1: 매수상위, 2: 매도상위, 3: 순매수상위, 4: 보유잔고상위, 5: 보유고객상위, 6: 거래비중상위(미국,미국 ETF 분단위만 존재), 7: 거래대금상위(미국,미국 ETF 분단위만 존재)"""
 
     dt_unit_tp: str | None = None
@@ -2013,11 +2430,27 @@ class Usa20881Request(_Request, kw_only=True):
 
     __api_id__ = "usa20881"
     __rules__ = (
-        _Rule("qry_tp", "qry_tp", "조회구분", False, None, "str"),
+        _Rule(
+            "qry_tp",
+            "qry_tp",
+            "조회구분",
+            False,
+            None,
+            "str",
+            codes={
+                "1": "매수상위",
+                "2": "매도상위",
+                "3": "순매수상위",
+                "4": "보유잔고상위",
+                "5": "보유고객상위",
+                "6": "거래비중상위(미국,미국 ETF 분단위만 존재)",
+                "7": "거래대금상위(미국,미국 ETF 분단위만 존재)",
+            },
+        ),
         _Rule("dt_unit_tp", "dt_unit_tp", "일,주,월단위구분", False, None, "str"),
     )
 
-    qry_tp: str | None = None
+    qry_tp: _Code["1", "2", "3", "4", "5", "6", "7"] | None = None
     """조회구분. 1: 매수상위, 2: 매도상위, 3: 순매수상위, 4: 보유잔고상위, 5: 보유고객상위, 6: 거래비중상위(미국,미국 ETF 분단위만 존재), 7: 거래대금상위(미국,미국 ETF 분단위만 존재)"""
 
     dt_unit_tp: str | None = None
@@ -2129,18 +2562,68 @@ class Usa20910Request(_Request, kw_only=True):
 
     __api_id__ = "usa20910"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("inds_cd", "inds_cd", "업종코드", False, None, "str"),
         _Rule("inds_cls_tp", "inds_cls_tp", "미국업종구분", False, None, "str"),
-        _Rule("sort_tp", "sort_tp", "정렬기준", False, None, "str"),
-        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬기준",
+            False,
+            None,
+            "str",
+            codes={
+                "1": "전일대비 상승률",
+                "2": "전일대비 상승폭",
+                "3": "보합",
+                "4": "전일대비 하락률",
+                "5": "전일대비 하락폭",
+            },
+        ),
+        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str", codes={"0": "전체", "1": "주식"}),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     inds_cd: str | None = None
@@ -2149,16 +2632,16 @@ class Usa20910Request(_Request, kw_only=True):
     inds_cls_tp: str | None = None
     """미국업종구분"""
 
-    sort_tp: str | None = None
+    sort_tp: _Code["1", "2", "3", "4", "5"] | None = None
     """정렬기준. 1: 전일대비 상승률, 2: 전일대비 상승폭, 3: 보합, 4: 전일대비 하락률, 5: 전일대비 하락폭"""
 
-    stk_tp: str | None = None
+    stk_tp: _Code["0", "1"] | None = None
     """종목구분. 0: 전체, 1: 주식"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -2206,7 +2689,7 @@ class Usa20910ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -2297,17 +2780,67 @@ class Usa20911Request(_Request, kw_only=True):
 
     __api_id__ = "usa20911"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("etf_cat1", "etf_cat1", "ETF카테고리코드1", False, None, "str"),
         _Rule("etf_cat2", "etf_cat2", "ETF카테고리코드2", False, None, "str"),
-        _Rule("sort_tp", "sort_tp", "정렬기준", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬기준",
+            False,
+            None,
+            "str",
+            codes={
+                "1": "전일대비 상승률",
+                "2": "전일대비 상승폭",
+                "3": "보합",
+                "4": "전일대비 하락률",
+                "5": "전일대비 하락폭",
+            },
+        ),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     etf_cat1: str | None = None
@@ -2316,13 +2849,13 @@ class Usa20911Request(_Request, kw_only=True):
     etf_cat2: str | None = None
     """ETF카테고리코드2"""
 
-    sort_tp: str | None = None
+    sort_tp: _Code["1", "2", "3", "4", "5"] | None = None
     """정렬기준. 1: 전일대비 상승률, 2: 전일대비 상승폭, 3: 보합, 4: 전일대비 하락률, 5: 전일대비 하락폭"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -2370,7 +2903,7 @@ class Usa20911ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -2461,17 +2994,61 @@ class Usa20920Request(_Request, kw_only=True):
 
     __api_id__ = "usa20920"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("inds_cd", "inds_cd", "업종코드", False, None, "str"),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str", codes={"0": "전체", "1": "주식"}),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
-        _Rule("sort_tp", "sort_tp", "정렬기준", False, None, "str"),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬기준",
+            False,
+            None,
+            "str",
+            codes={"1": "상승률", "2": "하락률"},
+        ),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     inds_cd: str | None = None
@@ -2480,19 +3057,19 @@ class Usa20920Request(_Request, kw_only=True):
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    stk_tp: str | None = None
+    stk_tp: _Code["0", "1"] | None = None
     """종목구분. 0: 전체, 1: 주식"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
     """거래대금조건"""
 
-    sort_tp: str | None = None
+    sort_tp: _Code["1", "2"] | None = None
     """정렬기준. 1: 상승률, 2: 하락률"""
 
 
@@ -2536,7 +3113,7 @@ class Usa20920ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -2557,7 +3134,7 @@ class Usa20920ResultList(_Row):
     """거래량 (단위 주)"""
 
     cntr_tm: _dt.time | None = None
-    """체결시간 (HH:mm)"""
+    """체결시간 (HH:mm, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     open_pric: float | None = None
     """시가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
@@ -2637,17 +3214,61 @@ class Usa20921Request(_Request, kw_only=True):
 
     __api_id__ = "usa20921"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("etf_cat1", "etf_cat1", "ETF카테고리코드1", False, None, "str"),
         _Rule("etf_cat2", "etf_cat2", "ETF카테고리코드2", False, None, "str"),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
-        _Rule("sort_tp", "sort_tp", "정렬기준", False, None, "str"),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬기준",
+            False,
+            None,
+            "str",
+            codes={"1": "상승률", "2": "하락률"},
+        ),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     etf_cat1: str | None = None
@@ -2659,16 +3280,16 @@ class Usa20921Request(_Request, kw_only=True):
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
     """거래대금조건"""
 
-    sort_tp: str | None = None
+    sort_tp: _Code["1", "2"] | None = None
     """정렬기준. 1: 상승률, 2: 하락률"""
 
 
@@ -2712,7 +3333,7 @@ class Usa20921ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -2733,7 +3354,7 @@ class Usa20921ResultList(_Row):
     """거래량 (단위 주)"""
 
     cntr_tm: _dt.time | None = None
-    """체결시간 (HH:mm)"""
+    """체결시간 (HH:mm, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     open_pric: float | None = None
     """시가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
@@ -2813,32 +3434,84 @@ class Usa20922Request(_Request, kw_only=True):
 
     __api_id__ = "usa20922"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("stk_cd", "stk_cd", "관심종목코드", False, None, "str"),
-        _Rule("sort_tp", "sort_tp", "정렬기준", False, None, "str"),
-        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬기준",
+            False,
+            None,
+            "str",
+            codes={"1": "상승률", "2": "하락률"},
+        ),
+        _Rule(
+            "stk_tp",
+            "stk_tp",
+            "종목구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "주식", "2": "ETF"},
+        ),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     stk_cd: str | None = None
     """관심종목코드"""
 
-    sort_tp: str | None = None
+    sort_tp: _Code["1", "2"] | None = None
     """정렬기준. 1: 상승률, 2: 하락률"""
 
-    stk_tp: str | None = None
+    stk_tp: _Code["0", "1", "2"] | None = None
     """종목구분. 0: 전체, 1: 주식, 2: ETF"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -2888,7 +3561,7 @@ class Usa20922ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -2909,7 +3582,7 @@ class Usa20922ResultList(_Row):
     """거래량 (단위 주)"""
 
     cntr_tm: _dt.time | None = None
-    """시간 (HH:mm)"""
+    """시간 (HH:mm, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     open_pric: float | None = None
     """시가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
@@ -2989,29 +3662,65 @@ class Usa20940Request(_Request, kw_only=True):
 
     __api_id__ = "usa20940"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소 구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "AMEX", "3": "NASDAQ"},
+        ),
         _Rule("inds_cd", "inds_cd", "업종코드", False, None, "str"),
-        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str"),
-        _Rule("sort_tp", "sort_tp", "정렬기준구분", False, None, "str"),
+        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str", codes={"0": "전체", "1": "주식"}),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬기준구분",
+            False,
+            None,
+            "str",
+            codes={"0": "상승률", "1": "상승폭", "3": "하락률", "4": "하락폭"},
+        ),
         _Rule("pric_cnd1", "pric_cnd1", "가격1 구분", False, None, "str"),
         _Rule("pric_cnd2", "pric_cnd2", "가격2 구분", False, None, "str"),
-        _Rule("base_dt", "base_dt", "기준일자", False, None, "date"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
+        _Rule("base_dt", "base_dt", "기준일자", False, None, "date", fmt="YYYYMMDD"),
+        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str", codes={"0": "전체"}),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "검색가격대 구분", False, None, "str"),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "검색가격대 구분",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ"""
 
     inds_cd: str | None = None
     """업종코드"""
 
-    stk_tp: str | None = None
+    stk_tp: _Code["0", "1"] | None = None
     """종목구분. 0: 전체, 1: 주식"""
 
-    sort_tp: str | None = None
+    sort_tp: _Code["0", "1", "3", "4"] | None = None
     """정렬기준구분. 0: 상승률, 1: 상승폭, 3: 하락률, 4: 하락폭"""
 
     pric_cnd1: str | None = None
@@ -3023,13 +3732,13 @@ class Usa20940Request(_Request, kw_only=True):
     base_dt: _DateText | None = None
     """기준일자 (YYYYMMDD)"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0"] | None = None
     """종목조건. 0: 전체"""
 
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """검색가격대 구분. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -3081,7 +3790,7 @@ class Usa20940ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -3189,20 +3898,56 @@ class Usa20941Request(_Request, kw_only=True):
 
     __api_id__ = "usa20941"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소 구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "AMEX", "3": "NASDAQ"},
+        ),
         _Rule("etf_cat1", "etf_cat1", "ETF카테고리코드1", False, None, "str"),
         _Rule("etf_cat2", "etf_cat2", "ETF카테고리코드2", False, None, "str"),
-        _Rule("sort_tp", "sort_tp", "정렬기준구분", False, None, "str"),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬기준구분",
+            False,
+            None,
+            "str",
+            codes={"0": "상승률", "1": "상승폭", "3": "하락률", "4": "하락폭"},
+        ),
         _Rule("pric_cnd1", "pric_cnd1", "가격1 구분", False, None, "str"),
         _Rule("pric_cnd2", "pric_cnd2", "가격2 구분", False, None, "str"),
-        _Rule("base_dt", "base_dt", "기준일자", False, None, "date"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
+        _Rule("base_dt", "base_dt", "기준일자", False, None, "date", fmt="YYYYMMDD"),
+        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str", codes={"0": "전체"}),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "검색가격대 구분", False, None, "str"),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "검색가격대 구분",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ"""
 
     etf_cat1: str | None = None
@@ -3211,7 +3956,7 @@ class Usa20941Request(_Request, kw_only=True):
     etf_cat2: str | None = None
     """ETF카테고리코드2"""
 
-    sort_tp: str | None = None
+    sort_tp: _Code["0", "1", "3", "4"] | None = None
     """정렬기준구분. 0: 상승률, 1: 상승폭, 3: 하락률, 4: 하락폭"""
 
     pric_cnd1: str | None = None
@@ -3223,13 +3968,13 @@ class Usa20941Request(_Request, kw_only=True):
     base_dt: _DateText | None = None
     """기준일자 (YYYYMMDD)"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0"] | None = None
     """종목조건. 0: 전체"""
 
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """검색가격대 구분. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -3281,7 +4026,7 @@ class Usa20941ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -3389,22 +4134,40 @@ class Usa20960Request(_Request, kw_only=True):
 
     __api_id__ = "usa20960"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소 구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "AMEX", "3": "NASDAQ"},
+        ),
         _Rule("inds_cd", "inds_cd", "업종코드", False, None, "str"),
-        _Rule("stk_tp", "stk_tp", "종목 구분", False, None, "str"),
-        _Rule("qry_tp", "qry_tp", "정렬기준구분", False, None, "str"),
+        _Rule(
+            "stk_tp", "stk_tp", "종목 구분", False, None, "str", codes={"0": "전체", "1": "주식"}
+        ),
+        _Rule(
+            "qry_tp",
+            "qry_tp",
+            "정렬기준구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전일거래량상위", "1": "전일거래대금상위"},
+        ),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ"""
 
     inds_cd: str | None = None
     """업종코드"""
 
-    stk_tp: str | None = None
+    stk_tp: _Code["0", "1"] | None = None
     """종목 구분. 0: 전체, 1: 주식"""
 
-    qry_tp: str | None = None
+    qry_tp: _Code["0", "1"] | None = None
     """정렬기준구분. 0: 전일거래량상위, 1: 전일거래대금상위"""
 
 
@@ -3443,7 +4206,7 @@ class Usa20960ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -3519,13 +4282,29 @@ class Usa20961Request(_Request, kw_only=True):
 
     __api_id__ = "usa20961"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소 구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "AMEX", "3": "NASDAQ"},
+        ),
         _Rule("etf_cat1", "etf_cat1", "ETF카테고리코드1", False, None, "str"),
         _Rule("etf_cat2", "etf_cat2", "ETF카테고리코드2", False, None, "str"),
-        _Rule("qry_tp", "qry_tp", "정렬기준구분", False, None, "str"),
+        _Rule(
+            "qry_tp",
+            "qry_tp",
+            "정렬기준구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전일거래량상위", "1": "전일거래대금상위"},
+        ),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ"""
 
     etf_cat1: str | None = None
@@ -3534,7 +4313,7 @@ class Usa20961Request(_Request, kw_only=True):
     etf_cat2: str | None = None
     """ETF카테고리코드2"""
 
-    qry_tp: str | None = None
+    qry_tp: _Code["0", "1"] | None = None
     """정렬기준구분. 0: 전일거래량상위, 1: 전일거래대금상위"""
 
 
@@ -3573,7 +4352,7 @@ class Usa20961ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -3649,39 +4428,85 @@ class Usa24110Request(_Request, kw_only=True):
 
     __api_id__ = "usa24110"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소 구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "AMEX", "3": "NASDAQ"},
+        ),
         _Rule("inds_cd", "inds_cd", "업종코드", False, None, "str"),
-        _Rule("stk_tp", "stk_tp", "종목 구분", False, None, "str"),
-        _Rule("sort_tp", "sort_tp", "정렬기준구분", False, None, "str"),
-        _Rule("dt_tp", "dt_tp", "기간구분", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
+        _Rule(
+            "stk_tp", "stk_tp", "종목 구분", False, None, "str", codes={"0": "전체", "1": "주식"}
+        ),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬기준구분",
+            False,
+            None,
+            "str",
+            codes={"0": "저가대비상승", "1": "고가대비하락"},
+        ),
+        _Rule("dt_tp", "dt_tp", "기간구분", False, None, "str", codes={"0": "연중", "1": "52주"}),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ"""
 
     inds_cd: str | None = None
     """업종코드"""
 
-    stk_tp: str | None = None
+    stk_tp: _Code["0", "1"] | None = None
     """종목 구분. 0: 전체, 1: 주식"""
 
-    sort_tp: str | None = None
+    sort_tp: _Code["0", "1"] | None = None
     """정렬기준구분. 0: 저가대비상승, 1: 고가대비하락"""
 
-    dt_tp: str | None = None
+    dt_tp: _Code["0", "1"] | None = None
     """기간구분. 0: 연중, 1: 52주"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -3735,7 +4560,7 @@ class Usa24110ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -3756,7 +4581,7 @@ class Usa24110ResultList(_Row):
     """52주 최저가 [52wk_lwst_pric] (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     hl_pre_sig: str | None = None
-    """최저가/최고가 대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """최저가/최고가 대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     hl_pre: float | None = None
     """최저가/최고가대비 (signed)"""
@@ -3855,18 +4680,62 @@ class Usa24111Request(_Request, kw_only=True):
 
     __api_id__ = "usa24111"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소 구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "AMEX", "3": "NASDAQ"},
+        ),
         _Rule("etf_cat1", "etf_cat1", "ETF카테고리코드1", False, None, "str"),
         _Rule("etf_cat2", "etf_cat2", "ETF카테고리코드2", False, None, "str"),
-        _Rule("sort_tp", "sort_tp", "정렬기준구분", False, None, "str"),
-        _Rule("dt_tp", "dt_tp", "기간구분", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬기준구분",
+            False,
+            None,
+            "str",
+            codes={"0": "저가대비상승", "1": "고가대비하락"},
+        ),
+        _Rule("dt_tp", "dt_tp", "기간구분", False, None, "str", codes={"0": "연중", "1": "52주"}),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ"""
 
     etf_cat1: str | None = None
@@ -3875,19 +4744,19 @@ class Usa24111Request(_Request, kw_only=True):
     etf_cat2: str | None = None
     """ETF카테고리코드2"""
 
-    sort_tp: str | None = None
+    sort_tp: _Code["0", "1"] | None = None
     """정렬기준구분. 0: 저가대비상승, 1: 고가대비하락"""
 
-    dt_tp: str | None = None
+    dt_tp: _Code["0", "1"] | None = None
     """기간구분. 0: 연중, 1: 52주"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -3941,7 +4810,7 @@ class Usa24111ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -3962,7 +4831,7 @@ class Usa24111ResultList(_Row):
     """52주 최저가 [52wk_lwst_pric] (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     hl_pre_sig: str | None = None
-    """최저가/최고가 대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """최저가/최고가 대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     hl_pre: float | None = None
     """최저가/최고가대비 (signed)"""
@@ -4061,30 +4930,74 @@ class Usa24120Request(_Request, kw_only=True):
 
     __api_id__ = "usa24120"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "AMEX", "3": "NASDAQ"},
+        ),
         _Rule("inds_cd", "inds_cd", "업종코드", False, None, "str"),
-        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str", codes={"0": "전체", "1": "주식"}),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
-        _Rule("base_dt", "base_dt", "기간", False, None, "date"),
-        _Rule("sort_tp", "sort_tp", "정렬기준 구분", False, None, "str"),
+        _Rule("base_dt", "base_dt", "기간", False, None, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬기준 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "상승", "2": "하락"},
+        ),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ"""
 
     inds_cd: str | None = None
     """업종코드"""
 
-    stk_tp: str | None = None
+    stk_tp: _Code["0", "1"] | None = None
     """종목구분. 0: 전체, 1: 주식"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_qty_tp: str | None = None
@@ -4096,7 +5009,7 @@ class Usa24120Request(_Request, kw_only=True):
     base_dt: _DateText | None = None
     """기간 (YYYYMMDD)"""
 
-    sort_tp: str | None = None
+    sort_tp: _Code["0", "2"] | None = None
     """정렬기준 구분. 0: 상승, 2: 하락"""
 
 
@@ -4143,7 +5056,7 @@ class Usa24120ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -4241,18 +5154,62 @@ class Usa24121Request(_Request, kw_only=True):
 
     __api_id__ = "usa24121"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "AMEX", "3": "NASDAQ"},
+        ),
         _Rule("etf_cat1", "etf_cat1", "ETF카테고리코드1", False, None, "str"),
         _Rule("etf_cat2", "etf_cat2", "ETF카테고리코드2", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
-        _Rule("base_dt", "base_dt", "기간", False, None, "date"),
-        _Rule("sort_tp", "sort_tp", "정렬기준 구분", False, None, "str"),
+        _Rule("base_dt", "base_dt", "기간", False, None, "date", fmt="YYYYMMDD"),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬기준 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "상승", "2": "하락"},
+        ),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ"""
 
     etf_cat1: str | None = None
@@ -4261,10 +5218,10 @@ class Usa24121Request(_Request, kw_only=True):
     etf_cat2: str | None = None
     """ETF카테고리코드2"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_qty_tp: str | None = None
@@ -4276,7 +5233,7 @@ class Usa24121Request(_Request, kw_only=True):
     base_dt: _DateText | None = None
     """기간 (YYYYMMDD)"""
 
-    sort_tp: str | None = None
+    sort_tp: _Code["0", "2"] | None = None
     """정렬기준 구분. 0: 상승, 2: 하락"""
 
 
@@ -4323,7 +5280,7 @@ class Usa24121ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -4421,16 +5378,52 @@ class Usa24150Request(_Request, kw_only=True):
 
     __api_id__ = "usa24150"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("inds_cd", "inds_cd", "업종코드", False, None, "str"),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str", codes={"0": "전체", "1": "주식"}),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     inds_cd: str | None = None
@@ -4439,13 +5432,13 @@ class Usa24150Request(_Request, kw_only=True):
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    stk_tp: str | None = None
+    stk_tp: _Code["0", "1"] | None = None
     """종목구분. 0: 전체, 1: 주식"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -4494,7 +5487,7 @@ class Usa24150ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -4587,16 +5580,52 @@ class Usa24151Request(_Request, kw_only=True):
 
     __api_id__ = "usa24151"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("etf_cat1", "etf_cat1", "ETF카테고리코드1", False, None, "str"),
         _Rule("etf_cat2", "etf_cat2", "ETF카테고리코드2", False, None, "str"),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     etf_cat1: str | None = None
@@ -4608,10 +5637,10 @@ class Usa24151Request(_Request, kw_only=True):
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -4660,7 +5689,7 @@ class Usa24151ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -4753,38 +5782,89 @@ class Usa24160Request(_Request, kw_only=True):
 
     __api_id__ = "usa24160"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "AMEX", "3": "NASDAQ"},
+        ),
         _Rule("inds_cd", "inds_cd", "업종코드", False, None, "str"),
-        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str"),
+        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str", codes={"0": "전체", "1": "주식"}),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
-        _Rule("sort_tp", "sort_tp", "정렬기준", False, None, "str"),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬기준",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "연속일수상승",
+                "1": "연속일수보합",
+                "2": "연속일수하락",
+                "3": "기준일대비상승",
+                "4": "기준일대비보합",
+                "5": "기준일대비 하락",
+            },
+        ),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ"""
 
     inds_cd: str | None = None
     """업종코드"""
 
-    stk_tp: str | None = None
+    stk_tp: _Code["0", "1"] | None = None
     """종목구분. 0: 전체, 1: 주식"""
 
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
     """거래대금조건"""
 
-    sort_tp: str | None = None
+    sort_tp: _Code["0", "1", "2", "3", "4", "5"] | None = None
     """정렬기준. 0: 연속일수상승, 1: 연속일수보합, 2: 연속일수하락, 3: 기준일대비상승, 4: 기준일대비보합, 5: 기준일대비 하락"""
 
 
@@ -4830,7 +5910,7 @@ class Usa24160ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -4923,17 +6003,68 @@ class Usa24161Request(_Request, kw_only=True):
 
     __api_id__ = "usa24161"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "AMEX", "3": "NASDAQ"},
+        ),
         _Rule("etf_cat1", "etf_cat1", "ETF카테고리코드1", False, None, "str"),
         _Rule("etf_cat2", "etf_cat2", "ETF카테고리코드2", False, None, "str"),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
-        _Rule("sort_tp", "sort_tp", "정렬기준", False, None, "str"),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬기준",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "연속일수상승",
+                "1": "연속일수보합",
+                "2": "연속일수하락",
+                "3": "기준일대비상승",
+                "4": "기준일대비보합",
+                "5": "기준일대비 하락",
+            },
+        ),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ"""
 
     etf_cat1: str | None = None
@@ -4945,16 +6076,16 @@ class Usa24161Request(_Request, kw_only=True):
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
     """거래대금조건"""
 
-    sort_tp: str | None = None
+    sort_tp: _Code["0", "1", "2", "3", "4", "5"] | None = None
     """정렬기준. 0: 연속일수상승, 1: 연속일수보합, 2: 연속일수하락, 3: 기준일대비상승, 4: 기준일대비보합, 5: 기준일대비 하락"""
 
 
@@ -5000,7 +6131,7 @@ class Usa24161ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -5093,16 +6224,67 @@ class Usa24162Request(_Request, kw_only=True):
 
     __api_id__ = "usa24162"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "AMEX", "3": "NASDAQ"},
+        ),
         _Rule("stk_cd", "stk_cd", "관심종목", False, None, "str"),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
-        _Rule("sort_tp", "sort_tp", "정렬기준", False, None, "str"),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬기준",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "연속일수상승",
+                "1": "연속일수보합",
+                "2": "연속일수하락",
+                "3": "기준일대비상승",
+                "4": "기준일대비보합",
+                "5": "기준일대비 하락",
+            },
+        ),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ"""
 
     stk_cd: str | None = None
@@ -5111,16 +6293,16 @@ class Usa24162Request(_Request, kw_only=True):
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
     """거래대금조건"""
 
-    sort_tp: str | None = None
+    sort_tp: _Code["0", "1", "2", "3", "4", "5"] | None = None
     """정렬기준. 0: 연속일수상승, 1: 연속일수보합, 2: 연속일수하락, 3: 기준일대비상승, 4: 기준일대비보합, 5: 기준일대비 하락"""
 
 
@@ -5166,7 +6348,7 @@ class Usa24162ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -5233,7 +6415,7 @@ class Usa24162Response(_Response):
     __kinds__ = ("list",)
 
     result_list: list[Usa24162ResultList] = []
-    """결과리스트"""
+    """결과리스트 (also read from result_lsit)"""
 
 
 class Usa24162ResponseWire(_WireResponse):
@@ -5259,35 +6441,84 @@ class Usa24200Request(_Request, kw_only=True):
 
     __api_id__ = "usa24200"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("inds_cd", "inds_cd", "업종코드", False, None, "str"),
-        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str"),
-        _Rule("sort_tp", "sort_tp", "정렬기준", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
+        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str", codes={"0": "전체", "1": "주식"}),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬기준",
+            False,
+            None,
+            "str",
+            codes={
+                "1": "순매수잔량순",
+                "2": "순매도잔량순",
+                "3": "순매수비율순",
+                "4": "순매도비율순",
+            },
+        ),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     inds_cd: str | None = None
     """업종코드"""
 
-    stk_tp: str | None = None
+    stk_tp: _Code["0", "1"] | None = None
     """종목구분. 0: 전체, 1: 주식"""
 
-    sort_tp: str | None = None
+    sort_tp: _Code["1", "2", "3", "4"] | None = None
     """정렬기준. 1: 순매수잔량순, 2: 순매도잔량순, 3: 순매수비율순, 4: 순매도비율순"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -5339,7 +6570,7 @@ class Usa24200ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -5366,7 +6597,7 @@ class Usa24200ResultList(_Row):
     """매도비율 (wire value / 100)"""
 
     cntr_tm: _dt.time | None = None
-    """시간 (HH:mm)"""
+    """시간 (HH:mm, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
 
 class Usa24200ResultListWire(_WireRow):
@@ -5447,17 +6678,66 @@ class Usa24201Request(_Request, kw_only=True):
 
     __api_id__ = "usa24201"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("etf_cat1", "etf_cat1", "ETF카테고리코드1", False, None, "str"),
         _Rule("etf_cat2", "etf_cat2", "ETF카테고리코드2", False, None, "str"),
-        _Rule("sort_tp", "sort_tp", "정렬기준", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬기준",
+            False,
+            None,
+            "str",
+            codes={
+                "1": "순매수잔량순",
+                "2": "순매도잔량순",
+                "3": "순매수비율순",
+                "4": "순매도비율순",
+            },
+        ),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     etf_cat1: str | None = None
@@ -5466,16 +6746,16 @@ class Usa24201Request(_Request, kw_only=True):
     etf_cat2: str | None = None
     """ETF카테고리코드2"""
 
-    sort_tp: str | None = None
+    sort_tp: _Code["1", "2", "3", "4"] | None = None
     """정렬기준. 1: 순매수잔량순, 2: 순매도잔량순, 3: 순매수비율순, 4: 순매도비율순"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -5527,7 +6807,7 @@ class Usa24201ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -5554,7 +6834,7 @@ class Usa24201ResultList(_Row):
     """매도비율 (wire value / 100)"""
 
     cntr_tm: _dt.time | None = None
-    """시간 (HH:mm)"""
+    """시간 (HH:mm, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
 
 class Usa24201ResultListWire(_WireRow):
@@ -5635,18 +6915,62 @@ class Usa24290Request(_Request, kw_only=True):
 
     __api_id__ = "usa24290"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "AMEX", "3": "NASDAQ"},
+        ),
         _Rule("inds_cd", "inds_cd", "업종코드", False, None, "str"),
         _Rule("inds_cls_tp", "inds_cls_tp", "해외주식업종분류구분", False, None, "str"),
-        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str", codes={"0": "전체", "1": "주식"}),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
-        _Rule("sort_tp", "sort_tp", "정렬기준 구분", False, None, "str"),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬기준 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "상승률", "1": "상승폭", "2": "보합", "3": "하락율", "4": "하락폭"},
+        ),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ"""
 
     inds_cd: str | None = None
@@ -5655,13 +6979,13 @@ class Usa24290Request(_Request, kw_only=True):
     inds_cls_tp: str | None = None
     """해외주식업종분류구분"""
 
-    stk_tp: str | None = None
+    stk_tp: _Code["0", "1"] | None = None
     """종목구분. 0: 전체, 1: 주식"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_qty_tp: str | None = None
@@ -5670,7 +6994,7 @@ class Usa24290Request(_Request, kw_only=True):
     trde_prica_cnd: str | None = None
     """거래대금조건"""
 
-    sort_tp: str | None = None
+    sort_tp: _Code["0", "1", "2", "3", "4"] | None = None
     """정렬기준 구분. 0: 상승률, 1: 상승폭, 2: 보합, 3: 하락율, 4: 하락폭"""
 
 
@@ -5719,7 +7043,7 @@ class Usa24290ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -5731,7 +7055,7 @@ class Usa24290ResultList(_Row):
     """정규장종가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     reg_pre_sig: str | None = None
-    """정규장대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """정규장대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     reg_pre: float | None = None
     """정규장대비 (단위 USD, signed)"""
@@ -5740,7 +7064,7 @@ class Usa24290ResultList(_Row):
     """괴리율 (signed)"""
 
     cntr_tm: _dt.time | None = None
-    """체결시간 (HH:mm)"""
+    """체결시간 (HH:mm, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     cntr_str: str | None = None
     """체결강도"""
@@ -5827,17 +7151,61 @@ class Usa24291Request(_Request, kw_only=True):
 
     __api_id__ = "usa24291"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "AMEX", "3": "NASDAQ"},
+        ),
         _Rule("etf_cat1", "etf_cat1", "ETF카테고리코드1", False, None, "str"),
         _Rule("etf_cat2", "etf_cat2", "ETF카테고리코드2", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
-        _Rule("sort_tp", "sort_tp", "정렬기준 구분", False, None, "str"),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬기준 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "상승률", "1": "상승폭", "2": "보합", "3": "하락율", "4": "하락폭"},
+        ),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ"""
 
     etf_cat1: str | None = None
@@ -5846,10 +7214,10 @@ class Usa24291Request(_Request, kw_only=True):
     etf_cat2: str | None = None
     """ETF카테고리코드2"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_qty_tp: str | None = None
@@ -5858,7 +7226,7 @@ class Usa24291Request(_Request, kw_only=True):
     trde_prica_cnd: str | None = None
     """거래대금조건"""
 
-    sort_tp: str | None = None
+    sort_tp: _Code["0", "1", "2", "3", "4"] | None = None
     """정렬기준 구분. 0: 상승률, 1: 상승폭, 2: 보합, 3: 하락율, 4: 하락폭"""
 
 
@@ -5911,7 +7279,7 @@ class Usa24291ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -5923,7 +7291,7 @@ class Usa24291ResultList(_Row):
     """정규장종가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     reg_pre_sig: str | None = None
-    """정규장대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """정규장대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     reg_pre: float | None = None
     """정규장대비 (단위 USD, signed)"""
@@ -5938,7 +7306,7 @@ class Usa24291ResultList(_Row):
     """괴리율 (signed)"""
 
     cntr_tm: _dt.time | None = None
-    """체결시간 (HH:mm)"""
+    """체결시간 (HH:mm, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
     cntr_str: str | None = None
     """체결강도"""
@@ -6092,6 +7460,11 @@ TYPES: dict[str, tuple[Any, ...]] = {
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
 
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {
+    "usa24162": ((b'"result_lsit"', b'"result_list"'),),
+}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""
+
 
 # Namespaces: `client.us.ranking` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
 
@@ -6109,7 +7482,7 @@ class RankingAPI(_Group):
     def most_viewed(
         self,
         *,
-        svc_type: str | None = None,
+        svc_type: _Code["B286", "B281", "B282", "B283", "B284"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6136,8 +7509,8 @@ class RankingAPI(_Group):
     def top_watchlisted(
         self,
         *,
-        dt_unit_tp: str | None = None,
-        stk_tp: str | None = None,
+        dt_unit_tp: _Code["D", "W", "M"] | None = None,
+        stk_tp: _Code["A", "S", "E"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6166,13 +7539,13 @@ class RankingAPI(_Group):
     def period_movers(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        stk_tp: str | None = None,
-        stk_cnd: str | None = None,
-        tm: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        tm: _Code["1", "5", "10", "30"] | None = None,
         trde_qty_tp: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6214,13 +7587,13 @@ class RankingAPI(_Group):
     def etf_period_movers(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
-        stk_cnd: str | None = None,
-        tm: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        tm: _Code["1", "5", "10", "30"] | None = None,
         trde_qty_tp: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6262,12 +7635,12 @@ class RankingAPI(_Group):
     def watchlist_period_movers(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         stk_cd: str | None = None,
-        tm: str | None = None,
+        tm: _Code["1", "5", "10", "30"] | None = None,
         trde_qty_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6307,13 +7680,13 @@ class RankingAPI(_Group):
     def top_volume(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        stk_tp: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
         trde_qty_tp: str | None = None,
-        qry_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        qry_tp: _Code["0", "1", "2"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6355,13 +7728,13 @@ class RankingAPI(_Group):
     def etf_top_volume(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
         trde_qty_tp: str | None = None,
-        qry_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        qry_tp: _Code["0", "1", "2"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6403,12 +7776,12 @@ class RankingAPI(_Group):
     def top_trading_value(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        stk_tp: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
         trde_qty_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6448,12 +7821,12 @@ class RankingAPI(_Group):
     def etf_top_trading_value(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
         trde_qty_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6493,12 +7866,12 @@ class RankingAPI(_Group):
     def top_market_cap(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        stk_tp: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
         trde_qty_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6538,12 +7911,12 @@ class RankingAPI(_Group):
     def etf_top_market_cap(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
         trde_qty_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6583,7 +7956,7 @@ class RankingAPI(_Group):
     def kiwoom_top_traded(
         self,
         *,
-        qry_tp: str | None = None,
+        qry_tp: _Code["1", "2", "3", "4", "5", "6", "7"] | None = None,
         dt_unit_tp: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6613,7 +7986,7 @@ class RankingAPI(_Group):
     def etf_kiwoom_top_traded(
         self,
         *,
-        qry_tp: str | None = None,
+        qry_tp: _Code["1", "2", "3", "4", "5", "6", "7"] | None = None,
         dt_unit_tp: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6643,13 +8016,13 @@ class RankingAPI(_Group):
     def top_movers(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
         inds_cls_tp: str | None = None,
-        sort_tp: str | None = None,
-        stk_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        sort_tp: _Code["1", "2", "3", "4", "5"] | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         trde_qty_tp: str | None = None,
         next_key: str | None = None,
@@ -6694,12 +8067,12 @@ class RankingAPI(_Group):
     def etf_top_movers(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
-        sort_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        sort_tp: _Code["1", "2", "3", "4", "5"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         trde_qty_tp: str | None = None,
         next_key: str | None = None,
@@ -6742,14 +8115,14 @@ class RankingAPI(_Group):
     def change_from_open(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
         trde_qty_tp: str | None = None,
-        stk_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
-        sort_tp: str | None = None,
+        sort_tp: _Code["1", "2"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6790,14 +8163,14 @@ class RankingAPI(_Group):
     def etf_change_from_open(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
         trde_qty_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
-        sort_tp: str | None = None,
+        sort_tp: _Code["1", "2"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6838,12 +8211,12 @@ class RankingAPI(_Group):
     def watchlist_change_from_open(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         stk_cd: str | None = None,
-        sort_tp: str | None = None,
-        stk_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        sort_tp: _Code["1", "2"] | None = None,
+        stk_tp: _Code["0", "1", "2"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         trde_qty_tp: str | None = None,
         next_key: str | None = None,
@@ -6886,16 +8259,16 @@ class RankingAPI(_Group):
     def cumulative_movers(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        stk_tp: str | None = None,
-        sort_tp: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        sort_tp: _Code["0", "1", "3", "4"] | None = None,
         pric_cnd1: str | None = None,
         pric_cnd2: str | None = None,
         base_dt: _DateText | None = None,
-        stk_cnd: str | None = None,
+        stk_cnd: _Code["0"] | None = None,
         trde_qty_tp: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6943,16 +8316,16 @@ class RankingAPI(_Group):
     def etf_cumulative_movers(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
-        sort_tp: str | None = None,
+        sort_tp: _Code["0", "1", "3", "4"] | None = None,
         pric_cnd1: str | None = None,
         pric_cnd2: str | None = None,
         base_dt: _DateText | None = None,
-        stk_cnd: str | None = None,
+        stk_cnd: _Code["0"] | None = None,
         trde_qty_tp: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -7000,10 +8373,10 @@ class RankingAPI(_Group):
     def top_prev_day(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        stk_tp: str | None = None,
-        qry_tp: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        qry_tp: _Code["0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7036,10 +8409,10 @@ class RankingAPI(_Group):
     def etf_top_prev_day(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
-        qry_tp: str | None = None,
+        qry_tp: _Code["0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7072,14 +8445,14 @@ class RankingAPI(_Group):
     def from_high_low(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        stk_tp: str | None = None,
-        sort_tp: str | None = None,
-        dt_tp: str | None = None,
-        stk_cnd: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        sort_tp: _Code["0", "1"] | None = None,
+        dt_tp: _Code["0", "1"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
         trde_qty_tp: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -7123,14 +8496,14 @@ class RankingAPI(_Group):
     def etf_from_high_low(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
-        sort_tp: str | None = None,
-        dt_tp: str | None = None,
-        stk_cnd: str | None = None,
+        sort_tp: _Code["0", "1"] | None = None,
+        dt_tp: _Code["0", "1"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
         trde_qty_tp: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -7174,15 +8547,15 @@ class RankingAPI(_Group):
     def movers_by_date(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        stk_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_qty_tp: str | None = None,
         trde_prica_cnd: str | None = None,
         base_dt: _DateText | None = None,
-        sort_tp: str | None = None,
+        sort_tp: _Code["0", "2"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7225,15 +8598,15 @@ class RankingAPI(_Group):
     def etf_movers_by_date(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_qty_tp: str | None = None,
         trde_prica_cnd: str | None = None,
         base_dt: _DateText | None = None,
-        sort_tp: str | None = None,
+        sort_tp: _Code["0", "2"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7276,12 +8649,12 @@ class RankingAPI(_Group):
     def top_turnover(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
         trde_qty_tp: str | None = None,
-        stk_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -7321,12 +8694,12 @@ class RankingAPI(_Group):
     def etf_top_turnover(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
         trde_qty_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -7366,14 +8739,14 @@ class RankingAPI(_Group):
     def streaks(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        stk_tp: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
         trde_qty_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
-        sort_tp: str | None = None,
+        sort_tp: _Code["0", "1", "2", "3", "4", "5"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7414,14 +8787,14 @@ class RankingAPI(_Group):
     def etf_streaks(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
         trde_qty_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
-        sort_tp: str | None = None,
+        sort_tp: _Code["0", "1", "2", "3", "4", "5"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7462,13 +8835,13 @@ class RankingAPI(_Group):
     def watchlist_streaks(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         stk_cd: str | None = None,
         trde_qty_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
-        sort_tp: str | None = None,
+        sort_tp: _Code["0", "1", "2", "3", "4", "5"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7507,13 +8880,13 @@ class RankingAPI(_Group):
     def top_order_book(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        stk_tp: str | None = None,
-        sort_tp: str | None = None,
-        stk_cnd: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        sort_tp: _Code["1", "2", "3", "4"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
         trde_qty_tp: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -7555,13 +8928,13 @@ class RankingAPI(_Group):
     def etf_top_order_book(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
-        sort_tp: str | None = None,
-        stk_cnd: str | None = None,
+        sort_tp: _Code["1", "2", "3", "4"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
         trde_qty_tp: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -7603,15 +8976,15 @@ class RankingAPI(_Group):
     def daytime_disparity(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
         inds_cls_tp: str | None = None,
-        stk_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_qty_tp: str | None = None,
         trde_prica_cnd: str | None = None,
-        sort_tp: str | None = None,
+        sort_tp: _Code["0", "1", "2", "3", "4"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7654,14 +9027,14 @@ class RankingAPI(_Group):
     def etf_daytime_disparity(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_qty_tp: str | None = None,
         trde_prica_cnd: str | None = None,
-        sort_tp: str | None = None,
+        sort_tp: _Code["0", "1", "2", "3", "4"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7708,7 +9081,7 @@ class AsyncRankingAPI(_AsyncGroup):
     async def most_viewed(
         self,
         *,
-        svc_type: str | None = None,
+        svc_type: _Code["B286", "B281", "B282", "B283", "B284"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7735,8 +9108,8 @@ class AsyncRankingAPI(_AsyncGroup):
     async def top_watchlisted(
         self,
         *,
-        dt_unit_tp: str | None = None,
-        stk_tp: str | None = None,
+        dt_unit_tp: _Code["D", "W", "M"] | None = None,
+        stk_tp: _Code["A", "S", "E"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7765,13 +9138,13 @@ class AsyncRankingAPI(_AsyncGroup):
     async def period_movers(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        stk_tp: str | None = None,
-        stk_cnd: str | None = None,
-        tm: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        tm: _Code["1", "5", "10", "30"] | None = None,
         trde_qty_tp: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -7813,13 +9186,13 @@ class AsyncRankingAPI(_AsyncGroup):
     async def etf_period_movers(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
-        stk_cnd: str | None = None,
-        tm: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        tm: _Code["1", "5", "10", "30"] | None = None,
         trde_qty_tp: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -7861,12 +9234,12 @@ class AsyncRankingAPI(_AsyncGroup):
     async def watchlist_period_movers(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         stk_cd: str | None = None,
-        tm: str | None = None,
+        tm: _Code["1", "5", "10", "30"] | None = None,
         trde_qty_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -7906,13 +9279,13 @@ class AsyncRankingAPI(_AsyncGroup):
     async def top_volume(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        stk_tp: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
         trde_qty_tp: str | None = None,
-        qry_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        qry_tp: _Code["0", "1", "2"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -7954,13 +9327,13 @@ class AsyncRankingAPI(_AsyncGroup):
     async def etf_top_volume(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
         trde_qty_tp: str | None = None,
-        qry_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        qry_tp: _Code["0", "1", "2"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -8002,12 +9375,12 @@ class AsyncRankingAPI(_AsyncGroup):
     async def top_trading_value(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        stk_tp: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
         trde_qty_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -8047,12 +9420,12 @@ class AsyncRankingAPI(_AsyncGroup):
     async def etf_top_trading_value(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
         trde_qty_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -8092,12 +9465,12 @@ class AsyncRankingAPI(_AsyncGroup):
     async def top_market_cap(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        stk_tp: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
         trde_qty_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -8137,12 +9510,12 @@ class AsyncRankingAPI(_AsyncGroup):
     async def etf_top_market_cap(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
         trde_qty_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -8182,7 +9555,7 @@ class AsyncRankingAPI(_AsyncGroup):
     async def kiwoom_top_traded(
         self,
         *,
-        qry_tp: str | None = None,
+        qry_tp: _Code["1", "2", "3", "4", "5", "6", "7"] | None = None,
         dt_unit_tp: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -8212,7 +9585,7 @@ class AsyncRankingAPI(_AsyncGroup):
     async def etf_kiwoom_top_traded(
         self,
         *,
-        qry_tp: str | None = None,
+        qry_tp: _Code["1", "2", "3", "4", "5", "6", "7"] | None = None,
         dt_unit_tp: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -8242,13 +9615,13 @@ class AsyncRankingAPI(_AsyncGroup):
     async def top_movers(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
         inds_cls_tp: str | None = None,
-        sort_tp: str | None = None,
-        stk_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        sort_tp: _Code["1", "2", "3", "4", "5"] | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         trde_qty_tp: str | None = None,
         next_key: str | None = None,
@@ -8293,12 +9666,12 @@ class AsyncRankingAPI(_AsyncGroup):
     async def etf_top_movers(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
-        sort_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        sort_tp: _Code["1", "2", "3", "4", "5"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         trde_qty_tp: str | None = None,
         next_key: str | None = None,
@@ -8341,14 +9714,14 @@ class AsyncRankingAPI(_AsyncGroup):
     async def change_from_open(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
         trde_qty_tp: str | None = None,
-        stk_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
-        sort_tp: str | None = None,
+        sort_tp: _Code["1", "2"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -8389,14 +9762,14 @@ class AsyncRankingAPI(_AsyncGroup):
     async def etf_change_from_open(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
         trde_qty_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
-        sort_tp: str | None = None,
+        sort_tp: _Code["1", "2"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -8437,12 +9810,12 @@ class AsyncRankingAPI(_AsyncGroup):
     async def watchlist_change_from_open(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         stk_cd: str | None = None,
-        sort_tp: str | None = None,
-        stk_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        sort_tp: _Code["1", "2"] | None = None,
+        stk_tp: _Code["0", "1", "2"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         trde_qty_tp: str | None = None,
         next_key: str | None = None,
@@ -8485,16 +9858,16 @@ class AsyncRankingAPI(_AsyncGroup):
     async def cumulative_movers(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        stk_tp: str | None = None,
-        sort_tp: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        sort_tp: _Code["0", "1", "3", "4"] | None = None,
         pric_cnd1: str | None = None,
         pric_cnd2: str | None = None,
         base_dt: _DateText | None = None,
-        stk_cnd: str | None = None,
+        stk_cnd: _Code["0"] | None = None,
         trde_qty_tp: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -8542,16 +9915,16 @@ class AsyncRankingAPI(_AsyncGroup):
     async def etf_cumulative_movers(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
-        sort_tp: str | None = None,
+        sort_tp: _Code["0", "1", "3", "4"] | None = None,
         pric_cnd1: str | None = None,
         pric_cnd2: str | None = None,
         base_dt: _DateText | None = None,
-        stk_cnd: str | None = None,
+        stk_cnd: _Code["0"] | None = None,
         trde_qty_tp: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -8599,10 +9972,10 @@ class AsyncRankingAPI(_AsyncGroup):
     async def top_prev_day(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        stk_tp: str | None = None,
-        qry_tp: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        qry_tp: _Code["0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -8635,10 +10008,10 @@ class AsyncRankingAPI(_AsyncGroup):
     async def etf_top_prev_day(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
-        qry_tp: str | None = None,
+        qry_tp: _Code["0", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -8671,14 +10044,14 @@ class AsyncRankingAPI(_AsyncGroup):
     async def from_high_low(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        stk_tp: str | None = None,
-        sort_tp: str | None = None,
-        dt_tp: str | None = None,
-        stk_cnd: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        sort_tp: _Code["0", "1"] | None = None,
+        dt_tp: _Code["0", "1"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
         trde_qty_tp: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -8722,14 +10095,14 @@ class AsyncRankingAPI(_AsyncGroup):
     async def etf_from_high_low(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
-        sort_tp: str | None = None,
-        dt_tp: str | None = None,
-        stk_cnd: str | None = None,
+        sort_tp: _Code["0", "1"] | None = None,
+        dt_tp: _Code["0", "1"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
         trde_qty_tp: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -8773,15 +10146,15 @@ class AsyncRankingAPI(_AsyncGroup):
     async def movers_by_date(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        stk_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_qty_tp: str | None = None,
         trde_prica_cnd: str | None = None,
         base_dt: _DateText | None = None,
-        sort_tp: str | None = None,
+        sort_tp: _Code["0", "2"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -8824,15 +10197,15 @@ class AsyncRankingAPI(_AsyncGroup):
     async def etf_movers_by_date(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_qty_tp: str | None = None,
         trde_prica_cnd: str | None = None,
         base_dt: _DateText | None = None,
-        sort_tp: str | None = None,
+        sort_tp: _Code["0", "2"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -8875,12 +10248,12 @@ class AsyncRankingAPI(_AsyncGroup):
     async def top_turnover(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
         trde_qty_tp: str | None = None,
-        stk_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -8920,12 +10293,12 @@ class AsyncRankingAPI(_AsyncGroup):
     async def etf_top_turnover(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
         trde_qty_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -8965,14 +10338,14 @@ class AsyncRankingAPI(_AsyncGroup):
     async def streaks(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        stk_tp: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
         trde_qty_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
-        sort_tp: str | None = None,
+        sort_tp: _Code["0", "1", "2", "3", "4", "5"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -9013,14 +10386,14 @@ class AsyncRankingAPI(_AsyncGroup):
     async def etf_streaks(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
         trde_qty_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
-        sort_tp: str | None = None,
+        sort_tp: _Code["0", "1", "2", "3", "4", "5"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -9061,13 +10434,13 @@ class AsyncRankingAPI(_AsyncGroup):
     async def watchlist_streaks(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         stk_cd: str | None = None,
         trde_qty_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
-        sort_tp: str | None = None,
+        sort_tp: _Code["0", "1", "2", "3", "4", "5"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -9106,13 +10479,13 @@ class AsyncRankingAPI(_AsyncGroup):
     async def top_order_book(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        stk_tp: str | None = None,
-        sort_tp: str | None = None,
-        stk_cnd: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        sort_tp: _Code["1", "2", "3", "4"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
         trde_qty_tp: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -9154,13 +10527,13 @@ class AsyncRankingAPI(_AsyncGroup):
     async def etf_top_order_book(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
-        sort_tp: str | None = None,
-        stk_cnd: str | None = None,
+        sort_tp: _Code["1", "2", "3", "4"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
         trde_qty_tp: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -9202,15 +10575,15 @@ class AsyncRankingAPI(_AsyncGroup):
     async def daytime_disparity(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
         inds_cls_tp: str | None = None,
-        stk_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_qty_tp: str | None = None,
         trde_prica_cnd: str | None = None,
-        sort_tp: str | None = None,
+        sort_tp: _Code["0", "1", "2", "3", "4"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -9253,14 +10626,14 @@ class AsyncRankingAPI(_AsyncGroup):
     async def etf_daytime_disparity(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_qty_tp: str | None = None,
         trde_prica_cnd: str | None = None,
-        sort_tp: str | None = None,
+        sort_tp: _Code["0", "1", "2", "3", "4"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msgspec.structs import astuple as _astuple
 
@@ -16,6 +16,11 @@ from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
 from kiwoom._values import fast_time as _fast_time
 from kiwoom._values import to_code as _to_code
+
+if TYPE_CHECKING:
+    from typing import Literal as _Code
+else:
+    from kiwoom._model import Code as _Code
 
 __all__ = [
     "Usa23000Request",
@@ -39,11 +44,19 @@ class Usa23000Request(_Request, kw_only=True):
 
     __api_id__ = "usa23000"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소 구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "AMEX", "3": "NASDAQ"},
+        ),
         _Rule("inds_cd", "inds_cd", "업종 코드", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ"""
 
     inds_cd: str | None = None
@@ -155,15 +168,31 @@ class Usa23100Request(_Request, kw_only=True):
 
     __api_id__ = "usa23100"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소 구분", False, None, "str"),
-        _Rule("sort_tp", "sort_tp", "정렬기준구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NY(NYSE)", "2": "NA(AMEX)", "3": "ND(NASDAQ)"},
+        ),
+        _Rule(
+            "sort_tp",
+            "sort_tp",
+            "정렬기준구분",
+            False,
+            None,
+            "str",
+            codes={"1": "등락율상위", "2": "등락율하위"},
+        ),
         _Rule("inds_cd", "inds_cd", "업종코드", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소 구분. 0: 전체, 1: NY(NYSE), 2: NA(AMEX), 3: ND(NASDAQ)"""
 
-    sort_tp: str | None = None
+    sort_tp: _Code["1", "2"] | None = None
     """정렬기준구분. 1: 등락율상위, 2: 등락율하위"""
 
     inds_cd: str | None = None
@@ -207,7 +236,7 @@ class Usa23100ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -234,7 +263,7 @@ class Usa23100ResultList(_Row):
     """저가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     cntr_tm: _dt.time | None = None
-    """시간 (HH:mm)"""
+    """시간 (HH:mm, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
 
 
 class Usa23100ResultListWire(_WireRow):
@@ -309,6 +338,9 @@ TYPES: dict[str, tuple[Any, ...]] = {
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
 
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""
+
 
 # Namespaces: `client.us.sector` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
 
@@ -326,7 +358,7 @@ class SectorAPI(_Group):
     def period_returns(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -356,8 +388,8 @@ class SectorAPI(_Group):
     def movers(
         self,
         *,
-        stex_tp: str | None = None,
-        sort_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
+        sort_tp: _Code["1", "2"] | None = None,
         inds_cd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -395,7 +427,7 @@ class AsyncSectorAPI(_AsyncGroup):
     async def period_returns(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -425,8 +457,8 @@ class AsyncSectorAPI(_AsyncGroup):
     async def movers(
         self,
         *,
-        stex_tp: str | None = None,
-        sort_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
+        sort_tp: _Code["1", "2"] | None = None,
         inds_cd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from msgspec.structs import astuple as _astuple
 
+from kiwoom._model import DecimalText as _DecimalText
 from kiwoom._model import FieldRule as _Rule
 from kiwoom._model import Request as _Request
 from kiwoom._model import Response as _Response
@@ -15,6 +16,11 @@ from kiwoom._model import Row as _Row
 from kiwoom._model import WireResponse as _WireResponse
 from kiwoom._model import WireRow as _WireRow
 from kiwoom._values import to_code as _to_code
+
+if TYPE_CHECKING:
+    from typing import Literal as _Code
+else:
+    from kiwoom._model import Code as _Code
 
 __all__ = [
     "Usa10098List",
@@ -288,9 +294,19 @@ class Usa10099Request(_Request, kw_only=True):
     """미국주식 종목리스트 (usa10099) request body."""
 
     __api_id__ = "usa10099"
-    __rules__ = (_Rule("stex_tp", "stex_tp", "거래소구분", True, None, "str"),)
+    __rules__ = (
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            None,
+            "str",
+            codes={"%": "전체", "NA": "AMEX", "ND": "NASDAQ", "NY": "NYSE"},
+        ),
+    )
 
-    stex_tp: str
+    stex_tp: _Code["%", "NA", "ND", "NY"]
     """거래소구분. %: 전체, NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
 
@@ -387,11 +403,19 @@ class Usa10100Request(_Request, kw_only=True):
 
     __api_id__ = "usa10100"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"NA": "AMEX", "ND": "NASDAQ", "NY": "NYSE"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", True, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["NA", "ND", "NY"] | None = None
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
     stk_cd: str
@@ -468,9 +492,11 @@ class Usa10101Request(_Request, kw_only=True):
     """미국주식 업종리스트 (usa10101) request body."""
 
     __api_id__ = "usa10101"
-    __rules__ = (_Rule("gubun", "gubun", "구분", False, None, "str"),)
+    __rules__ = (
+        _Rule("gubun", "gubun", "구분", False, None, "str", codes={"%": "전체", "1": "미국"}),
+    )
 
-    gubun: str | None = None
+    gubun: _Code["%", "1"] | None = None
     """구분. %: 전체, 1: 미국"""
 
 
@@ -542,9 +568,19 @@ class Usa10102Request(_Request, kw_only=True):
     """미국지수 리스트 (usa10102) request body."""
 
     __api_id__ = "usa10102"
-    __rules__ = (_Rule("index_qry_tp", "index_qry_tp", "업종지수구분", False, None, "str"),)
+    __rules__ = (
+        _Rule(
+            "index_qry_tp",
+            "index_qry_tp",
+            "업종지수구분",
+            False,
+            None,
+            "str",
+            codes={"%": "전체", "NQ": "나스닥", "NS": "S&P500", "NW": "다우"},
+        ),
+    )
 
-    index_qry_tp: str | None = None
+    index_qry_tp: _Code["%", "NQ", "NS", "NW"] | None = None
     """업종지수구분. %: 전체, NQ: 나스닥, NS: S&P500, NW: 다우"""
 
 
@@ -616,9 +652,19 @@ class Usa10104Request(_Request, kw_only=True):
     """미국 ETF,ETN 리스트 (usa10104) request body."""
 
     __api_id__ = "usa10104"
-    __rules__ = (_Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),)
+    __rules__ = (
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"%": "전체", "NA": "AMEX", "ND": "NASDAQ", "NY": "NYSE"},
+        ),
+    )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["%", "NA", "ND", "NY"] | None = None
     """거래소구분. %: 전체, NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
 
@@ -714,9 +760,19 @@ class Usa10105Request(_Request, kw_only=True):
     """미국 ETF 카테고리 리스트 (usa10105) request body."""
 
     __api_id__ = "usa10105"
-    __rules__ = (_Rule("gubun", "gubun", "구분", False, None, "str"),)
+    __rules__ = (
+        _Rule(
+            "gubun",
+            "gubun",
+            "구분",
+            False,
+            None,
+            "str",
+            codes={"%": "전체", "1": "카테고리1차", "2": "카테고리2차"},
+        ),
+    )
 
-    gubun: str | None = None
+    gubun: _Code["%", "1", "2"] | None = None
     """구분. %: 전체, 1: 카테고리1차, 2: 카테고리2차"""
 
 
@@ -801,17 +857,53 @@ class Usa20520Request(_Request, kw_only=True):
 
     __api_id__ = "usa20520"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("inds_cd", "inds_cd", "업종코드", False, None, "str"),
         _Rule("tm", "tm", "x일평균대비", False, None, "int"),
-        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str", codes={"0": "전체", "1": "주식"}),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     inds_cd: str | None = None
@@ -820,13 +912,13 @@ class Usa20520Request(_Request, kw_only=True):
     tm: int | str | None = None
     """x일평균대비 (signed)"""
 
-    stk_tp: str | None = None
+    stk_tp: _Code["0", "1"] | None = None
     """종목구분. 0: 전체, 1: 주식"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -863,7 +955,7 @@ class Usa20520ResultList(_Row):
     """증거금률"""
 
     stex_tp: str | None = None
-    """거래소구분"""
+    """거래소구분 (codes known incomplete: other codes are sent as given). NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
     stk_cd: str | None = None
     """종목코드"""
@@ -878,7 +970,7 @@ class Usa20520ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -971,17 +1063,53 @@ class Usa20521Request(_Request, kw_only=True):
 
     __api_id__ = "usa20521"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("tm", "tm", "x일평균대비", False, None, "int"),
         _Rule("etf_cat1", "etf_cat1", "ETF카테고리코드1", False, None, "str"),
         _Rule("etf_cat2", "etf_cat2", "ETF카테고리코드2", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     tm: int | str | None = None
@@ -993,10 +1121,10 @@ class Usa20521Request(_Request, kw_only=True):
     etf_cat2: str | None = None
     """ETF카테고리코드2"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -1048,7 +1176,7 @@ class Usa20521ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -1141,9 +1269,25 @@ class Usa20570Request(_Request, kw_only=True):
 
     __api_id__ = "usa20570"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
-        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
+        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str", codes={"0": "전체", "1": "주식"}),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
         _Rule("inds_cd", "inds_cd", "업종코드", False, None, "str"),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
         _Rule("pric_cnd1", "pric_cnd1", "가격조건1", False, None, "str"),
@@ -1151,13 +1295,13 @@ class Usa20570Request(_Request, kw_only=True):
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
-    stk_tp: str | None = None
+    stk_tp: _Code["0", "1"] | None = None
     """종목구분. 0: 전체, 1: 주식"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
     inds_cd: str | None = None
@@ -1219,7 +1363,7 @@ class Usa20570ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -1343,8 +1487,24 @@ class Usa20571Request(_Request, kw_only=True):
 
     __api_id__ = "usa20571"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
         _Rule("etf_cat1", "etf_cat1", "ETF카테고리코드1", False, None, "str"),
         _Rule("etf_cat2", "etf_cat2", "ETF카테고리코드2", False, None, "str"),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
@@ -1353,10 +1513,10 @@ class Usa20571Request(_Request, kw_only=True):
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
     etf_cat1: str | None = None
@@ -1421,7 +1581,7 @@ class Usa20571ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -1545,40 +1705,92 @@ class Usa20930Request(_Request, kw_only=True):
 
     __api_id__ = "usa20930"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
-        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
+        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str", codes={"0": "전체", "1": "주식"}),
         _Rule("inds_cd", "inds_cd", "업종코드", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("flu_tp", "flu_tp", "급등.급락 구분", False, None, "str"),
-        _Rule("tm_tp", "tm_tp", "분전, 전일 구분", False, None, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "flu_tp",
+            "flu_tp",
+            "급등.급락 구분",
+            False,
+            None,
+            "str",
+            codes={"1": "급등", "2": "급락"},
+        ),
+        _Rule(
+            "tm_tp",
+            "tm_tp",
+            "분전, 전일 구분",
+            False,
+            None,
+            "str",
+            codes={"1": "분전", "2": "일전", "3": "지정일"},
+        ),
         _Rule("tm", "tm", "분,일자 설정", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
-    stk_tp: str | None = None
+    stk_tp: _Code["0", "1"] | None = None
     """종목구분. 0: 전체, 1: 주식"""
 
     inds_cd: str | None = None
     """업종코드"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    flu_tp: str | None = None
+    flu_tp: _Code["1", "2"] | None = None
     """급등.급락 구분. 1: 급등, 2: 급락"""
 
-    tm_tp: str | None = None
+    tm_tp: _Code["1", "2", "3"] | None = None
     """분전, 전일 구분. 1: 분전, 2: 일전, 3: 지정일"""
 
     tm: str | None = None
     """분,일자 설정"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_qty_tp: str | None = None
@@ -1623,7 +1835,7 @@ class Usa20930ResultList(_Row):
     """영문종목명"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -1717,19 +1929,71 @@ class Usa20931Request(_Request, kw_only=True):
 
     __api_id__ = "usa20931"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("etf_cat1", "etf_cat1", "ETF카테고리코드1", False, None, "str"),
         _Rule("etf_cat2", "etf_cat2", "ETF카테고리코드2", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("flu_tp", "flu_tp", "급등.급락 구분", False, None, "str"),
-        _Rule("tm_tp", "tm_tp", "분전, 전일 구분", False, None, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "flu_tp",
+            "flu_tp",
+            "급등.급락 구분",
+            False,
+            None,
+            "str",
+            codes={"1": "급등", "2": "급락"},
+        ),
+        _Rule(
+            "tm_tp",
+            "tm_tp",
+            "분전, 전일 구분",
+            False,
+            None,
+            "str",
+            codes={"1": "분전", "2": "일전", "3": "지정일"},
+        ),
         _Rule("tm", "tm", "분,일자 설정", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     etf_cat1: str | None = None
@@ -1738,19 +2002,19 @@ class Usa20931Request(_Request, kw_only=True):
     etf_cat2: str | None = None
     """ETF카테고리코드2"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    flu_tp: str | None = None
+    flu_tp: _Code["1", "2"] | None = None
     """급등.급락 구분. 1: 급등, 2: 급락"""
 
-    tm_tp: str | None = None
+    tm_tp: _Code["1", "2", "3"] | None = None
     """분전, 전일 구분. 1: 분전, 2: 일전, 3: 지정일"""
 
     tm: str | None = None
     """분,일자 설정"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_qty_tp: str | None = None
@@ -1795,7 +2059,7 @@ class Usa20931ResultList(_Row):
     """영문종목명"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -1889,36 +2153,88 @@ class Usa20932Request(_Request, kw_only=True):
 
     __api_id__ = "usa20932"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소 구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "AMEX", "3": "NASDAQ"},
+        ),
         _Rule("stk_cd", "stk_cd", "관심종목", False, None, "str"),
-        _Rule("flu_tp", "flu_tp", "정렬 구분", False, None, "str"),
-        _Rule("tm_tp", "tm_tp", "기준 구분", False, None, "str"),
+        _Rule(
+            "flu_tp",
+            "flu_tp",
+            "정렬 구분",
+            False,
+            None,
+            "str",
+            codes={"1": "급등(기본값)", "2": "급락"},
+        ),
+        _Rule(
+            "tm_tp",
+            "tm_tp",
+            "기준 구분",
+            False,
+            None,
+            "str",
+            codes={"1": "분전(기본값)", "2": "일전", "3": "지정일"},
+        ),
         _Rule("tm", "tm", "분전 값", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ"""
 
     stk_cd: str | None = None
     """관심종목"""
 
-    flu_tp: str | None = None
+    flu_tp: _Code["1", "2"] | None = None
     """정렬 구분. 1: 급등(기본값), 2: 급락"""
 
-    tm_tp: str | None = None
+    tm_tp: _Code["1", "2", "3"] | None = None
     """기준 구분. 1: 분전(기본값), 2: 일전, 3: 지정일"""
 
     tm: str | None = None
     """분전 값"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_qty_tp: str | None = None
@@ -1959,7 +2275,7 @@ class Usa20932ResultList(_Row):
     """종목영문명"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -2051,34 +2367,73 @@ class Usa20970Request(_Request, kw_only=True):
 
     __api_id__ = "usa20970"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "AMEX", "3": "NASDAQ"},
+        ),
         _Rule("inds_cd", "inds_cd", "업종코드", False, None, "str"),
-        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str"),
-        _Rule("high_low_tp", "high_low_tp", "고가,저가구분", False, None, "str"),
-        _Rule("alacc_rt", "alacc_rt", "근접률", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
+        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str", codes={"0": "전체", "1": "주식"}),
+        _Rule(
+            "high_low_tp",
+            "high_low_tp",
+            "고가,저가구분",
+            False,
+            None,
+            "str",
+            codes={"1": "고가", "2": "저가"},
+        ),
+        _Rule(
+            "alacc_rt",
+            "alacc_rt",
+            "근접률",
+            False,
+            None,
+            "str",
+            codes={
+                "0.5": "0.5%",
+                "1.0": "1.0%",
+                "1.5": "1.5%",
+                "2.0": "2.0%",
+                "2.5": "2.5%",
+                "3.5": "3.5%",
+            },
+        ),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
         _Rule("pric_cnd_st", "pric_cnd_st", "가격조건 시작", False, None, "str"),
         _Rule("pric_cnd_ed", "pric_cnd_ed", "가격조건 끝", False, None, "str"),
         _Rule("trde_pric_cnd_st", "trde_pric_cnd_st", "거래대금조건", False, None, "str"),
         _Rule("trde_qty_cnd_fr", "trde_qty_cnd_fr", "거래량조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ"""
 
     inds_cd: str | None = None
     """업종코드"""
 
-    stk_tp: str | None = None
+    stk_tp: _Code["0", "1"] | None = None
     """종목구분. 0: 전체, 1: 주식"""
 
-    high_low_tp: str | None = None
+    high_low_tp: _Code["1", "2"] | None = None
     """고가,저가구분. 1: 고가, 2: 저가"""
 
-    alacc_rt: str | None = None
+    alacc_rt: _Code["0.5", "1.0", "1.5", "2.0", "2.5", "3.5"] | None = None
     """근접률. 0.5: 0.5%, 1.0: 1.0%, 1.5: 1.5%, 2.0: 2.0%, 2.5: 2.5%, 3.5: 3.5%"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
     pric_cnd_st: str | None = None
@@ -2133,7 +2488,7 @@ class Usa20970ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -2229,19 +2584,58 @@ class Usa20971Request(_Request, kw_only=True):
 
     __api_id__ = "usa20971"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "AMEX", "3": "NASDAQ"},
+        ),
         _Rule("etf_cat1", "etf_cat1", "ETF카테고리코드1", False, None, "str"),
         _Rule("etf_cat2", "etf_cat2", "ETF카테고리코드2", False, None, "str"),
-        _Rule("high_low_tp", "high_low_tp", "고가,저가구분", False, None, "str"),
-        _Rule("alacc_rt", "alacc_rt", "근접률", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
+        _Rule(
+            "high_low_tp",
+            "high_low_tp",
+            "고가,저가구분",
+            False,
+            None,
+            "str",
+            codes={"1": "고가", "2": "저가"},
+        ),
+        _Rule(
+            "alacc_rt",
+            "alacc_rt",
+            "근접률",
+            False,
+            None,
+            "str",
+            codes={
+                "0.5": "0.5%",
+                "1.0": "1.0%",
+                "1.5": "1.5%",
+                "2.0": "2.0%",
+                "2.5": "2.5%",
+                "3.5": "3.5%",
+            },
+        ),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
         _Rule("pric_cnd_st", "pric_cnd_st", "가격조건 시작", False, None, "str"),
         _Rule("pric_cnd_ed", "pric_cnd_ed", "가격조건 끝", False, None, "str"),
         _Rule("trde_pric_cnd_st", "trde_pric_cnd_st", "거래대금조건", False, None, "str"),
         _Rule("trde_qty_cnd_fr", "trde_qty_cnd_fr", "거래량조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ"""
 
     etf_cat1: str | None = None
@@ -2250,13 +2644,13 @@ class Usa20971Request(_Request, kw_only=True):
     etf_cat2: str | None = None
     """ETF카테고리코드2"""
 
-    high_low_tp: str | None = None
+    high_low_tp: _Code["1", "2"] | None = None
     """고가,저가구분. 1: 고가, 2: 저가"""
 
-    alacc_rt: str | None = None
+    alacc_rt: _Code["0.5", "1.0", "1.5", "2.0", "2.5", "3.5"] | None = None
     """근접률. 0.5: 0.5%, 1.0: 1.0%, 1.5: 1.5%, 2.0: 2.0%, 2.5: 2.5%, 3.5: 3.5%"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
     pric_cnd_st: str | None = None
@@ -2311,7 +2705,7 @@ class Usa20971ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -2407,30 +2801,69 @@ class Usa20972Request(_Request, kw_only=True):
 
     __api_id__ = "usa20972"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "AMEX", "3": "NASDAQ"},
+        ),
         _Rule("stk_cd", "stk_cd", "관심종목코드", False, None, "str"),
-        _Rule("high_low_tp", "high_low_tp", "고가,저가구분", False, None, "str"),
-        _Rule("alacc_rt", "alacc_rt", "근접률", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
+        _Rule(
+            "high_low_tp",
+            "high_low_tp",
+            "고가,저가구분",
+            False,
+            None,
+            "str",
+            codes={"1": "고가", "2": "저가"},
+        ),
+        _Rule(
+            "alacc_rt",
+            "alacc_rt",
+            "근접률",
+            False,
+            None,
+            "str",
+            codes={
+                "0.5": "0.5%",
+                "1.0": "1.0%",
+                "1.5": "1.5%",
+                "2.0": "2.0%",
+                "2.5": "2.5%",
+                "3.5": "3.5%",
+            },
+        ),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
         _Rule("pric_cnd_st", "pric_cnd_st", "가격조건 시작", False, None, "str"),
         _Rule("pric_cnd_ed", "pric_cnd_ed", "가격조건 끝", False, None, "str"),
         _Rule("trde_pric_cnd_st", "trde_pric_cnd_st", "거래대금조건", False, None, "str"),
         _Rule("trde_qty_cnd_fr", "trde_qty_cnd_fr", "거래량조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ"""
 
     stk_cd: str | None = None
     """관심종목코드"""
 
-    high_low_tp: str | None = None
+    high_low_tp: _Code["1", "2"] | None = None
     """고가,저가구분. 1: 고가, 2: 저가"""
 
-    alacc_rt: str | None = None
+    alacc_rt: _Code["0.5", "1.0", "1.5", "2.0", "2.5", "3.5"] | None = None
     """근접률. 0.5: 0.5%, 1.0: 1.0%, 1.5: 1.5%, 2.0: 2.0%, 2.5: 2.5%, 3.5: 3.5%"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
     pric_cnd_st: str | None = None
@@ -2486,7 +2919,7 @@ class Usa20972ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -2561,7 +2994,7 @@ class Usa20972Response(_Response):
     __kinds__ = ("list",)
 
     result_list: list[Usa20972ResultList] = []
-    """결과리스트"""
+    """결과리스트 (also read from result_lsit)"""
 
 
 class Usa20972ResponseWire(_WireResponse):
@@ -2587,17 +3020,61 @@ class Usa23400Request(_Request, kw_only=True):
 
     __api_id__ = "usa23400"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "AMEX", "3": "NASDAQ"},
+        ),
         _Rule("stk_cd", "stk_cd", "업종검색", False, None, "str"),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str", codes={"0": "전체", "1": "주식"}),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
-        _Rule("dt_tp", "dt_tp", "일자구분", False, None, "str"),
+        _Rule(
+            "dt_tp",
+            "dt_tp",
+            "일자구분",
+            False,
+            None,
+            "str",
+            codes={"5": "5일", "10": "10일", "20": "20일", "60": "60일", "250": "250일"},
+        ),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ"""
 
     stk_cd: str | None = None
@@ -2606,19 +3083,19 @@ class Usa23400Request(_Request, kw_only=True):
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    stk_tp: str | None = None
+    stk_tp: _Code["0", "1"] | None = None
     """종목구분. 0: 전체, 1: 주식"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
     """거래대금조건"""
 
-    dt_tp: str | None = None
+    dt_tp: _Code["5", "10", "20", "60", "250"] | None = None
     """일자구분. 5: 5일, 10: 10일, 20: 20일, 60: 60일, 250: 250일"""
 
 
@@ -2660,7 +3137,7 @@ class Usa23400ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -2751,17 +3228,61 @@ class Usa23401Request(_Request, kw_only=True):
 
     __api_id__ = "usa23401"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "AMEX", "3": "NASDAQ"},
+        ),
         _Rule("etf_cat1", "etf_cat1", "ETF카테고리코드1", False, None, "str"),
         _Rule("etf_cat2", "etf_cat2", "ETF카테고리코드2", False, None, "str"),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
-        _Rule("dt_tp", "dt_tp", "일자구분", False, None, "str"),
+        _Rule(
+            "dt_tp",
+            "dt_tp",
+            "일자구분",
+            False,
+            None,
+            "str",
+            codes={"5": "5일", "10": "10일", "20": "20일", "60": "60일", "250": "250일"},
+        ),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ"""
 
     etf_cat1: str | None = None
@@ -2773,16 +3294,16 @@ class Usa23401Request(_Request, kw_only=True):
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
     """거래대금조건"""
 
-    dt_tp: str | None = None
+    dt_tp: _Code["5", "10", "20", "60", "250"] | None = None
     """일자구분. 5: 5일, 10: 10일, 20: 20일, 60: 60일, 250: 250일"""
 
 
@@ -2824,7 +3345,7 @@ class Usa23401ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -2915,16 +3436,60 @@ class Usa23402Request(_Request, kw_only=True):
 
     __api_id__ = "usa23402"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("stk_cd", "stk_cd", "관심종목", False, None, "str"),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
-        _Rule("dt_tp", "dt_tp", "일자구분", False, None, "str"),
+        _Rule(
+            "dt_tp",
+            "dt_tp",
+            "일자구분",
+            False,
+            None,
+            "str",
+            codes={"5": "5일", "10": "10일", "20": "20일", "60": "60일", "250": "250일"},
+        ),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     stk_cd: str | None = None
@@ -2933,16 +3498,16 @@ class Usa23402Request(_Request, kw_only=True):
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
     """거래대금조건"""
 
-    dt_tp: str | None = None
+    dt_tp: _Code["5", "10", "20", "60", "250"] | None = None
     """일자구분. 5: 5일, 10: 10일, 20: 20일, 60: 60일, 250: 250일"""
 
 
@@ -2984,7 +3549,7 @@ class Usa23402ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -3049,7 +3614,7 @@ class Usa23402Response(_Response):
     __kinds__ = ("list",)
 
     result_list: list[Usa23402ResultList] = []
-    """결과리스트"""
+    """결과리스트 (also read from result_lsit)"""
 
 
 class Usa23402ResponseWire(_WireResponse):
@@ -3075,40 +3640,92 @@ class Usa24100Request(_Request, kw_only=True):
 
     __api_id__ = "usa24100"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
-        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
+        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str", codes={"0": "전체", "1": "주식"}),
         _Rule("inds_cd", "inds_cd", "업종코드", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("ntl_tp", "ntl_tp", "신고가신저가구분", False, None, "str"),
-        _Rule("high_low_tp", "high_low_tp", "고저기준", False, None, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "ntl_tp",
+            "ntl_tp",
+            "신고가신저가구분",
+            False,
+            None,
+            "str",
+            codes={"1": "신고가", "2": "신저가"},
+        ),
+        _Rule(
+            "high_low_tp",
+            "high_low_tp",
+            "고저기준",
+            False,
+            None,
+            "str",
+            codes={"1": "고가저가기준", "2": "종가기준"},
+        ),
         _Rule("dt", "dt", "기간입력", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
-    stk_tp: str | None = None
+    stk_tp: _Code["0", "1"] | None = None
     """종목구분. 0: 전체, 1: 주식"""
 
     inds_cd: str | None = None
     """업종코드"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    ntl_tp: str | None = None
+    ntl_tp: _Code["1", "2"] | None = None
     """신고가신저가구분. 1: 신고가, 2: 신저가"""
 
-    high_low_tp: str | None = None
+    high_low_tp: _Code["1", "2"] | None = None
     """고저기준. 1: 고가저가기준, 2: 종가기준"""
 
     dt: str | None = None
     """기간입력"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_qty_tp: str | None = None
@@ -3159,7 +3776,7 @@ class Usa24100ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -3265,19 +3882,71 @@ class Usa24101Request(_Request, kw_only=True):
 
     __api_id__ = "usa24101"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("etf_cat1", "etf_cat1", "ETF카테고리코드1", False, None, "str"),
         _Rule("etf_cat2", "etf_cat2", "ETF카테고리코드2", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("ntl_tp", "ntl_tp", "신고가신저가구분", False, None, "str"),
-        _Rule("high_low_tp", "high_low_tp", "고저기준", False, None, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%", "2": "증50%"},
+        ),
+        _Rule(
+            "ntl_tp",
+            "ntl_tp",
+            "신고가신저가구분",
+            False,
+            None,
+            "str",
+            codes={"1": "신고가", "2": "신저가"},
+        ),
+        _Rule(
+            "high_low_tp",
+            "high_low_tp",
+            "고저기준",
+            False,
+            None,
+            "str",
+            codes={"1": "고가저가기준", "2": "종가기준"},
+        ),
         _Rule("dt", "dt", "기간입력", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     etf_cat1: str | None = None
@@ -3286,19 +3955,19 @@ class Usa24101Request(_Request, kw_only=True):
     etf_cat2: str | None = None
     """ETF카테고리코드2"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%, 2: 증50%"""
 
-    ntl_tp: str | None = None
+    ntl_tp: _Code["1", "2"] | None = None
     """신고가신저가구분. 1: 신고가, 2: 신저가"""
 
-    high_low_tp: str | None = None
+    high_low_tp: _Code["1", "2"] | None = None
     """고저기준. 1: 고가저가기준, 2: 종가기준"""
 
     dt: str | None = None
     """기간입력"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_qty_tp: str | None = None
@@ -3349,7 +4018,7 @@ class Usa24101ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -3455,40 +4124,76 @@ class Usa24140Request(_Request, kw_only=True):
 
     __api_id__ = "usa24140"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("inds_cd", "inds_cd", "업종코드", False, None, "str"),
-        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str"),
+        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str", codes={"0": "전체", "1": "주식"}),
         _Rule("sort_tp", "sort_tp", "정렬기준", False, None, "str"),
         _Rule("updown_tp", "updown_tp", "등락구분", False, None, "str"),
         _Rule("alacc_rt", "alacc_rt", "비율1(근접율)", False, None, "decimal"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증거금100%", "2": "증거금50%"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     inds_cd: str | None = None
     """업종코드"""
 
-    stk_tp: str | None = None
+    stk_tp: _Code["0", "1"] | None = None
     """종목구분. 0: 전체, 1: 주식"""
 
     sort_tp: str | None = None
-    """정렬기준"""
+    """정렬기준 (codes known incomplete: other codes are sent as given). 1: 갭비율, 2: 전일대비"""
 
     updown_tp: str | None = None
-    """등락구분"""
+    """등락구분 (codes known incomplete: other codes are sent as given). 1: 갭상승, 2: 갭하락"""
 
-    alacc_rt: float | int | str | None = None
+    alacc_rt: _DecimalText | None = None
     """비율1(근접율)"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증거금100%, 2: 증거금50%"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -3538,7 +4243,7 @@ class Usa24140ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -3639,19 +4344,55 @@ class Usa24141Request(_Request, kw_only=True):
 
     __api_id__ = "usa24141"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("etf_cat1", "etf_cat1", "ETF카테고리코드1", False, None, "str"),
         _Rule("etf_cat2", "etf_cat2", "ETF카테고리코드2", False, None, "str"),
         _Rule("sort_tp", "sort_tp", "정렬기준", False, None, "str"),
         _Rule("updown_tp", "updown_tp", "등락구분", False, None, "str"),
         _Rule("alacc_rt", "alacc_rt", "비율1(근접율)", False, None, "decimal"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증거금100%", "2": "증거금50%"},
+        ),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     etf_cat1: str | None = None
@@ -3661,18 +4402,18 @@ class Usa24141Request(_Request, kw_only=True):
     """ETF카테고리코드2"""
 
     sort_tp: str | None = None
-    """정렬기준"""
+    """정렬기준 (codes known incomplete: other codes are sent as given). 1: 갭비율, 2: 전일대비"""
 
     updown_tp: str | None = None
-    """등락구분"""
+    """등락구분 (codes known incomplete: other codes are sent as given). 1: 갭상승, 2: 갭하락"""
 
-    alacc_rt: float | int | str | None = None
+    alacc_rt: _DecimalText | None = None
     """비율1(근접율)"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증거금100%, 2: 증거금50%"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -3722,7 +4463,7 @@ class Usa24141ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -3823,39 +4564,85 @@ class Usa24210Request(_Request, kw_only=True):
 
     __api_id__ = "usa24210"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소 구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "AMEX", "3": "NASDAQ"},
+        ),
         _Rule("inds_cd", "inds_cd", "업종코드", False, None, "str"),
-        _Rule("rt_tp", "rt_tp", "비율 구분", False, None, "str"),
-        _Rule("stk_tp", "stk_tp", "종목 구분", False, None, "str"),
+        _Rule(
+            "rt_tp",
+            "rt_tp",
+            "비율 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "매수/매도", "1": "매도/매수"},
+        ),
+        _Rule(
+            "stk_tp", "stk_tp", "종목 구분", False, None, "str", codes={"0": "전체", "1": "주식"}
+        ),
         _Rule("tm", "tm", "xxx분전 설정", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%만보기", "2": "증50%만보기"},
+        ),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ"""
 
     inds_cd: str | None = None
     """업종코드"""
 
-    rt_tp: str | None = None
+    rt_tp: _Code["0", "1"] | None = None
     """비율 구분. 0: 매수/매도, 1: 매도/매수"""
 
-    stk_tp: str | None = None
+    stk_tp: _Code["0", "1"] | None = None
     """종목 구분. 0: 전체, 1: 주식"""
 
     tm: str | None = None
     """xxx분전 설정"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%만보기, 2: 증50%만보기"""
 
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -3900,7 +4687,7 @@ class Usa24210ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -3991,21 +4778,65 @@ class Usa24211Request(_Request, kw_only=True):
 
     __api_id__ = "usa24211"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소 구분", False, None, "str"),
-        _Rule("rt_tp", "rt_tp", "비율 구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "AMEX", "3": "NASDAQ"},
+        ),
+        _Rule(
+            "rt_tp",
+            "rt_tp",
+            "비율 구분",
+            False,
+            None,
+            "str",
+            codes={"0": "매수/매도", "1": "매도/매수"},
+        ),
         _Rule("etf_cat1", "etf_cat1", "ETF카테고리코드1", False, None, "str"),
         _Rule("etf_cat2", "etf_cat2", "ETF카테고리코드2", False, None, "str"),
         _Rule("tm", "tm", "xxx분전 설정", False, None, "str"),
-        _Rule("stk_cnd", "stk_cnd", "종목조건", False, None, "str"),
+        _Rule(
+            "stk_cnd",
+            "stk_cnd",
+            "종목조건",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "증100%만보기", "2": "증50%만보기"},
+        ),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소 구분. 0: 전체, 1: NYSE, 2: AMEX, 3: NASDAQ"""
 
-    rt_tp: str | None = None
+    rt_tp: _Code["0", "1"] | None = None
     """비율 구분. 0: 매수/매도, 1: 매도/매수"""
 
     etf_cat1: str | None = None
@@ -4017,13 +4848,13 @@ class Usa24211Request(_Request, kw_only=True):
     tm: str | None = None
     """xxx분전 설정"""
 
-    stk_cnd: str | None = None
+    stk_cnd: _Code["0", "1", "2"] | None = None
     """종목조건. 0: 전체, 1: 증100%만보기, 2: 증50%만보기"""
 
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -4068,7 +4899,7 @@ class Usa24211ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -4159,34 +4990,75 @@ class Usa24220Request(_Request, kw_only=True):
 
     __api_id__ = "usa24220"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("inds_cd", "inds_cd", "업종코드", False, None, "str"),
-        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str"),
+        _Rule("stk_tp", "stk_tp", "종목구분", False, None, "str", codes={"0": "전체", "1": "주식"}),
         _Rule("dt", "dt", "기간", False, None, "str"),
         _Rule("prps_cnctr_rt", "prps_cnctr_rt", "매물대 집중비율", False, None, "decimal"),
-        _Rule("cond", "cond", "조건", False, None, "str"),
+        _Rule(
+            "cond",
+            "cond",
+            "조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "현재가 매물대 진입",
+                "2": "현재가 매물대 위",
+                "3": "현재가 매물대 아래",
+            },
+        ),
         _Rule("prpscnt", "prpscnt", "매물대수", False, None, "str"),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     inds_cd: str | None = None
     """업종코드"""
 
-    stk_tp: str | None = None
+    stk_tp: _Code["0", "1"] | None = None
     """종목구분. 0: 전체, 1: 주식"""
 
     dt: str | None = None
     """기간"""
 
-    prps_cnctr_rt: float | int | str | None = None
+    prps_cnctr_rt: _DecimalText | None = None
     """매물대 집중비율"""
 
-    cond: str | None = None
+    cond: _Code["0", "1", "2", "3"] | None = None
     """조건. 0: 전체, 1: 현재가 매물대 진입, 2: 현재가 매물대 위, 3: 현재가 매물대 아래"""
 
     prpscnt: str | None = None
@@ -4195,7 +5067,7 @@ class Usa24220Request(_Request, kw_only=True):
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -4241,7 +5113,7 @@ class Usa24220ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -4337,19 +5209,60 @@ class Usa24221Request(_Request, kw_only=True):
 
     __api_id__ = "usa24221"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", False, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            False,
+            None,
+            "str",
+            codes={"0": "전체", "1": "NYSE", "2": "NASDAQ", "3": "AMEX"},
+        ),
         _Rule("etf_cat1", "etf_cat1", "ETF카테고리코드1", False, None, "str"),
         _Rule("etf_cat2", "etf_cat2", "ETF카테고리코드2", False, None, "str"),
         _Rule("dt", "dt", "기간", False, None, "str"),
         _Rule("prps_cnctr_rt", "prps_cnctr_rt", "매물대 집중비율", False, None, "decimal"),
-        _Rule("cond", "cond", "조건", False, None, "str"),
+        _Rule(
+            "cond",
+            "cond",
+            "조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "현재가 매물대 진입",
+                "2": "현재가 매물대 위",
+                "3": "현재가 매물대 아래",
+            },
+        ),
         _Rule("prpscnt", "prpscnt", "매물대수", False, None, "str"),
         _Rule("trde_qty_tp", "trde_qty_tp", "거래량조건", False, None, "str"),
-        _Rule("pric_cnd", "pric_cnd", "가격조건", False, None, "str"),
+        _Rule(
+            "pric_cnd",
+            "pric_cnd",
+            "가격조건",
+            False,
+            None,
+            "str",
+            codes={
+                "0": "전체",
+                "1": "5미만",
+                "2": "10미만",
+                "3": "10이상",
+                "4": "10~20",
+                "5": "20~50",
+                "6": "50이상",
+                "7": "50~100",
+                "8": "100미만",
+                "9": "100이상",
+                "10": "500이상",
+            },
+        ),
         _Rule("trde_prica_cnd", "trde_prica_cnd", "거래대금조건", False, None, "str"),
     )
 
-    stex_tp: str | None = None
+    stex_tp: _Code["0", "1", "2", "3"] | None = None
     """거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX"""
 
     etf_cat1: str | None = None
@@ -4361,10 +5274,10 @@ class Usa24221Request(_Request, kw_only=True):
     dt: str | None = None
     """기간"""
 
-    prps_cnctr_rt: float | int | str | None = None
+    prps_cnctr_rt: _DecimalText | None = None
     """매물대 집중비율"""
 
-    cond: str | None = None
+    cond: _Code["0", "1", "2", "3"] | None = None
     """조건. 0: 전체, 1: 현재가 매물대 진입, 2: 현재가 매물대 위, 3: 현재가 매물대 아래"""
 
     prpscnt: str | None = None
@@ -4373,7 +5286,7 @@ class Usa24221Request(_Request, kw_only=True):
     trde_qty_tp: str | None = None
     """거래량조건"""
 
-    pric_cnd: str | None = None
+    pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None
     """가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상"""
 
     trde_prica_cnd: str | None = None
@@ -4419,7 +5332,7 @@ class Usa24221ResultList(_Row):
     """현재가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     pred_pre_sig: str | None = None
-    """전일대비기호. 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
+    """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
 
     pred_pre: float | None = None
     """전일대비 (단위 USD, signed)"""
@@ -4515,11 +5428,19 @@ class Usa26410Request(_Request, kw_only=True):
 
     __api_id__ = "usa26410"
     __rules__ = (
-        _Rule("stex_tp", "stex_tp", "거래소구분", True, None, "str"),
+        _Rule(
+            "stex_tp",
+            "stex_tp",
+            "거래소구분",
+            True,
+            None,
+            "str",
+            codes={"NA": "AMEX", "ND": "NASDAQ", "NY": "NYSE"},
+        ),
         _Rule("stk_cd", "stk_cd", "종목코드", True, None, "str"),
     )
 
-    stex_tp: str
+    stex_tp: _Code["NA", "ND", "NY"]
     """거래소구분. NA: AMEX, ND: NASDAQ, NY: NYSE"""
 
     stk_cd: str
@@ -4656,7 +5577,7 @@ class Usa26411Request(_Request, kw_only=True):
     __api_id__ = "usa26411"
     __rules__ = (
         _Rule("inds_cd", "inds_cd", "업종코드", False, None, "str"),
-        _Rule("srch_yr", "srch_yr", "조회연도", False, None, "str"),
+        _Rule("srch_yr", "srch_yr", "조회연도", False, None, "str", fmt="YYYY"),
     )
 
     inds_cd: str | None = None
@@ -4815,7 +5736,7 @@ class Usa26412Request(_Request, kw_only=True):
     __rules__ = (
         _Rule("etf_cat1", "etf_cat1", "ETF카테고리코드1", False, None, "str"),
         _Rule("etf_cat2", "etf_cat2", "ETF카테고리코드2", False, None, "str"),
-        _Rule("srch_yr", "srch_yr", "조회연도", False, None, "str"),
+        _Rule("srch_yr", "srch_yr", "조회연도", False, None, "str", fmt="YYYY"),
     )
 
     etf_cat1: str | None = None
@@ -5278,6 +6199,12 @@ TYPES: dict[str, tuple[Any, ...]] = {
 }
 """API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
 
+ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {
+    "usa20972": ((b'"result_lsit"', b'"result_list"'),),
+    "usa23402": ((b'"result_lsit"', b'"result_list"'),),
+}
+"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""
+
 
 # Namespaces: `client.us.stock_info` on kiwoom.Kiwoom, the same names on kiwoom.AsyncKiwoom.
 
@@ -5322,7 +6249,7 @@ class StockInfoAPI(_Group):
     def stocks(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["%", "NA", "ND", "NY"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5349,7 +6276,7 @@ class StockInfoAPI(_Group):
     def lookup(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["NA", "ND", "NY"] | None = None,
         stk_cd: str,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -5376,7 +6303,7 @@ class StockInfoAPI(_Group):
     def sectors(
         self,
         *,
-        gubun: str | None = None,
+        gubun: _Code["%", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5403,7 +6330,7 @@ class StockInfoAPI(_Group):
     def indices(
         self,
         *,
-        index_qry_tp: str | None = None,
+        index_qry_tp: _Code["%", "NQ", "NS", "NW"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5430,7 +6357,7 @@ class StockInfoAPI(_Group):
     def etfs(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["%", "NA", "ND", "NY"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5457,7 +6384,7 @@ class StockInfoAPI(_Group):
     def etf_categories(
         self,
         *,
-        gubun: str | None = None,
+        gubun: _Code["%", "1", "2"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -5484,12 +6411,12 @@ class StockInfoAPI(_Group):
     def volume_surge(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
         tm: int | str | None = None,
-        stk_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         trde_qty_tp: str | None = None,
         next_key: str | None = None,
@@ -5532,12 +6459,12 @@ class StockInfoAPI(_Group):
     def etf_volume_surge(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         tm: int | str | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         trde_qty_tp: str | None = None,
         next_key: str | None = None,
@@ -5580,9 +6507,9 @@ class StockInfoAPI(_Group):
     def by_price_range(
         self,
         *,
-        stex_tp: str | None = None,
-        stk_tp: str | None = None,
-        stk_cnd: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
         inds_cd: str | None = None,
         trde_qty_tp: str | None = None,
         pric_cnd1: str | None = None,
@@ -5628,8 +6555,8 @@ class StockInfoAPI(_Group):
     def etf_by_price_range(
         self,
         *,
-        stex_tp: str | None = None,
-        stk_cnd: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
         trde_qty_tp: str | None = None,
@@ -5676,14 +6603,14 @@ class StockInfoAPI(_Group):
     def price_jumps(
         self,
         *,
-        stex_tp: str | None = None,
-        stk_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
         inds_cd: str | None = None,
-        stk_cnd: str | None = None,
-        flu_tp: str | None = None,
-        tm_tp: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        flu_tp: _Code["1", "2"] | None = None,
+        tm_tp: _Code["1", "2", "3"] | None = None,
         tm: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_qty_tp: str | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
@@ -5730,14 +6657,14 @@ class StockInfoAPI(_Group):
     def etf_price_jumps(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
-        stk_cnd: str | None = None,
-        flu_tp: str | None = None,
-        tm_tp: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        flu_tp: _Code["1", "2"] | None = None,
+        tm_tp: _Code["1", "2", "3"] | None = None,
         tm: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_qty_tp: str | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
@@ -5784,13 +6711,13 @@ class StockInfoAPI(_Group):
     def watchlist_price_jumps(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         stk_cd: str | None = None,
-        flu_tp: str | None = None,
-        tm_tp: str | None = None,
+        flu_tp: _Code["1", "2"] | None = None,
+        tm_tp: _Code["1", "2", "3"] | None = None,
         tm: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_qty_tp: str | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
@@ -5835,12 +6762,12 @@ class StockInfoAPI(_Group):
     def near_high_low(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        stk_tp: str | None = None,
-        high_low_tp: str | None = None,
-        alacc_rt: str | None = None,
-        stk_cnd: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        high_low_tp: _Code["1", "2"] | None = None,
+        alacc_rt: _Code["0.5", "1.0", "1.5", "2.0", "2.5", "3.5"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
         pric_cnd_st: str | None = None,
         pric_cnd_ed: str | None = None,
         trde_pric_cnd_st: str | None = None,
@@ -5889,12 +6816,12 @@ class StockInfoAPI(_Group):
     def etf_near_high_low(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
-        high_low_tp: str | None = None,
-        alacc_rt: str | None = None,
-        stk_cnd: str | None = None,
+        high_low_tp: _Code["1", "2"] | None = None,
+        alacc_rt: _Code["0.5", "1.0", "1.5", "2.0", "2.5", "3.5"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
         pric_cnd_st: str | None = None,
         pric_cnd_ed: str | None = None,
         trde_pric_cnd_st: str | None = None,
@@ -5943,11 +6870,11 @@ class StockInfoAPI(_Group):
     def watchlist_near_high_low(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         stk_cd: str | None = None,
-        high_low_tp: str | None = None,
-        alacc_rt: str | None = None,
-        stk_cnd: str | None = None,
+        high_low_tp: _Code["1", "2"] | None = None,
+        alacc_rt: _Code["0.5", "1.0", "1.5", "2.0", "2.5", "3.5"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
         pric_cnd_st: str | None = None,
         pric_cnd_ed: str | None = None,
         trde_pric_cnd_st: str | None = None,
@@ -5994,14 +6921,14 @@ class StockInfoAPI(_Group):
     def volume_records(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         stk_cd: str | None = None,
         trde_qty_tp: str | None = None,
-        stk_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
-        dt_tp: str | None = None,
+        dt_tp: _Code["5", "10", "20", "60", "250"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6042,14 +6969,14 @@ class StockInfoAPI(_Group):
     def etf_volume_records(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
         trde_qty_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
-        dt_tp: str | None = None,
+        dt_tp: _Code["5", "10", "20", "60", "250"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6090,13 +7017,13 @@ class StockInfoAPI(_Group):
     def watchlist_volume_records(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         stk_cd: str | None = None,
         trde_qty_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
-        dt_tp: str | None = None,
+        dt_tp: _Code["5", "10", "20", "60", "250"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6135,14 +7062,14 @@ class StockInfoAPI(_Group):
     def new_highs_lows(
         self,
         *,
-        stex_tp: str | None = None,
-        stk_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
         inds_cd: str | None = None,
-        stk_cnd: str | None = None,
-        ntl_tp: str | None = None,
-        high_low_tp: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        ntl_tp: _Code["1", "2"] | None = None,
+        high_low_tp: _Code["1", "2"] | None = None,
         dt: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_qty_tp: str | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
@@ -6189,14 +7116,14 @@ class StockInfoAPI(_Group):
     def etf_new_highs_lows(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
-        stk_cnd: str | None = None,
-        ntl_tp: str | None = None,
-        high_low_tp: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        ntl_tp: _Code["1", "2"] | None = None,
+        high_low_tp: _Code["1", "2"] | None = None,
         dt: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_qty_tp: str | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
@@ -6243,14 +7170,14 @@ class StockInfoAPI(_Group):
     def gaps(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        stk_tp: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
         sort_tp: str | None = None,
         updown_tp: str | None = None,
-        alacc_rt: float | int | str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        alacc_rt: _DecimalText | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         trde_qty_tp: str | None = None,
         next_key: str | None = None,
@@ -6266,8 +7193,8 @@ class StockInfoAPI(_Group):
             stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
             inds_cd: 업종코드
             stk_tp: 종목구분. 0: 전체, 1: 주식
-            sort_tp: 정렬기준
-            updown_tp: 등락구분
+            sort_tp: 정렬기준 (codes known incomplete: other codes are sent as given). 1: 갭비율, 2: 전일대비
+            updown_tp: 등락구분 (codes known incomplete: other codes are sent as given). 1: 갭상승, 2: 갭하락
             alacc_rt: 비율1(근접율)
             stk_cnd: 종목조건. 0: 전체, 1: 증거금100%, 2: 증거금50%
             pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
@@ -6297,14 +7224,14 @@ class StockInfoAPI(_Group):
     def etf_gaps(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
         sort_tp: str | None = None,
         updown_tp: str | None = None,
-        alacc_rt: float | int | str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        alacc_rt: _DecimalText | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         trde_qty_tp: str | None = None,
         next_key: str | None = None,
@@ -6320,8 +7247,8 @@ class StockInfoAPI(_Group):
             stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
             etf_cat1: ETF카테고리코드1
             etf_cat2: ETF카테고리코드2
-            sort_tp: 정렬기준
-            updown_tp: 등락구분
+            sort_tp: 정렬기준 (codes known incomplete: other codes are sent as given). 1: 갭비율, 2: 전일대비
+            updown_tp: 등락구분 (codes known incomplete: other codes are sent as given). 1: 갭상승, 2: 갭하락
             alacc_rt: 비율1(근접율)
             stk_cnd: 종목조건. 0: 전체, 1: 증거금100%, 2: 증거금50%
             pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
@@ -6351,14 +7278,14 @@ class StockInfoAPI(_Group):
     def book_ratio_surge(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        rt_tp: str | None = None,
-        stk_tp: str | None = None,
+        rt_tp: _Code["0", "1"] | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
         tm: str | None = None,
-        stk_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
         trde_qty_tp: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6402,14 +7329,14 @@ class StockInfoAPI(_Group):
     def etf_book_ratio_surge(
         self,
         *,
-        stex_tp: str | None = None,
-        rt_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
+        rt_tp: _Code["0", "1"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
         tm: str | None = None,
-        stk_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
         trde_qty_tp: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6453,15 +7380,15 @@ class StockInfoAPI(_Group):
     def volume_zones(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        stk_tp: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
         dt: str | None = None,
-        prps_cnctr_rt: float | int | str | None = None,
-        cond: str | None = None,
+        prps_cnctr_rt: _DecimalText | None = None,
+        cond: _Code["0", "1", "2", "3"] | None = None,
         prpscnt: str | None = None,
         trde_qty_tp: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6507,15 +7434,15 @@ class StockInfoAPI(_Group):
     def etf_volume_zones(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
         dt: str | None = None,
-        prps_cnctr_rt: float | int | str | None = None,
-        cond: str | None = None,
+        prps_cnctr_rt: _DecimalText | None = None,
+        cond: _Code["0", "1", "2", "3"] | None = None,
         prpscnt: str | None = None,
         trde_qty_tp: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6561,7 +7488,7 @@ class StockInfoAPI(_Group):
     def yearly_changes(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6744,7 +7671,7 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def stocks(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["%", "NA", "ND", "NY"],
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6771,7 +7698,7 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def lookup(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["NA", "ND", "NY"] | None = None,
         stk_cd: str,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -6798,7 +7725,7 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def sectors(
         self,
         *,
-        gubun: str | None = None,
+        gubun: _Code["%", "1"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6825,7 +7752,7 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def indices(
         self,
         *,
-        index_qry_tp: str | None = None,
+        index_qry_tp: _Code["%", "NQ", "NS", "NW"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6852,7 +7779,7 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def etfs(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["%", "NA", "ND", "NY"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6879,7 +7806,7 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def etf_categories(
         self,
         *,
-        gubun: str | None = None,
+        gubun: _Code["%", "1", "2"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -6906,12 +7833,12 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def volume_surge(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
         tm: int | str | None = None,
-        stk_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         trde_qty_tp: str | None = None,
         next_key: str | None = None,
@@ -6954,12 +7881,12 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def etf_volume_surge(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         tm: int | str | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         trde_qty_tp: str | None = None,
         next_key: str | None = None,
@@ -7002,9 +7929,9 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def by_price_range(
         self,
         *,
-        stex_tp: str | None = None,
-        stk_tp: str | None = None,
-        stk_cnd: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
         inds_cd: str | None = None,
         trde_qty_tp: str | None = None,
         pric_cnd1: str | None = None,
@@ -7050,8 +7977,8 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def etf_by_price_range(
         self,
         *,
-        stex_tp: str | None = None,
-        stk_cnd: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
         trde_qty_tp: str | None = None,
@@ -7098,14 +8025,14 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def price_jumps(
         self,
         *,
-        stex_tp: str | None = None,
-        stk_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
         inds_cd: str | None = None,
-        stk_cnd: str | None = None,
-        flu_tp: str | None = None,
-        tm_tp: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        flu_tp: _Code["1", "2"] | None = None,
+        tm_tp: _Code["1", "2", "3"] | None = None,
         tm: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_qty_tp: str | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
@@ -7152,14 +8079,14 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def etf_price_jumps(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
-        stk_cnd: str | None = None,
-        flu_tp: str | None = None,
-        tm_tp: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        flu_tp: _Code["1", "2"] | None = None,
+        tm_tp: _Code["1", "2", "3"] | None = None,
         tm: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_qty_tp: str | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
@@ -7206,13 +8133,13 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def watchlist_price_jumps(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         stk_cd: str | None = None,
-        flu_tp: str | None = None,
-        tm_tp: str | None = None,
+        flu_tp: _Code["1", "2"] | None = None,
+        tm_tp: _Code["1", "2", "3"] | None = None,
         tm: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_qty_tp: str | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
@@ -7257,12 +8184,12 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def near_high_low(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        stk_tp: str | None = None,
-        high_low_tp: str | None = None,
-        alacc_rt: str | None = None,
-        stk_cnd: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        high_low_tp: _Code["1", "2"] | None = None,
+        alacc_rt: _Code["0.5", "1.0", "1.5", "2.0", "2.5", "3.5"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
         pric_cnd_st: str | None = None,
         pric_cnd_ed: str | None = None,
         trde_pric_cnd_st: str | None = None,
@@ -7311,12 +8238,12 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def etf_near_high_low(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
-        high_low_tp: str | None = None,
-        alacc_rt: str | None = None,
-        stk_cnd: str | None = None,
+        high_low_tp: _Code["1", "2"] | None = None,
+        alacc_rt: _Code["0.5", "1.0", "1.5", "2.0", "2.5", "3.5"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
         pric_cnd_st: str | None = None,
         pric_cnd_ed: str | None = None,
         trde_pric_cnd_st: str | None = None,
@@ -7365,11 +8292,11 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def watchlist_near_high_low(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         stk_cd: str | None = None,
-        high_low_tp: str | None = None,
-        alacc_rt: str | None = None,
-        stk_cnd: str | None = None,
+        high_low_tp: _Code["1", "2"] | None = None,
+        alacc_rt: _Code["0.5", "1.0", "1.5", "2.0", "2.5", "3.5"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
         pric_cnd_st: str | None = None,
         pric_cnd_ed: str | None = None,
         trde_pric_cnd_st: str | None = None,
@@ -7416,14 +8343,14 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def volume_records(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         stk_cd: str | None = None,
         trde_qty_tp: str | None = None,
-        stk_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
-        dt_tp: str | None = None,
+        dt_tp: _Code["5", "10", "20", "60", "250"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7464,14 +8391,14 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def etf_volume_records(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
         trde_qty_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
-        dt_tp: str | None = None,
+        dt_tp: _Code["5", "10", "20", "60", "250"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7512,13 +8439,13 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def watchlist_volume_records(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         stk_cd: str | None = None,
         trde_qty_tp: str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
-        dt_tp: str | None = None,
+        dt_tp: _Code["5", "10", "20", "60", "250"] | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
         headers: _Mapping[str, str] | None = None,
@@ -7557,14 +8484,14 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def new_highs_lows(
         self,
         *,
-        stex_tp: str | None = None,
-        stk_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
         inds_cd: str | None = None,
-        stk_cnd: str | None = None,
-        ntl_tp: str | None = None,
-        high_low_tp: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        ntl_tp: _Code["1", "2"] | None = None,
+        high_low_tp: _Code["1", "2"] | None = None,
         dt: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_qty_tp: str | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
@@ -7611,14 +8538,14 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def etf_new_highs_lows(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
-        stk_cnd: str | None = None,
-        ntl_tp: str | None = None,
-        high_low_tp: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        ntl_tp: _Code["1", "2"] | None = None,
+        high_low_tp: _Code["1", "2"] | None = None,
         dt: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_qty_tp: str | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
@@ -7665,14 +8592,14 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def gaps(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        stk_tp: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
         sort_tp: str | None = None,
         updown_tp: str | None = None,
-        alacc_rt: float | int | str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        alacc_rt: _DecimalText | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         trde_qty_tp: str | None = None,
         next_key: str | None = None,
@@ -7688,8 +8615,8 @@ class AsyncStockInfoAPI(_AsyncGroup):
             stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
             inds_cd: 업종코드
             stk_tp: 종목구분. 0: 전체, 1: 주식
-            sort_tp: 정렬기준
-            updown_tp: 등락구분
+            sort_tp: 정렬기준 (codes known incomplete: other codes are sent as given). 1: 갭비율, 2: 전일대비
+            updown_tp: 등락구분 (codes known incomplete: other codes are sent as given). 1: 갭상승, 2: 갭하락
             alacc_rt: 비율1(근접율)
             stk_cnd: 종목조건. 0: 전체, 1: 증거금100%, 2: 증거금50%
             pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
@@ -7719,14 +8646,14 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def etf_gaps(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
         sort_tp: str | None = None,
         updown_tp: str | None = None,
-        alacc_rt: float | int | str | None = None,
-        stk_cnd: str | None = None,
-        pric_cnd: str | None = None,
+        alacc_rt: _DecimalText | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         trde_qty_tp: str | None = None,
         next_key: str | None = None,
@@ -7742,8 +8669,8 @@ class AsyncStockInfoAPI(_AsyncGroup):
             stex_tp: 거래소구분. 0: 전체, 1: NYSE, 2: NASDAQ, 3: AMEX
             etf_cat1: ETF카테고리코드1
             etf_cat2: ETF카테고리코드2
-            sort_tp: 정렬기준
-            updown_tp: 등락구분
+            sort_tp: 정렬기준 (codes known incomplete: other codes are sent as given). 1: 갭비율, 2: 전일대비
+            updown_tp: 등락구분 (codes known incomplete: other codes are sent as given). 1: 갭상승, 2: 갭하락
             alacc_rt: 비율1(근접율)
             stk_cnd: 종목조건. 0: 전체, 1: 증거금100%, 2: 증거금50%
             pric_cnd: 가격조건. 0: 전체, 1: 5미만, 2: 10미만, 3: 10이상, 4: 10~20, 5: 20~50, 6: 50이상, 7: 50~100, 8: 100미만, 9: 100이상, 10: 500이상
@@ -7773,14 +8700,14 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def book_ratio_surge(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        rt_tp: str | None = None,
-        stk_tp: str | None = None,
+        rt_tp: _Code["0", "1"] | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
         tm: str | None = None,
-        stk_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
         trde_qty_tp: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -7824,14 +8751,14 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def etf_book_ratio_surge(
         self,
         *,
-        stex_tp: str | None = None,
-        rt_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
+        rt_tp: _Code["0", "1"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
         tm: str | None = None,
-        stk_cnd: str | None = None,
+        stk_cnd: _Code["0", "1", "2"] | None = None,
         trde_qty_tp: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -7875,15 +8802,15 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def volume_zones(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         inds_cd: str | None = None,
-        stk_tp: str | None = None,
+        stk_tp: _Code["0", "1"] | None = None,
         dt: str | None = None,
-        prps_cnctr_rt: float | int | str | None = None,
-        cond: str | None = None,
+        prps_cnctr_rt: _DecimalText | None = None,
+        cond: _Code["0", "1", "2", "3"] | None = None,
         prpscnt: str | None = None,
         trde_qty_tp: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -7929,15 +8856,15 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def etf_volume_zones(
         self,
         *,
-        stex_tp: str | None = None,
+        stex_tp: _Code["0", "1", "2", "3"] | None = None,
         etf_cat1: str | None = None,
         etf_cat2: str | None = None,
         dt: str | None = None,
-        prps_cnctr_rt: float | int | str | None = None,
-        cond: str | None = None,
+        prps_cnctr_rt: _DecimalText | None = None,
+        cond: _Code["0", "1", "2", "3"] | None = None,
         prpscnt: str | None = None,
         trde_qty_tp: str | None = None,
-        pric_cnd: str | None = None,
+        pric_cnd: _Code["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"] | None = None,
         trde_prica_cnd: str | None = None,
         next_key: str | None = None,
         timeout: float | None = None,
@@ -7983,7 +8910,7 @@ class AsyncStockInfoAPI(_AsyncGroup):
     async def yearly_changes(
         self,
         *,
-        stex_tp: str,
+        stex_tp: _Code["NA", "ND", "NY"],
         stk_cd: str,
         next_key: str | None = None,
         timeout: float | None = None,
