@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("kiwoom.sim", reason="the simulator is not in this tree yet")
+pytest.importorskip("kiwoom.sim", reason="the sim extra (starlette, uvicorn) is not installed")
 
 BENCH = Path(__file__).parents[2] / "bench" / "shared_limit.py"
 
