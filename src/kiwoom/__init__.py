@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from . import ratelimit as ratelimit
     from . import trades as trades
     from ._async import AsyncKiwoom as AsyncKiwoom
+    from ._auth import FileTokenStore as FileTokenStore
     from ._client import RawResponse as RawResponse
     from ._generated._exports import *  # noqa: F403
     from ._paging import AsyncPages as AsyncPages
@@ -63,6 +64,7 @@ __all__ = [
     "Candle",
     "DecodeError",
     "Direction",
+    "FileTokenStore",
     "InvalidRequestError",
     "Kiwoom",
     "KiwoomError",
@@ -115,6 +117,7 @@ _RUNTIME = {
     "RawResponse": "._client",
     "Pages": "._paging",
     "AsyncPages": "._paging",
+    "FileTokenStore": "._auth",
     # The trader's helpers (kiwoom-restful's names); frames load pandas only when called.
     "Bot": ".bot",
     "Candle": ".candles",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 import httpx
 import msgspec
 
-from ._auth import Token
+from ._auth import Token, TokenStore, shared_token_async
 from ._client import _ENCODE, BaseClient, Endpoint, RawResponse
 from ._constants import DEFAULT_RETRIES, DEFAULT_TIMEOUT, REAL, websocket_url
 from ._debug import logger
@@ -22,7 +22,7 @@ from ._http import answer_body_async, default_async_transport, has_stray_bytes
 from ._model import Request
 from ._paging import AsyncPages
 from .errors import APIError, KiwoomError
-from .ratelimit import RateLimiter
+from .ratelimit import LimiterFactory, RateLimiter
 
 if TYPE_CHECKING:
     from ._realtime import Realtime
@@ -50,15 +50,16 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
         secretkey: str | os.PathLike[str] | None = None,
         *,
         host: str = REAL,
-        limiter: RateLimiter | bool = True,
+        limiter: RateLimiter | LimiterFactory | bool = True,
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         retries: int = DEFAULT_RETRIES,
         debug: bool | None = None,
+        token_store: TokenStore | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         super().__init__(
             appkey, secretkey, host=host, limiter=limiter, timeout=timeout, retries=retries,
-            debug=debug,
+            debug=debug, token_store=token_store,
         )  # fmt: skip
         self._transport = transport or default_async_transport(self.host)
         self._own_transport = transport is None
@@ -149,7 +150,8 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
             return
         self._closed = True
         try:
-            if self._token is not None:
+            # A shared token serves other processes still: it is left to expire.
+            if self._token is not None and self.token_store is None:
                 await self._revoke(self._token)
         finally:
             self._token = None
@@ -257,13 +259,21 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
         async with self._token_lock:
             token = self._token
             if token is None or not token.fresh():
-                token = self._token = await self._issue()
+                token = self._token = await self._fresh_token()
             return token
 
     def _drop_token(self, used: Token | None) -> None:
         # No await between the check and the write: atomic for the event loop.
         if self._token is used:
             self._token = None
+            self._rejected = used.value if used is not None else None
+
+    async def _fresh_token(self) -> Token:
+        if self.token_store is None:
+            return await self._issue()
+        return await shared_token_async(
+            self.token_store, self._shared_key, self._issue, self._rejected
+        )
 
     async def _issue(self) -> Token:
         ep = self._issue_ep

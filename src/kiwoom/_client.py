@@ -18,8 +18,8 @@ import httpx
 import msgspec
 
 from . import __version__, _extra, catalog
-from ._auth import Credentials, Token, parse_token
-from ._constants import BACKOFF_BASE, BACKOFF_MAX, CONTENT_TYPE, MOCK, REAL
+from ._auth import Credentials, Token, TokenStore, parse_token
+from ._constants import BACKOFF_BASE, BACKOFF_MAX, CONTENT_TYPE, ENV_REDIS_URL, MOCK, REAL
 from ._debug import debug_enabled, log_extra, log_request, log_response, logger, mask
 from ._errors import DecodeError, InvalidRequestError, KiwoomError
 from ._model import Request
@@ -34,7 +34,7 @@ from .errors import (
     TransportError,
     api_error,
 )
-from .ratelimit import RateLimiter, limits_for
+from .ratelimit import LimiterFactory, RateLimiter, limits_for
 
 __all__ = ["MOCK", "REAL", "RawResponse"]
 
@@ -208,25 +208,40 @@ class BaseClient:
         secretkey: str | os.PathLike[str] | None,
         *,
         host: str,
-        limiter: RateLimiter | bool,
+        limiter: RateLimiter | LimiterFactory | bool,
         timeout: float | httpx.Timeout | None,
         retries: int,
         debug: bool | None,
+        token_store: TokenStore | None = None,
     ) -> None:
         self._creds = Credentials(appkey, secretkey)
         self.host = host.rstrip("/")
         """Base URL every path is appended to (``REAL``, ``MOCK`` or any other)."""
+        key = self._shared_key = f"{self._creds.fingerprint()}@{self.host}"
+        redis_url = os.environ.get(ENV_REDIS_URL)
+        if redis_url and (limiter is True or token_store is None):
+            from .redis import from_env  # only then: redis is an optional extra
+
+            redis_limiter, redis_tokens = from_env(redis_url)
+            limiter = redis_limiter if limiter is True else limiter
+            token_store = token_store or redis_tokens
         if limiter is True:
-            key = f"{self._creds.fingerprint()}@{self.host}"
             self.limiter: RateLimiter | None = RateLimiter.shared(key, limits_for(self.host))
+        elif limiter is False:
+            self.limiter = None
+        elif isinstance(limiter, RateLimiter):
+            self.limiter = limiter
         else:
-            self.limiter = limiter or None
+            self.limiter = limiter.bind(key, limits_for(self.host))
+        self.token_store = token_store
+        """Where the processes of this app key and host share one token (``None``: not shared)."""
         self._timeout = _timeout(timeout)
         self._budget = _budget(self._timeout)
         self.retries = max(0, retries)
         """Extra attempts of a query after the first; orders are never retried."""
         self.debug = debug_enabled(debug)
         self._token = None
+        self._rejected: str | None = None  # the value of the last token the server refused
         self._endpoints: dict[str, Endpoint] = {}
         self._issue_ep = self._make_endpoint("au10001")
         self._revoke_ep = self._make_endpoint("au10002")

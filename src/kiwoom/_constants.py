@@ -12,6 +12,8 @@ MOCK = "https://mockapi.kiwoom.com"
 ENV_APPKEY = "KIWOOM_APPKEY"
 ENV_SECRETKEY = "KIWOOM_SECRETKEY"
 ENV_DEBUG = "KIWOOM_DEBUG"
+ENV_REDIS_URL = "KIWOOM_REDIS_URL"
+"""A Redis URL: every client shares rate limits and its token through it (``kiwoom.redis``)."""
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds for connect, read, write and pool waits, per attempt."""

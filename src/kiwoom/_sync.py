@@ -13,7 +13,7 @@ from typing import Any, ParamSpec, TypeVar, overload
 import httpx
 import msgspec
 
-from ._auth import Token
+from ._auth import Token, TokenStore, shared_token
 from ._client import _ENCODE, BaseClient, Endpoint, RawResponse
 from ._constants import DEFAULT_RETRIES, DEFAULT_TIMEOUT, REAL
 from ._debug import logger
@@ -22,7 +22,7 @@ from ._http import answer_body, deadline, default_transport, has_stray_bytes
 from ._model import Request
 from ._paging import Pages
 from .errors import APIError, KiwoomError
-from .ratelimit import RateLimiter
+from .ratelimit import LimiterFactory, RateLimiter
 
 __all__ = ["Kiwoom"]
 
@@ -39,7 +39,10 @@ class Kiwoom(ClientGroups, BaseClient):
     ``appkey``/``secretkey`` default to ``KIWOOM_APPKEY``/``KIWOOM_SECRETKEY``; the secret key
     may be the path of a file holding it. ``host`` is ``REAL``, ``MOCK`` or any base URL (a
     simulator, a proxy: it gets the real server's rate limits). ``limiter`` is ``True`` (the
-    process-wide limiter of this app key and host), ``False`` (none) or a ``RateLimiter``.
+    process-wide limiter of this app key and host), ``False`` (none), a ``RateLimiter``, or
+    ``kiwoom.redis.RedisLimiter(url)`` (shared by every process of the key, on any host).
+    ``token_store`` (``kiwoom.FileTokenStore(path)``, ``kiwoom.redis.RedisTokenStore(url)``)
+    shares one token among those processes; ``KIWOOM_REDIS_URL`` sets both.
     ``retries`` extra attempts for queries (never for orders); ``timeout`` seconds per attempt
     in all (with a ``transport`` of your own: per network operation, as httpx counts them);
     ``debug`` (or ``KIWOOM_DEBUG=1``) logs every exchange to the ``kiwoom`` logger, secrets
@@ -47,7 +50,8 @@ class Kiwoom(ClientGroups, BaseClient):
     ``httpx.BaseTransport`` (tests, proxies).
 
     The token is issued on the first call, re-issued shortly before it expires or once when
-    the server rejects it (8005), and revoked by :meth:`close` (``with`` closes).
+    the server rejects it (8005), and revoked by :meth:`close` (``with`` closes) unless it is
+    shared through a ``token_store``.
     """
 
     def __init__(
@@ -56,15 +60,16 @@ class Kiwoom(ClientGroups, BaseClient):
         secretkey: str | os.PathLike[str] | None = None,
         *,
         host: str = REAL,
-        limiter: RateLimiter | bool = True,
+        limiter: RateLimiter | LimiterFactory | bool = True,
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         retries: int = DEFAULT_RETRIES,
         debug: bool | None = None,
+        token_store: TokenStore | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         super().__init__(
             appkey, secretkey, host=host, limiter=limiter, timeout=timeout, retries=retries,
-            debug=debug,
+            debug=debug, token_store=token_store,
         )  # fmt: skip
         self._transport = transport or default_transport(self.host)
         self._token_lock = threading.Lock()
@@ -133,7 +138,8 @@ class Kiwoom(ClientGroups, BaseClient):
             return
         self._closed = True
         try:
-            if self._token is not None:
+            # A shared token serves other processes still: it is left to expire.
+            if self._token is not None and self.token_store is None:
                 self._revoke(self._token)
         finally:
             self._token = None
@@ -232,13 +238,19 @@ class Kiwoom(ClientGroups, BaseClient):
         with self._token_lock:
             token = self._token
             if token is None or not token.fresh():
-                token = self._token = self._issue()
+                token = self._token = self._fresh_token()
             return token
 
     def _drop_token(self, used: Token | None) -> None:
         with self._token_lock:
             if self._token is used:
                 self._token = None
+                self._rejected = used.value if used is not None else None
+
+    def _fresh_token(self) -> Token:
+        if self.token_store is None:
+            return self._issue()
+        return shared_token(self.token_store, self._shared_key, self._issue, self._rejected)
 
     def _issue(self) -> Token:
         ep = self._issue_ep
