@@ -327,6 +327,8 @@ class Dispatcher:
         self.stripped: StrippedFrames | None = None
         """The stripped road, when typed values are wanted (None while a rebuild is due)."""
         self._frames_stale = True
+        self._tick_classes: dict[tuple[str, Any], type[Tick[Any]]] = {}
+        """The stripped roads' tick classes (see ``StrippedFrames``), kept across rebuilds."""
         self._executor = executor
         self._routes: dict[str, _Route] = {}
         self.counters: dict[str, TypeCounters] = {}
@@ -403,6 +405,7 @@ class Dispatcher:
                 self._known_types,
                 wire_wanted,
                 self._name_of,
+                self._tick_classes,
             )
             if set(typed_types) - wire_wanted
             else None
@@ -497,8 +500,9 @@ class Dispatcher:
         for t in consumer.types:
             self.counters.setdefault(t, TypeCounters())
         self._consumers.append(consumer)
-        self._frames_stale = True
-        self.stripped = None
+        # Built now, not at the next frame: the first build of a type's decoders (a few ms
+        # each) is the subscriber's cost, not a stall of the receive loop.
+        self._rebuild_frames()
         for tick_type, route in self._routes.items():
             if tick_type in consumer.types:
                 route.add(consumer)
@@ -508,8 +512,7 @@ class Dispatcher:
         consumer.queue.clear()
         if consumer in self._consumers:
             self._consumers.remove(consumer)
-            self._frames_stale = True
-            self.stripped = None
+            self._rebuild_frames()
         for route in self._routes.values():
             route.discard(consumer)
 
