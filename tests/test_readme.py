@@ -22,7 +22,7 @@ import pytest
 from _fake import FakeKiwoom, ok
 
 import kiwoom
-from kiwoom import _async, _sync
+from kiwoom import _async, _http, _sync
 
 sys.path.insert(0, str(Path(__file__).parent / "realtime"))
 from rt_server import KiwoomServer
@@ -176,6 +176,40 @@ def typed_models(code: str, capsys: pytest.CaptureFixture[str], **_: Any) -> Non
     ]
 
 
+def demo_bot(
+    code: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, **_: Any
+) -> None:
+    """The Quick start's bot, against the simulator instead of Kiwoom's mock server."""
+    sim = pytest.importorskip("kiwoom.sim")
+    monkeypatch.setattr(_async, "default_async_transport", _http.default_async_transport)
+    assert code.count("host=kiwoom.MOCK") == 1
+    with sim.Simulator(seed=5) as server:
+        _run(code.replace("host=kiwoom.MOCK", f"host={server.url!r}"), "README: demo bot")
+    (line,) = _lines(capsys)
+    assert re.fullmatch(r"Position\(code='\d{6}', name='.+', qty=10, .*\) \d+ -?\d+", line), line
+
+
+def trader_bot(code: str, fake: FakeKiwoom, capsys: pytest.CaptureFixture[str], **_: Any) -> None:
+    days = ("20250905", "20250904", "20250903", "20250902", "20250901", "20250829")
+    rows = [
+        {"dt": d, "cur_prc": str(70_000 + 100 * i), "trde_qty": "1"} for i, d in enumerate(days)
+    ]
+    fake.routes["ka10081"] = ok({"stk_cd": "005930", "stk_dt_pole_chart_qry": rows})
+    listed = [
+        {"code": "005930", "name": "삼성전자", "marketCode": "0", "nxtEnable": "Y"},
+        {"code": "000660", "name": "SK하이닉스", "marketCode": "0", "nxtEnable": "N"},
+    ]
+    fake.routes["ka10099"] = ok({"list": listed})
+    fake.routes["ka10001"] = ok({"stk_cd": "005930", "upl_pric": "+91000", "lst_pric": "-49000"})
+    _run(code, "README: trader's helpers")
+    assert _lines(capsys) == [
+        "일자 [70400, 70300, 70200, 70100, 70000]",
+        "['000660', '005930_AL']",
+        "dry_run 70100",
+    ]
+    assert [s.api_id for s in fake.sent] == ["au10001", "ka10081", "ka10099", "ka10001", "au10002"]
+
+
 def simulator(code: str, capsys: pytest.CaptureFixture[str], **_: Any) -> None:
     _run(code, "README: simulator")
     price, ord_no, positions = _lines(capsys)[0].split(maxsplit=2)
@@ -184,11 +218,13 @@ def simulator(code: str, capsys: pytest.CaptureFixture[str], **_: Any) -> None:
 
 # Each block is recognised by what it calls.
 RUNNERS: dict[str, Callable[..., None]] = {
+    "from kiwoom.demo import run": demo_bot,
     "client.pages(": sync_calls,
     "asyncio.gather(": async_calls,
     "client.realtime()": realtime,
     "kiwoom.catalog.get(": typed_models,
     "Simulator(": simulator,
+    "class MyBot(Bot)": trader_bot,
 }
 
 
