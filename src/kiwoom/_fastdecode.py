@@ -36,10 +36,11 @@ give the same values (``tests/test_speedups.py`` compares them on every catalogu
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any, Literal, NamedTuple
 
 import msgspec
@@ -303,10 +304,19 @@ def _time(v: str) -> Any:
 _CONVERTERS: dict[str, Any] = {"_date": fast_date, "_time": _time, "_datetime": _datetime}
 
 
+@functools.cache
 def _converter(expr: str) -> Callable[[str], Any]:
     """The converter expression ``expr`` over ``v`` as a function (for the C fixer)."""
     convert: Callable[[str], Any] = eval(f"lambda v: {expr}", dict(_CONVERTERS))
     return convert
+
+
+@functools.cache
+def _annotation(stripped: bool, kind: str, blank: bool) -> Any:
+    """A native field's annotation in a twin: made once, as typing hashes each Union member
+    (``Literal[""]`` slowly) whenever one is made."""
+    native = (_NATIVE_STRIPPED if stripped else _NATIVE)[kind]
+    return native | Literal[""] | None if blank else native | None
 
 
 class _Plan:
@@ -323,7 +333,6 @@ class _Plan:
         self.stripped = stripped
         self.blank = blank
         """Native fields seen blank (stripped plans): they also decode ``""``."""
-        self._native = _NATIVE_STRIPPED if stripped else _NATIVE
         self._twins: dict[type, type[msgspec.Struct]] = {}
         lax = self._twin(root)
         self.twin = lax
@@ -357,10 +366,8 @@ class _Plan:
                 ann = self._twin(f.nested) | None
             elif self._is_text(typed, f):
                 ann = str | None
-            elif (typed, f.attr) in self.blank:
-                ann = self._native[f.kind] | Literal[""] | None
             else:
-                ann = self._native[f.kind] | None
+                ann = _annotation(self.stripped, f.kind, (typed, f.attr) in self.blank)
             defs.append((f.attr, ann, msgspec.field(default=None, name=f.wire)))
         twin = msgspec.defstruct(typed.__name__, defs, bases=(typed,), module=typed.__module__)
         self._twins[typed] = twin
@@ -438,6 +445,15 @@ def _misfits(
             (blanks if blanks is not None and v == "" else found).add((typed, f.attr))
 
 
+def _numbers(typed: type[msgspec.Struct]) -> Iterable[tuple[type, str]]:
+    """(class, attribute) of every field of the tree that decodes as a native number."""
+    for f in layout(typed):
+        if f.nested is not None:
+            yield from _numbers(f.nested)
+        elif f.kind in ("int", "float", "abs int", "abs float"):
+            yield (typed, f.attr)
+
+
 def _count_fields(typed: type[msgspec.Struct]) -> int:
     return sum(_count_fields(f.nested) if f.nested is not None else 1 for f in layout(typed))
 
@@ -450,7 +466,13 @@ class FastDecoder:
         self._root = root
         self._stripped = stripped
         self._lock = threading.Lock()
-        self._plan = _Plan(root, frozenset(), stripped)
+        # Real-time values come blank now and then (``""``) in any numeric field: a stripped
+        # plan reads every number as ``int | ""`` from the start, so a blank never costs a
+        # new plan while ticks wait (a plan is 1-5 ms to build; the check is one compare).
+        blank = frozenset(_numbers(root)) if stripped else frozenset()
+        self._plan = _Plan(root, frozenset(), stripped, blank)
+        self.builds = 1
+        """Plans built so far: one, then one per lesson that changed the plan."""
         # Each lesson demotes one field, so no body needs more tries than there are fields.
         self._tries = 1 + _count_fields(root)
 
@@ -511,6 +533,7 @@ class FastDecoder:
             if spot not in current.demoted:
                 current = _Plan(self._root, current.demoted | {spot}, self._stripped, current.blank)
                 self._plan = current
+                self.builds += 1
         return current
 
     def _survey(self, plan: _Plan, raw: bytes | str) -> _Plan:
@@ -539,6 +562,7 @@ class FastDecoder:
                     current.blank | blanks,
                 )
                 self._plan = current
+                self.builds += 1
         return current
 
     def _locate(self, message: str) -> tuple[type, str] | None:

@@ -28,7 +28,6 @@ How a client uses it, once per HTTP call (``entry`` from :mod:`kiwoom.catalog`):
 
 from __future__ import annotations
 
-import asyncio
 import bisect
 import hashlib
 import math
@@ -339,13 +338,21 @@ _ALLOWANCE = re.compile(r"유량\s*=\s*([0-9]+(?:\.[0-9]+)?)")
 _MAX_BACKOFF_DOUBLINGS = 4  # a cool-down grows to 16 windows under repeated rejections
 
 
+async def _asyncio_sleep(delay: float) -> None:
+    # asyncio is imported when an async client first waits: a sync program never pays its
+    # import (~14 ms of a cold start).
+    import asyncio
+
+    await asyncio.sleep(delay)
+
+
 class RateLimiter:
     """Multi-bucket sliding-window limiter shared by the threads and tasks of one process.
 
     ``backend`` keeps the books (default: a :class:`MemoryBackend` on ``clock``); a shared
     one (``kiwoom.redis``) extends the budget across processes and hosts. ``clock``
-    (monotonic seconds, used to time waits), ``sleep`` and ``async_sleep`` are injectable
-    for tests.
+    (monotonic seconds, used to time waits), ``sleep`` and ``async_sleep`` (default
+    ``asyncio.sleep``) are injectable for tests.
     """
 
     _shared: ClassVar[dict[str, RateLimiter]] = {}
@@ -358,13 +365,13 @@ class RateLimiter:
         backend: LimiterBackend | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = time.sleep,
-        async_sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        async_sleep: Callable[[float], Awaitable[object]] | None = None,
     ) -> None:
         self._limits = limits or REAL_LIMITS
         self._backend: LimiterBackend = backend if backend is not None else MemoryBackend(clock)
         self._clock = clock
         self._sleep = sleep
-        self._async_sleep = async_sleep
+        self._async_sleep = async_sleep or _asyncio_sleep
         self._lock = threading.Lock()
         self._learned: Mapping[str, float] = _EMPTY
         self._generation = -1  # not read yet: the backend's first answer asks to read it

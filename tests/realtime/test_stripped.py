@@ -238,8 +238,9 @@ def test_ticks_are_typed_structs_with_their_type() -> None:
 
 
 def test_blank_fields_stay_numbers_in_c() -> None:
-    """A numeric FID seen blank decodes as ``int | ""`` (the fixer maps "" to None), not as
-    text: the next frames, blank or not, keep the stripped road and its C numbers."""
+    """Every numeric FID decodes as ``int | ""`` from the start (the fixer maps "" to None),
+    not as text: a blank costs no new plan, and the frames, blank or not, keep the stripped
+    road and its C numbers."""
     decoder = _stripped_decoder(catalog.get("0B").response_type)
     road = StrippedFrames({"0B": catalog.get("0B").response_type})
     blank = values_for("0B", 0, shapes=PLAIN) | {"10": "", "13": "", "1890": ""}
@@ -248,15 +249,72 @@ def test_blank_fields_stay_numbers_in_c() -> None:
         got = road.decode(frame(("0B", "005930", values)))
         assert got is not None and got[0].values == as_sent("0B", values)
     assert decoder.plan.demoted == frozenset()
-    # 1890 (open_pric_tm) is num text: text, finished by its op (no blank to learn).
-    assert {attr for _, attr in decoder.plan.blank} == {"cur_prc", "acc_trde_qty"}
-    # A blank field that then shows zero padding becomes text after all.
+    assert decoder.builds == 1 and road.builds["0B"] == 1
+    blanks = {attr for _, attr in decoder.plan.blank}
+    # 1890 (open_pric_tm) is num text: text, finished by its op (no blank to read).
+    assert {"cur_prc", "acc_trde_qty"} <= blanks and "open_pric_tm" not in blanks
+    # A field that then shows zero padding becomes text after all.
     padded = full | {"10": "0000060700"}
     got = road.decode(frame(("0B", "005930", padded)))
     assert got is not None and got[0].values.cur_prc == 60700  # type: ignore[attr-defined]
     assert {attr for _, attr in decoder.plan.demoted} == {"cur_prc"}
+    assert decoder.builds == 2 and road.builds["0B"] == 2
     got = road.decode(frame(("0B", "005930", blank)))
     assert got is not None and got[0].values == as_sent("0B", blank)
+
+
+def test_a_new_shape_rebuilds_only_its_own_type() -> None:
+    """A value shape a plan has not met (zero padding) makes a new plan and tick class for
+    the type that sent it; every other type keeps its plan and class, and the union decoder
+    is remade from classes msgspec already read."""
+    types = ("00", "0B", "0D", "1h")
+    road = StrippedFrames({t: catalog.get(t).response_type for t in types}, REALTIME_TYPES)
+    plain = [(t, "005930", values_for(t, 0, shapes=PLAIN)) for t in types]
+    assert road.decode(frame(*plain)) is not None
+    classes = dict(road.type_of)
+    plans = {t: _stripped_decoder(catalog.get(t).response_type).plan for t in types}
+    assert dict(road.builds) == dict.fromkeys(REALTIME_TYPES, 1)
+
+    padded = values_for("0D", 0, shapes=PLAIN) | {"41": "0000060700"}
+    got = road.decode(frame(plain[1], ("0D", "005930", padded)))
+    assert got is not None and got[1].values == as_sent("0D", padded)
+    assert road.builds["0D"] == 2
+    assert dict(road.builds) == dict.fromkeys(REALTIME_TYPES, 1) | {"0D": 2}
+    for t in types:
+        plan = _stripped_decoder(catalog.get(t).response_type).plan
+        assert (plan is plans[t]) == (t != "0D"), t
+    kept = {cls for cls, t in road.type_of.items() if t != "0D"}
+    assert kept == {cls for cls, t in classes.items() if t != "0D"}
+    # Learnt once: the same shape again takes the fast road, and nothing is rebuilt.
+    assert road.fast(frame(("0D", "005930", padded))) is not None
+    assert road.builds["0D"] == 2
+
+
+def test_a_frame_teaches_one_type_at_a_time() -> None:
+    """A frame with new shapes in two types pays for one lesson (it is read as sent); the
+    next such frame teaches the other: no frame waits for every plan at once."""
+    types = ("0B", "0D")
+    road = StrippedFrames({t: catalog.get(t).response_type for t in types})
+    b = values_for("0B", 0, shapes=PLAIN) | {"10": "0000060700"}
+    d = values_for("0D", 0, shapes=PLAIN) | {"41": "0000060700"}
+    raw = frame(("0B", "005930", b), ("0D", "005930", d))
+    assert road.decode(raw) is None  # read as sent: one plan learnt
+    assert sum(road.builds.values()) == 3
+    got = road.decode(raw)
+    assert got is not None and [t.values for t in got] == [as_sent("0B", b), as_sent("0D", d)]
+    assert dict(road.builds) == {"0B": 2, "0D": 2}
+
+
+def test_subscribing_builds_the_decoders_not_the_first_frame() -> None:
+    async def main() -> None:
+        rt = Realtime("token", url="ws://unused")
+        assert rt._dispatcher.stripped is None
+        stream = rt.stream(["0B"])
+        assert rt._dispatcher.stripped is not None
+        await stream.aclose()
+        await rt.close()
+
+    asyncio.run(main())
 
 
 def test_bytes_that_are_not_utf8_are_a_malformed_frame() -> None:
@@ -302,8 +360,7 @@ def test_a_failure_of_the_stripped_road_leaves_the_frame_to_the_road_as_sent(
 
     async def main() -> tuple[list[Tick[Any]], int]:
         rt = Realtime("token", url="ws://unused")
-        stream = rt.stream(["0B"])
-        rt.process(frame())  # builds the roads
+        stream = rt.stream(["0B"])  # builds the roads
         road = rt._dispatcher.stripped
         assert road is not None
         road.fast = lambda raw: None  # type: ignore[method-assign]
@@ -314,7 +371,7 @@ def test_a_failure_of_the_stripped_road_leaves_the_frame_to_the_road_as_sent(
 
     (tick,), failures = asyncio.run(main())
     assert tick.values == as_sent("0B", values)
-    assert failures == 2
+    assert failures == 1
 
 
 def test_ticks_pickle_and_copy() -> None:

@@ -710,9 +710,12 @@ class Realtime:
     ) -> Subscription:
         """Call ``callback(tick)`` for every tick of ``types`` (for ``codes`` only, when given).
 
-        An ``async def`` callback runs on the loop, a plain one in a worker thread (in order, in
-        batches); neither ever blocks the receive loop. A raising callback is logged and
-        counted (``callback_errors``) and keeps being called. ``await handle.aclose()`` stops it.
+        An ``async def`` callback runs in its own task. A plain one is called on the loop with
+        each frame's ticks (no thread hop per tick); once its calls take over 1 ms each
+        (``_defaults.INLINE_CALLBACK_LIMIT``, three frames in a row) it moves to a worker thread
+        for good, so a slow one stalls the receive loop only for those frames. In order, every
+        tick. A raising callback is logged and counted (``callback_errors``) and keeps being
+        called. ``await handle.aclose()`` stops it.
         ``wire=True`` hands over the wire Struct, as :meth:`stream` does.
         """
         type_list = _as_list(types)

@@ -38,3 +38,7 @@ QUEUE_SIZE = 10_000
 """Ticks buffered per consumer (callback or stream); when full the oldest is dropped, counted."""
 CALLBACK_BATCH = 256
 """At most this many ticks are handed to a sync callback's worker thread in one go."""
+INLINE_CALLBACK_LIMIT = 0.001
+"""Seconds a sync callback may take per call (on average over a frame's ticks) and still be
+called on the loop, with no thread hop per tick; one that takes longer in three frames in a
+row moves to a worker thread for good (logged)."""
