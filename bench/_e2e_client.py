@@ -13,6 +13,7 @@ Modes (the project's environment):
 - ``bare-decode``: that loop plus ``msgspec.json.decode`` into all-string Structs tagged by type;
 - ``sync-recv``: websockets' sync client (a reader thread) reading bytes, no decode (LOOP ``-``).
 ``deflate`` offers per-message deflate (the server accepts it); otherwise ``compression=None``.
+``max_queue=N`` sets websockets' buffer of received frames (default 16; 0: unbounded).
 """
 
 from __future__ import annotations
@@ -136,6 +137,9 @@ def main() -> None:
     phases = json.loads(Path(sys.argv[5]).read_text(encoding="utf-8"))
     deflate = "deflate" in sys.argv[6:]
     options: dict[str, Any] = {"max_size": 2**22, "compression": "deflate" if deflate else None}
+    for arg in sys.argv[6:]:
+        if arg.startswith("max_queue="):  # frames websockets buffers before it pauses reading
+            options["max_queue"] = int(arg.split("=")[1]) or None
     if mode == "sync-recv":
         Path(os.environ["E2E_OUT"]).write_text(json.dumps(sync_recv(url, tag, phases, options)))
         return

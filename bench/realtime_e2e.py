@@ -60,6 +60,8 @@ CLIENTS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
     # The receive path's options.
     "ours, asyncio, deflate": (OURS, "ours", "asyncio", ("deflate",)),
     "bare recv, asyncio, deflate": (OURS, "bare-recv", "asyncio", ("deflate",)),
+    "bare recv, asyncio, max_queue 1024": (OURS, "bare-recv", "asyncio", ("max_queue=1024",)),
+    "ours, asyncio, max_queue 1024": (OURS, "ours", "asyncio", ("max_queue=1024",)),
     "bare recv, websockets sync client": (OURS, "sync-recv", "-", ()),
     "bare recv, aiohttp, asyncio": (REF, "aiohttp-recv", "asyncio", ()),
     "bare recv, aiohttp, uvloop": (REF, "aiohttp-recv", "uvloop", ()),
@@ -277,6 +279,8 @@ def main() -> None:
     for a, b in (
         ("ours, asyncio, deflate", "ours, asyncio"),
         ("bare recv, asyncio, deflate", "bare recv, asyncio"),
+        ("bare recv, asyncio, max_queue 1024", "bare recv, asyncio"),
+        ("ours, asyncio, max_queue 1024", "ours, asyncio"),
         ("bare recv, websockets sync client", "bare recv, asyncio"),
         ("bare recv, aiohttp, asyncio", "bare recv, asyncio"),
         ("bare recv, aiohttp, uvloop", "bare recv, uvloop"),
