@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 import httpx
 import msgspec
 
-from ._auth import Token, parse_token
+from ._auth import Token
 from ._client import _ENCODE, BaseClient, Endpoint, RawResponse
 from ._constants import DEFAULT_RETRIES, DEFAULT_TIMEOUT, REAL, websocket_url
 from ._debug import logger
 from ._generated._clients import AsyncClientGroups
+from ._http import answer_body_async, default_async_transport, has_stray_bytes
 from ._model import Request
 from ._paging import AsyncPages
-from ._transport import default_async_transport
 from .errors import APIError, KiwoomError
 from .ratelimit import RateLimiter
 
@@ -61,6 +61,8 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
             debug=debug,
         )  # fmt: skip
         self._transport = transport or default_async_transport(self.host)
+        self._own_transport = transport is None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._token_lock = asyncio.Lock()
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self._closed = False
@@ -198,14 +200,19 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
                 await limiter.acquire_async(ep.api_id, group=ep.group, is_order=ep.is_order)
             token = await self._valid_token() if authed else None
             request = self._build(ep, content, token, next_key, timeout, headers)
+            self._follow_loop()
             started = perf_counter()
             try:
-                response = await self._transport.handle_async_request(request)
-                try:
-                    data = await response.aread()
-                finally:
-                    await response.aclose()
-            except httpx.TransportError as exc:
+                async with asyncio.timeout(self._attempt_budget(timeout)):
+                    response = await self._transport.handle_async_request(request)
+                    try:
+                        data = await answer_body_async(response)
+                        if has_stray_bytes(response):
+                            # Never let them be read as the next request's answer.
+                            await response.extensions["network_stream"].aclose()
+                    finally:
+                        await response.aclose()
+            except Exception as exc:  # no whole answer: classified, never raised bare
                 err, wait = self._transport_error(ep, body, exc, attempt)
                 if wait is None:
                     raise err from exc
@@ -230,6 +237,17 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
             await self._sleep(wait)
             attempt += 1
 
+    def _follow_loop(self) -> None:
+        """A client reused under another event loop (a second ``asyncio.run``) starts a new
+        pool: the old one's connections belong to the closed loop, and writing on them fails
+        in ways that would make an order that was never sent look lost."""
+        loop = asyncio.get_running_loop()
+        if loop is self._loop:
+            return
+        if self._loop is not None and self._own_transport:
+            self._transport = default_async_transport(self.host)
+        self._loop = loop
+
     # --- the token -----------------------------------------------------------------------
 
     async def _valid_token(self) -> Token:
@@ -252,7 +270,7 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
         await self._exchange(ep, None, self._creds.issue_body(), None, None, None, authed=False)
         raw = self.last_response
         assert raw is not None
-        return parse_token(raw.content, raw.status_code)
+        return self._parse_token(raw)
 
     async def _revoke(self, token: Token) -> None:
         ep = self._revoke_ep

@@ -6,21 +6,21 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from time import perf_counter
+from time import monotonic, perf_counter
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, overload
 
 import httpx
 import msgspec
 
-from ._auth import Token, parse_token
+from ._auth import Token
 from ._client import _ENCODE, BaseClient, Endpoint, RawResponse
 from ._constants import DEFAULT_RETRIES, DEFAULT_TIMEOUT, REAL
 from ._debug import logger
 from ._generated._clients import ClientGroups
+from ._http import answer_body, deadline, default_transport, has_stray_bytes
 from ._model import Request
 from ._paging import Pages
-from ._transport import default_transport
 from .errors import APIError, KiwoomError
 from .ratelimit import RateLimiter
 
@@ -40,7 +40,8 @@ class Kiwoom(ClientGroups, BaseClient):
     may be the path of a file holding it. ``host`` is ``REAL``, ``MOCK`` or any base URL (a
     simulator, a proxy: it gets the real server's rate limits). ``limiter`` is ``True`` (the
     process-wide limiter of this app key and host), ``False`` (none) or a ``RateLimiter``.
-    ``retries`` extra attempts for queries (never for orders); ``timeout`` seconds per attempt;
+    ``retries`` extra attempts for queries (never for orders); ``timeout`` seconds per attempt
+    in all (with a ``transport`` of your own: per network operation, as httpx counts them);
     ``debug`` (or ``KIWOOM_DEBUG=1``) logs every exchange to the ``kiwoom`` logger, secrets
     masked (to stderr when no logging handler is configured); ``transport`` an
     ``httpx.BaseTransport`` (tests, proxies).
@@ -183,20 +184,27 @@ class Kiwoom(ClientGroups, BaseClient):
                 limiter.acquire(ep.api_id, group=ep.group, is_order=ep.is_order)
             token = self._valid_token() if authed else None
             request = self._build(ep, content, token, next_key, timeout, headers)
+            budget = self._attempt_budget(timeout)
             started = perf_counter()
+            ends = deadline.set(None if budget is None else monotonic() + budget)
             try:
                 response = self._transport.handle_request(request)
                 try:
-                    data = response.read()
+                    data = answer_body(response)
+                    if has_stray_bytes(response):
+                        # Never let them be read as the next request's answer.
+                        response.extensions["network_stream"].close()
                 finally:
                     response.close()
-            except httpx.TransportError as exc:
+            except Exception as exc:  # no whole answer: classified, never raised bare
                 err, wait = self._transport_error(ep, body, exc, attempt)
                 if wait is None:
                     raise err from exc
                 self._sleep(wait)
                 attempt += 1
                 continue
+            finally:
+                deadline.reset(ends)
             raw = RawResponse(
                 ep.entry, response.status_code, response.headers, data, perf_counter() - started
             )
@@ -237,7 +245,7 @@ class Kiwoom(ClientGroups, BaseClient):
         self._exchange(ep, None, self._creds.issue_body(), None, None, None, authed=False)
         raw = self.last_response
         assert raw is not None
-        return parse_token(raw.content, raw.status_code)
+        return self._parse_token(raw)
 
     def _revoke(self, token: Token) -> None:
         ep = self._revoke_ep

@@ -1,4 +1,4 @@
-"""The stripped road: REAL frames with every '+' removed, read straight into typed values.
+"""The stripped road: REAL frames without the signs' '+', read straight into typed values.
 
 Whatever road a frame takes, its ticks must equal what the catalogue decodes from the values
 as sent (``catalog.get(t).decode``): these tests hold the stripped road to that, for all 23
@@ -9,15 +9,20 @@ where stripping could change a value (free text, wire-form consumers, control fr
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
+import random
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
 import pytest
 from rt_samples import REALTIME_TYPES
 
-from kiwoom import Realtime, Tick, catalog
-from kiwoom._fastdecode import SIGNS_ONLY
+from kiwoom import Realtime, Tick, _fastdecode, catalog
+from kiwoom._fastdecode import SPEEDUPS, _strip_signs
+from kiwoom._realtime import _frames
 from kiwoom._realtime._frames import StrippedFrames, _stripped_decoder
 from kiwoom._realtime._tick import tick_class
 
@@ -150,8 +155,7 @@ def test_free_text_is_read_again_only_where_a_sign_may_have_gone() -> None:
     texty = values_for("00", 0, free_text="접수", shapes=PLAIN)
     assert road.fast(frame(("00", "", texty))) is not None
     assert reads == 1
-    # A value ending in '+' may be free text that was only '+' (blank once every '+' is
-    # removed, as without the C accelerator): read again.
+    # Free text that is only '+' keeps it (no digit follows), and is read again as any text.
     plus = values_for("00", 0, free_text="+", shapes=PLAIN)
     (tick,) = road.fast(frame(("00", "", plus))) or []
     assert tick.values.io_tp_nm == "+"  # type: ignore[attr-defined]
@@ -244,10 +248,8 @@ def test_blank_fields_stay_numbers_in_c() -> None:
         got = road.decode(frame(("0B", "005930", values)))
         assert got is not None and got[0].values == as_sent("0B", values)
     assert decoder.plan.demoted == frozenset()
-    # 1890 (open_pric_tm) is num text: read as it comes where every '+' was removed (no C
-    # accelerator), and then a blank is learned too; else text, finished by its op.
-    learned = {"cur_prc", "acc_trde_qty"} | (set() if SIGNS_ONLY else {"open_pric_tm"})
-    assert {attr for _, attr in decoder.plan.blank} == learned
+    # 1890 (open_pric_tm) is num text: text, finished by its op (no blank to learn).
+    assert {attr for _, attr in decoder.plan.blank} == {"cur_prc", "acc_trde_qty"}
     # A blank field that then shows zero padding becomes text after all.
     padded = full | {"10": "0000060700"}
     got = road.decode(frame(("0B", "005930", padded)))
@@ -349,3 +351,165 @@ def test_the_receive_loop_reads_bytes_and_takes_the_stripped_road(run: Any) -> N
                 assert rt.stats().malformed_frames == 0
 
     run(main())
+
+
+# -- Both roads, the C accelerator's and its Python fallback, on fuzzed frames ---------------
+
+# Odd wire text: signs in odd places, padding, blanks, invalid numbers, free text with '+'.
+ODD = [
+    "",
+    "+",
+    "++3",
+    "+-3",
+    "-+3",
+    "--5",
+    "12+3",
+    "000000012+300",
+    "1e+5",
+    "+.5",
+    "+.",
+    ".",
+    "+0",
+    "-0",
+    " 123",
+    "0000060700",
+    "1,234",
+    "abc",
+    "A+1",
+    "+매수",
+    "+5%",
+    "A+B",
+    "＋5",
+    "99999999999999999999999",
+]
+FUZZED_TYPES = ["0B", "0D", "00", "1h"]  # consumed; 0A arrives too, unconsumed
+ITEMS = ["005930", "A+1", "+1", "", "000660+", "+"]
+
+
+@functools.cache
+def fids_and_kinds(type_id: str) -> list[tuple[str, str]]:
+    typed = catalog.get(type_id).response_type
+    kinds = typed.__kinds__  # type: ignore[attr-defined]
+    fields = msgspec.structs.fields(typed)
+    return [(f.encode_name, kind) for f, kind in zip(fields, kinds, strict=True)]
+
+
+def fuzzed_values(type_id: str, rng: random.Random) -> dict[str, Any]:
+    """Plain values (signed numbers, blanks, free text), and in some items a few odd ones, in
+    two FIDs of each kind (each odd value teaches the plans: a few FIDs keep the test fast)."""
+    out: dict[str, Any] = {}
+    odd: dict[str, list[str]] = {}
+    for fid, kind in fids_and_kinds(type_id):
+        plain = ["", "매수", "+매도"] if kind == "str" else [*PLAIN[kind], ""]
+        out[fid] = rng.choice(plain)
+        if len(odd.setdefault(kind, [])) < 2:
+            odd[kind].append(fid)
+    fids = [fid for fids in odd.values() for fid in fids]
+    for fid in rng.sample(fids, k=min(len(fids), rng.choice([0, 0, 0, 1, 1, 2, 3]))):
+        roll = rng.random()
+        if roll < 0.9:
+            out[fid] = rng.choice(ODD)
+        elif roll < 0.95:
+            out[fid] = rng.choice([5, -5.5, None, True])  # not a string
+        else:
+            del out[fid]
+    return out
+
+
+def fuzzed_frames(n: int, seed: int) -> list[bytes]:
+    """REAL frames of 1-3 items, now and then a control frame or a frame that is not JSON."""
+    rng = random.Random(seed)
+    frames = []
+    for _ in range(n):
+        roll = rng.random()
+        if roll < 0.02:
+            msg = rng.choice(["+1 item refused", "A+B", "+", ""])
+            frames.append(json.dumps({"trnm": "SYSTEM", "code": "+1", "message": msg}).encode())
+            continue
+        items = [
+            (t, rng.choice(ITEMS), fuzzed_values(t, rng))
+            for t in rng.choices([*FUZZED_TYPES, "0A"], k=rng.randint(1, 3))
+        ]
+        raw = frame(*items)
+        if roll < 0.04:
+            raw = raw[: rng.randrange(len(raw))]  # cut short
+        elif roll < 0.05:
+            raw = raw.replace(b'"+', b'"+\xff', 1)  # not UTF-8
+        frames.append(raw)
+    return frames
+
+
+def outcomes(frames: list[bytes]) -> tuple[list[Any], int]:
+    """Per frame, what the socket makes of it: ticks (type, item, name, typed values), frames
+    counted malformed, items counted undecodable, control frames; and the road's failures."""
+
+    def values_of(values: Any) -> Any:
+        return tuple((k, type(v), repr(v)) for k, v in msgspec.structs.asdict(values).items())
+
+    async def main() -> tuple[list[Any], int]:
+        rt = Realtime("token", url="ws://unused")
+        stream = rt.stream(FUZZED_TYPES, maxsize=100_000)
+        controls: list[Any] = []
+        rt._control = lambda f, raw: controls.append(f)  # type: ignore[method-assign]
+        out = []
+        for raw in frames:
+            before = rt.stats()
+            rt.process(raw)
+            after = rt.stats()
+            ticks = [(t.type, t.item, t.name, values_of(t.values)) for t in stream.queue]
+            stream.queue.clear()
+            errors = {
+                t: c.decode_errors - before.types[t].decode_errors
+                for t, c in after.types.items()
+                if t in before.types
+            }
+            out.append(
+                (
+                    ticks,
+                    after.malformed_frames - before.malformed_frames,
+                    errors,
+                    [msgspec.structs.asdict(c) for c in controls],
+                )
+            )
+            controls.clear()
+        road = rt._dispatcher.stripped
+        failures = road.failures if road is not None else 0
+        await rt.close()
+        return out, failures
+
+    return asyncio.run(main())
+
+
+@contextlib.contextmanager
+def python_road(strip: Any = _strip_signs) -> Iterator[None]:
+    """The Python fallback's fixers, ``fix_values`` and ``strip_signs``, in this process."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_fastdecode, "SPEEDUPS", None)  # plans compile their fixers to Python
+        patch.setattr(_frames, "fix_values", _fastdecode._fix_values)
+        patch.setattr(_frames, "strip_signs", strip)
+        _stripped_decoder.cache_clear()
+        try:
+            yield
+        finally:
+            _stripped_decoder.cache_clear()
+
+
+@pytest.mark.skipif(SPEEDUPS is None, reason="the C accelerator is switched off")
+def test_both_roads_read_fuzzed_frames_alike() -> None:
+    frames = fuzzed_frames(3000, seed=10)
+    c, c_failures = outcomes(frames)
+    with python_road():
+        python, python_failures = outcomes(frames)
+    assert c_failures == python_failures == 0
+    for i, (a, b) in enumerate(zip(c, python, strict=True)):
+        assert a == b, (i, frames[i])
+    # The fuzz reaches every outcome: ticks, items dropped, frames malformed, control frames.
+    assert sum(len(o[0]) for o in c) > 3000
+    assert sum(sum(o[2].values()) for o in c) > 100
+    assert sum(o[1] for o in c) > 50
+    assert sum(len(o[3]) for o in c) > 20
+    # And it tells the stripping rules apart: with every '+' removed (the old fallback), some
+    # frames read otherwise.
+    with python_road(strip=lambda raw: raw.replace(b"+", b"")):
+        every_plus, _ = outcomes(frames[:1000])
+    assert sum(a != b for a, b in zip(c, every_plus, strict=False)) > 50

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from .. import catalog
 from .._errors import InvalidRequestError, KiwoomError
@@ -206,7 +206,13 @@ class Realtime:
         if self._supervisor is not None:
             return
         self._lock = asyncio.Lock()
-        ws = self._ws = await self._open()
+        try:
+            ws = self._ws = await self._open()
+        except (OSError, TimeoutError, WebSocketException) as exc:
+            # The first connection is the caller's to retry: say why, as a KiwoomError.
+            raise RealtimeError(
+                "connect", None, f"{self.url}: {type(exc).__name__}: {exc}"
+            ) from exc
         self._supervisor = asyncio.get_running_loop().create_task(
             self._supervise(ws), name="kiwoom-realtime"
         )

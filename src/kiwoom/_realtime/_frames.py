@@ -2,9 +2,10 @@
 
 Every frame is a JSON object whose ``trnm`` says what it is; one tagged union decodes them all.
 ``REAL`` frames are by far the most frequent. When consumers want typed values,
-:class:`StrippedFrames` reads a ``REAL`` frame straight into them: every '+' is removed from
-the frame first (one C call), so msgspec parses the signed numbers itself, and each item's
-values are finished by the fixer of :mod:`kiwoom._fastdecode`. A frame it cannot take
+:class:`StrippedFrames` reads a ``REAL`` frame straight into them: the signs' '+' are removed
+from the frame first (one C call where the accelerator is built), so msgspec parses the
+signed numbers itself, and each item's values are finished by the fixer of
+:mod:`kiwoom._fastdecode`. A frame it cannot take
 exactly (free text in a value, a shape it does not read) is decoded as sent, where
 :class:`TypedFrames` decodes a ``REAL`` frame in a single pass with its items tagged by
 ``type``, each ``values`` straight into that type's wire Struct (every FID a string), ready
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import typing
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -26,7 +26,7 @@ from typing import Any
 import msgspec
 
 from .._convert import Field, layout
-from .._fastdecode import SIGNS_ONLY, FastDecoder, Unfit, fix_values, strip_signs
+from .._fastdecode import FastDecoder, Unfit, fix_values, strip_signs
 from ._tick import Tick, subclass
 
 __all__ = [
@@ -195,11 +195,9 @@ class StrippedFrames:
     not a ``REAL`` frame, an item of a type in ``exact``, or a value this road does not read
     (the plan learns from it first, as the REST road does).
 
-    Free text is the one kind of value the removal could change (``"+5%"``). Where a frame's
-    free text holds anything, the fixers say so, and those fields are read again from the
-    frame as sent by a second decoder that reads nothing else. (Without the C accelerator the
-    removal takes every '+', and free text made of '+' alone turns blank: every item with
-    free-text fields is then read again wherever a value of the frame ends in '+'.)
+    Free text is the one kind of value the removal could change (``"+5%"``), and it stays
+    non-empty. Where a frame's free text holds anything, the fixers say so, and those fields
+    are read again from the frame as sent by a second decoder that reads nothing else.
     """
 
     def __init__(
@@ -257,7 +255,6 @@ class StrippedFrames:
         takes :meth:`decode`, which does it again with the bookkeeping (learning)."""
         decode, fixes, strip, restore = self._decode, self._fixes, strip_signs, self._restore_text
         real: Any = self.real
-        lossy = not SIGNS_ONLY
 
         def fast(raw: Any) -> list[Tick[Any]] | None:
             if type(raw) is not bytes:
@@ -268,7 +265,7 @@ class StrippedFrames:
                 if type(frame) is not real:
                     return None
                 ticks = fix_values(frame.data, fixes, seen)
-                if ticks is None or ((seen or lossy) and not restore(raw, ticks, seen)):
+                if ticks is None or (seen and not restore(raw, ticks, seen)):
                     return None
             except Exception:
                 return None
@@ -312,23 +309,13 @@ class StrippedFrames:
             data = fix_values(frame.data, self._fixes, seen)
         except (Unfit, ValueError, TypeError, ArithmeticError, AttributeError):
             return None
-        if data is None or ((seen or not SIGNS_ONLY) and not self._restore_text(raw, data, seen)):
+        if data is None or (seen and not self._restore_text(raw, data, seen)):
             return None
         return data
 
     def _restore_text(self, raw: bytes, ticks: list[Tick[Any]], seen: list[int]) -> bool:
         """Set the free text of ``ticks[i]`` for i in ``seen`` as ``raw`` (the frame as sent)
-        has it; False if the frame does not read so.
-
-        Without the C accelerator every '+' was removed, and free text made of '+' alone
-        turned blank unseen: every item with free-text fields is read again then, unless the
-        frame has no '+' before a closing quote (no value ends with one)."""
-        if not SIGNS_ONLY:
-            texts = self._texts
-            texty = [i for i, tick in enumerate(ticks) if texts[type(tick)]]
-            if not texty or not (seen or _PLUS_BEFORE_QUOTE(raw)):
-                return True
-            seen[:] = texty
+        has it; False if the frame does not read so."""
         try:
             frame: Any = self._text_decoder.decode(raw)
         except MALFORMED:
@@ -361,9 +348,6 @@ class StrippedFrames:
         if changed:
             self._build()
         return changed
-
-
-_PLUS_BEFORE_QUOTE = re.compile(rb'\+"').search
 
 
 def _text_item(type_id: str, texts: list[Field]) -> type[msgspec.Struct]:
