@@ -126,7 +126,9 @@ class Realtime:
     chooses the socket (``DOMESTIC_URL``, ``DOMESTIC_MOCK_URL``, ``US_URL`` or any ``ws://``).
     ``on_reconnect`` (sync or async) receives a :class:`ReconnectInfo` after each restore.
 
-    Timings (seconds) and limits default to ``kiwoom._realtime._defaults``.
+    Timings (seconds) and limits default to ``kiwoom._realtime._defaults``. ``connect_options``
+    go to ``websockets.connect``; per-message deflate is not offered unless
+    ``{"compression": "deflate"}`` asks for it.
     """
 
     def __init__(
@@ -269,6 +271,7 @@ class Realtime:
                 "open_timeout": self.request_timeout,
                 "close_timeout": self.request_timeout,
                 "max_size": 2**22,
+                "compression": _defaults.COMPRESSION,
                 "logger": _socket_log,
                 **self._connect_options,
             }
