@@ -63,6 +63,7 @@ bench: $(VENV)/.synced bench/.venv/.installed
 	$(BIN)/python bench/import_time.py
 	$(BIN)/python bench/client_cpu.py
 	$(BIN)/python bench/realtime.py
+	$(BIN)/python bench/realtime_e2e.py
 	$(BIN)/python bench/limiter.py
 
 # The benchmarks' own environment: the reference wrapper kiwoom-restful 0.4.0, aiohttp and
@@ -74,8 +75,10 @@ bench/.venv/.installed:
 		kiwoom-restful==0.4.0 aiohttp uvloop
 	@touch $@
 
+# In process (where the decode's time goes), then end to end over loopback WebSockets.
 bench-realtime: $(VENV)/.synced bench/.venv/.installed
 	$(BIN)/python bench/realtime.py
+	$(BIN)/python bench/realtime_e2e.py
 
 # Client CPU per request vs raw httpx, raw aiohttp and kiwoom-restful, against a local server.
 bench-clients: $(VENV)/.synced bench/.venv/.installed

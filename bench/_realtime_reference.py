@@ -1,6 +1,7 @@
 """The reference wrapper (kiwoom-restful 0.4.0) on the benchmark frames; run in bench/.venv.
 
-Feeds the frames into its queue and runs its own receive/dispatch coroutine
+Feeds the frames into its queue as ``realtime.py`` feeds ours (64 per loop turn, as between
+socket reads) and runs its own receive/dispatch coroutine
 (``API._on_receive_websocket``: envelope decode, one task per item, the callback gets the
 values as bytes), with an async callback per type counting the items. No network.
 Prints one JSON line: {"loop": seconds, ...}.
@@ -31,12 +32,21 @@ async def run(frames: list[str], items: int) -> float:
 
     api.add_callback_on_real_data("0B", on_real)
     api.add_callback_on_real_data("0D", on_real)
-    for frame in frames:
-        api.queue.put_nowait(frame)
+    chunks = [frames[i : i + 64] for i in range(0, len(frames), 64)]
+
+    async def produce() -> None:
+        # Fed as ours is (bench/realtime.py): 64 frames per loop turn, as between socket reads.
+        for chunk in chunks:
+            for frame in chunk:
+                api.queue.put_nowait(frame)
+            await asyncio.sleep(0)
+
     api._stop_event.clear()
     start = time.perf_counter()
     task = asyncio.create_task(api._on_receive_websocket())
+    producer = asyncio.create_task(produce())
     await done.wait()
+    await producer
     elapsed = time.perf_counter() - start
     api._stop_event.set()
     task.cancel()

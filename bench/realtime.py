@@ -1,4 +1,7 @@
-"""Real-time throughput: typed decode + dispatch of REAL frames, vs a bare decode and the reference.
+"""Real-time throughput in process: typed decode + dispatch of REAL frames, no socket.
+
+In process, without the socket: where the decode's time goes. The figures users meet, over a
+real socket from the first frame, come from ``bench/realtime_e2e.py``.
 
 One run on the same pre-encoded frames (70% 0B trades, 30% 0D order books, 1-3 items each;
 values shaped as Kiwoom's published examples, see ``_realtime_frames.py``):
@@ -12,8 +15,10 @@ values shaped as Kiwoom's published examples, see ``_realtime_frames.py``):
 - reference: kiwoom-restful 0.4.0's own receive/dispatch path in ``bench/.venv`` (its package
   is also named ``kiwoom``, hence a separate process), fed the frames as text, as its receive
   loop reads them; it decodes the envelope only and hands the values to callbacks as bytes.
+  Both are fed the same way: 64 frames per loop turn, yielding between chunks.
 
-Goals: ours >= 0.5x bare, ours >= 2x the reference. Reported on asyncio and uvloop, for typed
+Goals in process: ours >= 0.5x bare, ours >= 2x the reference (the goals that count are
+``realtime_e2e.py``'s, over the socket). Reported on asyncio and uvloop, for typed
 ticks and, for comparison, for wire-form ticks (``wire=True``: values as sent, no conversion,
 which is what the reference hands over, as bytes). The fixers run in C where
 ``kiwoom._speedups`` is built; ``KIWOOM_NO_SPEEDUPS=1`` measures their Python twins.
@@ -155,7 +160,9 @@ def main() -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump([frame.decode() for frame in frames], f, ensure_ascii=False)
     if not REFERENCE_PYTHON.exists():
-        print("(no bench/.venv: run `make bench-venv` for the kiwoom-restful comparison)")
+        print(
+            "(no bench/.venv: run `make bench/.venv/.installed` for the kiwoom-restful comparison)"
+        )
     # Rounds alternate between the contenders, and each keeps its best time: a busy machine
     # slows one round, not one contender.
     t_bare = float("inf")

@@ -21,8 +21,8 @@ RESERVED = frozenset({"int", "float", "str", "list", "msgspec"})
 
 # Kiwoom's special times (chart bars, trade times): what the typed value holds for each.
 SENTINEL_DOC = (
-    "888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close"
-    " (17:00:00 for sector codes 253 and 254)"
+    "888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254),"
+    " 999999 = 18:00:00 after-hours close"
 )
 
 

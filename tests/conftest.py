@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+pytest_plugins = ["_raw_server"]  # the fixtures `serve` (a scripted raw HTTP server) and `mode`
+
 
 def pytest_recording_configure(config: Any, vcr: Any) -> None:
     from _cassettes import MATCHERS

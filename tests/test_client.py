@@ -212,7 +212,7 @@ def test_order_connect_failure_raises_without_retry(fake):
 def test_order_5xx_and_rate_limit_are_not_retried(fake):
     fake.routes["kt10000"] = [httpx.Response(500, text="oops"), rejected(5, "[1700:유량=1]")]
     client, _ = make(fake)
-    with pytest.raises(HTTPStatusError):
+    with pytest.raises(OrderOutcomeUnknownError):  # a 5xx without Kiwoom's verdict
         client.order.buy(**ORDER)
     with pytest.raises(RateLimitError):
         client.order.buy(**ORDER)

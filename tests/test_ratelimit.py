@@ -7,7 +7,8 @@ import itertools
 import math
 import random
 import threading
-from collections.abc import Coroutine, Sequence
+import time
+from collections.abc import Callable, Coroutine, Sequence
 from functools import partial
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ from kiwoom.ratelimit import (
     MOCK_LIMITS,
     REAL_LIMITS,
     UNLIMITED,
+    Booking,
     Bucket,
     Limits,
     MemoryBackend,
@@ -49,28 +51,30 @@ class FakeClock:
 class RecordingBackend(MemoryBackend):
     """The in-memory backend, recording the bookings kept and the starts, by bucket key."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(clock)
+        self.now = clock
         self.booked: dict[str, list[float]] = {}
         self.started: dict[str, list[float]] = {}
 
-    def reserve(self, buckets: Sequence[Bucket], now: float) -> float:
-        t = super().reserve(buckets, now)
-        for b in buckets:
-            self.booked.setdefault(b.key, []).append(t)
-        return t
-
-    def start(self, buckets: Sequence[Bucket], now: float) -> float:
-        t = super().start(buckets, now)
-        if t <= now:
+    def reserve(self, buckets: Sequence[Bucket], generation: int) -> Booking | None:
+        booking = super().reserve(buckets, generation)
+        if booking is not None:
             for b in buckets:
-                self.started.setdefault(b.key, []).append(now)
-        return t
+                self.booked.setdefault(b.key, []).append(self.now() + booking.wait)
+        return booking
 
-    def cancel(self, buckets: Sequence[Bucket], booked: float) -> None:
-        super().cancel(buckets, booked)
+    def start(self, buckets: Sequence[Bucket], generation: int) -> float | None:
+        wait = super().start(buckets, generation)
+        if wait == 0.0:
+            for b in buckets:
+                self.started.setdefault(b.key, []).append(self.now())
+        return wait
+
+    def cancel(self, buckets: Sequence[Bucket], booking: Booking) -> None:
+        super().cancel(buckets, booking)
         for b in buckets:
-            self.booked[b.key].remove(booked)
+            self.booked[b.key].remove(booking.ref)
 
 
 class VirtualLoop(asyncio.SelectorEventLoop):
@@ -102,9 +106,17 @@ def run_virtual(clock: FakeClock, main: Coroutine[Any, Any, T]) -> T:
 
 
 def limiter(limits: Limits = REAL_LIMITS) -> tuple[RateLimiter, FakeClock, RecordingBackend]:
-    clock, backend = FakeClock(), RecordingBackend()
+    clock = FakeClock()
+    backend = RecordingBackend(clock)
     lim = RateLimiter(limits, backend=backend, clock=clock, sleep=clock.sleep)
     return lim, clock, backend
+
+
+def book(backend: MemoryBackend, buckets: Sequence[Bucket]) -> float:
+    """Seconds to the slot booked for ``buckets`` (learned allowances not read: generation 0)."""
+    booking = backend.reserve(buckets, 0)
+    assert booking is not None
+    return booking.wait
 
 
 def max_in_window(times: Sequence[float], window: float = 1.0) -> int:
@@ -157,8 +169,8 @@ def test_other_ids_pass_a_waiting_slow_id() -> None:
     lim, _, backend = limiter(limits)
     # Many callers book at time 0, before any of them sleeps (as threads or tasks do).
     slow, fast = lim._make_buckets("ka10081", "c", False), lim._make_buckets("ka10001", "c", False)
-    t_slow = [backend.reserve(slow, 0.0) for _ in range(4)]
-    t_fast = [backend.reserve(fast, 0.0) for _ in range(5)]
+    t_slow = [book(backend, slow) for _ in range(4)]
+    t_fast = [book(backend, fast) for _ in range(5)]
     assert t_slow == pytest.approx([0.0, SPAN, 2 * SPAN, 3 * SPAN])
     assert t_fast == pytest.approx([0.0] * 4 + [SPAN])  # not queued behind ka10081
     assert max_in_window(backend.booked["query"]) == 5
@@ -356,7 +368,7 @@ def test_random_mixes_never_overfill_a_window() -> None:
         if step < 600:
             api = rnd.choice(["ka1", "ka2", "ka3", "ka4", "kt1", "kt2"])
             buckets = lim._make_buckets(api, rnd.choice(["g1", "g2"]), api.startswith("kt"))
-            pending.append((backend.reserve(buckets, clock.now), buckets))
+            pending.append((clock.now + book(backend, buckets), buckets))
         elif not pending:
             break
         clock.now += rnd.expovariate(8)
@@ -364,8 +376,10 @@ def test_random_mixes_never_overfill_a_window() -> None:
         still = []
         for due, buckets in rnd.sample(pending, len(pending)):
             if due <= clock.now and rnd.random() < 0.7:
-                due = backend.start(buckets, clock.now)
-                if due <= clock.now:
+                wait = backend.start(buckets, 0)
+                assert wait is not None
+                due = clock.now + wait
+                if wait == 0.0:
                     started += 1
                     continue
             still.append((due, buckets))

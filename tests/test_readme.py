@@ -2,7 +2,8 @@
 
 The REST examples talk to FakeKiwoom (httpx.MockTransport), the real-time one to the socket
 server of tests/realtime; each test checks what the block printed and what it sent. A new
-block without a runner here fails ``test_every_block_has_a_runner``.
+block without a runner here fails ``test_every_block_has_a_runner``. The simulator's block
+runs against the embedded simulator itself.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pytest
 from _fake import FakeKiwoom, ok
 
 import kiwoom
-from kiwoom import _async, _sync
+from kiwoom import _async, _http, _sync
 
 sys.path.insert(0, str(Path(__file__).parent / "realtime"))
 from rt_server import KiwoomServer
@@ -175,12 +176,55 @@ def typed_models(code: str, capsys: pytest.CaptureFixture[str], **_: Any) -> Non
     ]
 
 
+def demo_bot(
+    code: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, **_: Any
+) -> None:
+    """The Quick start's bot, against the simulator instead of Kiwoom's mock server."""
+    sim = pytest.importorskip("kiwoom.sim")
+    monkeypatch.setattr(_async, "default_async_transport", _http.default_async_transport)
+    assert code.count("host=kiwoom.MOCK") == 1
+    with sim.Simulator(seed=5) as server:
+        _run(code.replace("host=kiwoom.MOCK", f"host={server.url!r}"), "README: demo bot")
+    (line,) = _lines(capsys)
+    assert re.fullmatch(r"Position\(code='\d{6}', name='.+', qty=10, .*\) \d+ -?\d+", line), line
+
+
+def trader_bot(code: str, fake: FakeKiwoom, capsys: pytest.CaptureFixture[str], **_: Any) -> None:
+    days = ("20250905", "20250904", "20250903", "20250902", "20250901", "20250829")
+    rows = [
+        {"dt": d, "cur_prc": str(70_000 + 100 * i), "trde_qty": "1"} for i, d in enumerate(days)
+    ]
+    fake.routes["ka10081"] = ok({"stk_cd": "005930", "stk_dt_pole_chart_qry": rows})
+    listed = [
+        {"code": "005930", "name": "삼성전자", "marketCode": "0", "nxtEnable": "Y"},
+        {"code": "000660", "name": "SK하이닉스", "marketCode": "0", "nxtEnable": "N"},
+    ]
+    fake.routes["ka10099"] = ok({"list": listed})
+    fake.routes["ka10001"] = ok({"stk_cd": "005930", "upl_pric": "+91000", "lst_pric": "-49000"})
+    _run(code, "README: trader's helpers")
+    assert _lines(capsys) == [
+        "일자 [70400, 70300, 70200, 70100, 70000]",
+        "['000660', '005930_AL']",
+        "dry_run 70100",
+    ]
+    assert [s.api_id for s in fake.sent] == ["au10001", "ka10081", "ka10099", "ka10001", "au10002"]
+
+
+def simulator(code: str, capsys: pytest.CaptureFixture[str], **_: Any) -> None:
+    _run(code, "README: simulator")
+    price, ord_no, positions = _lines(capsys)[0].split(maxsplit=2)
+    assert int(price) > 0 and ord_no == "0000001" and "005930" in positions
+
+
 # Each block is recognised by what it calls.
 RUNNERS: dict[str, Callable[..., None]] = {
+    "from kiwoom.demo import run": demo_bot,
     "client.pages(": sync_calls,
     "asyncio.gather(": async_calls,
     "client.realtime()": realtime,
     "kiwoom.catalog.get(": typed_models,
+    "Simulator(": simulator,
+    "class MyBot(Bot)": trader_bot,
 }
 
 
@@ -196,5 +240,8 @@ def test_every_block_has_a_runner():
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=lambda b: _runner(b).__name__)
-def test_readme_block_runs(block, fake, capsys, monkeypatch):
-    _runner(block)(block, fake=fake, capsys=capsys, monkeypatch=monkeypatch)
+def test_readme_block_runs(block, request, capsys, monkeypatch):
+    run = _runner(block)
+    # The simulator block runs against the real simulator; every other against the fakes.
+    fake = None if run is simulator else request.getfixturevalue("fake")
+    run(block, fake=fake, capsys=capsys, monkeypatch=monkeypatch)

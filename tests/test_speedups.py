@@ -15,6 +15,7 @@ import os
 import random
 import re
 import shutil
+import subprocess
 import sys
 import sysconfig
 from pathlib import Path
@@ -27,10 +28,16 @@ from samples import STRUCTS, sample_body
 from kiwoom import catalog
 from kiwoom._convert import layout
 from kiwoom._fastdecode import (
+    _CONVERTERS,
     OPS,
     SPEEDUPS,
     FastDecoder,
+    Op,
+    Program,
+    _converter,
+    _fix_values,
     _Plan,
+    _strip_signs,
     c_fixer,
     python_fixer,
 )
@@ -324,24 +331,231 @@ def test_fixing_leaks_no_references(api_id: str) -> None:
     assert [sys.getrefcount(c) for c in classes] == before
 
 
-@needs_c
-def test_strip_signs_removes_the_plus_of_signed_numbers_only() -> None:
+STRIPS = [pytest.param(_strip_signs, id="python")] + (
+    [pytest.param(SPEEDUPS.strip_signs, id="c")] if SPEEDUPS is not None else []
+)
+
+
+@pytest.mark.parametrize("strip_signs", STRIPS)
+def test_strip_signs_removes_the_plus_of_signed_numbers_only(strip_signs: Any) -> None:
     cases = {
         b'{"a":"+82","b":"-5","c":"+.5","d":"+0.16"}': b'{"a":"82","b":"-5","c":".5","d":"0.16"}',
         # Not a sign of a number: kept, so free text changes only where it stays non-empty.
         b'{"d":"+","e":"++3","f":"+-3","g":"1e+5","h":"A+B","i":"+\xeb\xa7\xa4"}': None,
+        b'{"a":"A+1","b":"000000012+300","c":"+5%"}': b'{"a":"A+1","b":"000000012+300","c":"5%"}',
+        b'{"a":"+1","h":"A+B","b":"+2"}': b'{"a":"1","h":"A+B","b":"2"}',
         b"": None,
         b"+": None,
         b'"+': None,
         b'+"+1"+': b'+"1"+',
     }
     for raw, want in cases.items():
-        assert speedups.strip_signs(raw) == (raw if want is None else want)
+        assert strip_signs(raw) == (raw if want is None else want)
     # Against the rule written as a regular expression, on random bytes rich in '"', '+', digits.
     rule = re.compile(rb'(?<=")\+(?=[0-9.])')
     rng = random.Random(7)
-    for _ in range(2000):
+    for _ in range(5000):
         raw = bytes(rng.choice(b'"+9.a- ') for _ in range(rng.randrange(0, 24)))
-        assert speedups.strip_signs(raw) == rule.sub(b"", raw), raw
+        assert strip_signs(raw) == rule.sub(b"", raw), raw
     with pytest.raises(TypeError):
-        speedups.strip_signs("+1")
+        strip_signs("+1")
+
+
+# -- Objects that Python code drops while a fixer holds them ---------------------------------
+#
+# A fixer calls into Python (converters, int(), a value's own comparison or truth), and that
+# code may drop the very object the fixer is working on: a row of the list it walks, the value
+# of a slot, the fixer itself. The C fixer holds a reference to each across such calls, and
+# then does what the Python fixer does. Without those references it reads freed memory, which
+# the debug allocator (PYTHONMALLOC=debug: freed memory is overwritten) turns into a crash.
+
+
+class Road:
+    """One road's fixers over (code, attribute, argument) ops, as ``speedups.Fixer`` takes."""
+
+    def __init__(self, c: bool) -> None:
+        self.c = c
+        self.fix_values = speedups.fix_values if c else _fix_values
+
+    def fixer(self, ops: tuple[tuple[int, str, Any], ...]) -> Any:
+        if self.c:
+            return speedups.Fixer(Row, Twin, ops)
+        names = {getattr(speedups, "OP_" + n.upper().replace(" ", "_")): n for n in OPS}
+        program_ops, converters = [], {}
+        for code, attr, arg in ops:
+            name, expr = names[code], _NUMBER_EXPR.get(names[code], "")
+            if name in ("list", "object"):  # compiled into this fixer's source
+                converters.update(arg.converters)
+                arg = arg.program
+            elif arg is not None and not expr:  # call, date, time: inlined by name
+                expr = f"_arg{id(arg)}(v)"
+                converters[f"_arg{id(arg)}"] = arg
+            program_ops.append(Op(name, attr, arg, expr))
+        program = Program(Row, Twin, tuple(program_ops))
+        _CONVERTERS.update(converters)  # what the fixer's source may name, while it compiles
+        try:
+            fix = python_fixer(program)
+        finally:
+            for key in converters:
+                del _CONVERTERS[key]
+        fix.program, fix.converters = program, converters  # type: ignore[attr-defined]
+        return fix
+
+
+_NUMBER_EXPR = {
+    "to int": "int(v)",
+    "to abs int": "abs(int(v))",
+    "to float": "float(v)",
+    "to abs float": "abs(float(v))",
+}
+
+
+class Sly:
+    """A value that drops itself from ``row.x`` whenever Python code looks at it."""
+
+    def __init__(self, row: Any) -> None:
+        self.row = row
+
+    def _drop(self) -> None:
+        self.row.x = None
+
+    def __lt__(self, other: Any) -> bool:
+        self._drop()
+        return True
+
+    def __bool__(self) -> bool:
+        self._drop()
+        return True
+
+    def __neg__(self) -> str:
+        return "negated"
+
+    def __int__(self) -> int:
+        return -7
+
+    def __float__(self) -> float:
+        return -7.5
+
+    def replace(self, old: str, new: str) -> str:
+        return "replaced"
+
+    def __repr__(self) -> str:
+        return "Sly"
+
+
+def sly_values(road: Road) -> list[Any]:
+    """Each op on a value that drops itself from its slot when looked at."""
+    out = []
+    for name in OPS:
+        if name in ("list", "object", "blank"):
+            continue
+        code = getattr(speedups, "OP_" + name.upper().replace(" ", "_"))
+        expr = _NUMBER_EXPR.get(name)
+        arg = _converter(expr) if expr else lambda v: ("converted", type(v).__name__)
+        row = Twin(s="")
+        row.x = Sly(row)
+        fix = road.fixer(((code, "x", arg), (speedups.OP_BLANK, "s", None)))
+        out.append((name, outcome(fix, row)))
+    return out
+
+
+def nested_dropped(road: Road) -> list[Any]:
+    """Converters that empty the list whose rows the fixer walks, or drop the nested object."""
+    out = []
+    for code in (speedups.OP_LIST, speedups.OP_OBJECT):
+        outer = Twin(x=[Twin(s="a", t=""), Twin(s="b", t="")], d=Twin(s="c", t=""))
+
+        def convert(v: str, outer: Any = outer) -> str:
+            outer.x.clear()  # the row being fixed goes with it
+            outer.d = None
+            return v.upper()
+
+        row = road.fixer(((speedups.OP_CALL, "s", convert), (speedups.OP_BLANK, "t", None)))
+        attr = "x" if code == speedups.OP_LIST else "d"
+        out.append(outcome(road.fixer(((code, attr, row),)), outer))
+    return out
+
+
+class Item:
+    """A real-time item whose ``values`` may drop the fixers' dict when read."""
+
+    def __init__(self, row: Any, fixes: dict[type, Any], drop: bool) -> None:
+        self.row, self.fixes, self.drop = row, fixes, drop
+
+    @property
+    def values(self) -> Any:
+        if self.drop:
+            self.fixes.clear()  # between the look-up of the fixer and its run
+        return self.row
+
+
+def fixes_dropped(road: Road) -> list[Any]:
+    """fix_values while Python code drops the fixers' dict, the running fixer, or the items."""
+    out = []
+    for when in ("reading", "fixing", "items"):
+        items: list[Any] = []
+        fixes: dict[type, Any] = {}
+
+        def convert(
+            v: str, when: str = when, items: list[Any] = items, fixes: dict[type, Any] = fixes
+        ) -> str:
+            if when == "fixing":
+                fixes.clear()  # the running fixer's last reference
+            elif when == "items":
+                items.clear()  # the item being fixed goes with it
+            return v.upper()
+
+        fixes[Item] = road.fixer(
+            ((speedups.OP_CALL, "s", convert), (speedups.OP_FREE_TEXT, "t", None))
+        )
+        items.extend(Item(Twin(s=s, t=s), fixes, when == "reading") for s in "ab")
+        rows = [item.row for item in items]
+        seen: list[int] = []
+        try:
+            result = road.fix_values(items, fixes, seen)
+        except Exception as exc:
+            out.append((when, "raised", type(exc)))
+            continue
+        out.append((when, result is items, seen, snapshot(rows)))
+    return out
+
+
+def hostile_outcomes(road: Road) -> list[Any]:
+    return [sly_values(road), nested_dropped(road), fixes_dropped(road)]
+
+
+@needs_c  # for the op codes
+def test_python_code_drops_what_the_fixers_work_on() -> None:
+    """The hostile cases truly drop things (on the Python road, the reference)."""
+    sly, nested, dropped = hostile_outcomes(Road(c=False))
+    none = (type(None), "None")
+    x = {name: fields[3] for name, (_, fields) in sly}  # each value dropped itself from x
+    assert x["abs"] == x["abs blank"] == (str, "'negated'")
+    assert (x["free text"], x["or none"], x["to abs int"]) == (none, (Sly, "Sly"), (int, "7"))
+    assert nested == [(Row, (none, none, none, ()))] * 2  # rows and object dropped mid-fix
+    assert [d[:2] for d in dropped] == [
+        ("reading", "raised"),  # the fixers' dict emptied: the second item has none
+        ("fixing", "raised"),
+        ("items", True),
+    ]
+
+
+@needs_c
+def test_the_c_fixers_hold_what_python_code_drops() -> None:
+    """The C road gives what the Python road gives, under the debug allocator, where reading
+    an object after it was freed crashes (it would in this process too, but not surely)."""
+    root = Path(__file__).parent.parent
+    path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
+    code = (
+        "import test_speedups as t\n"
+        "assert t.hostile_outcomes(t.Road(c=True)) == t.hostile_outcomes(t.Road(c=False))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-X", "faulthandler", "-c", code],
+        cwd=Path(__file__).parent,
+        env={**os.environ, "PYTHONMALLOC": "debug", "PYTHONPATH": path},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]

@@ -113,7 +113,8 @@ def test_sentinel_times_in_real_time_values():
 def test_time_fields_document_the_sentinels():
     source = inspect.getsource(chart.Ka10080StkMinPoleChartQry)
     assert "cntr_tm: _dt.datetime | None" in source
-    assert "888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close" in source
+    assert "888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254)" in source
+    assert "999999 = 18:00:00 after-hours close" in source
 
 
 def test_price_sign_gives_the_meaning_of_a_sign_code():
@@ -137,8 +138,8 @@ def test_price_sign_gives_the_meaning_of_a_sign_code():
 
 
 @pytest.mark.parametrize("road", ["fixers", "python fixers", "tolerant"])
-@pytest.mark.parametrize(("sector", "close"), [("253", 17), ("254", 17), ("001", 18)])
-def test_after_hours_close_of_sectors_253_and_254_is_17(sector, close, road, monkeypatch):
+@pytest.mark.parametrize(("sector", "auction"), [("253", 17), ("254", 17), ("001", 16)])
+def test_closing_auction_of_sectors_253_and_254_is_17(sector, auction, road, monkeypatch):
     rows = [
         {"cur_prc": "+263145", "cntr_tm": "20250905999999"},
         {"cur_prc": "+263100", "cntr_tm": "20250905888888"},
@@ -154,8 +155,8 @@ def test_after_hours_close_of_sectors_253_and_254_is_17(sector, close, road, mon
     times = [r.cntr_tm for r in entry.decode(body).inds_min_pole_qry]
     monkeypatch.delitem(entry.__dict__, "_fast", raising=False)
     assert times == [
-        dt.datetime(2025, 9, 5, close),
-        dt.datetime(2025, 9, 5, 16),
+        dt.datetime(2025, 9, 5, 18),
+        dt.datetime(2025, 9, 5, auction),
         dt.datetime(2025, 9, 5, 15, 30),
     ]
     assert entry.decode_wire(body).inds_min_pole_qry[0].cntr_tm == "20250905999999"

@@ -15,10 +15,17 @@ from ._errors import DecodeError, InvalidRequestError, KiwoomError
 from ._values import Direction, PriceSign, direction
 
 if TYPE_CHECKING:
+    from . import candles as candles
     from . import catalog as catalog
     from . import errors as errors
+    from . import frames as frames
+    from . import history as history
+    from . import listings as listings
+    from . import orders as orders
     from . import ratelimit as ratelimit
+    from . import trades as trades
     from ._async import AsyncKiwoom as AsyncKiwoom
+    from ._auth import FileTokenStore as FileTokenStore
     from ._client import RawResponse as RawResponse
     from ._generated._exports import *  # noqa: F403
     from ._paging import AsyncPages as AsyncPages
@@ -38,6 +45,9 @@ if TYPE_CHECKING:
     from ._realtime import Tick as Tick
     from ._realtime import TypeCounters as TypeCounters
     from ._sync import Kiwoom as Kiwoom
+    from .bot import Bot as Bot
+    from .candles import Candle as Candle
+    from .orders import SafeOrders as SafeOrders
 
 __version__ = "0.1.0"
 
@@ -50,8 +60,11 @@ __all__ = [
     "US_URL",
     "AsyncKiwoom",
     "AsyncPages",
+    "Bot",
+    "Candle",
     "DecodeError",
     "Direction",
+    "FileTokenStore",
     "InvalidRequestError",
     "Kiwoom",
     "KiwoomError",
@@ -63,19 +76,38 @@ __all__ = [
     "RealtimeError",
     "ReconnectInfo",
     "Registration",
+    "SafeOrders",
     "Stats",
     "Stream",
     "Subscription",
     "Tick",
     "TypeCounters",
     "__version__",
+    "candles",
     "catalog",
     "direction",
     "errors",
+    "frames",
+    "history",
+    "listings",
+    "orders",
     "ratelimit",
+    "trades",
 ]
 
-_SUBMODULES = frozenset({"catalog", "errors", "ratelimit"})
+_SUBMODULES = frozenset(
+    {
+        "candles",
+        "catalog",
+        "errors",
+        "frames",
+        "history",
+        "listings",
+        "orders",
+        "ratelimit",
+        "trades",
+    }
+)
 
 # Hand-written names that load on first use: the clients import httpx, the real-time
 # runtime websockets.
@@ -85,6 +117,11 @@ _RUNTIME = {
     "RawResponse": "._client",
     "Pages": "._paging",
     "AsyncPages": "._paging",
+    "FileTokenStore": "._auth",
+    # The trader's helpers (kiwoom-restful's names); frames load pandas only when called.
+    "Bot": ".bot",
+    "Candle": ".candles",
+    "SafeOrders": ".orders",
 }
 _RUNTIME.update(
     (name, "._realtime")

@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 import httpx
 import msgspec
 
-from ._auth import Token, parse_token
+from ._auth import Token, TokenStore, shared_token_async
 from ._client import _ENCODE, BaseClient, Endpoint, RawResponse
 from ._constants import DEFAULT_RETRIES, DEFAULT_TIMEOUT, REAL, websocket_url
 from ._debug import logger
 from ._generated._clients import AsyncClientGroups
+from ._http import answer_body_async, default_async_transport, has_stray_bytes
 from ._model import Request
 from ._paging import AsyncPages
-from ._transport import default_async_transport
 from .errors import APIError, KiwoomError
-from .ratelimit import RateLimiter
+from .ratelimit import LimiterFactory, RateLimiter
 
 if TYPE_CHECKING:
     from ._realtime import Realtime
@@ -50,17 +50,20 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
         secretkey: str | os.PathLike[str] | None = None,
         *,
         host: str = REAL,
-        limiter: RateLimiter | bool = True,
+        limiter: RateLimiter | LimiterFactory | bool = True,
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         retries: int = DEFAULT_RETRIES,
         debug: bool | None = None,
+        token_store: TokenStore | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         super().__init__(
             appkey, secretkey, host=host, limiter=limiter, timeout=timeout, retries=retries,
-            debug=debug,
+            debug=debug, token_store=token_store,
         )  # fmt: skip
         self._transport = transport or default_async_transport(self.host)
+        self._own_transport = transport is None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._token_lock = asyncio.Lock()
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self._closed = False
@@ -147,7 +150,8 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
             return
         self._closed = True
         try:
-            if self._token is not None:
+            # A shared token serves other processes still: it is left to expire.
+            if self._token is not None and self.token_store is None:
                 await self._revoke(self._token)
         finally:
             self._token = None
@@ -198,14 +202,19 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
                 await limiter.acquire_async(ep.api_id, group=ep.group, is_order=ep.is_order)
             token = await self._valid_token() if authed else None
             request = self._build(ep, content, token, next_key, timeout, headers)
+            self._follow_loop()
             started = perf_counter()
             try:
-                response = await self._transport.handle_async_request(request)
-                try:
-                    data = await response.aread()
-                finally:
-                    await response.aclose()
-            except httpx.TransportError as exc:
+                async with asyncio.timeout(self._attempt_budget(timeout)):
+                    response = await self._transport.handle_async_request(request)
+                    try:
+                        data = await answer_body_async(response)
+                        if has_stray_bytes(response):
+                            # Never let them be read as the next request's answer.
+                            await response.extensions["network_stream"].aclose()
+                    finally:
+                        await response.aclose()
+            except Exception as exc:  # no whole answer: classified, never raised bare
                 err, wait = self._transport_error(ep, body, exc, attempt)
                 if wait is None:
                     raise err from exc
@@ -230,6 +239,17 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
             await self._sleep(wait)
             attempt += 1
 
+    def _follow_loop(self) -> None:
+        """A client reused under another event loop (a second ``asyncio.run``) starts a new
+        pool: the old one's connections belong to the closed loop, and writing on them fails
+        in ways that would make an order that was never sent look lost."""
+        loop = asyncio.get_running_loop()
+        if loop is self._loop:
+            return
+        if self._loop is not None and self._own_transport:
+            self._transport = default_async_transport(self.host)
+        self._loop = loop
+
     # --- the token -----------------------------------------------------------------------
 
     async def _valid_token(self) -> Token:
@@ -239,20 +259,28 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
         async with self._token_lock:
             token = self._token
             if token is None or not token.fresh():
-                token = self._token = await self._issue()
+                token = self._token = await self._fresh_token()
             return token
 
     def _drop_token(self, used: Token | None) -> None:
         # No await between the check and the write: atomic for the event loop.
         if self._token is used:
             self._token = None
+            self._rejected = used.value if used is not None else None
+
+    async def _fresh_token(self) -> Token:
+        if self.token_store is None:
+            return await self._issue()
+        return await shared_token_async(
+            self.token_store, self._shared_key, self._issue, self._rejected
+        )
 
     async def _issue(self) -> Token:
         ep = self._issue_ep
         await self._exchange(ep, None, self._creds.issue_body(), None, None, None, authed=False)
         raw = self.last_response
         assert raw is not None
-        return parse_token(raw.content, raw.status_code)
+        return self._parse_token(raw)
 
     async def _revoke(self, token: Token) -> None:
         ep = self._revoke_ep

@@ -1,19 +1,26 @@
-"""Keys and the access token: where they come from, when the token is (re-)issued."""
+"""Keys and the access token: where they come from, when the token is (re-)issued, and
+where processes sharing an app key share it (:class:`TokenStore`)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as _dt
+import fcntl
 import hashlib
 import os
+import stat
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Protocol
 
 import msgspec
 
 from ._constants import ENV_APPKEY, ENV_SECRETKEY, KST_OFFSET_HOURS, TOKEN_REFRESH_MARGIN
+from ._debug import logger
 from .errors import AuthError, KiwoomError
 
-__all__ = ["Credentials", "Token"]
+__all__ = ["Credentials", "FileTokenStore", "Token", "TokenStore"]
 
 _KST = _dt.timezone(_dt.timedelta(hours=KST_OFFSET_HOURS))
 
@@ -117,8 +124,201 @@ def parse_token(content: bytes, status_code: int) -> Token:
 
 def expires_at(expires_dt: str) -> float:
     """Unix time of ``YYYYMMDDHHMMSS`` Korea time; an unreadable value counts as one hour."""
+    # Read by hand: the first strptime() of a process costs ~4 ms (it builds locale tables),
+    # a share of a cold start's first call.
+    text = expires_dt.strip()
     try:
-        when = _dt.datetime.strptime(expires_dt.strip(), "%Y%m%d%H%M%S").replace(tzinfo=_KST)
+        if len(text) != 14 or not (text.isascii() and text.isdigit()):
+            raise ValueError(text)
+        year, month, day, hour, minute, second = (
+            int(text[i : i + n]) for i, n in ((0, 4), (4, 2), (6, 2), (8, 2), (10, 2), (12, 2))
+        )
+        when = _dt.datetime(year, month, day, hour, minute, second, tzinfo=_KST)
     except ValueError:
         return time.time() + 3600.0
     return when.timestamp()
+
+
+class StoreLock(Protocol):
+    """A lock across processes, held by one issuer of a token at a time."""
+
+    def acquire(self) -> None:
+        """Block until held."""
+        ...
+
+    def release(self) -> None: ...
+
+
+class TokenStore(Protocol):
+    """Where the processes of one app key and host keep their one token.
+
+    ``key`` names the app key and host without revealing the key (a hash and the host).
+    :class:`FileTokenStore` serves one machine; ``kiwoom.redis.RedisTokenStore`` any number.
+    """
+
+    def load(self, key: str) -> Token | None:
+        """The stored token, or ``None``."""
+        ...
+
+    def save(self, key: str, token: Token) -> None:
+        """Store ``token`` with its expiry, replacing any other."""
+        ...
+
+    def lock(self, key: str) -> StoreLock:
+        """The lock an issuer holds from reading the store until it saved the new token."""
+        ...
+
+
+def _usable(token: Token | None, rejected: str | None) -> bool:
+    return token is not None and token.fresh() and token.value != rejected
+
+
+def shared_token(
+    store: TokenStore, key: str, issue: Callable[[], Token], rejected: str | None
+) -> Token:
+    """The stored token if it is fresh and not ``rejected`` (the value the server refused);
+    else one issued by ``issue`` under the store's lock, unless a process holding the lock
+    before us stored a usable one: one issuance per expiry or rejection, not one per process.
+    """
+    token = store.load(key)
+    if _usable(token, rejected):
+        assert token is not None
+        return token
+    lock = store.lock(key)
+    lock.acquire()
+    try:
+        token = store.load(key)
+        if not _usable(token, rejected):
+            token = issue()
+            store.save(key, token)
+        assert token is not None
+        return token
+    finally:
+        lock.release()
+
+
+async def shared_token_async(
+    store: TokenStore, key: str, issue: Callable[[], Awaitable[Token]], rejected: str | None
+) -> Token:
+    """:func:`shared_token` for asyncio: the store's blocking calls run in a thread."""
+    token = await asyncio.to_thread(store.load, key)
+    if _usable(token, rejected):
+        assert token is not None
+        return token
+    lock = store.lock(key)
+    await asyncio.to_thread(lock.acquire)
+    try:
+        token = await asyncio.to_thread(store.load, key)
+        if not _usable(token, rejected):
+            token = await issue()
+            await asyncio.to_thread(store.save, key, token)
+        assert token is not None
+        return token
+    finally:
+        await asyncio.to_thread(lock.release)
+
+
+class _TokenRecord(msgspec.Struct):
+    value: str
+    expires_at: float
+
+
+_RECORDS = msgspec.json.Decoder(dict[str, _TokenRecord])
+
+
+class _FileLock:
+    """An exclusive ``flock`` on the lock file, one open file per holder (so threads of one
+    process exclude each other too)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        fd, _ = _open_private(self._path, os.O_RDWR | os.O_CREAT)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing the file releases its lock
+
+
+def _open_private(path: Path, flags: int) -> tuple[int, bool]:
+    """Open ``path`` (created 0600 in a 0700 folder, ``flags`` allowing writes); refuse a
+    file of another user. The flag is False for a file others could read, now made private
+    and emptied: a token it held may have been read, so it is not used."""
+    try:
+        if flags & os.O_CREAT:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, flags | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        raise KiwoomError(f"token store {path}: {exc.strerror}") from None
+    info = os.fstat(fd)
+    if info.st_uid != os.getuid():
+        os.close(fd)
+        raise KiwoomError(f"token store {path}: owned by another user; refusing to use it")
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        os.fchmod(fd, 0o600)
+        os.ftruncate(fd, 0)
+        logger.warning("token store %s was open to other users: made private, tokens dropped", path)
+        return fd, False
+    return fd, True
+
+
+class FileTokenStore:
+    """Tokens shared by the processes of one machine through a private file.
+
+    ``kiwoom.Kiwoom(token_store=FileTokenStore("~/.cache/kiwoom/tokens.json"))``: the file
+    (mode 0600, one token per app key and host, no key in it) is read and written under an
+    exclusive ``flock`` on ``<path>.lock``, and the token issued once for all processes.
+    A file other users may read is made private and its tokens discarded.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path).expanduser()
+        self._lock_path = self.path.with_name(self.path.name + ".lock")
+
+    def __repr__(self) -> str:
+        return f"FileTokenStore({str(self.path)!r})"
+
+    def lock(self, key: str) -> StoreLock:
+        return _FileLock(self._lock_path)
+
+    def load(self, key: str) -> Token | None:
+        record = self._read().get(key)
+        return None if record is None else Token(record.value, record.expires_at)
+
+    def save(self, key: str, token: Token) -> None:
+        now = time.time()
+        records = {k: r for k, r in self._read().items() if r.expires_at > now}
+        records[key] = _TokenRecord(token.value, token.expires_at)
+        # Written whole to a private temporary file, then renamed over: a reader never sees
+        # half a file, with or without the lock.
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        fd, _ = _open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        try:
+            os.write(fd, msgspec.json.encode(records))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, self.path)
+
+    def _read(self) -> dict[str, _TokenRecord]:
+        if not self.path.exists():
+            return {}
+        fd, private = _open_private(self.path, os.O_RDWR)
+        try:
+            with os.fdopen(fd, "rb", closefd=False) as f:
+                content = f.read() if private else b""
+        finally:
+            os.close(fd)
+        try:
+            return _RECORDS.decode(content) if content else {}
+        except msgspec.MsgspecError:
+            return {}  # unreadable: the next token issued replaces it

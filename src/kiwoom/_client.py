@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any, cast
@@ -17,14 +18,15 @@ import httpx
 import msgspec
 
 from . import __version__, _extra, catalog
-from ._auth import Credentials, Token
-from ._constants import BACKOFF_BASE, BACKOFF_MAX, CONTENT_TYPE, MOCK, REAL
+from ._auth import Credentials, Token, TokenStore, parse_token
+from ._constants import BACKOFF_BASE, BACKOFF_MAX, CONTENT_TYPE, ENV_REDIS_URL, MOCK, REAL
 from ._debug import debug_enabled, log_extra, log_request, log_response, logger, mask
 from ._errors import DecodeError, InvalidRequestError, KiwoomError
 from ._model import Request
 from ._request import request_from
 from .errors import (
     APIError,
+    AuthError,
     HTTPStatusError,
     OrderOutcomeUnknownError,
     RateLimitError,
@@ -32,7 +34,7 @@ from .errors import (
     TransportError,
     api_error,
 )
-from .ratelimit import RateLimiter, limits_for
+from .ratelimit import LimiterFactory, RateLimiter, limits_for
 
 __all__ = ["MOCK", "REAL", "RawResponse"]
 
@@ -43,8 +45,22 @@ _CONT_YES = b"Y"
 
 # Errors that mean the request never left: safe to retry, even an order would be (we don't).
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-# Errors after (part of) the request was sent: the server may have acted on it.
-_MAYBE_SENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+# Errors after (part of) the request was sent: the server may have acted on it. Any other
+# failure of an order, past the ones that certainly sent nothing, is taken as one of these.
+_MAYBE_SENT = (
+    httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError, TimeoutError,
+)  # fmt: skip
+# Refused before anything is sent: our own request broke HTTP's rules (never retried).
+_REFUSED = (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.ProxyError)
+
+# What h11 (RFC 9110) lets through: a header name is a token; a value holds no control
+# character but HTAB, and no space at either end. CR or LF would end the header line and let
+# the rest be read as further headers or a whole second request.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_VALUE_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_CONTROL_NAMES = {"\r": "CR", "\n": "LF", "\x00": "NUL"}
+# Headers that say which API is called, by whom, and where the body ends: the client's own.
+_OWN_HEADERS = frozenset({"host", "api-id", "authorization", "content-length", "transfer-encoding"})
 
 _LAST: ContextVar[RawResponse | None] = ContextVar("kiwoom_last_response", default=None)
 
@@ -144,6 +160,43 @@ def _timeout(value: float | httpx.Timeout | None) -> dict[str, float | None]:
     return t.as_dict()
 
 
+def _budget(timeouts: dict[str, float | None]) -> float | None:
+    """Seconds one whole attempt may take: its longest single timeout (None: unbounded)."""
+    values = [v for v in timeouts.values() if v is not None]
+    return max(values) if values else None
+
+
+def header_problem(value: str) -> str | None:
+    """Why ``value`` cannot travel as an HTTP header value, or None when it can."""
+    bad = _VALUE_CONTROL.search(value)
+    if bad is not None:
+        char = bad.group()
+        name = _CONTROL_NAMES.get(char, f"control character {char!r}")
+        return (
+            f"holds {name} at index {bad.start()}: a header value cannot carry it (it could "
+            "smuggle further headers or a second request)"
+        )
+    if value != value.strip(" \t"):
+        return "starts or ends with white space, which HTTP drops from a header value"
+    return None
+
+
+def _checked_header(api_id: str, field: str, name: object, value: object) -> tuple[bytes, bytes]:
+    """One header as bytes, or :class:`InvalidRequestError` naming it."""
+    if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+        raise InvalidRequestError(api_id, field, f"{name!r} is not a valid HTTP header name")
+    if field == "headers" and name.lower() in _OWN_HEADERS:
+        raise InvalidRequestError(api_id, field, f"header {name!r} is set by the client itself")
+    if not isinstance(value, str):
+        raise InvalidRequestError(
+            api_id, field, f"header {name!r}: value must be a str, got {type(value).__name__}"
+        )
+    problem = header_problem(value)
+    if problem is not None:
+        raise InvalidRequestError(api_id, field, f"header {name!r} {problem}; nothing was sent")
+    return name.encode(), value.encode()
+
+
 class BaseClient:
     """Configuration and policy shared by :class:`Kiwoom` and :class:`AsyncKiwoom`."""
 
@@ -155,24 +208,40 @@ class BaseClient:
         secretkey: str | os.PathLike[str] | None,
         *,
         host: str,
-        limiter: RateLimiter | bool,
+        limiter: RateLimiter | LimiterFactory | bool,
         timeout: float | httpx.Timeout | None,
         retries: int,
         debug: bool | None,
+        token_store: TokenStore | None = None,
     ) -> None:
         self._creds = Credentials(appkey, secretkey)
         self.host = host.rstrip("/")
         """Base URL every path is appended to (``REAL``, ``MOCK`` or any other)."""
+        key = self._shared_key = f"{self._creds.fingerprint()}@{self.host}"
+        redis_url = os.environ.get(ENV_REDIS_URL)
+        if redis_url and (limiter is True or token_store is None):
+            from .redis import from_env  # only then: redis is an optional extra
+
+            redis_limiter, redis_tokens = from_env(redis_url)
+            limiter = redis_limiter if limiter is True else limiter
+            token_store = token_store or redis_tokens
         if limiter is True:
-            key = f"{self._creds.fingerprint()}@{self.host}"
             self.limiter: RateLimiter | None = RateLimiter.shared(key, limits_for(self.host))
+        elif limiter is False:
+            self.limiter = None
+        elif isinstance(limiter, RateLimiter):
+            self.limiter = limiter
         else:
-            self.limiter = limiter or None
+            self.limiter = limiter.bind(key, limits_for(self.host))
+        self.token_store = token_store
+        """Where the processes of this app key and host share one token (``None``: not shared)."""
         self._timeout = _timeout(timeout)
+        self._budget = _budget(self._timeout)
         self.retries = max(0, retries)
         """Extra attempts of a query after the first; orders are never retried."""
         self.debug = debug_enabled(debug)
         self._token = None
+        self._rejected: str | None = None  # the value of the last token the server refused
         self._endpoints: dict[str, Endpoint] = {}
         self._issue_ep = self._make_endpoint("au10001")
         self._revoke_ep = self._make_endpoint("au10002")
@@ -222,9 +291,9 @@ class BaseClient:
             head.append((b"authorization", token.authorization))
         if next_key:
             head.append((b"cont-yn", _CONT_YES))
-            head.append((b"next-key", next_key.encode()))
+            head.append(_checked_header(ep.api_id, "next_key", "next-key", next_key))
         if headers:
-            head.extend((k.encode(), v.encode()) for k, v in headers.items())
+            head.extend(_checked_header(ep.api_id, "headers", k, v) for k, v in headers.items())
         if self.debug:
             log_request(
                 ep.api_id, ep.url_text, [(k.decode(), v.decode()) for k, v in head], content,
@@ -237,6 +306,19 @@ class BaseClient:
             stream=httpx.ByteStream(content),
             extensions={"timeout": self._timeout if timeout is None else _timeout(timeout)},
         )
+
+    def _attempt_budget(self, timeout: float | None) -> float | None:
+        """Seconds one attempt may take in all, for a per-call ``timeout`` or the client's."""
+        return self._budget if timeout is None else timeout
+
+    def _parse_token(self, raw: RawResponse) -> Token:
+        """The token of an au10001 answer: one that cannot travel in a header is a bad answer."""
+        token = parse_token(raw.content, raw.status_code)
+        problem = header_problem(token.value)
+        if problem is not None:
+            reason = f"the issued token {problem}; it is not used"
+            raise AuthError("au10001", None, reason, raw.status_code)
+        return token
 
     def _secrets(self) -> tuple[str, ...]:
         token = self._token.value if self._token is not None else ""
@@ -262,14 +344,21 @@ class BaseClient:
             resp = ep.entry.decode(raw.content)
         except DecodeError as exc:
             return self._undecodable(ep, raw, body, exc)
+        except Exception as exc:  # msgspec's UnicodeDecodeError for a body not UTF-8, or worse
+            return self._undecodable(ep, raw, body, _decode_failure(ep, raw, exc))
         rc = resp.return_code
+        if rc is None and ep.is_order:
+            # Kiwoom always states its verdict on an order; an answer without one is not its.
+            if status != 200:
+                return self._not_kiwoom(ep, status, body, "")
+            return OrderOutcomeUnknownError(ep.api_id, body, "the answer carries no return_code")
         if status == 200 and (rc == 0 or rc == 20 or rc is None):
             raw._typed = resp
             _LAST.set(raw)
             self._unknown_keys(ep, raw, resp)
             return resp
         if rc == 0 or rc is None:
-            return HTTPStatusError(ep.api_id, status, "")
+            return self._not_kiwoom(ep, status, body, "")
         return api_error(ep.api_id, rc, mask(resp.return_msg or "", self._secrets()), status)
 
     def _unknown_keys(self, ep: Endpoint, raw: RawResponse, resp: Any) -> None:
@@ -296,20 +385,32 @@ class BaseClient:
         status = raw.status_code
         try:
             wire = ep.entry.decode_wire(raw.content)
-        except DecodeError:
+        except Exception:  # DecodeError, or UnicodeDecodeError for a body not UTF-8
             if status == 200:
-                return exc
-            if ep.is_order and status in (502, 504):
-                return OrderOutcomeUnknownError(ep.api_id, body, f"HTTP {status} from a gateway")
+                return self._unknown(ep, body, exc) if ep.is_order else exc
             preview = mask(raw.content[:200].decode("utf-8", "replace"), self._secrets())
-            return HTTPStatusError(ep.api_id, status, preview)
+            return self._not_kiwoom(ep, status, body, preview)
         rc = wire.return_code
         if rc.__class__ is str:  # documented as a number; tolerate it quoted
             rc = int(rc) if rc.strip().lstrip("-").isdigit() else None
         if rc == 0 or rc == 20 or rc is None:
             # A success (or a bare error page) whose values do not fit their types.
-            return exc if status == 200 else HTTPStatusError(ep.api_id, status, "")
+            if status != 200:
+                return self._not_kiwoom(ep, status, body, "")
+            return self._unknown(ep, body, exc) if ep.is_order else exc
         return api_error(ep.api_id, rc, mask(wire.return_msg, self._secrets()), status)
+
+    def _not_kiwoom(self, ep: Endpoint, status: int, body: object, preview: str) -> KiwoomError:
+        """An answer without Kiwoom's verdict: for an order, only a 4xx says nothing was done."""
+        if ep.is_order and not 400 <= status < 500:
+            return OrderOutcomeUnknownError(
+                ep.api_id, body, f"HTTP {status} without Kiwoom's answer {preview[:80]!r}"
+            )
+        return HTTPStatusError(ep.api_id, status, preview)
+
+    def _unknown(self, ep: Endpoint, body: object, exc: KiwoomError) -> OrderOutcomeUnknownError:
+        reason = f"the answer is unreadable: {mask(str(exc), self._secrets())}"
+        return OrderOutcomeUnknownError(ep.api_id, body, reason)
 
     def _backoff(self, attempt: int) -> float:
         """Exponential back-off with full jitter: a random wait in [0, base * 2**attempt]."""
@@ -337,14 +438,15 @@ class BaseClient:
         return wait
 
     def _transport_error(
-        self, ep: Endpoint, body: object, exc: httpx.TransportError, attempt: int
+        self, ep: Endpoint, body: object, exc: Exception, attempt: int
     ) -> tuple[KiwoomError, float | None]:
-        """The error a failed send means, and the wait before retrying it (None: raise)."""
+        """The error a failed exchange means (no whole answer came back: a network, protocol
+        or body-decoding failure), and the wait before retrying it (None: raise)."""
         reason = f"{type(exc).__name__}: {mask(str(exc), self._secrets())}".rstrip(": ")
-        if ep.is_order and not isinstance(exc, _NOT_SENT) and isinstance(exc, _MAYBE_SENT):
+        if ep.is_order and not isinstance(exc, (*_NOT_SENT, *_REFUSED)):
             return OrderOutcomeUnknownError(ep.api_id, body, reason), None
         err: KiwoomError
-        if isinstance(exc, httpx.TimeoutException):
+        if isinstance(exc, httpx.TimeoutException | TimeoutError):
             err = RequestTimeoutError(ep.api_id, reason)
         else:
             err = TransportError(ep.api_id, reason)
@@ -352,3 +454,12 @@ class BaseClient:
         if ep.is_order or not retryable or attempt >= self.retries:
             return err, None
         return err, self._backoff(attempt)
+
+
+def _decode_failure(ep: Endpoint, raw: RawResponse, exc: Exception) -> DecodeError:
+    """The :class:`DecodeError` for a failure of decoding that is not one already."""
+    if isinstance(exc, UnicodeDecodeError):
+        # Only the offending bytes: the text around them may be a token (au10001).
+        reason = f"the answer is not UTF-8 ({exc.reason} at byte {exc.start})"
+        return DecodeError(ep.api_id, None, raw.content[exc.start : exc.end], reason)
+    return DecodeError(ep.api_id, None, None, f"{type(exc).__name__} decoding the answer")

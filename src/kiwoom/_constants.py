@@ -12,6 +12,8 @@ MOCK = "https://mockapi.kiwoom.com"
 ENV_APPKEY = "KIWOOM_APPKEY"
 ENV_SECRETKEY = "KIWOOM_SECRETKEY"
 ENV_DEBUG = "KIWOOM_DEBUG"
+ENV_REDIS_URL = "KIWOOM_REDIS_URL"
+"""A Redis URL: every client shares rate limits and its token through it (``kiwoom.redis``)."""
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds for connect, read, write and pool waits, per attempt."""
@@ -26,8 +28,15 @@ TOKEN_REFRESH_MARGIN = 300.0
 KST_OFFSET_HOURS = 9
 """``expires_dt`` is Korea time (UTC+9)."""
 
+MAX_CONNECTIONS = 50
+"""Connections open at once per client; more concurrent calls wait for one (``pool`` timeout)."""
 MAX_KEEPALIVE = 20
 """Idle keep-alive connections kept per client."""
+KEEPALIVE_EXPIRY = 5.0
+"""Seconds an idle connection is kept (httpx's default): a shorter idle time leaves less
+chance that the server closes it just as an order is sent on it."""
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+"""An answer longer than this is abandoned (Kiwoom's largest pages are a few hundred KB)."""
 
 CONTENT_TYPE = "application/json;charset=UTF-8"
 TOKEN_PATH = "/oauth2/token"

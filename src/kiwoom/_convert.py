@@ -21,9 +21,9 @@ from ._errors import DecodeError
 from ._model import Response
 from ._values import to_code, to_date, to_datetime, to_number, to_time
 
-# Sector codes whose after-hours close ("999999") Kiwoom's own wrapper reads as 17:00, not 18:00.
+# Sector codes whose closing-auction bar ("888888") the reference wrapper reads as 17:00, not 16:00.
 LATE_CLOSE_SECTORS = frozenset({"253", "254"})
-_LATE_CLOSE = _dt.time(17, 0)
+_LATE_AUCTION = _dt.time(17, 0)
 
 __all__ = ["LATE_CLOSE_SECTORS", "Field", "convert", "late_close", "layout"]
 
@@ -132,8 +132,8 @@ def convert(api_id: str, wire: msgspec.Struct, typed: type[T], path: str = "") -
 
 
 def late_close(typed: msgspec.Struct, wire: msgspec.Struct) -> None:
-    """Set every time stamped ``"999999"`` in ``wire`` to 17:00 in ``typed`` (in place): the
-    after-hours close of the sectors in :data:`LATE_CLOSE_SECTORS`."""
+    """Set every time stamped ``"888888"`` in ``wire`` to 17:00 in ``typed`` (in place): the
+    closing auction of the sectors in :data:`LATE_CLOSE_SECTORS`."""
     for f in layout(type(typed)):
         value, text = getattr(typed, f.attr), getattr(wire, f.attr)
         if f.kind == "list":
@@ -141,6 +141,6 @@ def late_close(typed: msgspec.Struct, wire: msgspec.Struct) -> None:
                 late_close(row, wire_row)
         elif f.kind == "object" and value is not None:
             late_close(value, text)
-        elif f.kind in ("time", "datetime") and text.strip().endswith("999999") and value:
-            late = _LATE_CLOSE if f.kind == "time" else _dt.datetime.combine(value, _LATE_CLOSE)
+        elif f.kind in ("time", "datetime") and text.strip().endswith("888888") and value:
+            late = _LATE_AUCTION if f.kind == "time" else _dt.datetime.combine(value, _LATE_AUCTION)
             setattr(typed, f.attr, late)

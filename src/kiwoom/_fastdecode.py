@@ -20,10 +20,10 @@ The *stripped* plan (``stripped=True``) reads text from which the signs were rem
 (:func:`strip_signs`), as the real-time decoder does with a whole frame: a sign left is a
 ``'-'``, so magnitudes decode as signed numbers and the fixer takes their absolute value,
 and ``"+82"`` costs nothing. The removal is exact for numbers, and "num text" (text that
-only ever holds a number) drops every '+' on every road anyway; a field of free text might
-have lost a '+', so the fixer returns True when one holds any text (the text is kept): the
-real-time road then reads those fields again from the frame as sent, and
-:meth:`FastDecoder.decode` raises :class:`TextSeen`. A field seen blank (``""``, common in
+only ever holds a number) is read as text and drops every '+' by its op; a field of free
+text might have lost a '+' (``"+5%"``), so the fixer returns True when one holds any text
+(the text is kept): the real-time road then reads those fields again from the frame as sent,
+and :meth:`FastDecoder.decode` raises :class:`TextSeen`. A field seen blank (``""``, common in
 real-time values) is not demoted: it decodes as ``int | Literal[""]``, still a number in C,
 and the fixer turns the blank into None.
 
@@ -36,10 +36,11 @@ give the same values (``tests/test_speedups.py`` compares them on every catalogu
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any, Literal, NamedTuple
 
 import msgspec
@@ -72,9 +73,6 @@ _NATIVE_STRIPPED: dict[str, Any] = {
     "float": float,
     "abs int": int,
     "abs float": float,
-    # Text that only holds a number: read as it comes where every '+' was removed (the
-    # Python strip_signs); where only signs were, the "num text" op drops the rest.
-    "num text": Annotated[str, Meta(min_length=1)],
     "str": str,  # free text: the fixer reports any it keeps
     "code": int,
 }
@@ -190,22 +188,25 @@ def fixers_road() -> str:
     return "Python (the C accelerator was not built: no C compiler at install?)"
 
 
-def _strip_every_plus(raw: bytes) -> bytes:
-    return raw.replace(b"+", b"")
+_SIGN = re.compile(rb'"\+(?=[0-9.])')
+# A '+' that is not such a sign (a regular expression that starts with the '+' scans fast).
+_NOT_SIGN = re.compile(rb'\+(?:(?<!"\+)|(?![0-9.]))').search
 
 
-strip_signs: Callable[[bytes], bytes] = (
-    _strip_every_plus if SPEEDUPS is None else SPEEDUPS.strip_signs
-)
-"""The bytes with the '+' of signed numbers removed, for the stripped plans. In C (the
-accelerator), each '+' that follows a '"' and precedes a digit or '.': free text loses a '+'
-only where it stays non-empty, so the fixers see every change. In Python, every '+' (one C
-call; a pass that picks them out would cost more than the decode saves): free text made only
-of '+' then turns blank unseen, so callers read free text again wherever a value ends in '+'
-(:data:`SIGNS_ONLY`)."""
+def _strip_signs(raw: bytes) -> bytes:
+    # The common case, every '+' a sign: a scan and one replace. Else (free text such as
+    # "+5%", a doubled sign) the rule itself, which costs more.
+    if _NOT_SIGN(raw) is None:
+        return raw.replace(b"+", b"")
+    return _SIGN.sub(b'"', raw)
 
-SIGNS_ONLY = SPEEDUPS is not None
-"""True when :func:`strip_signs` leaves blank only the free text that was blank."""
+
+strip_signs: Callable[[bytes], bytes] = _strip_signs if SPEEDUPS is None else SPEEDUPS.strip_signs
+"""The bytes without each '+' that follows a '"' and precedes a digit or '.' (the sign of a
+number that opens a JSON string), for the stripped plans; in C where the accelerator is
+built, the same rule in Python elsewhere. Free text loses a '+' only where it stays
+non-empty, so the fixers see every change; a '+' anywhere else (``"A+1"``, ``"12+3"``,
+``"++3"``) stays, and a value it makes unreadable is read as sent."""
 
 Fixes = dict[type, Callable[[Any], Any] | None]
 
@@ -303,10 +304,19 @@ def _time(v: str) -> Any:
 _CONVERTERS: dict[str, Any] = {"_date": fast_date, "_time": _time, "_datetime": _datetime}
 
 
+@functools.cache
 def _converter(expr: str) -> Callable[[str], Any]:
     """The converter expression ``expr`` over ``v`` as a function (for the C fixer)."""
     convert: Callable[[str], Any] = eval(f"lambda v: {expr}", dict(_CONVERTERS))
     return convert
+
+
+@functools.cache
+def _annotation(stripped: bool, kind: str, blank: bool) -> Any:
+    """A native field's annotation in a twin: made once, as typing hashes each Union member
+    (``Literal[""]`` slowly) whenever one is made."""
+    native = (_NATIVE_STRIPPED if stripped else _NATIVE)[kind]
+    return native | Literal[""] | None if blank else native | None
 
 
 class _Plan:
@@ -323,7 +333,6 @@ class _Plan:
         self.stripped = stripped
         self.blank = blank
         """Native fields seen blank (stripped plans): they also decode ``""``."""
-        self._native = _NATIVE_STRIPPED if stripped else _NATIVE
         self._twins: dict[type, type[msgspec.Struct]] = {}
         lax = self._twin(root)
         self.twin = lax
@@ -338,7 +347,7 @@ class _Plan:
     def _is_text(self, typed: type, f: Field) -> bool:
         if f.kind in ("date", "time", "datetime") or "/" in f.kind:
             return True
-        if f.kind == "num text" and (SIGNS_ONLY or not self.stripped):
+        if f.kind == "num text":
             return True  # its '+' must go
         return (typed, f.attr) in self.demoted
 
@@ -357,11 +366,8 @@ class _Plan:
                 ann = self._twin(f.nested) | None
             elif self._is_text(typed, f):
                 ann = str | None
-            elif (typed, f.attr) in self.blank:
-                ann = str if f.kind == "num text" else self._native[f.kind] | Literal[""]
-                ann = ann | None
             else:
-                ann = self._native[f.kind] | None
+                ann = _annotation(self.stripped, f.kind, (typed, f.attr) in self.blank)
             defs.append((f.attr, ann, msgspec.field(default=None, name=f.wire)))
         twin = msgspec.defstruct(typed.__name__, defs, bases=(typed,), module=typed.__module__)
         self._twins[typed] = twin
@@ -415,11 +421,8 @@ _READS_STRIPPED: dict[str, Callable[[str], object]] = {
     **_READS,
     "abs int": _READS["int"],
     "abs float": _READS["float"],
-    "num text": bool,
 }
 del _READS_STRIPPED["str"]  # free text is read as it comes
-if SIGNS_ONLY:
-    del _READS_STRIPPED["num text"]  # text, finished by its op
 
 
 def _misfits(
@@ -442,6 +445,15 @@ def _misfits(
             (blanks if blanks is not None and v == "" else found).add((typed, f.attr))
 
 
+def _numbers(typed: type[msgspec.Struct]) -> Iterable[tuple[type, str]]:
+    """(class, attribute) of every field of the tree that decodes as a native number."""
+    for f in layout(typed):
+        if f.nested is not None:
+            yield from _numbers(f.nested)
+        elif f.kind in ("int", "float", "abs int", "abs float"):
+            yield (typed, f.attr)
+
+
 def _count_fields(typed: type[msgspec.Struct]) -> int:
     return sum(_count_fields(f.nested) if f.nested is not None else 1 for f in layout(typed))
 
@@ -450,11 +462,17 @@ class FastDecoder:
     """Decodes response bodies of one typed root Struct on the fast road, learning as it goes."""
 
     def __init__(self, root: type[msgspec.Struct], stripped: bool = False) -> None:
-        """``stripped``: bodies arrive with every '+' removed (see the module docstring)."""
+        """``stripped``: bodies arrive with the signs' '+' removed (see the module docstring)."""
         self._root = root
         self._stripped = stripped
         self._lock = threading.Lock()
-        self._plan = _Plan(root, frozenset(), stripped)
+        # Real-time values come blank now and then (``""``) in any numeric field: a stripped
+        # plan reads every number as ``int | ""`` from the start, so a blank never costs a
+        # new plan while ticks wait (a plan is 1-5 ms to build; the check is one compare).
+        blank = frozenset(_numbers(root)) if stripped else frozenset()
+        self._plan = _Plan(root, frozenset(), stripped, blank)
+        self.builds = 1
+        """Plans built so far: one, then one per lesson that changed the plan."""
         # Each lesson demotes one field, so no body needs more tries than there are fields.
         self._tries = 1 + _count_fields(root)
 
@@ -477,7 +495,7 @@ class FastDecoder:
     def learn(self, raw: bytes | str) -> bool:
         """Demote every field this body holds unreadable; True if the plan changed.
 
-        Raises :class:`Unfit` when the body is not JSON."""
+        Raises :class:`Unfit` when the body is not JSON (or not UTF-8)."""
         plan = self._plan
         return self._survey(plan, raw) is not plan
 
@@ -494,7 +512,7 @@ class FastDecoder:
                     continue
                 plan = self._learn(plan, str(exc))
                 continue
-            except msgspec.DecodeError:
+            except (msgspec.DecodeError, UnicodeError):  # not JSON, or not UTF-8
                 raise Unfit from None
             try:
                 text_seen = plan.fix(obj)
@@ -515,13 +533,14 @@ class FastDecoder:
             if spot not in current.demoted:
                 current = _Plan(self._root, current.demoted | {spot}, self._stripped, current.blank)
                 self._plan = current
+                self.builds += 1
         return current
 
     def _survey(self, plan: _Plan, raw: bytes | str) -> _Plan:
         """The plan with every field demoted whose text in this body msgspec would reject."""
         try:
             data = msgspec.json.decode(raw)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, UnicodeError):
             raise Unfit from None
         found: set[tuple[type, str]] = set()
         blanks: set[tuple[type, str]] | None = None
@@ -543,6 +562,7 @@ class FastDecoder:
                     current.blank | blanks,
                 )
                 self._plan = current
+                self.builds += 1
         return current
 
     def _locate(self, message: str) -> tuple[type, str] | None:

@@ -8,7 +8,6 @@ the same ``Ka10081Request`` with the same keyword arguments, so one set of check
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from functools import cache
 from typing import Any, NamedTuple
@@ -42,6 +41,8 @@ def _unknown(api_id: str, key: object, fields: Mapping[str, _Field]) -> InvalidR
     if not fields:
         return InvalidRequestError(api_id, name, "not a field: this API takes no request fields")
     known = ", ".join(fields)
+    import difflib  # only for a bad key's message: not at import
+
     nearest = difflib.get_close_matches(str(key), fields, n=1, cutoff=0.5)
     hint = f"did you mean {nearest[0]!r}? " if nearest else ""
     return InvalidRequestError(api_id, name, f"not a field of this API; {hint}(fields: {known})")

@@ -12,6 +12,12 @@
  *
  * Two helpers of the real-time road live here too: strip_signs (the '+' of signed numbers
  * out of a frame, before msgspec reads it) and fix_values (each tick's fixer, per frame).
+ *
+ * Any call into Python (a converter, int(), a value's own comparison or truth, a finalizer
+ * run by the collector during an allocation) may drop whatever it can reach: the value of a
+ * slot, a row of the list being walked, the object being fixed, a fixer in the dict of
+ * fix_values. So every object used after such a call is held by a reference of ours, never
+ * borrowed from a slot, a list or a dict.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -63,6 +69,7 @@ static PyObject *empty_str; /* "" */
 #define SLOT(o, offset) (*(PyObject **)((char *)(o) + (offset)))
 
 static int fixer_run(Fixer *self, PyObject *o);
+static int op_on(const Op *op, PyObject *o, PyObject *v);
 
 /* Replace the slot's value by `value` (a new reference, stolen). */
 static inline void
@@ -168,17 +175,28 @@ to_number(int code, PyObject *v, PyObject *fallback)
     return n;
 }
 
-/* 0 done, 1 done and free text kept, -1 error. */
+/* 0 done, 1 done and free text kept, -1 error. `o` is held by the caller; `v` (the slot's
+ * value, which Python code run by the op may drop from the slot) by run_op. */
 static int
 run_op(const Op *op, PyObject *o)
 {
     PyObject *v = SLOT(o, op->offset);
-    PyObject *r;
-    int t;
     if (v == NULL) {
         PyErr_SetString(PyExc_AttributeError, "a field of the object is not set");
         return -1;
     }
+    Py_INCREF(v);
+    int t = op_on(op, o, v);
+    Py_DECREF(v);
+    return t;
+}
+
+/* run_op's work on the slot's value `v`, held by run_op. */
+static int
+op_on(const Op *op, PyObject *o, PyObject *v)
+{
+    PyObject *r;
+    int t;
     switch (op->code) {
     case OP_ABS_BLANK:
         if (is_blank(v)) {
@@ -212,7 +230,13 @@ run_op(const Op *op, PyObject *o)
             slot_set(o, op->offset, Py_NewRef(Py_None));
             return 0;
         }
-        return op->code == OP_FREE_TEXT;
+        if (op->code == OP_FREE_TEXT) {
+            return 1;
+        }
+        if (SLOT(o, op->offset) != v) { /* v's truth changed the slot: `o.x = v or None` */
+            slot_set(o, op->offset, Py_NewRef(v));
+        }
+        return 0;
     case OP_NUM_TEXT:
     case OP_CALL:
     case OP_DATE:
@@ -255,17 +279,17 @@ run_op(const Op *op, PyObject *o)
     case OP_LIST: {
         int seen = 0;
         if (PyList_CheckExact(v)) {
-            /* The fixer never resizes the list, but keep it alive while it runs. */
-            Py_INCREF(v);
+            /* A converter may resize the list (as `for x in v` does, stop at its end) or drop
+             * the row being fixed: each row is held while it is. */
             for (Py_ssize_t i = 0; i < PyList_GET_SIZE(v); i++) {
-                t = fixer_run((Fixer *)op->arg, PyList_GET_ITEM(v, i));
+                PyObject *x = Py_NewRef(PyList_GET_ITEM(v, i));
+                t = fixer_run((Fixer *)op->arg, x);
+                Py_DECREF(x);
                 if (t < 0) {
-                    Py_DECREF(v);
                     return -1;
                 }
                 seen |= t;
             }
-            Py_DECREF(v);
             return seen;
         }
         PyObject *it = PyObject_GetIter(v);
@@ -286,13 +310,7 @@ run_op(const Op *op, PyObject *o)
         return PyErr_Occurred() ? -1 : seen;
     }
     case OP_OBJECT:
-        if (v == Py_None) {
-            return 0;
-        }
-        Py_INCREF(v);
-        t = fixer_run((Fixer *)op->arg, v);
-        Py_DECREF(v);
-        return t;
+        return v == Py_None ? 0 : fixer_run((Fixer *)op->arg, v);
     }
     PyErr_SetString(PyExc_SystemError, "unknown fixer op");
     return -1;
@@ -350,19 +368,26 @@ fix_values(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     PyObject *items = args[0], *fixes = args[1], *seen = args[2];
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
-        PyObject *item = PyList_GET_ITEM(items, i);
+        /* The item, its fixer and its values are held: what the fixer calls (or reading
+         * `values`) may change the list and the dict. */
+        PyObject *item = Py_NewRef(PyList_GET_ITEM(items, i));
         PyObject *fix = PyDict_GetItemWithError(fixes, (PyObject *)Py_TYPE(item));
         if (fix == NULL) {
             if (!PyErr_Occurred()) {
                 PyErr_SetObject(PyExc_KeyError, (PyObject *)Py_TYPE(item));
             }
+            Py_DECREF(item);
             return NULL;
         }
         if (fix == Py_None) {
+            Py_DECREF(item);
             Py_RETURN_NONE;
         }
+        Py_INCREF(fix);
         PyObject *values = PyObject_GetAttr(item, values_str);
+        Py_DECREF(item);
         if (values == NULL) {
+            Py_DECREF(fix);
             return NULL;
         }
         int r;
@@ -370,12 +395,11 @@ fix_values(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             r = fixer_run((Fixer *)fix, values);
         }
         else {
-            Py_INCREF(fix); /* a Python fixer could change the dict */
             PyObject *done = PyObject_CallOneArg(fix, values);
-            Py_DECREF(fix);
             r = done == NULL ? -1 : PyObject_IsTrue(done);
             Py_XDECREF(done);
         }
+        Py_DECREF(fix);
         Py_DECREF(values);
         if (r < 0) {
             return NULL;

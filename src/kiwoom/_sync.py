@@ -6,23 +6,23 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from time import perf_counter
+from time import monotonic, perf_counter
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, overload
 
 import httpx
 import msgspec
 
-from ._auth import Token, parse_token
+from ._auth import Token, TokenStore, shared_token
 from ._client import _ENCODE, BaseClient, Endpoint, RawResponse
 from ._constants import DEFAULT_RETRIES, DEFAULT_TIMEOUT, REAL
 from ._debug import logger
 from ._generated._clients import ClientGroups
+from ._http import answer_body, deadline, default_transport, has_stray_bytes
 from ._model import Request
 from ._paging import Pages
-from ._transport import default_transport
 from .errors import APIError, KiwoomError
-from .ratelimit import RateLimiter
+from .ratelimit import LimiterFactory, RateLimiter
 
 __all__ = ["Kiwoom"]
 
@@ -39,14 +39,19 @@ class Kiwoom(ClientGroups, BaseClient):
     ``appkey``/``secretkey`` default to ``KIWOOM_APPKEY``/``KIWOOM_SECRETKEY``; the secret key
     may be the path of a file holding it. ``host`` is ``REAL``, ``MOCK`` or any base URL (a
     simulator, a proxy: it gets the real server's rate limits). ``limiter`` is ``True`` (the
-    process-wide limiter of this app key and host), ``False`` (none) or a ``RateLimiter``.
-    ``retries`` extra attempts for queries (never for orders); ``timeout`` seconds per attempt;
+    process-wide limiter of this app key and host), ``False`` (none), a ``RateLimiter``, or
+    ``kiwoom.redis.RedisLimiter(url)`` (shared by every process of the key, on any host).
+    ``token_store`` (``kiwoom.FileTokenStore(path)``, ``kiwoom.redis.RedisTokenStore(url)``)
+    shares one token among those processes; ``KIWOOM_REDIS_URL`` sets both.
+    ``retries`` extra attempts for queries (never for orders); ``timeout`` seconds per attempt
+    in all (with a ``transport`` of your own: per network operation, as httpx counts them);
     ``debug`` (or ``KIWOOM_DEBUG=1``) logs every exchange to the ``kiwoom`` logger, secrets
     masked (to stderr when no logging handler is configured); ``transport`` an
     ``httpx.BaseTransport`` (tests, proxies).
 
     The token is issued on the first call, re-issued shortly before it expires or once when
-    the server rejects it (8005), and revoked by :meth:`close` (``with`` closes).
+    the server rejects it (8005), and revoked by :meth:`close` (``with`` closes) unless it is
+    shared through a ``token_store``.
     """
 
     def __init__(
@@ -55,15 +60,16 @@ class Kiwoom(ClientGroups, BaseClient):
         secretkey: str | os.PathLike[str] | None = None,
         *,
         host: str = REAL,
-        limiter: RateLimiter | bool = True,
+        limiter: RateLimiter | LimiterFactory | bool = True,
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         retries: int = DEFAULT_RETRIES,
         debug: bool | None = None,
+        token_store: TokenStore | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         super().__init__(
             appkey, secretkey, host=host, limiter=limiter, timeout=timeout, retries=retries,
-            debug=debug,
+            debug=debug, token_store=token_store,
         )  # fmt: skip
         self._transport = transport or default_transport(self.host)
         self._token_lock = threading.Lock()
@@ -132,7 +138,8 @@ class Kiwoom(ClientGroups, BaseClient):
             return
         self._closed = True
         try:
-            if self._token is not None:
+            # A shared token serves other processes still: it is left to expire.
+            if self._token is not None and self.token_store is None:
                 self._revoke(self._token)
         finally:
             self._token = None
@@ -183,20 +190,27 @@ class Kiwoom(ClientGroups, BaseClient):
                 limiter.acquire(ep.api_id, group=ep.group, is_order=ep.is_order)
             token = self._valid_token() if authed else None
             request = self._build(ep, content, token, next_key, timeout, headers)
+            budget = self._attempt_budget(timeout)
             started = perf_counter()
+            ends = deadline.set(None if budget is None else monotonic() + budget)
             try:
                 response = self._transport.handle_request(request)
                 try:
-                    data = response.read()
+                    data = answer_body(response)
+                    if has_stray_bytes(response):
+                        # Never let them be read as the next request's answer.
+                        response.extensions["network_stream"].close()
                 finally:
                     response.close()
-            except httpx.TransportError as exc:
+            except Exception as exc:  # no whole answer: classified, never raised bare
                 err, wait = self._transport_error(ep, body, exc, attempt)
                 if wait is None:
                     raise err from exc
                 self._sleep(wait)
                 attempt += 1
                 continue
+            finally:
+                deadline.reset(ends)
             raw = RawResponse(
                 ep.entry, response.status_code, response.headers, data, perf_counter() - started
             )
@@ -224,20 +238,26 @@ class Kiwoom(ClientGroups, BaseClient):
         with self._token_lock:
             token = self._token
             if token is None or not token.fresh():
-                token = self._token = self._issue()
+                token = self._token = self._fresh_token()
             return token
 
     def _drop_token(self, used: Token | None) -> None:
         with self._token_lock:
             if self._token is used:
                 self._token = None
+                self._rejected = used.value if used is not None else None
+
+    def _fresh_token(self) -> Token:
+        if self.token_store is None:
+            return self._issue()
+        return shared_token(self.token_store, self._shared_key, self._issue, self._rejected)
 
     def _issue(self) -> Token:
         ep = self._issue_ep
         self._exchange(ep, None, self._creds.issue_body(), None, None, None, authed=False)
         raw = self.last_response
         assert raw is not None
-        return parse_token(raw.content, raw.status_code)
+        return self._parse_token(raw)
 
     def _revoke(self, token: Token) -> None:
         ep = self._revoke_ep

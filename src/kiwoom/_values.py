@@ -114,7 +114,7 @@ def to_date(s: str) -> _dt.date | None:
 
 # Kiwoom's special clock marks, as the typed value: a chart bar or trade of the closing
 # auction is stamped "888888", one of the after-hours close "999999" (the wire text stays in
-# the wire model). For sector codes 253 and 254 the after-hours close is 17:00: a time alone
+# the wire model). For sector codes 253 and 254 the closing auction is 17:00: a time alone
 # cannot tell, so catalog.Entry.decode sets it from the response's inds_cd (_convert.late_close).
 SENTINEL_TIMES = {"888888": _dt.time(16, 0), "999999": _dt.time(18, 0)}
 

@@ -28,7 +28,6 @@ How a client uses it, once per HTTP call (``entry`` from :mod:`kiwoom.catalog`):
 
 from __future__ import annotations
 
-import asyncio
 import bisect
 import hashlib
 import math
@@ -45,8 +44,10 @@ __all__ = [
     "MOCK_LIMITS",
     "REAL_LIMITS",
     "UNLIMITED",
+    "Booking",
     "Bucket",
     "LimiterBackend",
+    "LimiterFactory",
     "LimiterStats",
     "Limits",
     "MemoryBackend",
@@ -145,54 +146,94 @@ class Bucket:
     """Seconds: the window plus the safety margin."""
 
 
+@dataclass(frozen=True, slots=True)
+class Booking:
+    """A slot booked by :meth:`LimiterBackend.reserve`."""
+
+    wait: float
+    """Seconds from the booking to the slot (0.0: now)."""
+    ref: object
+    """What :meth:`LimiterBackend.cancel` needs to give the slot back."""
+
+
 class LimiterBackend(Protocol):
-    """Where the limiter keeps its books: :class:`MemoryBackend` in this process; a shared
-    store (Redis) would let processes using one app key share its budget.
+    """Where the limiter keeps its books: :class:`MemoryBackend` in this process, or
+    ``kiwoom.redis.RedisBackend``, shared by every process using one app key.
 
     Two books per bucket. *Bookings* plan the queue: each waiting call holds the earliest
     slot that was free when it asked, so calls wake in turn. *Starts* keep the truth: a call
     goes only when the calls that really went before it leave room, so a call that wakes
     late (a busy event loop, a descheduled process) delays the ones after it instead of
-    crowding them. :class:`RateLimiter` calls a backend under its own lock; a cross-process
-    backend must make each call atomic across processes itself (e.g. one Lua script), and
-    needs one clock for all processes: ``time.monotonic`` (the default ``clock``) is only
-    comparable within one machine, so pass ``clock=time.time`` or use the store's time.
+    crowding them. A backend keeps its books on its own clock (one clock for every process
+    that shares them: Redis uses the server's) and answers in seconds to wait, so no caller's
+    clock is ever compared with another's.
+
+    The allowances learned from rejections live in the backend too, so processes sharing it
+    share them. Each has a *generation*, raised by every change; :meth:`reserve` and
+    :meth:`start` take the generation their buckets were made from and answer ``None``, doing
+    nothing, when it is no longer the current one (read :meth:`learned`, make the buckets
+    again, ask again). :class:`RateLimiter` calls a backend under its own lock; a shared
+    backend makes each call atomic across processes itself (Redis: one Lua script).
     """
 
-    def reserve(self, buckets: Sequence[Bucket], now: float) -> float:
-        """Book the earliest ``t >= now`` that fits every bucket's bookings; return ``t``.
+    def reserve(self, buckets: Sequence[Bucket], generation: int) -> Booking | None:
+        """Book the earliest moment from now that fits every bucket's bookings.
 
-        Fits: after adding ``t``, no ``span``-long interval holds more than ``count``.
+        Fits: after adding it, no ``span``-long interval holds more than ``count``.
         """
         ...
 
-    def start(self, buckets: Sequence[Bucket], now: float) -> float:
-        """Record a start at ``now`` and return ``now`` if every bucket's starts (and
-        cool-down) allow it; else record nothing and return the earliest time that may."""
+    def start(self, buckets: Sequence[Bucket], generation: int) -> float | None:
+        """Record a start now and return ``0.0`` if every bucket's starts (and cool-down)
+        allow it; else record nothing and return the seconds until one may."""
         ...
 
-    def cancel(self, buckets: Sequence[Bucket], booked: float) -> None:
+    def cancel(self, buckets: Sequence[Bucket], booking: Booking) -> None:
         """Give back a booking made by :meth:`reserve` (a call that will not go)."""
         ...
 
-    def block(self, bucket: Bucket, until: float) -> None:
-        """No call of ``bucket`` starts before ``until`` (a cool-down)."""
+    def block(self, bucket: Bucket, seconds: float) -> None:
+        """No call of ``bucket`` starts in the next ``seconds`` (a cool-down)."""
+        ...
+
+    def learn(self, key: str, rate: float) -> None:
+        """Make ``rate`` (calls per second) the allowance of bucket ``key``, unless the one
+        already learned is lower; a change raises the generation."""
+        ...
+
+    def learned(self) -> tuple[int, Mapping[str, float]]:
+        """The current generation and the allowances learned so far, by bucket key."""
+        ...
+
+
+class LimiterFactory(Protocol):
+    """Makes the limiter of an app key and host when a client is created:
+    ``Kiwoom(limiter=kiwoom.redis.RedisLimiter(url))``."""
+
+    def bind(self, key: str, limits: Limits) -> RateLimiter:
+        """The limiter for ``key`` (:func:`limiter_key`), with the host's default ``limits``."""
         ...
 
 
 class MemoryBackend:
     """The books in this process: per bucket, sorted times, trimmed lazily.
 
-    Not locked itself: :class:`RateLimiter` calls it under its lock.
+    ``clock`` gives monotonic seconds. Not locked itself: :class:`RateLimiter` calls it
+    under its lock.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._booked: dict[str, list[float]] = {}
         self._started: dict[str, list[float]] = {}
         self._blocked: dict[str, float] = {}
+        self._learned: dict[str, float] = {}
+        self._generation = 0
 
-    def reserve(self, buckets: Sequence[Bucket], now: float) -> float:
-        t = now
+    def reserve(self, buckets: Sequence[Bucket], generation: int) -> Booking | None:
+        if generation != self._generation:
+            return None
+        t = now = self._clock()
         lists = []
         for b in buckets:
             t = max(t, self._blocked.get(b.key, t))
@@ -206,10 +247,12 @@ class MemoryBackend:
                     t, moved = fit, True
         for _, booked in lists:
             bisect.insort_right(booked, t)
-        return t
+        return Booking(t - now, t)
 
-    def start(self, buckets: Sequence[Bucket], now: float) -> float:
-        earliest = now
+    def start(self, buckets: Sequence[Bucket], generation: int) -> float | None:
+        if generation != self._generation:
+            return None
+        earliest = now = self._clock()
         lists = []
         for b in buckets:
             started = _trimmed(self._started, b, now)
@@ -218,20 +261,31 @@ class MemoryBackend:
                 earliest = max(earliest, started[-b.count] + b.span)
             lists.append(started)
         if earliest - now > 1e-9:  # a nanosecond is rounding, not a reason to wait
-            return earliest
+            return earliest - now
         for started in lists:
             started.append(now)
-        return now
+        return 0.0
 
-    def cancel(self, buckets: Sequence[Bucket], booked: float) -> None:
+    def cancel(self, buckets: Sequence[Bucket], booking: Booking) -> None:
+        booked = booking.ref
+        assert isinstance(booked, float)  # the time reserve() booked
         for b in buckets:
             times = self._booked.get(b.key, [])
             i = bisect.bisect_left(times, booked)
             if i < len(times) and times[i] == booked:
                 del times[i]
 
-    def block(self, bucket: Bucket, until: float) -> None:
+    def block(self, bucket: Bucket, seconds: float) -> None:
+        until = self._clock() + seconds
         self._blocked[bucket.key] = max(until, self._blocked.get(bucket.key, until))
+
+    def learn(self, key: str, rate: float) -> None:
+        if rate < self._learned.get(key, math.inf):
+            self._learned[key] = rate
+            self._generation += 1
+
+    def learned(self) -> tuple[int, Mapping[str, float]]:
+        return self._generation, dict(self._learned)
 
 
 def _trimmed(books: dict[str, list[float]], bucket: Bucket, now: float) -> list[float]:
@@ -284,10 +338,21 @@ _ALLOWANCE = re.compile(r"유량\s*=\s*([0-9]+(?:\.[0-9]+)?)")
 _MAX_BACKOFF_DOUBLINGS = 4  # a cool-down grows to 16 windows under repeated rejections
 
 
+async def _asyncio_sleep(delay: float) -> None:
+    # asyncio is imported when an async client first waits: a sync program never pays its
+    # import (~14 ms of a cold start).
+    import asyncio
+
+    await asyncio.sleep(delay)
+
+
 class RateLimiter:
     """Multi-bucket sliding-window limiter shared by the threads and tasks of one process.
 
-    ``clock`` (monotonic seconds), ``sleep`` and ``async_sleep`` are injectable for tests.
+    ``backend`` keeps the books (default: a :class:`MemoryBackend` on ``clock``); a shared
+    one (``kiwoom.redis``) extends the budget across processes and hosts. ``clock``
+    (monotonic seconds, used to time waits), ``sleep`` and ``async_sleep`` (default
+    ``asyncio.sleep``) are injectable for tests.
     """
 
     _shared: ClassVar[dict[str, RateLimiter]] = {}
@@ -300,15 +365,16 @@ class RateLimiter:
         backend: LimiterBackend | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = time.sleep,
-        async_sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        async_sleep: Callable[[float], Awaitable[object]] | None = None,
     ) -> None:
         self._limits = limits or REAL_LIMITS
-        self._backend: LimiterBackend = backend if backend is not None else MemoryBackend()
+        self._backend: LimiterBackend = backend if backend is not None else MemoryBackend(clock)
         self._clock = clock
         self._sleep = sleep
-        self._async_sleep = async_sleep
+        self._async_sleep = async_sleep or _asyncio_sleep
         self._lock = threading.Lock()
-        self._learned: dict[str, float] = {}
+        self._learned: Mapping[str, float] = _EMPTY
+        self._generation = -1  # not read yet: the backend's first answer asks to read it
         self._buckets: dict[tuple[str, str, bool], tuple[Bucket, ...]] = {}
         self._blocked: dict[str, float] = {}
         self._streak: dict[str, int] = {}  # cool-downs in a row, by bucket key
@@ -320,7 +386,7 @@ class RateLimiter:
         lim = self._limits
         return (
             f"<RateLimiter query={lim.query_per_second}/s order={lim.order_per_second}/s "
-            f"learned={self._learned}>"
+            f"learned={dict(self._learned)}>"
         )
 
     @classmethod
@@ -343,6 +409,11 @@ class RateLimiter:
         return self._limits
 
     @property
+    def backend(self) -> LimiterBackend:
+        """Where the books are kept."""
+        return self._backend
+
+    @property
     def stats(self) -> LimiterStats:
         with self._lock:
             return LimiterStats(
@@ -354,52 +425,51 @@ class RateLimiter:
 
     def acquire(self, api_id: str, *, group: str, is_order: bool) -> float:
         """Wait (``time.sleep``) until a call of ``api_id`` may start; return seconds waited."""
+        first = self._clock()
         with self._lock:
-            first = now = self._clock()
-            buckets = self._buckets_of(api_id, group, is_order)
-            if not buckets:
+            booking = self._reserve(api_id, group, is_order)
+            if booking is None:
                 return self._done(0.0)
-            wake = self._backend.reserve(buckets, now)
+        wake = self._clock() + booking.wait
         while True:
-            while (delay := wake - now) > 0:
+            while (delay := wake - self._clock()) > 0:
                 self._sleep(delay)
-                now = self._clock()
             with self._lock:
-                now = self._clock()
-                wake = self._start(api_id, group, is_order, now)
-                if wake <= now:
-                    return self._done(now - first)
+                wait = self._start(api_id, group, is_order)
+                if wait <= 0:
+                    return self._done(self._clock() - first)
+            wake = self._clock() + wait
 
     async def acquire_async(self, api_id: str, *, group: str, is_order: bool) -> float:
         """Wait (``asyncio.sleep``) until a call of ``api_id`` may start; return seconds waited.
 
         A task cancelled while waiting gives its booking back.
         """
+        first = self._clock()
         with self._lock:
-            first = now = self._clock()
-            buckets = self._buckets_of(api_id, group, is_order)
-            if not buckets:
+            booking = self._reserve(api_id, group, is_order)
+            if booking is None:
                 return self._done(0.0)
-            wake = booked = self._backend.reserve(buckets, now)
+            buckets = self._buckets_of(api_id, group, is_order)
+        wake = self._clock() + booking.wait
         # Start only after yielding once: tasks created together (gather over 200 calls) run
         # their first steps in one go, and the first calls would otherwise start before
         # that herd and reach the server tens of milliseconds after their start.
         yielded = False
         while True:
             try:
-                while (delay := wake - now) > 0 or not yielded:
+                while (delay := wake - self._clock()) > 0 or not yielded:
                     await self._async_sleep(max(delay, 0.0))
                     yielded = True
-                    now = self._clock()
             except BaseException:
                 with self._lock:
-                    self._backend.cancel(buckets, booked)
+                    self._backend.cancel(buckets, booking)
                 raise
             with self._lock:
-                now = self._clock()
-                wake = self._start(api_id, group, is_order, now)
-                if wake <= now:
-                    return self._done(now - first)
+                wait = self._start(api_id, group, is_order)
+                if wait <= 0:
+                    return self._done(self._clock() - first)
+            wake = self._clock() + wait
 
     def on_rejected(self, api_id: str, message: str, *, group: str, is_order: bool) -> float:
         """Count a rate-limit rejection, learn from it, and cool its bucket down.
@@ -426,6 +496,7 @@ class RateLimiter:
         with self._lock:
             now = self._clock()
             self._rejections[code] = self._rejections.get(code, 0) + 1
+            self._read_learned()  # another process may have learned it already
             current = self._rate(key, is_order)
             if allowance is not None and allowance > 0:
                 self._learn(key, min(allowance, current))
@@ -442,7 +513,7 @@ class RateLimiter:
             cooldown = bucket.span * (1 << min(streak, _MAX_BACKOFF_DOUBLINGS))
             self._blocked[key] = now + cooldown
             if bucket.count:
-                self._backend.block(bucket, now + cooldown)
+                self._backend.block(bucket, cooldown)
             return cooldown
 
     # Everything below runs under self._lock.
@@ -455,10 +526,34 @@ class RateLimiter:
             )
         return buckets
 
-    def _start(self, api_id: str, group: str, is_order: bool, now: float) -> float:
-        # The buckets as they are now: a rejection may have added or lowered one since.
-        buckets = self._buckets_of(api_id, group, is_order)
-        return self._backend.start(buckets, now) if buckets else now
+    def _reserve(self, api_id: str, group: str, is_order: bool) -> Booking | None:
+        """A booking for the call, or ``None`` when no bucket limits it."""
+        while True:
+            buckets = self._buckets_of(api_id, group, is_order)
+            if not buckets and self._generation >= 0:
+                return None
+            booking = self._backend.reserve(buckets, self._generation)
+            if booking is not None:
+                return booking if buckets else None
+            self._read_learned()
+
+    def _start(self, api_id: str, group: str, is_order: bool) -> float:
+        # The buckets as they are now: a rejection, here or in another process sharing the
+        # backend, may have added or lowered one since.
+        while True:
+            buckets = self._buckets_of(api_id, group, is_order)
+            if not buckets and self._generation >= 0:
+                return 0.0
+            wait = self._backend.start(buckets, self._generation)
+            if wait is not None:
+                return wait
+            self._read_learned()
+
+    def _read_learned(self) -> None:
+        generation, learned = self._backend.learned()
+        if generation != self._generation:
+            self._generation, self._learned = generation, MappingProxyType(dict(learned))
+            self._buckets.clear()
 
     def _done(self, waited: float) -> float:
         self._acquired += 1
@@ -485,8 +580,8 @@ class RateLimiter:
         return name in (self._limits.per_api if kind == "api" else self._limits.per_group)
 
     def _learn(self, key: str, rate: float) -> None:
-        self._learned[key] = rate
-        self._buckets.clear()
+        self._backend.learn(key, rate)
+        self._read_learned()
 
     def _make_buckets(self, api_id: str, group: str, is_order: bool) -> tuple[Bucket, ...]:
         total_key = "order" if is_order else "query"

@@ -210,3 +210,39 @@ def test_us_condition_search(run: Any) -> None:
             await server.real([("FE", "AAPL", wire_values("FE"))])
 
     run(main())
+
+
+def test_first_connect_failures_are_kiwoom_errors(run: Any) -> None:
+    """A server closing with 1000 at once, or nothing listening: a RealtimeError, never a bare
+    websockets or OS exception."""
+    from websockets.asyncio.server import ServerConnection, serve
+
+    from kiwoom import KiwoomError, Realtime, RealtimeError
+
+    async def close_at_once(ws: ServerConnection) -> None:
+        await ws.close(1000, "too many connections")
+
+    async def main() -> None:
+        async with serve(close_at_once, "127.0.0.1", 0) as server:
+            port = server.sockets[0].getsockname()[1]
+            rt = Realtime("tok", url=f"ws://127.0.0.1:{port}/api/dostk/websocket")
+            try:
+                await rt.connect()
+            except RealtimeError as exc:
+                assert isinstance(exc, KiwoomError)
+                assert "ConnectionClosed" in str(exc) and "tok" not in str(exc)
+            else:
+                raise AssertionError("connect() succeeded against a closing server")
+            finally:
+                await rt.close()
+        rt = Realtime("tok", url=f"ws://127.0.0.1:{port}/api/dostk/websocket")
+        try:
+            await rt.connect()
+        except RealtimeError as exc:
+            assert isinstance(exc.__cause__, OSError)
+        else:
+            raise AssertionError("connect() succeeded with nothing listening")
+        finally:
+            await rt.close()
+
+    run(main())

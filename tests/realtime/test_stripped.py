@@ -1,4 +1,4 @@
-"""The stripped road: REAL frames with every '+' removed, read straight into typed values.
+"""The stripped road: REAL frames without the signs' '+', read straight into typed values.
 
 Whatever road a frame takes, its ticks must equal what the catalogue decodes from the values
 as sent (``catalog.get(t).decode``): these tests hold the stripped road to that, for all 23
@@ -9,15 +9,20 @@ where stripping could change a value (free text, wire-form consumers, control fr
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
+import random
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
 import pytest
 from rt_samples import REALTIME_TYPES
 
-from kiwoom import Realtime, Tick, catalog
-from kiwoom._fastdecode import SIGNS_ONLY
+from kiwoom import Realtime, Tick, _fastdecode, catalog
+from kiwoom._fastdecode import SPEEDUPS, _strip_signs
+from kiwoom._realtime import _frames
 from kiwoom._realtime._frames import StrippedFrames, _stripped_decoder
 from kiwoom._realtime._tick import tick_class
 
@@ -150,8 +155,7 @@ def test_free_text_is_read_again_only_where_a_sign_may_have_gone() -> None:
     texty = values_for("00", 0, free_text="접수", shapes=PLAIN)
     assert road.fast(frame(("00", "", texty))) is not None
     assert reads == 1
-    # A value ending in '+' may be free text that was only '+' (blank once every '+' is
-    # removed, as without the C accelerator): read again.
+    # Free text that is only '+' keeps it (no digit follows), and is read again as any text.
     plus = values_for("00", 0, free_text="+", shapes=PLAIN)
     (tick,) = road.fast(frame(("00", "", plus))) or []
     assert tick.values.io_tp_nm == "+"  # type: ignore[attr-defined]
@@ -234,8 +238,9 @@ def test_ticks_are_typed_structs_with_their_type() -> None:
 
 
 def test_blank_fields_stay_numbers_in_c() -> None:
-    """A numeric FID seen blank decodes as ``int | ""`` (the fixer maps "" to None), not as
-    text: the next frames, blank or not, keep the stripped road and its C numbers."""
+    """Every numeric FID decodes as ``int | ""`` from the start (the fixer maps "" to None),
+    not as text: a blank costs no new plan, and the frames, blank or not, keep the stripped
+    road and its C numbers."""
     decoder = _stripped_decoder(catalog.get("0B").response_type)
     road = StrippedFrames({"0B": catalog.get("0B").response_type})
     blank = values_for("0B", 0, shapes=PLAIN) | {"10": "", "13": "", "1890": ""}
@@ -244,17 +249,72 @@ def test_blank_fields_stay_numbers_in_c() -> None:
         got = road.decode(frame(("0B", "005930", values)))
         assert got is not None and got[0].values == as_sent("0B", values)
     assert decoder.plan.demoted == frozenset()
-    # 1890 (open_pric_tm) is num text: read as it comes where every '+' was removed (no C
-    # accelerator), and then a blank is learned too; else text, finished by its op.
-    learned = {"cur_prc", "acc_trde_qty"} | (set() if SIGNS_ONLY else {"open_pric_tm"})
-    assert {attr for _, attr in decoder.plan.blank} == learned
-    # A blank field that then shows zero padding becomes text after all.
+    assert decoder.builds == 1 and road.builds["0B"] == 1
+    blanks = {attr for _, attr in decoder.plan.blank}
+    # 1890 (open_pric_tm) is num text: text, finished by its op (no blank to read).
+    assert {"cur_prc", "acc_trde_qty"} <= blanks and "open_pric_tm" not in blanks
+    # A field that then shows zero padding becomes text after all.
     padded = full | {"10": "0000060700"}
     got = road.decode(frame(("0B", "005930", padded)))
     assert got is not None and got[0].values.cur_prc == 60700  # type: ignore[attr-defined]
     assert {attr for _, attr in decoder.plan.demoted} == {"cur_prc"}
+    assert decoder.builds == 2 and road.builds["0B"] == 2
     got = road.decode(frame(("0B", "005930", blank)))
     assert got is not None and got[0].values == as_sent("0B", blank)
+
+
+def test_a_new_shape_rebuilds_only_its_own_type() -> None:
+    """A value shape a plan has not met (zero padding) makes a new plan and tick class for
+    the type that sent it; every other type keeps its plan and class, and the union decoder
+    is remade from classes msgspec already read."""
+    types = ("00", "0B", "0D", "1h")
+    road = StrippedFrames({t: catalog.get(t).response_type for t in types}, REALTIME_TYPES)
+    plain = [(t, "005930", values_for(t, 0, shapes=PLAIN)) for t in types]
+    assert road.decode(frame(*plain)) is not None
+    classes = dict(road.type_of)
+    plans = {t: _stripped_decoder(catalog.get(t).response_type).plan for t in types}
+    assert dict(road.builds) == dict.fromkeys(REALTIME_TYPES, 1)
+
+    padded = values_for("0D", 0, shapes=PLAIN) | {"41": "0000060700"}
+    got = road.decode(frame(plain[1], ("0D", "005930", padded)))
+    assert got is not None and got[1].values == as_sent("0D", padded)
+    assert road.builds["0D"] == 2
+    assert dict(road.builds) == dict.fromkeys(REALTIME_TYPES, 1) | {"0D": 2}
+    for t in types:
+        plan = _stripped_decoder(catalog.get(t).response_type).plan
+        assert (plan is plans[t]) == (t != "0D"), t
+    kept = {cls for cls, t in road.type_of.items() if t != "0D"}
+    assert kept == {cls for cls, t in classes.items() if t != "0D"}
+    # Learnt once: the same shape again takes the fast road, and nothing is rebuilt.
+    assert road.fast(frame(("0D", "005930", padded))) is not None
+    assert road.builds["0D"] == 2
+
+
+def test_a_frame_teaches_one_type_at_a_time() -> None:
+    """A frame with new shapes in two types pays for one lesson (it is read as sent); the
+    next such frame teaches the other: no frame waits for every plan at once."""
+    types = ("0B", "0D")
+    road = StrippedFrames({t: catalog.get(t).response_type for t in types})
+    b = values_for("0B", 0, shapes=PLAIN) | {"10": "0000060700"}
+    d = values_for("0D", 0, shapes=PLAIN) | {"41": "0000060700"}
+    raw = frame(("0B", "005930", b), ("0D", "005930", d))
+    assert road.decode(raw) is None  # read as sent: one plan learnt
+    assert sum(road.builds.values()) == 3
+    got = road.decode(raw)
+    assert got is not None and [t.values for t in got] == [as_sent("0B", b), as_sent("0D", d)]
+    assert dict(road.builds) == {"0B": 2, "0D": 2}
+
+
+def test_subscribing_builds_the_decoders_not_the_first_frame() -> None:
+    async def main() -> None:
+        rt = Realtime("token", url="ws://unused")
+        assert rt._dispatcher.stripped is None
+        stream = rt.stream(["0B"])
+        assert rt._dispatcher.stripped is not None
+        await stream.aclose()
+        await rt.close()
+
+    asyncio.run(main())
 
 
 def test_bytes_that_are_not_utf8_are_a_malformed_frame() -> None:
@@ -300,8 +360,7 @@ def test_a_failure_of_the_stripped_road_leaves_the_frame_to_the_road_as_sent(
 
     async def main() -> tuple[list[Tick[Any]], int]:
         rt = Realtime("token", url="ws://unused")
-        stream = rt.stream(["0B"])
-        rt.process(frame())  # builds the roads
+        stream = rt.stream(["0B"])  # builds the roads
         road = rt._dispatcher.stripped
         assert road is not None
         road.fast = lambda raw: None  # type: ignore[method-assign]
@@ -312,7 +371,7 @@ def test_a_failure_of_the_stripped_road_leaves_the_frame_to_the_road_as_sent(
 
     (tick,), failures = asyncio.run(main())
     assert tick.values == as_sent("0B", values)
-    assert failures == 2
+    assert failures == 1
 
 
 def test_ticks_pickle_and_copy() -> None:
@@ -349,3 +408,165 @@ def test_the_receive_loop_reads_bytes_and_takes_the_stripped_road(run: Any) -> N
                 assert rt.stats().malformed_frames == 0
 
     run(main())
+
+
+# -- Both roads, the C accelerator's and its Python fallback, on fuzzed frames ---------------
+
+# Odd wire text: signs in odd places, padding, blanks, invalid numbers, free text with '+'.
+ODD = [
+    "",
+    "+",
+    "++3",
+    "+-3",
+    "-+3",
+    "--5",
+    "12+3",
+    "000000012+300",
+    "1e+5",
+    "+.5",
+    "+.",
+    ".",
+    "+0",
+    "-0",
+    " 123",
+    "0000060700",
+    "1,234",
+    "abc",
+    "A+1",
+    "+매수",
+    "+5%",
+    "A+B",
+    "＋5",
+    "99999999999999999999999",
+]
+FUZZED_TYPES = ["0B", "0D", "00", "1h"]  # consumed; 0A arrives too, unconsumed
+ITEMS = ["005930", "A+1", "+1", "", "000660+", "+"]
+
+
+@functools.cache
+def fids_and_kinds(type_id: str) -> list[tuple[str, str]]:
+    typed = catalog.get(type_id).response_type
+    kinds = typed.__kinds__  # type: ignore[attr-defined]
+    fields = msgspec.structs.fields(typed)
+    return [(f.encode_name, kind) for f, kind in zip(fields, kinds, strict=True)]
+
+
+def fuzzed_values(type_id: str, rng: random.Random) -> dict[str, Any]:
+    """Plain values (signed numbers, blanks, free text), and in some items a few odd ones, in
+    two FIDs of each kind (each odd value teaches the plans: a few FIDs keep the test fast)."""
+    out: dict[str, Any] = {}
+    odd: dict[str, list[str]] = {}
+    for fid, kind in fids_and_kinds(type_id):
+        plain = ["", "매수", "+매도"] if kind == "str" else [*PLAIN[kind], ""]
+        out[fid] = rng.choice(plain)
+        if len(odd.setdefault(kind, [])) < 2:
+            odd[kind].append(fid)
+    fids = [fid for fids in odd.values() for fid in fids]
+    for fid in rng.sample(fids, k=min(len(fids), rng.choice([0, 0, 0, 1, 1, 2, 3]))):
+        roll = rng.random()
+        if roll < 0.9:
+            out[fid] = rng.choice(ODD)
+        elif roll < 0.95:
+            out[fid] = rng.choice([5, -5.5, None, True])  # not a string
+        else:
+            del out[fid]
+    return out
+
+
+def fuzzed_frames(n: int, seed: int) -> list[bytes]:
+    """REAL frames of 1-3 items, now and then a control frame or a frame that is not JSON."""
+    rng = random.Random(seed)
+    frames = []
+    for _ in range(n):
+        roll = rng.random()
+        if roll < 0.02:
+            msg = rng.choice(["+1 item refused", "A+B", "+", ""])
+            frames.append(json.dumps({"trnm": "SYSTEM", "code": "+1", "message": msg}).encode())
+            continue
+        items = [
+            (t, rng.choice(ITEMS), fuzzed_values(t, rng))
+            for t in rng.choices([*FUZZED_TYPES, "0A"], k=rng.randint(1, 3))
+        ]
+        raw = frame(*items)
+        if roll < 0.04:
+            raw = raw[: rng.randrange(len(raw))]  # cut short
+        elif roll < 0.05:
+            raw = raw.replace(b'"+', b'"+\xff', 1)  # not UTF-8
+        frames.append(raw)
+    return frames
+
+
+def outcomes(frames: list[bytes]) -> tuple[list[Any], int]:
+    """Per frame, what the socket makes of it: ticks (type, item, name, typed values), frames
+    counted malformed, items counted undecodable, control frames; and the road's failures."""
+
+    def values_of(values: Any) -> Any:
+        return tuple((k, type(v), repr(v)) for k, v in msgspec.structs.asdict(values).items())
+
+    async def main() -> tuple[list[Any], int]:
+        rt = Realtime("token", url="ws://unused")
+        stream = rt.stream(FUZZED_TYPES, maxsize=100_000)
+        controls: list[Any] = []
+        rt._control = lambda f, raw: controls.append(f)  # type: ignore[method-assign]
+        out = []
+        for raw in frames:
+            before = rt.stats()
+            rt.process(raw)
+            after = rt.stats()
+            ticks = [(t.type, t.item, t.name, values_of(t.values)) for t in stream.queue]
+            stream.queue.clear()
+            errors = {
+                t: c.decode_errors - before.types[t].decode_errors
+                for t, c in after.types.items()
+                if t in before.types
+            }
+            out.append(
+                (
+                    ticks,
+                    after.malformed_frames - before.malformed_frames,
+                    errors,
+                    [msgspec.structs.asdict(c) for c in controls],
+                )
+            )
+            controls.clear()
+        road = rt._dispatcher.stripped
+        failures = road.failures if road is not None else 0
+        await rt.close()
+        return out, failures
+
+    return asyncio.run(main())
+
+
+@contextlib.contextmanager
+def python_road(strip: Any = _strip_signs) -> Iterator[None]:
+    """The Python fallback's fixers, ``fix_values`` and ``strip_signs``, in this process."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_fastdecode, "SPEEDUPS", None)  # plans compile their fixers to Python
+        patch.setattr(_frames, "fix_values", _fastdecode._fix_values)
+        patch.setattr(_frames, "strip_signs", strip)
+        _stripped_decoder.cache_clear()
+        try:
+            yield
+        finally:
+            _stripped_decoder.cache_clear()
+
+
+@pytest.mark.skipif(SPEEDUPS is None, reason="the C accelerator is switched off")
+def test_both_roads_read_fuzzed_frames_alike() -> None:
+    frames = fuzzed_frames(3000, seed=10)
+    c, c_failures = outcomes(frames)
+    with python_road():
+        python, python_failures = outcomes(frames)
+    assert c_failures == python_failures == 0
+    for i, (a, b) in enumerate(zip(c, python, strict=True)):
+        assert a == b, (i, frames[i])
+    # The fuzz reaches every outcome: ticks, items dropped, frames malformed, control frames.
+    assert sum(len(o[0]) for o in c) > 3000
+    assert sum(sum(o[2].values()) for o in c) > 100
+    assert sum(o[1] for o in c) > 50
+    assert sum(len(o[3]) for o in c) > 20
+    # And it tells the stripping rules apart: with every '+' removed (the old fallback), some
+    # frames read otherwise.
+    with python_road(strip=lambda raw: raw.replace(b"+", b"")):
+        every_plus, _ = outcomes(frames[:1000])
+    assert sum(a != b for a, b in zip(c, every_plus, strict=False)) > 50

@@ -42,12 +42,13 @@ def _order_arguments(sim: Any, entry: catalog.Entry) -> dict[str, Any]:
     code = "AAPL" if us else "005930"
     asks, bids = sim.market.order_book(code)
     price = (lambda p: f"{p / 100:.2f}") if us else str
+    limit = "00" if us else "0"  # 지정가: the US order ids code it "00"
     name = entry.method
     if "sell" in name:
         sim.account.place("buy", code, 1, 0, "3", region="us" if us else "domestic")
-        args.update(ord_qty="1", ord_uv=price(asks[0][0]), trde_tp="0")
+        args.update(ord_qty="1", ord_uv=price(asks[0][0]), trde_tp=limit)
     elif "buy" in name:
-        args.update(ord_qty="1", ord_uv=price(bids[0][0]), trde_tp="0")
+        args.update(ord_qty="1", ord_uv=price(bids[0][0]), trde_tp=limit)
     else:
         order = sim.account.place("buy", code, 2, bids[1][0], region="us" if us else "domestic")
         args["orig_ord_no"] = order.ord_no

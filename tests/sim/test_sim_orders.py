@@ -88,7 +88,21 @@ async def _flow(sim: Any) -> None:
         executions = await client.account.executions(qry_tp="0", sell_tp="0", stex_tp="0")
         deposit = await client.account.deposit(qry_tp="2")
         realised = await client.account.today_realized_pnl(stk_cd=CODE)
+        day = account.orders[first].time.date()
+        status = await client.account.order_status(
+            ord_dt=day, stk_bond_tp="0", mrkt_tp="0", sell_tp="0", qry_tp="0", dmst_stex_tp="%"
+        )
         consumer.cancel()
+
+    # 계좌별주문체결현황 (kt00009) lists that day's orders, newest first, with what filled.
+    placed_that_day = [o for o in account.orders.values() if o.time.date() == day]
+    assert [r.ord_no for r in status.acnt_ord_cntr_prst_array] == [
+        o.ord_no for o in reversed(placed_that_day)
+    ]
+    assert {r.ord_no: r.cntr_qty for r in status.acnt_ord_cntr_prst_array if r.cntr_qty} == {
+        o.ord_no: o.filled for o in placed_that_day if o.filled
+    }
+    assert status.buy_engg_amt == sum(o.filled_amount for o in placed_that_day if o.side == "buy")
 
     # Events: every 체결 of 00 adds up per order to what the executions query says.
     fills: dict[str, int] = defaultdict(int)

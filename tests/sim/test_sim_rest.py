@@ -195,9 +195,7 @@ def test_faults_over_http_and_in_process(fast_sim):
 def test_chart_paging_has_no_gaps_or_overlaps(sim, code):
     api = {"005930": "ka10080", "001": "ka20005", "AAPL": "usa06011"}[code]
     key = "inds_cd" if code == "001" else "stk_cd"
-    extra = (
-        {"stex_tp": "NASD"} if code == "AAPL" else {"upd_stkpc_tp": "1"} if code != "001" else {}
-    )
+    extra = {"stex_tp": "ND"} if code == "AAPL" else {"upd_stkpc_tp": "1"} if code != "001" else {}
     with kiwoom.Kiwoom(host=sim.url, **KEYS) as client:
         first = client.call_raw(api, {key: code, "tic_scope": "1", **extra})
         assert first.cont_yn and first.next_key

@@ -64,7 +64,7 @@ class Au10001Response(_Response):
     )
 
     expires_dt: _dt.datetime | None = None
-    """만료일 (YYYYMMDDHHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """만료일 (YYYYMMDDHHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     token_type: str | None = None
     """토큰타입"""

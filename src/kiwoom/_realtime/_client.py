@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from .. import catalog
 from .._errors import InvalidRequestError, KiwoomError
@@ -126,7 +126,9 @@ class Realtime:
     chooses the socket (``DOMESTIC_URL``, ``DOMESTIC_MOCK_URL``, ``US_URL`` or any ``ws://``).
     ``on_reconnect`` (sync or async) receives a :class:`ReconnectInfo` after each restore.
 
-    Timings (seconds) and limits default to ``kiwoom._realtime._defaults``.
+    Timings (seconds) and limits default to ``kiwoom._realtime._defaults``. ``connect_options``
+    go to ``websockets.connect``; per-message deflate is not offered unless
+    ``{"compression": "deflate"}`` asks for it.
     """
 
     def __init__(
@@ -204,7 +206,13 @@ class Realtime:
         if self._supervisor is not None:
             return
         self._lock = asyncio.Lock()
-        ws = self._ws = await self._open()
+        try:
+            ws = self._ws = await self._open()
+        except (OSError, TimeoutError, WebSocketException) as exc:
+            # The first connection is the caller's to retry: say why, as a KiwoomError.
+            raise RealtimeError(
+                "connect", None, f"{self.url}: {type(exc).__name__}: {exc}"
+            ) from exc
         self._supervisor = asyncio.get_running_loop().create_task(
             self._supervise(ws), name="kiwoom-realtime"
         )
@@ -263,6 +271,7 @@ class Realtime:
                 "open_timeout": self.request_timeout,
                 "close_timeout": self.request_timeout,
                 "max_size": 2**22,
+                "compression": _defaults.COMPRESSION,
                 "logger": _socket_log,
                 **self._connect_options,
             }
@@ -704,9 +713,12 @@ class Realtime:
     ) -> Subscription:
         """Call ``callback(tick)`` for every tick of ``types`` (for ``codes`` only, when given).
 
-        An ``async def`` callback runs on the loop, a plain one in a worker thread (in order, in
-        batches); neither ever blocks the receive loop. A raising callback is logged and
-        counted (``callback_errors``) and keeps being called. ``await handle.aclose()`` stops it.
+        An ``async def`` callback runs in its own task. A plain one is called on the loop with
+        each frame's ticks (no thread hop per tick); once its calls take over 1 ms each
+        (``_defaults.INLINE_CALLBACK_LIMIT``, three frames in a row) it moves to a worker thread
+        for good, so a slow one stalls the receive loop only for those frames. In order, every
+        tick. A raising callback is logged and counted (``callback_errors``) and keeps being
+        called. ``await handle.aclose()`` stops it.
         ``wire=True`` hands over the wire Struct, as :meth:`stream` does.
         """
         type_list = _as_list(types)

@@ -34,7 +34,17 @@ socket, and a dead TCP link is caught sooner by the WebSocket keepalive (websock
 REQUEST_TIMEOUT = 10.0
 """Seconds to wait for the answer to LOGIN, REG, REMOVE or a condition-search request."""
 
+COMPRESSION: str | None = None
+"""Per-message deflate is not offered (``"deflate"`` offers it; ``connect_options`` overrides).
+Measured with ``bench/realtime_e2e.py`` on Kiwoom-shaped frames (about 2.3 kB of JSON): it cuts
+the bytes to about a third but doubles the client's CPU per frame, and CPU is what bounds a
+real-time client; whether Kiwoom's server would accept it cannot be checked offline."""
+
 QUEUE_SIZE = 10_000
 """Ticks buffered per consumer (callback or stream); when full the oldest is dropped, counted."""
 CALLBACK_BATCH = 256
 """At most this many ticks are handed to a sync callback's worker thread in one go."""
+INLINE_CALLBACK_LIMIT = 0.001
+"""Seconds a sync callback may take per call (on average over a frame's ticks) and still be
+called on the loop, with no thread hop per tick; one that takes longer in three frames in a
+row moves to a worker thread for good (logged)."""

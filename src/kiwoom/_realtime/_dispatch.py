@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
@@ -194,18 +195,46 @@ class Stream(_Consumer, Generic[V]):
 
 
 class Subscription(_Consumer):
-    """A callback registered with ``Realtime.on``: fed by its own task, sync callbacks in a
-    worker thread (in order, in batches). ``await sub.aclose()`` stops it."""
+    """A callback registered with ``Realtime.on``. An async one is fed by its own task; a
+    sync one is called on the loop with each frame's ticks as they are queued (a trickle
+    costs no task switch or thread hop per tick), until its calls take longer than
+    ``_defaults.INLINE_CALLBACK_LIMIT``: then it moves to a worker thread for good (in order,
+    in batches). ``await sub.aclose()`` stops it."""
 
-    __slots__ = ("dispatcher", "errors", "fn", "is_async", "task")
+    __slots__ = ("dispatcher", "errors", "fn", "inline", "is_async", "slow", "task")
 
     def __init__(self, dispatcher: Dispatcher, fn: Callable[[Tick[Any]], Any], *args: Any) -> None:
         super().__init__(*args)
         self.dispatcher = dispatcher
         self.fn = fn
         self.is_async = inspect.iscoroutinefunction(fn)
+        self.inline = not self.is_async
+        """Called by the dispatcher as each frame's ticks are queued (see :meth:`call_queued`)."""
+        self.slow = 0
+        """Batches in a row over the inline limit (one alone may be the machine's doing)."""
         self.errors = 0
         self.task: asyncio.Task[None] | None = None
+
+    def call_queued(self) -> bool:
+        """Call the sync callback with every queued tick, on the loop; False once calls took
+        longer than the inline limit in three batches in a row (the caller then moves it to a
+        worker thread)."""
+        queue, fn = self.queue, self.fn
+        start = time.perf_counter()
+        n = len(queue)
+        while queue:
+            tick = queue.popleft()
+            try:
+                fn(tick)
+            except Exception as exc:
+                self.failed(tick.type, exc)
+            else:
+                tick._route.counters.dispatched += 1
+        if time.perf_counter() - start > _defaults.INLINE_CALLBACK_LIMIT * n:
+            self.slow += 1
+            return self.slow < 3
+        self.slow = 0
+        return True
 
     async def aclose(self) -> None:
         """Stop calling the callback; ticks still queued are discarded."""
@@ -327,6 +356,8 @@ class Dispatcher:
         self.stripped: StrippedFrames | None = None
         """The stripped road, when typed values are wanted (None while a rebuild is due)."""
         self._frames_stale = True
+        self._tick_classes: dict[tuple[str, Any], type[Tick[Any]]] = {}
+        """The stripped roads' tick classes (see ``StrippedFrames``), kept across rebuilds."""
         self._executor = executor
         self._routes: dict[str, _Route] = {}
         self.counters: dict[str, TypeCounters] = {}
@@ -335,6 +366,9 @@ class Dispatcher:
         self.raw_dropped = 0
         self.has_raw = False
         self.failure: BaseException | None = None
+        self._inline: list[Subscription] = []
+        """Sync callbacks called on the loop (see :class:`Subscription`)."""
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _route(self, tick_type: str) -> _Route:
         route = self._routes.get(tick_type)
@@ -403,6 +437,7 @@ class Dispatcher:
                 self._known_types,
                 wire_wanted,
                 self._name_of,
+                self._tick_classes,
             )
             if set(typed_types) - wire_wanted
             else None
@@ -427,6 +462,8 @@ class Dispatcher:
                         queue.append(tick)
                     else:
                         consumer.offer(tick)
+        if self._inline:
+            self._call_inline()
 
     def dispatch_typed(self, items: list[Any], type_of: dict[type, str]) -> None:
         """Like :meth:`dispatch`, for items whose values already decoded into wire Structs."""
@@ -451,6 +488,31 @@ class Dispatcher:
             tick = route.tick(values, it.item or _item_of(values))
             for consumer in consumers:
                 consumer.offer(tick)
+        if self._inline:
+            self._call_inline()
+
+    def _call_inline(self) -> None:
+        """Call the inline sync callbacks with the frame's ticks: no task, no thread hop, so a
+        trickle costs per tick what a burst does."""
+        for sub in self._inline:
+            if sub.queue and not sub.call_queued():
+                self._to_thread(sub)
+                return  # the list changed; the others' ticks wait for the next frame
+
+    def _to_thread(self, sub: Subscription) -> None:
+        """Move a sync callback that took too long off the loop, into a worker thread."""
+        log.warning(
+            "real-time callback %r took over %.0f ms a call: it now runs in a worker thread",
+            getattr(sub.fn, "__qualname__", sub.fn),
+            _defaults.INLINE_CALLBACK_LIMIT * 1e3,
+        )
+        sub.inline = False
+        if sub in self._inline:
+            self._inline.remove(sub)
+        assert self._loop is not None
+        sub.task = self._loop.create_task(
+            sub.run(self._executor), name=f"kiwoom-realtime-callback-{sub.fn!r}"
+        )
 
     def _decode_failed(self, tick_type: str, counters: TypeCounters, exc: Exception) -> None:
         counters.decode_errors += 1
@@ -484,6 +546,8 @@ class Dispatcher:
             tick = route.tick(values, it.item or _item_of(values))
             for consumer in consumers:
                 consumer.offer(tick)
+        if self._inline:
+            self._call_inline()
 
     def dispatch_raw(self, frame: str | bytes) -> None:
         for queue, wake, maxsize in self._raw:
@@ -497,8 +561,9 @@ class Dispatcher:
         for t in consumer.types:
             self.counters.setdefault(t, TypeCounters())
         self._consumers.append(consumer)
-        self._frames_stale = True
-        self.stripped = None
+        # Built now, not at the next frame: the first build of a type's decoders (a few ms
+        # each) is the subscriber's cost, not a stall of the receive loop.
+        self._rebuild_frames()
         for tick_type, route in self._routes.items():
             if tick_type in consumer.types:
                 route.add(consumer)
@@ -506,10 +571,11 @@ class Dispatcher:
     def remove(self, consumer: _Consumer) -> None:
         consumer.close()
         consumer.queue.clear()
+        if consumer in self._inline:
+            self._inline.remove(consumer)
         if consumer in self._consumers:
             self._consumers.remove(consumer)
-            self._frames_stale = True
-            self.stripped = None
+            self._rebuild_frames()
         for route in self._routes.values():
             route.discard(consumer)
 
@@ -537,10 +603,14 @@ class Dispatcher:
     ) -> Subscription:
         cb = Subscription(self, fn, types, codes, predicate, maxsize, self.counters)
         cb.wire = wire
+        self._loop = asyncio.get_running_loop()
         self._add(cb)
-        cb.task = asyncio.get_running_loop().create_task(
-            cb.run(self._executor), name=f"kiwoom-realtime-callback-{fn!r}"
-        )
+        if cb.inline:
+            self._inline.append(cb)
+        else:
+            cb.task = self._loop.create_task(
+                cb.run(self._executor), name=f"kiwoom-realtime-callback-{fn!r}"
+            )
         return cb
 
     def raw_callback(
@@ -589,6 +659,9 @@ class Dispatcher:
     async def close(self, failure: BaseException | None = None) -> None:
         """Stop every consumer: streams end (or raise ``failure``), callbacks finish their queue."""
         self.failure = failure
+        for sub in list(self._inline):  # callbacks finish their queue
+            if sub.queue and not sub.call_queued():
+                self._to_thread(sub)
         tasks = []
         for consumer in list(self._consumers):
             consumer.close()

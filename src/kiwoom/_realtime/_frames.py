@@ -2,9 +2,10 @@
 
 Every frame is a JSON object whose ``trnm`` says what it is; one tagged union decodes them all.
 ``REAL`` frames are by far the most frequent. When consumers want typed values,
-:class:`StrippedFrames` reads a ``REAL`` frame straight into them: every '+' is removed from
-the frame first (one C call), so msgspec parses the signed numbers itself, and each item's
-values are finished by the fixer of :mod:`kiwoom._fastdecode`. A frame it cannot take
+:class:`StrippedFrames` reads a ``REAL`` frame straight into them: the signs' '+' are removed
+from the frame first (one C call where the accelerator is built), so msgspec parses the
+signed numbers itself, and each item's values are finished by the fixer of
+:mod:`kiwoom._fastdecode`. A frame it cannot take
 exactly (free text in a value, a shape it does not read) is decoded as sent, where
 :class:`TypedFrames` decodes a ``REAL`` frame in a single pass with its items tagged by
 ``type``, each ``values`` straight into that type's wire Struct (every FID a string), ready
@@ -18,15 +19,15 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import typing
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import msgspec
 
 from .._convert import Field, layout
-from .._fastdecode import SIGNS_ONLY, FastDecoder, Unfit, fix_values, strip_signs
+from .._fastdecode import FastDecoder, Unfit, fix_values, strip_signs
 from ._tick import Tick, subclass
 
 __all__ = [
@@ -147,6 +148,19 @@ def _real_decoder(
     return real, msgspec.json.Decoder(frame, strict=strict)
 
 
+@functools.cache
+def _wire_item(type_id: str, wire: Any) -> type[msgspec.Struct]:
+    # One class per type and process: msgspec reads a class once, so a decoder of classes it
+    # knows is built in a fraction of a millisecond.
+    return msgspec.defstruct(
+        f"Item{type_id}",
+        [("values", wire), ("item", str, ""), ("name", str, "")],
+        tag_field="type",
+        tag=type_id,
+        gc=False,
+    )
+
+
 class TypedFrames:
     """One-pass decoder of frames whose ``REAL`` items are of the given types."""
 
@@ -155,13 +169,7 @@ class TypedFrames:
         self.type_of: dict[type, str] = {}
         items: list[Any] = []
         for type_id, wire in wire_types.items():
-            cls = msgspec.defstruct(
-                f"Item{type_id}",
-                [("values", wire), ("item", str, ""), ("name", str, "")],
-                tag_field="type",
-                tag=type_id,
-                gc=False,
-            )
+            cls = _wire_item(type_id, wire)
             self.type_of[cls] = type_id
             items.append(cls)
         self.real, self._decoder = _real_decoder("TypedReal", items)
@@ -195,11 +203,9 @@ class StrippedFrames:
     not a ``REAL`` frame, an item of a type in ``exact``, or a value this road does not read
     (the plan learns from it first, as the REST road does).
 
-    Free text is the one kind of value the removal could change (``"+5%"``). Where a frame's
-    free text holds anything, the fixers say so, and those fields are read again from the
-    frame as sent by a second decoder that reads nothing else. (Without the C accelerator the
-    removal takes every '+', and free text made of '+' alone turns blank: every item with
-    free-text fields is then read again wherever a value of the frame ends in '+'.)
+    Free text is the one kind of value the removal could change (``"+5%"``), and it stays
+    non-empty. Where a frame's free text holds anything, the fixers say so, and those fields
+    are read again from the frame as sent by a second decoder that reads nothing else.
     """
 
     def __init__(
@@ -208,47 +214,70 @@ class StrippedFrames:
         known: Iterable[str] = (),
         exact: Iterable[str] = (),
         name_of: Callable[[str], str] = lambda type_id: "",
+        classes: dict[tuple[str, Any], type[Tick[Any]]] | None = None,
     ) -> None:
         """``typed``: type id -> its typed values Struct, for the consumed types.
         ``known``: other types a frame may carry (counted, not read).
-        ``exact``: consumed types whose frames must be read as sent (wire consumers)."""
+        ``exact``: consumed types whose frames must be read as sent (wire consumers).
+        ``classes``: tick classes made so far by the caller's roads (filled as it goes)."""
         self._decoders = {t: _stripped_decoder(cls) for t, cls in typed.items()}
         self._known = tuple(known)
         self._exact = frozenset(exact)
         self._name_of = name_of
+        self._types = sorted({*self._decoders, *self._known})
         self.failures = 0
         """Frames on which this road raised (a bug): each was read as sent instead."""
-        self._build()
-
-    def _build(self) -> None:
+        self.builds: Counter[str] = Counter()
+        """Per type id: tick classes made for it (one, then one per plan its frames taught)."""
+        # (type id, values class) -> tick class, shared by the roads of one dispatcher (a tick
+        # class knows its dispatcher's route) so that a new subscription reuses them all.
+        self._classes = {} if classes is None else classes
         self.type_of: dict[type, str] = {}
         self._fixes: dict[type, Callable[[Any], Any] | None] = {}
         self._texts: dict[type, tuple[str, ...]] = {}  # tick class -> its free-text fields
-        items: list[Any] = []
         text_items: list[Any] = []
-        for type_id in sorted({*self._decoders, *self._known}):
+        for type_id in self._types:
+            cls = typed.get(type_id) if type_id not in self._exact else None
+            fields = () if cls is None else layout(cls)
+            text_items.append(_text_item(type_id, [f for f in fields if f.kind == "str"]))
+        # The free text of a type never changes with its plan: one decoder for good.
+        text_real, self._text_decoder = _real_decoder("TextReal", text_items)
+        self._text_real: Any = text_real
+        self._build()
+
+    def _build(self) -> None:
+        # Only a type whose plan changed gets a new tick class; msgspec keeps what it read of
+        # the other classes, so the union decoder is rebuilt in about 0.1 ms, not the 5-20 ms
+        # that new classes of every type cost.
+        items: list[Any] = []
+        type_of: dict[type, str] = {}
+        fixes: dict[type, Callable[[Any], Any] | None] = {}
+        for type_id in self._types:
             decoder = self._decoders.get(type_id)
             fix: Callable[[Any], Any] | None = _ignore  # nobody consumes it: counted, not read
-            values: Any = msgspec.Raw
-            texts: list[Field] = []
+            plan: Any = None
             if decoder is not None:
                 if type_id in self._exact:
                     fix = None  # read as sent
                 else:
                     plan = decoder.plan
-                    values, fix = plan.twin, plan.fix
-                    texts = [f for f in layout(plan.program.typed) if f.kind == "str"]
-            cls = subclass(type_id, self._name_of(type_id), values)
-            self.type_of[cls] = type_id
-            self._fixes[cls] = fix
-            self._texts[cls] = tuple(f.attr for f in texts)
+                    fix = plan.fix
+            values: Any = msgspec.Raw if plan is None else plan.twin
+            cls = self._classes.get((type_id, values))
+            if cls is None:
+                cls = subclass(type_id, self._name_of(type_id), values)
+                self._classes[type_id, values] = cls
+                self.builds[type_id] += 1
+            texts = () if plan is None else layout(plan.program.typed)
+            type_of[cls] = type_id
+            fixes[cls] = fix
+            self._texts[cls] = tuple(f.attr for f in texts if f.kind == "str")
             items.append(cls)
-            text_items.append(_text_item(type_id, texts))
+        self.type_of = type_of
+        self._fixes = fixes
         real, self._decoder = _real_decoder("StrippedReal", items, strict=False)
         self.real: Any = real
         self._decode = self._decoder.decode
-        text_real, self._text_decoder = _real_decoder("TextReal", text_items)
-        self._text_real: Any = text_real
         self.fast = self._fast_road()
 
     def _fast_road(self) -> Callable[[Any], list[Tick[Any]] | None]:
@@ -257,7 +286,6 @@ class StrippedFrames:
         takes :meth:`decode`, which does it again with the bookkeeping (learning)."""
         decode, fixes, strip, restore = self._decode, self._fixes, strip_signs, self._restore_text
         real: Any = self.real
-        lossy = not SIGNS_ONLY
 
         def fast(raw: Any) -> list[Tick[Any]] | None:
             if type(raw) is not bytes:
@@ -268,7 +296,7 @@ class StrippedFrames:
                 if type(frame) is not real:
                     return None
                 ticks = fix_values(frame.data, fixes, seen)
-                if ticks is None or ((seen or lossy) and not restore(raw, ticks, seen)):
+                if ticks is None or (seen and not restore(raw, ticks, seen)):
                     return None
             except Exception:
                 return None
@@ -312,23 +340,13 @@ class StrippedFrames:
             data = fix_values(frame.data, self._fixes, seen)
         except (Unfit, ValueError, TypeError, ArithmeticError, AttributeError):
             return None
-        if data is None or ((seen or not SIGNS_ONLY) and not self._restore_text(raw, data, seen)):
+        if data is None or (seen and not self._restore_text(raw, data, seen)):
             return None
         return data
 
     def _restore_text(self, raw: bytes, ticks: list[Tick[Any]], seen: list[int]) -> bool:
         """Set the free text of ``ticks[i]`` for i in ``seen`` as ``raw`` (the frame as sent)
-        has it; False if the frame does not read so.
-
-        Without the C accelerator every '+' was removed, and free text made of '+' alone
-        turned blank unseen: every item with free-text fields is read again then, unless the
-        frame has no '+' before a closing quote (no value ends with one)."""
-        if not SIGNS_ONLY:
-            texts = self._texts
-            texty = [i for i, tick in enumerate(ticks) if texts[type(tick)]]
-            if not texty or not (seen or _PLUS_BEFORE_QUOTE(raw)):
-                return True
-            seen[:] = texty
+        has it; False if the frame does not read so."""
         try:
             frame: Any = self._text_decoder.decode(raw)
         except MALFORMED:
@@ -342,7 +360,10 @@ class StrippedFrames:
         return True
 
     def _learn(self, text: str | bytes) -> bool:
-        """Teach the plans what this frame's values need; True if a plan changed."""
+        """Teach one plan what this frame's values need; True if a plan changed.
+
+        One type per frame, to keep each frame's cost near a millisecond: a frame whose
+        other types need lessons too is read as sent, and the next such frame teaches them."""
         try:
             frame = decode_frame(text)
         except MALFORMED:
@@ -355,15 +376,14 @@ class StrippedFrames:
             if decoder is None:
                 continue
             try:
-                changed = decoder.learn(bytes(it.values)) or changed
+                changed = decoder.learn(bytes(it.values))
             except Unfit:
                 continue
+            if changed:
+                break
         if changed:
             self._build()
         return changed
-
-
-_PLUS_BEFORE_QUOTE = re.compile(rb'\+"').search
 
 
 def _text_item(type_id: str, texts: list[Field]) -> type[msgspec.Struct]:

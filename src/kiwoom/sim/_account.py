@@ -140,6 +140,12 @@ class Account:
         with self._lock:
             return [o for o in self.orders.values() if o.open]
 
+    def all_orders(self) -> list[Order]:
+        """Every order (new, modify, cancel), oldest first."""
+        self.sweep()
+        with self._lock:
+            return list(self.orders.values())
+
     # -- orders -----------------------------------------------------------------------------
 
     def place(

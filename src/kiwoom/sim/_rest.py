@@ -160,6 +160,7 @@ class RestApp:
             kt00018=self._balance,
             ka10075=self._unfilled,
             ka10076=self._executions,
+            kt00009=self._order_status,
             ka10077=self._realised,
             ka10170=self._diary,
             kt10000=self._order,
@@ -759,6 +760,55 @@ class RestApp:
         if not rows:
             return None, ""
         return self._fill(entry, {"cntr": rows}), ""
+
+    def _order_status(
+        self, entry: catalog.Entry, body: dict[str, Any], _key: str
+    ) -> tuple[Any, str]:
+        """계좌별주문체결현황 of one day: every domestic order of ``ord_dt`` (today by default),
+        or only those with executions (``qry_tp`` 1)."""
+        acc = self.sim.account
+        day = str(body.get("ord_dt") or "") or self.sim.clock.today().strftime("%Y%m%d")
+        side = {"1": "sell", "2": "buy"}.get(str(body.get("sell_tp")))
+        code = body.get("stk_cd") or ""
+        orders = [
+            o
+            for o in acc.all_orders()
+            if o.region == "domestic"
+            and o.time.strftime("%Y%m%d") == day
+            and (side is None or o.side == side)
+            and (not code or o.code == code)
+            and (str(body.get("qry_tp")) != "1" or o.filled)
+        ]
+        if not orders:
+            return None, ""
+        rows = []
+        for o in reversed(orders):
+            row = acc.order_context(o)
+            row.update(
+                stk_bond_tp="1",
+                ord_uv=o.price,
+                cnfm_qty=o.qty if o.kind != "new" else 0,
+                cntr_uv=row["cntr_pric"],
+                cntr_tm=o.time.time() if o.filled else "",
+                acpt_tp="확인" if o.kind != "new" else "접수",
+                mdfy_cncl_tp={"modify": "정정", "cancel": "취소"}.get(o.kind, ""),
+                setl_tp="현금",
+                crd_deal_tp="신용" if o.credit else "보통매매",
+                comm_ord_tp="오픈API",
+                dmst_stex_tp="KRX",
+                rsrv_oppo="",
+                cond_uv=0,
+            )
+            rows.append(row)
+        sells = sum(o.filled_amount for o in orders if o.side == "sell")
+        buys = sum(o.filled_amount for o in orders if o.side == "buy")
+        ctx = {
+            "sell_grntl_engg_amt": sells,
+            "buy_engg_amt": buys,
+            "engg_amt": sells + buys,
+            "acnt_ord_cntr_prst_array": rows,
+        }
+        return self._fill(entry, ctx), ""
 
     def _realised(self, entry: catalog.Entry, body: dict[str, Any], _key: str) -> tuple[Any, str]:
         acc = self.sim.account

@@ -933,7 +933,7 @@ class Ka10075Oso(_Row):
     """매매구분 (max 20)"""
 
     tm: _dt.time | None = None
-    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     cntr_no: str | None = None
     """체결번호 (max 20)"""
@@ -1220,7 +1220,7 @@ class Ka10076Cntr(_Row):
     """원주문번호 (max 20)"""
 
     ord_tm: _dt.time | None = None
-    """주문시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """주문시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -3511,7 +3511,7 @@ class Kt00007AcntOrdCntrPrpsDtl(_Row):
     """반대여부 (max 20)"""
 
     ord_tm: _dt.time | None = None
-    """주문시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """주문시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     ori_ord: str | None = None
     """원주문 (max 7)"""
@@ -3541,7 +3541,7 @@ class Kt00007AcntOrdCntrPrpsDtl(_Row):
     """정정취소 (max 20)"""
 
     cnfm_tm: _dt.time | None = None
-    """확인시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """확인시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     dmst_stex_tp: str | None = None
     """국내거래소구분 (max 8). KRX: , NXT: , SOR: """
@@ -3993,7 +3993,7 @@ class Kt00009AcntOrdCntrPrstArray(_Row):
     """정정/취소구분 (max 12)"""
 
     cntr_tm: _dt.time | None = None
-    """체결시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     dmst_stex_tp: str | None = None
     """국내거래소구분 (max 6). KRX: , NXT: , SOR: """
@@ -5538,7 +5538,7 @@ class Kt00015TrstOvrlTrdePrpsArray(_Row):
     """유가금잔 (max 30)"""
 
     proc_tm: _dt.time | None = None
-    """처리시간 (HH:mm:ss, max 111, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """처리시간 (HH:mm:ss, max 111, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     isin_cd: str | None = None
     """ISIN코드 (max 12)"""
@@ -7327,7 +7327,7 @@ class Kt50031AcntOrdCntrPrpsDtl(_Row):
     """반대여부 (max 20)"""
 
     ord_tm: _dt.time | None = None
-    """주문시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """주문시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     ori_ord: str | None = None
     """원주문 (max 7)"""
@@ -7357,7 +7357,7 @@ class Kt50031AcntOrdCntrPrpsDtl(_Row):
     """정정취소 (max 20)"""
 
     cnfm_tm: _dt.time | None = None
-    """확인시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """확인시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     dmst_stex_tp: str | None = None
     """국내거래소구분 (max 8). KRX: , NXT: , SOR: """
@@ -7600,7 +7600,7 @@ class Kt50032GoldTrdeHist(_Row):
     """현물잔고 (단위 주, signed, max 15)"""
 
     proc_time: _dt.time | None = None
-    """처리시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """처리시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     rcpy_no: str | None = None
     """출납번호 (max 9)"""

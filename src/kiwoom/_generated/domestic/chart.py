@@ -395,7 +395,7 @@ class Ka10064OpmrInvsrTrdeChart(_Row):
     )
 
     tm: _dt.time | None = None
-    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     frgnr_invsr: int | None = None
     """외국인투자자 (signed, max 20)"""
@@ -536,7 +536,7 @@ class Ka10079StkTicChartQry(_Row):
     """거래량 (단위 주, max 20)"""
 
     cntr_tm: _dt.datetime | None = None
-    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     open_pric: int | None = None
     """시가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -693,7 +693,7 @@ class Ka10080StkMinPoleChartQry(_Row):
     """거래량 (단위 주, max 20)"""
 
     cntr_tm: _dt.datetime | None = None
-    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     open_pric: int | None = None
     """시가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -1369,7 +1369,7 @@ class Ka20004IndsTicChartQry(_Row):
     """거래량 (단위 주, max 20)"""
 
     cntr_tm: _dt.datetime | None = None
-    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     open_pric: float | None = None
     """시가 (단위 지수, wire value / 100, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -1509,7 +1509,7 @@ class Ka20005IndsMinPoleQry(_Row):
     """거래량 (단위 주, max 20)"""
 
     cntr_tm: _dt.datetime | None = None
-    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     open_pric: float | None = None
     """시가 (단위 지수, wire value / 100, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -2121,10 +2121,10 @@ class Ka50079GdsTicChartQry(_Row):
     """저가 (단위 원, magnitude; the wire sign is the direction vs the previous close)"""
 
     cntr_tm: _dt.datetime | None = None
-    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     dt: _dt.datetime | None = None
-    """일자 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """일자 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     pred_pre_sig: str | None = None
     """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
@@ -2278,10 +2278,10 @@ class Ka50080GdsMinChartQry(_Row):
     """저가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     cntr_tm: _dt.datetime | None = None
-    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     dt: _dt.datetime | None = None
-    """일자 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """일자 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     pred_pre_sig: str | None = None
     """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
@@ -2544,7 +2544,7 @@ class Ka50082GdsWeekChartQry(_Row):
     """저가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     dt: _dt.datetime | None = None
-    """일자 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """일자 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
 
 class Ka50082GdsWeekChartQryWire(_WireRow):
@@ -2668,7 +2668,7 @@ class Ka50083GdsMonthChartQry(_Row):
     """저가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     dt: _dt.datetime | None = None
-    """일자 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """일자 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
 
 class Ka50083GdsMonthChartQryWire(_WireRow):
@@ -2790,10 +2790,10 @@ class Ka50091GdsTicChartQry(_Row):
     """저가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     cntr_tm: _dt.datetime | None = None
-    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     dt: _dt.datetime | None = None
-    """일자 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """일자 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     pred_pre_sig: str | None = None
     """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
@@ -2939,10 +2939,10 @@ class Ka50092GdsMinChartQry(_Row):
     """저가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     cntr_tm: _dt.datetime | None = None
-    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     dt: _dt.datetime | None = None
-    """일자 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """일자 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     pred_pre_sig: str | None = None
     """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""

@@ -351,7 +351,7 @@ class Ka10173DataValues(_Row):
     """삽입삭제 구분 [843]. I: 삽입, D: 삭제"""
 
     cntr_tm: _dt.time | None = msgspec.field(default=None, name="20")
-    """체결시간 [20] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 [20] (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     sell_tp: str | None = msgspec.field(default=None, name="907")
     """매도/수 구분 [907]"""

@@ -648,7 +648,7 @@ class Ka40006EtftislTrnsn(_Row):
     )
 
     tm: _dt.time | None = None
-    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     close_pric: int | None = None
     """종가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -812,7 +812,7 @@ class Ka40007EtftislCntrArray(_Row):
     )
 
     cntr_tm: _dt.time | None = None
-    """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -1003,7 +1003,7 @@ class Ka40008Response(_Response):
     )
 
     cntr_tm: _dt.time | None = None
-    """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""

@@ -234,7 +234,7 @@ class Ka10004Response(_Response):
     )
 
     bid_req_base_tm: _dt.time | None = None
-    """호가잔량기준시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """호가잔량기준시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     sel_10th_pre_req_pre: int | None = None
     """매도10차선잔량대비 (단위 주, signed, max 20)"""
@@ -1070,7 +1070,7 @@ class Ka10007Response(_Response):
     """날짜 (YYYYMMDD, max 20)"""
 
     tm: _dt.time | None = None
-    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     pred_close_pric: int | None = None
     """전일종가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -2278,7 +2278,7 @@ class Ka10046CntrStrTm(_Row):
     )
 
     cntr_tm: _dt.time | None = None
-    """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -3414,7 +3414,7 @@ class Ka10087Response(_Response):
     )
 
     bid_req_base_tm: _dt.time | None = None
-    """호가잔량기준시간 (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """호가잔량기준시간 (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     ovt_sigpric_sel_bid_jub_pre_5: int | None = None
     """시간외단일가_매도호가직전대비5 (단위 주, signed)"""
@@ -3767,7 +3767,7 @@ class Ka50010GoldCntr(_Row):
     """거래량(체결량) (단위 주, signed, max 20)"""
 
     tm: _dt.time | None = None
-    """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     pre_sig: str | None = None
     """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
@@ -4051,7 +4051,7 @@ class Ka50087GoldExptExec(_Row):
     """예상 체결 수량 (signed, max 20)"""
 
     exp_tm: _dt.time | None = None
-    """예상 체결 시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """예상 체결 시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     exp_pre_sig: str | None = None
     """예상 체결가 전일대비기호 (max 20)"""
@@ -4297,7 +4297,7 @@ class Ka50101GoldBid(_Row):
     """거래량(체결량) (단위 주, max 20)"""
 
     tm: _dt.time | None = None
-    """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     pre_sig: str | None = None
     """전일대비기호 (max 20, kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""
@@ -4462,7 +4462,7 @@ class Ka90005PrmTrdeTrnsn(_Row):
     )
 
     cntr_tm: _dt.time | None = None
-    """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     dfrt_trde_sel: int | None = None
     """차익거래매도 (단위 백만원, max 20)"""
@@ -4900,7 +4900,7 @@ class Ka90008StkTmPrmTrdeTrnsn(_Row):
     )
 
     tm: _dt.time | None = None
-    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -4942,7 +4942,7 @@ class Ka90008StkTmPrmTrdeTrnsn(_Row):
     """프로그램순매수수량증감 (단위 주, signed, max 20)"""
 
     base_pric_tm: _dt.time | None = None
-    """기준가시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """기준가시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     dbrt_trde_rpy_sum: int | None = None
     """대차거래상환주수합 (단위 주, max 20)"""
@@ -5098,7 +5098,7 @@ class Ka90010PrmTrdeTrnsn(_Row):
     )
 
     cntr_tm: _dt.datetime | None = None
-    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 (YYYYMMDDHHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     dfrt_trde_sel: int | None = None
     """차익거래매도 (단위 백만원, max 20)"""
@@ -5322,7 +5322,7 @@ class Ka90013StkDalyPrmTrdeTrnsn(_Row):
     """프로그램순매수수량증감 (단위 주, signed, max 20)"""
 
     base_pric_tm: _dt.time | None = None
-    """기준가시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """기준가시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     dbrt_trde_rpy_sum: int | None = None
     """대차거래상환주수합 (단위 주, max 20)"""

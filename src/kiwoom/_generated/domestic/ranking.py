@@ -3477,7 +3477,7 @@ class Ka10040TdyMainTrdeOri(_Row):
     )
 
     sel_scesn_tm: _dt.time | None = None
-    """매도이탈시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """매도이탈시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     sell_qty: int | None = None
     """매도수량 (단위 주, max 20)"""
@@ -3486,7 +3486,7 @@ class Ka10040TdyMainTrdeOri(_Row):
     """매도상위이탈원 (max 20)"""
 
     buy_scesn_tm: _dt.time | None = None
-    """매수이탈시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """매수이탈시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     buy_qty: int | None = None
     """매수수량 (단위 주, max 20)"""
@@ -4026,7 +4026,7 @@ class Ka10053TdyUpperScesnOri(_Row):
     )
 
     sel_scesn_tm: _dt.time | None = None
-    """매도이탈시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """매도이탈시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     sell_qty: int | None = None
     """매도수량 (단위 주, max 20)"""
@@ -4035,7 +4035,7 @@ class Ka10053TdyUpperScesnOri(_Row):
     """매도상위이탈원 (max 20)"""
 
     buy_scesn_tm: _dt.time | None = None
-    """매수이탈시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """매수이탈시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     buy_qty: int | None = None
     """매수수량 (단위 주, max 20)"""

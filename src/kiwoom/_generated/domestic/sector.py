@@ -452,7 +452,7 @@ class Ka20001IndsCurPrcTm(_Row):
     )
 
     tm_n: _dt.time | None = None
-    """시간n (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """시간n (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     cur_prc_n: float | None = None
     """현재가n (단위 지수, magnitude; the wire sign is the direction vs the previous close, max 20)"""

@@ -250,7 +250,7 @@ class Ka00198ItemInqRank(_Row):
     """일자 (YYYYMMDD, max 20)"""
 
     tm: _dt.time | None = None
-    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -996,7 +996,7 @@ class Ka10003CntrInfr(_Row):
     )
 
     tm: _dt.time | None = None
-    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -3501,7 +3501,7 @@ class Ka10052TrdeOriMontTrdeQty(_Row):
     )
 
     tm: _dt.time | None = None
-    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     stk_cd: str | None = None
     """종목코드 (max 20)"""
@@ -3747,10 +3747,10 @@ class Ka10054MotnStk(_Row):
     """동적괴리율 (단위 %, signed, max 20)"""
 
     trde_cntr_proc_time: _dt.time | None = None
-    """매매체결처리시각 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """매매체결처리시각 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     virelis_time: _dt.time | None = None
-    """VI해제시각 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """VI해제시각 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     viaplc_tp: str | None = None
     """VI적용구분 (max 20)"""
@@ -3872,7 +3872,7 @@ class Ka10055TdyPredCntrQty(_Row):
     )
 
     cntr_tm: _dt.time | None = None
-    """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     cntr_pric: int | None = None
     """체결가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -4570,7 +4570,7 @@ class Ka10084TdyPredCntr(_Row):
     )
 
     tm: _dt.time | None = None
-    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     cur_prc: int | None = None
     """현재가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -4839,7 +4839,7 @@ class Ka10095AtnStkInfr(_Row):
     """종가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
 
     cntr_tm: _dt.time | None = None
-    """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     exp_cntr_pric: int | None = None
     """예상체결가 (단위 원, magnitude; the wire sign is the direction vs the previous close, max 20)"""
@@ -4860,7 +4860,7 @@ class Ka10095AtnStkInfr(_Row):
     """주식수 (단위 주, max 20)"""
 
     bid_tm: _dt.time | None = None
-    """호가시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """호가시간 (HHmmss, max 20, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     dt: _dt.date | None = None
     """일자 (YYYYMMDD, max 20)"""

@@ -151,7 +151,7 @@ class Real00(_Row):
     """매도수구분 [907]. 1: 매도, 2: 매수"""
 
     ord_cntr_tm: _dt.time | None = msgspec.field(default=None, name="908")
-    """주문/체결시간 [908] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """주문/체결시간 [908] (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     cntr_no: str | None = msgspec.field(default=None, name="909")
     """체결번호 [909]"""
@@ -619,10 +619,10 @@ class Real0A(_Row):
     """시가총액(억) [311] (단위 억원)"""
 
     upl_pric_ocr_tm: _dt.time | None = msgspec.field(default=None, name="567")
-    """상한가발생시간 [567] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """상한가발생시간 [567] (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     lst_pric_ocr_tm: _dt.time | None = msgspec.field(default=None, name="568")
-    """하한가발생시간 [568] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """하한가발생시간 [568] (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
 
 class Real0AWire(_WireRow):
@@ -729,7 +729,7 @@ class Real0B(_Row):
     )
 
     cntr_tm: _dt.time | None = msgspec.field(default=None, name="20")
-    """체결시간 [20] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 [20] (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     cur_prc: int | None = msgspec.field(default=None, name="10")
     """현재가 [10] (단위 원, magnitude; the wire sign is the direction vs the previous close)"""
@@ -795,10 +795,10 @@ class Real0B(_Row):
     """K.O 접근도 [691] (a number kept as text, '+' dropped)"""
 
     upl_pric_ocr_tm: _dt.time | None = msgspec.field(default=None, name="567")
-    """상한가발생시간 [567] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """상한가발생시간 [567] (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     lst_pric_ocr_tm: _dt.time | None = msgspec.field(default=None, name="568")
-    """하한가발생시간 [568] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """하한가발생시간 [568] (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     pred_same_tm_trde_qty_rt: float | None = msgspec.field(default=None, name="851")
     """전일 동시간 거래량 비율 [851]"""
@@ -1205,7 +1205,7 @@ class Real0D(_Row):
     )
 
     bid_tm: _dt.time | None = msgspec.field(default=None, name="21")
-    """호가시간 [21] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """호가시간 [21] (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     sel_1bid: int | None = msgspec.field(default=None, name="41")
     """매도호가1 [41] (단위 원, magnitude; the wire sign is the direction vs the previous close)"""
@@ -2210,7 +2210,7 @@ class Real0E(_Row):
     )
 
     bid_tm: _dt.time | None = msgspec.field(default=None, name="21")
-    """호가시간 [21] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """호가시간 [21] (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     ovt_sel_bid_tot_req: int | None = msgspec.field(default=None, name="131")
     """시간외매도호가총잔량 [131] (단위 주)"""
@@ -2704,7 +2704,7 @@ class Real0G(_Row):
     """추적오차율 [39] (단위 %)"""
 
     cntr_tm: _dt.time | None = msgspec.field(default=None, name="20")
-    """체결시간 [20] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 [20] (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     cur_prc: int | None = msgspec.field(default=None, name="10")
     """현재가 [10] (단위 원, magnitude; the wire sign is the direction vs the previous close)"""
@@ -2795,7 +2795,7 @@ class Real0H(_Row):
     )
 
     cntr_tm: _dt.time | None = msgspec.field(default=None, name="20")
-    """체결시간 [20] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 [20] (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     cur_prc: int | None = msgspec.field(default=None, name="10")
     """현재가 [10] (단위 원, magnitude; the wire sign is the direction vs the previous close)"""
@@ -2908,7 +2908,7 @@ class Real0J(_Row):
     )
 
     cntr_tm: _dt.time | None = msgspec.field(default=None, name="20")
-    """체결시간 [20] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 [20] (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     cur_prc: float | None = msgspec.field(default=None, name="10")
     """현재가 [10] (단위 지수, magnitude; the wire sign is the direction vs the previous close)"""
@@ -3003,7 +3003,7 @@ class Real0U(_Row):
     )
 
     cntr_tm: _dt.time | None = msgspec.field(default=None, name="20")
-    """체결시간 [20] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 [20] (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     rising_stk_num: int | None = msgspec.field(default=None, name="252")
     """상승종목수 [252]"""
@@ -3185,7 +3185,7 @@ class Real0m(_Row):
     )
 
     cntr_tm: _dt.time | None = msgspec.field(default=None, name="20")
-    """체결시간 [20] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 [20] (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     cur_prc: int | None = msgspec.field(default=None, name="10")
     """현재가 [10] (단위 원, magnitude; the wire sign is the direction vs the previous close)"""
@@ -3262,10 +3262,10 @@ class Real0s(_Row):
     """장운영구분 [215]. 0: 장시작전 알림(8:40~), 3: 장시작(09:00), 2: 장마감 알림(15:20~), 4: 장마감(15:30), 8: 정규장마감(거래소 수신시 15:30 이후), 9: 전체장마감(거래소 수신시 18:00 이후), a: 시간외 종가매매 시작(15:40), b: 시간외 종가매매 종료(16:00), c: 시간외 단일가 시작(16:00), d: 시간외 단일가 종료(18:00), e: 선옵 장마감전 동시호가 종료, f: 선물옵션 장운영시간 알림(조기개장 상품), o: 선옵 장시작, s: 선옵 장마감전 동시호가 시작, P: NXT 프리마켓 시작 알림, Q: NXT 프리마켓 종료 알림, R: NXT 메인마켓 시작 알림, S: NXT 메인마켓 종료 알림, T: NXT 에프터마켓 단일가 시작 알림, U: NXT 에프터마켓 시작 알림, V: NXT 에프터마켓 종료 알림"""
 
     cntr_tm: _dt.time | None = msgspec.field(default=None, name="20")
-    """체결시간 [20] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 [20] (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     mrkt_strt_remn_tm: _dt.time | None = msgspec.field(default=None, name="214")
-    """장시작예상잔여시간 [214] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """장시작예상잔여시간 [214] (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
 
 class Real0sWire(_WireRow):
@@ -3301,7 +3301,7 @@ class Real0u(_Row):
     )
 
     cntr_tm: _dt.time | None = msgspec.field(default=None, name="20")
-    """체결시간 [20] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 [20] (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     elwprty: float | None = msgspec.field(default=None, name="666")
     """ELW패리티 [666]"""
@@ -3369,7 +3369,7 @@ class Real0w(_Row):
     )
 
     cntr_tm: _dt.time | None = msgspec.field(default=None, name="20")
-    """체결시간 [20] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 [20] (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     cur_prc: int | None = msgspec.field(default=None, name="10")
     """현재가 [10] (단위 원, magnitude; the wire sign is the direction vs the previous close)"""
@@ -3411,7 +3411,7 @@ class Real0w(_Row):
     """순매수금액증감 [213] (단위 백만원)"""
 
     mrkt_strt_remn_tm: _dt.time | None = msgspec.field(default=None, name="214")
-    """장시작예상잔여시간 [214] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """장시작예상잔여시간 [214] (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     mrkt_open_tp: str | None = msgspec.field(default=None, name="215")
     """장운영구분 [215]. 0: 장시작전 알림(8:40~), 3: 장시작(09:00), 2: 장마감 알림(15:20~), 4: 장마감(15:30), 8: 정규장마감(거래소 수신시 15:30 이후), 9: 전체장마감(거래소 수신시 18:00 이후), a: 시간외 종가매매 시작(15:40), b: 시간외 종가매매 종료(16:00), c: 시간외 단일가 시작(16:00), d: 시간외 단일가 종료(18:00), e: 선옵 장마감전 동시호가 종료, f: 선물옵션 장운영시간 알림(조기개장 상품), o: 선옵 장시작, s: 선옵 장마감전 동시호가 시작, P: NXT 프리마켓 시작 알림, Q: NXT 프리마켓 종료 알림, R: NXT 메인마켓 시작 알림, S: NXT 메인마켓 종료 알림, T: NXT 에프터마켓 단일가 시작 알림, U: NXT 에프터마켓 시작 알림, V: NXT 에프터마켓 종료 알림"""
@@ -3518,10 +3518,10 @@ class Real1h(_Row):
     """VI발동가격 [1221] (단위 원)"""
 
     trde_cntr_proc_time: _dt.time | None = msgspec.field(default=None, name="1223")
-    """매매체결처리시각 [1223] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """매매체결처리시각 [1223] (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     virelis_time: _dt.time | None = msgspec.field(default=None, name="1224")
-    """VI해제시각 [1224] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """VI해제시각 [1224] (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     viaplc_tp: str | None = msgspec.field(default=None, name="1225")
     """VI적용구분 [1225]"""

@@ -90,7 +90,7 @@ class RealF4(_Row):
     """주문상태 [913]"""
 
     ord_cntr_tm: _dt.time | None = msgspec.field(default=None, name="908")
-    """주문/체결시간 [908] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """주문/체결시간 [908] (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     stop_pric: float | None = msgspec.field(default=None, name="50810")
     """주문STOP가격 [50810]"""
@@ -238,7 +238,7 @@ class RealF5(_Row):
     """매도수구분 [907]. 01: 매도, 02: 매수"""
 
     ord_cntr_tm: _dt.time | None = msgspec.field(default=None, name="908")
-    """주문/체결시간 [908] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """주문/체결시간 [908] (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     ord_stt: str | None = msgspec.field(default=None, name="913")
     """주문상태 [913]"""
@@ -497,7 +497,7 @@ class RealFE(_Row):
     """저가 [18] (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     cntr_tm: _dt.time | None = msgspec.field(default=None, name="20")
-    """시간 [20] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """시간 [20] (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     cntr_dt: _dt.date | None = msgspec.field(default=None, name="22")
     """체결일자 [22] (YYYYMMDD)"""
@@ -521,7 +521,7 @@ class RealFE(_Row):
     """장구분 [290]"""
 
     lcl_cntr_tm: _dt.time | None = msgspec.field(default=None, name="51020")
-    """현지 체결시간 [51020] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """현지 체결시간 [51020] (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
 
 class RealFEWire(_WireRow):
@@ -646,7 +646,7 @@ class RealFT(_Row):
     )
 
     bid_tm: _dt.time | None = msgspec.field(default=None, name="21")
-    """시간 [21] (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """시간 [21] (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     sel_1bid: float | None = msgspec.field(default=None, name="41")
     """매도1호가 [41] (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""

@@ -1354,10 +1354,10 @@ class Ust21050ResultList(_Row):
     """주문잔량 (단위 주, max 12)"""
 
     ord_time: _dt.time | None = None
-    """주문시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """주문시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     ord_resp_time: _dt.time | None = None
-    """주문응답시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """주문응답시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     ord_stat: str | None = None
     """주문상태명 (max 25)"""
@@ -1999,7 +1999,7 @@ class Ust21100ResultList(_Row):
     """거래금액(외) (max 15)"""
 
     proc_time: _dt.time | None = None
-    """처리시간 (HH:mm:ss, max 111, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """처리시간 (HH:mm:ss, max 111, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     crnc_code: str | None = None
     """통화코드 (max 3)"""
@@ -3010,7 +3010,7 @@ class Ust21150ResultList(_Row):
     """통신주문구분명 (max 20)"""
 
     ord_time: _dt.time | None = None
-    """주문시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """주문시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     crnc_nm: str | None = None
     """통화코드명 (max 20)"""
@@ -3049,10 +3049,10 @@ class Ust21150ResultList(_Row):
     """입력매체구분명 (max 20)"""
 
     ord_resp_time: _dt.time | None = None
-    """주문응답수신시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """주문응답수신시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     cntr_time: _dt.time | None = None
-    """체결시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
 
 class Ust21150ResultListWire(_WireRow):
@@ -3792,7 +3792,7 @@ class Ust21180ResultList(_Row):
     """입력매체명 (max 20)"""
 
     ord_time: _dt.time | None = None
-    """주문시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """주문시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     crnc_nm: str | None = None
     """통화명 (max 20)"""
@@ -4049,10 +4049,10 @@ class Ust21510ResultList(_Row):
     """주문잔량 (단위 주, max 12)"""
 
     ord_time: _dt.time | None = None
-    """주문시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """주문시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     ord_resp_time: _dt.time | None = None
-    """주문응답시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """주문응답시간 (HH:mm:ss, max 8, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     ord_stat: str | None = None
     """주문상태명 (max 25)"""

@@ -149,7 +149,7 @@ class Usa06010ResultList(_Row):
     """저가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     cntr_tm: _dt.datetime | None = None
-    """체결시간 (YYYYMMDDHHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 (YYYYMMDDHHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     bus_dt: _dt.date | None = None
     """영업일자 (YYYYMMDD)"""
@@ -305,7 +305,7 @@ class Usa06011ResultList(_Row):
     """저가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     cntr_tm: _dt.datetime | None = None
-    """체결시간 (YYYYMMDDHHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 (YYYYMMDDHHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     bus_dt: _dt.date | None = None
     """영업일자 (YYYYMMDD)"""

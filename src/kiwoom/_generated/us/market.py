@@ -547,7 +547,7 @@ class Usa20101Response(_Response):
     """저가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     bid_tm: _dt.time | None = None
-    """호가시간 (HH:mm, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """호가시간 (HH:mm, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     dt: _dt.date | None = None
     """일자 (YYYYMMDD)"""
@@ -1107,7 +1107,7 @@ class Usa20150ResultList(_Row):
     """거래량 (단위 주, signed)"""
 
     cntr_tm: _dt.time | None = None
-    """체결시간 (HHmmss, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 (HHmmss, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     pred_pre_sig: str | None = None
     """전일대비기호 (kiwoom.PriceSign(value) reads it). 1: 상한가, 2: 상승, 3: 보합, 4: 하한가, 5: 하락"""

@@ -325,7 +325,7 @@ class Usa01980Response(_Response):
     """기준날짜 (YYYYMMDD, max 8)"""
 
     base_time: _dt.time | None = None
-    """기준시간 (HHmmss, max 6, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """기준시간 (HHmmss, max 6, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     result_list: list[Usa01980ResultList] = []
     """결과리스트"""
@@ -3134,7 +3134,7 @@ class Usa20920ResultList(_Row):
     """거래량 (단위 주)"""
 
     cntr_tm: _dt.time | None = None
-    """체결시간 (HH:mm, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 (HH:mm, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     open_pric: float | None = None
     """시가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
@@ -3354,7 +3354,7 @@ class Usa20921ResultList(_Row):
     """거래량 (단위 주)"""
 
     cntr_tm: _dt.time | None = None
-    """체결시간 (HH:mm, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 (HH:mm, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     open_pric: float | None = None
     """시가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
@@ -3582,7 +3582,7 @@ class Usa20922ResultList(_Row):
     """거래량 (단위 주)"""
 
     cntr_tm: _dt.time | None = None
-    """시간 (HH:mm, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """시간 (HH:mm, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     open_pric: float | None = None
     """시가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
@@ -6597,7 +6597,7 @@ class Usa24200ResultList(_Row):
     """매도비율 (wire value / 100)"""
 
     cntr_tm: _dt.time | None = None
-    """시간 (HH:mm, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """시간 (HH:mm, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
 
 class Usa24200ResultListWire(_WireRow):
@@ -6834,7 +6834,7 @@ class Usa24201ResultList(_Row):
     """매도비율 (wire value / 100)"""
 
     cntr_tm: _dt.time | None = None
-    """시간 (HH:mm, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """시간 (HH:mm, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
 
 class Usa24201ResultListWire(_WireRow):
@@ -7064,7 +7064,7 @@ class Usa24290ResultList(_Row):
     """괴리율 (signed)"""
 
     cntr_tm: _dt.time | None = None
-    """체결시간 (HH:mm, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 (HH:mm, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     cntr_str: str | None = None
     """체결강도"""
@@ -7306,7 +7306,7 @@ class Usa24291ResultList(_Row):
     """괴리율 (signed)"""
 
     cntr_tm: _dt.time | None = None
-    """체결시간 (HH:mm, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """체결시간 (HH:mm, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
     cntr_str: str | None = None
     """체결강도"""

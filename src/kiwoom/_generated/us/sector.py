@@ -263,7 +263,7 @@ class Usa23100ResultList(_Row):
     """저가 (단위 USD, magnitude; the wire sign is the direction vs the previous close)"""
 
     cntr_tm: _dt.time | None = None
-    """시간 (HH:mm, 888888 = 16:00:00 closing auction, 999999 = 18:00:00 after-hours close (17:00:00 for sector codes 253 and 254))"""
+    """시간 (HH:mm, 888888 = 16:00:00 closing auction (17:00:00 for sector codes 253 and 254), 999999 = 18:00:00 after-hours close)"""
 
 
 class Usa23100ResultListWire(_WireRow):

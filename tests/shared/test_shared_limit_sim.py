@@ -1,0 +1,30 @@
+"""The issue's acceptance run, shortened: 4 processes x 2 threads share one app key through
+Redis against the simulator (bench/shared_limit.py runs it for 60 s)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("kiwoom.sim", reason="the sim extra (starlette, uvicorn) is not installed")
+
+BENCH = Path(__file__).parents[2] / "bench" / "shared_limit.py"
+
+
+def test_four_processes_share_one_budget(redis_url: str) -> None:
+    # A 60 ms margin: this suite runs on shared, loaded machines, where a call's arrival
+    # lags its start by more than the default 25 ms now and then (bench/shared_limit.py
+    # measures the default).
+    args = [sys.executable, str(BENCH), "--seconds", "10", "--margin", "0.06"]
+    args += ["--redis", redis_url, "--json"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["rejections"] == 0, result
+    assert result["max_in_1s"] <= 5, result
+    assert result["share"] >= 0.97, result
+    assert result["tokens_issued"] == 1, result
