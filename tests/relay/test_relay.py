@@ -201,3 +201,15 @@ def test_the_relays_socket_reconnect_is_a_counted_gap(
     got = c.finish()
     assert got["stats"]["gaps"] == 1
     assert sorted(requests.pairs("REG", requests.sessions()[1])) == [("0B", "005930")]
+
+
+def test_kiwoom_relay_is_the_relays_command_line(capsys):
+    from kiwoom import cli
+
+    try:
+        cli.main(["relay", "--help"])
+    except SystemExit as exc:
+        assert exc.code == 0
+    out = capsys.readouterr().out
+    assert "usage: kiwoom relay" in out
+    assert "--redis" in out and "--namespace" in out and "--maxlen" in out

@@ -293,6 +293,17 @@ def sim(
     serve(bind=bind, port=port, seed=seed, speed=speed)
 
 
+@app.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,
+)
+def relay(ctx: typer.Context) -> None:
+    """Hold the real-time socket and share it through Redis (the redis extra); --help: options."""
+    from ..relay import main as relay_main
+
+    relay_main(ctx.args)
+
+
 @app.command()
 def demo(
     ctx: typer.Context,
