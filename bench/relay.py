@@ -102,10 +102,15 @@ def start_redis() -> tuple[subprocess.Popen[bytes], str]:
     return proc, f"redis://127.0.0.1:{port}/0"
 
 
+SPAWNED: list[asyncio.subprocess.Process] = []
+
+
 async def spawn(*args: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
+    proc = await asyncio.create_subprocess_exec(
         sys.executable, str(WORKERS), *args, stdout=asyncio.subprocess.PIPE
     )
+    SPAWNED.append(proc)
+    return proc
 
 
 async def ready(proc: asyncio.subprocess.Process) -> None:
@@ -154,7 +159,6 @@ async def main() -> None:
     port = server.sockets[0].getsockname()[1]
     ws_url = f"ws://127.0.0.1:{port}/api/dostk/websocket"
     print(f"{FRAMES} REAL frames, {items} items (70% 0B / 30% 0D); {CONSUMERS} relay consumers")
-    relay = None
     try:
         # 1. the direct socket
         direct = await spawn("direct", ws_url, str(items))
@@ -167,7 +171,7 @@ async def main() -> None:
               f"   {got['count']}/{items} ticks")  # fmt: skip
 
         # 2. the relay
-        relay = await spawn("relay", ws_url, redis_url, namespace)
+        await spawn("relay", ws_url, redis_url, namespace)
         consumers = [
             await spawn("relay-consumer", redis_url, namespace, str(items))
             for _ in range(CONSUMERS)
@@ -188,36 +192,45 @@ async def main() -> None:
               f" each, {lost} lost; the relay took them in {sent:.2f}s")  # fmt: skip
 
         # 3. latency, both roads at once
-        consumers = [
-            await spawn("relay-consumer", redis_url, namespace, str(PROBES))
-            for _ in range(CONSUMERS)
-        ]
-        direct = await spawn("direct", ws_url, str(PROBES))
-        for c in [*consumers, direct]:
-            await ready(c)
-        await wait_registered(feed, 2)
-        sent_at = await feed.send(probes, PROBE_RATE)
-        direct_got = await result(direct)
-        relay_got = [await result(c) for c in consumers]
-
-        def latencies(got: dict[str, Any]) -> list[float]:
-            return [t - sent_at[i] for i, t in got["probes"]]
-
-        d50, d99 = percentiles(latencies(direct_got))
-        pooled = [x for r in relay_got for x in latencies(r)]
-        r50, r99 = percentiles(pooled)
-        print(f"latency at {PROBE_RATE:.0f} frames/s, send to typed tick, {PROBES} probes:")
-        print(f"  {'direct socket':<30} p50 {d50:7.2f} ms   p99 {d99:7.2f} ms")
-        print(f"  {'relay (4 consumers pooled)':<30} p50 {r50:7.2f} ms   p99 {r99:7.2f} ms")
-        print(f"  {'added by the relay':<30} p50 {r50 - d50:7.2f} ms   p99 {r99 - d99:7.2f} ms")
+        try:
+            await asyncio.wait_for(latency(feed, ws_url, redis_url, namespace, probes), 120)
+        except TimeoutError:
+            print("latency: did not complete within 120 s")
     finally:
-        if relay is not None and relay.returncode is None:
-            relay.terminate()
-            await relay.wait()
+        for proc in SPAWNED:
+            if proc.returncode is None:
+                proc.terminate()
+                await proc.wait()
         server.close()
         await server.wait_closed()
         redis_proc.terminate()
         redis_proc.wait()
+
+
+async def latency(
+    feed: Feed, ws_url: str, redis_url: str, namespace: str, probes: list[str]
+) -> None:
+    consumers = [
+        await spawn("relay-consumer", redis_url, namespace, str(PROBES)) for _ in range(CONSUMERS)
+    ]
+    direct = await spawn("direct", ws_url, str(PROBES))
+    for c in [*consumers, direct]:
+        await ready(c)
+    await wait_registered(feed, 2)
+    sent_at = await feed.send(probes, PROBE_RATE)
+    direct_got = await result(direct)
+    relay_got = [await result(c) for c in consumers]
+
+    def latencies(got: dict[str, Any]) -> list[float]:
+        return [t - sent_at[i] for i, t in got["probes"]]
+
+    d50, d99 = percentiles(latencies(direct_got))
+    pooled = [x for r in relay_got for x in latencies(r)]
+    r50, r99 = percentiles(pooled)
+    print(f"latency at {PROBE_RATE:.0f} frames/s, send to typed tick, {PROBES} probes:")
+    print(f"  {'direct socket':<30} p50 {d50:7.2f} ms   p99 {d99:7.2f} ms")
+    print(f"  {'relay (4 consumers pooled)':<30} p50 {r50:7.2f} ms   p99 {r99:7.2f} ms")
+    print(f"  {'added by the relay':<30} p50 {r50 - d50:7.2f} ms   p99 {r99 - d99:7.2f} ms")
 
 
 if __name__ == "__main__":
