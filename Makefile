@@ -64,7 +64,13 @@ bench: $(VENV)/.synced bench/.venv/.installed
 	$(BIN)/python bench/client_cpu.py
 	$(BIN)/python bench/realtime.py
 	$(BIN)/python bench/realtime_e2e.py
+	$(BIN)/python bench/realtime_cold.py
+	$(BIN)/python bench/realtime_callbacks.py
+	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/limiter.py
+	$(BIN)/python bench/sim.py
+	$(BIN)/python bench/shared_limit.py
+	$(BIN)/python bench/relay.py
 
 # The benchmarks' own environment: the reference wrapper kiwoom-restful 0.4.0, aiohttp and
 # uvloop, never in our lock (kiwoom-restful's package is also named `kiwoom`, so it cannot
