@@ -8,6 +8,7 @@ kiwoom stream TYPE CODES...     real-time ticks, live table or NDJSON
 kiwoom order buy|sell|modify|cancel ...   orders: a dry run unless --confirm
 kiwoom catalog [SEARCH]         the catalogue: ids, names, fields
 kiwoom decode ID [FILE]         decode a response body into typed values
+kiwoom relay ...                one socket shared through Redis (kiwoom.relay, extra redis)
 
 Global options: ``--host sim|mock|real|URL``, ``--profile NAME`` (see ``kiwoom._cli._settings``).
 """
