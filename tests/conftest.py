@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-pytest_plugins = ["_raw_server"]  # the fixtures `serve` (a scripted raw HTTP server) and `mode`
+# The fixtures `serve` (a scripted raw HTTP server) and `mode`; `redis_server`.
+pytest_plugins = ["_raw_server", "_redis_server"]
 
 
 def pytest_recording_configure(config: Any, vcr: Any) -> None:

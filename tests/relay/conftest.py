@@ -6,8 +6,6 @@ import contextlib
 import datetime as dt
 import os
 import select
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,44 +26,10 @@ HERE = Path(__file__).parent
 START = dt.datetime(2026, 12, 2, 10, 0)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A redis-server of its own on a free loopback port, nothing saved to disk."""
-    exe = shutil.which("redis-server")
-    if exe is None:
-        pytest.skip("redis-server is not on the PATH: the relay tests need one (apt redis-server)")
-    workdir = tmp_path_factory.mktemp("redis")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(workdir)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"redis-server did not start on port {port}")
-            time.sleep(0.05)
-    client.close()
-    try:
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
+def redis_url(redis_server: str) -> str:
+    """The session's redis-server (tests/_redis_server.py); tests keep to their own keys."""
+    return redis_server
 
 
 @pytest.fixture
