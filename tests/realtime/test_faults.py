@@ -83,6 +83,19 @@ def test_silent_socket_is_replaced_by_the_watchdog(run: Any) -> None:
     run(main())
 
 
+def test_a_slow_but_live_feed_never_trips_the_watchdog(run: Any) -> None:
+    async def main() -> None:
+        async with KiwoomServer() as server, client(server, watchdog=0.4) as rt:
+            await rt.register(["005930"], "0B")
+            for _ in range(12):  # a frame every 0.1 s for 1.2 s: never 0.4 s of silence
+                await server.real([("0B", "005930", TRADE)])
+                await asyncio.sleep(0.1)
+            assert rt.stats().watchdog_trips == 0
+            await until(lambda: rt.stats().watchdog_trips == 1)  # then silence: tripped
+
+    run(main())
+
+
 def test_malformed_frames_are_counted_and_skipped(run: Any) -> None:
     async def main() -> None:
         async with KiwoomServer() as server, client(server) as rt:

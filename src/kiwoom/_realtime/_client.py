@@ -179,7 +179,6 @@ class Realtime:
         self._lock: asyncio.Lock | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._watchdog_task: asyncio.Task[None] | None = None
-        self._last_rx = 0.0
         self._closing = False
         self._failure: BaseException | None = None
 
@@ -319,7 +318,7 @@ class Realtime:
         info: tuple[int, float] | None = None  # (attempts, loss time) after a reconnect
         while True:
             self._ws = ws
-            connected_at = self._last_rx = loop.time()
+            connected_at = loop.time()
             restore = (
                 None
                 if info is None
@@ -372,13 +371,11 @@ class Realtime:
                     fut.set_exception(RealtimeError("socket", None, "connection lost"))
 
     async def _read(self, ws: Any) -> None:
-        loop = asyncio.get_running_loop()
         process = self.process
         try:
             while True:
                 # Bytes, not text: msgspec reads UTF-8 itself, faster than decoding it first.
                 raw = await ws.recv(decode=False)
-                self._last_rx = loop.time()
                 if process(raw):
                     # A PING: echoed unchanged, as Kiwoom requires (a text frame, as it came).
                     await ws.send(raw if isinstance(raw, str) else raw.decode())
@@ -440,16 +437,24 @@ class Realtime:
             log.debug("unsolicited %s frame: %.80r", trnm, raw)
 
     async def _watch(self, limit: float) -> None:
+        # The receive loop counts frames (``stats.frames``) and reads no clock: the watchdog
+        # notes when the count, or the connection, last changed. Silence is seen within
+        # limit / 4, as when each frame was timed.
         loop = asyncio.get_running_loop()
+        seen: tuple[Any, int] = (None, -1)
+        changed_at = loop.time()
         while not self._closing:
             await asyncio.sleep(limit / 4)
-            ws = self._ws
+            ws, now = self._ws, loop.time()
+            if (ws, self._stats.frames) != seen:
+                seen, changed_at = (ws, self._stats.frames), now
+                continue
             if ws is None or not (self._registry or self._conditions):
                 continue
-            if loop.time() - self._last_rx > limit:
+            if now - changed_at > limit:
                 self._stats.watchdog_trips += 1
                 log.warning("real-time socket silent for over %.1fs: reconnecting", limit)
-                self._last_rx = loop.time()
+                changed_at = now
                 _abort(ws)
 
     async def _restore(self, info: tuple[int, float] | None) -> None:
