@@ -78,7 +78,7 @@ bench: $(VENV)/.synced bench/.venv/.installed
 bench/.venv/.installed:
 	$(PYTHON) -m venv bench/.venv
 	bench/.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
-		kiwoom-restful==0.4.0 aiohttp uvloop
+		kiwoom-restful==0.4.0 aiohttp uvloop msgspec picows==2.3.1
 	@touch $@
 
 # In process (where the decode's time goes), then end to end over loopback WebSockets.

@@ -20,8 +20,11 @@ path (in ``bench/.venv``: its package is also named ``kiwoom``), and the ceiling
 ``websockets`` receive loop (no decode) and that loop plus ``msgspec.json.decode`` into
 all-string Structs. Then the receive path's options: per-message deflate (CPU over the socket,
 bytes per frame offline with websockets' own extension), websockets' sync client, and a bare
-aiohttp loop. Goals: ours <= 0.5x the reference's CPU per frame, ours >= 0.5x the ceiling
-(ceiling CPU / ours). ``--rounds N`` (default 3) alternates the clients N times and prints
+aiohttp loop, and picows (a Cython WebSocket client, in bench/.venv; ``_e2e_picows.py``:
+its own callback API bare and with the same decode, and its websockets-compatible API), with
+what ours would cost on picows' socket layer (ours - websockets' bare recv + picows' bare recv,
+an estimate: we stay on websockets). Goals: ours <= 0.5x the reference's CPU per frame,
+ours >= 0.5x the ceiling (ceiling CPU / ours). ``--rounds N`` (default 3) alternates the clients N times and prints
 ranges; the machine's load (``os.getloadavg``) is printed with every round.
 
     python bench/realtime_e2e.py [--rounds 3] [--quick]
@@ -44,7 +47,7 @@ from _e2e_frames import frames as make_frames
 
 HERE = Path(__file__).resolve().parent
 REFERENCE_PYTHON = HERE / ".venv" / "bin" / "python"
-OURS, REF = "ours", "ref"
+OURS, REF, PICOWS = "ours", "ref", "picows"
 # name -> (environment, mode, loop, extra arguments)
 CLIENTS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
     "ours, asyncio": (OURS, "ours", "asyncio", ()),
@@ -65,15 +68,22 @@ CLIENTS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
     "bare recv, websockets sync client": (OURS, "sync-recv", "-", ()),
     "bare recv, aiohttp, asyncio": (REF, "aiohttp-recv", "asyncio", ()),
     "bare recv, aiohttp, uvloop": (REF, "aiohttp-recv", "uvloop", ()),
+    # Another socket library, measured, not used: picows (Cython) in bench/.venv.
+    "bare recv, picows, asyncio": (PICOWS, "picows-recv", "asyncio", ()),
+    "bare recv, picows, uvloop": (PICOWS, "picows-recv", "uvloop", ()),
+    "bare recv + decode, picows, asyncio": (PICOWS, "picows-decode", "asyncio", ()),
+    "bare recv + decode, picows, uvloop": (PICOWS, "picows-decode", "uvloop", ()),
+    "bare recv, picows websockets API, asyncio": (PICOWS, "picows-compat-recv", "asyncio", ()),
 }
 
 
 def run_client(name: str, url: str, tag: str, phases_file: str) -> dict[str, Any] | None:
     env_name, mode, loop, extra = CLIENTS[name]
-    if env_name == REF:
+    if env_name in (REF, PICOWS):
         if not REFERENCE_PYTHON.exists():
             return None
-        argv = [str(REFERENCE_PYTHON), str(HERE / "_e2e_reference.py")]
+        script = "_e2e_reference.py" if env_name == REF else "_e2e_picows.py"
+        argv = [str(REFERENCE_PYTHON), str(HERE / script)]
     else:
         argv = [sys.executable, str(HERE / "_e2e_client.py")]
     env = dict(os.environ)
@@ -81,6 +91,7 @@ def run_client(name: str, url: str, tag: str, phases_file: str) -> dict[str, Any
         env["KIWOOM_NO_SPEEDUPS"] = "1"
     result_file = Path(phases_file).with_name(f"{tag}.out.json")
     env["E2E_OUT"] = str(result_file)
+    env["E2E_WIRE_FIELDS"] = str(Path(phases_file).with_name("wire_fields.json"))
     out = subprocess.run(
         [*argv, mode, loop, url, tag, phases_file, *extra],
         capture_output=True,
@@ -141,6 +152,19 @@ def offline(frames: list[bytes]) -> dict[str, float]:
     }
 
 
+def wire_fields() -> dict[str, dict[str, str]]:
+    """Per type, the wire Struct's attribute -> FID: the bare decoder's Structs, for bench/.venv."""
+    import msgspec
+    from _e2e_client import TYPES
+
+    from kiwoom import catalog
+
+    return {
+        t: {f.name: f.encode_name for f in msgspec.structs.fields(catalog.get(t).wire_type)}
+        for t in TYPES
+    }
+
+
 def mid(values: list[float]) -> str:
     return f"median {statistics.median(values):.2f}x" if values else ""
 
@@ -181,6 +205,7 @@ def main() -> None:
         frames_file.write_text(json.dumps([f.decode() for f in frames], ensure_ascii=False))
         phases_file.write_text(json.dumps(phases))
         slices_file.write_text(json.dumps(bounds))
+        Path(tmp, "wire_fields.json").write_text(json.dumps(wire_fields()))
         server = subprocess.Popen(
             [sys.executable, str(HERE / "_e2e_server.py"), frames_file, slices_file, tmp],
             stdin=subprocess.PIPE,
@@ -284,10 +309,27 @@ def main() -> None:
         ("bare recv, websockets sync client", "bare recv, asyncio"),
         ("bare recv, aiohttp, asyncio", "bare recv, asyncio"),
         ("bare recv, aiohttp, uvloop", "bare recv, uvloop"),
+        ("bare recv, picows, asyncio", "bare recv, asyncio"),
+        ("bare recv, picows, uvloop", "bare recv, uvloop"),
+        ("bare recv + decode, picows, asyncio", "bare recv + decode, asyncio"),
+        ("bare recv + decode, picows, uvloop", "bare recv + decode, uvloop"),
+        ("bare recv, picows websockets API, asyncio", "bare recv, asyncio"),
     ):
         r = ratio(a, b)
         if r:
             print(f"  {a} / {b}: {span(r, '{:.2f}')}x, {mid(r)}")
+    # What ours would cost if its socket layer cost what picows' does (not built: the design
+    # names websockets): ours - websockets' bare recv + picows' bare recv, per round.
+    for loop in ("asyncio", "uvloop"):
+        names3 = (f"ours, {loop}", f"bare recv, {loop}", f"bare recv, picows, {loop}")
+        ref_name = f"kiwoom-restful 0.4.0, {loop}"
+        if all(n in cpu for n in (*names3, ref_name)):
+            est = [o - w + p for o, w, p in zip(*(cpu[n] for n in names3), strict=False)]
+            r = [e / x for e, x in zip(est, cpu[ref_name], strict=False)]
+            print(
+                f"  ours with picows' socket cost (estimate), {loop}: {span(est)} us/frame,"
+                f" / kiwoom-restful {span(r, '{:.2f}')}x (goal <= 0.5x)"
+            )
     for label, oks in verdicts:
         verdict = "met" if all(oks) else "MISSED"
         print(f"goal {label}: {verdict} (met in {sum(oks)} of {len(oks)} rounds)")
