@@ -24,8 +24,9 @@ aiohttp loop, and picows (a Cython WebSocket client, in bench/.venv; ``_e2e_pico
 its own callback API bare and with the same decode, and its websockets-compatible API), with
 what ours would cost on picows' socket layer (ours - websockets' bare recv + picows' bare recv,
 an estimate: we stay on websockets). Goals: ours <= 0.5x the reference's CPU per frame,
-ours >= 0.5x the ceiling (ceiling CPU / ours). ``--rounds N`` (default 3) alternates the clients N times and prints
-ranges; the machine's load (``os.getloadavg``) is printed with every round.
+ours >= 0.5x the ceiling (ceiling CPU / ours). ``--rounds N`` (default 3) alternates the
+clients N times and prints ranges; the machine's load (``os.getloadavg``) is printed with
+every round.
 
     python bench/realtime_e2e.py [--rounds 3] [--quick]
 """
