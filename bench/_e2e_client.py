@@ -9,6 +9,7 @@ bare loops).
 
 Modes (the project's environment):
 - ``ours``: ``kiwoom.Realtime`` consuming typed ticks of every type from ``rt.stream``;
+- ``ours-callback``: the same with a plain callback (``rt.on``) stamping each tick;
 - ``bare-recv``: the same socket library reading bytes, no decode (the receive ceiling);
 - ``bare-decode``: that loop plus ``msgspec.json.decode`` into all-string Structs tagged by type;
 - ``sync-recv``: websockets' sync client (a reader thread) reading bytes, no decode (LOOP ``-``).
@@ -55,6 +56,40 @@ async def ours(url: str, tag: str, phases: list[list[int]], options: dict[str, A
         stamps.append(got)
     counters = rt.stats().types
     lost = sum(c.dropped + c.decode_errors for c in counters.values())
+    await rt.close()
+    return {"cpu": cpu, "stamps": stamps, "lost": lost}
+
+
+async def ours_callback(
+    url: str, tag: str, phases: list[list[int]], options: dict[str, Any]
+) -> Any:
+    """``ours`` with a plain (sync) callback, ``rt.on``, instead of a stream."""
+    from kiwoom import Realtime
+
+    rt = Realtime("bench-token", url=url, watchdog=None, connect_options=options)
+    await rt.connect()
+    monotonic, process_time = time.monotonic, time.process_time
+    got: list[float] = []
+    target = 0
+    done = asyncio.Event()
+
+    def on_tick(tick: Any) -> None:
+        got.append(monotonic())
+        if len(got) == target:
+            done.set()
+
+    rt.on(list(TYPES), on_tick, maxsize=sum(items for _, items in phases) + 1)
+    cpu, stamps = [], []
+    for phase, (_frames, items) in enumerate(phases):
+        got, target = [], items
+        done.clear()
+        start = process_time()
+        await rt.register(CODES, list(TYPES), group=f"{tag}-{phase}")
+        await done.wait()
+        cpu.append(process_time() - start)
+        stamps.append(got)
+    counters = rt.stats().types
+    lost = sum(c.dropped + c.decode_errors + c.callback_errors for c in counters.values())
     await rt.close()
     return {"cpu": cpu, "stamps": stamps, "lost": lost}
 
@@ -145,6 +180,8 @@ def main() -> None:
         return
     if mode == "ours":
         coro = ours(url, tag, phases, options)
+    elif mode == "ours-callback":
+        coro = ours_callback(url, tag, phases, options)
     else:
         coro = bare(url, tag, phases, options, decode=mode == "bare-decode")
     if loop == "uvloop":

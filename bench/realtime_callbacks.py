@@ -14,17 +14,28 @@ Goal (issue 14): a trickle's CPU per tick within 1.2x of a burst's. The trickle'
 itself (a loop wake-up and a timer per frame) costs far more per tick than a burst's, with or
 without a callback: the callback's share is the figure the goal is about.
 
+Then the same trickle over a real loopback socket (``_e2e_server.py`` in a process of its own
+sending ``_e2e_frames`` one frame a millisecond, then a burst in 64-frame chunks), each client a
+process of its own measuring its CPU: the bare ``websockets`` receive loop (no decode: the
+socket's and the loop's wake-up cost) and ours with the sync callback. The difference is ours.
+
 ``python bench/realtime_callbacks.py [runs]`` (default 3).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
+import msgspec
+from _e2e_frames import frames as e2e_frames
 from _realtime_frames import frames
 
 from kiwoom import Realtime
@@ -49,6 +60,19 @@ async def _feed(rt: Realtime, batch: list[bytes], trickle: bool, drain: Any) -> 
             rt.process(raw)
         drain()
         await asyncio.sleep(0)
+
+
+async def _feed_alone(batch: list[bytes]) -> float:
+    """Process CPU seconds per tick of the trickle's feed with no frame handled."""
+
+    class Idle:
+        def process(self, raw: bytes) -> None:
+            pass
+
+    ticks = sum(len(msgspec.json.decode(raw)["data"]) for raw in batch)
+    cpu = time.process_time()
+    await _feed(Idle(), batch, True, lambda: None)  # type: ignore[arg-type]
+    return (time.process_time() - cpu) / ticks
 
 
 async def _case(batch: list[bytes], trickle: bool, callback: bool) -> float:
@@ -83,6 +107,60 @@ async def _case(batch: list[bytes], trickle: bool, callback: bool) -> float:
     return used / ticks
 
 
+HERE = Path(__file__).resolve().parent
+SOCKET_CLIENTS = {"bare websockets recv": "bare-recv", "ours, sync callback": "ours-callback"}
+
+
+def over_socket(runs: int) -> None:
+    """CPU per tick over loopback, trickle and burst, bare receive loop against ours."""
+    warm, trickle, burst = 500, TRICKLE_FRAMES, BURST_FRAMES
+    _, batch, per_frame = e2e_frames(warm + trickle + burst)
+    bounds = [[0, warm], [warm, warm + trickle, TRICKLE_RATE], [warm + trickle, len(batch)]]
+    phases = [[b[1] - b[0], sum(per_frame[b[0] : b[1]])] for b in bounds]
+    with tempfile.TemporaryDirectory() as tmp:
+        frames_file, slices_file, phases_file = (
+            Path(tmp, n) for n in ("frames.json", "slices.json", "phases.json")
+        )
+        frames_file.write_text(json.dumps([f.decode() for f in batch], ensure_ascii=False))
+        slices_file.write_text(json.dumps(bounds))
+        phases_file.write_text(json.dumps(phases))
+        server = subprocess.Popen(
+            [sys.executable, str(HERE / "_e2e_server.py"), frames_file, slices_file, tmp],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert server.stdout is not None
+            url = server.stdout.readline().strip()
+            for run in range(runs):
+                out: dict[str, list[float]] = {}
+                for name, mode in SOCKET_CLIENTS.items():
+                    result = Path(tmp, f"{run}-{mode}.out.json")
+                    subprocess.run(
+                        [sys.executable, str(HERE / "_e2e_client.py"), mode, "asyncio", url,
+                         f"{run}-{mode}", str(phases_file)],
+                        env={**os.environ, "E2E_OUT": str(result)},
+                        check=True,
+                        timeout=300,
+                    )  # fmt: skip
+                    cpu = json.loads(result.read_text())["cpu"]
+                    out[name] = [cpu[p] / phases[p][1] * 1e6 for p in (1, 2)]  # per tick
+                bare_t, bare_b = out["bare websockets recv"]
+                ours_t, ours_b = out["ours, sync callback"]
+                print(
+                    f"run {run + 1}, over a socket, CPU per tick (load {os.getloadavg()[0]:.2f}):"
+                    f" bare websockets recv: trickle {bare_t:.1f} us, burst {bare_b:.1f} us;"
+                    f" ours with the sync callback: trickle {ours_t:.1f} us, burst"
+                    f" {ours_b:.1f} us ({ours_t / ours_b:.2f}x); ours' share: trickle"
+                    f" {ours_t - bare_t:.1f} us, burst {ours_b - bare_b:.1f} us"
+                )
+        finally:
+            assert server.stdin is not None
+            server.stdin.close()
+            server.wait(timeout=30)
+
+
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     batch = frames(BURST_FRAMES)
@@ -96,14 +174,17 @@ def main() -> None:
                 out[trickle, callback] = asyncio.run(_case(batch[:n], trickle, callback)) * 1e6
         cb_t, cb_b = out[True, True], out[False, True]
         own_t, own_b = cb_t - out[True, False], cb_b - out[False, False]
+        feed = asyncio.run(_feed_alone(batch[:TRICKLE_FRAMES])) * 1e6
         ratios.append(cb_t / cb_b)
         print(
             f"run {run + 1}: CPU per tick with a sync callback: trickle {cb_t:.1f} us, burst "
             f"{cb_b:.1f} us ({cb_t / cb_b:.2f}x); without (stream): trickle "
             f"{out[True, False]:.1f} us, burst {out[False, False]:.1f} us; the callback's "
-            f"share: trickle {own_t:.1f} us, burst {own_b:.1f} us"
+            f"share: trickle {own_t:.1f} us, burst {own_b:.1f} us; the trickle's feed alone"
+            f" (a sleep per frame, no frame handled): {feed:.1f} us"
         )
     print(f"trickle/burst CPU per tick with the callback: {min(ratios):.2f}-{max(ratios):.2f}x")
+    over_socket(runs)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
