@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -10,9 +11,11 @@ from typing import Any
 import pytest
 from rt_samples import wire_values
 from rt_server import GOOD_TOKEN, KiwoomServer
+from websockets.exceptions import ConnectionClosed
 
 import kiwoom
 from kiwoom import InvalidRequestError, LoginError, Realtime, RealtimeError, Tick
+from kiwoom._realtime import _defaults
 
 
 def client(server: KiwoomServer, token: Any = GOOD_TOKEN, **options: Any) -> Realtime:
@@ -341,3 +344,43 @@ def test_token_never_logged(run: Any, caplog: pytest.LogCaptureFixture) -> None:
     client_records = [r for r in caplog.records if not r.name.startswith("websockets.server")]
     assert any("REG" in r.getMessage() for r in client_records)  # frames were logged
     assert not any(GOOD_TOKEN in r.getMessage() for r in client_records)
+
+
+def test_a_burst_gives_the_consumers_a_turn_every_few_frames(run: Any) -> None:
+    # recv() does not wait while frames are buffered: the receive loop yields every READ_TURN
+    # frames, so a stream gets its ticks while a burst is still being read, not after it.
+    frame = json.dumps(
+        {"trnm": "REAL", "data": [{"type": "0B", "name": "", "item": "005930", "values": TRADE}]}
+    ).encode()
+
+    class Buffered:
+        """A socket with every frame of the burst already buffered."""
+
+        def __init__(self, frames: int) -> None:
+            self.left = frames
+
+        async def recv(self, decode: bool | None = None) -> bytes:
+            if not self.left:
+                raise ConnectionClosed(None, None)
+            self.left -= 1
+            return frame
+
+    async def main() -> None:
+        rt = Realtime(GOOD_TOKEN, watchdog=None, reconnect=False)
+        stream = rt.stream("0B")
+        frames_read: list[int] = []  # frames the loop had read when each tick was consumed
+
+        async def consume() -> None:
+            async for _tick in stream:
+                frames_read.append(rt.stats().frames)
+                if len(frames_read) == 200:
+                    return
+
+        consumer = asyncio.get_running_loop().create_task(consume())
+        await rt._read(Buffered(200))
+        await consumer
+        assert frames_read[0] == _defaults.READ_TURN
+        assert frames_read[-1] == 200
+        await rt.close()
+
+    run(main())

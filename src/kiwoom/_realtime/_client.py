@@ -372,6 +372,8 @@ class Realtime:
 
     async def _read(self, ws: Any) -> None:
         process = self.process
+        turn = _defaults.READ_TURN
+        n = 0
         try:
             while True:
                 # Bytes, not text: msgspec reads UTF-8 itself, faster than decoding it first.
@@ -379,6 +381,12 @@ class Realtime:
                 if process(raw):
                     # A PING: echoed unchanged, as Kiwoom requires (a text frame, as it came).
                     await ws.send(raw if isinstance(raw, str) else raw.decode())
+                n += 1
+                if n == turn:
+                    # recv() does not yield while frames are buffered: in a burst, give the
+                    # consumers their turn now, while their ticks are still in the CPU's cache.
+                    n = 0
+                    await asyncio.sleep(0)
         except ConnectionClosed as exc:
             if not self._closing:
                 log.warning("real-time socket closed: %s", exc)

@@ -42,6 +42,11 @@ real-time client; whether Kiwoom's server would accept it cannot be checked offl
 
 QUEUE_SIZE = 10_000
 """Ticks buffered per consumer (callback or stream); when full the oldest is dropped, counted."""
+READ_TURN = 16
+"""Frames the receive loop handles before it lets the consumers (streams, async callbacks) run.
+In a burst the socket's reads never wait, so without a turn a stream got its ticks a hundred
+frames or more at a time, long out of the CPU's cache: 15-25% more CPU per frame end to end
+(``bench/realtime_e2e.py``), and later ticks."""
 CALLBACK_BATCH = 256
 """At most this many ticks are handed to a sync callback's worker thread in one go."""
 INLINE_CALLBACK_LIMIT = 0.001
