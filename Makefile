@@ -72,13 +72,15 @@ bench: $(VENV)/.synced bench/.venv/.installed
 	$(BIN)/python bench/shared_limit.py
 	$(BIN)/python bench/relay.py
 
-# The benchmarks' own environment: the reference wrapper kiwoom-restful 0.4.0, aiohttp and
-# uvloop, never in our lock (kiwoom-restful's package is also named `kiwoom`, so it cannot
-# share our environment; each benchmarked client runs in a process of its own).
-bench/.venv/.installed:
+# The benchmarks' own environment: the reference wrapper kiwoom-restful 0.4.0, aiohttp,
+# uvloop and picows (another socket library, measured only), never in our lock
+# (kiwoom-restful's package is also named `kiwoom`, so it cannot share our environment; each
+# benchmarked client runs in a process of its own). Re-run when this list changes.
+BENCH_PACKAGES := kiwoom-restful==0.4.0 aiohttp uvloop msgspec picows==2.3.1
+bench/.venv/.installed: Makefile
 	$(PYTHON) -m venv bench/.venv
 	bench/.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
-		kiwoom-restful==0.4.0 aiohttp uvloop msgspec picows==2.3.1
+		$(BENCH_PACKAGES)
 	@touch $@
 
 # In process (where the decode's time goes), then end to end over loopback WebSockets.
