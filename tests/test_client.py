@@ -23,7 +23,7 @@ from kiwoom.errors import (
     TransportError,
     UnsupportedError,
 )
-from kiwoom.ratelimit import RateLimiter
+from kiwoom.ratelimit import Permit, RateLimiter
 
 DAILY = {"stk_cd": "005930", "base_dt": "20250908", "upd_stkpc_tp": "1"}
 ORDER = {"dmst_stex_tp": "KRX", "stk_cd": "005930", "ord_qty": "1", "trde_tp": "3"}
@@ -246,9 +246,9 @@ class SpyLimiter(RateLimiter):
         self.acquired: list[tuple[str, str, bool]] = []
         self.rejected: list[tuple[str, str]] = []
 
-    def acquire(self, api_id, *, group, is_order):
+    def begin(self, api_id, *, group, is_order, hold=None):
         self.acquired.append((api_id, group, is_order))
-        return 0.0
+        return Permit(0.0)
 
     def on_rejected(self, api_id, message, *, group, is_order):
         self.rejected.append((api_id, message))
