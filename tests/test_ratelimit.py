@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from kiwoom.errors import KiwoomError
 from kiwoom.ratelimit import (
     MOCK_LIMITS,
     REAL_LIMITS,
@@ -503,3 +504,20 @@ def test_a_first_rejection_cools_down_until_the_earliest_busy_call_leaves() -> N
     assert lim.on_rejected("ka10001", "[1701:유량=5]", group="g", is_order=False) == pytest.approx(
         2 * SPAN
     )
+
+
+def test_finish_never_raises_and_a_lost_answer_keeps_the_slot_busy(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Failing(RecordingBackend):
+        def finish(self, buckets: Sequence[Bucket], ref: object) -> None:
+            raise KiwoomError("the rate limiter's books in Redis: ConnectionError")
+
+    clock = FakeClock()
+    lim = RateLimiter(REAL_LIMITS, backend=Failing(clock), clock=clock, sleep=clock.sleep)
+    permits = [lim.begin("ka10001", group="g", is_order=False, hold=2.0) for _ in range(5)]
+    clock.now = 0.1
+    for permit in permits:
+        lim.finish(permit)  # the calls' outcomes still reach their callers
+    assert "slot stays busy until its hold ends" in caplog.text
+    assert query(lim) == pytest.approx(2.0 + SPAN - 0.1)

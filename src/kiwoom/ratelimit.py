@@ -40,6 +40,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import itertools
+import logging
 import math
 import re
 import threading
@@ -49,6 +50,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import ClassVar, Protocol
 from urllib.parse import urlsplit
+
+from ._constants import LOGGER_NAME
 
 __all__ = [
     "MOCK_LIMITS",
@@ -477,6 +480,14 @@ def _reading(
     return code, allowance, key
 
 
+def _log_unfinished(exc: Exception) -> None:
+    logging.getLogger(LOGGER_NAME).warning(
+        "rate limiter: a call's answer was not recorded; its slot stays busy until its hold "
+        "ends: %s",
+        exc,
+    )
+
+
 async def _asyncio_sleep(delay: float) -> None:
     # asyncio is imported when an async client first waits: a sync program never pays its
     # import (~14 ms of a cold start).
@@ -597,10 +608,18 @@ class RateLimiter:
 
     def finish(self, permit: Permit) -> None:
         """The answer of a call from :meth:`begin` came (or it failed): its slot frees one
-        window from now."""
+        window from now.
+
+        Never raises: the call happened, and its outcome must reach the caller. A backend
+        that fails to record the answer (Redis went away) leaves the slot busy until its
+        hold ends, the safe side; a warning is logged.
+        """
         if permit.ref is not None:
-            with self._lock:
-                self._backend.finish(permit.buckets, permit.ref)
+            try:
+                with self._lock:
+                    self._backend.finish(permit.buckets, permit.ref)
+            except Exception as exc:
+                _log_unfinished(exc)
 
     def acquire(self, api_id: str, *, group: str, is_order: bool) -> float:
         """Wait until a call of ``api_id`` may start; return seconds waited.
@@ -645,11 +664,15 @@ class RateLimiter:
             wake = self._clock() + started.wait
 
     async def finish_async(self, permit: Permit) -> None:
-        """:meth:`finish` for asyncio. Done even when the task is cancelled meanwhile."""
+        """:meth:`finish` for asyncio (never raises either). Done even when the task is
+        cancelled meanwhile."""
         if permit.ref is not None:
             import asyncio  # loaded already: an async client is running
 
-            await asyncio.shield(self._abackend.finish(permit.buckets, permit.ref))
+            try:
+                await asyncio.shield(self._abackend.finish(permit.buckets, permit.ref))
+            except Exception as exc:
+                _log_unfinished(exc)
 
     async def acquire_async(self, api_id: str, *, group: str, is_order: bool) -> float:
         """:meth:`acquire` for asyncio. A task cancelled while waiting gives its booking back."""
