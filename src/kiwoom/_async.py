@@ -219,6 +219,10 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
                     finally:
                         await response.aclose()
             except Exception as exc:  # no whole answer: classified, never raised bare
+                if limiter is not None and permit is not None:
+                    # The exchange ended now, not after the back-off below.
+                    await limiter.finish_async(permit)
+                    permit = None
                 err, wait = self._transport_error(ep, body, exc, attempt)
                 if wait is None:
                     raise err from exc

@@ -206,6 +206,10 @@ class Kiwoom(ClientGroups, BaseClient):
                 finally:
                     response.close()
             except Exception as exc:  # no whole answer: classified, never raised bare
+                if limiter is not None and permit is not None:
+                    # The exchange ended now, not after the back-off below.
+                    limiter.finish(permit)
+                    permit = None
                 err, wait = self._transport_error(ep, body, exc, attempt)
                 if wait is None:
                     raise err from exc
