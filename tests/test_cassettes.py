@@ -165,8 +165,10 @@ class _SpyLimiter(kiwoom.ratelimit.RateLimiter):
         super().__init__()
         self.rejected: list[str] = []
 
-    def acquire(self, api_id: str, *, group: str, is_order: bool) -> float:
-        return 0.0
+    def begin(
+        self, api_id: str, *, group: str, is_order: bool, hold: float | None = None
+    ) -> kiwoom.ratelimit.Permit:
+        return kiwoom.ratelimit.Permit(0.0)
 
     def on_rejected(self, api_id: str, message: str, *, group: str, is_order: bool) -> float:
         self.rejected.append(message)

@@ -23,7 +23,7 @@ from kiwoom.errors import (
     TransportError,
     UnsupportedError,
 )
-from kiwoom.ratelimit import RateLimiter
+from kiwoom.ratelimit import Permit, RateLimiter
 
 DAILY = {"stk_cd": "005930", "base_dt": "20250908", "upd_stkpc_tp": "1"}
 ORDER = {"dmst_stex_tp": "KRX", "stk_cd": "005930", "ord_qty": "1", "trde_tp": "3"}
@@ -169,6 +169,36 @@ def test_queries_retry_timeouts_and_connect_errors(fake):
     assert len(fake.calls("ka10081")) == 3 and len(waits) == 2
 
 
+def test_each_attempt_holds_a_rate_limit_slot_from_its_start_to_its_answer(fake):
+    # The limiter hears of each attempt's end before the client backs off, so the back-off
+    # does not hold the slot; answered or failed, every attempt is finished.
+    events: list[str] = []
+
+    class Spy(RateLimiter):
+        def begin(self, api_id, *, group, is_order, hold=None):
+            events.append(f"begin hold={hold}")
+            return super().begin(api_id, group=group, is_order=is_order, hold=hold)
+
+        def finish(self, permit):
+            events.append("finish")
+            super().finish(permit)
+
+    answers = [httpx.ConnectError("refused"), "ok"]
+
+    def route(request):
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return ok()
+
+    fake.routes["ka10081"] = route
+    client, _ = make(fake, limiter=Spy(), timeout=5.0)
+    client._sleep = lambda seconds: events.append("back-off")
+    client.chart.daily(**DAILY)
+    hold = "begin hold=6.0"  # the attempt's budget, and a second to report its answer
+    assert events == [hold, "finish", "back-off", hold, "finish"]
+
+
 def test_timeout_after_retries_is_a_timeout_error(fake):
     def route(request):
         raise httpx.ReadTimeout("slow")
@@ -246,9 +276,9 @@ class SpyLimiter(RateLimiter):
         self.acquired: list[tuple[str, str, bool]] = []
         self.rejected: list[tuple[str, str]] = []
 
-    def acquire(self, api_id, *, group, is_order):
+    def begin(self, api_id, *, group, is_order, hold=None):
         self.acquired.append((api_id, group, is_order))
-        return 0.0
+        return Permit(0.0)
 
     def on_rejected(self, api_id, message, *, group, is_order):
         self.rejected.append((api_id, message))

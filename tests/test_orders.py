@@ -27,7 +27,7 @@ from kiwoom.errors import (
     RequestTimeoutError,
     TransportError,
 )
-from kiwoom.ratelimit import RateLimiter
+from kiwoom.ratelimit import Permit, RateLimiter
 
 ORDER = {"dmst_stex_tp": "KRX", "stk_cd": "005930", "ord_qty": "1", "trde_tp": "3"}
 DAILY = {"stk_cd": "005930", "base_dt": "20250908", "upd_stkpc_tp": "1"}
@@ -37,13 +37,22 @@ RATE = "[1700:허용된 요청 개수를 초과하였습니다. 유량=1, API ID
 class SpyLimiter(RateLimiter):
     """Never waits; asks for a 1 s wait after each rate-limit rejection."""
 
-    def acquire(self, api_id: str, *, group: str, is_order: bool) -> float:
-        return 0.0
+    def begin(
+        self, api_id: str, *, group: str, is_order: bool, hold: float | None = None
+    ) -> Permit:
+        return Permit(0.0)
 
-    async def acquire_async(self, api_id: str, *, group: str, is_order: bool) -> float:
-        return 0.0
+    async def begin_async(
+        self, api_id: str, *, group: str, is_order: bool, hold: float | None = None
+    ) -> Permit:
+        return Permit(0.0)
 
     def on_rejected(self, api_id: str, message: str, *, group: str, is_order: bool) -> float:
+        return 1.0
+
+    async def on_rejected_async(
+        self, api_id: str, message: str, *, group: str, is_order: bool
+    ) -> float:
         return 1.0
 
 

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from kiwoom.errors import KiwoomError
 from kiwoom.ratelimit import (
     MOCK_LIMITS,
     REAL_LIMITS,
@@ -64,12 +65,12 @@ class RecordingBackend(MemoryBackend):
                 self.booked.setdefault(b.key, []).append(self.now() + booking.wait)
         return booking
 
-    def start(self, buckets: Sequence[Bucket], generation: int) -> float | None:
-        wait = super().start(buckets, generation)
-        if wait == 0.0:
+    def start(self, buckets: Sequence[Bucket], generation: int, hold: float) -> Booking | None:
+        started = super().start(buckets, generation, hold)
+        if started is not None and started.wait == 0.0:
             for b in buckets:
                 self.started.setdefault(b.key, []).append(self.now())
-        return wait
+        return started
 
     def cancel(self, buckets: Sequence[Bucket], booking: Booking) -> None:
         super().cancel(buckets, booking)
@@ -269,7 +270,7 @@ def test_waiting_calls_rebook_after_a_rejection() -> None:
         return await asyncio.gather(*calls)
 
     waits = run_virtual(clock, main())
-    # Woken at 1.025, three calls find ka10081 cooled down until 1.525 and limited to 1/s.
+    # Woken at SPAN, three calls find ka10081 cooled down until 0.5 + SPAN and limited to 1/s.
     assert sorted(waits) == pytest.approx([0.0] * 5 + [0.5 + SPAN * k for k in (1, 2, 3)])
     assert backend.started["api:ka10081"] == pytest.approx([0.5 + SPAN * k for k in (1, 2, 3)])
     assert backend.started["query"] == pytest.approx(
@@ -282,7 +283,7 @@ def test_a_late_wake_up_delays_the_calls_after_it() -> None:
     lim, clock, backend = limiter()
 
     async def oversleeping(seconds: float) -> None:
-        # The event loop was busy: the calls booked at 1.025 wake 50 ms late.
+        # The event loop was busy: the calls booked at SPAN wake 50 ms late.
         late = 0.05 if clock.now + seconds == pytest.approx(SPAN) else 0.0
         await asyncio.sleep(seconds + late)
 
@@ -293,8 +294,8 @@ def test_a_late_wake_up_delays_the_calls_after_it() -> None:
         return await asyncio.gather(*calls)
 
     waits = run_virtual(clock, main())
-    # Booked at 0, 1.025 and 2.05; the second five started at 1.075, so the third wait
-    # till 2.1.
+    # Booked at 0, SPAN and 2 SPAN; the second five started at SPAN + 0.05, so the third
+    # wait till 2 SPAN + 0.05.
     assert waits == pytest.approx([0.0] * 5 + [SPAN + 0.05] * 5 + [2 * SPAN + 0.05] * 5)
     assert sorted(backend.started["query"]) == pytest.approx(waits)
 
@@ -376,10 +377,10 @@ def test_random_mixes_never_overfill_a_window() -> None:
         still = []
         for due, buckets in rnd.sample(pending, len(pending)):
             if due <= clock.now and rnd.random() < 0.7:
-                wait = backend.start(buckets, 0)
-                assert wait is not None
-                due = clock.now + wait
-                if wait == 0.0:
+                start = backend.start(buckets, 0, 0.0)
+                assert start is not None
+                due = clock.now + start.wait
+                if start.wait == 0.0:
                     started += 1
                     continue
             still.append((due, buckets))
@@ -437,3 +438,86 @@ def test_one_shared_limiter_per_key() -> None:
     assert first.limits is REAL_LIMITS
     other = RateLimiter.shared(limiter_key("other", "https://api.kiwoom.com"), REAL_LIMITS)
     assert other is not first
+
+
+def _jittery_calls(lim: RateLimiter, clock: FakeClock, reported: bool) -> list[float]:
+    """Eight tasks calling for 30 s through a fake server that stamps each call's arrival
+    0-300 ms after its start (a loaded machine, a slow link) and answers 0-100 ms later;
+    ``reported``: the calls are begun and finished, else only acquired. The arrivals."""
+    rnd = random.Random(5)
+    arrivals: list[float] = []
+
+    async def worker() -> None:
+        while clock.now < 30:
+            if reported:
+                permit = await lim.begin_async("ka10001", group="g", is_order=False)
+            else:
+                await lim.acquire_async("ka10001", group="g", is_order=False)
+            await asyncio.sleep(rnd.uniform(0.0, 0.3))
+            arrivals.append(clock.now)
+            await asyncio.sleep(rnd.uniform(0.0, 0.1))
+            if reported:
+                await lim.finish_async(permit)
+
+    async def main() -> None:
+        await asyncio.gather(*(worker() for _ in range(8)))
+
+    run_virtual(clock, main())
+    return arrivals
+
+
+def test_a_finished_call_holds_its_slot_a_window_past_its_answer() -> None:
+    lim, clock, _ = limiter()
+    arrivals = _jittery_calls(lim, clock, reported=True)
+    assert max_in_window(arrivals) == 5
+    # Each slot is busy a window plus the call's round trip (0.2 s on average here).
+    assert len(arrivals) / clock.now == pytest.approx(5 / (SPAN + 0.2), rel=0.05)
+    # The same calls counted at their start: arrivals bunch up past the allowance.
+    lim, clock, _ = limiter()
+    assert max_in_window(_jittery_calls(lim, clock, reported=False)) > 5
+
+
+def test_an_unfinished_call_holds_its_slot_until_its_hold_ends() -> None:
+    lim, clock, _ = limiter()
+    permits = [lim.begin("ka10001", group="g", is_order=False, hold=3.0) for _ in range(5)]
+    clock.now = 0.5
+    lim.finish(permits[0])
+    # The sixth waits for the first's answer plus a window.
+    assert lim.begin("ka10001", group="g", is_order=False).waited == pytest.approx(SPAN)
+    # The seventh waits for the others' answers, which never come (their process died):
+    # until their hold ends, a window after it.
+    assert query(lim) == pytest.approx(3.0 + SPAN - (0.5 + SPAN))
+
+
+def test_a_first_rejection_cools_down_until_the_earliest_busy_call_leaves() -> None:
+    lim, clock, _ = limiter()
+    for answered in (0.1, 0.2, 0.3, 0.4, 0.5):
+        permit = lim.begin("ka10001", group="g", is_order=False)
+        clock.now = answered
+        lim.finish(permit)
+    # A rejection at 0.5 (another process used the key): the total's books free a slot
+    # when the call answered at 0.1 leaves the window, not one window from now.
+    cooldown = lim.on_rejected("ka10001", "[1701:유량=5]", group="g", is_order=False)
+    assert cooldown == pytest.approx(0.1 + SPAN - 0.5)
+    assert query(lim) == pytest.approx(cooldown)
+    clock.now += 0.5  # rejected again soon after: a whole window, doubled
+    assert lim.on_rejected("ka10001", "[1701:유량=5]", group="g", is_order=False) == pytest.approx(
+        2 * SPAN
+    )
+
+
+def test_finish_never_raises_and_a_lost_answer_keeps_the_slot_busy(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Failing(RecordingBackend):
+        def finish(self, buckets: Sequence[Bucket], ref: object) -> None:
+            raise KiwoomError("the rate limiter's books in Redis: ConnectionError")
+
+    clock = FakeClock()
+    lim = RateLimiter(REAL_LIMITS, backend=Failing(clock), clock=clock, sleep=clock.sleep)
+    permits = [lim.begin("ka10001", group="g", is_order=False, hold=2.0) for _ in range(5)]
+    clock.now = 0.1
+    for permit in permits:
+        lim.finish(permit)  # the calls' outcomes still reach their callers
+    assert "slot stays busy until its hold ends" in caplog.text
+    assert query(lim) == pytest.approx(2.0 + SPAN - 0.1)

@@ -14,14 +14,14 @@ import httpx
 import msgspec
 
 from ._auth import Token, TokenStore, shared_token_async
-from ._client import _ENCODE, BaseClient, Endpoint, RawResponse
+from ._client import _ENCODE, BaseClient, Endpoint, RawResponse, slot_hold
 from ._constants import DEFAULT_RETRIES, DEFAULT_TIMEOUT, REAL, websocket_url
 from ._debug import logger
 from ._generated._clients import AsyncClientGroups
 from ._http import answer_body_async, default_async_transport, has_stray_bytes
 from ._model import Request
 from ._paging import AsyncPages
-from .errors import APIError, KiwoomError
+from .errors import APIError, KiwoomError, RateLimitError
 from .ratelimit import LimiterFactory, RateLimiter
 
 if TYPE_CHECKING:
@@ -198,14 +198,18 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
         refreshed = False
         limiter = self.limiter if authed else None
         while True:
-            if limiter is not None:
-                await limiter.acquire_async(ep.api_id, group=ep.group, is_order=ep.is_order)
             token = await self._valid_token() if authed else None
             request = self._build(ep, content, token, next_key, timeout, headers)
             self._follow_loop()
+            budget = self._attempt_budget(timeout)
+            permit = None
+            if limiter is not None:
+                permit = await limiter.begin_async(
+                    ep.api_id, group=ep.group, is_order=ep.is_order, hold=slot_hold(budget)
+                )
             started = perf_counter()
             try:
-                async with asyncio.timeout(self._attempt_budget(timeout)):
+                async with asyncio.timeout(budget):
                     response = await self._transport.handle_async_request(request)
                     try:
                         data = await answer_body_async(response)
@@ -215,12 +219,19 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
                     finally:
                         await response.aclose()
             except Exception as exc:  # no whole answer: classified, never raised bare
+                if limiter is not None and permit is not None:
+                    # The exchange ended now, not after the back-off below.
+                    await limiter.finish_async(permit)
+                    permit = None
                 err, wait = self._transport_error(ep, body, exc, attempt)
                 if wait is None:
                     raise err from exc
                 await self._sleep(wait)
                 attempt += 1
                 continue
+            finally:
+                if limiter is not None and permit is not None:
+                    await limiter.finish_async(permit)
             raw = RawResponse(
                 ep.entry, response.status_code, response.headers, data, perf_counter() - started
             )
@@ -233,7 +244,12 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
                 refreshed = True
                 self._drop_token(token)
                 continue
-            wait = self._retry_wait(ep, outcome, attempt)
+            cooled = None
+            if self.limiter is not None and isinstance(outcome, RateLimitError):
+                cooled = await self.limiter.on_rejected_async(
+                    ep.api_id, outcome.return_msg, group=ep.group, is_order=ep.is_order
+                )
+            wait = self._retry_wait(ep, outcome, attempt, cooled)
             if wait is None:
                 raise outcome
             await self._sleep(wait)

@@ -12,7 +12,7 @@ import stat
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import msgspec
 
@@ -197,10 +197,33 @@ def shared_token(
         lock.release()
 
 
+class AsyncStoreLock(Protocol):
+    """:class:`StoreLock` for asyncio."""
+
+    async def acquire(self) -> None: ...
+
+    async def release(self) -> None: ...
+
+
+@runtime_checkable
+class AsyncTokenStore(Protocol):
+    """A :class:`TokenStore` that also reads, writes and locks without blocking the event
+    loop (``kiwoom.redis.RedisTokenStore`` on ``redis.asyncio``)."""
+
+    async def load_async(self, key: str) -> Token | None: ...
+
+    async def save_async(self, key: str, token: Token) -> None: ...
+
+    def lock_async(self, key: str) -> AsyncStoreLock: ...
+
+
 async def shared_token_async(
     store: TokenStore, key: str, issue: Callable[[], Awaitable[Token]], rejected: str | None
 ) -> Token:
-    """:func:`shared_token` for asyncio: the store's blocking calls run in a thread."""
+    """:func:`shared_token` for asyncio: through the store's async road if it has one
+    (:class:`AsyncTokenStore`), else with its blocking calls in a thread."""
+    if isinstance(store, AsyncTokenStore):
+        return await _shared_token_async(store, key, issue, rejected)
     token = await asyncio.to_thread(store.load, key)
     if _usable(token, rejected):
         assert token is not None
@@ -216,6 +239,26 @@ async def shared_token_async(
         return token
     finally:
         await asyncio.to_thread(lock.release)
+
+
+async def _shared_token_async(
+    store: AsyncTokenStore, key: str, issue: Callable[[], Awaitable[Token]], rejected: str | None
+) -> Token:
+    token = await store.load_async(key)
+    if _usable(token, rejected):
+        assert token is not None
+        return token
+    lock = store.lock_async(key)
+    await lock.acquire()
+    try:
+        token = await store.load_async(key)
+        if not _usable(token, rejected):
+            token = await issue()
+            await store.save_async(key, token)
+        assert token is not None
+        return token
+    finally:
+        await lock.release()
 
 
 class _TokenRecord(msgspec.Struct):

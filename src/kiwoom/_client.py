@@ -166,6 +166,12 @@ def _budget(timeouts: dict[str, float | None]) -> float | None:
     return max(values) if values else None
 
 
+def slot_hold(budget: float | None) -> float | None:
+    """Seconds an attempt holds its rate-limit slot at most without an answer (None: the
+    limiter's default): its budget, and a second for the answer to be reported."""
+    return None if budget is None else budget + 1.0
+
+
 def header_problem(value: str) -> str | None:
     """Why ``value`` cannot travel as an HTTP header value, or None when it can."""
     bad = _VALUE_CONTROL.search(value)
@@ -416,14 +422,19 @@ class BaseClient:
         """Exponential back-off with full jitter: a random wait in [0, base * 2**attempt]."""
         return random.uniform(0.0, min(BACKOFF_MAX, BACKOFF_BASE * 2**attempt))
 
-    def _retry_wait(self, ep: Endpoint, err: KiwoomError, attempt: int) -> float | None:
+    def _retry_wait(
+        self, ep: Endpoint, err: KiwoomError, attempt: int, cooled: float | None = None
+    ) -> float | None:
         """Seconds to wait before another attempt after ``err``, or None to raise it.
 
-        Rate-limit rejections teach the limiter (orders too) and wait what it says; HTTP 5xx
-        waits a jittered back-off. Orders are never retried.
+        Rate-limit rejections teach the limiter (orders too) and wait what it says (``cooled``:
+        what it said already, on the async road); HTTP 5xx waits a jittered back-off. Orders
+        are never retried.
         """
         if isinstance(err, RateLimitError):
-            if self.limiter is not None:
+            if cooled is not None:
+                wait = cooled
+            elif self.limiter is not None:
                 wait = self.limiter.on_rejected(
                     ep.api_id, err.return_msg, group=ep.group, is_order=ep.is_order
                 )

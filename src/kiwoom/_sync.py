@@ -14,7 +14,7 @@ import httpx
 import msgspec
 
 from ._auth import Token, TokenStore, shared_token
-from ._client import _ENCODE, BaseClient, Endpoint, RawResponse
+from ._client import _ENCODE, BaseClient, Endpoint, RawResponse, slot_hold
 from ._constants import DEFAULT_RETRIES, DEFAULT_TIMEOUT, REAL
 from ._debug import logger
 from ._generated._clients import ClientGroups
@@ -186,11 +186,14 @@ class Kiwoom(ClientGroups, BaseClient):
         refreshed = False
         limiter = self.limiter if authed else None
         while True:
-            if limiter is not None:
-                limiter.acquire(ep.api_id, group=ep.group, is_order=ep.is_order)
             token = self._valid_token() if authed else None
             request = self._build(ep, content, token, next_key, timeout, headers)
             budget = self._attempt_budget(timeout)
+            permit = None
+            if limiter is not None:
+                permit = limiter.begin(
+                    ep.api_id, group=ep.group, is_order=ep.is_order, hold=slot_hold(budget)
+                )
             started = perf_counter()
             ends = deadline.set(None if budget is None else monotonic() + budget)
             try:
@@ -203,6 +206,10 @@ class Kiwoom(ClientGroups, BaseClient):
                 finally:
                     response.close()
             except Exception as exc:  # no whole answer: classified, never raised bare
+                if limiter is not None and permit is not None:
+                    # The exchange ended now, not after the back-off below.
+                    limiter.finish(permit)
+                    permit = None
                 err, wait = self._transport_error(ep, body, exc, attempt)
                 if wait is None:
                     raise err from exc
@@ -211,6 +218,8 @@ class Kiwoom(ClientGroups, BaseClient):
                 continue
             finally:
                 deadline.reset(ends)
+                if limiter is not None and permit is not None:
+                    limiter.finish(permit)
             raw = RawResponse(
                 ep.entry, response.status_code, response.headers, data, perf_counter() - started
             )

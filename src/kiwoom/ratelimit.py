@@ -9,27 +9,38 @@ Kiwoom limits calls per app key, in three ways, each answered by its own error c
 A rejection arrives as ``return_code`` 5 and/or HTTP 429 with that text in ``return_msg``.
 :class:`RateLimiter` keeps one sliding-window *bucket* per limit that applies to a call
 (the query or order total, the API id and the group when their allowance is known).
-:meth:`RateLimiter.acquire` books the earliest moment at which every one of them has room
+:meth:`RateLimiter.begin` books the earliest moment at which every one of them has room
 and sleeps until then; on waking, the call starts only if the calls that really started
 before it leave room (else it waits the difference). Bookings are made in call order under
 one lock, so threads and asyncio tasks of one process share the budget fairly. When a
 rejection states its allowance (``유량=N``), :meth:`RateLimiter.on_rejected` makes the
 bucket adopt it.
 
+Kiwoom counts a call when it arrives, somewhere between its start and its answer. A call
+begun with :meth:`RateLimiter.begin` and ended with :meth:`RateLimiter.finish` when its answer
+came holds its slot from its start until one window after its answer, so calls one window
+apart at the server are one window apart whatever the network and the server's queue did in
+between: no jitter margin is needed, and a slot costs the window plus the call's round trip.
+
 How a client uses it, once per HTTP call (``entry`` from :mod:`kiwoom.catalog`)::
 
     limiter = RateLimiter.shared(limiter_key(appkey, base_url), limits_for(base_url))
-    limiter.acquire(entry.api_id, group=entry.group, is_order=entry.is_order)  # or await
-    response = http.post(...)                                   # acquire_async(...)
+    permit = limiter.begin(entry.api_id, group=entry.group, is_order=entry.is_order)
+    try:                                                # or await begin_async(...)
+        response = http.post(...)
+    finally:
+        limiter.finish(permit)                          # or await finish_async(permit)
     if rejected(response):  # HTTP 429 and/or return_code 5 with [1700:...]
         limiter.on_rejected(entry.api_id, return_msg, group=entry.group, is_order=entry.is_order)
-        # queries: retry (acquire waits out the cool-down); orders: never retried
+        # queries: retry (begin waits out the cool-down); orders: never retried
 """
 
 from __future__ import annotations
 
 import bisect
 import hashlib
+import itertools
+import logging
 import math
 import re
 import threading
@@ -40,10 +51,13 @@ from types import MappingProxyType
 from typing import ClassVar, Protocol
 from urllib.parse import urlsplit
 
+from ._constants import LOGGER_NAME
+
 __all__ = [
     "MOCK_LIMITS",
     "REAL_LIMITS",
     "UNLIMITED",
+    "AsyncLimiterBackend",
     "Booking",
     "Bucket",
     "LimiterBackend",
@@ -51,6 +65,7 @@ __all__ = [
     "LimiterStats",
     "Limits",
     "MemoryBackend",
+    "Permit",
     "RateLimiter",
     "limiter_key",
     "limits_for",
@@ -81,17 +96,19 @@ class Limits:
     per_group: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
     window: float = 1.0
     """Seconds over which the server counts calls."""
-    margin: float = 0.025
+    margin: float = 0.005
     """Seconds added to every window.
 
-    The limiter lets calls start at least ``window + margin`` apart (counting late wake-ups
-    exactly), but they reach the server after client-side work and network latency that
-    vary from call to call: started exactly one window apart, two calls may arrive 0.999 s
-    apart and both count in one server window. The margin absorbs up to 25 ms of such
-    jitter and costs 2.4% of the rate in steady state (N calls per 1.025 s). On a loaded
-    2-core machine, 20 ms hiccups between start and arrival were measured on 127.0.0.1
-    (bench/limiter.py). Raise it on a jittery link.
+    A call begun and finished (:meth:`RateLimiter.begin`) holds its slot until one window
+    plus the margin after its answer, which came after its arrival: the margin only covers
+    the server's clock running a little faster than the limiter's (NTP slews clocks by up to
+    0.5 ms per second) and its rounding. :meth:`RateLimiter.acquire` counts a call as arriving
+    when it starts: its callers need a margin as large as the lag from a call's start to its
+    arrival (tens of milliseconds on a loaded machine).
     """
+    in_flight: float = 60.0
+    """Seconds a begun call holds its slot at most when :meth:`RateLimiter.finish` never comes
+    (its process died), unless :meth:`RateLimiter.begin` is given its own ``hold``."""
 
     def __post_init__(self) -> None:
         # Read-only copies: a profile such as REAL_LIMITS is shared by every client.
@@ -101,8 +118,8 @@ class Limits:
         rates += [*self.per_api.values(), *self.per_group.values()]
         if any(not r > 0 for r in rates):
             raise ValueError(f"every rate must be positive (math.inf for none): {self}")
-        if not self.window > 0 or not self.margin >= 0:
-            raise ValueError(f"window must be positive and margin not negative: {self}")
+        if not self.window > 0 or not self.margin >= 0 or not self.in_flight >= 0:
+            raise ValueError(f"window must be positive, margin and in_flight not negative: {self}")
 
 
 REAL_LIMITS = Limits(query_per_second=5.0, order_per_second=5.0)
@@ -148,12 +165,27 @@ class Bucket:
 
 @dataclass(frozen=True, slots=True)
 class Booking:
-    """A slot booked by :meth:`LimiterBackend.reserve`."""
+    """A slot booked by :meth:`LimiterBackend.reserve`, or a start asked of
+    :meth:`LimiterBackend.start`."""
 
     wait: float
-    """Seconds from the booking to the slot (0.0: now)."""
+    """Seconds from the booking to the slot (0.0: now); from a start: 0.0 when the call
+    started, else the seconds until it may (nothing recorded)."""
     ref: object
-    """What :meth:`LimiterBackend.cancel` needs to give the slot back."""
+    """What :meth:`LimiterBackend.cancel` needs to give the slot back, or
+    :meth:`LimiterBackend.finish` to end the call started (``None`` when nothing was)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Permit:
+    """A started call, from :meth:`RateLimiter.begin`: give it to :meth:`RateLimiter.finish`
+    when its answer came (or it failed)."""
+
+    waited: float
+    """Seconds the call waited for its slot."""
+    buckets: tuple[Bucket, ...] = ()
+    ref: object = None
+    """The backend's name of the call (``None``: no bucket limits it)."""
 
 
 class LimiterBackend(Protocol):
@@ -164,9 +196,12 @@ class LimiterBackend(Protocol):
     slot that was free when it asked, so calls wake in turn. *Starts* keep the truth: a call
     goes only when the calls that really went before it leave room, so a call that wakes
     late (a busy event loop, a descheduled process) delays the ones after it instead of
-    crowding them. A backend keeps its books on its own clock (one clock for every process
-    that shares them: Redis uses the server's) and answers in seconds to wait, so no caller's
-    clock is ever compared with another's.
+    crowding them. A started call is *busy* (holds its slot) from its start until one span
+    after its answer (:meth:`finish`), or ``hold`` plus a span after its start while no
+    answer is reported; a call that is still busy may have arrived at the server less than
+    a window ago. A backend keeps its books on its own clock (one clock for every process
+    that shares them: Redis uses the server's) and answers in seconds to wait, so no
+    caller's clock is ever compared with another's.
 
     The allowances learned from rejections live in the backend too, so processes sharing it
     share them. Each has a *generation*, raised by every change; :meth:`reserve` and
@@ -183,17 +218,25 @@ class LimiterBackend(Protocol):
         """
         ...
 
-    def start(self, buckets: Sequence[Bucket], generation: int) -> float | None:
-        """Record a start now and return ``0.0`` if every bucket's starts (and cool-down)
-        allow it; else record nothing and return the seconds until one may."""
+    def start(self, buckets: Sequence[Bucket], generation: int, hold: float) -> Booking | None:
+        """Start a call now if every bucket has fewer than ``count`` busy calls (and no
+        cool-down): it is busy until ``hold`` plus the span from now, or :meth:`finish`.
+        Else record nothing and answer the seconds until one may (at least: a busy call not
+        finished yet counts as leaving one span from now)."""
+        ...
+
+    def finish(self, buckets: Sequence[Bucket], ref: object) -> None:
+        """The answer of the call started as ``ref`` came now: it is busy one span more."""
         ...
 
     def cancel(self, buckets: Sequence[Bucket], booking: Booking) -> None:
         """Give back a booking made by :meth:`reserve` (a call that will not go)."""
         ...
 
-    def block(self, bucket: Bucket, seconds: float) -> None:
-        """No call of ``bucket`` starts in the next ``seconds`` (a cool-down)."""
+    def block(self, bucket: Bucket, seconds: float, *, shortest: bool = False) -> float:
+        """No call of ``bucket`` starts in the next ``seconds`` (a cool-down); ``shortest``:
+        only until the earliest of its busy calls leaves, if that is sooner. Answers the
+        cool-down in force (a longer one may be already)."""
         ...
 
     def learn(self, key: str, rate: float) -> None:
@@ -206,6 +249,67 @@ class LimiterBackend(Protocol):
         ...
 
 
+class AsyncLimiterBackend(Protocol):
+    """:class:`LimiterBackend` for asyncio: the same books and answers, awaited
+    (``kiwoom.redis.AsyncRedisBackend`` on ``redis.asyncio``). The async road of a
+    :class:`RateLimiter` uses it, so waiting for the books never blocks the event loop."""
+
+    async def reserve(self, buckets: Sequence[Bucket], generation: int) -> Booking | None: ...
+
+    async def start(
+        self, buckets: Sequence[Bucket], generation: int, hold: float
+    ) -> Booking | None: ...
+
+    async def finish(self, buckets: Sequence[Bucket], ref: object) -> None: ...
+
+    async def cancel(self, buckets: Sequence[Bucket], booking: Booking) -> None: ...
+
+    async def block(self, bucket: Bucket, seconds: float, *, shortest: bool = False) -> float: ...
+
+    async def learn(self, key: str, rate: float) -> None: ...
+
+    async def learned(self) -> tuple[int, Mapping[str, float]]: ...
+
+
+class _Awaited:
+    """A backend that never blocks (:class:`MemoryBackend`) on the async road: called under
+    the limiter's lock, as on the sync road, and awaited."""
+
+    def __init__(self, backend: LimiterBackend, lock: threading.Lock) -> None:
+        self._backend = backend
+        self._lock = lock
+
+    async def reserve(self, buckets: Sequence[Bucket], generation: int) -> Booking | None:
+        with self._lock:
+            return self._backend.reserve(buckets, generation)
+
+    async def start(
+        self, buckets: Sequence[Bucket], generation: int, hold: float
+    ) -> Booking | None:
+        with self._lock:
+            return self._backend.start(buckets, generation, hold)
+
+    async def finish(self, buckets: Sequence[Bucket], ref: object) -> None:
+        with self._lock:
+            self._backend.finish(buckets, ref)
+
+    async def cancel(self, buckets: Sequence[Bucket], booking: Booking) -> None:
+        with self._lock:
+            self._backend.cancel(buckets, booking)
+
+    async def block(self, bucket: Bucket, seconds: float, *, shortest: bool = False) -> float:
+        with self._lock:
+            return self._backend.block(bucket, seconds, shortest=shortest)
+
+    async def learn(self, key: str, rate: float) -> None:
+        with self._lock:
+            self._backend.learn(key, rate)
+
+    async def learned(self) -> tuple[int, Mapping[str, float]]:
+        with self._lock:
+            return self._backend.learned()
+
+
 class LimiterFactory(Protocol):
     """Makes the limiter of an app key and host when a client is created:
     ``Kiwoom(limiter=kiwoom.redis.RedisLimiter(url))``."""
@@ -216,7 +320,7 @@ class LimiterFactory(Protocol):
 
 
 class MemoryBackend:
-    """The books in this process: per bucket, sorted times, trimmed lazily.
+    """The books in this process: per bucket, sorted booking times, and the busy calls' ends.
 
     ``clock`` gives monotonic seconds. Not locked itself: :class:`RateLimiter` calls it
     under its lock.
@@ -225,10 +329,11 @@ class MemoryBackend:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._booked: dict[str, list[float]] = {}
-        self._started: dict[str, list[float]] = {}
+        self._busy: dict[str, dict[int, float]] = {}  # bucket -> call -> busy until
         self._blocked: dict[str, float] = {}
         self._learned: dict[str, float] = {}
         self._generation = 0
+        self._calls = itertools.count(1)
 
     def reserve(self, buckets: Sequence[Bucket], generation: int) -> Booking | None:
         if generation != self._generation:
@@ -249,22 +354,32 @@ class MemoryBackend:
             bisect.insort_right(booked, t)
         return Booking(t - now, t)
 
-    def start(self, buckets: Sequence[Bucket], generation: int) -> float | None:
+    def start(self, buckets: Sequence[Bucket], generation: int, hold: float) -> Booking | None:
         if generation != self._generation:
             return None
         earliest = now = self._clock()
-        lists = []
+        books = []
         for b in buckets:
-            started = _trimmed(self._started, b, now)
+            busy = self._busy_calls(b, now)
             earliest = max(earliest, self._blocked.get(b.key, now))
-            if len(started) >= b.count:  # starts only ever come at the end: one check
-                earliest = max(earliest, started[-b.count] + b.span)
-            lists.append(started)
+            if len(busy) >= b.count:
+                # The earliest moment enough calls have left; an unfinished one leaves a
+                # span after its answer, which is still to come.
+                ends = sorted(busy.values())
+                earliest = max(earliest, min(ends[len(busy) - b.count], now + b.span))
+            books.append((b, busy))
         if earliest - now > 1e-9:  # a nanosecond is rounding, not a reason to wait
-            return earliest - now
-        for started in lists:
-            started.append(now)
-        return 0.0
+            return Booking(earliest - now, None)
+        call = next(self._calls)
+        for b, busy in books:
+            busy[call] = now + hold + b.span
+        return Booking(0.0, call)
+
+    def finish(self, buckets: Sequence[Bucket], ref: object) -> None:
+        assert isinstance(ref, int)  # the call start() recorded
+        now = self._clock()
+        for b in buckets:
+            self._busy.setdefault(b.key, {})[ref] = now + b.span
 
     def cancel(self, buckets: Sequence[Bucket], booking: Booking) -> None:
         booked = booking.ref
@@ -275,9 +390,14 @@ class MemoryBackend:
             if i < len(times) and times[i] == booked:
                 del times[i]
 
-    def block(self, bucket: Bucket, seconds: float) -> None:
-        until = self._clock() + seconds
-        self._blocked[bucket.key] = max(until, self._blocked.get(bucket.key, until))
+    def block(self, bucket: Bucket, seconds: float, *, shortest: bool = False) -> float:
+        now = self._clock()
+        busy = self._busy_calls(bucket, now)
+        if shortest and busy:
+            seconds = min(seconds, min(*busy.values(), now + bucket.span) - now)
+        until = max(now + seconds, self._blocked.get(bucket.key, now))
+        self._blocked[bucket.key] = until
+        return until - now
 
     def learn(self, key: str, rate: float) -> None:
         if rate < self._learned.get(key, math.inf):
@@ -286,6 +406,12 @@ class MemoryBackend:
 
     def learned(self) -> tuple[int, Mapping[str, float]]:
         return self._generation, dict(self._learned)
+
+    def _busy_calls(self, bucket: Bucket, now: float) -> dict[int, float]:
+        busy = self._busy.setdefault(bucket.key, {})
+        for call in [c for c, until in busy.items() if until <= now]:
+            del busy[call]
+        return busy
 
 
 def _trimmed(books: dict[str, list[float]], bucket: Bucket, now: float) -> list[float]:
@@ -338,6 +464,30 @@ _ALLOWANCE = re.compile(r"유량\s*=\s*([0-9]+(?:\.[0-9]+)?)")
 _MAX_BACKOFF_DOUBLINGS = 4  # a cool-down grows to 16 windows under repeated rejections
 
 
+_STARTED = Booking(0.0, None)  # a call no bucket limits
+
+
+def _reading(
+    api_id: str, message: str, group: str, is_order: bool
+) -> tuple[int, float | None, str]:
+    """A rejection's code, stated allowance and bucket key."""
+    code_match = _CODE.search(message)
+    code = int(code_match.group(1)) if code_match else 0
+    allowance_match = _ALLOWANCE.search(message)
+    allowance = float(allowance_match.group(1)) if allowance_match else None
+    total_key = "order" if is_order else "query"
+    key = {1700: f"api:{api_id}", 1702: f"group:{group}"}.get(code, total_key)
+    return code, allowance, key
+
+
+def _log_unfinished(exc: Exception) -> None:
+    logging.getLogger(LOGGER_NAME).warning(
+        "rate limiter: a call's answer was not recorded; its slot stays busy until its hold "
+        "ends: %s",
+        exc,
+    )
+
+
 async def _asyncio_sleep(delay: float) -> None:
     # asyncio is imported when an async client first waits: a sync program never pays its
     # import (~14 ms of a cold start).
@@ -350,9 +500,11 @@ class RateLimiter:
     """Multi-bucket sliding-window limiter shared by the threads and tasks of one process.
 
     ``backend`` keeps the books (default: a :class:`MemoryBackend` on ``clock``); a shared
-    one (``kiwoom.redis``) extends the budget across processes and hosts. ``clock``
-    (monotonic seconds, used to time waits), ``sleep`` and ``async_sleep`` (default
-    ``asyncio.sleep``) are injectable for tests.
+    one (``kiwoom.redis``) extends the budget across processes and hosts. ``async_backend``
+    keeps the same books for the async road (``begin_async``...); without one, the async
+    road calls ``backend`` directly, which suits a backend that never blocks (memory).
+    ``clock`` (monotonic seconds, used to time waits), ``sleep`` and ``async_sleep``
+    (default ``asyncio.sleep``) are injectable for tests.
     """
 
     _shared: ClassVar[dict[str, RateLimiter]] = {}
@@ -363,6 +515,7 @@ class RateLimiter:
         limits: Limits | None = None,
         *,
         backend: LimiterBackend | None = None,
+        async_backend: AsyncLimiterBackend | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = time.sleep,
         async_sleep: Callable[[float], Awaitable[object]] | None = None,
@@ -373,6 +526,7 @@ class RateLimiter:
         self._sleep = sleep
         self._async_sleep = async_sleep or _asyncio_sleep
         self._lock = threading.Lock()
+        self._abackend: AsyncLimiterBackend = async_backend or _Awaited(self._backend, self._lock)
         self._learned: Mapping[str, float] = _EMPTY
         self._generation = -1  # not read yet: the backend's first answer asks to read it
         self._buckets: dict[tuple[str, str, bool], tuple[Bucket, ...]] = {}
@@ -414,6 +568,11 @@ class RateLimiter:
         return self._backend
 
     @property
+    def async_backend(self) -> AsyncLimiterBackend:
+        """The same books, for the async road."""
+        return self._abackend
+
+    @property
     def stats(self) -> LimiterStats:
         with self._lock:
             return LimiterStats(
@@ -423,34 +582,67 @@ class RateLimiter:
                 learned=dict(self._learned),
             )
 
-    def acquire(self, api_id: str, *, group: str, is_order: bool) -> float:
-        """Wait (``time.sleep``) until a call of ``api_id`` may start; return seconds waited."""
+    def begin(
+        self, api_id: str, *, group: str, is_order: bool, hold: float | None = None
+    ) -> Permit:
+        """Wait (``time.sleep``) until a call of ``api_id`` may start, and start it.
+
+        The call holds its slot until one window after :meth:`finish`; ``hold`` bounds the
+        seconds it may take (default :attr:`Limits.in_flight`) should ``finish`` never come.
+        """
         first = self._clock()
+        hold = self._limits.in_flight if hold is None else hold
         with self._lock:
             booking = self._reserve(api_id, group, is_order)
             if booking is None:
-                return self._done(0.0)
+                return Permit(self._done(0.0))
         wake = self._clock() + booking.wait
         while True:
             while (delay := wake - self._clock()) > 0:
                 self._sleep(delay)
             with self._lock:
-                wait = self._start(api_id, group, is_order)
-                if wait <= 0:
-                    return self._done(self._clock() - first)
-            wake = self._clock() + wait
+                started, buckets = self._start(api_id, group, is_order, hold)
+                if started.wait <= 0:
+                    return Permit(self._done(self._clock() - first), buckets, started.ref)
+            wake = self._clock() + started.wait
 
-    async def acquire_async(self, api_id: str, *, group: str, is_order: bool) -> float:
-        """Wait (``asyncio.sleep``) until a call of ``api_id`` may start; return seconds waited.
+    def finish(self, permit: Permit) -> None:
+        """The answer of a call from :meth:`begin` came (or it failed): its slot frees one
+        window from now.
+
+        Never raises: the call happened, and its outcome must reach the caller. A backend
+        that fails to record the answer (Redis went away) leaves the slot busy until its
+        hold ends, the safe side; a warning is logged.
+        """
+        if permit.ref is not None:
+            try:
+                with self._lock:
+                    self._backend.finish(permit.buckets, permit.ref)
+            except Exception as exc:
+                _log_unfinished(exc)
+
+    def acquire(self, api_id: str, *, group: str, is_order: bool) -> float:
+        """Wait until a call of ``api_id`` may start; return seconds waited.
+
+        The call counts as arriving at its start (no :meth:`finish`): for callers that cannot
+        report answers, with a :attr:`Limits.margin` for the lag from start to arrival.
+        """
+        return self.begin(api_id, group=group, is_order=is_order, hold=0.0).waited
+
+    async def begin_async(
+        self, api_id: str, *, group: str, is_order: bool, hold: float | None = None
+    ) -> Permit:
+        """:meth:`begin` for asyncio (``asyncio.sleep``, the async backend).
 
         A task cancelled while waiting gives its booking back.
         """
         first = self._clock()
-        with self._lock:
-            booking = self._reserve(api_id, group, is_order)
-            if booking is None:
-                return self._done(0.0)
-            buckets = self._buckets_of(api_id, group, is_order)
+        hold = self._limits.in_flight if hold is None else hold
+        reserved = await self._reserve_async(api_id, group, is_order)
+        if reserved is None:
+            with self._lock:
+                return Permit(self._done(0.0))
+        booking, buckets = reserved
         wake = self._clock() + booking.wait
         # Start only after yielding once: tasks created together (gather over 200 calls) run
         # their first steps in one go, and the first calls would otherwise start before
@@ -462,14 +654,30 @@ class RateLimiter:
                     await self._async_sleep(max(delay, 0.0))
                     yielded = True
             except BaseException:
-                with self._lock:
-                    self._backend.cancel(buckets, booking)
+                await self._abackend.cancel(buckets, booking)
                 raise
-            with self._lock:
-                wait = self._start(api_id, group, is_order)
-                if wait <= 0:
-                    return self._done(self._clock() - first)
-            wake = self._clock() + wait
+            started, now_buckets = await self._start_async(api_id, group, is_order, hold)
+            if started.wait <= 0:
+                with self._lock:
+                    waited = self._done(self._clock() - first)
+                return Permit(waited, now_buckets, started.ref)
+            wake = self._clock() + started.wait
+
+    async def finish_async(self, permit: Permit) -> None:
+        """:meth:`finish` for asyncio (never raises either). Done even when the task is
+        cancelled meanwhile."""
+        if permit.ref is not None:
+            import asyncio  # loaded already: an async client is running
+
+            try:
+                await asyncio.shield(self._abackend.finish(permit.buckets, permit.ref))
+            except Exception as exc:
+                _log_unfinished(exc)
+
+    async def acquire_async(self, api_id: str, *, group: str, is_order: bool) -> float:
+        """:meth:`acquire` for asyncio. A task cancelled while waiting gives its booking back."""
+        permit = await self.begin_async(api_id, group=group, is_order=is_order, hold=0.0)
+        return permit.waited
 
     def on_rejected(self, api_id: str, message: str, *, group: str, is_order: bool) -> float:
         """Count a rate-limit rejection, learn from it, and cool its bucket down.
@@ -481,40 +689,84 @@ class RateLimiter:
         rejection may stem from another process using the key); a ``1700`` without one
         gives the API id a bucket of its own at the total's rate.
 
-        No call of that bucket starts for the returned number of seconds: one window, doubled
-        for each cool-down in a row (one that starts within ten windows after the previous
-        one ended), at most 16 windows. A rejection during a cool-down (of a call that left
-        before it) does not extend it. Calls already waiting, and a retry's :meth:`acquire`,
-        wait it out by themselves.
+        No call of that bucket starts for the returned number of seconds: until the earliest
+        of its busy calls leaves the window (the server's window, too, frees a slot then), at
+        most one window; doubled windows for each cool-down in a row (one that starts within
+        ten windows after the previous one ended), at most 16. A rejection during a
+        cool-down (of a call that left before it) does not extend it. Calls already waiting,
+        and a retry's :meth:`begin`, wait it out by themselves.
         """
-        code_match = _CODE.search(message)
-        code = int(code_match.group(1)) if code_match else 0
-        allowance_match = _ALLOWANCE.search(message)
-        allowance = float(allowance_match.group(1)) if allowance_match else None
-        total_key = "order" if is_order else "query"
-        key = {1700: f"api:{api_id}", 1702: f"group:{group}"}.get(code, total_key)
+        code, allowance, key = _reading(api_id, message, group, is_order)
         with self._lock:
-            now = self._clock()
             self._rejections[code] = self._rejections.get(code, 0) + 1
             self._read_learned()  # another process may have learned it already
-            current = self._rate(key, is_order)
-            if allowance is not None and allowance > 0:
-                self._learn(key, min(allowance, current))
-            elif not self._has_bucket(key):
-                self._learn(key, current)  # a bucket of its own, so the cool-down applies
-            blocked = self._blocked.get(key, now)
-            if now < blocked:
-                # The call left before the bucket cooled down: a rejection of the same burst.
-                return blocked - now
-            bucket = self._bucket(key, self._rate(key, is_order))
-            # Rejected again soon after the last cool-down ended: the next one is twice as long.
-            again = key in self._blocked and now - self._blocked[key] < 10 * bucket.span
-            streak = self._streak[key] = self._streak.get(key, -1) + 1 if again else 0
-            cooldown = bucket.span * (1 << min(streak, _MAX_BACKOFF_DOUBLINGS))
-            self._blocked[key] = now + cooldown
-            if bucket.count:
-                self._backend.block(bucket, cooldown)
-            return cooldown
+            lesson = self._lesson(key, allowance, is_order)
+            if lesson is not None:
+                self._learn(*lesson)
+            plan = self._cool_down(key, is_order)
+            if isinstance(plan, float):
+                return plan
+            bucket, seconds, now = plan
+            got = self._backend.block(bucket, seconds, shortest=self._streak[key] == 0)
+            self._blocked[key] = now + got
+            return got
+
+    async def on_rejected_async(
+        self, api_id: str, message: str, *, group: str, is_order: bool
+    ) -> float:
+        """:meth:`on_rejected` for asyncio (the async backend)."""
+        code, allowance, key = _reading(api_id, message, group, is_order)
+        with self._lock:
+            self._rejections[code] = self._rejections.get(code, 0) + 1
+        await self._read_learned_async()
+        with self._lock:
+            lesson = self._lesson(key, allowance, is_order)
+        if lesson is not None:
+            await self._abackend.learn(*lesson)
+            await self._read_learned_async()
+        with self._lock:
+            plan = self._cool_down(key, is_order)
+            if isinstance(plan, float):
+                return plan
+            bucket, seconds, now = plan
+            shortest = self._streak[key] == 0
+        got = await self._abackend.block(bucket, seconds, shortest=shortest)
+        with self._lock:
+            self._blocked[key] = now + got
+        return got
+
+    async def _reserve_async(
+        self, api_id: str, group: str, is_order: bool
+    ) -> tuple[Booking, tuple[Bucket, ...]] | None:
+        while True:
+            with self._lock:
+                buckets = self._buckets_of(api_id, group, is_order)
+                generation = self._generation
+            if not buckets and generation >= 0:
+                return None
+            booking = await self._abackend.reserve(buckets, generation)
+            if booking is not None:
+                return (booking, buckets) if buckets else None
+            await self._read_learned_async()
+
+    async def _start_async(
+        self, api_id: str, group: str, is_order: bool, hold: float
+    ) -> tuple[Booking, tuple[Bucket, ...]]:
+        while True:
+            with self._lock:
+                buckets = self._buckets_of(api_id, group, is_order)
+                generation = self._generation
+            if not buckets and generation >= 0:
+                return _STARTED, ()
+            started = await self._abackend.start(buckets, generation, hold)
+            if started is not None:
+                return started, buckets
+            await self._read_learned_async()
+
+    async def _read_learned_async(self) -> None:
+        generation, learned = await self._abackend.learned()
+        with self._lock:
+            self._apply_learned(generation, learned)
 
     # Everything below runs under self._lock.
 
@@ -537,20 +789,53 @@ class RateLimiter:
                 return booking if buckets else None
             self._read_learned()
 
-    def _start(self, api_id: str, group: str, is_order: bool) -> float:
+    def _start(
+        self, api_id: str, group: str, is_order: bool, hold: float
+    ) -> tuple[Booking, tuple[Bucket, ...]]:
         # The buckets as they are now: a rejection, here or in another process sharing the
         # backend, may have added or lowered one since.
         while True:
             buckets = self._buckets_of(api_id, group, is_order)
             if not buckets and self._generation >= 0:
-                return 0.0
-            wait = self._backend.start(buckets, self._generation)
-            if wait is not None:
-                return wait
+                return _STARTED, ()
+            started = self._backend.start(buckets, self._generation, hold)
+            if started is not None:
+                return started, buckets
             self._read_learned()
 
+    def _lesson(
+        self, key: str, allowance: float | None, is_order: bool
+    ) -> tuple[str, float] | None:
+        """What a rejection of bucket ``key`` teaches: its rate, or nothing new."""
+        current = self._rate(key, is_order)
+        if allowance is not None and allowance > 0:
+            return key, min(allowance, current)
+        if not self._has_bucket(key):
+            return key, current  # a bucket of its own, so the cool-down applies
+        return None
+
+    def _cool_down(self, key: str, is_order: bool) -> float | tuple[Bucket, float, float]:
+        """The cool-down in force (seconds left), or a new one to ask of the backend:
+        (bucket, longest seconds, now)."""
+        now = self._clock()
+        blocked = self._blocked.get(key, now)
+        if now < blocked:
+            # The call left before the bucket cooled down: a rejection of the same burst.
+            return blocked - now
+        bucket = self._bucket(key, self._rate(key, is_order))
+        # Rejected again soon after the last cool-down ended: the next one is twice as long.
+        again = key in self._blocked and now - self._blocked[key] < 10 * bucket.span
+        streak = self._streak[key] = self._streak.get(key, -1) + 1 if again else 0
+        cooldown = bucket.span * (1 << min(streak, _MAX_BACKOFF_DOUBLINGS))
+        self._blocked[key] = now + cooldown
+        if not bucket.count:
+            return cooldown
+        return bucket, cooldown, now
+
     def _read_learned(self) -> None:
-        generation, learned = self._backend.learned()
+        self._apply_learned(*self._backend.learned())
+
+    def _apply_learned(self, generation: int, learned: Mapping[str, float]) -> None:
         if generation != self._generation:
             self._generation, self._learned = generation, MappingProxyType(dict(learned))
             self._buckets.clear()

@@ -19,21 +19,27 @@ one key's books.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+import weakref
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, cast
 
 import msgspec
 import redis
+import redis.asyncio
+import redis.asyncio.connection
+import redis.asyncio.lock
+from redis.commands.core import AsyncScript
 
 from ._auth import Token
 from .errors import KiwoomError
 from .ratelimit import Booking, Bucket, Limits, RateLimiter
 
-__all__ = ["RedisBackend", "RedisLimiter", "RedisTokenStore"]
+__all__ = ["AsyncRedisBackend", "RedisBackend", "RedisLimiter", "RedisTokenStore"]
 
 
 # Times are whole microseconds of the Redis server's clock: exact in Lua's doubles, where
@@ -119,43 +125,74 @@ return {num(at - now), id}
 """
 )
 
-# KEYS and ARGV as for _RESERVE. Ported from MemoryBackend.start.
+# KEYS as for _RESERVE. ARGV: generation, hold in us, then (count, span in us) per bucket.
+# A started book holds each busy call's end (its answer's time plus the span; until then
+# its start plus hold plus the span). Ported from MemoryBackend.start.
 _START = (
     _LUA_COMMON
     + """
 if stale() then return false end
 local now = server_now()
+local hold = tonumber(ARGV[2])
 local earliest = now
 for i = 0, (#KEYS - 2) / 3 - 1 do
   local key = KEYS[4 + 3 * i]
-  local count, span = tonumber(ARGV[2 + 2 * i]), tonumber(ARGV[3 + 2 * i])
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', num(now - span))
+  local count, span = tonumber(ARGV[3 + 2 * i]), tonumber(ARGV[4 + 2 * i])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', num(now))
   earliest = math.max(earliest, tonumber(redis.call('GET', KEYS[5 + 3 * i]) or '0'))
-  if redis.call('ZCARD', key) >= count then
-    local nth = redis.call('ZRANGE', key, -count, -count, 'WITHSCORES')
-    earliest = math.max(earliest, tonumber(nth[2]) + span)
+  local busy = redis.call('ZCARD', key)
+  if busy >= count then
+    -- an unfinished call leaves a span after its answer, which is still to come
+    local nth = redis.call('ZRANGE', key, busy - count, busy - count, 'WITHSCORES')
+    earliest = math.max(earliest, math.min(tonumber(nth[2]), now + span))
   end
 end
-if earliest > now then return num(earliest - now) end
+if earliest > now then return {num(earliest - now)} end
 local id = tostring(redis.call('INCR', KEYS[2]))
 for i = 0, (#KEYS - 2) / 3 - 1 do
-  redis.call('ZADD', KEYS[4 + 3 * i], num(now), id)
-  keep(KEYS[4 + 3 * i], tonumber(ARGV[3 + 2 * i]))
+  local span = tonumber(ARGV[4 + 2 * i])
+  redis.call('ZADD', KEYS[4 + 3 * i], num(now + hold + span), id)
+  keep(KEYS[4 + 3 * i], hold + span)
 end
-return '0'
+return {'0', id}
 """
 )
 
-# KEYS: blocked. ARGV: microseconds.
+# KEYS: started per bucket. ARGV: the call's id, then the span in us per bucket.
+_FINISH = (
+    _LUA_COMMON
+    + """
+local now = server_now()
+for i = 1, #KEYS do
+  local span = tonumber(ARGV[i + 1])
+  redis.call('ZADD', KEYS[i], num(now + span), ARGV[1])
+  keep(KEYS[i], span)
+end
+"""
+)
+
+# KEYS: blocked, started. ARGV: microseconds, "1" for the shortest, span in us.
 _BLOCK = (
     _LUA_COMMON
     + """
+local now = server_now()
 local us = tonumber(ARGV[1])
-local untl = server_now() + us
-if untl > tonumber(redis.call('GET', KEYS[1]) or '0') then
+if ARGV[2] == '1' then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', num(now))
+  local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  if first[2] then
+    us = math.min(us, math.min(tonumber(first[2]), now + tonumber(ARGV[3])) - now)
+  end
+end
+local untl = now + us
+local old = tonumber(redis.call('GET', KEYS[1]) or '0')
+if untl > old then
   redis.call('SET', KEYS[1], num(untl))
   keep(KEYS[1], us)
+else
+  untl = old
 end
+return num(untl - now)
 """
 )
 
@@ -178,16 +215,129 @@ def _errors(what: str) -> Iterator[None]:
         raise KiwoomError(f"{what} in Redis: {type(exc).__name__}: {exc}") from None
 
 
+# What an asyncio client made after a sync one keeps of its settings (the rest, such as
+# a sync Retry, belongs to the sync client).
+_ASYNC_SETTINGS = (
+    "host", "port", "db", "username", "password", "path", "client_name", "socket_timeout",
+    "socket_connect_timeout", "socket_keepalive", "ssl_keyfile", "ssl_certfile",
+    "ssl_cert_reqs", "ssl_ca_certs", "ssl_check_hostname",
+)  # fmt: skip
+
+
+class _Server:
+    """The connections to one Redis server: a client for threads, and one ``redis.asyncio``
+    client per event loop (its connections belong to the loop that opened them, so a second
+    ``asyncio.run`` gets clients of its own)."""
+
+    def __init__(self, url: str | redis.Redis) -> None:
+        if isinstance(url, redis.Redis):
+            self.sync = url
+            pool = url.connection_pool
+            kind = getattr(redis.asyncio.connection, pool.connection_class.__name__, None)
+            settings = {k: v for k, v in pool.connection_kwargs.items() if k in _ASYNC_SETTINGS}
+
+            def make() -> redis.asyncio.Redis:
+                return redis.asyncio.Redis(
+                    connection_pool=redis.asyncio.ConnectionPool(
+                        connection_class=kind or redis.asyncio.Connection, **settings
+                    )
+                )
+        else:
+            self.sync = redis.Redis.from_url(url)
+
+            def make() -> redis.asyncio.Redis:
+                return redis.asyncio.Redis.from_url(url)
+
+        self._make = make
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.asyncio.Redis]
+        self._loops = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def for_loop(self) -> redis.asyncio.Redis:
+        """The asyncio client of the running event loop."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            client = self._loops.get(loop)
+            if client is None:
+                client = self._loops[loop] = self._make()
+            return client
+
+    @classmethod
+    def of(cls, url: str | redis.Redis) -> _Server:
+        """The connections of ``url``, or of a client (one set per client object)."""
+        if isinstance(url, str):
+            return cls(url)
+        with _SERVERS_LOCK:
+            server = _SERVERS.get(url)
+            if server is None:
+                server = _SERVERS[url] = cls(url)
+            return server
+
+
+_SERVERS: weakref.WeakKeyDictionary[redis.Redis, _Server] = weakref.WeakKeyDictionary()
+_SERVERS_LOCK = threading.Lock()
+
+
 def connect(url: str | redis.Redis) -> redis.Redis:
     """A client for ``url`` (``redis://host:port/db``), or the client given."""
-    if isinstance(url, redis.Redis):
-        return url
-    return redis.Redis.from_url(url)
+    return _Server.of(url).sync
 
 
 def _prefix(prefix: str, key: str) -> str:
     # The hash tag keeps one app key's keys in one Redis Cluster slot, as scripts require.
     return f"{prefix}:{{{key}}}"
+
+
+class _Books:
+    """The Redis keys and script arguments of one app key's books, and the answers read:
+    shared by :class:`RedisBackend` and :class:`AsyncRedisBackend`, so threads and event
+    loops keep one set of books."""
+
+    def __init__(self, key: str, prefix: str) -> None:
+        self.prefix = _prefix(prefix, key)
+        self.generation = f"{self.prefix}:generation"
+        self.sequence = f"{self.prefix}:sequence"
+        self.learned = f"{self.prefix}:learned"
+
+    def key(self, book: str, bucket: Bucket) -> str:
+        return f"{self.prefix}:{book}:{bucket.key}"
+
+    def books(
+        self, buckets: Sequence[Bucket], generation: int, *extra: int
+    ) -> tuple[list[str], list[Any]]:
+        keys = [self.generation, self.sequence]
+        args: list[Any] = [generation, *extra]
+        for b in buckets:
+            keys += [self.key("booked", b), self.key("started", b), self.key("blocked", b)]
+            args += [b.count, _us(b.span)]
+        return keys, args
+
+    def finish(self, buckets: Sequence[Bucket], ref: object) -> tuple[list[str], list[Any]]:
+        return [self.key("started", b) for b in buckets], [ref, *(_us(b.span) for b in buckets)]
+
+    def block(self, bucket: Bucket, seconds: float, shortest: bool) -> tuple[list[str], list[Any]]:
+        keys = [self.key("blocked", bucket), self.key("started", bucket)]
+        return keys, [_us(seconds), int(shortest), _us(bucket.span)]
+
+    @staticmethod
+    def booking(answer: Any) -> Booking | None:
+        if answer is None:
+            return None
+        wait, ref = answer
+        return Booking(int(wait) / 1e6, ref)
+
+    @staticmethod
+    def started(answer: Any) -> Booking | None:
+        if answer is None:
+            return None
+        return Booking(int(answer[0]) / 1e6, answer[1] if len(answer) > 1 else None)
+
+    @staticmethod
+    def rates(generation: Any, learned: Mapping[Any, Any]) -> tuple[int, Mapping[str, float]]:
+        return int(generation or 0), {_text(k): float(v) for k, v in learned.items()}
+
+
+_BOOKS = "the rate limiter's books"
 
 
 class RedisBackend:
@@ -200,65 +350,117 @@ class RedisBackend:
 
     def __init__(self, client: redis.Redis, key: str, *, prefix: str = "kiwoom") -> None:
         self._redis = client
-        self._prefix = _prefix(prefix, key)
-        self._generation_key = f"{self._prefix}:generation"
-        self._sequence_key = f"{self._prefix}:sequence"
-        self._learned_key = f"{self._prefix}:learned"
+        self._books = _Books(key, prefix)
         self._reserve = client.register_script(_RESERVE)
         self._start = client.register_script(_START)
+        self._finish = client.register_script(_FINISH)
         self._block = client.register_script(_BLOCK)
         self._learn = client.register_script(_LEARN)
 
     def __repr__(self) -> str:
-        return f"<RedisBackend {self._prefix}>"
-
-    def _books(self, buckets: Sequence[Bucket], generation: int) -> tuple[list[str], list[Any]]:
-        keys = [self._generation_key, self._sequence_key]
-        args: list[Any] = [generation]
-        for b in buckets:
-            keys += [self._key("booked", b), self._key("started", b), self._key("blocked", b)]
-            args += [b.count, _us(b.span)]
-        return keys, args
-
-    def _key(self, book: str, bucket: Bucket) -> str:
-        return f"{self._prefix}:{book}:{bucket.key}"
+        return f"<RedisBackend {self._books.prefix}>"
 
     def reserve(self, buckets: Sequence[Bucket], generation: int) -> Booking | None:
-        keys, args = self._books(buckets, generation)
-        with _errors("the rate limiter's books"):
-            answer = self._reserve(keys, args)
-        if answer is None:
-            return None
-        wait, ref = answer
-        return Booking(int(wait) / 1e6, ref)
+        keys, args = self._books.books(buckets, generation)
+        with _errors(_BOOKS):
+            return self._books.booking(self._reserve(keys, args))
 
-    def start(self, buckets: Sequence[Bucket], generation: int) -> float | None:
-        keys, args = self._books(buckets, generation)
-        with _errors("the rate limiter's books"):
-            answer = self._start(keys, args)
-        return None if answer is None else int(answer) / 1e6
+    def start(self, buckets: Sequence[Bucket], generation: int, hold: float) -> Booking | None:
+        keys, args = self._books.books(buckets, generation, _us(hold))
+        with _errors(_BOOKS):
+            return self._books.started(self._start(keys, args))
+
+    def finish(self, buckets: Sequence[Bucket], ref: object) -> None:
+        keys, args = self._books.finish(buckets, ref)
+        with _errors(_BOOKS):
+            self._finish(keys, args)
 
     def cancel(self, buckets: Sequence[Bucket], booking: Booking) -> None:
-        with _errors("the rate limiter's books"), self._redis.pipeline(False) as pipe:
+        with _errors(_BOOKS), self._redis.pipeline(False) as pipe:
             for b in buckets:
-                pipe.zrem(self._key("booked", b), cast(Any, booking.ref))
+                pipe.zrem(self._books.key("booked", b), cast(Any, booking.ref))
             pipe.execute()
 
-    def block(self, bucket: Bucket, seconds: float) -> None:
-        with _errors("the rate limiter's books"):
-            self._block([self._key("blocked", bucket)], [_us(seconds)])
+    def block(self, bucket: Bucket, seconds: float, *, shortest: bool = False) -> float:
+        keys, args = self._books.block(bucket, seconds, shortest)
+        with _errors(_BOOKS):
+            return int(cast(Any, self._block(keys, args))) / 1e6
 
     def learn(self, key: str, rate: float) -> None:
-        with _errors("the rate limiter's books"):
-            self._learn([self._generation_key, self._learned_key], [key, repr(rate)])
+        with _errors(_BOOKS):
+            self._learn([self._books.generation, self._books.learned], [key, repr(rate)])
 
     def learned(self) -> tuple[int, Mapping[str, float]]:
-        with _errors("the rate limiter's books"), self._redis.pipeline() as pipe:
-            pipe.get(self._generation_key)
-            pipe.hgetall(self._learned_key)
+        with _errors(_BOOKS), self._redis.pipeline() as pipe:
+            pipe.get(self._books.generation)
+            pipe.hgetall(self._books.learned)
             generation, learned = pipe.execute()
-        rates = {_text(k): float(v) for k, v in learned.items()}
-        return int(generation or 0), rates
+        return self._books.rates(generation, learned)
+
+
+class AsyncRedisBackend:
+    """:class:`RedisBackend` on ``redis.asyncio``: the same scripts and keys, so sync and
+    async clients of one app key share one budget, and the event loop never waits for Redis.
+
+    ``client`` gives the asyncio client of the running event loop.
+    """
+
+    def __init__(
+        self, client: Callable[[], redis.asyncio.Redis], key: str, *, prefix: str = "kiwoom"
+    ) -> None:
+        self._client = client
+        self._books = _Books(key, prefix)
+        self._scripts: weakref.WeakKeyDictionary[redis.asyncio.Redis, dict[str, AsyncScript]]
+        self._scripts = weakref.WeakKeyDictionary()
+
+    def __repr__(self) -> str:
+        return f"<AsyncRedisBackend {self._books.prefix}>"
+
+    async def _run(self, source: str, keys: list[str], args: list[Any]) -> Any:
+        client = self._client()
+        scripts = self._scripts.get(client)
+        if scripts is None:
+            scripts = self._scripts[client] = {}
+        script = scripts.get(source)
+        if script is None:
+            script = scripts[source] = client.register_script(source)
+        with _errors(_BOOKS):
+            return await script(keys, args)
+
+    async def reserve(self, buckets: Sequence[Bucket], generation: int) -> Booking | None:
+        keys, args = self._books.books(buckets, generation)
+        return self._books.booking(await self._run(_RESERVE, keys, args))
+
+    async def start(
+        self, buckets: Sequence[Bucket], generation: int, hold: float
+    ) -> Booking | None:
+        keys, args = self._books.books(buckets, generation, _us(hold))
+        return self._books.started(await self._run(_START, keys, args))
+
+    async def finish(self, buckets: Sequence[Bucket], ref: object) -> None:
+        await self._run(_FINISH, *self._books.finish(buckets, ref))
+
+    async def cancel(self, buckets: Sequence[Bucket], booking: Booking) -> None:
+        with _errors(_BOOKS):
+            async with self._client().pipeline(False) as pipe:
+                for b in buckets:
+                    pipe.zrem(self._books.key("booked", b), cast(Any, booking.ref))
+                await pipe.execute()
+
+    async def block(self, bucket: Bucket, seconds: float, *, shortest: bool = False) -> float:
+        answer = await self._run(_BLOCK, *self._books.block(bucket, seconds, shortest))
+        return int(answer) / 1e6
+
+    async def learn(self, key: str, rate: float) -> None:
+        await self._run(_LEARN, [self._books.generation, self._books.learned], [key, repr(rate)])
+
+    async def learned(self) -> tuple[int, Mapping[str, float]]:
+        with _errors(_BOOKS):
+            async with self._client().pipeline() as pipe:
+                pipe.get(self._books.generation)
+                pipe.hgetall(self._books.learned)
+                generation, learned = await pipe.execute()
+        return self._books.rates(generation, learned)
 
 
 def _us(seconds: float) -> int:
@@ -273,9 +475,10 @@ class RedisLimiter:
     """Rate limits kept in Redis: ``kiwoom.Kiwoom(limiter=RedisLimiter(url))``.
 
     Every client given a ``RedisLimiter`` for the same Redis shares the budget of its app
-    key and host with every other process doing so, on any host. ``url`` is a
-    ``redis://`` URL or a ``redis.Redis`` client; ``limits`` replaces the host's default
-    limits (:func:`kiwoom.ratelimit.limits_for`); ``prefix`` starts every Redis key name.
+    key and host with every other process doing so, on any host; ``kiwoom.AsyncKiwoom``
+    books through ``redis.asyncio``, in the same books. ``url`` is a ``redis://`` URL or a
+    ``redis.Redis`` client; ``limits`` replaces the host's default limits
+    (:func:`kiwoom.ratelimit.limits_for`); ``prefix`` starts every Redis key name.
     """
 
     def __init__(
@@ -285,7 +488,7 @@ class RedisLimiter:
         limits: Limits | None = None,
         prefix: str = "kiwoom",
     ) -> None:
-        self._redis = connect(url)
+        self._server = _Server.of(url)
         self._limits = limits
         self._prefix = prefix
         self._bound: dict[str, RateLimiter] = {}
@@ -300,8 +503,12 @@ class RedisLimiter:
         with self._lock:
             limiter = self._bound.get(key)
             if limiter is None:
-                backend = RedisBackend(self._redis, key, prefix=self._prefix)
-                limiter = RateLimiter(self._limits or limits, backend=backend)
+                server, prefix = self._server, self._prefix
+                limiter = RateLimiter(
+                    self._limits or limits,
+                    backend=RedisBackend(server.sync, key, prefix=prefix),
+                    async_backend=AsyncRedisBackend(server.for_loop, key, prefix=prefix),
+                )
                 self._bound[key] = limiter
             return limiter
 
@@ -312,6 +519,8 @@ class _TokenRecord(msgspec.Struct):
 
 
 _RECORD = msgspec.json.Decoder(_TokenRecord)
+_TOKEN = "the shared token"
+_TOKEN_LOCK = "the shared token's lock"
 
 
 class _RedisLock:
@@ -321,13 +530,28 @@ class _RedisLock:
         self._lock = lock
 
     def acquire(self) -> None:
-        with _errors("the shared token's lock"):
+        with _errors(_TOKEN_LOCK):
             self._lock.acquire(blocking=True)
 
     def release(self) -> None:
         # Held past its timeout, the lock may be another process's now, and stays so.
-        with _errors("the shared token's lock"), suppress(redis.exceptions.LockError):
+        with _errors(_TOKEN_LOCK), suppress(redis.exceptions.LockError):
             self._lock.release()
+
+
+class _AsyncRedisLock:
+    """:class:`_RedisLock` on ``redis.asyncio``: waiting for it never blocks the loop."""
+
+    def __init__(self, lock: redis.asyncio.lock.Lock) -> None:
+        self._lock = lock
+
+    async def acquire(self) -> None:
+        with _errors(_TOKEN_LOCK):
+            await self._lock.acquire(blocking=True)
+
+    async def release(self) -> None:
+        with _errors(_TOKEN_LOCK), suppress(redis.exceptions.LockError):
+            await self._lock.release()
 
 
 class RedisTokenStore:
@@ -336,13 +560,15 @@ class RedisTokenStore:
     ``kiwoom.Kiwoom(token_store=RedisTokenStore(url))``: the first process to need a token
     issues it under a lock (the others wait and read it), stores it with its expiry, and
     the token is issued again once, by one process, when it nears expiry or is rejected
-    (8005). ``lock_timeout`` bounds how long a crashed issuer can hold the lock (seconds).
+    (8005). ``kiwoom.AsyncKiwoom`` reads, writes and locks it through ``redis.asyncio``.
+    ``lock_timeout`` bounds how long a crashed issuer can hold the lock (seconds).
     """
 
     def __init__(
         self, url: str | redis.Redis, *, prefix: str = "kiwoom", lock_timeout: float = 60.0
     ) -> None:
-        self._redis = connect(url)
+        self._server = _Server.of(url)
+        self._redis = self._server.sync
         self._prefix = prefix
         self._lock_timeout = lock_timeout
 
@@ -353,27 +579,51 @@ class RedisTokenStore:
         return f"{_prefix(self._prefix, key)}:token"
 
     def load(self, key: str) -> Token | None:
-        with _errors("the shared token"):
+        with _errors(_TOKEN):
             raw = self._redis.get(self._key(key))
-        if raw is None:
-            return None
-        try:
-            record = _RECORD.decode(cast(bytes, raw))
-        except msgspec.MsgspecError:
-            return None  # unreadable: issue a new one over it
-        return Token(record.value, record.expires_at)
+        return _token(raw)
 
     def save(self, key: str, token: Token) -> None:
-        record = msgspec.json.encode(_TokenRecord(token.value, token.expires_at))
-        ttl_ms = max(1, math.ceil((token.expires_at - time.time()) * 1000))
-        with _errors("the shared token"):
+        record, ttl_ms = _record(token)
+        with _errors(_TOKEN):
             self._redis.set(self._key(key), record, px=ttl_ms)
 
     def lock(self, key: str) -> _RedisLock:
         name = f"{self._key(key)}:lock"
-        # Not thread-local: an async client takes and releases it in worker threads.
         lock = self._redis.lock(name, timeout=self._lock_timeout, sleep=0.05, thread_local=False)
         return _RedisLock(lock)
+
+    async def load_async(self, key: str) -> Token | None:
+        with _errors(_TOKEN):
+            raw = await self._server.for_loop().get(self._key(key))
+        return _token(raw)
+
+    async def save_async(self, key: str, token: Token) -> None:
+        record, ttl_ms = _record(token)
+        with _errors(_TOKEN):
+            await self._server.for_loop().set(self._key(key), record, px=ttl_ms)
+
+    def lock_async(self, key: str) -> _AsyncRedisLock:
+        name = f"{self._key(key)}:lock"
+        client = self._server.for_loop()
+        lock = client.lock(name, timeout=self._lock_timeout, sleep=0.05, thread_local=False)
+        return _AsyncRedisLock(lock)
+
+
+def _token(raw: Any) -> Token | None:
+    if raw is None:
+        return None
+    try:
+        record = _RECORD.decode(cast(bytes, raw))
+    except msgspec.MsgspecError:
+        return None  # unreadable: issue a new one over it
+    return Token(record.value, record.expires_at)
+
+
+def _record(token: Token) -> tuple[bytes, int]:
+    """The stored form of ``token`` and its time to live in Redis (milliseconds)."""
+    ttl_ms = max(1, math.ceil((token.expires_at - time.time()) * 1000))
+    return msgspec.json.encode(_TokenRecord(token.value, token.expires_at)), ttl_ms
 
 
 _FROM_ENV: dict[str, tuple[RedisLimiter, RedisTokenStore]] = {}
@@ -381,7 +631,8 @@ _FROM_ENV_LOCK = threading.Lock()
 
 
 def from_env(url: str) -> tuple[RedisLimiter, RedisTokenStore]:
-    """The limiter and token store of ``KIWOOM_REDIS_URL``, one pair per process and URL."""
+    """The limiter and token store of ``KIWOOM_REDIS_URL``, one pair per process and URL,
+    on one set of connections."""
     with _FROM_ENV_LOCK:
         pair = _FROM_ENV.get(url)
         if pair is None:

@@ -18,7 +18,7 @@ import redis
 import kiwoom
 from kiwoom.errors import KiwoomError
 from kiwoom.ratelimit import Limits, RateLimiter, limiter_key
-from kiwoom.redis import RedisBackend, RedisLimiter
+from kiwoom.redis import AsyncRedisBackend, RedisBackend, RedisLimiter
 
 KEY = limiter_key("APPKEY-shared", "https://api.kiwoom.com")
 REJECT_1700 = "[1700:허용된 요청 개수를 초과하였습니다. 유량=1, API ID=ka10081]"
@@ -201,6 +201,7 @@ def test_kiwoom_redis_url_enables_both(redis_url: str, monkeypatch: pytest.Monke
     b = kiwoom.AsyncKiwoom("APPKEY-shared", "secret", host="https://api.kiwoom.com")
     assert a.limiter is b.limiter is not None
     assert isinstance(a.limiter.backend, RedisBackend)
+    assert isinstance(a.limiter.async_backend, AsyncRedisBackend)  # b's road: redis.asyncio
     assert type(a.token_store).__name__ == "RedisTokenStore" and a.token_store is b.token_store
     off = kiwoom.Kiwoom("APPKEY-shared", "secret", limiter=False)
     assert off.limiter is None and off.token_store is a.token_store

@@ -16,10 +16,9 @@ BENCH = Path(__file__).parents[2] / "bench" / "shared_limit.py"
 
 
 def test_four_processes_share_one_budget(redis_url: str) -> None:
-    # A 60 ms margin: this suite runs on shared, loaded machines, where a call's arrival
-    # lags its start by more than the default 25 ms now and then (bench/shared_limit.py
-    # measures the default).
-    args = [sys.executable, str(BENCH), "--seconds", "10", "--margin", "0.06"]
+    # The default limits: a call holds its slot until a window after its answer, however
+    # late it arrived on a loaded machine.
+    args = [sys.executable, str(BENCH), "--seconds", "10"]
     args += ["--redis", redis_url, "--json"]
     done = subprocess.run(args, capture_output=True, text=True, timeout=180, check=False)
     assert done.returncode == 0, done.stderr[-2000:]

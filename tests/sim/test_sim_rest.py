@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
+from collections.abc import AsyncIterator
+from functools import partial
 
 import httpx
 import msgspec
@@ -13,6 +15,7 @@ import pytest
 
 import kiwoom
 from kiwoom.sim import Simulator, tick_size
+from kiwoom.sim._rest import _Window
 
 KEYS = {"appkey": "rest-appkey", "secretkey": "rest-secretkey"}
 START = dt.datetime(2026, 12, 2, 11, 0)
@@ -53,6 +56,41 @@ def test_sixth_query_inside_one_second_is_rejected_with_the_official_code():
         # The SDK reads it as a rate-limit error stating the allowance.
         error = kiwoom.errors.api_error("ka10001", 5, body["return_msg"], 429)
         assert isinstance(error, kiwoom.errors.RateLimitError) and error.allowance == 5
+
+
+def test_calls_count_at_their_arrival_not_when_their_body_is_read():
+    # Five calls whose bodies come 0.6 s after their headers, then a sixth 1.05 s after the
+    # five arrived: a second apart at arrival, so it is let through (counted when their
+    # bodies were read, the five would look 0.45 s before it).
+    with Simulator(seed=3, start=START, speed=0) as sim:
+        token = _token(httpx, sim.url)
+        headers = {"api-id": "ka10001", "authorization": f"Bearer {token}"}
+
+        async def slow_body() -> AsyncIterator[bytes]:
+            await asyncio.sleep(0.6)
+            yield b'{"stk_cd": "005930"}'
+
+        async def calls() -> list[httpx.Response]:
+            async with httpx.AsyncClient(base_url=sim.url) as http:
+                post = partial(http.post, "/api/dostk/stkinfo", headers=headers)
+                five = [asyncio.ensure_future(post(content=slow_body())) for _ in range(5)]
+                await asyncio.sleep(1.05)
+                return [*await asyncio.gather(*five), await post(json={"stk_cd": "005930"})]
+
+        answers = asyncio.run(calls())
+        assert [a.status_code for a in answers] == [200] * 6
+        assert sim.stats.rejections == {}
+
+
+def test_the_window_checks_arrivals_in_any_order():
+    window = _Window()
+    for t in (0.0, 0.2, 0.4, 0.6, 1.1, 0.8):  # 1.1 checked before 0.8, which arrived first
+        assert window.admits(t, 5)
+        window.add(t)
+    assert not window.admits(0.9, 5)  # six in [0, 1)
+    assert not window.admits(1.05, 5)  # six in [0.2, 1.2)
+    assert window.admits(1.25, 5)  # five in [0.4, 1.4), four in [0.8, 1.8)
+    assert not window.admits(1.5, 1) and window.admits(2.1, 1)
 
 
 def test_a_per_api_allowance_is_taught_to_the_sdk_limiter():

@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp
 from starlette.websockets import WebSocket
 
 from .._constants import REVOKE_PATH, TOKEN_PATH, WEBSOCKET_PATHS
@@ -25,7 +26,7 @@ from ._account import Account
 from ._clock import Clock
 from ._faults import Faults, Stats
 from ._market import Market, Quote
-from ._rest import RestApp
+from ._rest import RestApp, stamp_arrival
 from ._socket import Session
 
 __all__ = ["Simulator"]
@@ -112,7 +113,7 @@ class Simulator:
 
     # -- the app ----------------------------------------------------------------------------
 
-    def app(self) -> Starlette:
+    def app(self) -> ASGIApp:
         """The ASGI app (serve it yourself, or use :meth:`start`)."""
         rest_paths = [TOKEN_PATH, REVOKE_PATH, *self.rest.paths]
         routes: list[Any] = [Route(p, self.rest.handle, methods=["POST"]) for p in rest_paths]
@@ -122,7 +123,7 @@ class Simulator:
             WebSocketRoute(WEBSOCKET_PATHS["domestic"], self._socket("domestic")),
             WebSocketRoute(WEBSOCKET_PATHS["us"], self._socket("us")),
         ]
-        return Starlette(routes=routes)
+        return stamp_arrival(Starlette(routes=routes))
 
     def _socket(self, region: str) -> Any:
         async def endpoint(ws: WebSocket) -> None:
