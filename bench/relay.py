@@ -39,7 +39,7 @@ WORKERS = HERE / "_relay_workers.py"
 FRAMES = 20_000
 CONSUMERS = 4
 PROBES = 1_000
-PROBE_RATE = 500.0  # probes per second
+PROBE_RATE = 1_000.0  # probes per second
 PROBE = 1_000_000_000
 
 

@@ -47,6 +47,8 @@ from ._frames import trnm_of as _trnm_of
 from ._registry import Registration, Registry
 
 if TYPE_CHECKING:
+    import redis.asyncio as aioredis
+
     from .._generated._realtime_typing import OnMethod, StreamMethod
 
 __all__ = ["LoginError", "Realtime", "RealtimeError", "ReconnectInfo"]
@@ -129,6 +131,12 @@ class Realtime:
     Timings (seconds) and limits default to ``kiwoom._realtime._defaults``. ``connect_options``
     go to ``websockets.connect``; per-message deflate is not offered unless
     ``{"compression": "deflate"}`` asks for it.
+
+    ``relay`` (a Redis URL or ``redis.asyncio.Redis``; extra ``kiwoom[redis]``): once connected
+    this socket also serves as the relay (:class:`kiwoom.relay.Relay`, with ``relay_options``):
+    every ``REAL`` frame is published for :class:`kiwoom.relay.RelayClient` consumers, and their
+    registrations and this client's own are counted together into the one socket's REG/REMOVE.
+    Its own ``stream``/``on`` then see every item the socket carries (pass ``codes`` to narrow).
     """
 
     def __init__(
@@ -147,6 +155,8 @@ class Realtime:
         request_timeout: float = _defaults.REQUEST_TIMEOUT,
         queue_size: int = _defaults.QUEUE_SIZE,
         connect_options: dict[str, Any] | None = None,
+        relay: str | aioredis.Redis | None = None,
+        relay_options: dict[str, Any] | None = None,
     ) -> None:
         self.url = url
         self.region = "us" if "/api/us/" in url else "domestic"
@@ -162,6 +172,10 @@ class Realtime:
         self.request_timeout = request_timeout
         self.queue_size = queue_size
         self._connect_options = connect_options or {}
+        self._relay_to = relay
+        self._relay_options = relay_options or {}
+        self._relay: Any = None  # the Relay serving from this socket, and the client holding
+        self._relay_client: Any = None  # this process's own registrations in its counts
 
         self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="kiwoom-realtime")
         self._dispatcher = Dispatcher(
@@ -220,11 +234,39 @@ class Realtime:
             self._watchdog_task = asyncio.get_running_loop().create_task(
                 self._watch(self.watchdog), name="kiwoom-realtime-watchdog"
             )
+        if self._relay_to is not None:
+            try:
+                await self._start_relay()
+            except BaseException:
+                await self.close()
+                raise
+            return
         # What was registered before connecting is sent now, before the caller goes on.
         await self._restore(None)
 
+    async def _start_relay(self) -> None:
+        from ..relay._client import RelayClient
+        from ..relay._relay import Relay
+
+        redis = self._relay_to
+        assert redis is not None
+        wanted, self._registry = self._registry.snapshot(), Registry()
+        options = self._relay_options
+        self._relay = Relay(self, redis, **options)
+        await self._relay.start()
+        ns = {"namespace": options["namespace"]} if "namespace" in options else {}
+        self._relay_client = RelayClient(redis, read=False, **ns)
+        await self._relay_client.connect()
+        for r in wanted:  # registered before connecting: now counted with the consumers'
+            await self._relay_client.register(list(r.items), [r.type], group=r.group)
+
     async def close(self) -> None:
         """Close the socket cleanly; streams end, callbacks finish what is queued."""
+        relay, holder, self._relay, self._relay_client = self._relay, self._relay_client, None, None
+        if holder is not None:
+            await holder.close()  # this process lets go of its registrations
+        if relay is not None:
+            await relay.detach()
         self._closing = True
         if self._watchdog_task is not None:
             self._watchdog_task.cancel()
@@ -542,6 +584,14 @@ class Realtime:
         Raises :class:`RealtimeError` if the server rejects it. While the socket is down the
         registration is recorded and sent on reconnect.
         """
+        if self._relay_client is not None:
+            await self._relay_client.register(items, types, group=group, replace=replace)
+            return
+        await self._register(items, types, group, replace)
+
+    async def _register(
+        self, items: Iterable[str] | str, types: Iterable[str] | str, group: str, replace: bool
+    ) -> None:
         item_list = _as_list(items) or [""]
         type_list = _as_list(types)
         self._check_types(type_list, allow_events=False)
@@ -570,6 +620,17 @@ class Realtime:
         types: Iterable[str] | str | None = None,
     ) -> None:
         """Stop real-time data of a whole group, or of some items (and types) in it."""
+        if self._relay_client is not None:
+            await self._relay_client.remove(group, items, types)
+            return
+        await self._remove(group, items, types)
+
+    async def _remove(
+        self,
+        group: str,
+        items: Iterable[str] | str | None,
+        types: Iterable[str] | str | None,
+    ) -> None:
         item_list = None if items is None else _as_list(items)
         type_list = None if types is None else _as_list(types)
         wanted = self._registry.group(group)
@@ -604,7 +665,10 @@ class Realtime:
                 raise
 
     def registrations(self) -> list[Registration]:
-        """Every registration: what is wanted and what the server acknowledged."""
+        """Every registration: what is wanted and what the server acknowledged (with ``relay``:
+        this process's own, held through the relay)."""
+        if self._relay_client is not None:
+            return list(self._relay_client.registrations())
         return self._registry.snapshot()
 
     # -- condition search ------------------------------------------------------------------

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -27,7 +27,7 @@ from .._realtime._frames import MALFORMED, Real, decode_frame
 from .._realtime._registry import Registry
 from . import _keys
 from ._keys import Keys, member
-from ._relay import RelayError, redis_client
+from ._relay import RelayError, pause, redis_client, stop_tasks
 
 if TYPE_CHECKING:
     from .._generated._realtime_typing import OnMethod, StreamMethod
@@ -37,6 +37,7 @@ __all__ = ["RelayClient", "RelayClientStats"]
 log = logging.getLogger("kiwoom.relay")
 
 _encoder = msgspec.json.Encoder()
+_RS = _keys.RS.encode()
 
 
 class RelayClientStats(Stats):
@@ -64,7 +65,9 @@ class RelayClient:
     Registrations are counted in Redis per (type, item): the relay sends one REG for the
     first holder and a REMOVE when the last lets go. They are held under a lease this client
     renews (``lease`` seconds); if the process dies, the relay releases them when it ends.
-    A client sees only the items it registered, as on its own socket.
+    A client sees only the items it registered, as on its own socket. ``read=False`` makes
+    a client that only registers (the one a ``Realtime(..., relay=...)`` holds its own
+    registrations with: its frames come from its socket).
     """
 
     def __init__(
@@ -76,8 +79,10 @@ class RelayClient:
         request_timeout: float = REQUEST_TIMEOUT,
         queue_size: int = QUEUE_SIZE,
         block: float = _keys.BLOCK,
+        read: bool = True,
     ) -> None:
         self.keys = Keys(namespace)
+        self._reading = read
         self.id = uuid.uuid4().hex
         self.lease = lease
         self.request_timeout = request_timeout
@@ -96,7 +101,7 @@ class RelayClient:
         self._lost: dict[str, int] = {}
         self._redis_errors = 0
         self._tasks: list[asyncio.Task[None]] = []
-        self._closing = False
+        self._stopping = asyncio.Event()
 
     def __repr__(self) -> str:
         return f"<RelayClient {self.keys.ns} {self.id}>"
@@ -119,19 +124,13 @@ class RelayClient:
         except RedisError as exc:
             raise RelayError(f"Redis is unreachable: {exc}") from exc
         loop = asyncio.get_running_loop()
-        self._tasks = [
-            loop.create_task(self._read(), name="kiwoom-relay-read"),
-            loop.create_task(self._beat(), name="kiwoom-relay-lease"),
-        ]
+        self._tasks = [loop.create_task(self._beat(), name="kiwoom-relay-lease")]
+        if self._reading:
+            self._tasks.append(loop.create_task(self._read(), name="kiwoom-relay-read"))
 
     async def close(self) -> None:
         """Release every registration (the relay removes what nobody else holds) and stop."""
-        self._closing = True
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await stop_tasks(self._tasks, self._stopping, self.block + 1)
         with contextlib.suppress(RedisError):
             keys = self.keys
             await self._redis.eval(
@@ -275,7 +274,7 @@ class RelayClient:
         """Start reading the streams of newly registered types from their current end, before
         the relay registers them, so nothing the registration brings is missed."""
         for t in types:
-            if t in self._pos:
+            if t in self._pos or not self._reading:
                 continue
             last: Any = await self._redis.xrevrange(self.keys.stream(t), count=1)
             self._pos[t] = last[0][0] if last else b"0-0"
@@ -284,8 +283,7 @@ class RelayClient:
 
     async def _beat(self) -> None:
         keys = self.keys
-        while True:
-            await asyncio.sleep(self.lease / 3)
+        while not await pause(self._stopping, self.lease / 3):
             try:
                 released = await self._redis.eval(
                     _keys.HEARTBEAT, 1, keys.consumers, self.id, int(self.lease * 1000)
@@ -303,14 +301,14 @@ class RelayClient:
 
     async def _read(self) -> None:
         keys, process = self.keys, self._rt.process
-        while True:
+        while not self._stopping.is_set():
             if not self._pos:
                 await asyncio.sleep(self.block)
                 continue
             streams: Any = {keys.stream(t): p for t, p in self._pos.items()}
             try:
                 got: Any = await self._redis.xread(
-                    streams, count=_keys.READ_COUNT, block=max(1, int(self.block * 1000))
+                    streams, count=_keys.READ_ENTRIES, block=max(1, int(self.block * 1000))
                 )
             except RedisError as exc:
                 self._redis_errors += 1
@@ -323,13 +321,15 @@ class RelayClient:
                 if t not in self._pos:
                     continue  # removed while the read was under way
                 for entry_id, fields in entries:
-                    frame = self._entry(t, entry_id, fields)
-                    if frame is not None:
+                    for frame in self._entry(t, entry_id, fields):
                         process(frame)
+                    # Consumers take each entry's ticks before the next: a socket's reader
+                    # yields between frames too, and queues would overflow otherwise.
+                    await asyncio.sleep(0)
 
-    def _entry(self, tick_type: str, entry_id: bytes, fields: dict[bytes, bytes]) -> bytes | None:
-        """Account for one entry (gaps, lost items); the part of its frame this consumer
-        registered, or None."""
+    def _entry(self, tick_type: str, entry_id: bytes, fields: dict[bytes, bytes]) -> list[bytes]:
+        """Account for one entry (gaps, lost items); the parts of its frames this consumer
+        registered."""
         self._pos[tick_type] = entry_id
         n, k, epoch = int(fields[b"n"]), int(fields[b"k"]), int(fields[b"e"])
         first = n - k
@@ -341,11 +341,25 @@ class RelayClient:
             if self._epoch is not None:
                 self._gaps += 1
             self._epoch = epoch
-        return self._mine(fields[b"f"])
+        frames = fields[b"f"].split(_RS)
+        if self._every_item or tick_type in self._whole_types:
+            return frames
+        if b"i" not in fields or fields[b"i"].count(_RS) != len(frames) - 1:
+            return [mine for raw in frames if (mine := self._mine(raw)) is not None]
+        own = self._own
+        out = []
+        for raw, codes in zip(frames, fields[b"i"].split(_RS), strict=True):
+            held = [(tick_type, code) in own for code in codes.decode().split(_keys.US)]
+            if all(held):
+                out.append(raw)
+            elif any(held):
+                mine = self._mine(raw)
+                if mine is not None:
+                    out.append(mine)
+        return out
 
     def _mine(self, raw: bytes) -> bytes | None:
-        if self._every_item:
-            return raw
+        """The part of a frame of some items (this consumer's and others') that is its own."""
         try:
             frame = decode_frame(raw)
         except MALFORMED:
@@ -376,6 +390,15 @@ class RelayClient:
         def on(self) -> Callable[..., Any]:
             """As :meth:`kiwoom.Realtime.on`: a callback per tick."""
             return self._rt.on
+
+    def on_raw(
+        self, callback: Callable[[str | bytes], Any], *, maxsize: int | None = None
+    ) -> Callable[[], Awaitable[None]]:
+        """As :meth:`kiwoom.Realtime.on_raw`: ``callback(frame)`` with the bytes of every
+        ``REAL`` frame of this consumer's registrations, as the relay's socket received it (a
+        frame that also carried other consumers' items arrives re-encoded with only this
+        consumer's). Control frames (PING, REG answers) stay on the relay's socket."""
+        return self._rt.on_raw(callback, maxsize=maxsize)
 
     def stats(self) -> RelayClientStats:
         """The socket runtime's counters and the relay's (``gaps``, ``lost``)."""

@@ -2,9 +2,11 @@
 
 Under one namespace (default ``kiwoom:rt``; one per app key and socket):
 
-- ``{ns}:s:{type}``    stream of REAL frames of one type; entry fields ``f`` (the frame's bytes),
-  ``k`` (its items), ``n`` (items published on this stream so far, this entry's included) and
-  ``e`` (the relay epoch: it grows at every relay start and socket reconnect)
+- ``{ns}:s:{type}``    stream of REAL frames of one type, an entry per publishing turn; fields
+  ``f`` (the frames' bytes, ``RS`` between frames), ``i`` (their items: ``US`` between items,
+  ``RS`` between frames), ``k`` (items in the entry), ``n`` (items published on this stream so
+  far, this entry's included) and ``e`` (the relay epoch: it grows at every relay start and
+  socket reconnect)
 - ``{ns}:refs``        hash ``type<US>item`` -> how many (consumer, group) registrations hold it
 - ``{ns}:c:{id}``      set of one consumer's registrations, ``group<US>type<US>item``
 - ``{ns}:consumers``   sorted set consumer id -> end of its lease (ms, Redis server time)
@@ -25,7 +27,8 @@ __all__ = ["NAMESPACE", "Keys", "member", "pair", "split_pair"]
 NAMESPACE = "kiwoom:rt"
 """Default key prefix."""
 MAXLEN = 10_000
-"""Entries kept per type stream (trimmed approximately: ``XADD MAXLEN ~``)."""
+"""Entries kept per type stream (trimmed approximately: ``XADD MAXLEN ~``); an entry holds the
+frames of one type the relay received in one turn of its loop (one, unless frames come fast)."""
 LEASE = 10.0
 """Seconds a consumer's registrations outlive its last heartbeat (it beats every third)."""
 RELAY_LEASE = 5.0
@@ -33,9 +36,14 @@ RELAY_LEASE = 5.0
 REPLY_TTL = 60
 """Seconds an unread answer stays in Redis."""
 BLOCK = 0.1
-"""Seconds a consumer's XREAD blocks, so newly registered types are read within this."""
+"""Seconds a consumer's XREAD blocks while nothing comes (it returns as soon as an entry does),
+so the streams of newly registered types are read within this."""
+SOCKET_TIMEOUT = 30.0
+"""Seconds a Redis read may take before the connection is taken for dead."""
 READ_COUNT = 1000
-"""Entries read (and published) in one round trip at most."""
+"""Frames published (and requests read) in one round trip at most."""
+READ_ENTRIES = 100
+"""Entries a consumer reads in one round trip at most (each up to ``READ_COUNT`` frames)."""
 
 US = "\x1f"
 """Separator inside a pair or member (ASCII unit separator: never in a code or type)."""

@@ -32,6 +32,7 @@ __all__ = ["Relay", "RelayError", "RelayStats"]
 log = logging.getLogger("kiwoom.relay")
 
 _encoder = msgspec.json.Encoder()
+_RS = _keys.RS.encode()
 
 
 class RelayError(KiwoomError):
@@ -65,7 +66,11 @@ class RelayStats(msgspec.Struct):
 def redis_client(redis: str | aioredis.Redis) -> aioredis.Redis:
     """A client on bytes (frames stay bytes), from a URL or as given."""
     if isinstance(redis, str):
-        return aioredis.Redis.from_url(redis, decode_responses=False)
+        # redis-py's default read timeout (5 s) fails reads that a busy process's loop
+        # resumes late; a read of a live server never takes long (XREAD blocks 0.1 s).
+        return aioredis.Redis.from_url(
+            redis, decode_responses=False, socket_timeout=_keys.SOCKET_TIMEOUT
+        )
     return redis
 
 
@@ -102,12 +107,15 @@ class Relay:
         self.id = uuid.uuid4().hex
         self._redis = redis_client(redis)
         self._stats = RelayStats()
-        self._pending: deque[tuple[str, bytes, int, int]] = deque()
+        self._pending: deque[tuple[str, bytes, bytes, int, int]] = deque()
         self._wake = asyncio.Event()
         self._n: dict[str, int] = {}  # items published per type stream, across relays
         self._active: set[str] = set()  # pairs registered on the socket
         self._rejected: dict[str, tuple[int | None, str]] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
+        self._detached = False
+        self._reconciling = asyncio.Lock()
         self._stop_raw: Any = None
         self._failure: BaseException | None = None
         self._closed = asyncio.Event()
@@ -155,19 +163,25 @@ class Relay:
     async def close(self) -> None:
         """Stop publishing and close the socket. The registrations stay counted in Redis for
         the next relay."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self.detach()
+        await self.realtime.close()
+        self._closed.set()
+
+    async def detach(self) -> None:
+        """Stop publishing and serving, and give up the namespace; the socket stays open (the
+        way a :class:`kiwoom.Realtime` made with ``relay=`` stops relaying as it closes)."""
+        if self._detached:
+            return
+        self._detached = True
+        self._stopping.set()
+        self._wake.set()  # the publisher sends what it holds, then ends
+        await stop_tasks(self._tasks, self._stopping, 1.0)
         if self._stop_raw is not None:
             await self._stop_raw()
-        await self.realtime.close()
         with contextlib.suppress(RedisError):
             await self._redis.eval(_keys.RELEASE_LOCK, 1, self.keys.relay, self.id)
         with contextlib.suppress(RedisError):
             await self._redis.aclose()
-        self._closed.set()
 
     async def wait_closed(self) -> None:
         """Wait until the relay is closed; raises what stopped it, if anything did."""
@@ -199,8 +213,7 @@ class Relay:
 
     async def _keep_lock(self) -> None:
         ttl = int(self.lease * 1000)
-        while True:
-            await asyncio.sleep(self.lease / 3)
+        while not await pause(self._stopping, self.lease / 3):
             try:
                 held = await self._redis.eval(_keys.REFRESH_LOCK, 1, self.keys.relay, self.id, ttl)
             except RedisError as exc:
@@ -238,13 +251,16 @@ class Relay:
         self._stats.frames += 1
         types = {it.type for it in frame.data}
         if len(types) == 1:
-            parts = [(next(iter(types)), data, len(frame.data))]
+            parts = [(next(iter(types)), data, frame.data)]
         else:
             parts = []
             for t in types:
                 items = [it for it in frame.data if it.type == t]
-                parts.append((t, _encoder.encode(Real(data=items)), len(items)))
-        for t, body, k in parts:
+                parts.append((t, _encoder.encode(Real(data=items)), items))
+        for t, body, part in parts:
+            k = len(part)
+            # The entry names its items, so a consumer keeps or skips it without decoding it.
+            codes = _keys.US.join([it.item for it in part]).encode()
             n = self._n.get(t)
             if n is None:
                 n = await self._last_n(t)
@@ -252,7 +268,7 @@ class Relay:
             if len(self._pending) >= self.queue_size:
                 self._pending.popleft()
                 self._stats.dropped += 1
-            self._pending.append((t, body, k, n))
+            self._pending.append((t, body, codes, k, n))
         self._wake.set()
 
     async def _last_n(self, tick_type: str) -> int:
@@ -264,18 +280,36 @@ class Relay:
         return int(last[0][1][b"n"]) if last else 0
 
     async def _publish(self) -> None:
+        """Every frame received since the last turn goes out in one pipeline (one round trip)."""
         pending, keys, maxlen = self._pending, self.keys, self.maxlen
         published = self._stats.published
         epoch_of = self._stats
-        while True:
+        while not self._stopping.is_set():
             await self._wake.wait()
             self._wake.clear()
             while pending:
                 batch = [pending.popleft() for _ in range(min(len(pending), _keys.READ_COUNT))]
+                # One entry per type: its frames in order, RS between them (RFC 7464's
+                # separator, which JSON text never contains), and one XADD per type.
+                by_type: dict[str, tuple[list[bytes], list[bytes], int, int]] = {}
+                for t, body, codes, k, n in batch:
+                    group = by_type.get(t)
+                    if group is None:
+                        by_type[t] = ([body], [codes], k, n)
+                    else:
+                        group[0].append(body)
+                        group[1].append(codes)
+                        by_type[t] = (group[0], group[1], group[2] + k, n)
                 pipe = self._redis.pipeline(transaction=False)
                 epoch = epoch_of.epoch
-                for t, body, k, n in batch:
-                    fields: Any = {"f": body, "k": k, "n": n, "e": epoch}
+                for t, (bodies, codes_of, k, n) in by_type.items():
+                    fields: Any = {
+                        "f": _RS.join(bodies),
+                        "i": _RS.join(codes_of),
+                        "k": k,
+                        "n": n,
+                        "e": epoch,
+                    }
                     pipe.xadd(keys.stream(t), fields, maxlen=maxlen, approximate=True)
                 try:
                     await pipe.execute()
@@ -284,7 +318,7 @@ class Relay:
                     log.warning("publishing %d frames failed: %s", len(batch), exc)
                     await asyncio.sleep(0.5)
                     continue
-                for t, _, k, _ in batch:
+                for t, _, _, k, _ in batch:
                     published[t] = published.get(t, 0) + k
 
     # -- registrations ---------------------------------------------------------------------
@@ -296,7 +330,7 @@ class Relay:
         last = b"0-0"
         next_sweep = 0.0
         first = True
-        while True:
+        while not self._stopping.is_set():
             try:
                 got: Any = await self._redis.xread(
                     {self.keys.requests: last}, count=_keys.READ_COUNT, block=250
@@ -313,7 +347,8 @@ class Relay:
                 if not (requests or swept or first):
                     continue
                 first = False
-                failures = await self._reconcile()
+                async with self._reconciling:
+                    failures = await self._reconcile()
                 if requests:
                     await self._answer(requests, failures)
             except RedisError as exc:
@@ -349,7 +384,7 @@ class Relay:
         failures: dict[str, tuple[int | None, str]] = {}
         for items, types in _batches(drop):
             try:
-                await self.realtime.remove(self.group, items, types)
+                await self.realtime._remove(self.group, items, types)
             except RealtimeError as exc:
                 for p in _pairs(items, types):
                     failures[p] = (exc.code, exc.message)
@@ -357,7 +392,7 @@ class Relay:
             self._active -= _pairs(items, types)
         for items, types in _batches(add):
             try:
-                await self.realtime.register(items, types, group=self.group)
+                await self.realtime._register(items, types, self.group, False)
             except RealtimeError as exc:
                 for p in _pairs(items, types):
                     failures[p] = self._rejected[p] = (exc.code, exc.message)
@@ -385,6 +420,30 @@ class Relay:
         pipe.xdel(self.keys.requests, *(entry_id for entry_id, _ in requests))
         await pipe.execute()
         self._stats.requests += len(requests)
+
+
+async def pause(stopping: asyncio.Event, seconds: float) -> bool:
+    """Wait ``seconds`` or until ``stopping`` is set; True if it is."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), seconds)
+    return stopping.is_set()
+
+
+async def stop_tasks(tasks: list[asyncio.Task[None]], stopping: asyncio.Event, wait: float) -> None:
+    """Let loops that check ``stopping`` end by themselves, cancelling only those still running
+    after ``wait`` seconds: redis-py 8.1 can hang for good when a task is cancelled in the middle
+    of a blocking command (XREAD BLOCK), so a loop is not cancelled while one is under way."""
+    stopping.set()
+    if not tasks:
+        return
+    _, running = await asyncio.wait(tasks, timeout=wait)
+    for task in running:
+        task.cancel()
+    if running:
+        await asyncio.wait(running, timeout=wait)
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            log.error("relay task %s failed", task.get_name(), exc_info=task.exception())
 
 
 def _pairs(items: list[str], types: list[str]) -> set[str]:
