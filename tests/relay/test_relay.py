@@ -140,13 +140,6 @@ def test_a_consumer_that_falls_behind_loses_only_its_own_position(
     got_fast = fast.finish()
     # The stalled consumer came back after its entries were trimmed: the gap is counted...
     lost = got_slow["stats"]["lost"].get("0B", 0)
-    print(
-        "DBG",
-        got_slow["stats"],
-        got_fast["stats"]["types"],
-        sync_redis.xlen(Keys(namespace).stream("0B")),
-        sync_redis.xinfo_stream(Keys(namespace).stream("0B")),
-    )
     assert lost > 0
     # ...and it goes on from where the stream is now.
     assert got_slow["stats"]["types"]["0B"]["received"] > 0
