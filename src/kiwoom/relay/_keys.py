@@ -171,9 +171,15 @@ return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
 )
 
 REFRESH_LOCK = """
--- KEYS: relay lock; ARGV: id, ttl ms. 0: another relay holds it.
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+-- KEYS: relay lock; ARGV: id, ttl ms. 0: another relay holds it. A lock that lapsed while
+-- its relay stalled is taken again if nobody else took it meanwhile.
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+if not holder then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
 end
 return 0
 """

@@ -146,18 +146,24 @@ class Relay:
     async def start(self) -> None:
         """Take the namespace's lock (waiting for a dead relay's to lapse), connect the socket,
         register what the consumers hold, then publish and serve requests until closed."""
+        loop = asyncio.get_running_loop()
         try:
             await self._acquire()
+            # Kept from now on: the socket's login may take longer than the lease.
+            self._tasks = [loop.create_task(self._keep_lock(), name="kiwoom-relay-lock")]
             await self._new_epoch()
         except RedisError as exc:
+            await self.detach()
             raise RelayError(f"Redis is unreachable: {exc}") from exc
-        loop = asyncio.get_running_loop()
         self._stop_raw = self.realtime.on_raw(self._on_frame, maxsize=self.queue_size)
-        await self.realtime.connect()
-        self._tasks = [
+        try:
+            await self.realtime.connect()
+        except BaseException:
+            await self.detach()
+            raise
+        self._tasks += [
             loop.create_task(self._publish(), name="kiwoom-relay-publish"),
             loop.create_task(self._serve(), name="kiwoom-relay-requests"),
-            loop.create_task(self._keep_lock(), name="kiwoom-relay-lock"),
         ]
 
     async def close(self) -> None:
