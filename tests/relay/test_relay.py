@@ -225,3 +225,21 @@ def test_kiwoom_relay_is_the_relays_command_line(capsys):
     out = capsys.readouterr().out
     assert "usage: kiwoom relay" in out
     assert "--redis" in out and "--namespace" in out and "--maxlen" in out
+
+
+def test_the_relay_lock_is_taken_again_when_it_lapsed_never_from_another_relay(
+    sync_redis, namespace
+):
+    from kiwoom.relay import _keys
+
+    lock = Keys(namespace).relay
+    sync_redis.set(lock, "me", px=5000)
+    assert sync_redis.eval(_keys.REFRESH_LOCK, 1, lock, "me", 5000) == 1
+    # Lapsed while its relay stalled, nobody else took it: taken again.
+    sync_redis.delete(lock)
+    assert sync_redis.eval(_keys.REFRESH_LOCK, 1, lock, "me", 5000) == 1
+    assert sync_redis.get(lock) == b"me" and sync_redis.pttl(lock) > 4000
+    # Another relay holds it: not taken, and left as it is.
+    sync_redis.set(lock, "other", px=5000)
+    assert sync_redis.eval(_keys.REFRESH_LOCK, 1, lock, "me", 5000) == 0
+    assert sync_redis.get(lock) == b"other"
