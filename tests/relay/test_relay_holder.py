@@ -110,3 +110,60 @@ def test_a_realtime_made_with_relay_serves_consumers_of_other_processes(
         assert _run_of(relayed_items, _items(socket_frames, "000660")) >= 0
 
     asyncio.run(main())
+
+
+def test_condition_search_through_the_relay(sim, sync_redis, redis_url, namespace):
+    refs = Keys(namespace).refs
+    watch = b"02\x1f0"
+
+    async def main() -> None:
+        async with kiwoom.AsyncKiwoom(host=sim.url, **KEYS) as client:
+            rt = client.realtime(relay=redis_url, relay_options={"namespace": namespace})
+            await rt.connect()
+            (session,) = sim.sessions
+            async with (
+                RelayClient(redis_url, namespace=namespace) as a,
+                RelayClient(redis_url, namespace=namespace) as b,
+            ):
+                # ka10171 and ka10172, answered by the relay's socket: the holder's own answers.
+                listed = await a.conditions()
+                assert [r.seq for r in listed.data] == [r.seq for r in (await rt.conditions()).data]
+                assert len(listed.data) >= 2
+                found = await a.condition_search("3")
+                assert found.data and found.seq == "3"
+                direct = await rt.condition_search("3")  # the clock runs: prices may move
+                assert [r.stk_cd for r in found.data] == [r.stk_cd for r in direct.data]
+
+                # ka10173: both watch seq 0; one watch on the socket, counted twice.
+                events = a.condition_events("0")
+                watched = await a.watch_condition("0")
+                assert isinstance(watched.data, list)
+                await b.watch_condition("0")
+                assert sync_redis.hget(refs, watch) == b"2"
+                assert "0" in session.watches
+                hits: list[Any] = []
+                for _ in range(200):
+                    sim.clock.advance(600)
+                    await asyncio.sleep(0.05)
+                    if events.queue:
+                        hits.append(await events.__anext__())
+                        break
+                assert hits and hits[0].values.seq == "0"
+                assert hits[0].values.fid_843 in ("I", "D")
+                assert a.stats().types["02"].received >= 1
+
+                # ka10174: b lets go, the watch stays for a; a lets go, the socket stops it.
+                await b.stop_condition("0")
+                assert sync_redis.hget(refs, watch) == b"1" and "0" in session.watches
+                stopped = await a.stop_condition("0")
+                assert stopped.return_code == 0
+                assert sync_redis.hget(refs, watch) is None
+                assert "0" not in session.watches
+            # The holder's own watches are counted the same way.
+            await rt.watch_condition("1")
+            assert sync_redis.hget(refs, b"02\x1f1") == b"1" and "1" in session.watches
+            await rt.stop_condition("1")
+            assert sync_redis.hget(refs, b"02\x1f1") is None and "1" not in session.watches
+            await rt.close()
+
+    asyncio.run(main())

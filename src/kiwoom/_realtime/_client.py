@@ -678,9 +678,32 @@ class Realtime:
 
     async def conditions(self) -> Any:
         """The saved condition formulas (ka10171 / usa20280 ``CNSRLST``): ``.data`` rows."""
-        entry = self._condition_entry(0)
-        raw = await self._request("CNSRLST", entry.build_request({"trnm": "CNSRLST"}))
-        return entry.decode(raw)
+        return self._condition_entry(0).decode(await self._condition(0))
+
+    async def _condition(
+        self,
+        which: int,
+        seq: str = "",
+        stex_tp: str = "K",
+        cont_yn: str | None = None,
+        next_key: str | None = None,
+    ) -> str:
+        """The raw answer of condition request ``which``: 0 list, 1 search, 2 watch, 3 stop."""
+        entry = self._condition_entry(which)
+        body: dict[str, Any]
+        if which == 0:
+            body = {"trnm": "CNSRLST"}
+        elif which == 3:
+            body = {"trnm": "CNSRCLR", "seq": seq}
+        else:
+            body = {"trnm": "CNSRREQ", "seq": seq, "search_type": "0" if which == 1 else "1"}
+            if self.region == "domestic":
+                body["stex_tp"] = stex_tp
+            if cont_yn is not None:
+                body["cont_yn"] = cont_yn
+            if next_key is not None:
+                body["next_key"] = next_key
+        return await self._request(body["trnm"], entry.build_request(body))
 
     async def _condition_request(
         self,
@@ -690,16 +713,9 @@ class Realtime:
         cont_yn: str | None = None,
         next_key: str | None = None,
     ) -> Any:
-        entry = self._condition_entry(1 if search_type == "0" else 2)
-        body: dict[str, Any] = {"trnm": "CNSRREQ", "seq": seq, "search_type": search_type}
-        if self.region == "domestic":
-            body["stex_tp"] = stex_tp
-        if cont_yn is not None:
-            body["cont_yn"] = cont_yn
-        if next_key is not None:
-            body["next_key"] = next_key
-        raw = await self._request("CNSRREQ", entry.build_request(body))
-        return entry.decode(raw)
+        which = 1 if search_type == "0" else 2
+        raw = await self._condition(which, seq, stex_tp, cont_yn, next_key)
+        return self._condition_entry(which).decode(raw)
 
     async def condition_search(
         self,
@@ -721,6 +737,8 @@ class Realtime:
         Returns the current matches; then every stock entering (``I``) or leaving (``D``) comes
         as a type ``02`` tick (see :meth:`condition_events`). Restarted after a reconnect.
         """
+        if self._relay_client is not None:  # counted with the relay's consumers' watches
+            return await self._relay_client.watch_condition(seq, stex_tp=stex_tp)
         self._conditions[seq] = stex_tp
         try:
             return await self._condition_request(seq, "1", stex_tp)
@@ -730,10 +748,10 @@ class Realtime:
 
     async def stop_condition(self, seq: str) -> Any:
         """Stop the live condition ``seq`` (ka10174 / usa20291, ``CNSRCLR``)."""
+        if self._relay_client is not None:
+            return await self._relay_client.stop_condition(seq)
         self._conditions.pop(seq, None)
-        entry = self._condition_entry(3)
-        raw = await self._request("CNSRCLR", entry.build_request({"trnm": "CNSRCLR", "seq": seq}))
-        return entry.decode(raw)
+        return self._condition_entry(3).decode(await self._condition(3, seq))
 
     def condition_events(
         self, seq: str | None = None, *, maxsize: int | None = None

@@ -65,7 +65,9 @@ class RelayClient:
     Registrations are counted in Redis per (type, item): the relay sends one REG for the
     first holder and a REMOVE when the last lets go. They are held under a lease this client
     renews (``lease`` seconds); if the process dies, the relay releases them when it ends.
-    A client sees only the items it registered, as on its own socket. ``read=False`` makes
+    A client sees only the items it registered, as on its own socket. Condition search
+    (``conditions``, ``condition_search``, ``watch_condition``, ``stop_condition``,
+    ``condition_events``) is sent on the relay's socket. ``read=False`` makes
     a client that only registers (the one a ``Realtime(..., relay=...)`` holds its own
     registrations with: its frames come from its socket).
     """
@@ -93,6 +95,7 @@ class RelayClient:
         self._registry = Registry()
         self._own: set[tuple[str, str]] = set()
         self._whole_types: set[str] = set()  # types registered without an item (00, 04)
+        self._watches: dict[str, str] = {}  # condition seq -> stex_tp, watched through the relay
         self._every_item = False  # only such types: every frame read is this consumer's
         self._pos: dict[str, bytes] = {}  # type -> last entry id read
         self._n: dict[str, int] = {}  # type -> the ``n`` of that entry
@@ -145,12 +148,15 @@ class RelayClient:
 
     def _members(self, group: str | None = None) -> set[str]:
         groups = [group] if group is not None else self._registry.groups()
-        return {
+        members = {
             member(g, t, i)
             for g in groups
             for t, items in self._registry.group(g).items()
             for i in items
         }
+        if group is None:
+            members |= {_watch_member(seq) for seq in self._watches}
+        return members
 
     async def register(
         self,
@@ -265,8 +271,11 @@ class RelayClient:
         own = {(t, i) for r in self._registry.snapshot() for t in [r.type] for i in r.items}
         self._own = own
         self._whole_types = {t for t, i in own if i == ""}
+        if self._watches:  # every condition event is read; condition_events(seq) picks
+            self._whole_types.add(_keys.CONDITION)
         self._every_item = all(i == "" for _, i in own)
-        for t in [t for t in self._pos if t not in {t for t, _ in own}]:
+        followed = {t for t, _ in own} | self._whole_types
+        for t in [t for t in self._pos if t not in followed]:
             del self._pos[t]
             self._n.pop(t, None)
 
@@ -296,6 +305,90 @@ class RelayClient:
                     await self._redis.xadd(keys.requests, {"p": ""})
             except RedisError as exc:
                 log.warning("relay consumer heartbeat failed: %s", exc)
+
+    # -- condition search: sent on the relay's socket --------------------------------------
+
+    async def _call(self, trnm: str, op: dict[str, Any], members: set[str] | None = None) -> str:
+        """Have the relay send a condition-search request on its socket; its raw answer."""
+        try:
+            if not await self._redis.exists(self.keys.relay):
+                raise RealtimeError(trnm, None, "no relay is running")
+            rid = uuid.uuid4().hex
+            touched = _keys.RS.join(sorted(_keys.pairs_of(members or set())))
+            await self._redis.xadd(
+                self.keys.requests, {"r": rid, "p": touched, "c": _encoder.encode(op)}
+            )
+            got: Any = await self._redis.blpop([self.keys.reply(rid)], timeout=self.request_timeout)
+        except RedisError as exc:
+            raise RelayError(f"Redis is unreachable: {exc}") from exc
+        if got is None:
+            raise RealtimeError(
+                trnm, None, f"the relay did not answer within {self.request_timeout}s"
+            )
+        answer: str = got[1].decode()
+        code, _, rest = answer.partition(_keys.US)
+        if code != "ok":
+            raise RealtimeError(trnm, None if code == "None" else int(code), rest)
+        return rest
+
+    async def conditions(self) -> Any:
+        """As :meth:`kiwoom.Realtime.conditions` (ka10171), on the relay's socket."""
+        return self._rt._condition_entry(0).decode(await self._call("CNSRLST", {"op": "list"}))
+
+    async def condition_search(
+        self,
+        seq: str,
+        *,
+        stex_tp: str = "K",
+        cont_yn: str | None = None,
+        next_key: str | None = None,
+    ) -> Any:
+        """As :meth:`kiwoom.Realtime.condition_search` (ka10172), on the relay's socket."""
+        op = {"op": "search", "seq": seq, "stex_tp": stex_tp}
+        op |= {k: v for k, v in (("cont_yn", cont_yn), ("next_key", next_key)) if v is not None}
+        return self._rt._condition_entry(1).decode(await self._call("CNSRREQ", op))
+
+    async def watch_condition(self, seq: str, *, stex_tp: str = "K") -> Any:
+        """As :meth:`kiwoom.Realtime.watch_condition` (ka10173): the current matches, then the
+        events in :meth:`condition_events`. Watches are counted per seq like registrations:
+        the relay stops it on its socket when the last watcher lets go."""
+        mine = {_watch_member(seq)}
+        try:
+            await self._redis.hset(self.keys.conditions, seq, stex_tp)
+            self._watches[seq] = stex_tp
+            await self._follow([_keys.CONDITION])
+            await self._apply(mine, set())
+        except RedisError as exc:
+            self._watches.pop(seq, None)
+            self._refresh_own()
+            raise RelayError(f"Redis is unreachable: {exc}") from exc
+        try:
+            raw = await self._call("CNSRREQ", {"op": "watch", "seq": seq, "stex_tp": stex_tp}, mine)
+        except RealtimeError:
+            self._watches.pop(seq, None)
+            self._refresh_own()
+            with contextlib.suppress(RedisError):
+                await self._apply(set(), mine)
+            raise
+        return self._rt._condition_entry(2).decode(raw)
+
+    async def stop_condition(self, seq: str) -> Any:
+        """As :meth:`kiwoom.Realtime.stop_condition` (ka10174): the socket's answer when this
+        was the last watcher of ``seq``, otherwise the relay's (return_code 0)."""
+        mine = {_watch_member(seq)}
+        self._watches.pop(seq, None)
+        self._refresh_own()
+        try:
+            await self._apply(set(), mine)
+        except RedisError as exc:
+            raise RelayError(f"Redis is unreachable: {exc}") from exc
+        raw = await self._call("CNSRCLR", {"op": "stop", "seq": seq}, mine)
+        return self._rt._condition_entry(3).decode(raw)
+
+    def condition_events(self, seq: str | None = None, *, maxsize: int | None = None) -> Any:
+        """As :meth:`kiwoom.Realtime.condition_events`: type ``02`` ticks of the watched
+        conditions (of ``seq`` only, when given)."""
+        return self._rt.condition_events(seq, maxsize=maxsize)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -409,6 +502,11 @@ class RelayClient:
             lost=dict(self._lost),
             redis_errors=self._redis_errors,
         )
+
+
+def _watch_member(seq: str) -> str:
+    """A condition watch, counted as the pair (02, seq) in a group of its own."""
+    return member("", _keys.CONDITION, seq)
 
 
 def _as_list(values: Iterable[str] | str) -> list[str]:

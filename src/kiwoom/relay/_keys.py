@@ -14,6 +14,8 @@ Under one namespace (default ``kiwoom:rt``; one per app key and socket):
 - ``{ns}:reply:{r}``   list the relay pushes its answer to (``ok`` or ``code<US>message``)
 - ``{ns}:relay``       the relay's lock, holding its id, kept alive while it runs
 - ``{ns}:epoch``       counter of relay epochs
+- ``{ns}:cond``        hash condition seq -> its ``stex_tp`` (a watch is counted as the pair
+  ``02<US>seq``; a request ``c`` field carries a condition-search request as JSON)
 
 Every time is Redis's own (``TIME`` in the scripts), so hosts' clocks never matter.
 """
@@ -45,6 +47,8 @@ READ_COUNT = 1000
 READ_ENTRIES = 100
 """Entries a consumer reads in one round trip at most (each up to ``READ_COUNT`` frames)."""
 
+CONDITION = "02"
+"""The type of condition-search events; a watch of condition ``seq`` counts as (02, seq)."""
 US = "\x1f"
 """Separator inside a pair or member (ASCII unit separator: never in a code or type)."""
 RS = "\x1e"
@@ -61,6 +65,7 @@ class Keys:
         self.requests = f"{namespace}:req"
         self.relay = f"{namespace}:relay"
         self.epoch = f"{namespace}:epoch"
+        self.conditions = f"{namespace}:cond"
 
     def stream(self, tick_type: str) -> str:
         return f"{self.ns}:s:{tick_type}"

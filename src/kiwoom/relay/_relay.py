@@ -5,6 +5,8 @@ mixing types is split, each part keeping its items' raw values), and merges the 
 registrations, counted per (type, item) in Redis, into the socket's REG and REMOVE: a pair is
 registered when its first holder asks and removed when its last lets go (or its lease ends).
 A new relay reads the counts and registers everything again. Decoding is left to consumers.
+Condition-search requests of consumers are sent on the socket and answered to them; watches
+are counted like registrations (a watch of seq ``s`` is the pair ``02``/``s``).
 """
 
 from __future__ import annotations
@@ -112,10 +114,11 @@ class Relay:
         self._n: dict[str, int] = {}  # items published per type stream, across relays
         self._active: set[str] = set()  # pairs registered on the socket
         self._rejected: dict[str, tuple[int | None, str]] = {}
+        self._watching: set[str] = set()  # condition seqs watched on the socket
+        self._stopped: dict[str, str] = {}  # seq -> the socket's answer, stopped this turn
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         self._detached = False
-        self._reconciling = asyncio.Lock()
         self._stop_raw: Any = None
         self._failure: BaseException | None = None
         self._closed = asyncio.Event()
@@ -353,10 +356,11 @@ class Relay:
                 if not (requests or swept or first):
                     continue
                 first = False
-                async with self._reconciling:
-                    failures = await self._reconcile()
+                answers = await self._conditions(requests, ("list", "search", "watch"))
+                failures = await self._reconcile()
+                answers |= await self._conditions(requests, ("stop",))
                 if requests:
-                    await self._answer(requests, failures)
+                    await self._answer(requests, failures, answers)
             except RedisError as exc:
                 log.warning("relay request loop: %s", exc)
                 await asyncio.sleep(0.5)
@@ -377,11 +381,89 @@ class Relay:
                 released = True
         return released
 
+    async def _conditions(
+        self, requests: list[tuple[bytes, dict[bytes, bytes]]], ops: tuple[str, ...]
+    ) -> dict[str, str]:
+        """Send the condition-search requests among ``requests`` (kinds ``ops``) on the socket:
+        reply id -> the answer to push (``ok<US>`` and the socket's raw answer, or a failure).
+        Watches and stops are counted like registrations: a watch is sent for every request
+        (its answer is the current matches), a stop only when the last watcher lets go."""
+        answers: dict[str, str] = {}
+        rt = self.realtime
+        for _, fields in requests:
+            if b"c" not in fields:
+                continue
+            try:
+                op = msgspec.json.decode(fields[b"c"], type=dict[str, str])
+            except msgspec.DecodeError as exc:
+                answers[fields[b"r"].decode()] = f"None{_keys.US}bad request: {exc}"
+                continue
+            kind, seq = op.get("op"), op.get("seq", "")
+            if kind not in ops:
+                continue
+            try:
+                if kind == "list":
+                    raw = await rt._condition(0)
+                elif kind == "search":
+                    raw = await rt._condition(
+                        1, seq, op.get("stex_tp", "K"), op.get("cont_yn"), op.get("next_key")
+                    )
+                elif kind == "watch":
+                    raw = await self._watch(seq, op.get("stex_tp", "K"))
+                else:  # stop: sent by the reconciliation if this was the last watcher
+                    raw = (
+                        self._stopped.get(seq)
+                        or _encoder.encode(
+                            {"trnm": "CNSRCLR", "seq": seq, "return_code": 0, "return_msg": ""}
+                        ).decode()
+                    )
+                answers[fields[b"r"].decode()] = f"ok{_keys.US}{raw}"
+            except RealtimeError as exc:
+                answers[fields[b"r"].decode()] = f"{exc.code}{_keys.US}{exc.message}"
+        if "stop" in ops:
+            self._stopped.clear()
+        return answers
+
+    async def _watch(self, seq: str, stex_tp: str) -> str:
+        """Watch ``seq`` on the socket (restarted after its reconnects); the raw answer."""
+        rt = self.realtime
+        rt._conditions[seq] = stex_tp
+        try:
+            raw = await rt._condition(2, seq, stex_tp)
+        except RealtimeError:
+            if seq not in self._watching:
+                rt._conditions.pop(seq, None)
+            raise
+        self._watching.add(seq)
+        return raw
+
+    async def _reconcile_watches(self, wanted: set[str]) -> dict[str, tuple[int | None, str]]:
+        """Watch the counted condition seqs not watched (a new relay), stop the others."""
+        watches = {split_pair(p)[1] for p in wanted if split_pair(p)[0] == _keys.CONDITION}
+        failures: dict[str, tuple[int | None, str]] = {}
+        for seq in sorted(watches - self._watching):
+            stex_tp: Any = await self._redis.hget(self.keys.conditions, seq)
+            try:
+                await self._watch(seq, stex_tp.decode() if stex_tp else "K")
+            except RealtimeError as exc:
+                failures[pair(_keys.CONDITION, seq)] = (exc.code, exc.message)
+                log.error("condition watch %s failed: %s", seq, exc)
+        for seq in sorted(self._watching - watches):
+            self._watching.discard(seq)
+            self.realtime._conditions.pop(seq, None)
+            try:
+                self._stopped[seq] = await self.realtime._condition(3, seq)
+            except RealtimeError as exc:
+                log.error("stopping condition watch %s failed: %s", seq, exc)
+        return failures
+
     async def _reconcile(self) -> dict[str, tuple[int | None, str]]:
         """REG what is counted and not registered, REMOVE what is registered and no longer
         counted; the pairs that failed, with the server's code and message."""
         counts: Any = await self._redis.hgetall(self.keys.refs)
         wanted = {k.decode() for k, v in counts.items() if int(v) > 0}
+        watch_failures = await self._reconcile_watches(wanted)
+        wanted = {p for p in wanted if split_pair(p)[0] != _keys.CONDITION}
         for p in list(self._rejected):
             if p not in wanted:
                 del self._rejected[p]  # let go by everyone: a later request tries again
@@ -405,17 +487,21 @@ class Relay:
                 log.error("REG of %s %s rejected: %s", types, items, exc)
                 continue
             self._active |= _pairs(items, types)
-        return failures
+        return failures | watch_failures
 
     async def _answer(
         self,
         requests: list[tuple[bytes, dict[bytes, bytes]]],
         failures: dict[str, tuple[int | None, str]],
+        answers: dict[str, str],
     ) -> None:
         pipe = self._redis.pipeline(transaction=False)
         for _, fields in requests:
             rid = fields.get(b"r", b"").decode()
-            if rid:
+            if rid in answers:
+                pipe.rpush(self.keys.reply(rid), answers[rid])
+                pipe.expire(self.keys.reply(rid), _keys.REPLY_TTL)
+            elif rid:
                 touched = fields.get(b"p", b"").decode().split(_keys.RS)
                 failed = next((failures[p] for p in touched if p in failures), None)
                 if failed is None:
