@@ -10,6 +10,7 @@ feeds, in one run:
 3. latency: the relay's 4 consumers and a direct consumer at once, fed paced probes (0B ticks
    numbered in ``acc_trde_qty``): send-to-tick time per probe, p50/p99 of each road, and the
    difference (what the relay adds: Redis, a second process, a second decode of the envelope).
+   Every phase is bounded: a phase that does not finish says so.
 
 The frames are bench/_realtime_frames.py's (70% 0B / 30% 0D, 1-3 items). Every process shares
 the machine's cores, so the relay's figures include its 5 processes competing with each other.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import socket
 import statistics
@@ -39,7 +41,7 @@ WORKERS = HERE / "_relay_workers.py"
 FRAMES = 20_000
 CONSUMERS = 4
 PROBES = 1_000
-PROBE_RATE = 500.0  # probes per second
+PROBE_RATE = 1_000.0  # probes per second
 PROBE = 1_000_000_000
 
 
@@ -158,7 +160,8 @@ async def main() -> None:
     server = await serve(feed.handler, "127.0.0.1", 0, max_size=2**22)
     port = server.sockets[0].getsockname()[1]
     ws_url = f"ws://127.0.0.1:{port}/api/dostk/websocket"
-    print(f"{FRAMES} REAL frames, {items} items (70% 0B / 30% 0D); {CONSUMERS} relay consumers")
+    print(f"{FRAMES} REAL frames, {items} items (70% 0B / 30% 0D); {CONSUMERS} relay consumers;"
+          f" load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
     try:
         # 1. the direct socket
         direct = await spawn("direct", ws_url, str(items))

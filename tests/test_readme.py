@@ -134,6 +134,7 @@ def realtime(
     fake: FakeKiwoom,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    **_: Any,
 ) -> None:
     async def main() -> KiwoomServer:
         async with KiwoomServer() as server:
@@ -216,6 +217,42 @@ def simulator(code: str, capsys: pytest.CaptureFixture[str], **_: Any) -> None:
     assert int(price) > 0 and ord_no == "0000001" and "005930" in positions
 
 
+def relay(
+    code: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    **_: Any,
+) -> None:
+    """The relay's consumer, served by a ``Realtime(relay=...)`` on the simulator."""
+    sim = pytest.importorskip("kiwoom.sim")
+    url = request.getfixturevalue("redis_server")
+    monkeypatch.setattr(_async, "default_async_transport", _http.default_async_transport)
+    assert code.count('"redis://localhost:6379/0"') == 1
+    code = code.replace('"redis://localhost:6379/0"', repr(url))
+
+    async def main(server: Any) -> None:
+        async with (
+            kiwoom.AsyncKiwoom(host=server.url) as client,
+            client.realtime(relay=url) as _,
+        ):
+            async with asyncio.timeout(30):
+                await asyncio.to_thread(_run, code, "README: relay")
+
+    import redis
+
+    with sim.Simulator(seed=7, speed=60, real_rate=20, real_every_push=True) as server:
+        try:
+            asyncio.run(main(server))
+        finally:  # the default namespace, on the session's server: leave nothing behind
+            with redis.Redis.from_url(url) as r:
+                keys = list(r.scan_iter("kiwoom:rt:*"))
+                if keys:
+                    r.delete(*keys)
+    (line,) = _lines(capsys)
+    assert re.fullmatch(r"005930 \d+", line), line
+
+
 # Each block is recognised by what it calls.
 RUNNERS: dict[str, Callable[..., None]] = {
     "from kiwoom.demo import run": demo_bot,
@@ -225,6 +262,7 @@ RUNNERS: dict[str, Callable[..., None]] = {
     "kiwoom.catalog.get(": typed_models,
     "Simulator(": simulator,
     "class MyBot(Bot)": trader_bot,
+    "RelayClient(": relay,
 }
 
 
@@ -244,4 +282,4 @@ def test_readme_block_runs(block, request, capsys, monkeypatch):
     run = _runner(block)
     # The simulator block runs against the real simulator; every other against the fakes.
     fake = None if run is simulator else request.getfixturevalue("fake")
-    run(block, fake=fake, capsys=capsys, monkeypatch=monkeypatch)
+    run(block, fake=fake, capsys=capsys, monkeypatch=monkeypatch, request=request)

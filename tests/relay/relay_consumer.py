@@ -36,7 +36,8 @@ async def main(argv: list[str]) -> None:
         task = asyncio.get_running_loop().create_task(consume())
         while not os.path.exists(stop):
             await asyncio.sleep(0.05)
-        await asyncio.sleep(0.3)  # what the last reads brought
+        await rt.remove("1")  # nothing more comes once the relay answers...
+        await asyncio.sleep(0.3)  # ...but what the last reads brought
         task.cancel()
         stats = msgspec.to_builtins(rt.stats())
         registrations = msgspec.to_builtins(rt.registrations())

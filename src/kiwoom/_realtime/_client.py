@@ -47,6 +47,8 @@ from ._frames import trnm_of as _trnm_of
 from ._registry import Registration, Registry
 
 if TYPE_CHECKING:
+    import redis.asyncio as aioredis
+
     from .._generated._realtime_typing import OnMethod, StreamMethod
 
 __all__ = ["LoginError", "Realtime", "RealtimeError", "ReconnectInfo"]
@@ -129,6 +131,12 @@ class Realtime:
     Timings (seconds) and limits default to ``kiwoom._realtime._defaults``. ``connect_options``
     go to ``websockets.connect``; per-message deflate is not offered unless
     ``{"compression": "deflate"}`` asks for it.
+
+    ``relay`` (a Redis URL or ``redis.asyncio.Redis``; extra ``kiwoom[redis]``): once connected
+    this socket also serves as the relay (:class:`kiwoom.relay.Relay`, with ``relay_options``):
+    every ``REAL`` frame is published for :class:`kiwoom.relay.RelayClient` consumers, and their
+    registrations and this client's own are counted together into the one socket's REG/REMOVE.
+    Its own ``stream``/``on`` then see every item the socket carries (pass ``codes`` to narrow).
     """
 
     def __init__(
@@ -147,6 +155,8 @@ class Realtime:
         request_timeout: float = _defaults.REQUEST_TIMEOUT,
         queue_size: int = _defaults.QUEUE_SIZE,
         connect_options: dict[str, Any] | None = None,
+        relay: str | aioredis.Redis | None = None,
+        relay_options: dict[str, Any] | None = None,
     ) -> None:
         self.url = url
         self.region = "us" if "/api/us/" in url else "domestic"
@@ -162,6 +172,10 @@ class Realtime:
         self.request_timeout = request_timeout
         self.queue_size = queue_size
         self._connect_options = connect_options or {}
+        self._relay_to = relay
+        self._relay_options = relay_options or {}
+        self._relay: Any = None  # the Relay serving from this socket, and the client holding
+        self._relay_client: Any = None  # this process's own registrations in its counts
 
         self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="kiwoom-realtime")
         self._dispatcher = Dispatcher(
@@ -219,11 +233,39 @@ class Realtime:
             self._watchdog_task = asyncio.get_running_loop().create_task(
                 self._watch(self.watchdog), name="kiwoom-realtime-watchdog"
             )
+        if self._relay_to is not None:
+            try:
+                await self._start_relay()
+            except BaseException:
+                await self.close()
+                raise
+            return
         # What was registered before connecting is sent now, before the caller goes on.
         await self._restore(None)
 
+    async def _start_relay(self) -> None:
+        from ..relay._client import RelayClient
+        from ..relay._relay import Relay
+
+        redis = self._relay_to
+        assert redis is not None
+        wanted, self._registry = self._registry.snapshot(), Registry()
+        options = self._relay_options
+        self._relay = Relay(self, redis, **options)
+        await self._relay.start()
+        ns = {"namespace": options["namespace"]} if "namespace" in options else {}
+        self._relay_client = RelayClient(redis, read=False, **ns)
+        await self._relay_client.connect()
+        for r in wanted:  # registered before connecting: now counted with the consumers'
+            await self._relay_client.register(list(r.items), [r.type], group=r.group)
+
     async def close(self) -> None:
         """Close the socket cleanly; streams end, callbacks finish what is queued."""
+        relay, holder, self._relay, self._relay_client = self._relay, self._relay_client, None, None
+        if holder is not None:
+            await holder.close()  # this process lets go of its registrations
+        if relay is not None:
+            await relay.detach()
         self._closing = True
         if self._watchdog_task is not None:
             self._watchdog_task.cancel()
@@ -555,6 +597,14 @@ class Realtime:
         Raises :class:`RealtimeError` if the server rejects it. While the socket is down the
         registration is recorded and sent on reconnect.
         """
+        if self._relay_client is not None:
+            await self._relay_client.register(items, types, group=group, replace=replace)
+            return
+        await self._register(items, types, group, replace)
+
+    async def _register(
+        self, items: Iterable[str] | str, types: Iterable[str] | str, group: str, replace: bool
+    ) -> None:
         item_list = _as_list(items) or [""]
         type_list = _as_list(types)
         self._check_types(type_list, allow_events=False)
@@ -583,6 +633,17 @@ class Realtime:
         types: Iterable[str] | str | None = None,
     ) -> None:
         """Stop real-time data of a whole group, or of some items (and types) in it."""
+        if self._relay_client is not None:
+            await self._relay_client.remove(group, items, types)
+            return
+        await self._remove(group, items, types)
+
+    async def _remove(
+        self,
+        group: str,
+        items: Iterable[str] | str | None,
+        types: Iterable[str] | str | None,
+    ) -> None:
         item_list = None if items is None else _as_list(items)
         type_list = None if types is None else _as_list(types)
         wanted = self._registry.group(group)
@@ -617,7 +678,10 @@ class Realtime:
                 raise
 
     def registrations(self) -> list[Registration]:
-        """Every registration: what is wanted and what the server acknowledged."""
+        """Every registration: what is wanted and what the server acknowledged (with ``relay``:
+        this process's own, held through the relay)."""
+        if self._relay_client is not None:
+            return list(self._relay_client.registrations())
         return self._registry.snapshot()
 
     # -- condition search ------------------------------------------------------------------
@@ -627,9 +691,32 @@ class Realtime:
 
     async def conditions(self) -> Any:
         """The saved condition formulas (ka10171 / usa20280 ``CNSRLST``): ``.data`` rows."""
-        entry = self._condition_entry(0)
-        raw = await self._request("CNSRLST", entry.build_request({"trnm": "CNSRLST"}))
-        return entry.decode(raw)
+        return self._condition_entry(0).decode(await self._condition(0))
+
+    async def _condition(
+        self,
+        which: int,
+        seq: str = "",
+        stex_tp: str = "K",
+        cont_yn: str | None = None,
+        next_key: str | None = None,
+    ) -> str:
+        """The raw answer of condition request ``which``: 0 list, 1 search, 2 watch, 3 stop."""
+        entry = self._condition_entry(which)
+        body: dict[str, Any]
+        if which == 0:
+            body = {"trnm": "CNSRLST"}
+        elif which == 3:
+            body = {"trnm": "CNSRCLR", "seq": seq}
+        else:
+            body = {"trnm": "CNSRREQ", "seq": seq, "search_type": "0" if which == 1 else "1"}
+            if self.region == "domestic":
+                body["stex_tp"] = stex_tp
+            if cont_yn is not None:
+                body["cont_yn"] = cont_yn
+            if next_key is not None:
+                body["next_key"] = next_key
+        return await self._request(body["trnm"], entry.build_request(body))
 
     async def _condition_request(
         self,
@@ -639,16 +726,9 @@ class Realtime:
         cont_yn: str | None = None,
         next_key: str | None = None,
     ) -> Any:
-        entry = self._condition_entry(1 if search_type == "0" else 2)
-        body: dict[str, Any] = {"trnm": "CNSRREQ", "seq": seq, "search_type": search_type}
-        if self.region == "domestic":
-            body["stex_tp"] = stex_tp
-        if cont_yn is not None:
-            body["cont_yn"] = cont_yn
-        if next_key is not None:
-            body["next_key"] = next_key
-        raw = await self._request("CNSRREQ", entry.build_request(body))
-        return entry.decode(raw)
+        which = 1 if search_type == "0" else 2
+        raw = await self._condition(which, seq, stex_tp, cont_yn, next_key)
+        return self._condition_entry(which).decode(raw)
 
     async def condition_search(
         self,
@@ -670,6 +750,8 @@ class Realtime:
         Returns the current matches; then every stock entering (``I``) or leaving (``D``) comes
         as a type ``02`` tick (see :meth:`condition_events`). Restarted after a reconnect.
         """
+        if self._relay_client is not None:  # counted with the relay's consumers' watches
+            return await self._relay_client.watch_condition(seq, stex_tp=stex_tp)
         self._conditions[seq] = stex_tp
         try:
             return await self._condition_request(seq, "1", stex_tp)
@@ -679,10 +761,10 @@ class Realtime:
 
     async def stop_condition(self, seq: str) -> Any:
         """Stop the live condition ``seq`` (ka10174 / usa20291, ``CNSRCLR``)."""
+        if self._relay_client is not None:
+            return await self._relay_client.stop_condition(seq)
         self._conditions.pop(seq, None)
-        entry = self._condition_entry(3)
-        raw = await self._request("CNSRCLR", entry.build_request({"trnm": "CNSRCLR", "seq": seq}))
-        return entry.decode(raw)
+        return self._condition_entry(3).decode(await self._condition(3, seq))
 
     def condition_events(
         self, seq: str | None = None, *, maxsize: int | None = None

@@ -3,7 +3,8 @@
 One process runs the relay (``python -m kiwoom.relay``, or :class:`Relay` around a
 :class:`kiwoom.Realtime`): it holds the socket and publishes every ``REAL`` frame to a Redis
 stream per real-time type. Any other process uses :class:`RelayClient`, with the socket
-runtime's interface (``register``, ``remove``, ``stream``, ``on``, ``stats``) and its typed
+runtime's interface (``register``, ``remove``, ``stream``, ``on``, ``on_raw``, ``stats``,
+condition search) and its typed
 ticks; registrations are reference-counted per (type, item), so the socket sees one REG per
 pair and a REMOVE when its last holder lets go::
 

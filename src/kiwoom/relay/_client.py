@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -27,7 +27,7 @@ from .._realtime._frames import MALFORMED, Real, decode_frame
 from .._realtime._registry import Registry
 from . import _keys
 from ._keys import Keys, member
-from ._relay import RelayError, redis_client
+from ._relay import RelayError, pause, redis_client, stop_tasks
 
 if TYPE_CHECKING:
     from .._generated._realtime_typing import OnMethod, StreamMethod
@@ -37,6 +37,7 @@ __all__ = ["RelayClient", "RelayClientStats"]
 log = logging.getLogger("kiwoom.relay")
 
 _encoder = msgspec.json.Encoder()
+_RS = _keys.RS.encode()
 
 
 class RelayClientStats(Stats):
@@ -64,7 +65,11 @@ class RelayClient:
     Registrations are counted in Redis per (type, item): the relay sends one REG for the
     first holder and a REMOVE when the last lets go. They are held under a lease this client
     renews (``lease`` seconds); if the process dies, the relay releases them when it ends.
-    A client sees only the items it registered, as on its own socket.
+    A client sees only the items it registered, as on its own socket. Condition search
+    (``conditions``, ``condition_search``, ``watch_condition``, ``stop_condition``,
+    ``condition_events``) is sent on the relay's socket. ``read=False`` makes
+    a client that only registers (the one a ``Realtime(..., relay=...)`` holds its own
+    registrations with: its frames come from its socket).
     """
 
     def __init__(
@@ -76,8 +81,10 @@ class RelayClient:
         request_timeout: float = REQUEST_TIMEOUT,
         queue_size: int = QUEUE_SIZE,
         block: float = _keys.BLOCK,
+        read: bool = True,
     ) -> None:
         self.keys = Keys(namespace)
+        self._reading = read
         self.id = uuid.uuid4().hex
         self.lease = lease
         self.request_timeout = request_timeout
@@ -88,6 +95,7 @@ class RelayClient:
         self._registry = Registry()
         self._own: set[tuple[str, str]] = set()
         self._whole_types: set[str] = set()  # types registered without an item (00, 04)
+        self._watches: dict[str, str] = {}  # condition seq -> stex_tp, watched through the relay
         self._every_item = False  # only such types: every frame read is this consumer's
         self._pos: dict[str, bytes] = {}  # type -> last entry id read
         self._n: dict[str, int] = {}  # type -> the ``n`` of that entry
@@ -96,7 +104,7 @@ class RelayClient:
         self._lost: dict[str, int] = {}
         self._redis_errors = 0
         self._tasks: list[asyncio.Task[None]] = []
-        self._closing = False
+        self._stopping = asyncio.Event()
 
     def __repr__(self) -> str:
         return f"<RelayClient {self.keys.ns} {self.id}>"
@@ -119,19 +127,13 @@ class RelayClient:
         except RedisError as exc:
             raise RelayError(f"Redis is unreachable: {exc}") from exc
         loop = asyncio.get_running_loop()
-        self._tasks = [
-            loop.create_task(self._read(), name="kiwoom-relay-read"),
-            loop.create_task(self._beat(), name="kiwoom-relay-lease"),
-        ]
+        self._tasks = [loop.create_task(self._beat(), name="kiwoom-relay-lease")]
+        if self._reading:
+            self._tasks.append(loop.create_task(self._read(), name="kiwoom-relay-read"))
 
     async def close(self) -> None:
         """Release every registration (the relay removes what nobody else holds) and stop."""
-        self._closing = True
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await stop_tasks(self._tasks, self._stopping, self.block + 1)
         with contextlib.suppress(RedisError):
             keys = self.keys
             await self._redis.eval(
@@ -146,12 +148,15 @@ class RelayClient:
 
     def _members(self, group: str | None = None) -> set[str]:
         groups = [group] if group is not None else self._registry.groups()
-        return {
+        members = {
             member(g, t, i)
             for g in groups
             for t, items in self._registry.group(g).items()
             for i in items
         }
+        if group is None:
+            members |= {_watch_member(seq) for seq in self._watches}
+        return members
 
     async def register(
         self,
@@ -266,8 +271,11 @@ class RelayClient:
         own = {(t, i) for r in self._registry.snapshot() for t in [r.type] for i in r.items}
         self._own = own
         self._whole_types = {t for t, i in own if i == ""}
+        if self._watches:  # every condition event is read; condition_events(seq) picks
+            self._whole_types.add(_keys.CONDITION)
         self._every_item = all(i == "" for _, i in own)
-        for t in [t for t in self._pos if t not in {t for t, _ in own}]:
+        followed = {t for t, _ in own} | self._whole_types
+        for t in [t for t in self._pos if t not in followed]:
             del self._pos[t]
             self._n.pop(t, None)
 
@@ -275,7 +283,7 @@ class RelayClient:
         """Start reading the streams of newly registered types from their current end, before
         the relay registers them, so nothing the registration brings is missed."""
         for t in types:
-            if t in self._pos:
+            if t in self._pos or not self._reading:
                 continue
             last: Any = await self._redis.xrevrange(self.keys.stream(t), count=1)
             self._pos[t] = last[0][0] if last else b"0-0"
@@ -284,8 +292,7 @@ class RelayClient:
 
     async def _beat(self) -> None:
         keys = self.keys
-        while True:
-            await asyncio.sleep(self.lease / 3)
+        while not await pause(self._stopping, self.lease / 3):
             try:
                 released = await self._redis.eval(
                     _keys.HEARTBEAT, 1, keys.consumers, self.id, int(self.lease * 1000)
@@ -299,18 +306,102 @@ class RelayClient:
             except RedisError as exc:
                 log.warning("relay consumer heartbeat failed: %s", exc)
 
+    # -- condition search: sent on the relay's socket --------------------------------------
+
+    async def _call(self, trnm: str, op: dict[str, Any], members: set[str] | None = None) -> str:
+        """Have the relay send a condition-search request on its socket; its raw answer."""
+        try:
+            if not await self._redis.exists(self.keys.relay):
+                raise RealtimeError(trnm, None, "no relay is running")
+            rid = uuid.uuid4().hex
+            touched = _keys.RS.join(sorted(_keys.pairs_of(members or set())))
+            await self._redis.xadd(
+                self.keys.requests, {"r": rid, "p": touched, "c": _encoder.encode(op)}
+            )
+            got: Any = await self._redis.blpop([self.keys.reply(rid)], timeout=self.request_timeout)
+        except RedisError as exc:
+            raise RelayError(f"Redis is unreachable: {exc}") from exc
+        if got is None:
+            raise RealtimeError(
+                trnm, None, f"the relay did not answer within {self.request_timeout}s"
+            )
+        answer: str = got[1].decode()
+        code, _, rest = answer.partition(_keys.US)
+        if code != "ok":
+            raise RealtimeError(trnm, None if code == "None" else int(code), rest)
+        return rest
+
+    async def conditions(self) -> Any:
+        """As :meth:`kiwoom.Realtime.conditions` (ka10171), on the relay's socket."""
+        return self._rt._condition_entry(0).decode(await self._call("CNSRLST", {"op": "list"}))
+
+    async def condition_search(
+        self,
+        seq: str,
+        *,
+        stex_tp: str = "K",
+        cont_yn: str | None = None,
+        next_key: str | None = None,
+    ) -> Any:
+        """As :meth:`kiwoom.Realtime.condition_search` (ka10172), on the relay's socket."""
+        op = {"op": "search", "seq": seq, "stex_tp": stex_tp}
+        op |= {k: v for k, v in (("cont_yn", cont_yn), ("next_key", next_key)) if v is not None}
+        return self._rt._condition_entry(1).decode(await self._call("CNSRREQ", op))
+
+    async def watch_condition(self, seq: str, *, stex_tp: str = "K") -> Any:
+        """As :meth:`kiwoom.Realtime.watch_condition` (ka10173): the current matches, then the
+        events in :meth:`condition_events`. Watches are counted per seq like registrations:
+        the relay stops it on its socket when the last watcher lets go."""
+        mine = {_watch_member(seq)}
+        try:
+            await self._redis.hset(self.keys.conditions, seq, stex_tp)
+            self._watches[seq] = stex_tp
+            await self._follow([_keys.CONDITION])
+            await self._apply(mine, set())
+        except RedisError as exc:
+            self._watches.pop(seq, None)
+            self._refresh_own()
+            raise RelayError(f"Redis is unreachable: {exc}") from exc
+        try:
+            raw = await self._call("CNSRREQ", {"op": "watch", "seq": seq, "stex_tp": stex_tp}, mine)
+        except RealtimeError:
+            self._watches.pop(seq, None)
+            self._refresh_own()
+            with contextlib.suppress(RedisError):
+                await self._apply(set(), mine)
+            raise
+        return self._rt._condition_entry(2).decode(raw)
+
+    async def stop_condition(self, seq: str) -> Any:
+        """As :meth:`kiwoom.Realtime.stop_condition` (ka10174): the socket's answer when this
+        was the last watcher of ``seq``, otherwise the relay's (return_code 0)."""
+        mine = {_watch_member(seq)}
+        self._watches.pop(seq, None)
+        self._refresh_own()
+        try:
+            await self._apply(set(), mine)
+        except RedisError as exc:
+            raise RelayError(f"Redis is unreachable: {exc}") from exc
+        raw = await self._call("CNSRCLR", {"op": "stop", "seq": seq}, mine)
+        return self._rt._condition_entry(3).decode(raw)
+
+    def condition_events(self, seq: str | None = None, *, maxsize: int | None = None) -> Any:
+        """As :meth:`kiwoom.Realtime.condition_events`: type ``02`` ticks of the watched
+        conditions (of ``seq`` only, when given)."""
+        return self._rt.condition_events(seq, maxsize=maxsize)
+
     # -- reading ---------------------------------------------------------------------------
 
     async def _read(self) -> None:
         keys, process = self.keys, self._rt.process
-        while True:
+        while not self._stopping.is_set():
             if not self._pos:
                 await asyncio.sleep(self.block)
                 continue
             streams: Any = {keys.stream(t): p for t, p in self._pos.items()}
             try:
                 got: Any = await self._redis.xread(
-                    streams, count=_keys.READ_COUNT, block=max(1, int(self.block * 1000))
+                    streams, count=_keys.READ_ENTRIES, block=max(1, int(self.block * 1000))
                 )
             except RedisError as exc:
                 self._redis_errors += 1
@@ -323,13 +414,15 @@ class RelayClient:
                 if t not in self._pos:
                     continue  # removed while the read was under way
                 for entry_id, fields in entries:
-                    frame = self._entry(t, entry_id, fields)
-                    if frame is not None:
+                    for frame in self._entry(t, entry_id, fields):
                         process(frame)
+                    # Consumers take each entry's ticks before the next: a socket's reader
+                    # yields between frames too, and queues would overflow otherwise.
+                    await asyncio.sleep(0)
 
-    def _entry(self, tick_type: str, entry_id: bytes, fields: dict[bytes, bytes]) -> bytes | None:
-        """Account for one entry (gaps, lost items); the part of its frame this consumer
-        registered, or None."""
+    def _entry(self, tick_type: str, entry_id: bytes, fields: dict[bytes, bytes]) -> list[bytes]:
+        """Account for one entry (gaps, lost items); the parts of its frames this consumer
+        registered."""
         self._pos[tick_type] = entry_id
         n, k, epoch = int(fields[b"n"]), int(fields[b"k"]), int(fields[b"e"])
         first = n - k
@@ -341,11 +434,25 @@ class RelayClient:
             if self._epoch is not None:
                 self._gaps += 1
             self._epoch = epoch
-        return self._mine(fields[b"f"])
+        frames = fields[b"f"].split(_RS)
+        if self._every_item or tick_type in self._whole_types:
+            return frames
+        if b"i" not in fields or fields[b"i"].count(_RS) != len(frames) - 1:
+            return [mine for raw in frames if (mine := self._mine(raw)) is not None]
+        own = self._own
+        out = []
+        for raw, codes in zip(frames, fields[b"i"].split(_RS), strict=True):
+            held = [(tick_type, code) in own for code in codes.decode().split(_keys.US)]
+            if all(held):
+                out.append(raw)
+            elif any(held):
+                mine = self._mine(raw)
+                if mine is not None:
+                    out.append(mine)
+        return out
 
     def _mine(self, raw: bytes) -> bytes | None:
-        if self._every_item:
-            return raw
+        """The part of a frame of some items (this consumer's and others') that is its own."""
         try:
             frame = decode_frame(raw)
         except MALFORMED:
@@ -377,6 +484,15 @@ class RelayClient:
             """As :meth:`kiwoom.Realtime.on`: a callback per tick."""
             return self._rt.on
 
+    def on_raw(
+        self, callback: Callable[[str | bytes], Any], *, maxsize: int | None = None
+    ) -> Callable[[], Awaitable[None]]:
+        """As :meth:`kiwoom.Realtime.on_raw`: ``callback(frame)`` with the bytes of every
+        ``REAL`` frame of this consumer's registrations, as the relay's socket received it (a
+        frame that also carried other consumers' items arrives re-encoded with only this
+        consumer's). Control frames (PING, REG answers) stay on the relay's socket."""
+        return self._rt.on_raw(callback, maxsize=maxsize)
+
     def stats(self) -> RelayClientStats:
         """The socket runtime's counters and the relay's (``gaps``, ``lost``)."""
         s = self._rt.stats()
@@ -386,6 +502,11 @@ class RelayClient:
             lost=dict(self._lost),
             redis_errors=self._redis_errors,
         )
+
+
+def _watch_member(seq: str) -> str:
+    """A condition watch, counted as the pair (02, seq) in a group of its own."""
+    return member("", _keys.CONDITION, seq)
 
 
 def _as_list(values: Iterable[str] | str) -> list[str]:

@@ -2,9 +2,11 @@
 
 Under one namespace (default ``kiwoom:rt``; one per app key and socket):
 
-- ``{ns}:s:{type}``    stream of REAL frames of one type; entry fields ``f`` (the frame's bytes),
-  ``k`` (its items), ``n`` (items published on this stream so far, this entry's included) and
-  ``e`` (the relay epoch: it grows at every relay start and socket reconnect)
+- ``{ns}:s:{type}``    stream of REAL frames of one type, an entry per publishing turn; fields
+  ``f`` (the frames' bytes, ``RS`` between frames), ``i`` (their items: ``US`` between items,
+  ``RS`` between frames), ``k`` (items in the entry), ``n`` (items published on this stream so
+  far, this entry's included) and ``e`` (the relay epoch: it grows at every relay start and
+  socket reconnect)
 - ``{ns}:refs``        hash ``type<US>item`` -> how many (consumer, group) registrations hold it
 - ``{ns}:c:{id}``      set of one consumer's registrations, ``group<US>type<US>item``
 - ``{ns}:consumers``   sorted set consumer id -> end of its lease (ms, Redis server time)
@@ -12,6 +14,8 @@ Under one namespace (default ``kiwoom:rt``; one per app key and socket):
 - ``{ns}:reply:{r}``   list the relay pushes its answer to (``ok`` or ``code<US>message``)
 - ``{ns}:relay``       the relay's lock, holding its id, kept alive while it runs
 - ``{ns}:epoch``       counter of relay epochs
+- ``{ns}:cond``        hash condition seq -> its ``stex_tp`` (a watch is counted as the pair
+  ``02<US>seq``; a request ``c`` field carries a condition-search request as JSON)
 
 Every time is Redis's own (``TIME`` in the scripts), so hosts' clocks never matter.
 """
@@ -25,7 +29,8 @@ __all__ = ["NAMESPACE", "Keys", "member", "pair", "split_pair"]
 NAMESPACE = "kiwoom:rt"
 """Default key prefix."""
 MAXLEN = 10_000
-"""Entries kept per type stream (trimmed approximately: ``XADD MAXLEN ~``)."""
+"""Entries kept per type stream (trimmed approximately: ``XADD MAXLEN ~``); an entry holds the
+frames of one type the relay received in one turn of its loop (one, unless frames come fast)."""
 LEASE = 10.0
 """Seconds a consumer's registrations outlive its last heartbeat (it beats every third)."""
 RELAY_LEASE = 5.0
@@ -33,10 +38,17 @@ RELAY_LEASE = 5.0
 REPLY_TTL = 60
 """Seconds an unread answer stays in Redis."""
 BLOCK = 0.1
-"""Seconds a consumer's XREAD blocks, so newly registered types are read within this."""
+"""Seconds a consumer's XREAD blocks while nothing comes (it returns as soon as an entry does),
+so the streams of newly registered types are read within this."""
+SOCKET_TIMEOUT = 30.0
+"""Seconds a Redis read may take before the connection is taken for dead."""
 READ_COUNT = 1000
-"""Entries read (and published) in one round trip at most."""
+"""Frames published (and requests read) in one round trip at most."""
+READ_ENTRIES = 100
+"""Entries a consumer reads in one round trip at most (each up to ``READ_COUNT`` frames)."""
 
+CONDITION = "02"
+"""The type of condition-search events; a watch of condition ``seq`` counts as (02, seq)."""
 US = "\x1f"
 """Separator inside a pair or member (ASCII unit separator: never in a code or type)."""
 RS = "\x1e"
@@ -53,6 +65,7 @@ class Keys:
         self.requests = f"{namespace}:req"
         self.relay = f"{namespace}:relay"
         self.epoch = f"{namespace}:epoch"
+        self.conditions = f"{namespace}:cond"
 
     def stream(self, tick_type: str) -> str:
         return f"{self.ns}:s:{tick_type}"
@@ -163,9 +176,15 @@ return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
 )
 
 REFRESH_LOCK = """
--- KEYS: relay lock; ARGV: id, ttl ms. 0: another relay holds it.
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+-- KEYS: relay lock; ARGV: id, ttl ms. 0: another relay holds it. A lock that lapsed while
+-- its relay stalled is taken again if nobody else took it meanwhile.
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+if not holder then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
 end
 return 0
 """

@@ -5,6 +5,8 @@ mixing types is split, each part keeping its items' raw values), and merges the 
 registrations, counted per (type, item) in Redis, into the socket's REG and REMOVE: a pair is
 registered when its first holder asks and removed when its last lets go (or its lease ends).
 A new relay reads the counts and registers everything again. Decoding is left to consumers.
+Condition-search requests of consumers are sent on the socket and answered to them; watches
+are counted like registrations (a watch of seq ``s`` is the pair ``02``/``s``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ __all__ = ["Relay", "RelayError", "RelayStats"]
 log = logging.getLogger("kiwoom.relay")
 
 _encoder = msgspec.json.Encoder()
+_RS = _keys.RS.encode()
 
 
 class RelayError(KiwoomError):
@@ -65,7 +68,11 @@ class RelayStats(msgspec.Struct):
 def redis_client(redis: str | aioredis.Redis) -> aioredis.Redis:
     """A client on bytes (frames stay bytes), from a URL or as given."""
     if isinstance(redis, str):
-        return aioredis.Redis.from_url(redis, decode_responses=False)
+        # redis-py's default read timeout (5 s) fails reads that a busy process's loop
+        # resumes late; a read of a live server never takes long (XREAD blocks 0.1 s).
+        return aioredis.Redis.from_url(
+            redis, decode_responses=False, socket_timeout=_keys.SOCKET_TIMEOUT
+        )
     return redis
 
 
@@ -102,12 +109,16 @@ class Relay:
         self.id = uuid.uuid4().hex
         self._redis = redis_client(redis)
         self._stats = RelayStats()
-        self._pending: deque[tuple[str, bytes, int, int]] = deque()
+        self._pending: deque[tuple[str, bytes, bytes, int, int]] = deque()
         self._wake = asyncio.Event()
         self._n: dict[str, int] = {}  # items published per type stream, across relays
         self._active: set[str] = set()  # pairs registered on the socket
         self._rejected: dict[str, tuple[int | None, str]] = {}
+        self._watching: set[str] = set()  # condition seqs watched on the socket
+        self._stopped: dict[str, str] = {}  # seq -> the socket's answer, stopped this turn
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
+        self._detached = False
         self._stop_raw: Any = None
         self._failure: BaseException | None = None
         self._closed = asyncio.Event()
@@ -138,36 +149,48 @@ class Relay:
     async def start(self) -> None:
         """Take the namespace's lock (waiting for a dead relay's to lapse), connect the socket,
         register what the consumers hold, then publish and serve requests until closed."""
+        loop = asyncio.get_running_loop()
         try:
             await self._acquire()
+            # Kept from now on: the socket's login may take longer than the lease.
+            self._tasks = [loop.create_task(self._keep_lock(), name="kiwoom-relay-lock")]
             await self._new_epoch()
         except RedisError as exc:
+            await self.detach()
             raise RelayError(f"Redis is unreachable: {exc}") from exc
-        loop = asyncio.get_running_loop()
         self._stop_raw = self.realtime.on_raw(self._on_frame, maxsize=self.queue_size)
-        await self.realtime.connect()
-        self._tasks = [
+        try:
+            await self.realtime.connect()
+        except BaseException:
+            await self.detach()
+            raise
+        self._tasks += [
             loop.create_task(self._publish(), name="kiwoom-relay-publish"),
             loop.create_task(self._serve(), name="kiwoom-relay-requests"),
-            loop.create_task(self._keep_lock(), name="kiwoom-relay-lock"),
         ]
 
     async def close(self) -> None:
         """Stop publishing and close the socket. The registrations stay counted in Redis for
         the next relay."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self.detach()
+        await self.realtime.close()
+        self._closed.set()
+
+    async def detach(self) -> None:
+        """Stop publishing and serving, and give up the namespace; the socket stays open (the
+        way a :class:`kiwoom.Realtime` made with ``relay=`` stops relaying as it closes)."""
+        if self._detached:
+            return
+        self._detached = True
+        self._stopping.set()
+        self._wake.set()  # the publisher sends what it holds, then ends
+        await stop_tasks(self._tasks, self._stopping, 1.0)
         if self._stop_raw is not None:
             await self._stop_raw()
-        await self.realtime.close()
         with contextlib.suppress(RedisError):
             await self._redis.eval(_keys.RELEASE_LOCK, 1, self.keys.relay, self.id)
         with contextlib.suppress(RedisError):
             await self._redis.aclose()
-        self._closed.set()
 
     async def wait_closed(self) -> None:
         """Wait until the relay is closed; raises what stopped it, if anything did."""
@@ -199,8 +222,7 @@ class Relay:
 
     async def _keep_lock(self) -> None:
         ttl = int(self.lease * 1000)
-        while True:
-            await asyncio.sleep(self.lease / 3)
+        while not await pause(self._stopping, self.lease / 3):
             try:
                 held = await self._redis.eval(_keys.REFRESH_LOCK, 1, self.keys.relay, self.id, ttl)
             except RedisError as exc:
@@ -238,13 +260,16 @@ class Relay:
         self._stats.frames += 1
         types = {it.type for it in frame.data}
         if len(types) == 1:
-            parts = [(next(iter(types)), data, len(frame.data))]
+            parts = [(next(iter(types)), data, frame.data)]
         else:
             parts = []
             for t in types:
                 items = [it for it in frame.data if it.type == t]
-                parts.append((t, _encoder.encode(Real(data=items)), len(items)))
-        for t, body, k in parts:
+                parts.append((t, _encoder.encode(Real(data=items)), items))
+        for t, body, part in parts:
+            k = len(part)
+            # The entry names its items, so a consumer keeps or skips it without decoding it.
+            codes = _keys.US.join([it.item for it in part]).encode()
             n = self._n.get(t)
             if n is None:
                 n = await self._last_n(t)
@@ -252,7 +277,7 @@ class Relay:
             if len(self._pending) >= self.queue_size:
                 self._pending.popleft()
                 self._stats.dropped += 1
-            self._pending.append((t, body, k, n))
+            self._pending.append((t, body, codes, k, n))
         self._wake.set()
 
     async def _last_n(self, tick_type: str) -> int:
@@ -264,18 +289,36 @@ class Relay:
         return int(last[0][1][b"n"]) if last else 0
 
     async def _publish(self) -> None:
+        """Every frame received since the last turn goes out in one pipeline (one round trip)."""
         pending, keys, maxlen = self._pending, self.keys, self.maxlen
         published = self._stats.published
         epoch_of = self._stats
-        while True:
+        while not self._stopping.is_set():
             await self._wake.wait()
             self._wake.clear()
             while pending:
                 batch = [pending.popleft() for _ in range(min(len(pending), _keys.READ_COUNT))]
+                # One entry per type: its frames in order, RS between them (RFC 7464's
+                # separator, which JSON text never contains), and one XADD per type.
+                by_type: dict[str, tuple[list[bytes], list[bytes], int, int]] = {}
+                for t, body, codes, k, n in batch:
+                    group = by_type.get(t)
+                    if group is None:
+                        by_type[t] = ([body], [codes], k, n)
+                    else:
+                        group[0].append(body)
+                        group[1].append(codes)
+                        by_type[t] = (group[0], group[1], group[2] + k, n)
                 pipe = self._redis.pipeline(transaction=False)
                 epoch = epoch_of.epoch
-                for t, body, k, n in batch:
-                    fields: Any = {"f": body, "k": k, "n": n, "e": epoch}
+                for t, (bodies, codes_of, k, n) in by_type.items():
+                    fields: Any = {
+                        "f": _RS.join(bodies),
+                        "i": _RS.join(codes_of),
+                        "k": k,
+                        "n": n,
+                        "e": epoch,
+                    }
                     pipe.xadd(keys.stream(t), fields, maxlen=maxlen, approximate=True)
                 try:
                     await pipe.execute()
@@ -284,7 +327,7 @@ class Relay:
                     log.warning("publishing %d frames failed: %s", len(batch), exc)
                     await asyncio.sleep(0.5)
                     continue
-                for t, _, k, _ in batch:
+                for t, _, _, k, _ in batch:
                     published[t] = published.get(t, 0) + k
 
     # -- registrations ---------------------------------------------------------------------
@@ -296,7 +339,7 @@ class Relay:
         last = b"0-0"
         next_sweep = 0.0
         first = True
-        while True:
+        while not self._stopping.is_set():
             try:
                 got: Any = await self._redis.xread(
                     {self.keys.requests: last}, count=_keys.READ_COUNT, block=250
@@ -313,9 +356,11 @@ class Relay:
                 if not (requests or swept or first):
                     continue
                 first = False
+                answers = await self._conditions(requests, ("list", "search", "watch"))
                 failures = await self._reconcile()
+                answers |= await self._conditions(requests, ("stop",))
                 if requests:
-                    await self._answer(requests, failures)
+                    await self._answer(requests, failures, answers)
             except RedisError as exc:
                 log.warning("relay request loop: %s", exc)
                 await asyncio.sleep(0.5)
@@ -336,11 +381,89 @@ class Relay:
                 released = True
         return released
 
+    async def _conditions(
+        self, requests: list[tuple[bytes, dict[bytes, bytes]]], ops: tuple[str, ...]
+    ) -> dict[str, str]:
+        """Send the condition-search requests among ``requests`` (kinds ``ops``) on the socket:
+        reply id -> the answer to push (``ok<US>`` and the socket's raw answer, or a failure).
+        Watches and stops are counted like registrations: a watch is sent for every request
+        (its answer is the current matches), a stop only when the last watcher lets go."""
+        answers: dict[str, str] = {}
+        rt = self.realtime
+        for _, fields in requests:
+            if b"c" not in fields:
+                continue
+            try:
+                op = msgspec.json.decode(fields[b"c"], type=dict[str, str])
+            except msgspec.DecodeError as exc:
+                answers[fields[b"r"].decode()] = f"None{_keys.US}bad request: {exc}"
+                continue
+            kind, seq = op.get("op"), op.get("seq", "")
+            if kind not in ops:
+                continue
+            try:
+                if kind == "list":
+                    raw = await rt._condition(0)
+                elif kind == "search":
+                    raw = await rt._condition(
+                        1, seq, op.get("stex_tp", "K"), op.get("cont_yn"), op.get("next_key")
+                    )
+                elif kind == "watch":
+                    raw = await self._watch(seq, op.get("stex_tp", "K"))
+                else:  # stop: sent by the reconciliation if this was the last watcher
+                    raw = (
+                        self._stopped.get(seq)
+                        or _encoder.encode(
+                            {"trnm": "CNSRCLR", "seq": seq, "return_code": 0, "return_msg": ""}
+                        ).decode()
+                    )
+                answers[fields[b"r"].decode()] = f"ok{_keys.US}{raw}"
+            except RealtimeError as exc:
+                answers[fields[b"r"].decode()] = f"{exc.code}{_keys.US}{exc.message}"
+        if "stop" in ops:
+            self._stopped.clear()
+        return answers
+
+    async def _watch(self, seq: str, stex_tp: str) -> str:
+        """Watch ``seq`` on the socket (restarted after its reconnects); the raw answer."""
+        rt = self.realtime
+        rt._conditions[seq] = stex_tp
+        try:
+            raw = await rt._condition(2, seq, stex_tp)
+        except RealtimeError:
+            if seq not in self._watching:
+                rt._conditions.pop(seq, None)
+            raise
+        self._watching.add(seq)
+        return raw
+
+    async def _reconcile_watches(self, wanted: set[str]) -> dict[str, tuple[int | None, str]]:
+        """Watch the counted condition seqs not watched (a new relay), stop the others."""
+        watches = {split_pair(p)[1] for p in wanted if split_pair(p)[0] == _keys.CONDITION}
+        failures: dict[str, tuple[int | None, str]] = {}
+        for seq in sorted(watches - self._watching):
+            stex_tp: Any = await self._redis.hget(self.keys.conditions, seq)
+            try:
+                await self._watch(seq, stex_tp.decode() if stex_tp else "K")
+            except RealtimeError as exc:
+                failures[pair(_keys.CONDITION, seq)] = (exc.code, exc.message)
+                log.error("condition watch %s failed: %s", seq, exc)
+        for seq in sorted(self._watching - watches):
+            self._watching.discard(seq)
+            self.realtime._conditions.pop(seq, None)
+            try:
+                self._stopped[seq] = await self.realtime._condition(3, seq)
+            except RealtimeError as exc:
+                log.error("stopping condition watch %s failed: %s", seq, exc)
+        return failures
+
     async def _reconcile(self) -> dict[str, tuple[int | None, str]]:
         """REG what is counted and not registered, REMOVE what is registered and no longer
         counted; the pairs that failed, with the server's code and message."""
         counts: Any = await self._redis.hgetall(self.keys.refs)
         wanted = {k.decode() for k, v in counts.items() if int(v) > 0}
+        watch_failures = await self._reconcile_watches(wanted)
+        wanted = {p for p in wanted if split_pair(p)[0] != _keys.CONDITION}
         for p in list(self._rejected):
             if p not in wanted:
                 del self._rejected[p]  # let go by everyone: a later request tries again
@@ -349,7 +472,7 @@ class Relay:
         failures: dict[str, tuple[int | None, str]] = {}
         for items, types in _batches(drop):
             try:
-                await self.realtime.remove(self.group, items, types)
+                await self.realtime._remove(self.group, items, types)
             except RealtimeError as exc:
                 for p in _pairs(items, types):
                     failures[p] = (exc.code, exc.message)
@@ -357,24 +480,28 @@ class Relay:
             self._active -= _pairs(items, types)
         for items, types in _batches(add):
             try:
-                await self.realtime.register(items, types, group=self.group)
+                await self.realtime._register(items, types, self.group, False)
             except RealtimeError as exc:
                 for p in _pairs(items, types):
                     failures[p] = self._rejected[p] = (exc.code, exc.message)
                 log.error("REG of %s %s rejected: %s", types, items, exc)
                 continue
             self._active |= _pairs(items, types)
-        return failures
+        return failures | watch_failures
 
     async def _answer(
         self,
         requests: list[tuple[bytes, dict[bytes, bytes]]],
         failures: dict[str, tuple[int | None, str]],
+        answers: dict[str, str],
     ) -> None:
         pipe = self._redis.pipeline(transaction=False)
         for _, fields in requests:
             rid = fields.get(b"r", b"").decode()
-            if rid:
+            if rid in answers:
+                pipe.rpush(self.keys.reply(rid), answers[rid])
+                pipe.expire(self.keys.reply(rid), _keys.REPLY_TTL)
+            elif rid:
                 touched = fields.get(b"p", b"").decode().split(_keys.RS)
                 failed = next((failures[p] for p in touched if p in failures), None)
                 if failed is None:
@@ -385,6 +512,30 @@ class Relay:
         pipe.xdel(self.keys.requests, *(entry_id for entry_id, _ in requests))
         await pipe.execute()
         self._stats.requests += len(requests)
+
+
+async def pause(stopping: asyncio.Event, seconds: float) -> bool:
+    """Wait ``seconds`` or until ``stopping`` is set; True if it is."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), seconds)
+    return stopping.is_set()
+
+
+async def stop_tasks(tasks: list[asyncio.Task[None]], stopping: asyncio.Event, wait: float) -> None:
+    """Let loops that check ``stopping`` end by themselves, cancelling only those still running
+    after ``wait`` seconds: redis-py 8.1 can hang for good when a task is cancelled in the middle
+    of a blocking command (XREAD BLOCK), so a loop is not cancelled while one is under way."""
+    stopping.set()
+    if not tasks:
+        return
+    _, running = await asyncio.wait(tasks, timeout=wait)
+    for task in running:
+        task.cancel()
+    if running:
+        await asyncio.wait(running, timeout=wait)
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            log.error("relay task %s failed", task.get_name(), exc_info=task.exception())
 
 
 def _pairs(items: list[str], types: list[str]) -> set[str]:
