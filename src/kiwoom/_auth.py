@@ -3,7 +3,6 @@ where processes sharing an app key share it (:class:`TokenStore`)."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as _dt
 import fcntl
 import hashlib
@@ -201,6 +200,9 @@ async def shared_token_async(
     store: TokenStore, key: str, issue: Callable[[], Awaitable[Token]], rejected: str | None
 ) -> Token:
     """:func:`shared_token` for asyncio: the store's blocking calls run in a thread."""
+    # Here, not at the top: the blocking client never pays asyncio's import (~13 ms).
+    import asyncio
+
     token = await asyncio.to_thread(store.load, key)
     if _usable(token, rejected):
         assert token is not None
