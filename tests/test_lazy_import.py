@@ -15,7 +15,7 @@ def test_import_loads_no_generated_module():
     assert loaded == "[]"
 
 
-def test_a_name_loads_only_its_own_module():
+def test_a_name_loads_only_its_own_api_module():
     loaded = _run(
         "import sys, kiwoom; kiwoom.Ka10081Response; "
         "print(sorted(m for m in sys.modules if m.startswith('kiwoom._generated.')))"
@@ -23,7 +23,8 @@ def test_a_name_loads_only_its_own_module():
     assert loaded.split(", ") == [
         "['kiwoom._generated._registry'",
         "'kiwoom._generated.domestic'",
-        "'kiwoom._generated.domestic.chart']",
+        "'kiwoom._generated.domestic.chart'",
+        "'kiwoom._generated.domestic.chart.ka10081']",
     ]
 
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 from msgspec.structs import astuple as _astuple
@@ -13,11 +13,6 @@ from kiwoom._model import Row as _Row
 from kiwoom._model import WireRow as _WireRow
 from kiwoom._values import fast_date as _fast_date
 from kiwoom._values import fast_time as _fast_time
-
-if TYPE_CHECKING:
-    pass
-else:
-    pass
 
 __all__ = [
     "RealF4",
@@ -1054,7 +1049,4 @@ TYPES: dict[str, tuple[Any, ...]] = {
     "FE": (None, RealFE, RealFEWire, _c_RealFE),
     "FT": (None, RealFT, RealFTWire, _c_RealFT),
 }
-"""API id or real-time type -> (request type, typed type, wire type, wire-to-typed converter)."""
-
-ALIASES: dict[str, tuple[tuple[bytes, bytes], ...]] = {}
-"""API id -> (quoted key an example or server also sends, the catalogue's key) of its response."""
+"""Real-time type -> (None, typed type, wire type, wire-to-typed converter)."""
