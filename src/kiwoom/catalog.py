@@ -192,12 +192,13 @@ class Entry:
 
 
 # A body quoted in an error must not carry a secret (au10001 answers with the token).
-_SECRET_VALUE = re.compile(r'("(?:token|appkey|secretkey)"\s*:\s*")[^"]*(")', re.IGNORECASE)
+# Compiled on first use (re caches it): only an error quotes a body.
+_SECRET_VALUE = r'(?i)("(?:token|appkey|secretkey)"\s*:\s*")[^"]*(")'
 
 
 def _preview(raw: bytes | str) -> str:
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes | bytearray) else raw
-    text = _SECRET_VALUE.sub(r"\1<hidden>\2", text)
+    text = re.sub(_SECRET_VALUE, r"\1<hidden>\2", text)
     return text if len(text) <= 120 else text[:117] + "..."
 
 

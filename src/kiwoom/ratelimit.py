@@ -333,8 +333,9 @@ class LimiterStats(msgspec.Struct, frozen=True):
     (``"api:ka10081"``, ``"group:domestic.chart"``, ``"query"``, ``"order"``)."""
 
 
-_CODE = re.compile(r"\b(1[0-9]{3})\s*:")
-_ALLOWANCE = re.compile(r"유량\s*=\s*([0-9]+(?:\.[0-9]+)?)")
+# Compiled on first use (re caches them): only a rejection is read.
+_CODE = r"\b(1[0-9]{3})\s*:"
+_ALLOWANCE = r"유량\s*=\s*([0-9]+(?:\.[0-9]+)?)"
 _MAX_BACKOFF_DOUBLINGS = 4  # a cool-down grows to 16 windows under repeated rejections
 
 
@@ -487,9 +488,9 @@ class RateLimiter:
         before it) does not extend it. Calls already waiting, and a retry's :meth:`acquire`,
         wait it out by themselves.
         """
-        code_match = _CODE.search(message)
+        code_match = re.search(_CODE, message)
         code = int(code_match.group(1)) if code_match else 0
-        allowance_match = _ALLOWANCE.search(message)
+        allowance_match = re.search(_ALLOWANCE, message)
         allowance = float(allowance_match.group(1)) if allowance_match else None
         total_key = "order" if is_order else "query"
         key = {1700: f"api:{api_id}", 1702: f"group:{group}"}.get(code, total_key)
