@@ -8,7 +8,7 @@ know; :func:`extra` finds it again in the body, shaped like the body, so a user 
 from __future__ import annotations
 
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 import msgspec.inspect as mi
@@ -40,7 +40,7 @@ def shape(wire_type: type[msgspec.Struct]) -> Shape:
     return _shape_of(mi.type_info(wire_type)) or {}
 
 
-class ListField(NamedTuple):
+class ListField(msgspec.Struct, frozen=True):
     attr: str
     wire: str
     quoted: bytes  # the key as it appears in a body

@@ -41,7 +41,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterable
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
@@ -111,7 +111,7 @@ def _text_fix(kind: str) -> str:
     raise AssertionError(f"no text conversion for kind {kind!r}")
 
 
-class Op(NamedTuple):
+class Op(msgspec.Struct, frozen=True):
     """One step of a fixer: what to do with one field of an object fresh from the lax decode.
 
     ``name`` is one of :data:`OPS`; ``arg`` is the step's argument (the converter of a text
@@ -124,7 +124,7 @@ class Op(NamedTuple):
     expr: str = ""
 
 
-class Program(NamedTuple):
+class Program(msgspec.Struct, frozen=True):
     """A fixer's work on one object: set its class from ``twin`` to ``typed``, then the ops."""
 
     typed: type[msgspec.Struct]
