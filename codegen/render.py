@@ -81,9 +81,10 @@ def render(cat: Catalogue, out: Path) -> list[Path]:
     write(
         out / "_registry.py",
         env.get_template("registry.py.j2").render(
-            apis=apis, realtime=realtime, errors=errors, names=names, spec_hash=spec_hash(cat)
+            apis=apis, realtime=realtime, errors=errors, spec_hash=spec_hash(cat)
         ),
     )
+    write(out / "_names.py", env.get_template("names.py.j2").render(names=names))
     write(out / "_exports.py", env.get_template("exports.py.j2").render(modules=modules))
     write(out / "_clients.py", env.get_template("clients.py.j2").render(groups=_groups(modules)))
     write(

@@ -24,7 +24,7 @@ def test_a_name_loads_only_its_own_api_module():
         "print(sorted(m for m in sys.modules if m.startswith('kiwoom._generated.')))"
     )
     assert loaded.split(", ") == [
-        "['kiwoom._generated._registry'",
+        "['kiwoom._generated._names'",
         "'kiwoom._generated.domestic'",
         "'kiwoom._generated.domestic.chart'",
         "'kiwoom._generated.domestic.chart.ka10081']",
@@ -33,7 +33,7 @@ def test_a_name_loads_only_its_own_api_module():
 
 def test_every_exported_name_resolves():
     import kiwoom
-    from kiwoom._generated._registry import NAMES
+    from kiwoom._generated._names import NAMES
 
     for name in NAMES:
         assert getattr(kiwoom, name).__name__ == name

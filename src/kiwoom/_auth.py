@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import fcntl
+import functools
 import hashlib
 import os
 import stat
@@ -225,7 +226,10 @@ class _TokenRecord(msgspec.Struct):
     expires_at: float
 
 
-_RECORDS = msgspec.json.Decoder(dict[str, _TokenRecord])
+@functools.cache
+def _records() -> msgspec.json.Decoder[dict[str, _TokenRecord]]:
+    # Built when a FileTokenStore first reads: a client without one never needs it.
+    return msgspec.json.Decoder(dict[str, _TokenRecord])
 
 
 class _FileLock:
@@ -321,6 +325,6 @@ class FileTokenStore:
         finally:
             os.close(fd)
         try:
-            return _RECORDS.decode(content) if content else {}
+            return _records().decode(content) if content else {}
         except msgspec.MsgspecError:
             return {}  # unreadable: the next token issued replaces it
