@@ -53,6 +53,7 @@ print(json.dumps({
     "asyncio": [after_import, "asyncio" in sys.modules],
     "generated": sorted(m for m in sys.modules if m.startswith("kiwoom._generated.")),
     "fast_plan": "_fast" in entry.__dict__,
+    "fast_road": "kiwoom._fastdecode" in sys.modules,
 }))
 """
 
@@ -75,8 +76,9 @@ def test_the_blocking_client_loads_no_asyncio_and_only_its_calls_models():
         "kiwoom._generated.oauth",
         "kiwoom._generated.oauth.au10001",
     ]
-    # the first body took the converter road: no fast plan built for one call
+    # the first body took the converter road: no fast plan built for one call, nor its module
     assert out["fast_plan"] is False
+    assert out["fast_road"] is False
 
 
 def test_the_fast_plan_is_built_from_an_entrys_second_body(monkeypatch):

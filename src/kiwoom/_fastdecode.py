@@ -528,6 +528,13 @@ class FastDecoder:
             return obj
         raise Unfit
 
+    def decode_or_none(self, raw: bytes | str) -> Any:
+        """:meth:`decode`, or None where it raises :class:`Unfit` (take the tolerant road)."""
+        try:
+            return self.decode(raw)
+        except Unfit:
+            return None
+
     def _learn(self, plan: _Plan, message: str) -> _Plan:
         """The plan with the field named in a validation error decoded as text, or Unfit."""
         spot = self._locate(message)

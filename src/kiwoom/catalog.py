@@ -14,16 +14,18 @@ import re
 import typing
 from collections.abc import Iterator, Mapping
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
 from . import _convert
 from ._errors import DecodeError, InvalidRequestError
-from ._fastdecode import FastDecoder, Unfit
 from ._generated import _registry
 from ._model import Request
 from ._request import request_from
+
+if TYPE_CHECKING:
+    from ._fastdecode import FastDecoder
 
 __all__ = ["Entry", "entries", "get"]
 
@@ -162,6 +164,9 @@ class Entry:
 
     @cached_property
     def _fast(self) -> FastDecoder:
+        # Imported with the first plan: a program that decodes each API once never loads it.
+        from ._fastdecode import FastDecoder
+
         return FastDecoder(self.response_type)
 
     def decode(self, raw: bytes | str) -> Any:
@@ -181,10 +186,9 @@ class Entry:
             return self.convert(self.decode_wire(raw))
         fast = self._fast
         if fast.useful:
-            try:
-                return fast.decode(raw)
-            except Unfit:
-                pass
+            typed = fast.decode_or_none(raw)
+            if typed is not None:
+                return typed
         return self.convert(self.decode_wire(raw))
 
 
