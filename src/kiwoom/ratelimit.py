@@ -35,6 +35,7 @@ import re
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import ClassVar, Protocol
 from urllib.parse import urlsplit
@@ -59,14 +60,12 @@ __all__ = [
 
 _EMPTY: Mapping[str, float] = MappingProxyType({})
 
-# The value types below are frozen msgspec Structs rather than dataclasses: a dataclass is
-# compiled from source when its module loads (~1 ms each), and every client loads this one.
-
 MOCK_HOST = "mockapi.kiwoom.com"
 """Kiwoom's mock-trading host; every other host gets :data:`REAL_LIMITS`."""
 
 
-class Limits(msgspec.Struct, frozen=True):
+@dataclass(frozen=True)
+class Limits:
     """Allowed calls per second for one app key on one host.
 
     A rate ``r`` means at most ``floor(r * window)`` calls start in any ``window``-long
@@ -80,8 +79,8 @@ class Limits(msgspec.Struct, frozen=True):
     """Total for queries (every API whose catalogue entry is not ``is_order``)."""
     order_per_second: float
     """Total for orders; a budget separate from the queries'."""
-    per_api: Mapping[str, float] = _EMPTY
-    per_group: Mapping[str, float] = _EMPTY
+    per_api: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
+    per_group: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
     window: float = 1.0
     """Seconds over which the server counts calls."""
     margin: float = 0.025
@@ -98,8 +97,8 @@ class Limits(msgspec.Struct, frozen=True):
 
     def __post_init__(self) -> None:
         # Read-only copies: a profile such as REAL_LIMITS is shared by every client.
-        msgspec.structs.force_setattr(self, "per_api", MappingProxyType(dict(self.per_api)))
-        msgspec.structs.force_setattr(self, "per_group", MappingProxyType(dict(self.per_group)))
+        object.__setattr__(self, "per_api", MappingProxyType(dict(self.per_api)))
+        object.__setattr__(self, "per_group", MappingProxyType(dict(self.per_group)))
         rates = [self.query_per_second, self.order_per_second]
         rates += [*self.per_api.values(), *self.per_group.values()]
         if any(not r > 0 for r in rates):
@@ -138,6 +137,9 @@ def limiter_key(appkey: str, base_url: str) -> str:
     return f"{digest}@{host}"
 
 
+# The backends' plumbing is frozen msgspec Structs: a dataclass is compiled from source when
+# its module loads (~0.5 ms each), and every client loads this one. Limits and LimiterStats
+# stay dataclasses: users build them, with dataclasses.replace() too.
 class Bucket(msgspec.Struct, frozen=True):
     """One sliding-window limit: at most ``count`` calls start in any ``span``-long interval."""
 
@@ -318,7 +320,8 @@ def _fits(booked: list[float], count: int, span: float, t: float) -> bool:
     return all(near[j + count] - near[j] >= span - 1e-9 for j in range(len(near) - count))
 
 
-class LimiterStats(msgspec.Struct, frozen=True):
+@dataclass(frozen=True)
+class LimiterStats:
     """What a :class:`RateLimiter` did so far."""
 
     acquired: int
