@@ -13,12 +13,18 @@ machine load hits both alike); printed: median wall and CPU time of each and the
 kiwoom / httpx per run (goal: at most 1.0).
 
 ``python bench/cold_start.py [rounds]`` (default 7).
+
+``python bench/cold_start.py --instructions``: instead, the instructions each side executes
+(one run each under valgrind's callgrind, less the interpreter's start-up), a count that
+does not move with the machine's load: the figure to trust on a shared machine.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -84,7 +90,38 @@ def _once(code: str, url: str) -> tuple[float, float]:
     return wall, cpu
 
 
+def _instructions(code: str, url: str) -> int:
+    """Instructions one run of ``code`` executes, counted by callgrind."""
+    callgrind = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+    out = subprocess.run(
+        [*callgrind, sys.executable, "-c", f"URL = {url!r}\n" + code],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=_ENV,
+    )
+    return int(re.findall(r"Collected : (\d+)", out.stderr)[-1])
+
+
+def instructions() -> None:
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind")
+    url, stop = start_server({"ka10001": quote_body()})
+    try:
+        _once(KIWOOM, url), _once(HTTPX, url)  # fills the bytecode cache
+        bare = _instructions("pass", url)
+        ours, raw = _instructions(KIWOOM, url) - bare, _instructions(HTTPX, url) - bare
+    finally:
+        stop()
+    print(
+        f"instructions (start-up's {bare / 1e6:.0f} M subtracted): kiwoom {ours / 1e6:.0f} M, "
+        f"raw httpx {raw / 1e6:.0f} M; ratio {ours / raw:.3f}x (goal <= 1.0)"
+    )
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--instructions"]:
+        return instructions()
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else ROUNDS
     url, stop = start_server({"ka10001": quote_body()})
     print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores shared)")

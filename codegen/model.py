@@ -289,16 +289,23 @@ class ApiM:
     region: str
     request: StructM
     response: StructM
-    module: str = ""
+    module: str = ""  # the API's own module, under its group's package
 
     @property
     def class_prefix(self) -> str:
         return self.id[:1].upper() + self.id[1:]
 
+    def public_names(self) -> list[str]:
+        names = [st.name for st in self.request.nested()]
+        for st in self.response.nested():
+            names += [st.name, st.wire_name]
+        return names
+
 
 @dataclass
 class ModuleM:
-    """One generated module: an API group or a real-time group."""
+    """One generated module: an API group (a package: its namespace classes, and one module
+    per API holding that API's models, loaded on first use) or a real-time group."""
 
     name: str  # dotted, relative to kiwoom._generated: "domestic.chart"
     title: str
@@ -311,19 +318,18 @@ class ModuleM:
     def qualname(self) -> str:
         return "kiwoom._generated." + self.name
 
-    def request_structs(self) -> list[StructM]:
-        return [st for api in self.apis for st in api.request.nested()]
-
-    def response_structs(self) -> list[StructM]:
-        out = [st for api in self.apis for st in api.response.nested()]
-        out.extend(rt.values for rt in self.realtime)
-        return out
-
     def public_names(self) -> list[str]:
-        names = [st.name for st in self.request_structs()]
-        for st in self.response_structs():
-            names += [st.name, st.wire_name]
+        names = [n for api in self.apis for n in api.public_names()]
+        for rt in self.realtime:
+            names += [rt.values.name, rt.values.wire_name]
         return names
+
+    def name_modules(self) -> list[tuple[str, str]]:
+        """Each public name with the module that defines it."""
+        out = [(n, api.module) for api in self.apis for n in api.public_names()]
+        for rt in self.realtime:
+            out += [(rt.values.name, self.qualname), (rt.values.wire_name, self.qualname)]
+        return out
 
 
 @dataclass
@@ -395,7 +401,7 @@ def build(cat: Catalogue) -> list[ModuleM]:
                 path=_get(a.path) or g.path,
                 group=g.group,
                 region=g.region,
-                module=mod.qualname,
+                module=f"{mod.qualname}.{a.id}",
                 request=StructM(
                     name=prefix + "Request",
                     fields=_fields(a.request, prefix + "Request", "request"),

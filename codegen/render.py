@@ -38,7 +38,10 @@ def spec_hash(cat: Catalogue) -> str:
 
 
 def _module_path(out: Path, mod: ModuleM) -> Path:
-    return out.joinpath(*mod.name.split(".")).with_suffix(".py")
+    """An API group is a package (its namespace classes in ``__init__``, a module per API);
+    a real-time group one module."""
+    path = out.joinpath(*mod.name.split("."))
+    return path / "__init__.py" if mod.apis else path.with_suffix(".py")
 
 
 def render(cat: Catalogue, out: Path) -> list[Path]:
@@ -59,21 +62,29 @@ def render(cat: Catalogue, out: Path) -> list[Path]:
     )
     for mod in modules:
         path = _module_path(out, mod)
-        init = path.parent / "__init__.py"
+        folder = path.parent.parent if mod.apis else path.parent
+        init = folder / "__init__.py"
         if init not in written:
-            write(init, package.render(doc=f"Generated models: {path.parent.name}."))
+            write(init, package.render(doc=f"Generated models: {folder.name}."))
+        if not mod.apis:
+            write(path, env.get_template("realtime.py.j2").render(module=mod))
+            continue
         write(path, env.get_template("group.py.j2").render(module=mod))
+        api_template = env.get_template("api.py.j2")
+        for api in mod.apis:
+            write(path.parent / f"{api.id}.py", api_template.render(api=api, module=mod))
 
     apis = sorted((a for mod in modules for a in mod.apis), key=lambda a: a.id)
     realtime = [rt for mod in modules for rt in mod.realtime]
-    names = sorted((n, mod.qualname) for mod in modules for n in mod.public_names())
+    names = sorted(pair for mod in modules for pair in mod.name_modules())
     errors = sorted(cat.errors.errors, key=lambda e: e.code) if cat.errors else []
     write(
         out / "_registry.py",
         env.get_template("registry.py.j2").render(
-            apis=apis, realtime=realtime, errors=errors, names=names, spec_hash=spec_hash(cat)
+            apis=apis, realtime=realtime, errors=errors, spec_hash=spec_hash(cat)
         ),
     )
+    write(out / "_names.py", env.get_template("names.py.j2").render(names=names))
     write(out / "_exports.py", env.get_template("exports.py.j2").render(modules=modules))
     write(out / "_clients.py", env.get_template("clients.py.j2").render(groups=_groups(modules)))
     write(

@@ -148,6 +148,7 @@ def test_closing_auction_of_sectors_253_and_254_is_17(sector, auction, road, mon
     body = msgspec.json.encode({"return_code": 0, "inds_cd": sector, "inds_min_pole_qry": rows})
     entry = catalog.get("ka20005")
     monkeypatch.delitem(entry.__dict__, "_fast", raising=False)  # a fresh plan per road
+    monkeypatch.setattr(entry, "_decoded", True)  # past the first body: the plan's road
     if road == "python fixers":
         monkeypatch.setattr(_fastdecode, "SPEEDUPS", None)
     if road == "tolerant":

@@ -152,9 +152,9 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(runtime, __name__), name)
         globals()[name] = value
         return value
-    from ._generated._registry import NAMES
-
-    module = NAMES.get(name)
+    # A private name is a submodule asked for by ``from . import _x`` (no generated name
+    # starts with "_"): answered without loading the table of every generated name.
+    module = None if name.startswith("_") else _generated_module(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
@@ -162,7 +162,13 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+def _generated_module(name: str) -> str | None:
+    from ._generated._names import NAMES
+
+    return NAMES.get(name)
+
+
 def __dir__() -> list[str]:
-    from ._generated._registry import NAMES
+    from ._generated._names import NAMES
 
     return sorted({*globals(), *_SUBMODULES, *_RUNTIME, *NAMES})

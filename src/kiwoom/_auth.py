@@ -3,9 +3,9 @@ where processes sharing an app key share it (:class:`TokenStore`)."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as _dt
 import fcntl
+import functools
 import hashlib
 import os
 import stat
@@ -224,6 +224,9 @@ async def shared_token_async(
     (:class:`AsyncTokenStore`), else with its blocking calls in a thread."""
     if isinstance(store, AsyncTokenStore):
         return await _shared_token_async(store, key, issue, rejected)
+    # Here, not at the top: the blocking client never pays asyncio's import (~13 ms).
+    import asyncio
+
     token = await asyncio.to_thread(store.load, key)
     if _usable(token, rejected):
         assert token is not None
@@ -266,7 +269,10 @@ class _TokenRecord(msgspec.Struct):
     expires_at: float
 
 
-_RECORDS = msgspec.json.Decoder(dict[str, _TokenRecord])
+@functools.cache
+def _records() -> msgspec.json.Decoder[dict[str, _TokenRecord]]:
+    # Built when a FileTokenStore first reads: a client without one never needs it.
+    return msgspec.json.Decoder(dict[str, _TokenRecord])
 
 
 class _FileLock:
@@ -362,6 +368,6 @@ class FileTokenStore:
         finally:
             os.close(fd)
         try:
-            return _RECORDS.decode(content) if content else {}
+            return _records().decode(content) if content else {}
         except msgspec.MsgspecError:
             return {}  # unreadable: the next token issued replaces it

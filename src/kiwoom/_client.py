@@ -56,7 +56,7 @@ _REFUSED = (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.ProxyErro
 # What h11 (RFC 9110) lets through: a header name is a token; a value holds no control
 # character but HTAB, and no space at either end. CR or LF would end the header line and let
 # the rest be read as further headers or a whole second request.
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_NAME = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"  # compiled (and cached by re) on first use
 _VALUE_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _CONTROL_NAMES = {"\r": "CR", "\n": "LF", "\x00": "NUL"}
 # Headers that say which API is called, by whom, and where the body ends: the client's own.
@@ -189,7 +189,7 @@ def header_problem(value: str) -> str | None:
 
 def _checked_header(api_id: str, field: str, name: object, value: object) -> tuple[bytes, bytes]:
     """One header as bytes, or :class:`InvalidRequestError` naming it."""
-    if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+    if not isinstance(name, str) or not re.fullmatch(_HEADER_NAME, name):
         raise InvalidRequestError(api_id, field, f"{name!r} is not a valid HTTP header name")
     if field == "headers" and name.lower() in _OWN_HEADERS:
         raise InvalidRequestError(api_id, field, f"header {name!r} is set by the client itself")
@@ -372,7 +372,7 @@ class BaseClient:
         absent while the body carries a list the catalogue lacks (a renamed list must not
         read as no data), and in debug mode how many unknown keys the body holds."""
         wire_type = ep.entry.wire_type
-        absent = _extra.absent_lists(resp, raw.content, wire_type)
+        absent = _extra.absent_lists(resp, raw.content)
         if absent:
             found = _extra.unknown_lists(raw.extra, wire_type)
             if found:

@@ -36,7 +36,7 @@ _TEMPORAL: dict[str, Callable[[str], object]] = {
 }
 
 
-class Field(typing.NamedTuple):
+class Field(msgspec.Struct, frozen=True):
     """How one field of a typed Struct converts from the wire."""
 
     attr: str

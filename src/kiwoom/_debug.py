@@ -21,8 +21,10 @@ __all__ = ["debug_enabled", "emit", "log_extra", "log_request", "log_response", 
 
 logger = logging.getLogger(LOGGER_NAME)
 
-_SECRET_JSON = re.compile(r'("(?:token|appkey|secretkey)"\s*:\s*")[^"]*(")', re.IGNORECASE)
-_BEARER = re.compile(r"(Bearer\s+)\S+", re.IGNORECASE)
+# Patterns compiled on first use (re caches them): a client that logs nothing and meets no
+# error never masks a text.
+_SECRET_JSON = r'(?i)("(?:token|appkey|secretkey)"\s*:\s*")[^"]*(")'
+_BEARER = r"(?i)(Bearer\s+)\S+"
 _SECRET_HEADERS = frozenset({"authorization", "appkey", "secretkey", "token"})
 MASK = "***"
 _STDERR_FORMAT = logging.Formatter("%(asctime)s kiwoom DEBUG %(message)s")
@@ -50,8 +52,8 @@ def mask(text: str, secrets: Iterable[str] = ()) -> str:
     for secret in secrets:
         if secret:
             text = text.replace(secret, MASK)
-    text = _SECRET_JSON.sub(rf"\1{MASK}\2", text)
-    return _BEARER.sub(rf"\1{MASK}", text)
+    text = re.sub(_SECRET_JSON, rf"\1{MASK}\2", text)
+    return re.sub(_BEARER, rf"\1{MASK}", text)
 
 
 def _body(content: bytes, secrets: Iterable[str]) -> str:

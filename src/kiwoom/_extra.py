@@ -8,7 +8,7 @@ know; :func:`extra` finds it again in the body, shaped like the body, so a user 
 from __future__ import annotations
 
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 import msgspec.inspect as mi
@@ -40,22 +40,21 @@ def shape(wire_type: type[msgspec.Struct]) -> Shape:
     return _shape_of(mi.type_info(wire_type)) or {}
 
 
-class ListField(NamedTuple):
+class ListField(msgspec.Struct, frozen=True):
     attr: str
     wire: str
     quoted: bytes  # the key as it appears in a body
 
 
 @cache
-def lists(wire_type: type[msgspec.Struct]) -> tuple[ListField, ...]:
-    """The top-level row lists of a response."""
-    info = mi.type_info(wire_type)
-    assert isinstance(info, mi.StructType)
-    return tuple(
-        ListField(f.name, f.encode_name, f'"{f.encode_name}"'.encode())
-        for f in info.fields
-        if isinstance(f.type, mi.ListType)
+def lists(response_type: type[msgspec.Struct]) -> tuple[ListField, ...]:
+    """The top-level row lists of a typed response, from its ``__kinds__`` (its annotations
+    are not resolved: that costs ~0.3 ms a type, on the first call of every API)."""
+    kinds = ("code", "str", *response_type.__kinds__)  # type: ignore[attr-defined]
+    fields = zip(
+        response_type.__struct_fields__, response_type.__struct_encode_fields__, kinds, strict=True
     )
+    return tuple(ListField(a, w, f'"{w}"'.encode()) for a, w, kind in fields if kind == "list")
 
 
 def _unknown(data: dict[str, Any], known: Shape) -> dict[str, Any]:
@@ -111,11 +110,13 @@ def paths(found: dict[str, Any], known: Shape, prefix: str = "") -> dict[str, in
     return out
 
 
-def absent_lists(typed: Any, content: bytes, wire_type: type[msgspec.Struct]) -> list[str]:
+def absent_lists(typed: Any, content: bytes) -> list[str]:
     """The catalogue's row lists that a body does not carry at all (an empty list sent as
     ``[]`` is not absent). Cheap: only an empty typed list costs a search of the bytes."""
     return [
-        f.wire for f in lists(wire_type) if not getattr(typed, f.attr) and f.quoted not in content
+        f.wire
+        for f in lists(typed.__class__)
+        if not getattr(typed, f.attr) and f.quoted not in content
     ]
 
 

@@ -41,7 +41,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterable
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
@@ -55,8 +55,9 @@ __all__ = ["FastDecoder", "TextSeen", "Unfit"]
 # Past this share of text fields (signed prices, dates), the fast road stops paying off.
 _USEFUL_TEXT_SHARE = 0.5
 
-_AT = re.compile(r"- at `\$(.*)`$")
-_SEGMENT = re.compile(r"\.([^.\[]+)|\[\d+\]")
+# Compiled on first use (by re's cache): only a plan's lesson reads a validation error.
+_AT = r"- at `\$(.*)`$"
+_SEGMENT = r"\.([^.\[]+)|\[\d+\]"
 
 _NATIVE: dict[str, Any] = {
     "int": int,
@@ -110,7 +111,7 @@ def _text_fix(kind: str) -> str:
     raise AssertionError(f"no text conversion for kind {kind!r}")
 
 
-class Op(NamedTuple):
+class Op(msgspec.Struct, frozen=True):
     """One step of a fixer: what to do with one field of an object fresh from the lax decode.
 
     ``name`` is one of :data:`OPS`; ``arg`` is the step's argument (the converter of a text
@@ -123,7 +124,7 @@ class Op(NamedTuple):
     expr: str = ""
 
 
-class Program(NamedTuple):
+class Program(msgspec.Struct, frozen=True):
     """A fixer's work on one object: set its class from ``twin`` to ``typed``, then the ops."""
 
     typed: type[msgspec.Struct]
@@ -409,27 +410,31 @@ class _Plan:
 # The shapes msgspec's lax mode reads from text, per native kind (JSON number grammar).
 _INT = r"-?(?:0|[1-9][0-9]*)"
 _FLOAT = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
-_READS: dict[str, Callable[[str], object]] = {
-    "int": re.compile(_INT).fullmatch,
-    "code": re.compile(_INT).fullmatch,
-    "abs int": re.compile(_INT.removeprefix("-?")).fullmatch,
-    "float": re.compile(_FLOAT).fullmatch,
-    "abs float": re.compile(_FLOAT.removeprefix("-?")).fullmatch,
-    "str": bool,
-}
-_READS_STRIPPED: dict[str, Callable[[str], object]] = {
-    **_READS,
-    "abs int": _READS["int"],
-    "abs float": _READS["float"],
-}
-del _READS_STRIPPED["str"]  # free text is read as it comes
+
+
+@functools.cache
+def _reads(stripped: bool) -> dict[str, Callable[[str], object]]:
+    """Per native kind, whether msgspec's lax mode reads a text (built with the first survey:
+    five regular expressions are not worth compiling for a program that never needs them)."""
+    whole = re.compile(_INT).fullmatch
+    number = re.compile(_FLOAT).fullmatch
+    if stripped:  # free text is read as it comes
+        return {"int": whole, "code": whole, "abs int": whole, "float": number, "abs float": number}
+    return {
+        "int": whole,
+        "code": whole,
+        "abs int": re.compile(_INT.removeprefix("-?")).fullmatch,
+        "float": number,
+        "abs float": re.compile(_FLOAT.removeprefix("-?")).fullmatch,
+        "str": bool,
+    }
 
 
 def _misfits(
     typed: type[msgspec.Struct],
     data: Any,
     found: set[tuple[type, str]],
-    reads: dict[str, Callable[[str], object]] = _READS,
+    reads: dict[str, Callable[[str], object]],
     blanks: set[tuple[type, str]] | None = None,
 ) -> None:
     """Collect (class, attribute) of every native field whose text ``data`` holds unreadable;
@@ -523,6 +528,13 @@ class FastDecoder:
             return obj
         raise Unfit
 
+    def decode_or_none(self, raw: bytes | str) -> Any:
+        """:meth:`decode`, or None where it raises :class:`Unfit` (take the tolerant road)."""
+        try:
+            return self.decode(raw)
+        except Unfit:
+            return None
+
     def _learn(self, plan: _Plan, message: str) -> _Plan:
         """The plan with the field named in a validation error decoded as text, or Unfit."""
         spot = self._locate(message)
@@ -546,9 +558,9 @@ class FastDecoder:
         blanks: set[tuple[type, str]] | None = None
         if self._stripped:
             blanks = set()
-            _misfits(self._root, data, found, _READS_STRIPPED, blanks)
+            _misfits(self._root, data, found, _reads(True), blanks)
         else:
-            _misfits(self._root, data, found, _READS)
+            _misfits(self._root, data, found, _reads(False))
         blanks = blanks or set()
         if found <= plan.demoted and blanks <= plan.blank:
             return plan
@@ -566,11 +578,11 @@ class FastDecoder:
         return current
 
     def _locate(self, message: str) -> tuple[type, str] | None:
-        match = _AT.search(message)
+        match = re.search(_AT, message)
         if match is None:
             return None
         typed: type[msgspec.Struct] = self._root
-        names = [m.group(1) for m in _SEGMENT.finditer(match.group(1)) if m.group(1)]
+        names = [m.group(1) for m in re.finditer(_SEGMENT, match.group(1)) if m.group(1)]
         for i, wire in enumerate(names):
             f = next((f for f in layout(typed) if f.wire == wire), None)
             if f is None:

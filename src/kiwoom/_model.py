@@ -7,7 +7,7 @@ import math
 import re
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, ClassVar, NamedTuple, TypeAlias
+from typing import TYPE_CHECKING, ClassVar, TypeAlias
 
 import msgspec
 
@@ -57,7 +57,7 @@ Code = _CodeText()
 _SECRET_FIELDS = frozenset({"appkey", "secretkey", "token"})
 
 
-class FieldRule(NamedTuple):
+class FieldRule(msgspec.Struct, frozen=True):
     """What a request checks of one field before it is sent."""
 
     attr: str

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 
@@ -20,7 +20,7 @@ from ._model import Request
 __all__ = ["request_from"]
 
 
-class _Field(NamedTuple):
+class _Field(msgspec.Struct, frozen=True):
     attr: str
     label: str
     required: bool

@@ -93,8 +93,9 @@ class HTTPStatusError(KiwoomError):
         super().__init__(f"{api_id}: HTTP {status_code}: {body}")
 
 
-_MESSAGE_CODE = re.compile(r"\[(\d{3,5})\s*:")
-_ALLOWANCE = re.compile(r"유량\s*=\s*(\d+(?:\.\d+)?)")
+# Compiled on first use (re caches them): only an error reads a message.
+_MESSAGE_CODE = r"\[(\d{3,5})\s*:"
+_ALLOWANCE = r"유량\s*=\s*(\d+(?:\.\d+)?)"
 
 
 class APIError(KiwoomError):
@@ -132,7 +133,7 @@ class RateLimitError(APIError):
 
     @property
     def allowance(self) -> float | None:
-        match = _ALLOWANCE.search(self.return_msg)
+        match = re.search(_ALLOWANCE, self.return_msg)
         return float(match.group(1)) if match else None
 
 
@@ -172,7 +173,7 @@ _KIND_CLASSES: dict[str, type[APIError]] = {
 
 def message_code(return_msg: str) -> int | None:
     """The message code in ``[8005:...]``, or ``None``."""
-    match = _MESSAGE_CODE.search(return_msg)
+    match = re.search(_MESSAGE_CODE, return_msg)
     return int(match.group(1)) if match else None
 
 

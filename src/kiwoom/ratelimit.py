@@ -51,6 +51,8 @@ from types import MappingProxyType
 from typing import ClassVar, Protocol
 from urllib.parse import urlsplit
 
+import msgspec
+
 from ._constants import LOGGER_NAME
 
 __all__ = [
@@ -152,8 +154,10 @@ def limiter_key(appkey: str, base_url: str) -> str:
     return f"{digest}@{host}"
 
 
-@dataclass(frozen=True, slots=True)
-class Bucket:
+# The backends' plumbing is frozen msgspec Structs: a dataclass is compiled from source when
+# its module loads (~0.5 ms each), and every client loads this one. Limits and LimiterStats
+# stay dataclasses: users build them, with dataclasses.replace() too.
+class Bucket(msgspec.Struct, frozen=True):
     """One sliding-window limit: at most ``count`` calls start in any ``span``-long interval."""
 
     key: str
@@ -163,8 +167,7 @@ class Bucket:
     """Seconds: the window plus the safety margin."""
 
 
-@dataclass(frozen=True, slots=True)
-class Booking:
+class Booking(msgspec.Struct, frozen=True):
     """A slot booked by :meth:`LimiterBackend.reserve`, or a start asked of
     :meth:`LimiterBackend.start`."""
 
@@ -176,8 +179,7 @@ class Booking:
     :meth:`LimiterBackend.finish` to end the call started (``None`` when nothing was)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Permit:
+class Permit(msgspec.Struct, frozen=True):
     """A started call, from :meth:`RateLimiter.begin`: give it to :meth:`RateLimiter.finish`
     when its answer came (or it failed)."""
 
@@ -459,8 +461,9 @@ class LimiterStats:
     (``"api:ka10081"``, ``"group:domestic.chart"``, ``"query"``, ``"order"``)."""
 
 
-_CODE = re.compile(r"\b(1[0-9]{3})\s*:")
-_ALLOWANCE = re.compile(r"유량\s*=\s*([0-9]+(?:\.[0-9]+)?)")
+# Compiled on first use (re caches them): only a rejection is read.
+_CODE = r"\b(1[0-9]{3})\s*:"
+_ALLOWANCE = r"유량\s*=\s*([0-9]+(?:\.[0-9]+)?)"
 _MAX_BACKOFF_DOUBLINGS = 4  # a cool-down grows to 16 windows under repeated rejections
 
 
@@ -471,9 +474,9 @@ def _reading(
     api_id: str, message: str, group: str, is_order: bool
 ) -> tuple[int, float | None, str]:
     """A rejection's code, stated allowance and bucket key."""
-    code_match = _CODE.search(message)
+    code_match = re.search(_CODE, message)
     code = int(code_match.group(1)) if code_match else 0
-    allowance_match = _ALLOWANCE.search(message)
+    allowance_match = re.search(_ALLOWANCE, message)
     allowance = float(allowance_match.group(1)) if allowance_match else None
     total_key = "order" if is_order else "query"
     key = {1700: f"api:{api_id}", 1702: f"group:{group}"}.get(code, total_key)
