@@ -195,21 +195,45 @@ class Stream(_Consumer, Generic[V]):
 
 
 class Subscription(_Consumer):
-    """A callback registered with ``Realtime.on``. An async one is fed by its own task; a
-    sync one is called on the loop with each frame's ticks as they are queued (a trickle
-    costs no task switch or thread hop per tick), until its calls take longer than
-    ``_defaults.INLINE_CALLBACK_LIMIT``: then it moves to a worker thread for good (in order,
-    in batches). ``await sub.aclose()`` stops it."""
+    """A callback registered with ``Realtime.on``. An async one is fed by its own task.
 
-    __slots__ = ("dispatcher", "errors", "fn", "inline", "is_async", "slow", "task")
+    A sync one, by default (``thread=None``), is called on the loop with each frame's ticks as
+    they are queued (a trickle costs no task switch or thread hop per tick), until its calls
+    take longer than ``_defaults.INLINE_CALLBACK_LIMIT``: then it moves to a worker thread for
+    good. ``thread=True`` runs it in a worker thread from the first tick (for a callback that
+    blocks: I/O, a sync order call), ``thread=False`` keeps it on the loop however slow. In a
+    worker thread the ticks go in batches, in order: one hop for what a loop turn queued (at
+    most ``_defaults.CALLBACK_BATCH``), not one per tick. ``await sub.aclose()`` stops it."""
 
-    def __init__(self, dispatcher: Dispatcher, fn: Callable[[Tick[Any]], Any], *args: Any) -> None:
+    __slots__ = (
+        "batches",
+        "dispatcher",
+        "errors",
+        "fn",
+        "inline",
+        "is_async",
+        "pinned",
+        "slow",
+        "task",
+    )
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        fn: Callable[[Tick[Any]], Any],
+        *args: Any,
+        thread: bool | None = None,
+    ) -> None:
         super().__init__(*args)
         self.dispatcher = dispatcher
         self.fn = fn
         self.is_async = inspect.iscoroutinefunction(fn)
-        self.inline = not self.is_async
+        self.inline = not self.is_async and thread is not True
         """Called by the dispatcher as each frame's ticks are queued (see :meth:`call_queued`)."""
+        self.pinned = thread is False
+        """Inline for good: never moved to a worker thread, however slow."""
+        self.batches = 0
+        """Batches handed to a worker thread so far (one thread hop each)."""
         self.slow = 0
         """Batches in a row over the inline limit (one alone may be the machine's doing)."""
         self.errors = 0
@@ -230,6 +254,8 @@ class Subscription(_Consumer):
                 self.failed(tick.type, exc)
             else:
                 tick._route.counters.dispatched += 1
+        if self.pinned:
+            return True
         if time.perf_counter() - start > _defaults.INLINE_CALLBACK_LIMIT * n:
             self.slow += 1
             return self.slow < 3
@@ -273,6 +299,7 @@ class Subscription(_Consumer):
                 continue
             n = min(len(queue), _defaults.CALLBACK_BATCH)
             batch = [queue.popleft() for _ in range(n)]
+            self.batches += 1
             results = await loop.run_in_executor(executor, _call_each, self.fn, batch)
             for tick, error in zip(batch, results, strict=True):
                 if error is None:
@@ -600,8 +627,9 @@ class Dispatcher:
         predicate: Predicate | None,
         maxsize: int,
         wire: bool = False,
+        thread: bool | None = None,
     ) -> Subscription:
-        cb = Subscription(self, fn, types, codes, predicate, maxsize, self.counters)
+        cb = Subscription(self, fn, types, codes, predicate, maxsize, self.counters, thread=thread)
         cb.wire = wire
         self._loop = asyncio.get_running_loop()
         self._add(cb)
