@@ -268,10 +268,11 @@ class StrippedFrames:
                 cls = subclass(type_id, self._name_of(type_id), values)
                 self._classes[type_id, values] = cls
                 self.builds[type_id] += 1
-            texts = () if plan is None else layout(plan.program.typed)
+            if cls not in self._texts:  # a class's plan, so its free text, never changes
+                texts = () if plan is None else layout(plan.program.typed)
+                self._texts[cls] = tuple(f.attr for f in texts if f.kind == "str")
             type_of[cls] = type_id
             fixes[cls] = fix
-            self._texts[cls] = tuple(f.attr for f in texts if f.kind == "str")
             items.append(cls)
         self.type_of = type_of
         self._fixes = fixes
