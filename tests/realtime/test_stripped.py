@@ -611,6 +611,16 @@ def python_road(strip: Any = _strip_signs) -> Iterator[None]:
 def test_both_roads_read_fuzzed_frames_alike() -> None:
     frames = fuzzed_frames(3000, seed=10)
     c, c_failures = outcomes(frames)
+    # Zero padding reached the plans: every integer of some type is read as text since.
+    padded_types = []
+    for t in FUZZED_TYPES:
+        ints = {fid for fid, kind in fids_and_kinds(t) if kind in ("int", "abs int")}
+        typed = catalog.get(t).response_type
+        wires = {f.name: f.encode_name for f in msgspec.structs.fields(typed)}
+        demoted = {wires[attr] for cls, attr in _stripped_decoder(typed).plan.demoted}
+        if ints and ints <= demoted:
+            padded_types.append(t)
+    assert len(padded_types) >= 2, padded_types
     with python_road():
         python, python_failures = outcomes(frames)
     assert c_failures == python_failures == 0
