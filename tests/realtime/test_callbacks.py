@@ -222,3 +222,43 @@ def test_thread_is_for_plain_functions() -> None:
         await rt.close()
 
     asyncio.run(main())
+
+
+def test_thread_callbacks_that_block_hold_no_thread_another_needs() -> None:
+    """Each ``thread=True`` callback has a thread of its own: more blocked callbacks than a
+    thread pool's workers (8) leave the next one fed."""
+
+    async def main() -> None:
+        rt = Realtime("token", url="ws://unused")
+        release = threading.Event()
+        for _ in range(10):
+            rt.on("0B", lambda tick: release.wait(10), thread=True)
+        seen: list[int] = []
+        rt.on("0B", lambda tick: seen.append(tick.values.cntr_tm.second), thread=True)
+        for raw in frames(5):
+            rt.process(raw)
+            await asyncio.sleep(0)
+        await _until(lambda: len(seen) == 5)
+        release.set()
+        await rt.close()
+        assert rt.stats().types["0B"].dispatched == 55
+
+    asyncio.run(main())
+
+
+def test_closing_the_client_lets_a_thread_callback_finish_its_ticks() -> None:
+    async def main() -> list[int]:
+        rt = Realtime("token", url="ws://unused")
+        seen: list[int] = []
+
+        def slow(tick: Tick[Any]) -> None:
+            time.sleep(0.01)
+            seen.append(tick.values.cntr_tm.second)
+
+        rt.on("0B", slow, thread=True)
+        for raw in frames(5):
+            rt.process(raw)
+        await rt.close()
+        return seen
+
+    assert asyncio.run(main()) == list(range(5))

@@ -718,7 +718,7 @@ class Realtime:
         the loop with each frame's ticks (no thread hop per tick); once its calls take over
         1 ms each (``_defaults.INLINE_CALLBACK_LIMIT``, three frames in a row) it moves to a
         worker thread for good, so a slow one stalls the receive loop only for those frames.
-        ``thread=True``: in a worker thread from the first tick, for a callback that blocks
+        ``thread=True``: in a thread of its own from the first tick, for a callback that blocks
         (I/O, a sync order call): the receive loop never waits for it, and its ticks go in
         batches (one thread hop per loop turn's ticks). ``thread=False``: on the loop for good,
         however slow. In order, every tick. A raising callback is logged and counted
