@@ -6,10 +6,12 @@ Frames (``_realtime_frames``: 0B and 0D, 1-3 items each) go through ``Realtime.p
 - as a trickle: one frame per loop turn, 1,000 frames a second (a quiet market);
 - as a burst: 64 frames per loop turn, as fast as they decode (the open).
 
-Each case runs twice: with the callback, and with the same feed into a stream emptied each
-turn without a reader (the decode, dispatch and feed without the callback). Printed per
-case: process CPU per tick (every thread: a worker thread's share counts), and the
-callback's own share (the difference).
+Each case runs three times: with the callback as ``rt.on`` makes it by default (on the loop
+while it is quick), with ``thread=True`` (in a worker thread from the first tick, a batch
+per loop turn), and with the same feed into a stream emptied each turn without a reader
+(the decode, dispatch and feed without the callback). Printed per case: process CPU per
+tick (every thread: a worker thread's share counts), and the callback's own share (the
+difference).
 Goal (issue 14): a trickle's CPU per tick within 1.2x of a burst's. The trickle's feed
 itself (a loop wake-up and a timer per frame) costs far more per tick than a burst's, with or
 without a callback: the callback's share is the figure the goal is about.
@@ -75,7 +77,7 @@ async def _feed_alone(batch: list[bytes]) -> float:
     return (time.process_time() - cpu) / ticks
 
 
-async def _case(batch: list[bytes], trickle: bool, callback: bool) -> float:
+async def _case(batch: list[bytes], trickle: bool, mode: str) -> float:
     """Process CPU seconds per tick delivered."""
     rt = Realtime("bench-token", reconnect=False)
     seen = 0
@@ -85,8 +87,10 @@ async def _case(batch: list[bytes], trickle: bool, callback: bool) -> float:
         seen += 1
 
     consumer: Any
+    callback = mode != "stream"
     if callback:
-        consumer = rt.on(["0B", "0D"], on_tick, maxsize=len(batch) * 4)
+        thread = True if mode == "thread" else None
+        consumer = rt.on(["0B", "0D"], on_tick, maxsize=len(batch) * 4, thread=thread)
         drain: Any = lambda: None  # noqa: E731
     else:
         # Emptied each turn without a reader: ticks are freed as they are with a callback.
@@ -165,25 +169,31 @@ def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     batch = frames(BURST_FRAMES)
     print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores shared)")
-    ratios = []
+    ratios: dict[str, list[float]] = {"inline": [], "thread": []}
     for run in range(runs):
         out = {}
         for trickle in (True, False):
             n = TRICKLE_FRAMES if trickle else BURST_FRAMES
-            for callback in (True, False):
-                out[trickle, callback] = asyncio.run(_case(batch[:n], trickle, callback)) * 1e6
-        cb_t, cb_b = out[True, True], out[False, True]
-        own_t, own_b = cb_t - out[True, False], cb_b - out[False, False]
-        feed = asyncio.run(_feed_alone(batch[:TRICKLE_FRAMES])) * 1e6
-        ratios.append(cb_t / cb_b)
+            for mode in ("inline", "thread", "stream"):
+                out[trickle, mode] = asyncio.run(_case(batch[:n], trickle, mode)) * 1e6
         print(
-            f"run {run + 1}: CPU per tick with a sync callback: trickle {cb_t:.1f} us, burst "
-            f"{cb_b:.1f} us ({cb_t / cb_b:.2f}x); without (stream): trickle "
-            f"{out[True, False]:.1f} us, burst {out[False, False]:.1f} us; the callback's "
-            f"share: trickle {own_t:.1f} us, burst {own_b:.1f} us; the trickle's feed alone"
-            f" (a sleep per frame, no frame handled): {feed:.1f} us"
+            f"run {run + 1}: without a callback (stream): trickle {out[True, 'stream']:.1f} us, "
+            f"burst {out[False, 'stream']:.1f} us per tick"
         )
-    print(f"trickle/burst CPU per tick with the callback: {min(ratios):.2f}-{max(ratios):.2f}x")
+        for mode, label in (("inline", "default (inline)"), ("thread", "thread=True")):
+            cb_t, cb_b = out[True, mode], out[False, mode]
+            own_t, own_b = cb_t - out[True, "stream"], cb_b - out[False, "stream"]
+            ratios[mode].append(cb_t / cb_b)
+            print(
+                f"  {label}: CPU per tick trickle {cb_t:.1f} us, burst {cb_b:.1f} us "
+                f"({cb_t / cb_b:.2f}x); the callback's share: trickle {own_t:.1f} us, burst "
+                f"{own_b:.1f} us"
+            )
+        feed = asyncio.run(_feed_alone(batch[:TRICKLE_FRAMES])) * 1e6
+        print(f"  the trickle's feed alone (a sleep per frame, no frame handled): {feed:.1f} us")
+    for mode, label in (("inline", "default (inline)"), ("thread", "thread=True")):
+        r = ratios[mode]
+        print(f"trickle/burst CPU per tick, {label}: {min(r):.2f}-{max(r):.2f}x")
     over_socket(runs)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 

@@ -35,8 +35,9 @@ from typing import Any
 
 import yaml
 
-# --padded: one integer value in 10 zero-padded ("000000012300"), in any field: each field
-# then teaches its type a lesson (a new plan), a harsher start than the published shapes.
+# --padded: one integer value in 10 zero-padded ("000000012300"), in any field: each type
+# then learns to read its integers as text (a lesson per type, a swap to the plan built at
+# subscription), a harsher start than the published shapes.
 PADDED = "--padded" in sys.argv
 BURST = 5_000
 COLD = 10_000

@@ -25,7 +25,11 @@ text might have lost a '+' (``"+5%"``), so the fixer returns True when one holds
 (the text is kept): the real-time road then reads those fields again from the frame as sent,
 and :meth:`FastDecoder.decode` raises :class:`TextSeen`. A field seen blank (``""``, common in
 real-time values) is not demoted: it decodes as ``int | Literal[""]``, still a number in C,
-and the fixer turns the blank into None.
+and the fixer turns the blank into None. A zero-padded number (``"000000012300"``: JSON's
+grammar, and so msgspec, reads no leading zeros) demotes every field of its family (integers
+or decimals) of that class at once, and the stripped plan with every integer demoted is built
+ahead, at subscription: a feed that pads costs the receive loop one swap per type, not one
+plan per field as each is first seen padded.
 
 A fixer is a :class:`Program` of small ops, one per field that needs work. Where the optional
 C accelerator ``kiwoom._speedups`` is built, each program becomes a C ``Fixer`` (it writes the
@@ -436,26 +440,55 @@ def _misfits(
     found: set[tuple[type, str]],
     reads: dict[str, Callable[[str], object]],
     blanks: set[tuple[type, str]] | None = None,
+    padded: set[tuple[type, str]] | None = None,
 ) -> None:
     """Collect (class, attribute) of every native field whose text ``data`` holds unreadable;
-    with ``blanks``, a blank one goes there instead (stripped plans)."""
+    with ``blanks``, a blank one goes there instead (stripped plans); with ``padded``, a
+    zero-padded number (``"000000012300"``) goes there too."""
     if not isinstance(data, dict):
         return
     for f in layout(typed):
         v = data.get(f.wire)
         if f.nested is not None:
             for item in v if isinstance(v, list) else [v]:
-                _misfits(f.nested, item, found, reads, blanks)
+                _misfits(f.nested, item, found, reads, blanks, padded)
         elif isinstance(v, str) and f.kind in reads and not reads[f.kind](v):
             (blanks if blanks is not None and v == "" else found).add((typed, f.attr))
+            if padded is not None and _PADDED(v):
+                padded.add((typed, f.attr))
 
 
-def _numbers(typed: type[msgspec.Struct]) -> Iterable[tuple[type, str]]:
-    """(class, attribute) of every field of the tree that decodes as a native number."""
+# A number with leading zeros: int() and float() read it, msgspec (JSON's grammar) does not.
+_PADDED = re.compile(r"-?0[0-9]+(?:\.[0-9]+)?").fullmatch
+# The native kinds that share a lesson: one zero-padded field demotes its whole family.
+_FAMILY = {"int": "int", "abs int": "int", "float": "float", "abs float": "float"}
+
+
+def _families(padded: Iterable[tuple[type, str]]) -> set[tuple[type, str]]:
+    """Every field of the classes in ``padded`` in the number family (ints or floats) of a
+    padded field: a server that pads one quantity of a type pads its others too, so they are
+    demoted in the same lesson (one plan, not one per field as each is first seen padded)."""
+    wanted: dict[type, set[str]] = {}
+    for typed, attr in padded:
+        kind = next(f.kind for f in layout(typed) if f.attr == attr)
+        wanted.setdefault(typed, set()).add(_FAMILY[kind])
+    return {
+        (typed, f.attr)
+        for typed, families in wanted.items()
+        for f in layout(typed)
+        if _FAMILY.get(f.kind) in families
+    }
+
+
+def _numbers(
+    typed: type[msgspec.Struct], kinds: Iterable[str] = _FAMILY
+) -> Iterable[tuple[type, str]]:
+    """(class, attribute) of every field of the tree that decodes as a native number (of
+    ``kinds``)."""
     for f in layout(typed):
         if f.nested is not None:
-            yield from _numbers(f.nested)
-        elif f.kind in ("int", "float", "abs int", "abs float"):
+            yield from _numbers(f.nested, kinds)
+        elif f.kind in kinds:
             yield (typed, f.attr)
 
 
@@ -476,8 +509,18 @@ class FastDecoder:
         # new plan while ticks wait (a plan is 1-5 ms to build; the check is one compare).
         blank = frozenset(_numbers(root)) if stripped else frozenset()
         self._plan = _Plan(root, frozenset(), stripped, blank)
+        self._ready: dict[frozenset[tuple[type, str]], _Plan] = {}
+        """Plans built ahead, by their demoted fields."""
+        ints = frozenset(_numbers(root, ("int", "abs int")))
+        if stripped and ints:
+            # The one lesson real-time values commonly teach, zero-padded integers
+            # (``"000000012300"``), is built now, at subscription (0.1-2 ms a type, the
+            # order book's the most), so that learning it on the receive loop is a swap.
+            self._ready[ints] = _Plan(root, ints, stripped, blank)
         self.builds = 1
-        """Plans built so far: one, then one per lesson that changed the plan."""
+        """Plans taken so far: one, then one per lesson that changed the plan."""
+        self.made = 0
+        """Plans built while learning (not built ahead)."""
         # Each lesson demotes one field, so no body needs more tries than there are fields.
         self._tries = 1 + _count_fields(root)
 
@@ -497,12 +540,14 @@ class FastDecoder:
         """The current plan: ``plan.twin`` to decode into, then ``plan.fix(obj)``."""
         return self._plan
 
-    def learn(self, raw: bytes | str) -> bool:
+    def learn(self, raw: bytes | str, build: bool = True) -> bool:
         """Demote every field this body holds unreadable; True if the plan changed.
 
-        Raises :class:`Unfit` when the body is not JSON (or not UTF-8)."""
+        ``build=False``: only if that plan was built ahead; a lesson that needs a new plan
+        is left for a later body. Raises :class:`Unfit` when the body is not JSON (or not
+        UTF-8)."""
         plan = self._plan
-        return self._survey(plan, raw) is not plan
+        return self._survey(plan, raw, build) is not plan
 
     def decode(self, raw: bytes | str) -> Any:
         plan = self._plan
@@ -546,10 +591,12 @@ class FastDecoder:
                 current = _Plan(self._root, current.demoted | {spot}, self._stripped, current.blank)
                 self._plan = current
                 self.builds += 1
+                self.made += 1
         return current
 
-    def _survey(self, plan: _Plan, raw: bytes | str) -> _Plan:
-        """The plan with every field demoted whose text in this body msgspec would reject."""
+    def _survey(self, plan: _Plan, raw: bytes | str, build: bool = True) -> _Plan:
+        """The plan with every field demoted whose text in this body msgspec would reject
+        (with ``build=False``, the current plan unless that one was built ahead)."""
         try:
             data = msgspec.json.decode(raw)
         except (msgspec.DecodeError, UnicodeError):
@@ -558,7 +605,9 @@ class FastDecoder:
         blanks: set[tuple[type, str]] | None = None
         if self._stripped:
             blanks = set()
-            _misfits(self._root, data, found, _reads(True), blanks)
+            padded: set[tuple[type, str]] = set()
+            _misfits(self._root, data, found, _reads(True), blanks, padded)
+            found |= _families(padded)
         else:
             _misfits(self._root, data, found, _reads(False))
         blanks = blanks or set()
@@ -567,12 +616,15 @@ class FastDecoder:
         with self._lock:
             current = self._plan
             if not (found <= current.demoted and blanks <= current.blank):
-                current = _Plan(
-                    self._root,
-                    current.demoted | found,
-                    self._stripped,
-                    current.blank | blanks,
-                )
+                demoted, blank = current.demoted | found, current.blank | blanks
+                ready = self._ready.get(demoted)
+                if ready is not None and ready.blank == blank:
+                    current = ready
+                elif not build:
+                    return current
+                else:
+                    current = _Plan(self._root, demoted, self._stripped, blank)
+                    self.made += 1
                 self._plan = current
                 self.builds += 1
         return current

@@ -540,7 +540,8 @@ class StreamMethod(Protocol):
 
 
 class OnMethod(Protocol):
-    """``rt.on(types, callback, codes=None, *, maxsize=None, wire=False)``: a callback per tick."""
+    """``rt.on(types, callback, codes=None, *, maxsize=None, wire=False, thread=None)``: a
+    callback per tick (``thread=True``: in a worker thread from the first tick)."""
 
     @overload
     def __call__(
@@ -551,6 +552,7 @@ class OnMethod(Protocol):
         *,
         maxsize: int | None = None,
         wire: Literal[False] = False,
+        thread: bool | None = None,
     ) -> Subscription: ...
 
     @overload
@@ -562,6 +564,7 @@ class OnMethod(Protocol):
         *,
         maxsize: int | None = None,
         wire: Literal[False] = False,
+        thread: bool | None = None,
     ) -> Subscription: ...
 
     @overload
@@ -573,6 +576,7 @@ class OnMethod(Protocol):
         *,
         maxsize: int | None = None,
         wire: Literal[False] = False,
+        thread: bool | None = None,
     ) -> Subscription: ...
 
     @overload
@@ -584,6 +588,7 @@ class OnMethod(Protocol):
         *,
         maxsize: int | None = None,
         wire: Literal[False] = False,
+        thread: bool | None = None,
     ) -> Subscription: ...
 
     @overload
@@ -595,6 +600,7 @@ class OnMethod(Protocol):
         *,
         maxsize: int | None = None,
         wire: Literal[False] = False,
+        thread: bool | None = None,
     ) -> Subscription: ...
 
     @overload
@@ -606,6 +612,7 @@ class OnMethod(Protocol):
         *,
         maxsize: int | None = None,
         wire: Literal[False] = False,
+        thread: bool | None = None,
     ) -> Subscription: ...
 
     @overload
@@ -617,6 +624,7 @@ class OnMethod(Protocol):
         *,
         maxsize: int | None = None,
         wire: Literal[False] = False,
+        thread: bool | None = None,
     ) -> Subscription: ...
 
     @overload
@@ -628,6 +636,7 @@ class OnMethod(Protocol):
         *,
         maxsize: int | None = None,
         wire: Literal[False] = False,
+        thread: bool | None = None,
     ) -> Subscription: ...
 
     @overload
@@ -639,6 +648,7 @@ class OnMethod(Protocol):
         *,
         maxsize: int | None = None,
         wire: Literal[False] = False,
+        thread: bool | None = None,
     ) -> Subscription: ...
 
     @overload
@@ -650,6 +660,7 @@ class OnMethod(Protocol):
         *,
         maxsize: int | None = None,
         wire: Literal[False] = False,
+        thread: bool | None = None,
     ) -> Subscription: ...
 
     @overload
@@ -661,6 +672,7 @@ class OnMethod(Protocol):
         *,
         maxsize: int | None = None,
         wire: Literal[False] = False,
+        thread: bool | None = None,
     ) -> Subscription: ...
 
     @overload
@@ -672,6 +684,7 @@ class OnMethod(Protocol):
         *,
         maxsize: int | None = None,
         wire: Literal[False] = False,
+        thread: bool | None = None,
     ) -> Subscription: ...
 
     @overload
@@ -683,6 +696,7 @@ class OnMethod(Protocol):
         *,
         maxsize: int | None = None,
         wire: Literal[False] = False,
+        thread: bool | None = None,
     ) -> Subscription: ...
 
     @overload
@@ -694,6 +708,7 @@ class OnMethod(Protocol):
         *,
         maxsize: int | None = None,
         wire: Literal[False] = False,
+        thread: bool | None = None,
     ) -> Subscription: ...
 
     @overload
@@ -705,6 +720,7 @@ class OnMethod(Protocol):
         *,
         maxsize: int | None = None,
         wire: Literal[False] = False,
+        thread: bool | None = None,
     ) -> Subscription: ...
 
     @overload
@@ -716,6 +732,7 @@ class OnMethod(Protocol):
         *,
         maxsize: int | None = None,
         wire: Literal[False] = False,
+        thread: bool | None = None,
     ) -> Subscription: ...
 
     @overload
@@ -727,6 +744,7 @@ class OnMethod(Protocol):
         *,
         maxsize: int | None = None,
         wire: Literal[False] = False,
+        thread: bool | None = None,
     ) -> Subscription: ...
 
     @overload
@@ -738,6 +756,7 @@ class OnMethod(Protocol):
         *,
         maxsize: int | None = None,
         wire: Literal[False] = False,
+        thread: bool | None = None,
     ) -> Subscription: ...
 
     @overload
@@ -749,6 +768,7 @@ class OnMethod(Protocol):
         *,
         maxsize: int | None = None,
         wire: Literal[False] = False,
+        thread: bool | None = None,
     ) -> Subscription: ...
 
     @overload
@@ -760,6 +780,7 @@ class OnMethod(Protocol):
         *,
         maxsize: int | None = None,
         wire: Literal[False] = False,
+        thread: bool | None = None,
     ) -> Subscription: ...
 
     @overload
@@ -771,6 +792,7 @@ class OnMethod(Protocol):
         *,
         maxsize: int | None = None,
         wire: Literal[False] = False,
+        thread: bool | None = None,
     ) -> Subscription: ...
 
     @overload
@@ -782,6 +804,7 @@ class OnMethod(Protocol):
         *,
         maxsize: int | None = None,
         wire: Literal[False] = False,
+        thread: bool | None = None,
     ) -> Subscription: ...
 
     @overload
@@ -793,6 +816,7 @@ class OnMethod(Protocol):
         *,
         maxsize: int | None = None,
         wire: Literal[False] = False,
+        thread: bool | None = None,
     ) -> Subscription: ...
 
     @overload
@@ -804,4 +828,5 @@ class OnMethod(Protocol):
         *,
         maxsize: int | None = None,
         wire: bool = False,
+        thread: bool | None = None,
     ) -> Subscription: ...

@@ -805,21 +805,35 @@ class Realtime:
         *,
         maxsize: int | None = None,
         wire: bool = False,
+        thread: bool | None = None,
     ) -> Subscription:
         """Call ``callback(tick)`` for every tick of ``types`` (for ``codes`` only, when given).
 
-        An ``async def`` callback runs in its own task. A plain one is called on the loop with
-        each frame's ticks (no thread hop per tick); once its calls take over 1 ms each
-        (``_defaults.INLINE_CALLBACK_LIMIT``, three frames in a row) it moves to a worker thread
-        for good, so a slow one stalls the receive loop only for those frames. In order, every
-        tick. A raising callback is logged and counted (``callback_errors``) and keeps being
-        called. ``await handle.aclose()`` stops it.
+        An ``async def`` callback runs in its own task. A plain one, by default, is called on
+        the loop with each frame's ticks (no thread hop per tick); once its calls take over
+        1 ms each (``_defaults.INLINE_CALLBACK_LIMIT``, three frames in a row) it moves to a
+        worker thread for good, so a slow one stalls the receive loop only for those frames.
+        ``thread=True``: in a thread of its own from the first tick, for a callback that blocks
+        (I/O, a sync order call): the receive loop never waits for it, and its ticks go in
+        batches (one thread hop per loop turn's ticks). ``thread=False``: on the loop for good,
+        however slow. In order, every tick. A raising callback is logged and counted
+        (``callback_errors``) and keeps being called. ``await handle.aclose()`` stops it.
         ``wire=True`` hands over the wire Struct, as :meth:`stream` does.
         """
         type_list = _as_list(types)
         self._check_types(type_list, allow_events=not wire)
+        if thread is not None and inspect.iscoroutinefunction(callback):
+            raise InvalidRequestError(
+                "REG", "thread", "an async def callback runs in its own task, not in a thread"
+            )
         return self._dispatcher.callback(
-            callback, frozenset(type_list), _codes(codes), None, maxsize or self.queue_size, wire
+            callback,
+            frozenset(type_list),
+            _codes(codes),
+            None,
+            maxsize or self.queue_size,
+            wire,
+            thread,
         )
 
     # Type checkers see one overload per real-time type (``rt.stream("0B")`` yields

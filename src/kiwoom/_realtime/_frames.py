@@ -268,10 +268,11 @@ class StrippedFrames:
                 cls = subclass(type_id, self._name_of(type_id), values)
                 self._classes[type_id, values] = cls
                 self.builds[type_id] += 1
-            texts = () if plan is None else layout(plan.program.typed)
+            if cls not in self._texts:  # a class's plan, so its free text, never changes
+                texts = () if plan is None else layout(plan.program.typed)
+                self._texts[cls] = tuple(f.attr for f in texts if f.kind == "str")
             type_of[cls] = type_id
             fixes[cls] = fix
-            self._texts[cls] = tuple(f.attr for f in texts if f.kind == "str")
             items.append(cls)
         self.type_of = type_of
         self._fixes = fixes
@@ -360,27 +361,31 @@ class StrippedFrames:
         return True
 
     def _learn(self, text: str | bytes) -> bool:
-        """Teach one plan what this frame's values need; True if a plan changed.
+        """Teach the plans what this frame's values need; True if a plan changed.
 
-        One type per frame, to keep each frame's cost near a millisecond: a frame whose
-        other types need lessons too is read as sent, and the next such frame teaches them."""
+        Every lesson whose plan was built ahead is taken (a swap), and at most one that
+        builds a plan (up to 2 ms, the order book's), to keep each frame's cost near a
+        millisecond: a frame whose other types need new plans too is read as sent, and the
+        next such frame teaches them. One rebuild of the union decoder follows, however many
+        types learnt."""
         try:
             frame = decode_frame(text)
         except MALFORMED:
             return False
         if not isinstance(frame, Real):
             return False
-        changed = False
+        changed = built = False
         for it in frame.data:
             decoder = self._decoders.get(it.type)
             if decoder is None:
                 continue
+            made = decoder.made
             try:
-                changed = decoder.learn(bytes(it.values))
+                if decoder.learn(bytes(it.values), build=not built):
+                    changed = True
             except Unfit:
                 continue
-            if changed:
-                break
+            built = built or decoder.made != made
         if changed:
             self._build()
         return changed
