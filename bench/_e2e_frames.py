@@ -11,11 +11,14 @@ fields blank (``""``), as Kiwoom's feeds do for NXT-only or unused fields. Deter
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
 import re
 import subprocess
+import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -101,3 +104,31 @@ def frames(n: int, seed: int = 14) -> tuple[str, list[bytes], list[int]]:
         out.append(text.encode())
         counts.append(len(data))
     return source, out, counts
+
+
+@contextlib.contextmanager
+def frame_server(
+    tmp: str, frames: list[bytes], bounds: Sequence[Sequence[float]], phases: list[list[int]]
+) -> Iterator[str]:
+    """``_e2e_server.py`` in its own process, sending ``frames`` in the phases ``bounds`` mark
+    (``[first, last]`` or ``[first, last, rate]``); yields its URL. Clients read the phases
+    from ``tmp/phases.json`` and the server writes its send times to ``tmp``."""
+    Path(tmp, "frames.json").write_text(
+        json.dumps([f.decode() for f in frames], ensure_ascii=False)
+    )
+    Path(tmp, "slices.json").write_text(json.dumps(bounds))
+    Path(tmp, "phases.json").write_text(json.dumps(phases))
+    server = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("_e2e_server.py")),
+         str(Path(tmp, "frames.json")), str(Path(tmp, "slices.json")), tmp],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        yield server.stdout.readline().strip()
+    finally:
+        assert server.stdin is not None
+        server.stdin.close()
+        server.wait(timeout=30)

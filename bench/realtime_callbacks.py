@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from _e2e_frames import frame_server
 from _e2e_frames import frames as e2e_frames
 from _realtime_frames import frames
 
@@ -122,21 +123,8 @@ def over_socket(runs: int) -> None:
     bounds = [[0, warm], [warm, warm + trickle, TRICKLE_RATE], [warm + trickle, len(batch)]]
     phases = [[b[1] - b[0], sum(per_frame[b[0] : b[1]])] for b in bounds]
     with tempfile.TemporaryDirectory() as tmp:
-        frames_file, slices_file, phases_file = (
-            Path(tmp, n) for n in ("frames.json", "slices.json", "phases.json")
-        )
-        frames_file.write_text(json.dumps([f.decode() for f in batch], ensure_ascii=False))
-        slices_file.write_text(json.dumps(bounds))
-        phases_file.write_text(json.dumps(phases))
-        server = subprocess.Popen(
-            [sys.executable, str(HERE / "_e2e_server.py"), frames_file, slices_file, tmp],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert server.stdout is not None
-            url = server.stdout.readline().strip()
+        phases_file = Path(tmp, "phases.json")
+        with frame_server(tmp, batch, bounds, phases) as url:
             for run in range(runs):
                 out: dict[str, list[float]] = {}
                 for name, mode in SOCKET_CLIENTS.items():
@@ -159,10 +147,6 @@ def over_socket(runs: int) -> None:
                     f" {ours_b:.1f} us ({ours_t / ours_b:.2f}x); ours' share: trickle"
                     f" {ours_t - bare_t:.1f} us, burst {ours_b - bare_b:.1f} us"
                 )
-        finally:
-            assert server.stdin is not None
-            server.stdin.close()
-            server.wait(timeout=30)
 
 
 def main() -> None:

@@ -44,6 +44,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _e2e_frames import frame_server
 from _e2e_frames import frames as make_frames
 
 HERE = Path(__file__).resolve().parent
@@ -200,22 +201,9 @@ def main() -> None:
     results: dict[str, list[dict[str, float]]] = {n: [] for n in names}
     loads = []
     with tempfile.TemporaryDirectory() as tmp:
-        frames_file, phases_file, slices_file = (
-            Path(tmp, n) for n in ("frames.json", "phases.json", "slices.json")
-        )
-        frames_file.write_text(json.dumps([f.decode() for f in frames], ensure_ascii=False))
-        phases_file.write_text(json.dumps(phases))
-        slices_file.write_text(json.dumps(bounds))
+        phases_file = Path(tmp, "phases.json")
         Path(tmp, "wire_fields.json").write_text(json.dumps(wire_fields()))
-        server = subprocess.Popen(
-            [sys.executable, str(HERE / "_e2e_server.py"), frames_file, slices_file, tmp],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert server.stdout is not None
-            url = server.stdout.readline().strip()
+        with frame_server(tmp, frames, bounds, phases) as url:
             for r in range(args.rounds):
                 loads.append(os.getloadavg())
                 print(f"round {r + 1}: load average {loads[-1][0]:.2f}", flush=True)
@@ -235,10 +223,6 @@ def main() -> None:
                             "lost": got["lost"],
                         }
                     )
-        finally:
-            assert server.stdin is not None
-            server.stdin.close()
-            server.wait(timeout=30)
 
     ref = offline(frames)
     print(
