@@ -12,7 +12,7 @@ import stat
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 import msgspec
 
@@ -222,46 +222,59 @@ async def shared_token_async(
 ) -> Token:
     """:func:`shared_token` for asyncio: through the store's async road if it has one
     (:class:`AsyncTokenStore`), else with its blocking calls in a thread."""
-    if isinstance(store, AsyncTokenStore):
-        return await _shared_token_async(store, key, issue, rejected)
-    # Here, not at the top: the blocking client never pays asyncio's import (~13 ms).
-    import asyncio
-
-    token = await asyncio.to_thread(store.load, key)
+    road = store if isinstance(store, AsyncTokenStore) else _Threaded(store)
+    token = await road.load_async(key)
     if _usable(token, rejected):
         assert token is not None
         return token
-    lock = store.lock(key)
-    await asyncio.to_thread(lock.acquire)
-    try:
-        token = await asyncio.to_thread(store.load, key)
-        if not _usable(token, rejected):
-            token = await issue()
-            await asyncio.to_thread(store.save, key, token)
-        assert token is not None
-        return token
-    finally:
-        await asyncio.to_thread(lock.release)
-
-
-async def _shared_token_async(
-    store: AsyncTokenStore, key: str, issue: Callable[[], Awaitable[Token]], rejected: str | None
-) -> Token:
-    token = await store.load_async(key)
-    if _usable(token, rejected):
-        assert token is not None
-        return token
-    lock = store.lock_async(key)
+    lock = road.lock_async(key)
     await lock.acquire()
     try:
-        token = await store.load_async(key)
+        token = await road.load_async(key)
         if not _usable(token, rejected):
             token = await issue()
-            await store.save_async(key, token)
+            await road.save_async(key, token)
         assert token is not None
         return token
     finally:
         await lock.release()
+
+
+_T = TypeVar("_T")
+
+
+class _Threaded:
+    """A blocking :class:`TokenStore` on the async road: each call in a worker thread."""
+
+    def __init__(self, store: TokenStore) -> None:
+        self._store = store
+
+    async def load_async(self, key: str) -> Token | None:
+        return await _in_thread(self._store.load, key)
+
+    async def save_async(self, key: str, token: Token) -> None:
+        await _in_thread(self._store.save, key, token)
+
+    def lock_async(self, key: str) -> _ThreadedLock:
+        return _ThreadedLock(self._store.lock(key))
+
+
+class _ThreadedLock:
+    def __init__(self, lock: StoreLock) -> None:
+        self._lock = lock
+
+    async def acquire(self) -> None:
+        await _in_thread(self._lock.acquire)
+
+    async def release(self) -> None:
+        await _in_thread(self._lock.release)
+
+
+async def _in_thread(call: Callable[..., _T], *args: object) -> _T:
+    # Here, not at the top: the blocking client never pays asyncio's import (~13 ms).
+    import asyncio
+
+    return await asyncio.to_thread(call, *args)
 
 
 class _TokenRecord(msgspec.Struct):
