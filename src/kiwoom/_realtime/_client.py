@@ -21,7 +21,6 @@ import logging
 import random
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -177,11 +176,9 @@ class Realtime:
         self._relay: Any = None  # the Relay serving from this socket, and the client holding
         self._relay_client: Any = None  # this process's own registrations in its counts
 
-        self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="kiwoom-realtime")
         self._dispatcher = Dispatcher(
             self._decoder_for,
             self._typed_for,
-            self._executor,
             tuple(e.api_id for e in catalog.entries("realtime")),
             _name_of,
         )
@@ -279,7 +276,6 @@ class Realtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._supervisor
         await self._dispatcher.close(self._failure)
-        self._executor.shutdown(wait=False)
 
     async def wait_closed(self) -> None:
         """Wait until the client is closed; raises the failure that closed it, if any."""
