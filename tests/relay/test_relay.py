@@ -10,7 +10,7 @@ from collections import Counter
 from typing import Any
 
 import msgspec
-from conftest import Processes, Requests, wait_for
+from relay_procs import Processes, Requests, wait_for
 
 import kiwoom
 from kiwoom.relay._keys import RS, US, Keys

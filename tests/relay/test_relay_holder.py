@@ -9,7 +9,7 @@ from collections import Counter
 from typing import Any
 
 import msgspec
-from conftest import Processes, Requests
+from relay_procs import Processes, Requests
 
 import kiwoom
 from kiwoom._realtime._frames import Real, decode_frame
