@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import tempfile
 import uuid
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -43,14 +45,19 @@ def sync_redis(redis_url: str) -> Iterator[Any]:
 
 @pytest.fixture
 def requests(monkeypatch: pytest.MonkeyPatch) -> Requests:
-    """Records every REG and REMOVE the simulator's sockets receive."""
+    """Records every REG and REMOVE the simulator's sockets receive, by connection number
+    (never ``id()``: a closed connection's address is reused by the next one)."""
     rec = Requests()
+    numbers: weakref.WeakKeyDictionary[Session, int] = weakref.WeakKeyDictionary()
+    counter = itertools.count(1)
     for trnm, name in (("REG", "_reg"), ("REMOVE", "_remove")):
         original = getattr(Session, name)
 
         def make(trnm: str, original: Any) -> Any:
             async def recorded(self: Session, msg: dict[str, Any]) -> None:
-                rec.log.append((id(self), trnm, msg))
+                if self not in numbers:
+                    numbers[self] = next(counter)
+                rec.log.append((numbers[self], trnm, msg))
                 await original(self, msg)
 
             return recorded
@@ -77,3 +84,6 @@ def procs(redis_url: str, namespace: str) -> Iterator[Processes]:
             yield p
         finally:
             p.kill_all()
+            # The processes' logs, shown by pytest with a failing test's captured output.
+            for log in sorted(Path(tmp).glob("*.log")):
+                print(f"----- {log.name}\n{log.read_text(errors='replace')}")
