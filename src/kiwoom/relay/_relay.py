@@ -356,9 +356,10 @@ class Relay:
                 if not (requests or swept or first):
                     continue
                 first = False
-                answers = await self._conditions(requests, ("list", "search", "watch"))
+                ops, answers = _condition_ops(requests)
+                answers |= await self._conditions(ops, ("list", "search", "watch"))
                 failures = await self._reconcile()
-                answers |= await self._conditions(requests, ("stop",))
+                answers |= await self._conditions(ops, ("stop",))
                 if requests:
                     await self._answer(requests, failures, answers)
             except RedisError as exc:
@@ -382,22 +383,16 @@ class Relay:
         return released
 
     async def _conditions(
-        self, requests: list[tuple[bytes, dict[bytes, bytes]]], ops: tuple[str, ...]
+        self, requests: list[tuple[str, dict[str, str]]], ops: tuple[str, ...]
     ) -> dict[str, str]:
-        """Send the condition-search requests among ``requests`` (kinds ``ops``) on the socket:
-        reply id -> the answer to push (``ok<US>`` and the socket's raw answer, or a failure).
-        Watches and stops are counted like registrations: a watch is sent for every request
-        (its answer is the current matches), a stop only when the last watcher lets go."""
+        """Send the condition-search requests (reply id, request) of kinds ``ops`` on the
+        socket: reply id -> the answer to push (``ok<US>`` and the socket's raw answer, or a
+        failure). Watches and stops are counted like registrations: a watch is sent for every
+        request (its answer is the current matches), a stop only when the last watcher lets
+        go."""
         answers: dict[str, str] = {}
         rt = self.realtime
-        for _, fields in requests:
-            if b"c" not in fields:
-                continue
-            try:
-                op = msgspec.json.decode(fields[b"c"], type=dict[str, str])
-            except msgspec.DecodeError as exc:
-                answers[fields[b"r"].decode()] = f"None{_keys.US}bad request: {exc}"
-                continue
+        for rid, op in requests:
             kind, seq = op.get("op"), op.get("seq", "")
             if kind not in ops:
                 continue
@@ -417,9 +412,9 @@ class Relay:
                             {"trnm": "CNSRCLR", "seq": seq, "return_code": 0, "return_msg": ""}
                         ).decode()
                     )
-                answers[fields[b"r"].decode()] = f"ok{_keys.US}{raw}"
+                answers[rid] = f"ok{_keys.US}{raw}"
             except RealtimeError as exc:
-                answers[fields[b"r"].decode()] = f"{exc.code}{_keys.US}{exc.message}"
+                answers[rid] = f"{exc.code}{_keys.US}{exc.message}"
         if "stop" in ops:
             self._stopped.clear()
         return answers
@@ -536,6 +531,24 @@ async def stop_tasks(tasks: list[asyncio.Task[None]], stopping: asyncio.Event, w
     for task in tasks:
         if task.done() and not task.cancelled() and task.exception() is not None:
             log.error("relay task %s failed", task.get_name(), exc_info=task.exception())
+
+
+def _condition_ops(
+    requests: list[tuple[bytes, dict[bytes, bytes]]],
+) -> tuple[list[tuple[str, dict[str, str]]], dict[str, str]]:
+    """The condition-search requests among ``requests``, read once: (reply id, request)
+    pairs, and the answers to those that could not be read."""
+    ops: list[tuple[str, dict[str, str]]] = []
+    bad: dict[str, str] = {}
+    for _, fields in requests:
+        if b"c" not in fields:
+            continue
+        rid = fields[b"r"].decode()
+        try:
+            ops.append((rid, msgspec.json.decode(fields[b"c"], type=dict[str, str])))
+        except msgspec.DecodeError as exc:
+            bad[rid] = f"None{_keys.US}bad request: {exc}"
+    return ops, bad
 
 
 def _pairs(items: list[str], types: list[str]) -> set[str]:
