@@ -19,7 +19,7 @@ import asyncio
 import inspect
 import logging
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -90,9 +90,10 @@ class API:
     """``bot.api``: the REST client (``api.client``) and the real-time socket (``api.realtime``).
 
     Real-time callbacks (:meth:`add_callback_on_real_data`) receive each item as a
-    :class:`RealData`; ``async def`` callbacks run on the event loop, plain functions in a
-    worker thread, one at a time and in the order received. A raising callback is logged and
-    counted (``callback_errors``) and keeps being called.
+    :class:`RealData`, one at a time and in the order received: ``async def`` callbacks on
+    the event loop, plain functions on a thread of their own (fed in batches, so a slow one
+    never holds the socket's reading). A raising callback is logged and counted
+    (``callback_errors``) and keeps being called.
     """
 
     def __init__(
@@ -103,10 +104,18 @@ class API:
         self.client: AsyncKiwoom = AsyncKiwoom(appkey, secretkey, host=host, **options)
         self.use_realtime = realtime
         self.realtime: Realtime | None = None
-        self.callback_errors = 0
         self._callbacks: dict[str, Callable[[Any], Any]] = {}
-        self._stop_raw: Callable[[], Any] | None = None
+        # Errors counted on the loop and on the plain callbacks' thread: one writer each.
+        self._errors = [0, 0]
+        self._stops: list[Callable[[], Any]] = []
+        self._threaded = False  # the plain callbacks' dispatcher is fed
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._handler: logging.Handler | None = None
+
+    @property
+    def callback_errors(self) -> int:
+        """Calls of real-time callbacks that raised."""
+        return sum(self._errors)
 
     @property
     def debugging(self) -> bool:
@@ -134,14 +143,16 @@ class API:
         rt = self.client.realtime()
         await rt.connect()
         self.realtime = rt
-        self._stop_raw = rt.on_raw(self._dispatch)
+        self._loop = asyncio.get_running_loop()
+        self._stops.append(rt.on_raw(self._dispatch))
+        self._feed_thread()
 
     async def close(self) -> None:
         """Close the socket, revoke the token and close the connections."""
         try:
-            if self._stop_raw is not None:
-                await self._stop_raw()
-                self._stop_raw = None
+            while self._stops:
+                await self._stops.pop()()
+            self._threaded = False
             if self.realtime is not None:
                 await self.realtime.close()
                 self.realtime = None
@@ -192,33 +203,64 @@ class API:
         gets those frames' text; PINGs are answered by the runtime either way.
         """
         self._callbacks[real_type.upper()] = callback
+        if not inspect.iscoroutinefunction(callback):
+            self._feed_thread()
+
+    def _feed_thread(self) -> None:
+        """Feed the plain callbacks' dispatcher once one is added and the socket is open.
+        (Not before: a thread woken for every frame and calling nothing is waste.)"""
+        if self._threaded or self.realtime is None:
+            return
+        if all(inspect.iscoroutinefunction(c) for c in self._callbacks.values()):
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is not self._loop:  # added from another thread: fed on the bot's loop
+            if self._loop is not None:
+                self._loop.call_soon_threadsafe(self._feed_thread)
+            return
+        self._stops.append(self.realtime.on_raw(self._dispatch_plain))
+        self._threaded = True
 
     async def _dispatch(self, frame: str | bytes) -> None:
+        """The ``async def`` callbacks, on the loop."""
+        for callback, arg in self._calls(frame, plain=False):
+            try:
+                await callback(arg)
+            except Exception:
+                self._errors[0] += 1
+                logger.exception("real-time callback %r failed", callback)
+
+    def _dispatch_plain(self, frame: str | bytes) -> None:
+        """The plain callbacks, on their thread (the runtime's worker for a sync ``on_raw``)."""
+        for callback, arg in self._calls(frame, plain=True):
+            try:
+                callback(arg)
+            except Exception:
+                self._errors[1] += 1
+                logger.exception("real-time callback %r failed", callback)
+
+    def _calls(
+        self, frame: str | bytes, *, plain: bool
+    ) -> Iterator[tuple[Callable[..., Any], Any]]:
+        """(callback, argument) for a frame's items whose callback is plain (or async)."""
         try:
             head = _FRAME.decode(frame)
         except msgspec.DecodeError:
             return  # the runtime logs and counts malformed frames
+        callbacks = self._callbacks
         if head.trnm != "REAL":
-            callback = self._callbacks.get(head.trnm)
-            if callback is not None:
-                text = frame.decode("utf-8") if isinstance(frame, bytes) else frame
-                await self._call(callback, text)
+            callback = callbacks.get(head.trnm)
+            if callback is not None and inspect.iscoroutinefunction(callback) != plain:
+                yield callback, frame.decode("utf-8") if isinstance(frame, bytes) else frame
             return
         for raw in head.data or ():
             item = _real_data(raw)
-            callback = self._callbacks.get(item.type)
-            if callback is not None:
-                await self._call(callback, item)
-
-    async def _call(self, callback: Callable[[Any], Any], arg: Any) -> None:
-        try:
-            if inspect.iscoroutinefunction(callback):
-                await callback(arg)
-            else:
-                await asyncio.get_running_loop().run_in_executor(None, callback, arg)
-        except Exception:
-            self.callback_errors += 1
-            logger.exception("real-time callback %r failed", callback)
+            callback = callbacks.get(item.type)
+            if callback is not None and inspect.iscoroutinefunction(callback) != plain:
+                yield callback, item
 
 
 class Bot:

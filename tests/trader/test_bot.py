@@ -90,24 +90,71 @@ def test_callbacks_receive_each_item_in_order_and_registrations_reach_the_server
     asyncio.run(main())
 
 
-def test_a_failing_callback_is_counted_and_keeps_being_called() -> None:
+def test_a_slow_plain_callback_holds_neither_the_loop_nor_the_async_callbacks() -> None:
+    async def main() -> None:
+        async with KiwoomServer() as server:
+            server.accepted_tokens = {"tok-1"}
+            fake = FakeKiwoom()
+            host = server.url.removesuffix(server.path).replace("ws://", "http://")
+            release = threading.Event()
+            books: list[str] = []
+            ticks: list[str] = []
+            three = asyncio.Event()
+
+            def slow_book(raw: RealData) -> None:  # blocks until the test lets it go
+                release.wait(10)
+                books.append(json.loads(raw)["values"]["41"])
+
+            async def on_tick(raw: RealData) -> None:
+                ticks.append(raw.item)
+                if len(ticks) == 3:
+                    three.set()
+
+            async with Bot(host, APPKEY, SECRET, transport=fake.async_transport()) as bot:
+                bot.api.add_callback_on_real_data("0D", slow_book)
+                bot.api.add_callback_on_real_data("0B", on_tick)
+                await bot.api.register("1", ["005930"], ["0B", "0D"])
+                await server.real([("0D", "005930", {"41": "+1"})])
+                await server.real([("0D", "005930", {"41": "+2"})])
+                for n in range(3):
+                    await server.real([("0B", "005930", {"10": str(n)})])
+                # The async callback got every tick while the plain one is still blocked.
+                await asyncio.wait_for(three.wait(), 5)
+                assert books == []
+                release.set()
+                for _ in range(100):
+                    if len(books) == 2:
+                        break
+                    await asyncio.sleep(0.05)
+                assert books == ["+1", "+2"]  # then in order, none lost
+                assert bot.api.callback_errors == 0
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("kind", ["async", "plain"])
+def test_a_failing_callback_is_counted_and_keeps_being_called(kind: str) -> None:
     async def main() -> int:
         async with KiwoomServer() as server:
             server.accepted_tokens = {"tok-1"}
             fake = FakeKiwoom()
             host = server.url.removesuffix(server.path).replace("ws://", "http://")
             calls = 0
+            loop = asyncio.get_running_loop()
             done = asyncio.Event()
 
-            async def boom(raw: RealData) -> None:
+            def plain_boom(raw: RealData) -> None:
                 nonlocal calls
                 calls += 1
                 if calls == 2:
-                    done.set()
+                    loop.call_soon_threadsafe(done.set)
                 raise ValueError("strategy bug")
 
+            async def boom(raw: RealData) -> None:
+                plain_boom(raw)
+
             async with Bot(host, APPKEY, SECRET, transport=fake.async_transport()) as bot:
-                bot.api.add_callback_on_real_data("0B", boom)
+                bot.api.add_callback_on_real_data("0B", boom if kind == "async" else plain_boom)
                 await bot.api.register_tick("1", ["005930"])
                 await server.real([("0B", "005930", {"10": "1"})])
                 await server.real([("0B", "005930", {"10": "2"})])
