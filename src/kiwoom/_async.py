@@ -156,6 +156,12 @@ class AsyncKiwoom(AsyncClientGroups, BaseClient):
         finally:
             self._token = None
             await self._transport.aclose()
+            # A shared limiter's or token store's connections of this loop (kiwoom.redis).
+            if self.limiter is not None:
+                await self.limiter.release_async()
+            release = getattr(self.token_store, "release_async", None)
+            if release is not None:
+                await release()
 
     async def __aenter__(self) -> AsyncKiwoom:
         return self

@@ -677,6 +677,14 @@ class RateLimiter:
             except Exception as exc:
                 _log_unfinished(exc)
 
+    async def release_async(self) -> None:
+        """An async client of this limiter closed: close the running event loop's idle
+        connections to a shared backend (``kiwoom.redis``); nothing for the memory one. The
+        limiter stays usable."""
+        release = getattr(self._abackend, "release", None)
+        if release is not None:
+            await release()
+
     async def acquire_async(self, api_id: str, *, group: str, is_order: bool) -> float:
         """:meth:`acquire` for asyncio. A task cancelled while waiting gives its booking back."""
         permit = await self.begin_async(api_id, group=group, is_order=is_order, hold=0.0)

@@ -24,7 +24,7 @@ import math
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, cast
 
@@ -262,6 +262,16 @@ class _Server:
                 client = self._loops[loop] = self._make()
             return client
 
+    async def release_loop(self) -> None:
+        """Close the running event loop's idle connections (an async client closing: left
+        open, they outlive ``asyncio.run`` and warn). Connections in use by other tasks are
+        left alone; a later command opens a new one."""
+        with self._lock:
+            client = self._loops.get(asyncio.get_running_loop())
+        if client is not None:
+            with suppress(redis.RedisError, OSError):
+                await client.connection_pool.disconnect(inuse_connections=False)
+
     @classmethod
     def of(cls, url: str | redis.Redis) -> _Server:
         """The connections of ``url``, or of a client (one set per client object)."""
@@ -402,13 +412,20 @@ class AsyncRedisBackend:
     """:class:`RedisBackend` on ``redis.asyncio``: the same scripts and keys, so sync and
     async clients of one app key share one budget, and the event loop never waits for Redis.
 
-    ``client`` gives the asyncio client of the running event loop.
+    ``client`` gives the asyncio client of the running event loop; ``release``, if given,
+    closes that loop's idle connections (:meth:`release`).
     """
 
     def __init__(
-        self, client: Callable[[], redis.asyncio.Redis], key: str, *, prefix: str = "kiwoom"
+        self,
+        client: Callable[[], redis.asyncio.Redis],
+        key: str,
+        *,
+        prefix: str = "kiwoom",
+        release: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._client = client
+        self._release = release
         self._books = _Books(key, prefix)
         self._scripts: weakref.WeakKeyDictionary[redis.asyncio.Redis, dict[str, AsyncScript]]
         self._scripts = weakref.WeakKeyDictionary()
@@ -426,6 +443,12 @@ class AsyncRedisBackend:
             script = scripts[source] = client.register_script(source)
         with _errors(_BOOKS):
             return await script(keys, args)
+
+    async def release(self) -> None:
+        """Close the running event loop's idle connections to Redis (an async client of
+        this budget closed)."""
+        if self._release is not None:
+            await self._release()
 
     async def reserve(self, buckets: Sequence[Bucket], generation: int) -> Booking | None:
         keys, args = self._books.books(buckets, generation)
@@ -507,7 +530,9 @@ class RedisLimiter:
                 limiter = RateLimiter(
                     self._limits or limits,
                     backend=RedisBackend(server.sync, key, prefix=prefix),
-                    async_backend=AsyncRedisBackend(server.for_loop, key, prefix=prefix),
+                    async_backend=AsyncRedisBackend(
+                        server.for_loop, key, prefix=prefix, release=server.release_loop
+                    ),
                 )
                 self._bound[key] = limiter
             return limiter
@@ -602,6 +627,10 @@ class RedisTokenStore:
         record, ttl_ms = _record(token)
         with _errors(_TOKEN):
             await self._server.for_loop().set(self._key(key), record, px=ttl_ms)
+
+    async def release_async(self) -> None:
+        """Close the running event loop's idle connections (an async client closed)."""
+        await self._server.release_loop()
 
     def lock_async(self, key: str) -> _AsyncRedisLock:
         name = f"{self._key(key)}:lock"

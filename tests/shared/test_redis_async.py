@@ -232,3 +232,39 @@ def test_the_async_road_keeps_the_sync_roads_books(redis_url: str) -> None:
         return await limiter.acquire_async("ka10001", group="g", is_order=False)
 
     assert asyncio.run(main()) == pytest.approx(SPAN, abs=0.06)
+
+
+def test_a_closed_async_client_leaves_no_connection_of_its_loop_open(redis_url: str) -> None:
+    # Left open, an event loop's Redis connections outlive asyncio.run (ResourceWarning).
+    watcher = redis.Redis.from_url(redis_url)
+    name = f"closing-{random.randrange(10**9)}"
+
+    def mine() -> int:
+        return sum(c.get("name") == name for c in watcher.client_list())
+
+    fake = FakeKiwoom()
+    # The client's connections carry a name, so the count is this test's alone.
+    limiter = RedisLimiter(f"{redis_url}?client_name={name}")
+    store = RedisTokenStore(f"{redis_url}?client_name={name}")
+
+    async def main() -> tuple[int, int]:
+        def client() -> kiwoom.AsyncKiwoom:
+            return kiwoom.AsyncKiwoom(
+                APPKEY, SECRET, limiter=limiter, token_store=store, transport=fake.async_transport()
+            )
+
+        first, second = client(), client()
+        await asyncio.gather(*(c.call("ka10001", {"stk_cd": "005930"}) for c in (first, second)))
+        open_before = mine()
+        await first.aclose()
+        # The other client of the loop and budget goes on (a new connection if it needs one).
+        await second.call("ka10001", {"stk_cd": "005930"})
+        await second.aclose()
+        return open_before, mine()
+
+    try:
+        open_before, open_after = asyncio.run(main())
+        assert open_before > 0
+        assert open_after == 0
+    finally:
+        watcher.close()
