@@ -317,6 +317,70 @@ def test_a_cancelled_wait_gives_its_slot_back() -> None:
     assert backend.started["query"] == pytest.approx([0.0] * 5 + [SPAN])
 
 
+class SuspendingStarts:
+    """An async backend over a memory one whose starts are booked at once and answered when
+    ``gate`` opens, as a Redis script's answer travels back: a task may be cancelled after
+    its start was booked and before it knows."""
+
+    def __init__(self, inner: MemoryBackend) -> None:
+        self.inner = inner
+        self.gate = asyncio.Event()
+        self.asked = asyncio.Event()
+        self.finished: list[object] = []
+
+    async def reserve(self, buckets: Sequence[Bucket], generation: int) -> Booking | None:
+        return self.inner.reserve(buckets, generation)
+
+    async def start(self, buckets: Sequence[Bucket], generation: int, hold: float) -> Any:
+        started = self.inner.start(buckets, generation, hold)
+        self.asked.set()
+        await self.gate.wait()
+        return started
+
+    async def finish(self, buckets: Sequence[Bucket], ref: object) -> None:
+        self.finished.append(ref)
+        self.inner.finish(buckets, ref)
+
+    async def cancel(self, buckets: Sequence[Bucket], booking: Booking) -> None:
+        self.inner.cancel(buckets, booking)
+
+    async def block(self, bucket: Bucket, seconds: float, *, shortest: bool = False) -> float:
+        return self.inner.block(bucket, seconds, shortest=shortest)
+
+    async def learn(self, key: str, rate: float) -> None:
+        self.inner.learn(key, rate)
+
+    async def learned(self) -> Any:
+        return self.inner.learned()
+
+
+def test_a_task_cancelled_while_its_start_is_booked_gives_the_slot_back() -> None:
+    inner = MemoryBackend()
+    backend = SuspendingStarts(inner)
+    lim = RateLimiter(Limits(query_per_second=1, order_per_second=1), async_backend=backend)
+
+    async def main() -> float:
+        begin = asyncio.create_task(
+            lim.begin_async("ka10001", group="g", is_order=False, hold=60.0)
+        )
+        await backend.asked.wait()  # its start is on the way to the books
+        begin.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await begin
+        backend.gate.set()  # its answer comes: it was booked
+        t0 = time.monotonic()
+        # Its slot frees one window after the give-back, not after its 60 s hold.
+        permit = await asyncio.wait_for(
+            lim.begin_async("ka10001", group="g", is_order=False, hold=60.0), 5
+        )
+        await lim.finish_async(permit)
+        return time.monotonic() - t0
+
+    waited = asyncio.run(main())
+    assert len(backend.finished) == 2  # the cancelled start's and the second call's
+    assert 0.9 < waited < 2.0
+
+
 def test_threads_and_tasks_share_one_budget() -> None:
     # Real time on a 20 ms window: what is checked is when calls started, not how long they
     # waited.

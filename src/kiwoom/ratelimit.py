@@ -48,7 +48,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
 import msgspec
@@ -538,6 +538,7 @@ class RateLimiter:
         self._acquired = 0
         self._waited = 0.0
         self._rejections: dict[int, int] = {}
+        self._giving_back: set[Any] = set()  # tasks finishing cancelled starts
 
     def __repr__(self) -> str:
         lim = self._limits
@@ -659,7 +660,7 @@ class RateLimiter:
             except BaseException:
                 await self._abackend.cancel(buckets, booking)
                 raise
-            started, now_buckets = await self._start_async(api_id, group, is_order, hold)
+            started, now_buckets = await self._start_shielded(api_id, group, is_order, hold)
             if started.wait <= 0:
                 with self._lock:
                     waited = self._done(self._clock() - first)
@@ -773,6 +774,35 @@ class RateLimiter:
             if started is not None:
                 return started, buckets
             await self._read_learned_async()
+
+    async def _start_shielded(
+        self, api_id: str, group: str, is_order: bool, hold: float
+    ) -> tuple[Booking, tuple[Bucket, ...]]:
+        """:meth:`_start_async`, whose start a cancelled task gives back: the backend's
+        answer is awaited apart from the task (a Redis script may have started the call
+        when the task is cancelled), and a start the task will not use is finished."""
+        if isinstance(self._abackend, _Awaited):  # never suspends: nothing to shield
+            return await self._start_async(api_id, group, is_order, hold)
+        import asyncio  # loaded already: the async road is running
+
+        start = asyncio.ensure_future(self._start_async(api_id, group, is_order, hold))
+        try:
+            return await asyncio.shield(start)
+        except asyncio.CancelledError:
+            start.add_done_callback(self._give_back)
+            raise
+
+    def _give_back(self, start: Any) -> None:
+        """Finish a call started for a task cancelled meanwhile (it never went)."""
+        if start.cancelled() or start.exception() is not None:
+            return
+        started, buckets = start.result()
+        if started.wait <= 0 and started.ref is not None:
+            import asyncio
+
+            task = asyncio.ensure_future(self.finish_async(Permit(0.0, buckets, started.ref)))
+            self._giving_back.add(task)
+            task.add_done_callback(self._giving_back.discard)
 
     async def _read_learned_async(self) -> None:
         generation, learned = await self._abackend.learned()
