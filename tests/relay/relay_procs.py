@@ -111,11 +111,12 @@ class Consumer:
         line = self.proc.stdout.readline() if ready else "(no answer)"
         assert line.strip() == "ready", f"consumer failed: {line!r}, {self.log.read_text()}"
 
-    def finish(self, timeout: float = 30) -> dict[str, Any]:
-        """Stop it cleanly (it releases its registrations); its ticks and stats."""
+    def finish(self, timeout: float = 30, *, drain: bool = False) -> dict[str, Any]:
+        """Stop it cleanly (it releases its registrations); its ticks and stats. ``drain``:
+        the feed was stopped, and it reads what the streams hold before it stops."""
         import json
 
-        self.stop_file.touch()
+        self.stop_file.write_text("drain" if drain else "")
         self.proc.wait(timeout)
         assert self.proc.returncode == 0, self.log.read_text()
         return dict(json.loads(self.out.read_text()))

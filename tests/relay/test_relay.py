@@ -176,13 +176,16 @@ def test_a_killed_relay_is_a_counted_gap_and_its_successor_restores_every_regist
     first.wait(10)
     wait_for(lambda: not sim.sessions, what="the killed relay's socket to close")
     down = sync_redis.xlen(stream)
-    procs.relay(sim, lease=1)
+    successor = procs.relay(sim, lease=1)
     wait_for(lambda: len(requests.sessions()) == 2, what="the new relay's REG")
     second = requests.sessions()[1]
     # The new relay registered from the counts what the consumer held, once.
     assert sorted(requests.pairs("REG", second)) == [("0B", "000660"), ("0B", "005930")]
     wait_for(lambda: sync_redis.xlen(stream) > down + 20, what="frames after the restart")
-    got = c.finish()
+    # The feed ends (a clean stop), and the consumer reads what the stream holds.
+    successor.send_signal(signal.SIGTERM)
+    assert successor.wait(20) == 0
+    got = c.finish(drain=True)
     stats = got["stats"]
     assert stats["gaps"] == 1
     assert stats["lost"] == {}
