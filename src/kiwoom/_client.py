@@ -18,8 +18,16 @@ import httpx
 import msgspec
 
 from . import __version__, _extra, catalog
-from ._auth import Credentials, Token, TokenStore, parse_token
-from ._constants import BACKOFF_BASE, BACKOFF_MAX, CONTENT_TYPE, ENV_REDIS_URL, MOCK, REAL
+from ._auth import Credentials, FileTokenStore, Token, TokenStore, parse_token
+from ._constants import (
+    BACKOFF_BASE,
+    BACKOFF_MAX,
+    CONTENT_TYPE,
+    ENV_REDIS_URL,
+    ENV_TOKEN_FILE,
+    MOCK,
+    REAL,
+)
 from ._debug import debug_enabled, log_extra, log_request, log_response, logger, mask
 from ._errors import DecodeError, InvalidRequestError, KiwoomError
 from ._model import Request
@@ -231,6 +239,8 @@ class BaseClient:
             redis_limiter, redis_tokens = from_env(redis_url)
             limiter = redis_limiter if limiter is True else limiter
             token_store = token_store or redis_tokens
+        elif token_store is None and (token_file := os.environ.get(ENV_TOKEN_FILE)):
+            token_store = FileTokenStore(token_file)
         if limiter is True:
             self.limiter: RateLimiter | None = RateLimiter.shared(key, limits_for(self.host))
         elif limiter is False:

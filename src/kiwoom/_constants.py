@@ -14,6 +14,9 @@ ENV_SECRETKEY = "KIWOOM_SECRETKEY"
 ENV_DEBUG = "KIWOOM_DEBUG"
 ENV_REDIS_URL = "KIWOOM_REDIS_URL"
 """A Redis URL: every client shares rate limits and its token through it (``kiwoom.redis``)."""
+ENV_TOKEN_FILE = "KIWOOM_TOKEN_FILE"
+"""A file path: without ``KIWOOM_REDIS_URL``, every client shares its token through it
+(``kiwoom.FileTokenStore``)."""
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds for connect, read, write and pool waits, per attempt."""

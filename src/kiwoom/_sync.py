@@ -42,7 +42,8 @@ class Kiwoom(ClientGroups, BaseClient):
     process-wide limiter of this app key and host), ``False`` (none), a ``RateLimiter``, or
     ``kiwoom.redis.RedisLimiter(url)`` (shared by every process of the key, on any host).
     ``token_store`` (``kiwoom.FileTokenStore(path)``, ``kiwoom.redis.RedisTokenStore(url)``)
-    shares one token among those processes; ``KIWOOM_REDIS_URL`` sets both.
+    shares one token among those processes; ``KIWOOM_REDIS_URL`` sets both, and without it
+    ``KIWOOM_TOKEN_FILE`` (a path) gives every client ``FileTokenStore(path)``.
     ``retries`` extra attempts for queries (never for orders); ``timeout`` seconds per attempt
     in all (with a ``transport`` of your own: per network operation, as httpx counts them);
     ``debug`` (or ``KIWOOM_DEBUG=1``) logs every exchange to the ``kiwoom`` logger, secrets

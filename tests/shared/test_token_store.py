@@ -206,3 +206,25 @@ def test_async_clients_share_the_token(make_store: StoreFactory) -> None:
 
     asyncio.run(main())
     assert fake.issued == 2 and fake.revoked == []
+
+
+def test_kiwoom_token_file_gives_every_client_the_file_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KIWOOM_REDIS_URL", raising=False)
+    monkeypatch.setenv("KIWOOM_TOKEN_FILE", str(tmp_path / "tokens"))
+    fake = FakeKiwoom()
+    clients = [
+        kiwoom.Kiwoom(APPKEY, SECRET, limiter=False, transport=fake.transport()) for _ in range(3)
+    ]
+    assert all(isinstance(c.token_store, FileTokenStore) for c in clients)
+    for c in clients:
+        c.call("ka10001", {"stk_cd": "005930"})
+        c.close()
+    assert fake.issued == 1 and fake.revoked == []
+    assert stat.S_IMODE((tmp_path / "tokens").stat().st_mode) == 0o600
+    # A store given, or none wanted: the variable does not override it.
+    mine = FileTokenStore(tmp_path / "mine")
+    assert kiwoom.Kiwoom(APPKEY, SECRET, token_store=mine).token_store is mine
+    monkeypatch.delenv("KIWOOM_TOKEN_FILE")
+    assert kiwoom.Kiwoom(APPKEY, SECRET).token_store is None
