@@ -167,3 +167,24 @@ def test_condition_search_through_the_relay(sim, sync_redis, redis_url, namespac
             await rt.close()
 
     asyncio.run(main())
+
+
+def test_a_consumers_first_ticks_are_read_at_once_not_after_its_idle_read(
+    sim, redis_url, namespace
+):
+    # A consumer with nothing registered reads nothing; its first registration wakes its
+    # reading (a long ``block`` makes a missed wake-up plain: ticks would wait for it).
+    async def main() -> float:
+        async with kiwoom.AsyncKiwoom(host=sim.url, **KEYS) as client:
+            rt = client.realtime(relay=redis_url, relay_options={"namespace": namespace})
+            consumer = RelayClient(redis_url, namespace=namespace, block=5.0)
+            async with rt, consumer:
+                ticks = consumer.stream("0B", "005930")
+                await asyncio.sleep(0.2)  # its reader is idle now
+                registered = asyncio.get_running_loop().time()
+                await consumer.register(["005930"], ["0B"])
+                await asyncio.wait_for(ticks.__anext__(), 4)
+                return asyncio.get_running_loop().time() - registered
+
+    took = asyncio.run(main())
+    assert took < 2.0  # the simulator trades 005930 many times a second

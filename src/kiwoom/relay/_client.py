@@ -105,6 +105,7 @@ class RelayClient:
         self._redis_errors = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
+        self._following = asyncio.Event()  # set when a stream is first followed
 
     def __repr__(self) -> str:
         return f"<RelayClient {self.keys.ns} {self.id}>"
@@ -288,6 +289,7 @@ class RelayClient:
             last: Any = await self._redis.xrevrange(self.keys.stream(t), count=1)
             self._pos[t] = last[0][0] if last else b"0-0"
             self._n[t] = int(last[0][1][b"n"]) if last else 0
+            self._following.set()
         self._refresh_own()
 
     async def _beat(self) -> None:
@@ -396,7 +398,12 @@ class RelayClient:
         keys, process = self.keys, self._rt.process
         while not self._stopping.is_set():
             if not self._pos:
-                await asyncio.sleep(self.block)
+                # Nothing to read yet: woken by the first registration, so its ticks are
+                # read at once. (A type added while a read blocks on others waits for that
+                # read to end, ``block`` seconds at most; nothing is missed either way.)
+                self._following.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._following.wait(), self.block)
                 continue
             streams: Any = {keys.stream(t): p for t, p in self._pos.items()}
             try:
