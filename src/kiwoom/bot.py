@@ -34,6 +34,7 @@ from ._debug import logger
 if TYPE_CHECKING:
     from ._async import AsyncKiwoom
     from ._realtime import Realtime
+    from ._realtime._dispatch import StopRaw
     from .candles import Candle, DateLike
     from .listings import Listing
     from .orders import SafeOrders
@@ -107,7 +108,7 @@ class API:
         self._callbacks: dict[str, Callable[[Any], Any]] = {}
         # Errors counted on the loop and on the plain callbacks' thread: one writer each.
         self._errors = [0, 0]
-        self._stops: list[Callable[[], Any]] = []
+        self._stops: list[StopRaw] = []
         self._threaded = False  # the plain callbacks' dispatcher is fed
         self._loop: asyncio.AbstractEventLoop | None = None
         self._handler: logging.Handler | None = None
@@ -150,12 +151,13 @@ class API:
     async def close(self) -> None:
         """Close the socket, revoke the token and close the connections."""
         try:
-            while self._stops:
-                await self._stops.pop()()
-            self._threaded = False
             if self.realtime is not None:
                 await self.realtime.close()
                 self.realtime = None
+            # The socket is closed: every frame it received still reaches its callbacks.
+            while self._stops:
+                await self._stops.pop()(drain=True)
+            self._threaded = False
         finally:
             await self.client.aclose()
             self.debugging = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -382,5 +383,54 @@ def test_a_burst_gives_the_consumers_a_turn_every_few_frames(run: Any) -> None:
         assert frames_read[0] == _defaults.READ_TURN
         assert frames_read[-1] == 200
         await rt.close()
+
+    run(main())
+
+
+@pytest.mark.parametrize("kind", ["plain", "async"])
+def test_a_draining_stop_gives_a_raw_callback_every_frame_received(run: Any, kind: str) -> None:
+    async def main() -> None:
+        async with KiwoomServer() as server:
+            rt = client(server)
+            await rt.connect()
+            got: list[str | bytes] = []
+
+            def slow(frame: str | bytes) -> None:
+                time.sleep(0.002)
+                got.append(frame)
+
+            async def slow_async(frame: str | bytes) -> None:
+                await asyncio.sleep(0.002)
+                got.append(frame)
+
+            stop = rt.on_raw(slow if kind == "plain" else slow_async)
+            await rt.register(["005930"], "0B")
+            for _ in range(50):
+                await server.real([("0B", "005930", TRADE)])
+            await until(lambda: rt.stats().frames >= 51)  # the REG answer and 50 REAL frames
+            assert len(got) < 51  # the callback is behind...
+            await rt.close()
+            await stop(drain=True)
+            assert len(got) == 51  # ...and it got the rest, nothing dropped
+
+    run(main())
+
+
+def test_a_raw_callback_may_close_the_client(run: Any) -> None:
+    async def main() -> None:
+        async with KiwoomServer() as server:
+            rt = client(server)
+            await rt.connect()
+            closed = asyncio.Event()
+
+            async def close_on_real(frame: str | bytes) -> None:
+                if b'"REAL"' in (frame if isinstance(frame, bytes) else frame.encode()):
+                    await rt.close()
+                    closed.set()
+
+            rt.on_raw(close_on_real)
+            await rt.register(["005930"], "0B")
+            await server.real([("0B", "005930", TRADE)])
+            await asyncio.wait_for(closed.wait(), 5)
 
     run(main())

@@ -30,7 +30,7 @@ from websockets.exceptions import ConnectionClosed, WebSocketException
 from .. import catalog
 from .._errors import InvalidRequestError, KiwoomError
 from . import _defaults
-from ._dispatch import Dispatcher, Stats, Stream, Subscription, Tick, Typed
+from ._dispatch import Dispatcher, Stats, StopRaw, Stream, Subscription, Tick, Typed
 from ._frames import (
     MALFORMED,
     Control,
@@ -843,11 +843,13 @@ class Realtime:
 
     def on_raw(
         self, callback: Callable[[str | bytes], Any], *, maxsize: int | None = None
-    ) -> Callable[[], Awaitable[None]]:
+    ) -> StopRaw:
         """Call ``callback(frame)`` with every frame exactly as received, every ``trnm``: the
         UTF-8 bytes of the text frame (the socket is read without decoding it to ``str``).
 
-        Returns an async function that stops it. Drops beyond ``maxsize`` count in
+        Returns an async function that stops it: ``await stop()`` drops the frames not given
+        to the callback yet, ``await stop(drain=True)`` gives them first (after
+        :meth:`close`, nothing is lost). Drops beyond ``maxsize`` count in
         ``stats().raw_dropped``.
         """
         return self._dispatcher.raw_callback(callback, maxsize or self.queue_size)

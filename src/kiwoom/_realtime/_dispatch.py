@@ -21,7 +21,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from queue import SimpleQueue
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 import msgspec
 
@@ -29,7 +29,17 @@ from . import _defaults
 from ._frames import Control, Head, Item, Real, StrippedFrames, TypedFrames, decode_frame
 from ._tick import Tick, V, subclass
 
-__all__ = ["Dispatcher", "Stats", "Stream", "Subscription", "Tick", "TypeCounters", "V"]
+__all__ = [
+    "Dispatcher", "Stats", "StopRaw", "Stream", "Subscription", "Tick", "TypeCounters", "V"
+]  # fmt: skip
+
+
+class StopRaw(Protocol):
+    """Stops a raw-frame callback (:meth:`kiwoom.Realtime.on_raw`): frames not yet given to
+    it are dropped, or with ``drain=True`` given to it first."""
+
+    def __call__(self, drain: bool = False) -> Awaitable[None]: ...
+
 
 log = logging.getLogger("kiwoom.realtime")
 
@@ -691,9 +701,7 @@ class Dispatcher:
             cb.task = self._loop.create_task(cb.run(), name=f"kiwoom-realtime-callback-{fn!r}")
         return cb
 
-    def raw_callback(
-        self, fn: Callable[[str | bytes], Any], maxsize: int
-    ) -> Callable[[], Awaitable[None]]:
+    def raw_callback(self, fn: Callable[[str | bytes], Any], maxsize: int) -> StopRaw:
         """Feed every frame, as received, to ``fn``; returns a coroutine function that stops it."""
         queue: deque[str | bytes] = deque()
         wake = asyncio.Event()
@@ -733,15 +741,17 @@ class Dispatcher:
 
         task = loop.create_task(run(), name="kiwoom-realtime-raw")
 
-        async def stop() -> None:
+        async def stop(drain: bool = False) -> None:
             nonlocal stopped
             stopped = True
             if entry in self._raw:
                 self._raw.remove(entry)
             self.has_raw = bool(self._raw)
-            queue.clear()
+            if not drain:
+                queue.clear()
             wake.set()
-            await task
+            if asyncio.current_task() is not task:  # not from the callback itself
+                await task
 
         return stop
 

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 from .._errors import InvalidRequestError
 from .._realtime import Realtime, RealtimeError, Registration, Stats
 from .._realtime._defaults import MAX_ITEMS_PER_REGISTRATION, QUEUE_SIZE, REQUEST_TIMEOUT
+from .._realtime._dispatch import StopRaw
 from .._realtime._frames import MALFORMED, Real, decode_frame
 from .._realtime._registry import Registry
 from . import _keys
@@ -493,7 +494,7 @@ class RelayClient:
 
     def on_raw(
         self, callback: Callable[[str | bytes], Any], *, maxsize: int | None = None
-    ) -> Callable[[], Awaitable[None]]:
+    ) -> StopRaw:
         """As :meth:`kiwoom.Realtime.on_raw`: ``callback(frame)`` with the bytes of every
         ``REAL`` frame of this consumer's registrations, as the relay's socket received it (a
         frame that also carried other consumers' items arrives re-encoded with only this
