@@ -434,3 +434,32 @@ def test_a_raw_callback_may_close_the_client(run: Any) -> None:
             await asyncio.wait_for(closed.wait(), 5)
 
     run(main())
+
+
+def test_an_async_callback_may_close_the_client_and_the_others_finish_their_queue(
+    run: Any,
+) -> None:
+    async def main() -> None:
+        async with KiwoomServer() as server:
+            rt = client(server)
+            await rt.connect()
+            closed = asyncio.Event()
+            others: list[str] = []
+
+            async def close_on_first(tick: Tick) -> None:
+                await rt.close()  # a strategy ending: it waited for itself before
+                closed.set()
+
+            async def slow(tick: Tick) -> None:
+                await asyncio.sleep(0.01)
+                others.append(tick.item)
+
+            rt.on("0B", close_on_first)
+            rt.on("0B", slow)
+            await rt.register(["005930"], "0B")
+            await server.real([("0B", "005930", TRADE)] * 3)
+            await asyncio.wait_for(closed.wait(), 5)
+            assert others == ["005930"] * 3  # close() waited for the other callback's queue
+            await asyncio.wait_for(rt.wait_closed(), 5)
+
+    run(main())

@@ -282,6 +282,7 @@ class Realtime:
         if self._supervisor is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._supervisor
+        await self._dispatcher.finished()
         if self._failure is not None:
             raise self._failure
 
@@ -370,7 +371,9 @@ class Realtime:
                     restore.cancel()
                 self._lost()
             if self._closing or not self.reconnect:
-                await self._dispatcher.close(self._failure)
+                # Not waiting for the callbacks here: one of them may be the caller of
+                # close(), which waits for this task (close() waits for them itself).
+                await self._dispatcher.close(self._failure, wait=False)
                 return
             lost_at = loop.time()
             if lost_at - connected_at >= self.stable_after:
@@ -391,7 +394,7 @@ class Realtime:
                     log.error("real-time socket closed: %s", exc)
                     self._failure = exc
                     self._closing = True
-                    await self._dispatcher.close(exc)
+                    await self._dispatcher.close(exc, wait=False)
                     return
                 except Exception as exc:  # refused, timed out, a failing token provider, ...
                     log.warning("reconnect attempt %d failed: %r", tries, exc)

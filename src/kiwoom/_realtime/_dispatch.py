@@ -454,6 +454,7 @@ class Dispatcher:
         self.counters: dict[str, TypeCounters] = {}
         self._consumers: list[_Consumer] = []
         self._raw: list[tuple[deque[str | bytes], asyncio.Event, int]] = []
+        self._closed_tasks: list[asyncio.Task[Any]] = []  # callbacks finishing their queue
         self.raw_dropped = 0
         self.has_raw = False
         self.failure: BaseException | None = None
@@ -755,18 +756,27 @@ class Dispatcher:
 
         return stop
 
-    async def close(self, failure: BaseException | None = None) -> None:
-        """Stop every consumer: streams end (or raise ``failure``), callbacks finish their queue."""
+    async def close(self, failure: BaseException | None = None, *, wait: bool = True) -> None:
+        """Stop every consumer: streams end (or raise ``failure``), callbacks finish their
+        queue; ``wait``: for them to finish (all but the one calling, which may be a callback
+        closing the client)."""
         self.failure = failure
         for sub in list(self._inline):  # callbacks finish their queue
             if sub.queue and not sub.call_queued():
                 self._to_thread(sub)
-        tasks = []
+        self._closed_tasks = [t for t in self._closed_tasks if not t.done()]
         for consumer in list(self._consumers):
             consumer.close()
             if isinstance(consumer, Subscription) and consumer.task is not None:
-                tasks.append(consumer.task)
-        if tasks:
+                self._closed_tasks.append(consumer.task)
+        if wait:
+            await self.finished()
+
+    async def finished(self) -> None:
+        """Wait until the callbacks stopped by :meth:`close` finished their queue (all but
+        the one calling, which may be a callback closing the client)."""
+        me = asyncio.current_task()
+        if tasks := [t for t in self._closed_tasks if t is not me]:
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
