@@ -188,3 +188,23 @@ def test_a_consumers_first_ticks_are_read_at_once_not_after_its_idle_read(
 
     took = asyncio.run(main())
     assert took < 2.0  # the simulator trades 005930 many times a second
+
+
+def test_a_type_added_later_is_read_at_once_not_after_the_read_under_way(sim, redis_url, namespace):
+    # The consumer reads a quiet stream (its balance: no order, no event) with a long block;
+    # a type it adds ends that read, so the new type's first ticks are not held behind it.
+    async def main() -> float:
+        async with kiwoom.AsyncKiwoom(host=sim.url, **KEYS) as client:
+            rt = client.realtime(relay=redis_url, relay_options={"namespace": namespace})
+            consumer = RelayClient(redis_url, namespace=namespace, block=5.0)
+            async with rt, consumer:
+                ticks = consumer.stream("0B", "005930")
+                await consumer.register([], ["04"], group="9")
+                await asyncio.sleep(0.3)  # its read of the 04 stream is under way
+                registered = asyncio.get_running_loop().time()
+                await consumer.register(["005930"], ["0B"])
+                await asyncio.wait_for(ticks.__anext__(), 4)
+                return asyncio.get_running_loop().time() - registered
+
+    took = asyncio.run(main())
+    assert took < 2.0

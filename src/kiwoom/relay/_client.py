@@ -107,6 +107,8 @@ class RelayClient:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         self._following = asyncio.Event()  # set when a stream is first followed
+        self._blocking = False  # a read of the streams is under way
+        self._wake_pos = b"0-0"  # the last entry read from this consumer's wake stream
 
     def __repr__(self) -> str:
         return f"<RelayClient {self.keys.ns} {self.id}>"
@@ -142,6 +144,7 @@ class RelayClient:
                 _keys.RELEASE, 3, keys.consumer(self.id), keys.refs, keys.consumers, self.id, "0"
             )
             await self._redis.xadd(keys.requests, {"p": ""})
+            await self._redis.delete(keys.wake(self.id))
         await self._rt.close()
         with contextlib.suppress(RedisError):
             await self._redis.aclose()
@@ -284,6 +287,7 @@ class RelayClient:
     async def _follow(self, types: list[str]) -> None:
         """Start reading the streams of newly registered types from their current end, before
         the relay registers them, so nothing the registration brings is missed."""
+        added = False
         for t in types:
             if t in self._pos or not self._reading:
                 continue
@@ -291,7 +295,16 @@ class RelayClient:
             self._pos[t] = last[0][0] if last else b"0-0"
             self._n[t] = int(last[0][1][b"n"]) if last else 0
             self._following.set()
+            added = True
         self._refresh_own()
+        if added and self._blocking:
+            # The read under way waits on the other streams only: end it, so the next one
+            # reads this type's first ticks as they come.
+            async with self._redis.pipeline(transaction=False) as pipe:
+                wake = self.keys.wake(self.id)
+                pipe.xadd(wake, {"w": ""}, maxlen=1, approximate=False)
+                pipe.pexpire(wake, int(max(self.lease, 60) * 1000))
+                await pipe.execute()
 
     async def _beat(self) -> None:
         keys = self.keys
@@ -397,16 +410,18 @@ class RelayClient:
 
     async def _read(self) -> None:
         keys, process = self.keys, self._rt.process
+        wake = keys.wake(self.id).encode()
         while not self._stopping.is_set():
             if not self._pos:
                 # Nothing to read yet: woken by the first registration, so its ticks are
-                # read at once. (A type added while a read blocks on others waits for that
-                # read to end, ``block`` seconds at most; nothing is missed either way.)
+                # read at once (a later new type ends the read through the wake stream).
                 self._following.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._following.wait(), self.block)
                 continue
             streams: Any = {keys.stream(t): p for t, p in self._pos.items()}
+            streams[wake] = self._wake_pos
+            self._blocking = True
             try:
                 got: Any = await self._redis.xread(
                     streams, count=_keys.READ_ENTRIES, block=max(1, int(self.block * 1000))
@@ -417,7 +432,12 @@ class RelayClient:
                     log.warning("reading the relay's streams failed: %s", exc)
                 await asyncio.sleep(self.block)
                 continue
+            finally:
+                self._blocking = False
             for stream, entries in got or []:
+                if stream == wake:
+                    self._wake_pos = entries[-1][0]
+                    continue
                 t = keys.type_of(stream)
                 if t not in self._pos:
                     continue  # removed while the read was under way

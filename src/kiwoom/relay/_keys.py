@@ -77,6 +77,10 @@ class Keys:
     def consumer(self, consumer_id: str) -> str:
         return f"{self.ns}:c:{consumer_id}"
 
+    def wake(self, consumer_id: str) -> str:
+        """A consumer's own stream, written to end its blocking read (a new type to read)."""
+        return f"{self.ns}:w:{consumer_id}"
+
     def reply(self, request_id: str) -> str:
         return f"{self.ns}:reply:{request_id}"
 
