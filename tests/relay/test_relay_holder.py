@@ -5,6 +5,8 @@ process and a consumer in another."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections import Counter
 from typing import Any
 
@@ -208,3 +210,53 @@ def test_a_type_added_later_is_read_at_once_not_after_the_read_under_way(sim, re
 
     took = asyncio.run(main())
     assert took < 2.0
+
+
+def test_entries_and_requests_not_the_relays_are_skipped_and_counted(
+    sim, sync_redis, redis_url, namespace
+):
+    keys = Keys(namespace)
+
+    async def main() -> None:
+        async with kiwoom.AsyncKiwoom(host=sim.url, **KEYS) as client:
+            rt = client.realtime(relay=redis_url, relay_options={"namespace": namespace})
+            consumer = RelayClient(redis_url, namespace=namespace, request_timeout=1)
+            async with rt, consumer:
+                relay = rt._relay
+                ticks = consumer.stream("0B", "005930")
+                await consumer.register(["005930"], ["0B"])
+                await asyncio.wait_for(ticks.__anext__(), 5)
+                # Something else writes to the type's stream: skipped, counted, reading goes on.
+                sync_redis.xadd(keys.stream("0B"), {"x": "not the relay's"})
+                for _ in range(100):
+                    if consumer.stats().bad_entries:
+                        break
+                    await asyncio.sleep(0.05)
+                assert consumer.stats().bad_entries == 1
+                seen = consumer.stats().types["0B"].received
+                for _ in range(100):
+                    if consumer.stats().types["0B"].received > seen:
+                        break
+                    await asyncio.sleep(0.05)
+                assert consumer.stats().types["0B"].received > seen
+                # A count that is not a number, and a turn of the request loop that fails:
+                # neither ends the relay's serving of registrations.
+                sync_redis.hset(keys.refs, "0B\x1fJUNK", "x")
+                failing = relay._reconcile
+
+                async def fail_once() -> Any:
+                    relay._reconcile = failing
+                    raise RuntimeError("a bug in one turn")
+
+                relay._reconcile = fail_once
+                with contextlib.suppress(kiwoom.RealtimeError):
+                    await consumer.register(["000660"], ["0B"])  # the failed turn's request
+                assert relay.stats().errors == 1
+                await consumer.register(["035720"], ["0B"])  # served by the next turns
+                assert relay.stats().registered == 3
+
+    logging.getLogger("kiwoom").setLevel(logging.CRITICAL)
+    try:
+        asyncio.run(main())
+    finally:
+        logging.getLogger("kiwoom").setLevel(logging.NOTSET)

@@ -53,6 +53,9 @@ class RelayClientStats(Stats):
     counted over every item of the stream, this consumer's or not)."""
     redis_errors: int = 0
     """Failed reads from Redis (retried)."""
+    bad_entries: int = 0
+    """Stream entries that were not the relay's (a field missing or unreadable): skipped and
+    logged."""
 
 
 class RelayClient:
@@ -104,6 +107,7 @@ class RelayClient:
         self._gaps = 0
         self._lost: dict[str, int] = {}
         self._redis_errors = 0
+        self._bad_entries = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         self._following = asyncio.Event()  # set when a stream is first followed
@@ -442,7 +446,15 @@ class RelayClient:
                 if t not in self._pos:
                     continue  # removed while the read was under way
                 for entry_id, fields in entries:
-                    for frame in self._entry(t, entry_id, fields):
+                    try:
+                        frames = self._entry(t, entry_id, fields)
+                    except (KeyError, ValueError, TypeError, UnicodeError) as exc:
+                        self._pos[t] = entry_id  # skipped: never the end of the reading
+                        self._bad_entries += 1
+                        if self._bad_entries <= 10 or self._bad_entries % 1000 == 0:
+                            log.warning("skipped entry %r of the %s stream: %r", entry_id, t, exc)
+                        continue
+                    for frame in frames:
                         process(frame)
                     # Consumers take each entry's ticks before the next: a socket's reader
                     # yields between frames too, and queues would overflow otherwise.
@@ -529,6 +541,7 @@ class RelayClient:
             gaps=self._gaps,
             lost=dict(self._lost),
             redis_errors=self._redis_errors,
+            bad_entries=self._bad_entries,
         )
 
 

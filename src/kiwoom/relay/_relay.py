@@ -63,6 +63,9 @@ class RelayStats(msgspec.Struct):
     released: int = 0
     """Consumers released because their lease ran out."""
     socket_reconnects: int = 0
+    errors: int = 0
+    """Turns of the request loop that failed on something other than Redis (logged, with
+    the traceback); their requests went unanswered and the loop went on."""
 
 
 def redis_client(redis: str | aioredis.Redis) -> aioredis.Redis:
@@ -365,6 +368,10 @@ class Relay:
             except RedisError as exc:
                 log.warning("relay request loop: %s", exc)
                 await asyncio.sleep(0.5)
+            except Exception:  # a request it cannot read: never the end of the relay
+                self._stats.errors += 1
+                log.exception("relay request loop: a turn failed; its requests are dropped")
+                await asyncio.sleep(0.5)
 
     async def _sweep(self) -> bool:
         """Release every consumer whose lease ended; True if any was."""
@@ -456,7 +463,7 @@ class Relay:
         """REG what is counted and not registered, REMOVE what is registered and no longer
         counted; the pairs that failed, with the server's code and message."""
         counts: Any = await self._redis.hgetall(self.keys.refs)
-        wanted = {k.decode() for k, v in counts.items() if int(v) > 0}
+        wanted = {k.decode() for k, v in counts.items() if v.isdigit() and int(v) > 0}
         watch_failures = await self._reconcile_watches(wanted)
         wanted = {p for p in wanted if split_pair(p)[0] != _keys.CONDITION}
         for p in list(self._rejected):
@@ -543,7 +550,7 @@ def _condition_ops(
     for _, fields in requests:
         if b"c" not in fields:
             continue
-        rid = fields[b"r"].decode()
+        rid = fields.get(b"r", b"").decode()
         try:
             ops.append((rid, msgspec.json.decode(fields[b"c"], type=dict[str, str])))
         except msgspec.DecodeError as exc:
