@@ -50,11 +50,17 @@ class FakeClock:
 
 
 class RecordingBackend(MemoryBackend):
-    """The in-memory backend, recording the bookings kept and the starts, by bucket key."""
+    """The in-memory backend, recording the bookings kept and the starts, by bucket key, at
+    the times it read from its clock (a second reading after it would lag on a loaded
+    machine, and show calls closer together than the books had them)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        super().__init__(clock)
-        self.now = clock
+        def reading() -> float:
+            self.read = clock()
+            return self.read
+
+        super().__init__(reading)
+        self.read = 0.0
         self.booked: dict[str, list[float]] = {}
         self.started: dict[str, list[float]] = {}
 
@@ -62,14 +68,14 @@ class RecordingBackend(MemoryBackend):
         booking = super().reserve(buckets, generation)
         if booking is not None:
             for b in buckets:
-                self.booked.setdefault(b.key, []).append(self.now() + booking.wait)
+                self.booked.setdefault(b.key, []).append(self.read + booking.wait)
         return booking
 
     def start(self, buckets: Sequence[Bucket], generation: int, hold: float) -> Booking | None:
         started = super().start(buckets, generation, hold)
         if started is not None and started.wait == 0.0:
             for b in buckets:
-                self.started.setdefault(b.key, []).append(self.now())
+                self.started.setdefault(b.key, []).append(self.read)
         return started
 
     def cancel(self, buckets: Sequence[Bucket], booking: Booking) -> None:
