@@ -171,44 +171,43 @@ def test_condition_search_through_the_relay(sim, sync_redis, redis_url, namespac
     asyncio.run(main())
 
 
-def test_a_consumers_first_ticks_are_read_at_once_not_after_its_idle_read(
-    sim, redis_url, namespace
-):
-    # A consumer with nothing registered reads nothing; its first registration wakes its
-    # reading (a long ``block`` makes a missed wake-up plain: ticks would wait for it).
+def _first_tick_after_registering(sim: Any, redis_url: str, namespace: str, before: Any) -> float:
+    """Seconds from a consumer's registration of 0B 005930 to its first tick; ``before``
+    (the consumer) runs first. The consumer reads with a long ``block``, so a missed wake-up
+    is plain: the tick would wait for the read under way to end."""
+
     async def main() -> float:
         async with kiwoom.AsyncKiwoom(host=sim.url, **KEYS) as client:
             rt = client.realtime(relay=redis_url, relay_options={"namespace": namespace})
             consumer = RelayClient(redis_url, namespace=namespace, block=5.0)
             async with rt, consumer:
                 ticks = consumer.stream("0B", "005930")
-                await asyncio.sleep(0.2)  # its reader is idle now
+                await before(consumer)
                 registered = asyncio.get_running_loop().time()
                 await consumer.register(["005930"], ["0B"])
                 await asyncio.wait_for(ticks.__anext__(), 4)
                 return asyncio.get_running_loop().time() - registered
 
-    took = asyncio.run(main())
+    return asyncio.run(main())
+
+
+def test_a_consumers_first_ticks_are_read_at_once_not_after_its_idle_read(
+    sim, redis_url, namespace
+):
+    async def idle(consumer: RelayClient) -> None:
+        await asyncio.sleep(0.2)  # nothing registered: its reader waits on its wake stream
+
+    took = _first_tick_after_registering(sim, redis_url, namespace, idle)
     assert took < 2.0  # the simulator trades 005930 many times a second
 
 
 def test_a_type_added_later_is_read_at_once_not_after_the_read_under_way(sim, redis_url, namespace):
-    # The consumer reads a quiet stream (its balance: no order, no event) with a long block;
-    # a type it adds ends that read, so the new type's first ticks are not held behind it.
-    async def main() -> float:
-        async with kiwoom.AsyncKiwoom(host=sim.url, **KEYS) as client:
-            rt = client.realtime(relay=redis_url, relay_options={"namespace": namespace})
-            consumer = RelayClient(redis_url, namespace=namespace, block=5.0)
-            async with rt, consumer:
-                ticks = consumer.stream("0B", "005930")
-                await consumer.register([], ["04"], group="9")
-                await asyncio.sleep(0.3)  # its read of the 04 stream is under way
-                registered = asyncio.get_running_loop().time()
-                await consumer.register(["005930"], ["0B"])
-                await asyncio.wait_for(ticks.__anext__(), 4)
-                return asyncio.get_running_loop().time() - registered
+    async def reading_a_quiet_stream(consumer: RelayClient) -> None:
+        # Its balance: no order, no event; the read of the 04 stream is under way after.
+        await consumer.register([], ["04"], group="9")
+        await asyncio.sleep(0.3)
 
-    took = asyncio.run(main())
+    took = _first_tick_after_registering(sim, redis_url, namespace, reading_a_quiet_stream)
     assert took < 2.0
 
 

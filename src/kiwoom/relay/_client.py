@@ -110,7 +110,6 @@ class RelayClient:
         self._bad_entries = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
-        self._following = asyncio.Event()  # set when a stream is first followed
         self._blocking = False  # a read of the streams is under way
         self._wake_pos = b"0-0"  # the last entry read from this consumer's wake stream
 
@@ -298,12 +297,11 @@ class RelayClient:
             last: Any = await self._redis.xrevrange(self.keys.stream(t), count=1)
             self._pos[t] = last[0][0] if last else b"0-0"
             self._n[t] = int(last[0][1][b"n"]) if last else 0
-            self._following.set()
             added = True
         self._refresh_own()
         if added and self._blocking:
-            # The read under way waits on the other streams only: end it, so the next one
-            # reads this type's first ticks as they come.
+            # The read under way waits on the other streams (or on none yet): end it, so
+            # the next one reads this type's first ticks as they come.
             async with self._redis.pipeline(transaction=False) as pipe:
                 wake = self.keys.wake(self.id)
                 pipe.xadd(wake, {"w": ""}, maxlen=1, approximate=False)
@@ -416,13 +414,8 @@ class RelayClient:
         keys, process = self.keys, self._rt.process
         wake = keys.wake(self.id).encode()
         while not self._stopping.is_set():
-            if not self._pos:
-                # Nothing to read yet: woken by the first registration, so its ticks are
-                # read at once (a later new type ends the read through the wake stream).
-                self._following.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._following.wait(), self.block)
-                continue
+            # The streams followed, and this consumer's wake stream: a new type ends the
+            # read (see _follow), with nothing followed yet too.
             streams: Any = {keys.stream(t): p for t, p in self._pos.items()}
             streams[wake] = self._wake_pos
             self._blocking = True
